@@ -1,0 +1,142 @@
+package cases
+
+import (
+	"context"
+	"time"
+)
+
+// Inbound is a WeCom callback as received, stored before the callback is
+// answered so that nothing WeCom brings is lost if the process dies.
+type Inbound struct {
+	ID int64 `json:"id"`
+	// Key identifies a repeat: kf events by OpenKfId+Token, app messages by
+	// MsgId, app events by FromUserName+CreateTime+Event.
+	Key        string     `json:"key"`
+	Kind       string     `json:"kind"` // see InboundKf, InboundAppMessage, InboundAppEvent
+	Body       string     `json:"-"`    // decrypted XML; sealed at rest
+	ReceivedAt time.Time  `json:"received_at"`
+	DoneAt     *time.Time `json:"done_at,omitempty"`
+	Attempts   int        `json:"attempts"`
+	LastError  string     `json:"last_error,omitempty"`
+}
+
+// Inbound kinds.
+const (
+	InboundKf         = "kf_event"
+	InboundAppMessage = "app_message"
+	InboundAppEvent   = "app_event"
+)
+
+// KfMessage is one message or event pulled from kf sync_msg, stored (deduplicated
+// by MsgID) together with the cursor that follows it, then handled in order.
+type KfMessage struct {
+	ID             int64      `json:"id"`
+	MsgID          string     `json:"msgid"`
+	OpenKfID       string     `json:"open_kfid"`
+	ExternalUserID string     `json:"external_userid"`
+	Origin         int        `json:"origin"` // 3 citizen, 4 system event, 5 servicer
+	MsgType        string     `json:"msgtype"`
+	SendTime       time.Time  `json:"send_time"`
+	Raw            string     `json:"-"` // the sync_msg item as JSON; sealed at rest
+	ReceivedAt     time.Time  `json:"received_at"`
+	DoneAt         *time.Time `json:"done_at,omitempty"`
+	Attempts       int        `json:"attempts"`
+	LastError      string     `json:"last_error,omitempty"`
+}
+
+// Filter selects cases for lists. Zero fields do not filter. Paging is by
+// keyset: AfterID returns cases with a smaller id (newest first).
+type Filter struct {
+	Status     []Status
+	Light      Light
+	Dept       string // lead or co-handling department
+	Category   string
+	Assignee   string
+	ReporterID string
+	Number     string
+	Phone      string // matches the contact or affected person's phone exactly
+	From, To   time.Time
+	AfterID    int64
+	Limit      int
+}
+
+// CaseStore keeps cases, their timelines and attachments.
+type CaseStore interface {
+	// NextNumber allocates the next case number for the day of now, e.g.
+	// BC2611280007.
+	NextNumber(ctx context.Context, now time.Time) (string, error)
+	CreateCase(ctx context.Context, c *Case) error
+	GetCase(ctx context.Context, number string) (*Case, error)
+	GetCaseByID(ctx context.Context, id int64) (*Case, error)
+	// UpdateCase saves c if nobody changed it since it was read (c.Version), and
+	// increments c.Version; otherwise ErrConflict.
+	UpdateCase(ctx context.Context, c *Case) error
+	ListCases(ctx context.Context, f Filter) ([]*Case, error)
+
+	AppendEvent(ctx context.Context, e *Event) error
+	Timeline(ctx context.Context, caseID int64) ([]Event, error)
+
+	AddAttachment(ctx context.Context, a *Attachment) error
+	// Attachments lists a case's attachments without their bytes.
+	Attachments(ctx context.Context, caseID int64) ([]Attachment, error)
+	GetAttachment(ctx context.Context, id int64) (*Attachment, error)
+}
+
+// OutboxStore keeps the messages the bureau owes and the citizens' kf windows.
+type OutboxStore interface {
+	Enqueue(ctx context.Context, m *OutboxMessage) error
+	// DueOutbox returns pending messages whose NextAttemptAt is not after now,
+	// oldest first.
+	DueOutbox(ctx context.Context, now time.Time, limit int) ([]*OutboxMessage, error)
+	// HeldOutbox returns the held messages for one citizen, oldest first.
+	HeldOutbox(ctx context.Context, openKfID, externalUserID string) ([]*OutboxMessage, error)
+	CaseOutbox(ctx context.Context, caseID int64) ([]*OutboxMessage, error)
+	UpdateOutbox(ctx context.Context, m *OutboxMessage) error
+
+	// GetContact returns ErrNotFound for a citizen never seen.
+	GetContact(ctx context.Context, openKfID, externalUserID string) (*Contact, error)
+	SaveContact(ctx context.Context, c *Contact) error
+}
+
+// InboxStore keeps what WeCom sent us until it has been handled.
+type InboxStore interface {
+	// SaveInbound stores in unless a callback with the same Key is stored
+	// already; it reports whether in was new.
+	SaveInbound(ctx context.Context, in *Inbound) (bool, error)
+	PendingInbound(ctx context.Context, limit int) ([]*Inbound, error)
+	UpdateInbound(ctx context.Context, in *Inbound) error
+
+	// InsertKfMessage stores m unless its MsgID is stored already; it reports
+	// whether m was new.
+	InsertKfMessage(ctx context.Context, m *KfMessage) (bool, error)
+	// PendingKfMessages returns unhandled messages in the order they were stored.
+	PendingKfMessages(ctx context.Context, limit int) ([]*KfMessage, error)
+	UpdateKfMessage(ctx context.Context, m *KfMessage) error
+
+	// Cursor returns "" for a kf account never synced.
+	Cursor(ctx context.Context, openKfID string) (string, error)
+	SaveCursor(ctx context.Context, openKfID, cursor string) error
+}
+
+// SessionStore keeps dialog sessions as opaque bytes. It lives beside the cases
+// so that a message, the session it advances and the case it changes commit
+// together.
+type SessionStore interface {
+	// LoadSession returns ErrNotFound when there is none.
+	LoadSession(ctx context.Context, key string) ([]byte, error)
+	SaveSession(ctx context.Context, key string, data []byte) error
+	DeleteSession(ctx context.Context, key string) error
+}
+
+// Repo is everything the product keeps in its database. InTx runs fn with a
+// Repo bound to one transaction; calling InTx on that Repo runs fn in the same
+// transaction.
+type Repo interface {
+	CaseStore
+	OutboxStore
+	InboxStore
+	SessionStore
+	InTx(ctx context.Context, fn func(Repo) error) error
+	Ping(ctx context.Context) error
+	Close() error
+}
