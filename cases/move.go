@@ -1,0 +1,251 @@
+package cases
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Move is one action on a case with its detail. Which fields matter depends on
+// the action; Apply refuses a move whose required detail is missing.
+type Move struct {
+	Action    Action
+	Actor     string // "citizen:<external id>", "staff:<user id>", "bot" or "system"
+	ActorName string // shown on the timeline, e.g. "张三"
+	At        time.Time
+
+	Reason string // extend, return, reopen, accountability (why), withdraw, merge, close
+	Text   string // resolve (the answer), note, reply, ask_material, supplement, followup
+
+	Dept     string   // assign: the lead department
+	CoDepts  []string // assign: co-handling departments
+	Assignee string   // assign, start: the handler
+
+	ExtendDays int    // extend: working days added to the limit
+	MergeInto  string // merge: number of the case that carries on
+	Rating     int    // rate (1–3), reopen (optional, 1–5), followup (optional, 1–3)
+	Window     string // accountability: the normal window that should have handled it
+	Tag        string // common: the common-problem tag
+}
+
+// moveData is the structured detail of a timeline event (Event.Data).
+type moveData struct {
+	Action     Action     `json:"action"`
+	From       Status     `json:"from,omitempty"`
+	To         Status     `json:"to,omitempty"`
+	Reason     string     `json:"reason,omitempty"`
+	Text       string     `json:"text,omitempty"`
+	Dept       string     `json:"dept,omitempty"`
+	CoDepts    []string   `json:"co_depts,omitempty"`
+	Assignee   string     `json:"assignee,omitempty"`
+	ExtendDays int        `json:"extend_days,omitempty"`
+	LimitDays  int        `json:"limit_days,omitempty"`
+	Deadline   *time.Time `json:"deadline,omitempty"`
+	MergeInto  string     `json:"merge_into,omitempty"`
+	Rating     int        `json:"rating,omitempty"`
+	Window     string     `json:"window,omitempty"`
+	Tag        string     `json:"tag,omitempty"`
+	Reopened   int        `json:"reopened,omitempty"`
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// moveData holds only strings, numbers and times: this cannot happen.
+		panic(err)
+	}
+	return string(b)
+}
+
+// Apply makes move m on c if the lifecycle allows it and m has the detail the
+// action needs. It updates c (status, departments, deadline, answer, rating,
+// timestamps, light) and returns the timeline events to append, in order. A
+// refused move returns a *MoveError and leaves c untouched. view changes
+// nothing and returns no event.
+//
+// What each action changes:
+//   - assign: LeadDept, CoDepts, Assignee (cleared when not given).
+//   - start: Assignee when given.
+//   - extend: LimitDays += ExtendDays; the deadline moves by as many working days.
+//   - return: clears the departments and assignee; the window assigns again.
+//   - resolve: Resolution, ResolvedAt (the light stops there).
+//   - rate, close, followup: ClosedAt; Satisfaction when rated.
+//   - withdraw, merge: ClosedAt (the light stops there); MergedInto.
+//   - reopen: Reopened++, Satisfaction when rated, Resolution, ResolvedAt and
+//     ClosedAt cleared, and a new deadline of LimitDays working days from now
+//     (重办 gets a full time limit again); the lead department keeps the case.
+//   - accountability, common: Accountability ("window：why"), CommonTag.
+func Apply(c *Case, m Move, cal *Calendar) ([]Event, error) {
+	if c == nil {
+		return nil, errors.New("apply move: nil case")
+	}
+	if m.At.IsZero() || m.Actor == "" {
+		return nil, errors.New("apply move: actor and time are required")
+	}
+	from := c.Status
+	to, ok := Allowed(from, m.Action)
+	if !ok {
+		return nil, &MoveError{From: from, Action: m.Action, Reason: refusedReason(from, m.Action)}
+	}
+	if reason := missingDetail(c, m); reason != "" {
+		return nil, &MoveError{From: from, Action: m.Action, Reason: reason}
+	}
+	if m.Action == ActionView {
+		return nil, nil
+	}
+
+	n := *c
+	n.CoDepts = slices.Clone(c.CoDepts)
+	at := m.At
+	data := moveData{Action: m.Action, Reason: m.Reason, Text: m.Text}
+	if to != from {
+		data.From, data.To = from, to
+	}
+	switch m.Action {
+	case ActionAssign:
+		n.LeadDept, n.CoDepts, n.Assignee = m.Dept, slices.Clone(m.CoDepts), m.Assignee
+		data.Dept, data.CoDepts, data.Assignee = n.LeadDept, n.CoDepts, n.Assignee
+	case ActionStart:
+		if m.Assignee != "" {
+			n.Assignee = m.Assignee
+		}
+		data.Assignee = n.Assignee
+	case ActionExtend:
+		n.LimitDays += m.ExtendDays
+		n.Deadline = cal.AddWorkdays(c.Deadline, m.ExtendDays)
+		data.ExtendDays, data.LimitDays, data.Deadline = m.ExtendDays, n.LimitDays, &n.Deadline
+	case ActionReturn:
+		data.Dept, data.CoDepts, data.Assignee = c.LeadDept, c.CoDepts, c.Assignee
+		n.LeadDept, n.CoDepts, n.Assignee = "", nil, ""
+	case ActionResolve:
+		n.Resolution = m.Text
+		n.ResolvedAt = &at
+	case ActionRate, ActionFollowUpResult, ActionClose:
+		if m.Rating != 0 {
+			n.Satisfaction = m.Rating
+			data.Rating = m.Rating
+		}
+		n.ClosedAt = &at
+	case ActionWithdraw:
+		n.ClosedAt = &at
+	case ActionMerge:
+		n.MergedInto = m.MergeInto
+		n.ClosedAt = &at
+		data.MergeInto = m.MergeInto
+	case ActionReopen:
+		n.Reopened++
+		if m.Rating != 0 {
+			n.Satisfaction = m.Rating
+			data.Rating = m.Rating
+		}
+		n.Resolution, n.ResolvedAt, n.ClosedAt = "", nil, nil
+		n.Deadline = cal.AddWorkdays(at, n.LimitDays)
+		data.Dept, data.LimitDays, data.Deadline, data.Reopened = n.LeadDept, n.LimitDays, &n.Deadline, n.Reopened
+	case ActionAccountability:
+		n.Accountability = m.Window + "：" + m.Reason
+		data.Window = m.Window
+	case ActionCommon:
+		n.CommonTag = m.Tag
+		data.Tag = m.Tag
+	}
+	n.Status = to
+	n.UpdatedAt = at
+	n.Light = LightAt(&n, at, cal)
+
+	ev := func(kind EventKind, body string, d any) Event {
+		return Event{CaseID: c.ID, At: at, Actor: m.Actor, Kind: kind, Body: body, Data: mustJSON(d)}
+	}
+	var events []Event
+	rated := m.Rating != 0 && (m.Action == ActionRate || m.Action == ActionReopen || m.Action == ActionFollowUpResult)
+	if rated {
+		events = append(events, ev(EventRating, ratingBody(m), struct {
+			Rating int    `json:"rating"`
+			Text   string `json:"text"`
+		}{m.Rating, RatingText(m.Rating)}))
+	}
+	events = append(events, ev(eventKind(m.Action), moveBody(from, &n, m), data))
+	*c = n
+	return events, nil
+}
+
+// eventKind is the timeline kind of an action's main event.
+func eventKind(a Action) EventKind {
+	switch a {
+	case ActionNote, ActionAccountability, ActionCommon:
+		return EventNote // internal: never shown to the citizen
+	case ActionReply, ActionAskMaterial:
+		return EventMessageOut
+	case ActionSupplement:
+		return EventMessageIn
+	}
+	return EventStatus
+}
+
+// missingDetail returns the refusal reason when m lacks what its action needs.
+func missingDetail(c *Case, m Move) string {
+	blank := func(s string) bool { return strings.TrimSpace(s) == "" }
+	switch m.Action {
+	case ActionAssign:
+		if blank(m.Dept) {
+			return reasonAssignDept
+		}
+	case ActionExtend:
+		if m.ExtendDays <= 0 || blank(m.Reason) {
+			return reasonExtend
+		}
+	case ActionReturn:
+		if blank(m.Reason) {
+			return reasonReturn
+		}
+	case ActionReopen:
+		if blank(m.Reason) {
+			return reasonReopen
+		}
+		if m.Rating < 0 || m.Rating > 5 {
+			return reasonRating
+		}
+	case ActionAccountability:
+		if blank(m.Window) || blank(m.Reason) {
+			return reasonAccountability
+		}
+	case ActionMerge:
+		if blank(m.MergeInto) {
+			return reasonMergeTarget
+		}
+		if m.MergeInto == c.Number {
+			return reasonMergeSelf
+		}
+	case ActionResolve:
+		if blank(m.Text) {
+			return reasonResolve
+		}
+	case ActionCommon:
+		if blank(m.Tag) {
+			return reasonCommon
+		}
+	case ActionRate:
+		if m.Rating < 1 || m.Rating > 5 {
+			return reasonRating
+		}
+		if m.Rating >= 4 {
+			return reasonDissatisfied
+		}
+	case ActionFollowUpResult:
+		if blank(m.Text) {
+			return reasonFollowUpOutcome
+		}
+		if m.Rating < 0 || m.Rating > 5 {
+			return reasonRating
+		}
+		if m.Rating >= 4 {
+			return reasonDissatisfied
+		}
+	case ActionNote, ActionReply, ActionAskMaterial:
+		if blank(m.Text) {
+			return reasonNeedsText(m.Action)
+		}
+	}
+	return ""
+}
