@@ -35,6 +35,18 @@ type Message struct {
 	MenuTail string `json:"menu_tail,omitempty"`
 	// Card, for staff, is a template card with buttons.
 	Card *Card `json:"card,omitempty"`
+	// CardUpdate, for staff, changes a card sent earlier instead of sending
+	// a new message.
+	CardUpdate *CardUpdate `json:"card_update,omitempty"`
+}
+
+// CardUpdate replaces a card's buttons with one line (e.g. "已由 张三 受理")
+// for the members who got it. ResponseCode is WeCom's single-use code from
+// sending the card or from a click on it.
+type CardUpdate struct {
+	ResponseCode string   `json:"response_code"`
+	ReplaceText  string   `json:"replace_text"`
+	UserIDs      []string `json:"userids"`
 }
 
 // MenuItem is one tappable choice; ID comes back as the text message's menu_id.
