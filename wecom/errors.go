@@ -1,0 +1,93 @@
+package wecom
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// APIError is a non-zero errcode answered by the WeCom API. Path is the API
+// path without its query, so it never carries the access token.
+type APIError struct {
+	Code int
+	Msg  string
+	Path string
+}
+
+// Error reports the path, the errcode and WeCom's errmsg.
+func (e *APIError) Error() string {
+	return fmt.Sprintf("wecom %s: errcode %d: %s", e.Path, e.Code, e.Msg)
+}
+
+// Errcodes the product reacts to.
+const (
+	// CodeInvalidCredential (40001), CodeInvalidToken (40014) and
+	// CodeTokenExpired (42001) make the client drop its cached access token and
+	// retry the call once.
+	CodeInvalidCredential = 40001
+	CodeInvalidToken      = 40014
+	CodeTokenExpired      = 42001
+	// CodeKfSendLimit (95001): the citizen's 48 h / 5-message window is closed
+	// or used up.
+	CodeKfSendLimit = 95001
+)
+
+func isTokenError(code int) bool {
+	return code == CodeInvalidCredential || code == CodeInvalidToken || code == CodeTokenExpired
+}
+
+// ErrCode returns the WeCom errcode carried by err, or 0 when err is not (and
+// does not wrap) an *APIError.
+func ErrCode(err error) int {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Code
+	}
+	return 0
+}
+
+// ErrInvalidMessage is returned, wrapped with the reason, for a message that
+// WeCom would reject or silently truncate; no request is made.
+var ErrInvalidMessage = errors.New("wecom: invalid message")
+
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidMessage, fmt.Sprintf(format, args...))
+}
+
+// secretParams are query parameters that must never appear in an error or log.
+var secretParams = []string{"access_token", "corpsecret"}
+
+// redactURL replaces the values of secret query parameters with "REDACTED".
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Unparseable: keep only what precedes the query.
+		if i := strings.IndexByte(raw, '?'); i >= 0 {
+			return raw[:i] + "?REDACTED"
+		}
+		return raw
+	}
+	q := u.Query()
+	changed := false
+	for _, p := range secretParams {
+		if q.Has(p) {
+			q.Set(p, "REDACTED")
+			changed = true
+		}
+	}
+	if changed {
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// redactErr removes secrets from the URL of a *url.Error, which net/http
+// builds from the full request URL.
+func redactErr(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		urlErr.URL = redactURL(urlErr.URL)
+	}
+	return err
+}
