@@ -1,0 +1,134 @@
+package staff
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"banchengshi/cases"
+)
+
+// The three cases every role is tried on, seen from 社保中心 (shebao):
+// its own lead case, a case it co-handles, and another department's case.
+var (
+	leadCase  = &cases.Case{Number: "BC2611280001", LeadDept: "shebao", CoDepts: []string{"dangan"}}
+	coCase    = &cases.Case{Number: "BC2611280002", LeadDept: "dangan", CoDepts: []string{"jiuye", "shebao"}}
+	otherCase = &cases.Case{Number: "BC2611280003", LeadDept: "jiuye", CoDepts: []string{"dangan"}}
+)
+
+var (
+	windowStaff = &Member{ID: "w", Depts: []string{"window"}, Roles: []Role{RoleWindow}}
+	handler     = &Member{ID: "h", Depts: []string{"shebao"}, Roles: []Role{RoleHandler}}
+	supervisor  = &Member{ID: "s", Depts: []string{"shebao"}, Roles: []Role{RoleSupervisor}}
+)
+
+func TestPermissionMatrix(t *testing.T) {
+	// Each row: what window staff, a 社保中心 handler and a 社保中心 supervisor
+	// may do on the lead, co-handled and other case ("Y" allowed, "." refused).
+	for _, tc := range []struct {
+		action                     cases.Action
+		window, handler, supervise string
+	}{
+		{cases.ActionAccept, "YYY", "...", "YYY"},
+		{cases.ActionAssign, "YYY", "...", "YYY"},
+		{cases.ActionStart, "...", "YY.", "YYY"},
+		{cases.ActionReply, "YYY", "YY.", "YYY"},
+		{cases.ActionNote, "YYY", "YY.", "YYY"},
+		{cases.ActionAskMaterial, "YYY", "YY.", "YYY"},
+		{cases.ActionExtend, "...", "Y..", "YYY"},
+		{cases.ActionReturn, "...", "Y..", "YYY"},
+		{cases.ActionResolve, "...", "Y..", "YYY"},
+		{cases.ActionAccountability, "YYY", "YY.", "YYY"},
+		{cases.ActionCommon, "YYY", "YY.", "YYY"},
+		{cases.ActionMerge, "YYY", "...", "YYY"},
+		{cases.ActionView, "YYY", "YY.", "YYY"},
+		{cases.ActionFollowUpResult, "YYY", "YY.", "YYY"},
+		{cases.ActionReopen, "...", "...", "YYY"},
+		{cases.ActionClose, "...", "...", "YYY"},
+		// The citizen's own actions: no staff member takes them.
+		{cases.ActionSubmit, "...", "...", "..."},
+		{cases.ActionSupplement, "...", "...", "..."},
+		{cases.ActionWithdraw, "...", "...", "..."},
+		{cases.ActionRate, "...", "...", "..."},
+	} {
+		for _, role := range []struct {
+			name string
+			m    *Member
+			want string
+		}{{"window", windowStaff, tc.window}, {"handler", handler, tc.handler}, {"supervisor", supervisor, tc.supervise}} {
+			for i, c := range []*cases.Case{leadCase, coCase, otherCase} {
+				want := role.want[i] == 'Y'
+				err := Can(role.m, tc.action, c)
+				if (err == nil) != want {
+					t.Errorf("%s %s on %s case: allowed=%v, want %v (%v)", role.name, tc.action, []string{"lead", "co", "other"}[i], err == nil, want, err)
+				}
+				if err != nil && !errors.Is(err, ErrForbidden) {
+					t.Errorf("%s %s: refusal does not wrap ErrForbidden: %v", role.name, tc.action, err)
+				}
+			}
+		}
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	multi := &Member{ID: "m", Depts: []string{"dangan"}, Roles: []Role{RoleWindow, RoleHandler}}
+	for _, tc := range []struct {
+		name   string
+		m      *Member
+		action cases.Action
+		c      *cases.Case
+		want   string // "" for allowed, else a part of the refusal
+	}{
+		{"not in the directory", nil, cases.ActionView, leadCase, "不在本局办成事通讯录中"},
+		{"role without the action", handler, cases.ActionAccept, leadCase, "您的岗位不能“受理”"},
+		{"other department's case", handler, cases.ActionReply, otherCase, "不在您所在部门的办理范围内，不能“回复群众”"},
+		{"co-handler cannot resolve", handler, cases.ActionResolve, coCase, "由主办部门办理"},
+		{"co-handler cannot extend", handler, cases.ActionExtend, coCase, "由主办部门办理"},
+		{"lead handler of another case", handler, cases.ActionResolve, otherCase, "不在您所在部门的办理范围内"},
+		{"citizen action", supervisor, cases.ActionWithdraw, leadCase, "由群众本人操作"},
+		{"unknown action", supervisor, cases.Action("launch"), leadCase, "由群众本人操作"},
+		{"no case: the role has the action somewhere", handler, cases.ActionResolve, nil, ""},
+		{"no case: the role never has it", handler, cases.ActionAccept, nil, "您的岗位不能“受理”"},
+		{"two roles: window part accepts", multi, cases.ActionAccept, otherCase, ""},
+		{"two roles: handler part resolves own case", multi, cases.ActionResolve, coCase, ""},
+		{"two roles: co-handler part cannot resolve", multi, cases.ActionResolve, leadCase, "由主办部门办理"},
+		{"two roles: neither resolves an unrelated case", multi, cases.ActionResolve, &cases.Case{LeadDept: "tuiyi"}, "不在您所在部门的办理范围内"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Can(tc.m, tc.action, tc.c)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("got %v, want a refusal containing %q", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "\n") {
+				t.Errorf("refusal is more than one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestVisible(t *testing.T) {
+	bureau := &Member{ID: "b", Roles: []Role{RoleSupervisor}}
+	for _, tc := range []struct {
+		name string
+		m    *Member
+		c    *cases.Case
+		want bool
+	}{
+		{"handler, lead department", handler, leadCase, true},
+		{"handler, co-handling department", handler, coCase, true},
+		{"handler, other department", handler, otherCase, false},
+		{"window staff, any case", windowStaff, otherCase, true},
+		{"department supervisor, any case", supervisor, otherCase, true},
+		{"bureau-wide supervisor", bureau, coCase, true},
+		{"not in the directory", nil, leadCase, false},
+		{"no case", handler, nil, false},
+		{"handler, unassigned case", handler, &cases.Case{Number: "BC2611280004"}, false},
+	} {
+		if got := Visible(tc.m, tc.c); got != tc.want {
+			t.Errorf("%s: Visible = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,341 @@
+package staff
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+
+	"banchengshi/cases"
+	"banchengshi/pii"
+)
+
+// maxTextBytes bounds a text message to a staff member: WeCom's app text
+// message holds 2048 bytes.
+const maxTextBytes = 2000
+
+// chinaTime is the time zone staff read times in. China has no daylight
+// saving, so a fixed zone is exact and needs no tz database.
+var chinaTime = time.FixedZone("CST", 8*60*60)
+
+// NewCaseCard is the template card announcing a new case to the window's duty
+// staff: number, category, who reports for whom, a one-line summary and the
+// deadline, with buttons to accept, assign or ask the citizen for more. It
+// never carries an ID or phone number, not even masked, and masks any typed
+// into the description. Text repeats the card for clients that show no cards.
+func NewCaseCard(c *cases.Case, d *Directory) cases.Message {
+	fields := []cases.CardField{
+		{Key: textCardNumber, Value: c.Number},
+		{Key: textCardCategory, Value: d.CategoryName(c.Category)},
+		{Key: textCardReporter, Value: whoFor(c)},
+	}
+	if dl := deadline(c); dl != "" {
+		fields = append(fields, cases.CardField{Key: textCardDeadline, Value: dl})
+	}
+	if c.TriedWindow != "" {
+		fields = append(fields, cases.CardField{Key: textCardTried, Value: oneLine(maskText(c.TriedWindow), 30)})
+	}
+	card := &cases.Card{
+		TaskID: "new-" + c.Number,
+		Title:  textCardTitle,
+		Desc:   summary(c.Description, 40),
+		Fields: fields,
+		Buttons: []cases.CardButton{
+			{Key: CardKey(cases.ActionAccept, c.Number), Text: textButtonAccept},
+			{Key: CardKey(cases.ActionAssign, c.Number), Text: textButtonAssign},
+			{Key: CardKey(cases.ActionAskMaterial, c.Number), Text: textButtonMaterial},
+		},
+	}
+	lines := []string{card.Title, card.Desc}
+	for _, f := range fields {
+		lines = append(lines, f.Key+"："+f.Value)
+	}
+	return cases.Message{Text: strings.Join(lines, "\n"), Card: card}
+}
+
+// CardKey is a card button's key: "<action>:<number>".
+func CardKey(a cases.Action, number string) string { return string(a) + ":" + number }
+
+// ParseCardKey reads a button key made by CardKey, as it comes back in a
+// template_card_event's EventKey. Only staff actions and plain case numbers
+// are accepted.
+func ParseCardKey(key string) (action cases.Action, number string, ok bool) {
+	a, n, found := strings.Cut(strings.TrimSpace(key), ":")
+	if !found || n == "" {
+		return "", "", false
+	}
+	if _, staffAction := matrix[cases.Action(a)]; !staffAction {
+		return "", "", false
+	}
+	for _, r := range n {
+		if r > unicode.MaxASCII || !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return "", "", false
+		}
+	}
+	return cases.Action(a), n, true
+}
+
+// RenderCase is the answer to 查: the case and as much of its timeline as fits
+// in one message, newest kept. Unless showPII, the affected person's ID
+// number and phone numbers are masked, and so are such numbers typed into the
+// description and the timeline. d may be nil; names then show as keys.
+func (d *Directory) RenderCase(c *cases.Case, events []cases.Event, showPII bool) string {
+	show := func(s string) string {
+		if showPII {
+			return s
+		}
+		return maskText(s)
+	}
+	var head []string
+	head = append(head, fmt.Sprintf(textCaseHead, c.Number, d.CategoryName(c.Category)))
+	head = append(head, fmt.Sprintf(textCaseStatus, statusLine(c)))
+	head = append(head, textCardReporter+"："+whoFor(c))
+	if c.Affected.Name != "" {
+		head = append(head, fmt.Sprintf(textCaseAffected, c.Affected.Name))
+	}
+	if c.Affected.IDNumber != "" {
+		id := c.Affected.IDNumber
+		if !showPII {
+			id = pii.MaskID(id)
+		}
+		head = append(head, fmt.Sprintf(textCaseIDNumber, id))
+	}
+	var phones []string
+	seen := map[string]bool{}
+	for _, p := range []string{c.ContactPhone, c.Affected.Phone} {
+		n := pii.Normalize(p)
+		if n == "" || seen[n] {
+			continue
+		}
+		seen[n] = true
+		if !showPII {
+			p = pii.MaskPhone(n)
+		}
+		phones = append(phones, p)
+	}
+	if len(phones) > 0 {
+		head = append(head, fmt.Sprintf(textCasePhone, strings.Join(phones, textSeparator)))
+	}
+	head = append(head, d.deptLine(c))
+	if c.Assignee != "" {
+		head = append(head, fmt.Sprintf(textCaseAssignee, d.memberName(c.Assignee)))
+	}
+	if tried := joinNonEmpty("，", c.TriedWindow, c.TriedWhen, c.TriedAnswer); tried != "" {
+		head = append(head, fmt.Sprintf(textCaseTried, oneLine(show(tried), 80)))
+	}
+	desc := oneLine(show(c.Description), 200)
+	if desc == "" {
+		desc = textNoDescription
+	}
+	head = append(head, fmt.Sprintf(textCaseDescription, desc))
+	for _, extra := range []struct{ format, value string }{
+		{textCaseAccount, c.Accountability},
+		{textCaseCommon, c.CommonTag},
+		{textCaseMerged, c.MergedInto},
+		{textCaseResolution, oneLine(show(c.Resolution), 120)},
+	} {
+		if extra.value != "" {
+			head = append(head, fmt.Sprintf(extra.format, extra.value))
+		}
+	}
+	if c.Satisfaction > 0 {
+		head = append(head, fmt.Sprintf(textCaseRating, c.Satisfaction))
+	}
+	out := strings.Join(head, "\n")
+	if len(events) == 0 {
+		return out
+	}
+
+	lines := make([]string, len(events))
+	for i, e := range events {
+		lines[i] = d.eventLine(e, show)
+	}
+	// Keep the newest events that fit; say how many older ones were left out.
+	budget := maxTextBytes - len(out) - len(textCaseTimeline) - len(textCaseEarlier) - 16
+	first := len(lines)
+	for first > 0 && budget-len(lines[first-1])-1 >= 0 {
+		budget -= len(lines[first-1]) + 1
+		first--
+	}
+	var b strings.Builder
+	b.WriteString(out)
+	b.WriteString("\n" + textCaseTimeline)
+	if first > 0 {
+		b.WriteString("\n" + fmt.Sprintf(textCaseEarlier, first))
+	}
+	for _, l := range lines[first:] {
+		b.WriteString("\n" + l)
+	}
+	return b.String()
+}
+
+// RenderList is the answer to 我的, 超时 and 今日: one short entry per case,
+// as many as fit in one message. Lists never show personal data: numbers typed
+// into descriptions are masked. d may be nil.
+func (d *Directory) RenderList(title string, cs []*cases.Case) string {
+	if len(cs) == 0 {
+		return fmt.Sprintf(textListEmpty, title)
+	}
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf(textListHead, title, len(cs)))
+	for i, c := range cs {
+		entry := fmt.Sprintf("\n%d. %s %s · %s", i+1, c.Number, d.CategoryName(c.Category), statusLine(c))
+		if s := summary(c.Description, 30); s != "" {
+			entry += "\n   " + s
+		}
+		more := fmt.Sprintf("\n"+textListMore, len(cs)-i)
+		if b.Len()+len(entry)+len(more) > maxTextBytes {
+			b.WriteString(more)
+			break
+		}
+		b.WriteString(entry)
+	}
+	return b.String()
+}
+
+// whoFor says who reports for whom: "李某（本人）" or "王大妈（邻居）代张某某反映，本人同意".
+func whoFor(c *cases.Case) string {
+	reporter := c.ReporterName
+	if c.Relation == "" || c.Relation == textSelf || c.Affected.Name == "" || c.Affected.Name == reporter {
+		return reporter + "（" + textSelf + "）"
+	}
+	s := fmt.Sprintf(textForOther, reporter, c.Relation, c.Affected.Name)
+	if c.Consent != "" {
+		s += fmt.Sprintf(textConsentSuffix, c.Consent)
+	}
+	return s
+}
+
+// statusLine is "办理中 · 🟡黄灯 · 12-18前（15个工作日）".
+func statusLine(c *cases.Case) string {
+	parts := []string{statusName(c.Status)}
+	if l, ok := lightNames[c.Light]; ok && c.Status.Open() {
+		parts = append(parts, l)
+	}
+	if dl := deadline(c); dl != "" && c.Status.Open() {
+		parts = append(parts, dl)
+	}
+	return strings.Join(parts, " · ")
+}
+
+func statusName(s cases.Status) string {
+	if n, ok := statusNames[s]; ok {
+		return n
+	}
+	return string(s)
+}
+
+// deadline is "2026-12-18前（15个工作日）", or "" when none is set.
+func deadline(c *cases.Case) string {
+	if c.Deadline.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf(textDeadline, c.Deadline.In(chinaTime).Format("2006-01-02"), c.LimitDays)
+}
+
+func (d *Directory) deptLine(c *cases.Case) string {
+	if c.LeadDept == "" {
+		return fmt.Sprintf(textCaseDepts, textUnassigned)
+	}
+	s := fmt.Sprintf(textCaseDepts, d.DeptName(c.LeadDept))
+	if len(c.CoDepts) > 0 {
+		names := make([]string, len(c.CoDepts))
+		for i, id := range c.CoDepts {
+			names[i] = d.DeptName(id)
+		}
+		s += fmt.Sprintf(textCaseCoDepts, strings.Join(names, "、"))
+	}
+	return s
+}
+
+func (d *Directory) memberName(id string) string {
+	if d != nil {
+		if m, ok := d.Member(id); ok {
+			return m.Name
+		}
+	}
+	return id
+}
+
+// eventLine is "11-28 09:12 张三 备注：已联系档案馆".
+func (d *Directory) eventLine(e cases.Event, show func(string) string) string {
+	kind, ok := eventNames[e.Kind]
+	if !ok {
+		kind = string(e.Kind)
+	}
+	line := e.At.In(chinaTime).Format("01-02 15:04") + " " + d.actorName(e.Actor) + " " + kind
+	if body := oneLine(show(e.Body), 50); body != "" {
+		line += "：" + body
+	}
+	return line
+}
+
+// actorName shows a timeline actor; a citizen is never named by their WeCom id.
+func (d *Directory) actorName(actor string) string {
+	kind, id, _ := strings.Cut(actor, ":")
+	switch kind {
+	case "staff":
+		return d.memberName(id)
+	case "citizen":
+		return textActorCitizen
+	case "bot":
+		return textActorBot
+	}
+	return textActorSystem
+}
+
+// summary is one masked line of at most n characters.
+func summary(s string, n int) string { return oneLine(maskText(s), n) }
+
+// oneLine collapses whitespace and cuts s to n characters with an ellipsis.
+func oneLine(s string, n int) string {
+	r := []rune(strings.Join(strings.Fields(s), " "))
+	if len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return string(r)
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
+}
+
+// maskText masks ID numbers and phone numbers a person typed into free text:
+// 18 characters of digits (the last may be X) or 15 digits as an ID number,
+// 11 digits starting with 1 as a mobile number (also typed "138 1234 5678" or
+// with dashes), 10 to 12 digits starting with 0 or "0571-88886666" as a
+// landline. Digits may be full-width. Dates and amounts are left alone.
+func maskText(s string) string {
+	phone := func(m string) string { return pii.MaskPhone(pii.Normalize(m)) }
+	s = spacedMobile.ReplaceAllStringFunc(s, phone)
+	s = dashedLandline.ReplaceAllStringFunc(s, phone)
+	return digitRun.ReplaceAllStringFunc(s, func(m string) string {
+		n := pii.Normalize(m)
+		hasX := strings.HasSuffix(n, "X")
+		switch {
+		case len(n) == 18 || len(n) == 15 && !hasX:
+			return pii.MaskID(n)
+		case hasX:
+			return m
+		case len(n) == 11 && n[0] == '1':
+			return pii.MaskPhone(n)
+		case len(n) >= 10 && len(n) <= 12 && n[0] == '0':
+			return pii.MaskPhone(n)
+		}
+		return m
+	})
+}
+
+// Patterns of numbers in free text, full-width digits included.
+var (
+	digitRun       = regexp.MustCompile(`[0-9０-９]+[XxＸｘ]?`)
+	spacedMobile   = regexp.MustCompile(`[1１][0-9０-９]{2}[ \-－][0-9０-９]{4}[ \-－][0-9０-９]{4}`)
+	dashedLandline = regexp.MustCompile(`[0０][0-9０-９]{2,3}[\-－][0-9０-９]{7,8}`)
+)
