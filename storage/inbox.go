@@ -1,0 +1,173 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"banchengshi/cases"
+)
+
+// SaveInbound stores in unless a callback with the same Key is stored already
+// and reports whether it was new; a repeat sets no ID and is not an error,
+// also inside a transaction. The body is sealed. A zero ReceivedAt becomes now.
+func (s *SQL) SaveInbound(ctx context.Context, in *cases.Inbound) (bool, error) {
+	if in.ReceivedAt.IsZero() {
+		in.ReceivedAt = time.Now()
+	}
+	in.ReceivedAt, in.DoneAt = utc(in.ReceivedAt), utcPtr(in.DoneAt)
+	q := s.d.insertIgnore("inbound",
+		[]string{"dedupe_key", "kind", "body", "received_at", "done_at", "attempts", "last_error"}, "dedupe_key")
+	res, err := s.q.ExecContext(ctx, q, in.Key, in.Kind, s.sealer.Seal(in.Body), s.d.t(in.ReceivedAt),
+		s.d.ntp(in.DoneAt), in.Attempts, in.LastError)
+	if err != nil {
+		return false, s.wrap(err, "save inbound %s", in.Kind)
+	}
+	return s.inserted(res, &in.ID, "save inbound")
+}
+
+// PendingInbound returns unhandled callbacks (DoneAt unset) in id order.
+func (s *SQL) PendingInbound(ctx context.Context, limit int) ([]*cases.Inbound, error) {
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	rows, err := s.q.QueryContext(ctx,
+		"SELECT id, dedupe_key, kind, body, received_at, done_at, attempts, last_error FROM inbound WHERE done_at IS NULL ORDER BY id LIMIT ?", limit)
+	if err != nil {
+		return nil, s.wrap(err, "read pending inbound")
+	}
+	defer rows.Close()
+	var out []*cases.Inbound
+	for rows.Next() {
+		var in cases.Inbound
+		var body string
+		if err := rows.Scan(&in.ID, &in.Key, &in.Kind, &body, timeCol{&in.ReceivedAt}, timePtrCol{&in.DoneAt}, &in.Attempts, &in.LastError); err != nil {
+			return nil, s.wrap(err, "read pending inbound")
+		}
+		if in.Body, err = s.open(body, "inbound body"); err != nil {
+			return nil, err
+		}
+		out = append(out, &in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err, "read pending inbound")
+	}
+	return out, nil
+}
+
+// UpdateInbound records the handling of a callback: DoneAt, Attempts and
+// LastError. Key, Kind and Body never change.
+func (s *SQL) UpdateInbound(ctx context.Context, in *cases.Inbound) error {
+	in.DoneAt = utcPtr(in.DoneAt)
+	res, err := s.q.ExecContext(ctx, "UPDATE inbound SET done_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+		s.d.ntp(in.DoneAt), in.Attempts, in.LastError, in.ID)
+	if err != nil {
+		return s.wrap(err, "update inbound %d", in.ID)
+	}
+	return s.updatedRow(ctx, res, "inbound", in.ID, fmt.Sprintf("update inbound %d", in.ID))
+}
+
+// InsertKfMessage stores m unless its MsgID is stored already and reports
+// whether it was new; a repeat sets no ID and is not an error, also inside a
+// transaction. Raw is sealed. A zero ReceivedAt becomes now.
+func (s *SQL) InsertKfMessage(ctx context.Context, m *cases.KfMessage) (bool, error) {
+	if m.ReceivedAt.IsZero() {
+		m.ReceivedAt = time.Now()
+	}
+	m.ReceivedAt, m.SendTime, m.DoneAt = utc(m.ReceivedAt), utc(m.SendTime), utcPtr(m.DoneAt)
+	q := s.d.insertIgnore("kf_messages", []string{
+		"msgid", "open_kfid", "external_userid", "origin", "msgtype", "send_time", "raw",
+		"received_at", "done_at", "attempts", "last_error"}, "msgid")
+	res, err := s.q.ExecContext(ctx, q, m.MsgID, m.OpenKfID, m.ExternalUserID, m.Origin, m.MsgType,
+		s.d.nt(m.SendTime), s.sealer.Seal(m.Raw), s.d.t(m.ReceivedAt), s.d.ntp(m.DoneAt), m.Attempts, m.LastError)
+	if err != nil {
+		return false, s.wrap(err, "save kf message")
+	}
+	return s.inserted(res, &m.ID, "save kf message")
+}
+
+// PendingKfMessages returns unhandled kf messages in the order they were stored.
+func (s *SQL) PendingKfMessages(ctx context.Context, limit int) ([]*cases.KfMessage, error) {
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	rows, err := s.q.QueryContext(ctx,
+		"SELECT id, msgid, open_kfid, external_userid, origin, msgtype, send_time, raw, received_at, done_at, attempts, last_error "+
+			"FROM kf_messages WHERE done_at IS NULL ORDER BY id LIMIT ?", limit)
+	if err != nil {
+		return nil, s.wrap(err, "read pending kf messages")
+	}
+	defer rows.Close()
+	var out []*cases.KfMessage
+	for rows.Next() {
+		var m cases.KfMessage
+		var raw string
+		err := rows.Scan(&m.ID, &m.MsgID, &m.OpenKfID, &m.ExternalUserID, &m.Origin, &m.MsgType, timeCol{&m.SendTime},
+			&raw, timeCol{&m.ReceivedAt}, timePtrCol{&m.DoneAt}, &m.Attempts, &m.LastError)
+		if err != nil {
+			return nil, s.wrap(err, "read pending kf messages")
+		}
+		if m.Raw, err = s.open(raw, "kf message"); err != nil {
+			return nil, err
+		}
+		out = append(out, &m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err, "read pending kf messages")
+	}
+	return out, nil
+}
+
+// UpdateKfMessage records the handling of a kf message: DoneAt, Attempts and
+// LastError.
+func (s *SQL) UpdateKfMessage(ctx context.Context, m *cases.KfMessage) error {
+	m.DoneAt = utcPtr(m.DoneAt)
+	res, err := s.q.ExecContext(ctx, "UPDATE kf_messages SET done_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+		s.d.ntp(m.DoneAt), m.Attempts, m.LastError, m.ID)
+	if err != nil {
+		return s.wrap(err, "update kf message %d", m.ID)
+	}
+	return s.updatedRow(ctx, res, "kf_messages", m.ID, fmt.Sprintf("update kf message %d", m.ID))
+}
+
+// Cursor returns the saved sync_msg cursor of a kf account, "" when never synced.
+func (s *SQL) Cursor(ctx context.Context, openKfID string) (string, error) {
+	var c string
+	err := s.q.QueryRowContext(ctx, "SELECT next_cursor FROM kf_cursors WHERE open_kfid = ?", openKfID).Scan(&c)
+	if err != nil {
+		if err = s.wrap(err, "read kf cursor"); isNotFound(err) {
+			return "", nil
+		}
+		return "", err
+	}
+	return c, nil
+}
+
+// SaveCursor saves the sync_msg cursor of a kf account.
+func (s *SQL) SaveCursor(ctx context.Context, openKfID, cursor string) error {
+	q := s.d.upsert("kf_cursors", []string{"open_kfid", "next_cursor", "updated_at"},
+		[]string{"open_kfid"}, []string{"next_cursor", "updated_at"})
+	if _, err := s.q.ExecContext(ctx, q, openKfID, cursor, s.d.t(time.Now())); err != nil {
+		return s.wrap(err, "save kf cursor")
+	}
+	return nil
+}
+
+// inserted reads the outcome of an insertIgnore: one row means new, and its
+// id is stored in id.
+func (s *SQL) inserted(res interface {
+	RowsAffected() (int64, error)
+	LastInsertId() (int64, error)
+}, id *int64, what string) (bool, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.wrap(err, "%s: rows affected", what)
+	}
+	if n != 1 {
+		return false, nil
+	}
+	if *id, err = res.LastInsertId(); err != nil {
+		return false, s.wrap(err, "%s: read id", what)
+	}
+	return true, nil
+}

@@ -1,0 +1,163 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"banchengshi/cases"
+)
+
+var outboxCols = []string{
+	"case_id", "channel", "open_kfid", "recipient", "message", "priority",
+	"status", "attempts", "next_attempt_at", "last_error", "wecom_msgid", "merged_into",
+	"created_at", "sent_at",
+}
+
+const outboxSelect = "SELECT id, case_id, channel, open_kfid, recipient, message, priority, " +
+	"status, attempts, next_attempt_at, last_error, wecom_msgid, merged_into, created_at, sent_at FROM outbox"
+
+// Enqueue stores m and sets its ID. A zero CreatedAt becomes now, a zero
+// NextAttemptAt becomes CreatedAt and an empty Status pending.
+func (s *SQL) Enqueue(ctx context.Context, m *cases.OutboxMessage) error {
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = time.Now()
+	}
+	if m.NextAttemptAt.IsZero() {
+		m.NextAttemptAt = m.CreatedAt
+	}
+	if m.Status == "" {
+		m.Status = cases.OutboxPending
+	}
+	normalizeOutboxTimes(m)
+	args, err := s.outboxArgs(m)
+	if err != nil {
+		return err
+	}
+	res, err := s.q.ExecContext(ctx, insertSQL("outbox", outboxCols), args...)
+	if err != nil {
+		return s.wrap(err, "enqueue %s message to case %d", m.Channel, m.CaseID)
+	}
+	if m.ID, err = res.LastInsertId(); err != nil {
+		return s.wrap(err, "enqueue message: read id")
+	}
+	return nil
+}
+
+// DueOutbox returns pending messages whose NextAttemptAt is not after now,
+// oldest first.
+func (s *SQL) DueOutbox(ctx context.Context, now time.Time, limit int) ([]*cases.OutboxMessage, error) {
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	return s.queryOutbox(ctx, "read due outbox",
+		outboxSelect+" WHERE status = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+		string(cases.OutboxPending), s.d.t(now), limit)
+}
+
+// HeldOutbox returns one citizen's held messages, oldest first.
+func (s *SQL) HeldOutbox(ctx context.Context, openKfID, externalUserID string) ([]*cases.OutboxMessage, error) {
+	return s.queryOutbox(ctx, "read held outbox",
+		outboxSelect+" WHERE open_kfid = ? AND recipient = ? AND status = ? ORDER BY id",
+		openKfID, externalUserID, string(cases.OutboxHeld))
+}
+
+// CaseOutbox returns every message about a case, oldest first.
+func (s *SQL) CaseOutbox(ctx context.Context, caseID int64) ([]*cases.OutboxMessage, error) {
+	return s.queryOutbox(ctx, fmt.Sprintf("read outbox of case %d", caseID),
+		outboxSelect+" WHERE case_id = ? ORDER BY id", caseID)
+}
+
+// UpdateOutbox saves m (found by ID), or returns ErrNotFound.
+func (s *SQL) UpdateOutbox(ctx context.Context, m *cases.OutboxMessage) error {
+	normalizeOutboxTimes(m)
+	args, err := s.outboxArgs(m)
+	if err != nil {
+		return err
+	}
+	args = append(args, m.ID)
+	res, err := s.q.ExecContext(ctx, "UPDATE outbox SET "+setList(outboxCols)+" WHERE id = ?", args...)
+	if err != nil {
+		return s.wrap(err, "update outbox message %d", m.ID)
+	}
+	return s.updatedRow(ctx, res, "outbox", m.ID, fmt.Sprintf("update outbox message %d", m.ID))
+}
+
+func (s *SQL) outboxArgs(m *cases.OutboxMessage) ([]any, error) {
+	msg, err := json.Marshal(m.Message)
+	if err != nil {
+		return nil, fmt.Errorf("encode outbox message: %w", err)
+	}
+	return []any{
+		m.CaseID, string(m.Channel), m.OpenKfID, m.Recipient, string(msg), int(m.Priority),
+		string(m.Status), m.Attempts, s.d.t(m.NextAttemptAt), m.LastError, m.WeComMsgID, m.MergedInto,
+		s.d.t(m.CreatedAt), s.d.ntp(m.SentAt),
+	}, nil
+}
+
+func (s *SQL) queryOutbox(ctx context.Context, what, q string, args ...any) ([]*cases.OutboxMessage, error) {
+	rows, err := s.q.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap(err, "%s", what)
+	}
+	defer rows.Close()
+	var out []*cases.OutboxMessage
+	for rows.Next() {
+		var m cases.OutboxMessage
+		var channel, msg, status string
+		var prio int
+		err := rows.Scan(&m.ID, &m.CaseID, &channel, &m.OpenKfID, &m.Recipient, &msg, &prio,
+			&status, &m.Attempts, timeCol{&m.NextAttemptAt}, &m.LastError, &m.WeComMsgID, &m.MergedInto,
+			timeCol{&m.CreatedAt}, timePtrCol{&m.SentAt})
+		if err != nil {
+			return nil, s.wrap(err, "%s", what)
+		}
+		m.Channel, m.Status, m.Priority = cases.Channel(channel), cases.OutboxStatus(status), cases.Priority(prio)
+		if err := json.Unmarshal([]byte(msg), &m.Message); err != nil {
+			return nil, fmt.Errorf("%s: decode message %d: %w", what, m.ID, err)
+		}
+		out = append(out, &m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err, "%s", what)
+	}
+	return out, nil
+}
+
+func normalizeOutboxTimes(m *cases.OutboxMessage) {
+	m.CreatedAt = utc(m.CreatedAt)
+	m.NextAttemptAt = utc(m.NextAttemptAt)
+	m.SentAt = utcPtr(m.SentAt)
+}
+
+// GetContact returns the state of one citizen's kf conversation, or
+// ErrNotFound for a citizen never seen.
+func (s *SQL) GetContact(ctx context.Context, openKfID, externalUserID string) (*cases.Contact, error) {
+	c := cases.Contact{OpenKfID: openKfID, ExternalUserID: externalUserID}
+	err := s.q.QueryRowContext(ctx,
+		"SELECT last_inbound_at, sent_in_window, service_state, updated_at FROM contacts WHERE open_kfid = ? AND external_userid = ?",
+		openKfID, externalUserID).Scan(timeCol{&c.LastInboundAt}, &c.SentInWindow, &c.ServiceState, timeCol{&c.UpdatedAt})
+	if err != nil {
+		return nil, s.wrap(err, "get contact")
+	}
+	return &c, nil
+}
+
+// SaveContact inserts or replaces a citizen's conversation state. A zero
+// UpdatedAt becomes now.
+func (s *SQL) SaveContact(ctx context.Context, c *cases.Contact) error {
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = time.Now()
+	}
+	c.UpdatedAt, c.LastInboundAt = utc(c.UpdatedAt), utc(c.LastInboundAt)
+	q := s.d.upsert("contacts",
+		[]string{"open_kfid", "external_userid", "last_inbound_at", "sent_in_window", "service_state", "updated_at"},
+		[]string{"open_kfid", "external_userid"},
+		[]string{"last_inbound_at", "sent_in_window", "service_state", "updated_at"})
+	_, err := s.q.ExecContext(ctx, q, c.OpenKfID, c.ExternalUserID, s.d.nt(c.LastInboundAt), c.SentInWindow, c.ServiceState, s.d.t(c.UpdatedAt))
+	if err != nil {
+		return s.wrap(err, "save contact")
+	}
+	return nil
+}

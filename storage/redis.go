@@ -1,0 +1,228 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/silenceper/wechat/v2/cache"
+)
+
+// Redis is the shared stores on one Redis, every key under a prefix so that
+// several deployments (or tests) can share a server.
+type Redis struct {
+	c      *redis.Client
+	prefix string
+}
+
+// NewRedis connects to Redis at addr and pings it.
+func NewRedis(ctx context.Context, addr, password string, db int, prefix string) (*Redis, error) {
+	c := redis.NewClient(&redis.Options{
+		Addr:         addr,
+		Password:     password,
+		DB:           db,
+		DialTimeout:  5 * time.Second,
+		ReadTimeout:  3 * time.Second,
+		WriteTimeout: 3 * time.Second,
+	})
+	r := &Redis{c: c, prefix: prefix}
+	if err := r.Ping(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Client returns the underlying go-redis client.
+func (r *Redis) Client() *redis.Client { return r.c }
+
+// Prefix returns the prefix of every key r writes.
+func (r *Redis) Prefix() string { return r.prefix }
+
+// Ping checks that Redis answers.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.c.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (r *Redis) Close() error {
+	if err := r.c.Close(); err != nil {
+		return fmt.Errorf("close redis: %w", err)
+	}
+	return nil
+}
+
+// Locker returns locks kept in Redis under prefix "lock:".
+func (r *Redis) Locker() Locker { return redisLocker{r} }
+
+// RateLimiter returns a sliding-window limiter kept in Redis under "rate:".
+func (r *Redis) RateLimiter() RateLimiter { return redisLimiter{r} }
+
+// TokenCache returns a silenceper cache kept in Redis under "token:". It also
+// implements cache.ContextCache.
+func (r *Redis) TokenCache() cache.Cache { return redisCache{r} }
+
+type redisLocker struct{ r *Redis }
+
+// unlockScript deletes the lock only if it still holds our token.
+var unlockScript = redis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+	return redis.call("DEL", KEYS[1])
+end
+return 0`)
+
+// refreshScript extends the lock only if it still holds our token.
+var refreshScript = redis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+	return redis.call("PEXPIRE", KEYS[1], ARGV[2])
+end
+return 0`)
+
+func (l redisLocker) TryLock(ctx context.Context, key string, ttl time.Duration) (Lock, bool, error) {
+	k := l.r.prefix + "lock:" + key
+	tok := newToken()
+	err := l.r.c.SetArgs(ctx, k, tok, redis.SetArgs{Mode: "NX", TTL: ttl}).Err()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("take lock %q: %w", key, err)
+	}
+	return &redisLock{c: l.r.c, name: key, key: k, token: tok}, true, nil
+}
+
+type redisLock struct {
+	c     *redis.Client
+	name  string
+	key   string
+	token string
+}
+
+func (l *redisLock) Refresh(ctx context.Context, ttl time.Duration) error {
+	n, err := refreshScript.Run(ctx, l.c, []string{l.key}, l.token, ttl.Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("refresh lock %q: %w", l.name, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("refresh lock %q: %w", l.name, ErrLockLost)
+	}
+	return nil
+}
+
+func (l *redisLock) Unlock(ctx context.Context) error {
+	n, err := unlockScript.Run(ctx, l.c, []string{l.key}, l.token).Int()
+	if err != nil {
+		return fmt.Errorf("release lock %q: %w", l.name, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("release lock %q: %w", l.name, ErrLockLost)
+	}
+	return nil
+}
+
+type redisLimiter struct{ r *Redis }
+
+// allowScript keeps one sorted-set member per allowed event, scored by the
+// Redis server's clock in microseconds, so replicas with skewed clocks agree.
+var allowScript = redis.NewScript(`
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local window = tonumber(ARGV[2])
+redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", now - window)
+if redis.call("ZCARD", KEYS[1]) >= tonumber(ARGV[1]) then
+	return 0
+end
+redis.call("ZADD", KEYS[1], now, now .. "-" .. ARGV[3])
+redis.call("PEXPIRE", KEYS[1], math.max(1, math.ceil(window / 1000)))
+return 1`)
+
+func (l redisLimiter) Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, error) {
+	n, err := allowScript.Run(ctx, l.r.c, []string{l.r.prefix + "rate:" + key},
+		limit, window.Microseconds(), newToken()[:8]).Int()
+	if err != nil {
+		return false, fmt.Errorf("rate limit %q: %w", key, err)
+	}
+	return n == 1, nil
+}
+
+// cacheTimeout bounds the token cache's calls, which silenceper makes without
+// a context.
+const cacheTimeout = 3 * time.Second
+
+type redisCache struct{ r *Redis }
+
+func (c redisCache) key(k string) string { return c.r.prefix + "token:" + k }
+
+func (c redisCache) Get(key string) any {
+	ctx, cancel := context.WithTimeout(context.Background(), cacheTimeout)
+	defer cancel()
+	return c.GetContext(ctx, key)
+}
+
+// GetContext returns the string stored under key, or nil on a miss or error
+// (silenceper then fetches a fresh token).
+func (c redisCache) GetContext(ctx context.Context, key string) any {
+	v, err := c.r.c.Get(ctx, c.key(key)).Result()
+	if err != nil {
+		if !errors.Is(err, redis.Nil) {
+			slog.WarnContext(ctx, "token cache read failed", "key", key, "err", err)
+		}
+		return nil
+	}
+	return v
+}
+
+func (c redisCache) Set(key string, val any, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), cacheTimeout)
+	defer cancel()
+	return c.SetContext(ctx, key, val, timeout)
+}
+
+// SetContext stores val's text under key; a timeout of zero or less never expires.
+func (c redisCache) SetContext(ctx context.Context, key string, val any, timeout time.Duration) error {
+	s, err := cacheString(val)
+	if err != nil {
+		return err
+	}
+	if timeout < 0 {
+		timeout = 0
+	}
+	if err := c.r.c.Set(ctx, c.key(key), s, timeout).Err(); err != nil {
+		return fmt.Errorf("token cache set %q: %w", key, err)
+	}
+	return nil
+}
+
+func (c redisCache) IsExist(key string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), cacheTimeout)
+	defer cancel()
+	return c.IsExistContext(ctx, key)
+}
+
+// IsExistContext reports whether key holds a value.
+func (c redisCache) IsExistContext(ctx context.Context, key string) bool {
+	n, err := c.r.c.Exists(ctx, c.key(key)).Result()
+	return err == nil && n > 0
+}
+
+func (c redisCache) Delete(key string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), cacheTimeout)
+	defer cancel()
+	return c.DeleteContext(ctx, key)
+}
+
+// DeleteContext removes key.
+func (c redisCache) DeleteContext(ctx context.Context, key string) error {
+	if err := c.r.c.Del(ctx, c.key(key)).Err(); err != nil {
+		return fmt.Errorf("token cache delete %q: %w", key, err)
+	}
+	return nil
+}
+
+var _ cache.ContextCache = redisCache{}

@@ -1,0 +1,41 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"banchengshi/cases"
+)
+
+// LoadSession returns a dialog session's bytes, or ErrNotFound.
+func (s *SQL) LoadSession(ctx context.Context, key string) ([]byte, error) {
+	var sealed string
+	if err := s.q.QueryRowContext(ctx, "SELECT data FROM sessions WHERE skey = ?", key).Scan(&sealed); err != nil {
+		return nil, s.wrap(err, "load session")
+	}
+	plain, err := s.open(sealed, "session")
+	if err != nil {
+		return nil, err
+	}
+	return []byte(plain), nil
+}
+
+// SaveSession stores a dialog session's bytes, sealed, replacing what was there.
+func (s *SQL) SaveSession(ctx context.Context, key string, data []byte) error {
+	q := s.d.upsert("sessions", []string{"skey", "data", "updated_at"}, []string{"skey"}, []string{"data", "updated_at"})
+	if _, err := s.q.ExecContext(ctx, q, key, s.sealer.Seal(string(data)), s.d.t(time.Now())); err != nil {
+		return s.wrap(err, "save session")
+	}
+	return nil
+}
+
+// DeleteSession removes a dialog session; removing none is not an error.
+func (s *SQL) DeleteSession(ctx context.Context, key string) error {
+	if _, err := s.q.ExecContext(ctx, "DELETE FROM sessions WHERE skey = ?", key); err != nil {
+		return s.wrap(err, "delete session")
+	}
+	return nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, cases.ErrNotFound) }

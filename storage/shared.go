@@ -1,0 +1,81 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/silenceper/wechat/v2/cache"
+)
+
+// ErrLockLost means a lock expired and may now be held by somebody else: the
+// holder must stop the work the lock protected.
+var ErrLockLost = errors.New("lock lost")
+
+// Locker hands out named locks that expire unless refreshed, so that a
+// replica that dies cannot hold one forever. It guards the one kf puller per
+// account and the scheduler's leadership.
+type Locker interface {
+	// TryLock takes the lock named key for ttl if nobody holds it; ok is false
+	// when somebody does.
+	TryLock(ctx context.Context, key string, ttl time.Duration) (l Lock, ok bool, err error)
+}
+
+// Lock is a held lock.
+type Lock interface {
+	// Refresh extends the lock to ttl from now, or returns ErrLockLost.
+	Refresh(ctx context.Context, ttl time.Duration) error
+	// Unlock releases the lock, or returns ErrLockLost when it had expired;
+	// it never releases a lock somebody else has taken since.
+	Unlock(ctx context.Context) error
+}
+
+// RateLimiter counts events per key in a sliding window.
+type RateLimiter interface {
+	// Allow records an event for key and reports true when fewer than limit
+	// events were allowed in the last window; a refused event is not counted.
+	Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, error)
+}
+
+// SharedStores is what Redis and Memory both provide.
+type SharedStores interface {
+	Locker() Locker
+	RateLimiter() RateLimiter
+	// TokenCache keeps WeCom access tokens for silenceper/wechat: Get returns
+	// the string that was set, or nil.
+	TokenCache() cache.Cache
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+var (
+	_ SharedStores = (*Redis)(nil)
+	_ SharedStores = (*Memory)(nil)
+)
+
+// newToken returns a random lock owner token.
+func newToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
+}
+
+// cacheString is the form a token cache keeps a value in: silenceper reads
+// what it stored back with a string type assertion, so only values with an
+// obvious text form are accepted.
+func cacheString(val any) (string, error) {
+	switch v := val.(type) {
+	case string:
+		return v, nil
+	case []byte:
+		return string(v), nil
+	case int, int32, int64, uint, uint32, uint64, float64, bool:
+		return fmt.Sprint(v), nil
+	case fmt.Stringer:
+		return v.String(), nil
+	}
+	return "", fmt.Errorf("token cache: cannot keep a %T", val)
+}

@@ -1,0 +1,220 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"banchengshi/storage"
+	"banchengshi/storage/storagetest"
+)
+
+// eachShared runs the same test on the Redis and the in-process stores.
+func eachShared(t *testing.T, fn func(t *testing.T, s storage.SharedStores)) {
+	shared := []struct {
+		name string
+		open func(testing.TB) storage.SharedStores
+	}{
+		{"memory", func(testing.TB) storage.SharedStores { return storage.NewMemory() }},
+		{"redis", func(t testing.TB) storage.SharedStores { return storagetest.Redis(t) }},
+	}
+	for _, b := range shared {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			s := b.open(t)
+			if err := s.Ping(context.Background()); err != nil {
+				t.Fatalf("Ping: %v", err)
+			}
+			fn(t, s)
+		})
+	}
+}
+
+func TestLockExclusive(t *testing.T) {
+	eachShared(t, func(t *testing.T, s storage.SharedStores) {
+		ctx := context.Background()
+		locker := s.Locker()
+		const workers = 20
+		var winners atomic.Int32
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, ok, err := locker.TryLock(ctx, "kf:wkA", time.Minute); err != nil {
+					t.Error(err)
+				} else if ok {
+					winners.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := winners.Load(); n != 1 {
+			t.Fatalf("%d of %d replicas took the lock, want 1", n, workers)
+		}
+		other, ok, err := locker.TryLock(ctx, "kf:wkB", time.Minute)
+		if err != nil || !ok {
+			t.Fatalf("TryLock of another key = %v, %v; want taken", ok, err)
+		}
+		if err := other.Unlock(ctx); err != nil {
+			t.Fatalf("Unlock: %v", err)
+		}
+		again, ok, err := locker.TryLock(ctx, "kf:wkB", time.Minute)
+		if err != nil || !ok {
+			t.Fatalf("TryLock after Unlock = %v, %v; want taken", ok, err)
+		}
+		if err := again.Refresh(ctx, time.Minute); err != nil {
+			t.Errorf("Refresh a held lock: %v", err)
+		}
+		if err := other.Unlock(ctx); !errors.Is(err, storage.ErrLockLost) {
+			t.Errorf("second Unlock by the old holder error = %v, want ErrLockLost", err)
+		}
+		if _, ok, _ := locker.TryLock(ctx, "kf:wkB", time.Minute); ok {
+			t.Error("the old holder's Unlock released the new holder's lock")
+		}
+	})
+}
+
+func TestLockExpiryAndRefresh(t *testing.T) {
+	eachShared(t, func(t *testing.T, s storage.SharedStores) {
+		ctx := context.Background()
+		locker := s.Locker()
+		const ttl = 150 * time.Millisecond
+
+		// A replica that dies stops refreshing; another takes over after ttl.
+		dead, ok, err := locker.TryLock(ctx, "leader", ttl)
+		if err != nil || !ok {
+			t.Fatalf("TryLock = %v, %v", ok, err)
+		}
+		time.Sleep(ttl + 100*time.Millisecond)
+		next, ok, err := locker.TryLock(ctx, "leader", time.Minute)
+		if err != nil || !ok {
+			t.Fatalf("TryLock after expiry = %v, %v; want taken", ok, err)
+		}
+		if err := dead.Refresh(ctx, time.Minute); !errors.Is(err, storage.ErrLockLost) {
+			t.Errorf("Refresh of an expired lock error = %v, want ErrLockLost", err)
+		}
+		if err := dead.Unlock(ctx); !errors.Is(err, storage.ErrLockLost) {
+			t.Errorf("Unlock by a non-owner error = %v, want ErrLockLost", err)
+		}
+		if _, ok, _ := locker.TryLock(ctx, "leader", time.Minute); ok {
+			t.Error("non-owner Unlock released the lock")
+		}
+		if err := next.Unlock(ctx); err != nil {
+			t.Errorf("owner Unlock: %v", err)
+		}
+
+		// A live replica that refreshes keeps the lock past its first ttl.
+		live, ok, err := locker.TryLock(ctx, "puller", ttl)
+		if err != nil || !ok {
+			t.Fatalf("TryLock = %v, %v", ok, err)
+		}
+		for range 3 {
+			time.Sleep(ttl / 2)
+			if err := live.Refresh(ctx, ttl); err != nil {
+				t.Fatalf("Refresh: %v", err)
+			}
+		}
+		if _, ok, _ := locker.TryLock(ctx, "puller", ttl); ok {
+			t.Error("a refreshed lock was taken by another")
+		}
+	})
+}
+
+func TestRateLimiter(t *testing.T) {
+	eachShared(t, func(t *testing.T, s storage.SharedStores) {
+		ctx := context.Background()
+		rl := s.RateLimiter()
+		const window = 300 * time.Millisecond
+		allow := func(key string, n int) []bool {
+			var out []bool
+			for range n {
+				ok, err := rl.Allow(ctx, key, 3, window)
+				if err != nil {
+					t.Fatalf("Allow(%s): %v", key, err)
+				}
+				out = append(out, ok)
+			}
+			return out
+		}
+		if diff := cmp.Diff([]bool{true, true, true, false, false}, allow("app:zhangsan", 5)); diff != "" {
+			t.Errorf("first burst (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]bool{true, true}, allow("app:lisi", 2)); diff != "" {
+			t.Errorf("another member is limited separately (-want +got):\n%s", diff)
+		}
+		time.Sleep(window + 100*time.Millisecond)
+		// Refused attempts were not counted: the window is free again.
+		if diff := cmp.Diff([]bool{true, true, true, false}, allow("app:zhangsan", 4)); diff != "" {
+			t.Errorf("after the window (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestTokenCache(t *testing.T) {
+	eachShared(t, func(t *testing.T, s storage.SharedStores) {
+		c := s.TokenCache()
+		if v := c.Get("access_token"); v != nil {
+			t.Fatalf("Get on a miss = %#v, want nil", v)
+		}
+		if c.IsExist("access_token") {
+			t.Error("IsExist on a miss = true")
+		}
+		if err := c.Set("access_token", "tok-123", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		// silenceper does val.(string).
+		if v, ok := c.Get("access_token").(string); !ok || v != "tok-123" {
+			t.Errorf("Get = %#v, want the string tok-123", c.Get("access_token"))
+		}
+		if !c.IsExist("access_token") {
+			t.Error("IsExist after Set = false")
+		}
+		if err := c.Set("expires_soon", "x", 100*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Set("bad", struct{}{}, time.Hour); err == nil {
+			t.Error("Set of a struct succeeded; silenceper could not read it back")
+		}
+		if err := c.Delete("access_token"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		for _, k := range []string{"access_token", "expires_soon"} {
+			if v := c.Get(k); v != nil {
+				t.Errorf("Get(%s) after delete/expiry = %#v, want nil", k, v)
+			}
+		}
+	})
+}
+
+func TestRedisKeysUnderPrefix(t *testing.T) {
+	r := storagetest.Redis(t)
+	ctx := context.Background()
+	if _, _, err := r.Locker().TryLock(ctx, "k", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.RateLimiter().Allow(ctx, "k", 1, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.TokenCache().Set("k", "v", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := r.Client().Keys(ctx, r.Prefix()+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 3 {
+		t.Errorf("keys under %s = %v, want lock, rate and token keys", r.Prefix(), keys)
+	}
+	for _, k := range []string{"lock:k", "rate:k", "token:k"} {
+		if n, _ := r.Client().Exists(ctx, r.Prefix()+k).Result(); n != 1 {
+			t.Errorf("%s%s missing", r.Prefix(), k)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"banchengshi/cases"
+	"banchengshi/storage"
+	"banchengshi/storage/storagetest"
+)
+
+func TestInTx(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		write := func(r cases.Repo, number string) error {
+			c := newCase(number, nil)
+			if err := r.CreateCase(ctx, c); err != nil {
+				return err
+			}
+			if err := r.AppendEvent(ctx, &cases.Event{CaseID: c.ID, Kind: cases.EventSubmitted}); err != nil {
+				return err
+			}
+			if _, err := r.SaveInbound(ctx, &cases.Inbound{Key: "in-" + number, Kind: cases.InboundKf}); err != nil {
+				return err
+			}
+			return r.SaveSession(ctx, "sess-"+number, []byte("x"))
+		}
+		tests := []struct {
+			name    string
+			fn      func(cases.Repo) error
+			wantErr error
+			kept    []string
+		}{
+			{"commit", func(r cases.Repo) error { return write(r, "BC0000000001") }, nil, []string{"BC0000000001"}},
+			{"error rolls back", func(r cases.Repo) error {
+				if err := write(r, "BC0000000002"); err != nil {
+					return err
+				}
+				return boom
+			}, boom, nil},
+			{"nested commit joins the outer", func(r cases.Repo) error {
+				return r.InTx(ctx, func(inner cases.Repo) error { return write(inner, "BC0000000003") })
+			}, nil, []string{"BC0000000003"}},
+			{"outer error undoes nested work", func(r cases.Repo) error {
+				if err := r.InTx(ctx, func(inner cases.Repo) error { return write(inner, "BC0000000004") }); err != nil {
+					return err
+				}
+				return boom
+			}, boom, nil},
+			{"duplicate inside fails the transaction", func(r cases.Repo) error {
+				if err := write(r, "BC0000000005"); err != nil {
+					return err
+				}
+				return r.CreateCase(ctx, newCase("BC0000000001", nil))
+			}, cases.ErrDuplicate, nil},
+		}
+		for _, tt := range tests {
+			err := db.InTx(ctx, tt.fn)
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("%s: InTx error = %v, want %v", tt.name, err, tt.wantErr)
+			}
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("panic inside InTx was swallowed")
+				}
+			}()
+			_ = db.InTx(ctx, func(r cases.Repo) error {
+				_ = write(r, "BC0000000006")
+				panic("boom")
+			})
+		}()
+
+		var want []string
+		for _, tt := range tests {
+			want = append(want, tt.kept...)
+		}
+		var got []string
+		for _, n := range []string{"BC0000000001", "BC0000000002", "BC0000000003", "BC0000000004", "BC0000000005", "BC0000000006"} {
+			c, err := db.GetCase(ctx, n)
+			if errors.Is(err, cases.ErrNotFound) {
+				if _, err := db.LoadSession(ctx, "sess-"+n); !errors.Is(err, cases.ErrNotFound) {
+					t.Errorf("%s rolled back but its session was kept (%v)", n, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tl, _ := db.Timeline(ctx, c.ID); len(tl) != 1 {
+				t.Errorf("%s: timeline has %d events, want 1", n, len(tl))
+			}
+			got = append(got, n)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("cases kept (-want +got):\n%s", diff)
+		}
+		in, err := db.PendingInbound(ctx, 10)
+		if err != nil || len(in) != len(want) {
+			t.Errorf("PendingInbound = %d rows, %v; want %d (rolled-back inbound kept?)", len(in), err, len(want))
+		}
+	})
+}
+
+func TestMigrationsIdempotent(t *testing.T) {
+	dsns := []struct {
+		driver string
+		dsn    func(testing.TB) string
+	}{
+		{storage.DriverSQLite, func(t testing.TB) string { return storage.DefaultSQLiteDSN(t.TempDir() + "/new/dir/bcs.db") }},
+		{storage.DriverMySQL, storagetest.MySQLDSN},
+	}
+	for _, d := range dsns {
+		t.Run(d.driver, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			dsn := d.dsn(t)
+			sealer := storagetest.Sealer(t)
+			// Two processes start at once on a fresh database.
+			var wg sync.WaitGroup
+			dbs := make([]*storage.SQL, 3)
+			errs := make([]error, 3)
+			for i := range dbs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					dbs[i], errs[i] = storage.Open(ctx, d.driver, dsn, sealer)
+				}()
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("concurrent Open %d: %v", i, err)
+				}
+				defer dbs[i].Close()
+			}
+			counts := func(db *storage.SQL) int {
+				var n int
+				if err := storage.RawDB(db).QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			first := counts(dbs[0])
+			if first == 0 {
+				t.Fatal("no migration recorded")
+			}
+			mustCreate(t, dbs[0], newCase("BC2611280001", nil))
+
+			again, err := storage.Open(ctx, d.driver, dsn, sealer)
+			if err != nil {
+				t.Fatalf("re-open: %v", err)
+			}
+			defer again.Close()
+			if n := counts(again); n != first {
+				t.Errorf("re-open recorded %d steps, want %d", n, first)
+			}
+			if _, err := again.GetCase(ctx, "BC2611280001"); err != nil {
+				t.Errorf("data lost on re-open: %v", err)
+			}
+		})
+	}
+}
