@@ -1,0 +1,156 @@
+// Package bot is the citizen's side of 办成事: the dialog that turns what a
+// person writes in WeChat into a case, answers where a case stands, takes
+// supplements and withdrawals, and hands the chat to a person on request.
+//
+// It is pure logic over small interfaces: the pipeline calls Engine.Handle for
+// each citizen kf message inside one database transaction, with a session store
+// and a Desk bound to that transaction, and enqueues the replies it returns.
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"banchengshi/cases"
+)
+
+// Message kinds an Incoming may carry.
+const (
+	KindText         = "text"
+	KindImage        = "image"
+	KindVoice        = "voice"
+	KindVideo        = "video"
+	KindFile         = "file"
+	KindLocation     = "location"
+	KindLink         = "link"
+	KindBusinessCard = "business_card"
+	KindMiniProgram  = "miniprogram"
+	KindEnterSession = "enter_session" // the citizen opened the chat
+	KindOther        = "other"
+)
+
+// Incoming is one message or event from a citizen, as the pipeline read it
+// from kf sync_msg.
+type Incoming struct {
+	MsgID, OpenKfID, ExternalUserID string
+	// Kind is one of the Kind constants.
+	Kind string
+	// Text is the text content; for a tapped menu item, the item's text.
+	Text string
+	// MenuID is set when a kf msgmenu item was tapped.
+	MenuID string
+	// Media is set for image, voice, video and file messages once the pipeline
+	// has downloaded them; nil when the download failed.
+	Media *Media
+	At    time.Time
+}
+
+// Media is a downloaded voice message, photo, video or file.
+type Media struct {
+	Kind, FileName, ContentType string
+	Data                        []byte
+	MediaID                     string
+}
+
+// Result is what the dialog answers to one Incoming.
+type Result struct {
+	// Replies go to the citizen, in order; usually one, each with at most one
+	// question.
+	Replies []cases.Message
+	// Handover means the citizen asked for a person: the pipeline moves the kf
+	// session to state 3 (human servicer).
+	Handover bool
+}
+
+// CaseView is one of a reporter's cases as the citizen sees it. StatusText and
+// LastUpdate are citizen-facing Chinese sentences supplied by the desk.
+type CaseView struct {
+	Number, Category, StatusText, LastUpdate string
+	Open                                     bool
+	Deadline                                 time.Time
+}
+
+// Desk is what the dialog needs from the bureau's side, implemented by the
+// pipeline over the database (inside the message's transaction).
+//
+// Supplement and Withdraw report domain refusals by returning an error that
+// wraps cases.ErrNotFound (no such case of this reporter), ErrNotOpen (the case
+// is finished) or ErrRefused (any other reason the bureau cannot do it now);
+// the dialog turns those into a kind answer. Any other error is treated as an
+// infrastructure failure and returned from Handle, so the message is retried.
+type Desk interface {
+	// Categories lists the kinds of problems the window takes, in menu order.
+	Categories() []cases.Category
+	// Submit stores a new case built from the dialog (it sets Number, Deadline,
+	// LimitDays, LeadDept, Status, and notifies staff) together with its
+	// attachments and the description messages as timeline events.
+	Submit(ctx context.Context, c *cases.Case, atts []*cases.Attachment, said []string) error
+	// ReporterCases lists the reporter's cases, newest first, with the last
+	// thing that happened on each.
+	ReporterCases(ctx context.Context, openKfID, reporterID string) ([]CaseView, error)
+	// Supplement adds text or an attachment (either may be empty) to an open
+	// case of the reporter and tells its handler.
+	Supplement(ctx context.Context, number, reporterID string, text string, att *cases.Attachment) error
+	// Withdraw withdraws an open case of the reporter.
+	Withdraw(ctx context.Context, number, reporterID, reason string) error
+	// Handover records that the citizen asked for a person, on the case when
+	// number is set, otherwise as a contact.
+	Handover(ctx context.Context, openKfID, reporterID, number string) error
+}
+
+// Domain refusals a Desk may return (wrapped); see Desk.
+var (
+	ErrNotOpen = errors.New("case is no longer open")
+	ErrRefused = errors.New("refused by the bureau")
+)
+
+// refusal reports whether err is a domain refusal the citizen should be told
+// about kindly, and the sentence to tell them.
+func refusal(err error) (string, bool) {
+	switch {
+	case errors.Is(err, cases.ErrNotFound):
+		return textCaseNotFound, true
+	case errors.Is(err, ErrNotOpen):
+		return textCaseNotOpen, true
+	case errors.Is(err, ErrRefused):
+		return textCaseRefused, true
+	}
+	return "", false
+}
+
+// Config tunes the dialog. Zero values take the defaults.
+type Config struct {
+	// DraftTTL is how long an unfinished report is kept (default 7 days).
+	DraftTTL time.Duration
+	// ResumeAfter is the silence after which a returning citizen is offered to
+	// continue or start over (default 12 hours).
+	ResumeAfter time.Duration
+	// Now is the clock, for messages without a time (default time.Now).
+	Now func() time.Time
+}
+
+// Engine runs the citizen dialog. It keeps no state of its own: everything
+// lives in the session store, so any replica may handle any message.
+type Engine struct {
+	cfg Config
+}
+
+// New returns an Engine with cfg's zero fields set to their defaults.
+func New(cfg Config) *Engine {
+	if cfg.DraftTTL <= 0 {
+		cfg.DraftTTL = 7 * 24 * time.Hour
+	}
+	if cfg.ResumeAfter <= 0 {
+		cfg.ResumeAfter = 12 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Engine{cfg: cfg}
+}
+
+// SessionKey is the key under which a citizen's dialog session is stored.
+func SessionKey(openKfID, externalUserID string) string {
+	return openKfID + ":" + externalUserID
+}

@@ -1,0 +1,185 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"banchengshi/cases"
+)
+
+// memSessions is an in-memory cases.SessionStore.
+type memSessions struct {
+	m map[string][]byte
+}
+
+var _ cases.SessionStore = (*memSessions)(nil)
+
+func newMemSessions() *memSessions { return &memSessions{m: map[string][]byte{}} }
+
+func (s *memSessions) LoadSession(_ context.Context, key string) ([]byte, error) {
+	b, ok := s.m[key]
+	if !ok {
+		return nil, cases.ErrNotFound
+	}
+	return append([]byte(nil), b...), nil
+}
+
+func (s *memSessions) SaveSession(_ context.Context, key string, data []byte) error {
+	s.m[key] = append([]byte(nil), data...)
+	return nil
+}
+
+func (s *memSessions) DeleteSession(_ context.Context, key string) error {
+	if _, ok := s.m[key]; !ok {
+		return cases.ErrNotFound
+	}
+	delete(s.m, key)
+	return nil
+}
+
+// testCategories are a bureau's categories as configuration would give them.
+var testCategories = []cases.Category{
+	{Key: "pension", Name: "养老保险", Aliases: []string{"养老金", "退休金"}, Dept: "社保中心", LimitDays: 15},
+	{Key: "transfer", Name: "社保转移接续", Aliases: []string{"转移", "转关系", "转不过来"}, Dept: "社保中心", LimitDays: 20},
+	{Key: "retire", Name: "退休办理", Aliases: []string{"退休", "办退休"}, Dept: "社保中心", LimitDays: 15},
+	{Key: "archive", Name: "档案问题", Aliases: []string{"档案", "档案丢了"}, Dept: "档案馆", LimitDays: 20},
+	{Key: "data", Name: "个人信息错误", Aliases: []string{"信息错误", "名字错了", "号码重复"}, Dept: "社保中心", LimitDays: 15},
+	{Key: "benefit", Name: "待遇发放和生存认证", Aliases: []string{"生存认证", "认证", "停发"}, Dept: "社保中心", LimitDays: 10},
+	{Key: "employment", Name: "就业失业", Aliases: []string{"就业", "失业", "买断"}, Dept: "就业中心", LimitDays: 15},
+	{Key: "other", Name: "其他", Aliases: []string{"别的", "不知道"}, Dept: "受理窗口", LimitDays: 15},
+}
+
+// submitted is one case as the fake desk received it.
+type submitted struct {
+	Case *cases.Case
+	Atts []*cases.Attachment
+	Said []string
+}
+
+// supplemented is one Supplement call.
+type supplemented struct {
+	Number, Text, AttKind string
+}
+
+// fakeDesk is an in-memory Desk that behaves like the bureau's: it numbers
+// cases, refuses to touch a case that is not the reporter's or not open, and
+// records what it was asked to do.
+type fakeDesk struct {
+	cats        []cases.Category
+	cases       []*submitted
+	supplements []supplemented
+	withdrawn   map[string]string // number → reason
+	handovers   []string
+	failNext    error // returned once by the next call, to test retries
+}
+
+var _ Desk = (*fakeDesk)(nil)
+
+func newFakeDesk() *fakeDesk {
+	return &fakeDesk{cats: testCategories, withdrawn: map[string]string{}}
+}
+
+func (d *fakeDesk) fail() error {
+	err := d.failNext
+	d.failNext = nil
+	return err
+}
+
+func (d *fakeDesk) Categories() []cases.Category { return d.cats }
+
+func (d *fakeDesk) Submit(_ context.Context, c *cases.Case, atts []*cases.Attachment, said []string) error {
+	if err := d.fail(); err != nil {
+		return err
+	}
+	c.Number = fmt.Sprintf("BC261128%04d", len(d.cases)+1)
+	c.LimitDays = 15
+	for _, cat := range d.cats {
+		if cat.Key == c.Category {
+			c.LimitDays, c.LeadDept = cat.LimitDays, cat.Dept
+		}
+	}
+	c.Deadline = time.Date(2026, 12, 18, 17, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	cp := *c
+	d.cases = append(d.cases, &submitted{Case: &cp, Atts: atts, Said: said})
+	return nil
+}
+
+// seed stores a case reported earlier.
+func (d *fakeDesk) seed(reporter, category string, status cases.Status) string {
+	c := &cases.Case{OpenKfID: "kf1", ReporterID: reporter, Category: category, Status: status}
+	_ = d.Submit(context.Background(), c, nil, nil)
+	d.cases[len(d.cases)-1].Case.Status = status
+	return c.Number
+}
+
+func (d *fakeDesk) find(number, reporter string) (*cases.Case, error) {
+	for _, s := range d.cases {
+		if s.Case.Number == number && s.Case.ReporterID == reporter {
+			return s.Case, nil
+		}
+	}
+	return nil, fmt.Errorf("case %s: %w", number, cases.ErrNotFound)
+}
+
+func (d *fakeDesk) ReporterCases(_ context.Context, openKfID, reporterID string) ([]CaseView, error) {
+	if err := d.fail(); err != nil {
+		return nil, err
+	}
+	var out []CaseView
+	for i := len(d.cases) - 1; i >= 0; i-- {
+		c := d.cases[i].Case
+		if c.ReporterID != reporterID || c.OpenKfID != openKfID {
+			continue
+		}
+		status := map[cases.Status]string{cases.StatusSubmitted: "已收到，等待受理", cases.StatusWithdrawn: "已撤回", cases.StatusClosed: "已办结"}[c.Status]
+		out = append(out, CaseView{
+			Number: c.Number, Category: categoryName(d.cats, c.Category), StatusText: status,
+			LastUpdate: "窗口已收到您的反映", Open: c.Status.Open(), Deadline: c.Deadline,
+		})
+	}
+	return out, nil
+}
+
+func (d *fakeDesk) Supplement(_ context.Context, number, reporterID, text string, att *cases.Attachment) error {
+	if err := d.fail(); err != nil {
+		return err
+	}
+	c, err := d.find(number, reporterID)
+	if err != nil {
+		return err
+	}
+	if !c.Status.Open() {
+		return fmt.Errorf("supplement %s: %w", number, ErrNotOpen)
+	}
+	s := supplemented{Number: number, Text: text}
+	if att != nil {
+		s.AttKind = att.Kind
+	}
+	d.supplements = append(d.supplements, s)
+	return nil
+}
+
+func (d *fakeDesk) Withdraw(_ context.Context, number, reporterID, reason string) error {
+	if err := d.fail(); err != nil {
+		return err
+	}
+	c, err := d.find(number, reporterID)
+	if err != nil {
+		return err
+	}
+	if !c.Status.Open() {
+		return fmt.Errorf("withdraw %s: %w", number, ErrNotOpen)
+	}
+	c.Status = cases.StatusWithdrawn
+	d.withdrawn[number] = reason
+	return nil
+}
+
+func (d *fakeDesk) Handover(_ context.Context, openKfID, reporterID, number string) error {
+	if err := d.fail(); err != nil {
+		return err
+	}
+	d.handovers = append(d.handovers, reporterID+"@"+number)
+	return nil
+}

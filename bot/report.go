@@ -1,0 +1,494 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+
+	"banchengshi/cases"
+)
+
+// The report form: who is affected, their ID number and phone, the category,
+// what was tried before, the problem in the citizen's words, a summary to
+// confirm, and Submit.
+
+// startReport begins the form, keeping anything already said.
+func (t *turn) startReport() {
+	t.s.History = nil
+	t.s.Editing = ""
+	t.s.Step = stepWho
+	t.ask()
+}
+
+// group is the summary item a report step belongs to.
+func group(step string) string {
+	switch step {
+	case stepWho, stepName, stepRelation, stepConsent:
+		return "who"
+	case stepID:
+		return "id"
+	case stepPhoneWhose, stepPhone:
+		return "phone"
+	case stepCategory:
+		return "category"
+	case stepTriedWindow, stepTriedWhen, stepTriedAnswer:
+		return "tried"
+	case stepDesc:
+		return "desc"
+	}
+	return ""
+}
+
+// reportStep reports whether step belongs to the report form.
+func reportStep(step string) bool {
+	return group(step) != "" || step == stepConfirm || step == stepEdit
+}
+
+// voiceAnswers reports whether a voice message may answer a step: staff
+// listen to it later.
+func voiceAnswers(step string) bool {
+	switch step {
+	case stepName, stepRelation, stepID, stepPhone, stepTriedWindow, stepTriedWhen, stepTriedAnswer:
+		return true
+	}
+	return false
+}
+
+// choiceStep reports whether a step is answered by picking an option.
+func choiceStep(step string) bool {
+	switch step {
+	case stepMenu, stepResume, stepWho, stepConsent, stepPhoneWhose, stepCategory,
+		stepConfirm, stepEdit, stepSuppPick, stepWdPick, stepWdConfirm:
+		return true
+	}
+	return false
+}
+
+// nextStep is the step after from, given what the draft holds.
+func (t *turn) nextStep(from string) string {
+	d := t.s.Draft
+	switch from {
+	case stepWho:
+		if d.Who == whoSelf {
+			return stepID
+		}
+		return stepName
+	case stepName:
+		return stepRelation
+	case stepRelation:
+		return stepConsent
+	case stepConsent:
+		return stepID
+	case stepID:
+		if d.Who == whoSelf {
+			return stepPhone
+		}
+		return stepPhoneWhose
+	case stepPhoneWhose:
+		return stepPhone
+	case stepPhone:
+		if len(t.desk.Categories()) == 0 {
+			return stepTriedWindow
+		}
+		return stepCategory
+	case stepCategory:
+		return stepTriedWindow
+	case stepTriedWindow:
+		if d.TriedWindow == noneAnswer {
+			return stepDesc
+		}
+		return stepTriedWhen
+	case stepTriedWhen:
+		return stepTriedAnswer
+	case stepTriedAnswer:
+		return stepDesc
+	}
+	return stepConfirm
+}
+
+// advance moves past the answered step; while changing one summary item it
+// returns to the summary once that item's steps are done.
+func (t *turn) advance() {
+	s := t.s
+	next := t.nextStep(s.Step)
+	if s.Editing != "" && group(next) != s.Editing {
+		next, s.Editing = stepConfirm, ""
+	}
+	t.goTo(next)
+}
+
+// reportText answers a step of the form.
+func (t *turn) reportText(text string) error {
+	s := t.s
+	d := &s.Draft
+	switch s.Step {
+	case stepWho:
+		i, ok := t.choose(whoOptions)
+		if !ok {
+			t.notUnderstood(text)
+			return nil
+		}
+		who := []string{whoSelf, whoFamily, whoNeighbour, whoOther}[i]
+		if who != d.Who && who == whoSelf {
+			d.Name, d.Relation, d.Consent, d.PhoneWhose = "", "", "", ""
+		}
+		d.Who = who
+	case stepName, stepRelation:
+		if runeLen(text) > 30 {
+			t.notUnderstood(text) // a story rather than a name: kept as description
+			return nil
+		}
+		if text != maskNumbers(text) {
+			t.note(textNotAName)
+			t.ask()
+			return nil
+		}
+		if s.Step == stepName {
+			d.Name = text
+		} else {
+			d.Relation = text
+		}
+	case stepConsent:
+		i, ok := t.choose(consentOptions)
+		if !ok {
+			t.notUnderstood(text)
+			return nil
+		}
+		d.Consent = optionLabel(consentOptions[i])
+	case stepID:
+		return t.idNumber(text)
+	case stepPhoneWhose:
+		i, ok := t.choose(phoneOptions(affectedName(*d)))
+		if !ok {
+			t.notUnderstood(text)
+			return nil
+		}
+		d.PhoneWhose = []string{phoneReporter, phoneAffected}[i]
+	case stepPhone:
+		return t.phone(text)
+	case stepCategory:
+		cats := t.desk.Categories()
+		i, ok := t.choose(categoryOptions(cats))
+		if !ok {
+			t.notUnderstood(text)
+			return nil
+		}
+		d.Category = cats[i].Key
+	case stepTriedWindow:
+		if is(text, wordsNone) {
+			d.TriedWindow, d.TriedWhen, d.TriedAnswer = noneAnswer, "", ""
+		} else {
+			d.TriedWindow = text
+		}
+	case stepTriedWhen:
+		when, ok := ParseDate(text, t.now)
+		if !ok {
+			s.WhenTries++
+			if s.WhenTries < 2 && text != voiceAnswer {
+				t.sayHere(textWhenBad)
+				return nil
+			}
+			when = text // their own words are better than nothing
+		}
+		s.WhenTries = 0
+		d.TriedWhen = when
+	case stepTriedAnswer:
+		if is(text, wordsNone) {
+			d.TriedAnswer = noneAnswer
+		} else {
+			d.TriedAnswer = text
+		}
+	case stepDesc:
+		if is(text, wordsDone) {
+			if len(s.Parts) == 0 {
+				t.sayHere(textDescEmpty)
+				return nil
+			}
+			break
+		}
+		if text != voiceAnswer {
+			s.Parts = append(s.Parts, part{Text: text})
+		}
+		t.sayHere(textDescAck)
+		return nil
+	case stepConfirm:
+		i, ok := t.choose(confirmOptions)
+		switch {
+		case !ok:
+			t.notUnderstood(text)
+		case i == 0:
+			return t.submit()
+		case i == 1:
+			t.goTo(stepEdit)
+		default:
+			t.cancel()
+		}
+		return nil
+	case stepEdit:
+		i, ok := t.choose(editOptions)
+		if !ok {
+			t.notUnderstood(text)
+			return nil
+		}
+		t.edit(editGroups[i])
+		return nil
+	default:
+		s.Step = stepMenu // not reached: upgrade maps unknown steps to the menu
+		t.ask()
+		return nil
+	}
+	t.advance()
+	return nil
+}
+
+// edit starts changing one summary item.
+func (t *turn) edit(g string) {
+	s := t.s
+	s.Editing = g
+	switch g {
+	case "who":
+		t.goTo(stepWho)
+	case "id":
+		s.IDTries = 0
+		t.goTo(stepID)
+	case "phone":
+		if s.Draft.Who == whoSelf {
+			t.goTo(stepPhone)
+		} else {
+			t.goTo(stepPhoneWhose)
+		}
+	case "category":
+		if len(t.desk.Categories()) == 0 {
+			s.Editing = ""
+			t.ask()
+			return
+		}
+		t.goTo(stepCategory)
+	case "tried":
+		t.goTo(stepTriedWindow)
+	default:
+		t.goTo(stepDesc)
+	}
+}
+
+// idNumber checks the affected person's ID number: a wrong one is explained,
+// tried once more, and may then be skipped.
+func (t *turn) idNumber(text string) error {
+	s, d := t.s, &t.s.Draft
+	if is(text, wordsSkip) || text == voiceAnswer {
+		d.IDNumber, d.IDAsked, s.IDTries = "", true, 0
+		t.note(textSkipped)
+		t.advance()
+		return nil
+	}
+	norm, ok, reason := ValidIDNumber(text)
+	if ok {
+		d.IDNumber, d.IDAsked, s.IDTries = norm, true, 0
+		t.note(textGot)
+		t.advance()
+		return nil
+	}
+	if reason == textIDChars && t.aside(text) {
+		t.ask()
+		return nil
+	}
+	s.IDTries++
+	if s.IDTries == 1 {
+		t.sayHere(textIDAgain(reason, false))
+	} else {
+		t.sayHere(textIDAgain(reason, true))
+	}
+	return nil
+}
+
+// phone reads the contact number.
+func (t *turn) phone(text string) error {
+	d := &t.s.Draft
+	if text == voiceAnswer {
+		d.Phone, d.PhoneAsked = "", true
+		t.advance()
+		return nil
+	}
+	if is(text, wordsNoPhone) {
+		if d.Who != whoSelf && d.PhoneWhose == phoneAffected {
+			d.PhoneWhose = phoneReporter
+			t.sayHere(textPhoneMine)
+			return nil
+		}
+		d.Phone, d.PhoneAsked = "", true
+		t.note(textPhoneNone)
+		t.advance()
+		return nil
+	}
+	norm, ok := ParsePhone(text)
+	if !ok {
+		if t.aside(text) {
+			t.ask()
+			return nil
+		}
+		t.sayHere(textPhoneBad)
+		return nil
+	}
+	d.Phone, d.PhoneAsked = norm, true
+	t.advance()
+	return nil
+}
+
+// categoryOptions offers the configured categories with their aliases.
+func categoryOptions(cats []cases.Category) []string {
+	out := make([]string, len(cats))
+	for i, c := range cats {
+		out[i] = strings.Join(append([]string{c.Name}, c.Aliases...), "|")
+	}
+	return out
+}
+
+func categoryName(cats []cases.Category, key string) string {
+	for _, c := range cats {
+		if c.Key == key {
+			return c.Name
+		}
+	}
+	return key
+}
+
+// ask says the current step's question.
+func (t *turn) ask() {
+	s := t.s
+	d := s.Draft
+	name := affectedName(d)
+	var m cases.Message
+	switch s.Step {
+	case stepMenu:
+		head := textMenuHead
+		if len(t.lead) > 0 {
+			head = textMenuAgain
+		}
+		m = menu(head, stepMenu, mainOptions, textMenuTail)
+	case stepResume:
+		m = menu(textResumeAsk, stepResume, resumeOptions, textMenuTail)
+	case stepWho:
+		m = menu(textAskWho, stepWho, whoOptions, textStepTail)
+	case stepName:
+		m.Text = textAskName
+	case stepRelation:
+		m.Text = fmt.Sprintf(textAskRelation, name)
+	case stepConsent:
+		m = menu(fmt.Sprintf(textAskConsent, name), stepConsent, consentOptions, textStepTail)
+	case stepID:
+		if d.Who == whoSelf {
+			m.Text = textAskIDSelf
+		} else {
+			m.Text = fmt.Sprintf(textAskIDOther, name)
+		}
+	case stepPhoneWhose:
+		m = menu(textAskPhoneWhose, stepPhoneWhose, phoneOptions(name), textStepTail)
+	case stepPhone:
+		if d.Who != whoSelf && d.PhoneWhose == phoneAffected {
+			m.Text = fmt.Sprintf(textAskPhoneOther, name)
+		} else {
+			m.Text = textAskPhoneSelf
+		}
+	case stepCategory:
+		m = menu(textAskCategory, stepCategory, categoryOptions(t.desk.Categories()), textStepTail)
+	case stepTriedWindow:
+		m.Text = textAskWindow
+	case stepTriedWhen:
+		m.Text = textAskWhen
+	case stepTriedAnswer:
+		m.Text = textAskAnswer
+	case stepDesc:
+		m.Text = textAskDesc
+		if len(s.Parts) > 0 {
+			m.Text = textAskDescMore
+		}
+	case stepConfirm:
+		m = menu(summary(s, t.desk.Categories())+"\n"+textConfirmAsk, stepConfirm, confirmOptions, textMenuTail)
+	case stepEdit:
+		m = menu(textAskEdit, stepEdit, editOptions, textStepTail)
+	case stepSuppPick:
+		m = menu(textAskSuppPick, stepSuppPick, s.Choices, textStepTail)
+	case stepSuppCollect:
+		m.Text = fmt.Sprintf(textAskSupp, s.Target)
+	case stepWdPick:
+		m = menu(textAskWdPick, stepWdPick, s.Choices, textStepTail)
+	case stepWdReason:
+		m.Text = textAskWdReason
+	case stepWdConfirm:
+		m = menu(fmt.Sprintf(textAskWdSure, s.Target), stepWdConfirm, withdrawOptions, textMenuTail)
+	default:
+		s.Step = stepMenu
+		m = menu(textMenuHead, stepMenu, mainOptions, textMenuTail)
+	}
+	if q, ok := quickAnswers[s.Step]; ok && m.Menu == nil {
+		m.Menu = []cases.MenuItem{{ID: menuID(s.Step, 1), Text: q.label}}
+	}
+	t.say(m)
+}
+
+// descriptionText joins the typed parts of the description.
+func descriptionText(s *session) string {
+	var texts []string
+	for _, p := range s.Parts {
+		if p.Text != "" {
+			texts = append(texts, p.Text)
+		}
+	}
+	return strings.Join(texts, "\n")
+}
+
+// submit turns the draft into a case and hands it to the desk.
+func (t *turn) submit() error {
+	s, d := t.s, t.s.Draft
+	c := &cases.Case{
+		OpenKfID:     t.in.OpenKfID,
+		ReporterID:   t.in.ExternalUserID,
+		Affected:     cases.Person{Name: d.Name, IDNumber: d.IDNumber},
+		Relation:     d.Relation,
+		Consent:      d.Consent,
+		ContactPhone: d.Phone,
+		Category:     d.Category,
+		TriedWindow:  d.TriedWindow,
+		TriedWhen:    d.TriedWhen,
+		TriedAnswer:  d.TriedAnswer,
+		Description:  descriptionText(s),
+		Status:       cases.StatusSubmitted,
+		CreatedAt:    t.now,
+		UpdatedAt:    t.now,
+	}
+	switch {
+	case d.Who == whoSelf:
+		c.Affected.Name, c.Relation, c.Consent = "", relationSelf, relationSelf
+		c.Affected.Phone = d.Phone
+	case d.PhoneWhose == phoneAffected:
+		c.Affected.Phone = d.Phone
+	}
+	if c.Description == "" {
+		c.Description = textSeeFiles(filesText(s.Atts))
+	}
+	atts := make([]*cases.Attachment, len(s.Atts))
+	for i, a := range s.Atts {
+		atts[i] = &cases.Attachment{
+			Kind: a.Kind, MediaID: a.MediaID, FileName: a.FileName, ContentType: a.ContentType,
+			Size: int64(len(a.Data)), Data: a.Data, CreatedAt: a.At,
+		}
+	}
+	said := make([]string, 0, len(s.Parts))
+	for _, p := range s.Parts {
+		if p.Text != "" {
+			said = append(said, p.Text)
+		} else if p.Att > 0 && p.Att <= len(s.Atts) {
+			said = append(said, "["+mediaName(s.Atts[p.Att-1].Kind)+"]")
+		}
+	}
+	if err := t.desk.Submit(t.ctx, c, atts, said); err != nil {
+		if msg, ok := refusal(err); ok {
+			t.note(msg)
+			t.ask()
+			return nil
+		}
+		return fmt.Errorf("submit case: %w", err)
+	}
+	t.reset()
+	t.say(cases.Message{Text: textSubmitted(c)})
+	return nil
+}

@@ -1,0 +1,227 @@
+package bot
+
+import (
+	"fmt"
+
+	"banchengshi/cases"
+)
+
+// What a citizen does with cases already reported: ask where they stand, add
+// material to an open one, withdraw one.
+
+// query lists the reporter's cases; an unfinished report stays where it was.
+func (t *turn) query() error {
+	views, err := t.desk.ReporterCases(t.ctx, t.in.OpenKfID, t.in.ExternalUserID)
+	if err != nil {
+		return fmt.Errorf("list reporter cases: %w", err)
+	}
+	t.say(cases.Message{Text: textCaseList(views)})
+	if t.s.inFlow() {
+		t.note(textStillHere)
+		t.ask()
+	}
+	return nil
+}
+
+func hasOpen(views []CaseView) bool {
+	for _, v := range views {
+		if v.Open {
+			return true
+		}
+	}
+	return false
+}
+
+// pickCase starts choosing among the reporter's open cases: with one it is
+// chosen at once and next is asked, with several pickStep offers them.
+func (t *turn) pickCase(pickStep, next, none string) error {
+	views, err := t.desk.ReporterCases(t.ctx, t.in.OpenKfID, t.in.ExternalUserID)
+	if err != nil {
+		return fmt.Errorf("list reporter cases: %w", err)
+	}
+	var open []CaseView
+	for _, v := range views {
+		if v.Open {
+			open = append(open, v)
+		}
+	}
+	s := t.s
+	s.History, s.Choices, s.Target = nil, nil, ""
+	switch len(open) {
+	case 0:
+		s.Step = stepMenu
+		t.say(cases.Message{Text: none})
+		return nil
+	case 1:
+		s.Target = open[0].Number
+		s.Step = next
+		t.ask()
+		return nil
+	}
+	for _, v := range open {
+		s.Choices = append(s.Choices, caseOption(v))
+	}
+	s.Step = pickStep
+	t.ask()
+	return nil
+}
+
+// caseOption offers a case by number and category; its last digits alone
+// also choose it.
+func caseOption(v CaseView) string {
+	opt := v.Number + " " + v.Category + "|" + v.Number
+	if n := len(v.Number); n > 4 {
+		opt += "|" + v.Number[n-4:]
+	}
+	return opt
+}
+
+// picked reads the case chosen on a pick step.
+func (t *turn) picked(text string) (string, bool) {
+	i, ok := t.choose(t.s.Choices)
+	if !ok {
+		t.notUnderstood(text)
+		return "", false
+	}
+	return numberOf(t.s.Choices[i]), true
+}
+
+// numberOf is the case number in a case option.
+func numberOf(option string) string {
+	for i, r := range option {
+		if r == ' ' || r == '|' {
+			return option[:i]
+		}
+	}
+	return option
+}
+
+func (t *turn) startSupplement() error {
+	return t.pickCase(stepSuppPick, stepSuppCollect, textNoOpenSupp)
+}
+
+func (t *turn) supplementText(text string) error {
+	s := t.s
+	if s.Step == stepSuppPick {
+		number, ok := t.picked(text)
+		if !ok {
+			return nil
+		}
+		s.Target = number
+		if done, err := t.flushPending(); err != nil || done {
+			return err
+		}
+		t.goTo(stepSuppCollect)
+		return nil
+	}
+	if is(text, wordsDone) {
+		t.reset()
+		t.say(cases.Message{Text: textSuppDone})
+		return nil
+	}
+	if done, err := t.supplement(text, nil); err != nil || done {
+		return err
+	}
+	t.sayHere(fmt.Sprintf(textSuppAck, s.Target))
+	return nil
+}
+
+// flushPending adds the files sent while a case was being chosen to the
+// chosen case, so they reach its handler.
+func (t *turn) flushPending() (done bool, err error) {
+	for len(t.s.Atts) > 0 {
+		a := t.s.Atts[0]
+		if done, err := t.supplement("", &a); err != nil || done {
+			return done, err
+		}
+		t.s.Atts = t.s.Atts[1:]
+	}
+	t.s.Atts = nil
+	return false, nil
+}
+
+func (t *turn) supplementMedia(m *Media) error {
+	kind := m.Kind
+	if kind == "" {
+		kind = t.in.Kind
+	}
+	a := attachment{Kind: kind, MediaID: m.MediaID, FileName: m.FileName, ContentType: m.ContentType, Data: m.Data, At: t.now}
+	if done, err := t.supplement("", &a); err != nil || done {
+		return err
+	}
+	t.sayHere(fmt.Sprintf(textSuppAck, t.s.Target))
+	return nil
+}
+
+// supplement hands one message to the desk. done reports that the desk
+// refused and the citizen has been told why (the activity is over).
+func (t *turn) supplement(text string, a *attachment) (done bool, err error) {
+	var att *cases.Attachment
+	if a != nil {
+		att = &cases.Attachment{
+			Kind: a.Kind, MediaID: a.MediaID, FileName: a.FileName, ContentType: a.ContentType,
+			Size: int64(len(a.Data)), Data: a.Data, CreatedAt: a.At,
+		}
+	}
+	err = t.desk.Supplement(t.ctx, t.s.Target, t.in.ExternalUserID, text, att)
+	if err == nil {
+		return false, nil
+	}
+	if msg, ok := refusal(err); ok {
+		t.reset()
+		t.say(cases.Message{Text: msg})
+		return true, nil
+	}
+	return false, fmt.Errorf("supplement case: %w", err)
+}
+
+func (t *turn) startWithdraw() error {
+	return t.pickCase(stepWdPick, stepWdReason, textNoOpenWd)
+}
+
+func (t *turn) withdrawText(text string) error {
+	s := t.s
+	switch s.Step {
+	case stepWdPick:
+		number, ok := t.picked(text)
+		if !ok {
+			return nil
+		}
+		s.Target = number
+		if done, err := t.flushPending(); err != nil || done {
+			return err
+		}
+		t.goTo(stepWdReason)
+	case stepWdReason:
+		if is(text, wordsSkip) {
+			s.Reason = ""
+		} else {
+			s.Reason = text
+		}
+		t.goTo(stepWdConfirm)
+	case stepWdConfirm:
+		i, ok := t.choose(withdrawOptions)
+		if !ok {
+			t.notUnderstood(text)
+			return nil
+		}
+		number := s.Target
+		if i == 1 {
+			t.reset()
+			t.say(cases.Message{Text: fmt.Sprintf(textWdKept, number)})
+			return nil
+		}
+		err := t.desk.Withdraw(t.ctx, number, t.in.ExternalUserID, s.Reason)
+		if msg, refused := refusal(err); refused {
+			t.reset()
+			t.say(cases.Message{Text: msg})
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("withdraw case: %w", err)
+		}
+		t.reset()
+		t.say(cases.Message{Text: fmt.Sprintf(textWdDone, number)})
+	}
+	return nil
+}

@@ -1,0 +1,188 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"banchengshi/cases"
+)
+
+// sessionVersion is the current session format. Older formats are upgraded
+// in upgrade when loaded, so a deploy never strands a half-written report.
+const sessionVersion = 1
+
+// Steps of the dialog. They are stored in sessions: never rename one.
+const (
+	stepMenu        = "menu" // nothing in progress
+	stepResume      = "resume"
+	stepWho         = "who"
+	stepName        = "name"
+	stepRelation    = "relation"
+	stepConsent     = "consent"
+	stepID          = "id"
+	stepPhoneWhose  = "phone_whose"
+	stepPhone       = "phone"
+	stepCategory    = "category"
+	stepTriedWindow = "tried_window"
+	stepTriedWhen   = "tried_when"
+	stepTriedAnswer = "tried_answer"
+	stepDesc        = "desc"
+	stepConfirm     = "confirm"
+	stepEdit        = "edit"
+	stepSuppPick    = "supp_pick"
+	stepSuppCollect = "supp_collect"
+	stepWdPick      = "wd_pick"
+	stepWdReason    = "wd_reason"
+	stepWdConfirm   = "wd_confirm"
+)
+
+// knownSteps are the steps this release can continue from.
+var knownSteps = map[string]bool{
+	stepMenu: true, stepResume: true, stepWho: true, stepName: true, stepRelation: true,
+	stepConsent: true, stepID: true, stepPhoneWhose: true, stepPhone: true, stepCategory: true,
+	stepTriedWindow: true, stepTriedWhen: true, stepTriedAnswer: true, stepDesc: true,
+	stepConfirm: true, stepEdit: true, stepSuppPick: true, stepSuppCollect: true,
+	stepWdPick: true, stepWdReason: true, stepWdConfirm: true,
+}
+
+// Who is affected, as stored in a draft.
+const (
+	whoSelf      = "self"
+	whoFamily    = "family"
+	whoNeighbour = "neighbour"
+	whoOther     = "other"
+)
+
+// Whose phone the contact number is.
+const (
+	phoneReporter = "reporter"
+	phoneAffected = "affected"
+)
+
+// session is one citizen's dialog state, stored as JSON between messages.
+type session struct {
+	Version int      `json:"version"`
+	Step    string   `json:"step"`
+	History []string `json:"history,omitempty"`
+	// Editing is the summary item being changed; when its steps are answered
+	// the dialog returns to the summary.
+	Editing string `json:"editing,omitempty"`
+	// ResumeStep is where to continue after stepResume.
+	ResumeStep string `json:"resume_step,omitempty"`
+
+	Draft draft `json:"draft"`
+	// Parts are the description messages in order; Atts every file received
+	// for the report (bytes included, so nothing is lost before Submit).
+	Parts []part       `json:"parts,omitempty"`
+	Atts  []attachment `json:"atts,omitempty"`
+
+	IDTries   int `json:"id_tries,omitempty"`
+	WhenTries int `json:"when_tries,omitempty"`
+
+	// Target is the case a supplement or withdrawal is about; Choices the
+	// case numbers offered when picking one; Reason the withdrawal reason.
+	Target  string   `json:"target,omitempty"`
+	Choices []string `json:"choices,omitempty"`
+	Reason  string   `json:"reason,omitempty"`
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// draft is everything answered for the case being reported.
+type draft struct {
+	Who         string `json:"who,omitempty"`
+	Name        string `json:"name,omitempty"`
+	Relation    string `json:"relation,omitempty"`
+	Consent     string `json:"consent,omitempty"`
+	IDNumber    string `json:"id_number,omitempty"`
+	IDAsked     bool   `json:"id_asked,omitempty"` // answered, possibly with 不知道
+	PhoneWhose  string `json:"phone_whose,omitempty"`
+	Phone       string `json:"phone,omitempty"`
+	PhoneAsked  bool   `json:"phone_asked,omitempty"`
+	Category    string `json:"category,omitempty"`
+	TriedWindow string `json:"tried_window,omitempty"`
+	TriedWhen   string `json:"tried_when,omitempty"`
+	TriedAnswer string `json:"tried_answer,omitempty"`
+}
+
+// part is one description message: text, or a reference to Atts (1-based).
+type part struct {
+	Text string `json:"text,omitempty"`
+	Att  int    `json:"att,omitempty"`
+}
+
+// attachment is a received file kept in the session until the case exists.
+type attachment struct {
+	Kind        string    `json:"kind"`
+	MediaID     string    `json:"media_id,omitempty"`
+	FileName    string    `json:"file_name,omitempty"`
+	ContentType string    `json:"content_type,omitempty"`
+	Data        []byte    `json:"data"`
+	At          time.Time `json:"at"`
+}
+
+func newSession(now time.Time) *session {
+	return &session{Version: sessionVersion, Step: stepMenu, CreatedAt: now, UpdatedAt: now}
+}
+
+// inFlow reports whether the citizen is in the middle of something.
+func (s *session) inFlow() bool { return s.Step != stepMenu }
+
+// hasDraft reports whether anything was answered for a report.
+func (s *session) hasDraft() bool {
+	return s.Draft != (draft{}) || len(s.Parts) > 0 || len(s.Atts) > 0
+}
+
+// loadSession returns the stored session, or nil when there is none. A
+// session that cannot be read is reported as corrupt so the dialog can start
+// over instead of failing the citizen's every message.
+func loadSession(ctx context.Context, store cases.SessionStore, key string) (s *session, corrupt bool, err error) {
+	data, err := store.LoadSession(ctx, key)
+	if errors.Is(err, cases.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("load dialog session: %w", err)
+	}
+	s = new(session)
+	if err := json.Unmarshal(data, s); err != nil || !s.upgrade() {
+		return nil, true, nil
+	}
+	return s, false, nil
+}
+
+// upgrade brings an older session format to the current one; it reports
+// false for a format it does not know (written by a newer release).
+func (s *session) upgrade() bool {
+	switch s.Version {
+	case 0: // written before versioning: same fields as version 1
+		s.Version = 1
+	case sessionVersion:
+	default:
+		return false
+	}
+	if !knownSteps[s.Step] {
+		// A step this release does not have: answers are kept, the
+		// citizen is shown the menu.
+		s.Step, s.History, s.Editing = stepMenu, nil, ""
+	}
+	if s.Step == stepResume && !knownSteps[s.ResumeStep] {
+		s.ResumeStep = stepWho
+	}
+	return true
+}
+
+func saveSession(ctx context.Context, store cases.SessionStore, key string, s *session) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode dialog session: %w", err)
+	}
+	if err := store.SaveSession(ctx, key, data); err != nil {
+		return fmt.Errorf("save dialog session: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,412 @@
+package bot
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"banchengshi/cases"
+	"banchengshi/pii"
+)
+
+// Everything the citizen reads is in this file, so it can be reviewed as a
+// whole. Keep each message short enough for a phone at large font, and at
+// most one question per message.
+
+// Options of the choices the dialog offers. The first wording of each is
+// shown; the others are synonyms the citizen may type (see ParseChoice).
+var (
+	mainOptions = []string{
+		"反映问题|我要反映|反映|反映情况|投诉|我要投诉|我有问题",
+		"查询进度|查询|进度|查进度|查一下|我的事",
+		"补充材料|补充|补材料|补资料|补充资料",
+		"撤回反映|撤回|撤销|我要撤回",
+		"找工作人员|人工|转人工|找人|人工服务|人工客服",
+	}
+	whoOptions = []string{
+		"我本人|本人|我自己|自己|我|是我",
+		"家里人|家人|亲属|亲戚|父亲|母亲|爸爸|妈妈|老伴|爱人|儿子|女儿|老人",
+		"邻居或朋友|邻居|朋友|同事|老乡|街坊",
+		"其他人|其他|别人|其它",
+	}
+	consentOptions = []string{
+		"知道，也同意|知道并同意|同意|同意了|他同意|她同意|知道同意|都知道",
+		"知道，还没同意|还没同意|没同意|不同意",
+		"还不知道|不知道|他不知道|她不知道",
+	}
+	confirmOptions = []string{
+		"确认提交|确认|提交|对|对的|没问题|是|是的|可以",
+		"修改一项|修改|改|要改|不对|有错",
+		"取消|不提交",
+	}
+	editOptions = []string{
+		"谁遇到的事|遇事人|谁|名字|姓名",
+		"身份证号|身份证|证件",
+		"联系电话|电话|手机",
+		"问题类别|类别|分类",
+		"去过的窗口|窗口|去过|部门|答复|时间",
+		"补充问题描述|问题描述|描述|问题",
+	}
+	resumeOptions = []string{
+		"接着填|继续|接着|继续填|好|好的|是",
+		"重新开始|重来|从头开始|重新填",
+	}
+	withdrawOptions = []string{
+		"确认撤回|确认|确定|撤回|是|是的|对",
+		"不撤回|不|不了|算了|不要|不用|不撤",
+	}
+)
+
+// quickAnswers are the one-tap answers offered under questions that
+// otherwise take typed words: label is shown, means is what a tap stands for.
+var quickAnswers = map[string]struct{ label, means string }{
+	stepID:          {"不知道，跳过", "不知道"},
+	stepPhone:       {"没有电话", "没有"},
+	stepTriedWindow: {"没去过", "没有"},
+	stepTriedWhen:   {"不记得了", "不记得"},
+	stepTriedAnswer: {"没有答复", "没有"},
+	stepDesc:        {"说完了", "说完了"},
+	stepSuppCollect: {"发完了", "好了"},
+	stepWdReason:    {"不想说，跳过", "跳过"},
+}
+
+// Edit groups: which summary item an answer belongs to.
+var editGroups = []string{"who", "id", "phone", "category", "tried", "desc"}
+
+// Words with a fixed meaning, compared after clean and squeeze.
+var (
+	wordsHandover  = []string{"人工", "转人工", "找人", "人工服务", "人工客服", "找工作人员", "我要人工", "转人工服务", "工作人员", "真人", "找真人"}
+	wordsCancel    = []string{"取消", "取消反映", "不填了", "不弄了"}
+	wordsRestart   = []string{"重新开始", "重来", "从头开始", "重新填", "重新来"}
+	wordsBack      = []string{"上一步", "返回", "上一个", "回到上一步", "后退", "退回"}
+	wordsRepeat    = []string{"再说一遍", "再说一次", "重复", "没看清", "没听清", "再发一遍", "没看懂", "什么", "啥"}
+	wordsQuery     = []string{"查询进度", "查进度", "查询"}
+	wordsOtherTask = []string{"补充", "补充材料", "撤回", "撤回反映", "撤销"}
+	wordsMenu      = []string{"菜单", "主菜单"}
+	wordsGreeting  = []string{"你好", "您好", "在吗", "在不在", "有人吗", "hi", "hello", "喂", "哈喽", "早上好", "下午好", "晚上好", "请问"}
+	wordsDone      = []string{"说完了", "好了", "没了", "没有了", "完了", "就这些", "就这么多", "结束", "讲完了", "发完了", "没别的了", "好", "完毕", "没有别的了", "没有", "没有了吧"}
+	wordsNone      = []string{"没有", "没", "无", "没去过", "没有去过", "还没去过", "没办过", "没有答复", "没答复", "没说", "没说什么", "不记得", "忘了"}
+	wordsSkip      = []string{"不知道", "不清楚", "跳过", "不记得", "记不得", "忘了", "不方便", "没有", "没带", "不想说", "不说了", "没什么", "算了"}
+	wordsNoPhone   = []string{"没有", "没有电话", "没电话", "没手机", "没有手机", "不方便"}
+)
+
+const (
+	textMenuHead      = "您好！这里是“办不成事”反映窗口。\n在别处没办成的事，可以跟我们说。\n请问您要办什么？"
+	textMenuAgain     = "请问您要办什么？"
+	textMenuTail      = "回复数字也可以。"
+	textStepTail      = "回复数字也可以；说“上一步”可返回。"
+	textNotUnderstood = "没太明白您的意思。"
+	textPickHint      = "这一步请点选，或回复数字。"
+	textFirstStep     = "这已经是第一步了。"
+	textRestart       = "好的，我们重新开始。"
+	textCancelled     = "好的，已取消，刚才填的内容没有提交。\n需要时随时发消息给我们。"
+	textNothingToStop = "现在没有正在办的事。"
+	textStopped       = "好的，不办了。需要时随时发消息给我们。"
+	textWdStopped     = "好的，不撤回了，事情继续办理。"
+	textFinishFirst   = "您正在反映问题。\n填完，或者回复“取消”后，再办这件事。"
+	textHello         = "您好！"
+	textStaleMenu     = "这个选项已经过期了。"
+	textMenuInFlow    = "要回到菜单，请先回复“取消”。"
+	textStillHere     = "您正在填的内容还在。"
+	textResumeGo      = "好的，我们接着来。"
+	textResumeAsk     = "欢迎回来！您上次反映的问题还没填完。\n要接着填吗？"
+	textWelcomeBack   = "欢迎回来！"
+	textCorrupt       = "抱歉，刚才的对话没能接上，我们从头开始。"
+	textKeptFirst     = "您说的情况已经记下了。\n为了交给对的部门，还要问几个问题。"
+	textKeptAside     = "您说的这些已经记下了。"
+	textNotAName      = "这里请写名字或称呼，号码后面再问。"
+	textSkipped       = "好的，这一项先跳过。"
+	textGot           = "收到。"
+
+	textAskWho        = "这件事是谁遇到的？"
+	textAskName       = "请问遇到这件事的人叫什么名字？"
+	textAskRelation   = "%s是您的什么人？\n比如：父亲、邻居、朋友。"
+	textAskConsent    = "%s知道您来反映，并且同意吗？"
+	textAskIDSelf     = "请发您的身份证号码（18位）。\n不知道或不方便，回复“不知道”就行。"
+	textAskIDOther    = "请发%s的身份证号码（18位）。\n不知道或不方便，回复“不知道”就行。"
+	textIDRetry       = "请核对一下，再发一次。"
+	textIDMaySkip     = "没关系，可以回复“跳过”，工作人员会再和您核实；\n也可以再发一次。"
+	textAskPhoneWhose = "工作人员打哪个电话联系？"
+	textAskPhoneSelf  = "请发您的电话号码，手机、座机都行。"
+	textAskPhoneOther = "请发%s的电话号码，手机、座机都行。"
+	textPhoneBad      = "这个号码好像不对。\n手机号是11位、1开头；座机请带区号。\n请再发一次。"
+	textPhoneNone     = "好的，我们在微信上联系您。"
+	textPhoneMine     = "那请发您自己的电话号码。"
+	textAskCategory   = "这件事属于哪一类？"
+	textAskWindow     = "之前去哪个窗口或部门办过？\n没去过请回复“没有”。"
+	textAskWhen       = "大概是什么时候去的？\n比如：2024年6月、去年、两年前。\n记不清就回复“不记得”。"
+	textWhenBad       = "这个时间没看懂。\n可以这样说：2024年6月、去年6月、两年前，\n或者回复“不记得”。"
+	textAskAnswer     = "当时工作人员是怎么答复您的？\n没有答复请回复“没有”。"
+	textAskDesc       = "请用自己的话说说遇到的问题。\n可以分几条发，文字、语音、照片都行。\n说完了请回复“说完了”。"
+	textAskDescMore   = "您前面说的已经记下了。\n还有要补充的吗？文字、语音、照片都行。\n说完了请回复“说完了”。"
+	textDescAck       = "收到，记下了。\n还有吗？说完了请回复“说完了”。"
+	textDescEmpty     = "还没收到您对问题的说明。\n请说说遇到了什么事，文字、语音都行。"
+	textConfirmAsk    = "以上信息对吗？"
+	textAskEdit       = "要改哪一项？"
+
+	textNoCases      = "您还没有在这里反映过问题。\n想反映问题，回复“反映问题”。"
+	textCasesHead    = "您反映的事情："
+	textCasesTail    = "想补充材料，回复“补充”。"
+	textNoOpenSupp   = "您现在没有正在办理的事，不需要补充。"
+	textNoOpenWd     = "您现在没有可以撤回的事。"
+	textAskSuppPick  = "要补充到哪一件？"
+	textAskSupp      = "请发要补充给 %s 的内容。\n文字、语音、照片都行，发完了回复“好了”。"
+	textSuppAck      = "已补充到 %s，工作人员会看到。\n还有吗？发完了回复“好了”。"
+	textSuppAttached = "收到，已附到 %s。"
+	textSuppDone     = "好的，补充完了。工作人员看到后会处理。"
+	textAskWdPick    = "要撤回哪一件？"
+	textAskWdReason  = "能说说为什么撤回吗？\n不想说可以回复“跳过”。"
+	textAskWdSure    = "确定撤回 %s 吗？\n撤回后就不再办理了。"
+	textWdDone       = "已撤回 %s。\n以后有需要，随时找我们。"
+	textWdKept       = "好的，不撤回，%s 继续办理。"
+
+	textHandover      = "好的，正在为您转接工作人员，请稍等。"
+	textHandoverDraft = "好的，正在为您转接工作人员，请稍等。\n您已经填的内容会保留。"
+
+	textCaseNotFound = "没找到这件事，可能编号不对。"
+	textCaseNotOpen  = "这件事已经办结或撤回了。\n有新情况可以重新反映。"
+	textCaseRefused  = "这件事现在不能这样处理。\n需要的话回复“人工”，工作人员帮您看。"
+
+	textIDEmpty  = "没有收到号码"
+	textIDChars  = "身份证号码只有数字，最后一位可能是X"
+	textIDOld    = "这是老的15位号码，请发现在身份证上的18位号码"
+	textIDRegion = "号码前两位对不上，可能输错了一位"
+	textIDBirth  = "号码里的出生日期对不上，可能输错了一位"
+	textIDCheck  = "号码最后一位对不上，可能有一位输错了"
+
+	voiceAnswer = "（见语音）"
+	noneAnswer  = "没有"
+)
+
+// relationSelf is the relation and consent recorded when the reporter is
+// the affected person.
+const relationSelf = "本人"
+
+// textSeeFiles is the description of a case told only in files.
+func textSeeFiles(files string) string {
+	return "（见附件：" + files + "）"
+}
+
+// textIDAgain explains a wrong ID number; after the second try it offers to skip.
+func textIDAgain(reason string, maySkip bool) string {
+	if maySkip {
+		return reason + "。\n" + textIDMaySkip
+	}
+	return reason + "。\n" + textIDRetry
+}
+
+// textIDLength explains a number of the wrong length.
+func textIDLength(n int) string {
+	return fmt.Sprintf("身份证号码是18位，您发的是%d位", n)
+}
+
+// textExpired tells a citizen their draft was dropped.
+func textExpired(ttl time.Duration) string {
+	return fmt.Sprintf("您上次填的内容已超过%d天，已经失效了。", max(1, int(ttl.Hours()/24)))
+}
+
+// mediaName is how the dialog calls a kind of file.
+func mediaName(kind string) string {
+	switch kind {
+	case KindVoice:
+		return "语音"
+	case KindImage:
+		return "照片"
+	case KindVideo:
+		return "视频"
+	}
+	return "文件"
+}
+
+func textMediaMissing(kind string) string {
+	return fmt.Sprintf("您发的%s没有收到，麻烦再发一次。", mediaName(kind))
+}
+
+func textMediaKept(kind string) string {
+	return fmt.Sprintf("%s收到了，会一起交给工作人员。", mediaName(kind))
+}
+
+func textMediaAck(kind string) string {
+	return fmt.Sprintf("%s收到了。\n还有吗？说完了请回复“说完了”。", mediaName(kind))
+}
+
+func textStartedWithMedia(kind string) string {
+	return fmt.Sprintf("%s收到了，已经记下。\n为了交给对的部门，还要问几个问题。", mediaName(kind))
+}
+
+// textUnexpected answers a message the dialog cannot read.
+func textUnexpected(kind string) string {
+	switch kind {
+	case KindLocation:
+		return "收到您发的位置，这里暂时看不了。"
+	case KindLink:
+		return "收到您发的链接，这里暂时打不开。"
+	case KindBusinessCard:
+		return "收到您发的名片，这里暂时看不了。"
+	case KindMiniProgram:
+		return "收到您发的小程序，这里暂时打不开。"
+	}
+	return "这条消息这里暂时看不了。"
+}
+
+// textPhoneOwner is the phone choice naming the affected person.
+func phoneOptions(name string) []string {
+	return []string{
+		"打我的电话|我的|我|我的电话|打我的|打给我",
+		"打" + name + "的电话|他的|她的|他|她|打他的|打她的|打给他|打给她",
+	}
+}
+
+// affectedName is how the dialog refers to the affected person.
+func affectedName(d draft) string {
+	if d.Name != "" && d.Name != voiceAnswer {
+		return maskNumbers(d.Name)
+	}
+	return "他（她）"
+}
+
+// dateText writes a deadline as a citizen reads it.
+func dateText(t time.Time) string {
+	return fmt.Sprintf("%d年%d月%d日", t.Year(), int(t.Month()), t.Day())
+}
+
+// textSubmitted confirms a new case.
+func textSubmitted(c *cases.Case) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "提交成功！\n编号：%s", c.Number)
+	switch {
+	case c.LimitDays > 0 && !c.Deadline.IsZero():
+		fmt.Fprintf(&b, "\n我们会在%d个工作日内办理，\n最晚%s前答复您。", c.LimitDays, dateText(c.Deadline))
+	case !c.Deadline.IsZero():
+		fmt.Fprintf(&b, "\n最晚%s前答复您。", dateText(c.Deadline))
+	}
+	b.WriteString("\n想问进度，随时回复“查询”。")
+	return b.String()
+}
+
+// summary is the draft as the citizen checks it before submitting. ID and
+// phone numbers are masked: a chat is no place for them in full.
+func summary(s *session, cats []cases.Category) string {
+	d := s.Draft
+	var b strings.Builder
+	b.WriteString("请核对：")
+	switch d.Who {
+	case whoSelf:
+		b.WriteString("\n遇事人：本人")
+	default:
+		fmt.Fprintf(&b, "\n遇事人：%s（%s，%s）", orDash(d.Name), orDash(d.Relation), orDash(d.Consent))
+	}
+	if d.IDNumber != "" {
+		fmt.Fprintf(&b, "\n身份证：%s", pii.MaskID(d.IDNumber))
+	} else {
+		b.WriteString("\n身份证：未提供")
+	}
+	if d.Phone != "" {
+		owner := "您的"
+		if d.Who != whoSelf && d.PhoneWhose == phoneAffected {
+			owner = affectedName(d) + "的"
+		}
+		fmt.Fprintf(&b, "\n电话：%s（%s）", pii.MaskPhone(d.Phone), owner)
+	} else {
+		b.WriteString("\n电话：未提供")
+	}
+	if d.Category != "" {
+		fmt.Fprintf(&b, "\n类别：%s", categoryName(cats, d.Category))
+	}
+	if d.TriedWindow != "" {
+		fmt.Fprintf(&b, "\n去过：%s", maskNumbers(d.TriedWindow))
+		if d.TriedWhen != "" {
+			fmt.Fprintf(&b, "，%s", maskNumbers(d.TriedWhen))
+		}
+		if d.TriedAnswer != "" {
+			fmt.Fprintf(&b, "\n答复：%s", clip(maskNumbers(d.TriedAnswer), 30))
+		}
+	}
+	text := descriptionText(s)
+	if text != "" {
+		fmt.Fprintf(&b, "\n问题：%s", clip(maskNumbers(text), 60))
+	}
+	if files := filesText(s.Atts); files != "" {
+		fmt.Fprintf(&b, "\n附件：%s", files)
+	}
+	return b.String()
+}
+
+// filesText counts attachments by kind: "语音2条、照片1张".
+func filesText(atts []attachment) string {
+	counts := map[string]int{}
+	for _, a := range atts {
+		counts[a.Kind]++
+	}
+	var out []string
+	for _, k := range []struct{ kind, unit string }{{KindVoice, "条"}, {KindImage, "张"}, {KindVideo, "段"}, {KindFile, "个"}} {
+		if n := counts[k.kind]; n > 0 {
+			out = append(out, fmt.Sprintf("%s%d%s", mediaName(k.kind), n, k.unit))
+		}
+	}
+	return strings.Join(out, "、")
+}
+
+// textCaseList answers 查询进度.
+func textCaseList(views []CaseView) string {
+	if len(views) == 0 {
+		return textNoCases
+	}
+	var b strings.Builder
+	b.WriteString(textCasesHead)
+	const most = 5
+	for i, v := range views {
+		if i == most {
+			fmt.Fprintf(&b, "\n……还有%d件，可回复“人工”查询。", len(views)-most)
+			break
+		}
+		fmt.Fprintf(&b, "\n%d. %s（%s）\n进展：%s", i+1, v.Number, v.Category, v.StatusText)
+		if v.LastUpdate != "" {
+			fmt.Fprintf(&b, "\n最近：%s", v.LastUpdate)
+		}
+		if v.Open && !v.Deadline.IsZero() {
+			fmt.Fprintf(&b, "\n期限：%s前", dateText(v.Deadline))
+		}
+	}
+	if hasOpen(views) {
+		b.WriteString("\n" + textCasesTail)
+	}
+	return b.String()
+}
+
+// reLongNumber finds what may be a phone or ID number inside free text,
+// spaces and dashes included.
+var reLongNumber = regexp.MustCompile(`[0-9０-９][0-9０-９ \-－]{5,}[0-9０-９XxＸｘ]`)
+
+// maskNumbers hides phone and ID numbers a citizen typed into free text
+// before it is shown back in the chat.
+func maskNumbers(s string) string {
+	return reLongNumber.ReplaceAllStringFunc(s, func(m string) string {
+		digits := pii.Normalize(m)
+		switch {
+		case len(digits) < 7:
+			return m
+		case len(digits) >= 15:
+			return pii.MaskID(digits)
+		}
+		return pii.MaskPhone(digits)
+	})
+}
+
+// orDash shows free text back to the citizen, masked, or a dash for nothing.
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return maskNumbers(s)
+}
+
+// clip shortens s to n characters for the summary.
+func clip(s string, n int) string {
+	r := []rune(strings.ReplaceAll(s, "\n", " "))
+	if len(r) <= n {
+		return string(r)
+	}
+	return string(r[:n]) + "……"
+}
