@@ -1,0 +1,267 @@
+// Package configs holds the product's configuration: one struct whose defaults
+// run the embedded product (SQLite, in-process stores, the local WeCom sandbox)
+// with no setup, an optional YAML file, environment overrides, and a Validate
+// that reports every problem at once. Secrets are never printed.
+package configs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"banchengshi/pii"
+)
+
+// Config is everything the product reads at start. Each field's env tag names
+// its environment variable; the yaml tag its key in the optional file.
+type Config struct {
+	HTTPAddr string `yaml:"http_addr" env:"BCS_HTTP_ADDR"`
+	// PublicURL is how WeCom (or the sandbox) reaches this process; derived from
+	// HTTPAddr when empty.
+	PublicURL string `yaml:"public_url" env:"BCS_PUBLIC_URL"`
+
+	DBDriver string `yaml:"db_driver" env:"BCS_DB_DRIVER"`
+	DBDSN    string `yaml:"db_dsn" env:"BCS_DB_DSN" secret:"true"`
+	// DataKey encrypts personal data at rest (64 hex characters). On the
+	// embedded default it is created in DataKeyFile on first start.
+	DataKey     string `yaml:"data_key" env:"BCS_DATA_KEY" secret:"true"`
+	DataKeyFile string `yaml:"data_key_file" env:"BCS_DATA_KEY_FILE"`
+
+	RedisAddr     string `yaml:"redis_addr" env:"BCS_REDIS_ADDR"`
+	RedisPassword string `yaml:"redis_password" env:"BCS_REDIS_PASSWORD" secret:"true"`
+	RedisDB       int    `yaml:"redis_db" env:"BCS_REDIS_DB"`
+	RedisPrefix   string `yaml:"redis_prefix" env:"BCS_REDIS_PREFIX"`
+
+	WeComAPIBase string `yaml:"wecom_api_base" env:"BCS_WECOM_API_BASE"`
+	CorpID       string `yaml:"wecom_corp_id" env:"BCS_WECOM_CORP_ID"`
+	AgentID      int    `yaml:"wecom_agent_id" env:"BCS_WECOM_AGENT_ID"`
+	Secret       string `yaml:"wecom_secret" env:"BCS_WECOM_SECRET" secret:"true"`
+	Token        string `yaml:"wecom_token" env:"BCS_WECOM_TOKEN" secret:"true"`
+	AESKey       string `yaml:"wecom_aes_key" env:"BCS_WECOM_AES_KEY" secret:"true"`
+	// KfToken and KfAESKey, when set, serve /wecom/kf/callback for deployments
+	// whose 微信客服 event server uses keys of its own.
+	KfToken  string `yaml:"wecom_kf_token" env:"BCS_WECOM_KF_TOKEN" secret:"true"`
+	KfAESKey string `yaml:"wecom_kf_aes_key" env:"BCS_WECOM_KF_AES_KEY" secret:"true"`
+
+	AdminToken string `yaml:"admin_token" env:"BCS_ADMIN_TOKEN" secret:"true"`
+
+	// Directory is the staff directory file (departments, staff, categories).
+	Directory string `yaml:"directory" env:"BCS_DIRECTORY"`
+	// Holidays is the working-day calendar file; empty uses the built-in one.
+	Holidays string `yaml:"holidays" env:"BCS_HOLIDAYS"`
+
+	MaxCallbackBytes int64         `yaml:"max_callback_bytes" env:"BCS_MAX_CALLBACK_BYTES"`
+	DraftTTL         time.Duration `yaml:"draft_ttl" env:"BCS_DRAFT_TTL"`
+	ResumeAfter      time.Duration `yaml:"resume_after" env:"BCS_RESUME_AFTER"`
+	LogLevel         string        `yaml:"log_level" env:"BCS_LOG_LEVEL"`
+}
+
+// Default returns the configuration that runs the embedded product.
+func Default() Config {
+	return Config{
+		HTTPAddr:         "127.0.0.1:8080",
+		DBDriver:         "sqlite",
+		DBDSN:            "file:data/banchengshi.db",
+		DataKeyFile:      "data/data.key",
+		RedisPrefix:      "bcs:",
+		WeComAPIBase:     "https://qyapi.weixin.qq.com",
+		Directory:        "configs/directory.example.yaml",
+		MaxCallbackBytes: 64 << 10,
+		DraftTTL:         7 * 24 * time.Hour,
+		ResumeAfter:      12 * time.Hour,
+		LogLevel:         "info",
+	}
+}
+
+// Sandbox reports whether no WeCom corp is configured: the product then serves
+// the local WeCom sandbox and talks to it.
+func (c Config) Sandbox() bool { return c.CorpID == "" }
+
+// Load reads defaults, then the YAML file at path (if path is not empty), then
+// the environment, and validates the result.
+func Load(path string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	var problems []string
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("read config file: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(data)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			problems = append(problems, fmt.Sprintf("config file %s: %v", path, err))
+		}
+	}
+	problems = append(problems, applyEnv(&cfg, getenv)...)
+	problems = append(problems, cfg.problems()...)
+	if len(problems) > 0 {
+		return cfg, &Error{Problems: problems}
+	}
+	return cfg, nil
+}
+
+// Error lists every configuration problem found.
+type Error struct{ Problems []string }
+
+func (e *Error) Error() string {
+	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+// Validate reports every problem with the configuration in one error.
+func (c Config) Validate() error {
+	if p := c.problems(); len(p) > 0 {
+		return &Error{Problems: p}
+	}
+	return nil
+}
+
+func (c Config) problems() []string {
+	var p []string
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		p = append(p, fmt.Sprintf("BCS_HTTP_ADDR %q is not host:port", c.HTTPAddr))
+	}
+	if c.PublicURL != "" && !validHTTPURL(c.PublicURL) {
+		p = append(p, "BCS_PUBLIC_URL must be an http(s) URL")
+	}
+	switch c.DBDriver {
+	case "sqlite", "mysql":
+	default:
+		p = append(p, fmt.Sprintf("BCS_DB_DRIVER must be sqlite or mysql, not %q", c.DBDriver))
+	}
+	if c.DBDSN == "" {
+		p = append(p, "BCS_DB_DSN is empty")
+	}
+	if c.DataKey != "" {
+		if _, err := pii.ParseKey(c.DataKey); err != nil {
+			p = append(p, "BCS_DATA_KEY must be 32 bytes as 64 hex characters or base64")
+		}
+	} else if c.DBDriver == "mysql" {
+		p = append(p, "BCS_DATA_KEY is required with mysql (replicas must share the key that encrypts personal data)")
+	} else if c.DataKeyFile == "" {
+		p = append(p, "BCS_DATA_KEY or BCS_DATA_KEY_FILE is required")
+	}
+	if c.RedisDB < 0 {
+		p = append(p, "BCS_REDIS_DB must not be negative")
+	}
+	if !validHTTPURL(c.WeComAPIBase) {
+		p = append(p, "BCS_WECOM_API_BASE must be an http(s) URL")
+	}
+	if !c.Sandbox() {
+		if c.AgentID <= 0 {
+			p = append(p, "BCS_WECOM_AGENT_ID must be the self-built app's agent id (a positive number)")
+		}
+		if c.Secret == "" {
+			p = append(p, "BCS_WECOM_SECRET is empty")
+		}
+		if c.Token == "" {
+			p = append(p, "BCS_WECOM_TOKEN is empty")
+		}
+		if len(c.AESKey) != 43 {
+			p = append(p, "BCS_WECOM_AES_KEY must be the 43-character EncodingAESKey")
+		}
+	}
+	if (c.KfToken == "") != (c.KfAESKey == "") {
+		p = append(p, "BCS_WECOM_KF_TOKEN and BCS_WECOM_KF_AES_KEY go together")
+	}
+	if c.KfAESKey != "" && len(c.KfAESKey) != 43 {
+		p = append(p, "BCS_WECOM_KF_AES_KEY must be a 43-character EncodingAESKey")
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		p = append(p, "BCS_ADMIN_TOKEN must be at least 16 characters")
+	}
+	if c.Directory == "" {
+		p = append(p, "BCS_DIRECTORY is empty")
+	}
+	if c.MaxCallbackBytes < 1024 || c.MaxCallbackBytes > 10<<20 {
+		p = append(p, "BCS_MAX_CALLBACK_BYTES must be between 1024 and 10485760")
+	}
+	if c.DraftTTL < time.Hour {
+		p = append(p, "BCS_DRAFT_TTL must be at least 1h")
+	}
+	if c.ResumeAfter <= 0 || c.ResumeAfter >= c.DraftTTL {
+		p = append(p, "BCS_RESUME_AFTER must be positive and shorter than BCS_DRAFT_TTL")
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		p = append(p, fmt.Sprintf("BCS_LOG_LEVEL %q is not debug, info, warn or error", c.LogLevel))
+	}
+	return p
+}
+
+// SlogLevel returns the configured log level (info when invalid).
+func (c Config) SlogLevel() slog.Level {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return slog.LevelInfo
+	}
+	return lvl
+}
+
+func validHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// applyEnv overrides fields from the environment by their env tags.
+func applyEnv(cfg *Config, getenv func(string) string) []string {
+	var problems []string
+	v := reflect.ValueOf(cfg).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := f.Tag.Get("env")
+		raw := getenv(name)
+		if name == "" || raw == "" {
+			continue
+		}
+		fv := v.Field(i)
+		switch {
+		case f.Type == reflect.TypeOf(time.Duration(0)):
+			d, err := time.ParseDuration(raw)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s %q is not a duration such as 12h or 30m", name, raw))
+				continue
+			}
+			fv.SetInt(int64(d))
+		case fv.Kind() == reflect.Int || fv.Kind() == reflect.Int64:
+			n, err := strconv.ParseInt(raw, 10, 64)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s must be a whole number", name))
+				continue
+			}
+			fv.SetInt(n)
+		case fv.Kind() == reflect.String:
+			fv.SetString(raw)
+		}
+	}
+	return problems
+}
+
+// LogValue shows the configuration with secrets redacted, for the start-up log.
+func (c Config) LogValue() slog.Value {
+	var attrs []slog.Attr
+	v := reflect.ValueOf(c)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		val := fmt.Sprint(v.Field(i).Interface())
+		if f.Tag.Get("secret") == "true" {
+			if val != "" {
+				val = "[set]"
+			}
+		}
+		attrs = append(attrs, slog.String(f.Tag.Get("yaml"), val))
+	}
+	return slog.GroupValue(attrs...)
+}
