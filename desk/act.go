@@ -1,0 +1,362 @@
+package desk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"banchengshi/cases"
+	"banchengshi/pii"
+	"banchengshi/staff"
+)
+
+// Refusal is an action that cannot be done as asked; Msg is one Chinese line
+// telling the staff member what to do instead.
+type Refusal struct{ Msg string }
+
+func (r *Refusal) Error() string { return r.Msg }
+
+func refusal(format string, args ...any) error { return &Refusal{Msg: fmt.Sprintf(format, args...)} }
+
+// Act carries out a staff member's command inside r's transaction: it checks
+// the directory and permissions, moves the case, records who did what, and
+// queues what the citizen and other staff must be told. It returns the answer
+// for the staff member. A refusal (*Refusal) is an answer too, not a failure.
+// The WeCom app and the web pages both act through here.
+func (d *Desk) Act(ctx context.Context, r cases.Repo, userID string, cmd staff.Command) (string, error) {
+	dir := d.dir.Current()
+	m, ok := dir.Member(userID)
+	if !ok {
+		return "", refusal(textNotStaff)
+	}
+	t := &txDesk{Desk: d, r: r}
+	switch {
+	case cmd.Verb == staff.VerbHelp:
+		return staff.HelpText(), nil
+	case cmd.List != "":
+		return t.list(ctx, m, cmd.List)
+	}
+	c, err := t.resolveCase(ctx, m, cmd.CaseRef)
+	if err != nil {
+		return "", err
+	}
+	if cmd.Action == cases.ActionView {
+		return t.view(ctx, m, c)
+	}
+	if err := staff.Can(m, cmd.Action, c); err != nil {
+		return "", &Refusal{Msg: err.Error()}
+	}
+	return t.move(ctx, m, c, cmd)
+}
+
+// resolveCase finds the case a staff member named by its number or its last
+// digits among the cases they can see.
+func (t *txDesk) resolveCase(ctx context.Context, m *staff.Member, ref string) (*cases.Case, error) {
+	ref = strings.ToUpper(strings.TrimSpace(ref))
+	if ref == "" {
+		return nil, refusal(textNeedCase)
+	}
+	if strings.HasPrefix(ref, "BC") {
+		c, err := t.r.GetCase(ctx, ref)
+		if errors.Is(err, cases.ErrNotFound) {
+			return nil, refusal(textNoSuchCase, ref)
+		}
+		return c, err
+	}
+	recent, err := t.r.ListCases(ctx, cases.Filter{Limit: 500})
+	if err != nil {
+		return nil, fmt.Errorf("find case %s: %w", ref, err)
+	}
+	var numbers []string
+	for _, c := range recent {
+		if c.Status.Open() || strings.HasSuffix(c.Number, ref) {
+			numbers = append(numbers, c.Number)
+		}
+	}
+	number, err := staff.ResolveRef(ref, numbers)
+	if err != nil {
+		return nil, &Refusal{Msg: err.Error()}
+	}
+	return t.r.GetCase(ctx, number)
+}
+
+func (t *txDesk) view(ctx context.Context, m *staff.Member, c *cases.Case) (string, error) {
+	if err := staff.Can(m, cases.ActionView, c); err != nil {
+		return "", &Refusal{Msg: err.Error()}
+	}
+	events, err := t.r.Timeline(ctx, c.ID)
+	if err != nil {
+		return "", fmt.Errorf("load timeline: %w", err)
+	}
+	show := staff.Visible(m, c) && (c.Affected.IDNumber != "" || c.Affected.Phone != "" || c.ContactPhone != "")
+	if show {
+		// Who saw a citizen's personal data, and when, is on the record.
+		ev := &cases.Event{At: t.now(), Actor: "staff:" + m.ID, Kind: cases.EventPIIViewed, Body: fmt.Sprintf(textPIIViewed, m.Name)}
+		if err := t.append(ctx, c.ID, ev); err != nil {
+			return "", err
+		}
+	}
+	return t.dir.Current().RenderCase(c, events, show), nil
+}
+
+func (t *txDesk) list(ctx context.Context, m *staff.Member, which string) (string, error) {
+	now := t.now()
+	f := cases.Filter{Status: OpenStatuses, Limit: 50}
+	title := textListMine
+	switch which {
+	case staff.ListMine:
+		f.Assignee = m.ID
+	case staff.ListOverdue:
+		f.Light = cases.LightRed
+		title = textListOverdue
+	case staff.ListToday:
+		f.Status = nil
+		f.From = startOfDay(now)
+		title = textListToday
+	}
+	list, err := t.r.ListCases(ctx, f)
+	if err != nil {
+		return "", fmt.Errorf("list cases: %w", err)
+	}
+	if which == staff.ListMine && len(list) == 0 {
+		// Handlers see the open cases of their departments too.
+		for _, dept := range m.Depts {
+			more, err := t.r.ListCases(ctx, cases.Filter{Status: OpenStatuses, Dept: dept, Limit: 50})
+			if err != nil {
+				return "", fmt.Errorf("list cases: %w", err)
+			}
+			list = append(list, more...)
+		}
+	}
+	var visible []*cases.Case
+	for _, c := range list {
+		if staff.Can(m, cases.ActionView, c) == nil {
+			visible = append(visible, c)
+		}
+	}
+	return t.dir.Current().RenderList(title, visible), nil
+}
+
+func startOfDay(t time.Time) time.Time {
+	y, mo, d := t.In(cases.Shanghai).Date()
+	return time.Date(y, mo, d, 0, 0, 0, 0, cases.Shanghai)
+}
+
+// move applies a lifecycle action and queues its notifications.
+func (t *txDesk) move(ctx context.Context, m *staff.Member, c *cases.Case, cmd staff.Command) (string, error) {
+	dir := t.dir.Current()
+	mv := cases.Move{Action: cmd.Action, Actor: "staff:" + m.ID, ActorName: m.Name, At: t.now(),
+		Text: cmd.Text, Reason: cmd.Text, ExtendDays: cmd.Days, Rating: cmd.Rating, Tag: cmd.Text}
+	switch cmd.Action {
+	case cases.ActionAssign:
+		lead, co, err := resolveDepts(dir, c, cmd)
+		if err != nil {
+			return "", err
+		}
+		mv.Dept, mv.CoDepts = lead, co
+	case cases.ActionMerge:
+		target, err := t.resolveCase(ctx, m, cmd.Target)
+		if err != nil {
+			return "", err
+		}
+		if target.ID == c.ID {
+			return "", refusal(textMergeSelf)
+		}
+		mv.MergeInto = target.Number
+	case cases.ActionAccountability:
+		mv.Window = cmd.Target
+	case cases.ActionStart:
+		mv.Assignee = m.ID
+	case cases.ActionFollowUpResult:
+		if cmd.Rating >= 4 {
+			mv.Action = cases.ActionReopen
+		}
+	}
+	var events []cases.Event
+	// A window member who assigns a case nobody accepted yet accepts it too.
+	if cmd.Action == cases.ActionAssign && c.Status == cases.StatusSubmitted {
+		ev, err := cases.Apply(c, cases.Move{Action: cases.ActionAccept, Actor: mv.Actor, ActorName: m.Name, At: mv.At}, t.cal)
+		if err != nil {
+			return "", moveRefusal(err)
+		}
+		events = append(events, ev...)
+	}
+	ev, err := cases.Apply(c, mv, t.cal)
+	if err != nil {
+		return "", moveRefusal(err)
+	}
+	events = append(events, ev...)
+	if err := t.save(ctx, c, events); err != nil {
+		if errors.Is(err, cases.ErrConflict) {
+			return "", t.conflict(ctx, c.Number)
+		}
+		return "", err
+	}
+	if err := t.after(ctx, m, c, mv); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf(textDone, c.Number, cases.ActionText(mv.Action), cases.StatusText(c.Status)), nil
+}
+
+// conflict explains that somebody else changed the case first.
+func (t *txDesk) conflict(ctx context.Context, number string) error {
+	c, err := t.r.GetCase(ctx, number)
+	if err != nil {
+		return refusal(textConflict, number)
+	}
+	return refusal(textConflictState, number, cases.StatusText(c.Status))
+}
+
+func moveRefusal(err error) error {
+	if me, ok := cases.IsMoveError(err); ok {
+		return &Refusal{Msg: me.Reason}
+	}
+	return err
+}
+
+func resolveDepts(dir *staff.Directory, c *cases.Case, cmd staff.Command) (string, []string, error) {
+	lead := c.LeadDept
+	if cmd.Dept != "" {
+		d, err := dir.ResolveDepartment(cmd.Dept)
+		if err != nil {
+			return "", nil, &Refusal{Msg: err.Error()}
+		}
+		lead = d.ID
+	}
+	co := append([]string(nil), c.CoDepts...)
+	for _, name := range cmd.CoDepts {
+		d, err := dir.ResolveDepartment(name)
+		if err != nil {
+			return "", nil, &Refusal{Msg: err.Error()}
+		}
+		if d.ID != lead && !contains(co, d.ID) {
+			co = append(co, d.ID)
+		}
+	}
+	if lead == "" {
+		return "", nil, refusal(textNeedDept)
+	}
+	return lead, co, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// after queues what a move owes the citizen and other staff.
+func (t *txDesk) after(ctx context.Context, m *staff.Member, c *cases.Case, mv cases.Move) error {
+	dir := t.dir.Current()
+	switch mv.Action {
+	case cases.ActionAccept:
+		if err := t.updateCards(ctx, c, fmt.Sprintf(textCardTaken, m.Name)); err != nil {
+			return err
+		}
+		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenAccepted, c.Number), cases.PriorityLow)
+	case cases.ActionAssign:
+		if err := t.updateCards(ctx, c, fmt.Sprintf(textCardAssigned, m.Name)); err != nil {
+			return err
+		}
+		for _, dept := range append([]string{c.LeadDept}, c.CoDepts...) {
+			role := textLead
+			if dept != c.LeadDept {
+				role = textCo
+			}
+			for _, h := range dir.Handlers(dept) {
+				text := fmt.Sprintf(textStaffAssigned, c.Number, role, dir.CategoryName(c.Category), oneLine(c.Description, 60), deadlineText(c))
+				if err := t.toStaff(ctx, c.ID, h.ID, cases.Message{Text: text}, cases.PriorityNormal); err != nil {
+					return err
+				}
+			}
+		}
+		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenAssigned, c.Number, dir.DeptName(c.LeadDept), deadlineText(c)), cases.PriorityLow)
+	case cases.ActionReply:
+		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenReply, c.Number, mv.Text), cases.PriorityNormal)
+	case cases.ActionAskMaterial:
+		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenAskMaterial, c.Number, mv.Text), cases.PriorityNormal)
+	case cases.ActionExtend:
+		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenExtended, c.Number, mv.ExtendDays, mv.Reason, deadlineText(c)), cases.PriorityNormal)
+	case cases.ActionReturn:
+		for _, w := range dir.DutyStaff(c.OpenKfID) {
+			if err := t.toStaff(ctx, c.ID, w.ID, cases.Message{Text: fmt.Sprintf(textStaffReturned, c.Number, m.Name, mv.Reason)}, cases.PriorityNormal); err != nil {
+				return err
+			}
+		}
+	case cases.ActionResolve:
+		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenResolved, c.Number, mv.Text), cases.PriorityCritical)
+	case cases.ActionMerge:
+		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenMerged, c.Number, mv.MergeInto), cases.PriorityLow)
+	case cases.ActionReopen:
+		for _, s := range dir.Supervisors(c.LeadDept) {
+			if err := t.toStaff(ctx, c.ID, s.ID, cases.Message{Text: fmt.Sprintf(textStaffReopened, c.Number, mv.Reason)}, cases.PriorityNormal); err != nil {
+				return err
+			}
+		}
+		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenReopened, c.Number), cases.PriorityNormal)
+	}
+	return nil
+}
+
+// toCitizen queues a message to the case's reporter through 微信客服.
+func (t *txDesk) toCitizen(ctx context.Context, c *cases.Case, text string, p cases.Priority) error {
+	if c.ReporterID == "" || c.OpenKfID == "" {
+		return nil
+	}
+	now := t.now().UTC()
+	out := &cases.OutboxMessage{CaseID: c.ID, Channel: cases.ChannelKf, OpenKfID: c.OpenKfID, Recipient: c.ReporterID,
+		Message: cases.Message{Text: text}, Priority: p, Status: cases.OutboxPending, NextAttemptAt: now, CreatedAt: now}
+	if err := t.r.Enqueue(ctx, out); err != nil {
+		return fmt.Errorf("queue citizen message: %w", err)
+	}
+	return nil
+}
+
+// deadlineText is the last working day of the case's limit, as people say it.
+func deadlineText(c *cases.Case) string {
+	if c.Deadline.IsZero() {
+		return ""
+	}
+	return cases.LastDay(c.Deadline).In(cases.Shanghai).Format("1月2日")
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	s = maskDigits(s)
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// maskDigits masks long digit runs (ID and phone numbers typed into a
+// description) in text sent to staff who may not see them in full.
+func maskDigits(s string) string {
+	r := []rune(s)
+	var out strings.Builder
+	for i := 0; i < len(r); {
+		j := i
+		for j < len(r) && (r[j] >= '0' && r[j] <= '9' || r[j] == 'X' || r[j] == 'x') {
+			j++
+		}
+		if j-i >= 11 {
+			out.WriteString(pii.MaskPhone(string(r[i:j])))
+			i = j
+			continue
+		}
+		if j > i {
+			out.WriteString(string(r[i:j]))
+			i = j
+			continue
+		}
+		out.WriteRune(r[i])
+		i++
+	}
+	return out.String()
+}

@@ -1,0 +1,157 @@
+package desk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"banchengshi/cases"
+	"banchengshi/staff"
+	"banchengshi/wecom"
+)
+
+// StaffApp handles what staff send to the self-built app: typed commands and
+// card clicks. It answers each staff member through the outbox.
+type StaffApp struct {
+	Desk *Desk
+	Log  *slog.Logger
+}
+
+// HandleApp handles one app callback inside r's transaction.
+func (s *StaffApp) HandleApp(ctx context.Context, r cases.Repo, cb *wecom.Callback) error {
+	user := cb.FromUserName
+	dir := s.Desk.dir.Current()
+	if _, ok := dir.Member(user); !ok {
+		// Somebody outside the directory: a polite refusal, and a log line
+		// without what they wrote.
+		s.Log.Warn("app message from outside the directory", "userid", user, "msgtype", cb.MsgType)
+		return s.answer(ctx, r, user, textNotStaff)
+	}
+	switch {
+	case cb.MsgType == "text":
+		return s.command(ctx, r, user, cb.Content)
+	case cb.MsgType == "event" && cb.Event == wecom.EventTemplateCard:
+		return s.click(ctx, r, user, cb)
+	case cb.MsgType == "event":
+		return nil // enter_agent and the like need no answer
+	}
+	return s.answer(ctx, r, user, textOnlyText)
+}
+
+func (s *StaffApp) command(ctx context.Context, r cases.Repo, user, text string) error {
+	cmd, err := staff.ParseCommand(text)
+	if err != nil {
+		return s.answer(ctx, r, user, err.Error())
+	}
+	return s.act(ctx, r, user, cmd)
+}
+
+// act runs a command; a refusal is answered in a transaction of its own so
+// that nothing the refused command half-did is kept.
+func (s *StaffApp) act(ctx context.Context, r cases.Repo, user string, cmd staff.Command) error {
+	var reply string
+	err := r.InTx(ctx, func(tx cases.Repo) error {
+		var err error
+		reply, err = s.Desk.Act(ctx, tx, user, cmd)
+		return err
+	})
+	var ref *Refusal
+	if errors.As(err, &ref) {
+		return s.answer(ctx, r, user, ref.Msg)
+	}
+	if err != nil {
+		return err
+	}
+	return s.answer(ctx, r, user, reply)
+}
+
+// click handles a template card button. The click's response code updates
+// the card for everyone who got it; a second click on a case already taken is
+// told who took it.
+func (s *StaffApp) click(ctx context.Context, r cases.Repo, user string, cb *wecom.Callback) error {
+	action, number, ok := staff.ParseCardKey(cb.EventKey)
+	if !ok {
+		return s.answer(ctx, r, user, textBadButton)
+	}
+	if cb.ResponseCode != "" {
+		if err := saveCardCode(ctx, r, cb.TaskID, user, cb.ResponseCode); err != nil {
+			return err
+		}
+	}
+	switch action {
+	case cases.ActionAccept:
+		return s.act(ctx, r, user, staff.Command{Verb: "受理", Action: cases.ActionAccept, CaseRef: number})
+	case cases.ActionAssign:
+		return s.answer(ctx, r, user, fmt.Sprintf(textHowAssign, number, shortRef(number)))
+	case cases.ActionAskMaterial:
+		return s.answer(ctx, r, user, fmt.Sprintf(textHowAsk, number, shortRef(number)))
+	}
+	return s.act(ctx, r, user, staff.Command{Action: action, CaseRef: number})
+}
+
+func shortRef(number string) string {
+	if len(number) > 4 {
+		return number[len(number)-4:]
+	}
+	return number
+}
+
+func (s *StaffApp) answer(ctx context.Context, r cases.Repo, user, text string) error {
+	t := &txDesk{Desk: s.Desk, r: r}
+	return t.toStaff(ctx, 0, user, cases.Message{Text: text}, cases.PriorityNormal)
+}
+
+// cardCode is a card's single-use response code for one member.
+type cardCode struct {
+	Code string `json:"code"`
+}
+
+func cardKey(taskID, user string) string { return "card:" + taskID + ":" + user }
+
+func saveCardCode(ctx context.Context, r cases.Repo, taskID, user, code string) error {
+	if taskID == "" {
+		return nil
+	}
+	data, _ := json.Marshal(cardCode{Code: code})
+	if err := r.SaveSession(ctx, cardKey(taskID, user), data); err != nil {
+		return fmt.Errorf("keep card response code: %w", err)
+	}
+	return nil
+}
+
+// CardSent keeps the response code of a card just sent, so that the card can
+// be updated when somebody acts on the case.
+func (s *StaffApp) CardSent(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, responseCode string) error {
+	return saveCardCode(ctx, r, m.Message.Card.TaskID, m.Recipient, responseCode)
+}
+
+// updateCards changes the new-case card of every duty member who got it, each
+// with their own single-use code.
+func (t *txDesk) updateCards(ctx context.Context, c *cases.Case, text string) error {
+	taskID := staff.NewCaseCard(c, t.dir.Current()).Card.TaskID
+	for _, m := range t.dir.Current().DutyStaff(c.OpenKfID) {
+		key := cardKey(taskID, m.ID)
+		data, err := t.r.LoadSession(ctx, key)
+		if errors.Is(err, cases.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("load card code: %w", err)
+		}
+		var cc cardCode
+		if json.Unmarshal(data, &cc) != nil || cc.Code == "" {
+			continue
+		}
+		if err := t.r.DeleteSession(ctx, key); err != nil {
+			return fmt.Errorf("use card code: %w", err)
+		}
+		upd := cases.Message{CardUpdate: &cases.CardUpdate{ResponseCode: cc.Code, ReplaceText: text, UserIDs: []string{m.ID}}}
+		if err := t.toStaff(ctx, c.ID, m.ID, upd, cases.PriorityNormal); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+

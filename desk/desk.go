@@ -1,0 +1,313 @@
+// Package desk is the bureau's side of a case: it stores what the citizen
+// dialog submits, moves cases through their lifecycle, and queues the
+// notifications each change owes staff and citizens, all in the caller's
+// transaction so that a change and its notifications commit together.
+package desk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"banchengshi/bot"
+	"banchengshi/cases"
+	"banchengshi/staff"
+)
+
+// Desk holds what every transaction-bound desk shares.
+type Desk struct {
+	dir *staff.Source
+	cal *cases.Calendar
+	now func() time.Time
+}
+
+// New returns a Desk over the staff directory and the working-day calendar.
+func New(dir *staff.Source, cal *cases.Calendar, now func() time.Time) *Desk {
+	if now == nil {
+		now = time.Now
+	}
+	return &Desk{dir: dir, cal: cal, now: now}
+}
+
+// With binds the desk to a transaction.
+func (d *Desk) With(r cases.Repo) bot.Desk { return &txDesk{Desk: d, r: r} }
+
+// Calendar is the working-day calendar deadlines are computed with.
+func (d *Desk) Calendar() *cases.Calendar { return d.cal }
+
+// Directory is the current staff directory.
+func (d *Desk) Directory() *staff.Directory { return d.dir.Current() }
+
+type txDesk struct {
+	*Desk
+	r cases.Repo
+}
+
+var _ bot.Desk = (*txDesk)(nil)
+
+func (t *txDesk) Categories() []cases.Category { return t.dir.Current().Categories() }
+
+// Submit stores a new case, what the citizen said and sent, and a card for the
+// window's duty staff.
+func (t *txDesk) Submit(ctx context.Context, c *cases.Case, atts []*cases.Attachment, said []string) error {
+	dir := t.dir.Current()
+	cat, ok := dir.CategoryByKey(c.Category)
+	if !ok {
+		return fmt.Errorf("submit: unknown category %q", c.Category)
+	}
+	now := t.now()
+	num, err := t.r.NextNumber(ctx, now)
+	if err != nil {
+		return fmt.Errorf("submit: %w", err)
+	}
+	c.Number = num
+	submitted, err := cases.NewCase(c, cat, now, t.cal)
+	if err != nil {
+		return fmt.Errorf("submit: %w", err)
+	}
+	if err := t.r.CreateCase(ctx, c); err != nil {
+		return fmt.Errorf("submit: %w", err)
+	}
+	citizen := "citizen:" + c.ReporterID
+	events := []*cases.Event{&submitted}
+	for _, s := range said {
+		events = append(events, &cases.Event{At: now, Actor: citizen, Kind: cases.EventMessageIn, Body: s})
+	}
+	for _, a := range atts {
+		a.CaseID = c.ID
+		if a.CreatedAt.IsZero() {
+			a.CreatedAt = now
+		}
+		if err := t.r.AddAttachment(ctx, a); err != nil {
+			return fmt.Errorf("submit: %w", err)
+		}
+		events = append(events, attachmentEvent(a, citizen, now))
+	}
+	if err := t.append(ctx, c.ID, events...); err != nil {
+		return err
+	}
+	card := staff.NewCaseCard(c, dir)
+	for _, m := range dir.DutyStaff(c.OpenKfID) {
+		if err := t.toStaff(ctx, c.ID, m.ID, card, cases.PriorityNormal); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReporterCases lists the reporter's cases with the last thing that happened
+// on each, in words for the citizen.
+func (t *txDesk) ReporterCases(ctx context.Context, openKfID, reporterID string) ([]bot.CaseView, error) {
+	list, err := t.r.ListCases(ctx, cases.Filter{ReporterID: reporterID, Limit: 20})
+	if err != nil {
+		return nil, fmt.Errorf("list reporter's cases: %w", err)
+	}
+	views := make([]bot.CaseView, 0, len(list))
+	for _, c := range list {
+		timeline, err := t.r.Timeline(ctx, c.ID)
+		if err != nil {
+			return nil, fmt.Errorf("load timeline: %w", err)
+		}
+		views = append(views, bot.CaseView{
+			Number:     c.Number,
+			Category:   t.dir.Current().CategoryName(c.Category),
+			StatusText: cases.CitizenStatusText(c.Status),
+			LastUpdate: lastPublic(timeline),
+			Open:       c.Status.Open() && c.Status != cases.StatusResolved,
+			Deadline:   c.Deadline,
+		})
+	}
+	return views, nil
+}
+
+// Supplement adds what the citizen sent to their open case and tells the
+// people working on it.
+func (t *txDesk) Supplement(ctx context.Context, number, reporterID, text string, att *cases.Attachment) error {
+	c, err := t.reporterCase(ctx, number, reporterID)
+	if err != nil {
+		return err
+	}
+	now := t.now()
+	events, err := cases.Apply(c, cases.Move{Action: cases.ActionSupplement, Actor: "citizen:" + reporterID, At: now, Text: supplementText(text, att)}, t.cal)
+	if err != nil {
+		return citizenRefusal(err)
+	}
+	if att != nil {
+		att.CaseID = c.ID
+		att.CreatedAt = now
+		if err := t.r.AddAttachment(ctx, att); err != nil {
+			return fmt.Errorf("supplement: %w", err)
+		}
+		events = append(events, *attachmentEvent(att, "citizen:"+reporterID, now))
+	}
+	if err := t.save(ctx, c, events); err != nil {
+		return err
+	}
+	return t.tellHandlers(ctx, c, fmt.Sprintf(textSupplemented, c.Number, preview(text, att)))
+}
+
+// Withdraw withdraws the reporter's case at their request.
+func (t *txDesk) Withdraw(ctx context.Context, number, reporterID, reason string) error {
+	c, err := t.reporterCase(ctx, number, reporterID)
+	if err != nil {
+		return err
+	}
+	events, err := cases.Apply(c, cases.Move{Action: cases.ActionWithdraw, Actor: "citizen:" + reporterID, At: t.now(), Reason: reason}, t.cal)
+	if err != nil {
+		return citizenRefusal(err)
+	}
+	if err := t.save(ctx, c, events); err != nil {
+		return err
+	}
+	return t.tellHandlers(ctx, c, fmt.Sprintf(textWithdrawn, c.Number))
+}
+
+// Handover records that the citizen asked for a person, on the case they were
+// talking about or their newest open case.
+func (t *txDesk) Handover(ctx context.Context, openKfID, reporterID, number string) error {
+	var c *cases.Case
+	var err error
+	if number != "" {
+		c, err = t.reporterCase(ctx, number, reporterID)
+	} else {
+		c, err = t.newestOpen(ctx, reporterID)
+	}
+	if errors.Is(err, cases.ErrNotFound) {
+		return nil // no case yet: the servicer sees the chat itself
+	}
+	if err != nil {
+		return err
+	}
+	return t.append(ctx, c.ID, &cases.Event{At: t.now(), Actor: "citizen:" + reporterID, Kind: cases.EventHandover, Body: textHandover})
+}
+
+func (t *txDesk) reporterCase(ctx context.Context, number, reporterID string) (*cases.Case, error) {
+	c, err := t.r.GetCase(ctx, number)
+	if err != nil {
+		return nil, fmt.Errorf("load case %s: %w", number, err)
+	}
+	if c.ReporterID != reporterID {
+		// Somebody else's case reads exactly like a missing one.
+		return nil, fmt.Errorf("load case %s: %w", number, cases.ErrNotFound)
+	}
+	return c, nil
+}
+
+func (t *txDesk) newestOpen(ctx context.Context, reporterID string) (*cases.Case, error) {
+	list, err := t.r.ListCases(ctx, cases.Filter{ReporterID: reporterID, Status: OpenStatuses, Limit: 1})
+	if err != nil {
+		return nil, fmt.Errorf("find open case: %w", err)
+	}
+	if len(list) == 0 {
+		return nil, cases.ErrNotFound
+	}
+	return list[0], nil
+}
+
+// OpenStatuses are the statuses of cases the bureau still works on.
+var OpenStatuses = []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, cases.StatusAssigned, cases.StatusInProgress}
+
+func (t *txDesk) save(ctx context.Context, c *cases.Case, events []cases.Event) error {
+	if err := t.r.UpdateCase(ctx, c); err != nil {
+		return fmt.Errorf("save case %s: %w", c.Number, err)
+	}
+	ptrs := make([]*cases.Event, len(events))
+	for i := range events {
+		ptrs[i] = &events[i]
+	}
+	return t.append(ctx, c.ID, ptrs...)
+}
+
+func (t *txDesk) append(ctx context.Context, caseID int64, events ...*cases.Event) error {
+	for _, e := range events {
+		e.CaseID = caseID
+		if e.At.IsZero() {
+			e.At = t.now()
+		}
+		if err := t.r.AppendEvent(ctx, e); err != nil {
+			return fmt.Errorf("record on timeline: %w", err)
+		}
+	}
+	return nil
+}
+
+// tellHandlers tells the assignee, or else the lead department's handlers, or
+// else the window's duty staff.
+func (t *txDesk) tellHandlers(ctx context.Context, c *cases.Case, text string) error {
+	dir := t.dir.Current()
+	var to []string
+	switch {
+	case c.Assignee != "":
+		to = []string{c.Assignee}
+	case c.LeadDept != "" && len(dir.Handlers(c.LeadDept)) > 0:
+		for _, m := range dir.Handlers(c.LeadDept) {
+			to = append(to, m.ID)
+		}
+	default:
+		for _, m := range dir.DutyStaff(c.OpenKfID) {
+			to = append(to, m.ID)
+		}
+	}
+	for _, u := range to {
+		if err := t.toStaff(ctx, c.ID, u, cases.Message{Text: text}, cases.PriorityNormal); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *txDesk) toStaff(ctx context.Context, caseID int64, userID string, m cases.Message, p cases.Priority) error {
+	now := t.now().UTC()
+	out := &cases.OutboxMessage{CaseID: caseID, Channel: cases.ChannelApp, Recipient: userID, Message: m, Priority: p,
+		Status: cases.OutboxPending, NextAttemptAt: now, CreatedAt: now}
+	if err := t.r.Enqueue(ctx, out); err != nil {
+		return fmt.Errorf("queue staff message: %w", err)
+	}
+	return nil
+}
+
+// citizenRefusal turns a move the lifecycle refuses into the refusal the
+// dialog answers kindly (the case is no longer open to that).
+func citizenRefusal(err error) error {
+	if me, ok := cases.IsMoveError(err); ok {
+		return fmt.Errorf("%w: %s", bot.ErrNotOpen, me.Reason)
+	}
+	return err
+}
+
+// supplementText is how a supplement reads on the timeline.
+func supplementText(text string, att *cases.Attachment) string {
+	if text == "" && att != nil {
+		return "[" + kindName(att.Kind) + "]"
+	}
+	return text
+}
+
+func attachmentEvent(a *cases.Attachment, actor string, at time.Time) *cases.Event {
+	return &cases.Event{At: at, Actor: actor, Kind: cases.EventAttachment,
+		Body: fmt.Sprintf(textAttachment, kindName(a.Kind), a.FileName), Data: fmt.Sprintf(`{"attachment_id":%d}`, a.ID)}
+}
+
+// lastPublic is the newest timeline entry a citizen may read.
+func lastPublic(events []cases.Event) string {
+	for i := len(events) - 1; i >= 0; i-- {
+		switch events[i].Kind {
+		case cases.EventNote, cases.EventPIIViewed, cases.EventNotification, cases.EventReminder:
+			continue
+		}
+		return events[i].Body
+	}
+	return ""
+}
+
+func preview(text string, att *cases.Attachment) string {
+	if att != nil && text == "" {
+		return "[" + kindName(att.Kind) + "]"
+	}
+	r := []rune(text)
+	if len(r) > 60 {
+		return string(r[:60]) + "…"
+	}
+	return text
+}

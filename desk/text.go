@@ -1,0 +1,60 @@
+package desk
+
+// Text this package writes for staff and on timelines.
+const (
+	textSupplemented = "案件 %s 群众补充了材料：%s"
+	textWithdrawn    = "案件 %s 已由群众撤回。"
+	textHandover     = "群众请求人工服务"
+	textAttachment   = "群众发送了%s %s"
+)
+
+func kindName(kind string) string {
+	switch kind {
+	case "voice":
+		return "语音"
+	case "image":
+		return "图片"
+	case "video":
+		return "视频"
+	}
+	return "文件"
+}
+
+// Answers to staff.
+const (
+	textNotStaff      = "抱歉，您不在本窗口的工作人员名单中，暂时不能使用。如需开通，请联系窗口负责人。"
+	textOnlyText      = "请用文字输入指令，回复“帮助”查看可用的指令。"
+	textBadButton     = "这个按钮已失效，请回复“查 案件编号”查看案件。"
+	textNeedCase      = "请写上案件编号或编号的后几位，例如：受理 0007"
+	textNoSuchCase    = "没有找到案件 %s，请核对编号。"
+	textMergeSelf     = "不能把案件并入它自己，请写另一个案件的编号。"
+	textNeedDept      = "请写明主办部门，例如：派单 0007 社保中心"
+	textDone          = "案件 %s：%s完成，当前状态：%s。"
+	textConflict      = "案件 %s 刚被其他人改动，请回复“查 %[1]s”看看最新情况。"
+	textConflictState = "案件 %s 刚被其他人处理，现在是“%s”，请回复“查 %[1]s”看看。"
+	textHowAssign     = "请回复派单指令，例如：派单 %s 社保中心（或：派单 %s 社保中心 协办 档案馆）"
+	textHowAsk        = "请回复要群众补充的材料，例如：补充 %s 请提供原单位的工作证明（或用后四位 %s）"
+	textPIIViewed     = "%s 查看了群众的身份证号和电话"
+	textCardTaken     = "已由 %s 受理"
+	textCardAssigned  = "已由 %s 派单"
+	textListMine      = "我的在办案件"
+	textListOverdue   = "超期案件"
+	textListToday     = "今日新收案件"
+	textLead          = "主办"
+	textCo            = "协办"
+	textStaffAssigned = "新派单 %s（%s）\n类别：%s\n%s\n办理期限：%s"
+	textStaffReturned = "案件 %s 被 %s 退回窗口：%s\n请重新派单。"
+	textStaffReopened = "案件 %s 群众不满意，已重办：%s"
+)
+
+// Messages to citizens about their case.
+const (
+	textCitizenAccepted    = "您反映的事项（编号 %s）已受理，我们会尽快办理。"
+	textCitizenAssigned    = "您反映的事项（%s）已交给%s办理，办理期限到%s。"
+	textCitizenReply       = "关于您反映的事项（%s），工作人员回复：\n%s"
+	textCitizenAskMaterial = "办理您的事项（%s）还需要您补充：\n%s\n请回复“补充”，然后直接发文字、照片或语音。"
+	textCitizenExtended    = "您的事项（%s）需要延长%d个工作日办理。\n原因：%s\n新的期限：%s。"
+	textCitizenResolved    = "您反映的事项（%s）已办结。\n答复如下：\n%s"
+	textCitizenMerged      = "您反映的事项（%s）和 %s 是同一件事，已合并办理，进度请查 %[2]s。"
+	textCitizenReopened    = "您的事项（%s）已重新办理，我们会尽快给您答复。"
+)
