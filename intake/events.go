@@ -1,0 +1,98 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"banchengshi/bot"
+	"banchengshi/cases"
+	"banchengshi/wecom"
+)
+
+// Citizen-facing and timeline text of this package.
+const handoverFailedText = "抱歉，暂时没能为您接通工作人员。您的留言我们都记下了，工作人员上班后会尽快联系您。"
+
+var kindLabel = map[string]string{
+	"image": "图片", "voice": "语音", "video": "视频", "file": "文件", "location": "位置",
+	"link": "链接", "business_card": "名片", "miniprogram": "小程序", "other": "其他消息",
+}
+
+// session_status_change change types (kf): 1 taken from the pool, 2 transferred,
+// 3 ended, 4 re-entered.
+var stateAfterChange = map[int]int{1: stateHuman, 2: stateHuman, 3: stateEnded, 4: stateHuman}
+
+func (in *Intake) systemEvent(ctx context.Context, m *cases.KfMessage, msg *wecom.KfMessage) error {
+	ev := msg.Event
+	if ev == nil {
+		return in.markDone(ctx, in.repo, m)
+	}
+	switch ev.EventType {
+	case "enter_session":
+		return in.enterSession(ctx, m, ev)
+	case "msg_send_fail":
+		return in.repo.InTx(ctx, func(r cases.Repo) error {
+			if in.events != nil {
+				if err := in.events.SendFailed(ctx, r, ev.FailMsgID, ev.FailType); err != nil {
+					return err
+				}
+			} else {
+				in.log.Warn("kf message not delivered", "msgid", ev.FailMsgID, "fail_type", ev.FailType)
+			}
+			return in.markDone(ctx, r, m)
+		})
+	case "session_status_change":
+		state, ok := stateAfterChange[ev.ChangeType]
+		if !ok {
+			return in.markDone(ctx, in.repo, m)
+		}
+		return in.repo.InTx(ctx, func(r cases.Repo) error {
+			if err := in.setState(ctx, r, m.OpenKfID, m.ExternalUserID, state); err != nil {
+				return err
+			}
+			return in.markDone(ctx, r, m)
+		})
+	}
+	return in.markDone(ctx, in.repo, m)
+}
+
+func (in *Intake) setState(ctx context.Context, r cases.Repo, openKfID, user string, state int) error {
+	c, err := r.GetContact(ctx, openKfID, user)
+	if errors.Is(err, cases.ErrNotFound) {
+		c = &cases.Contact{OpenKfID: openKfID, ExternalUserID: user}
+	} else if err != nil {
+		return fmt.Errorf("load contact: %w", err)
+	}
+	c.ServiceState = state
+	c.UpdatedAt = in.now().UTC()
+	if err := r.SaveContact(ctx, c); err != nil {
+		return fmt.Errorf("save contact: %w", err)
+	}
+	return nil
+}
+
+// enterSession greets a citizen who opened the chat. The greeting must use the
+// event's welcome code (valid 20 seconds, once): before the citizen's first
+// message the 48-hour window is not open and send_msg would fail.
+func (in *Intake) enterSession(ctx context.Context, m *cases.KfMessage, ev *wecom.KfEvent) error {
+	incoming := bot.Incoming{MsgID: m.MsgID, OpenKfID: m.OpenKfID, ExternalUserID: m.ExternalUserID, Kind: "enter_session", At: m.SendTime}
+	var res bot.Result
+	err := in.repo.InTx(ctx, func(r cases.Repo) error {
+		var err error
+		res, err = in.engine.Handle(ctx, r, in.desk(r), incoming)
+		if err != nil {
+			return fmt.Errorf("dialog: %w", err)
+		}
+		return in.markDone(ctx, r, m)
+	})
+	if err != nil || len(res.Replies) == 0 || ev.WelcomeCode == "" {
+		return err
+	}
+	if in.now().Sub(m.SendTime) > welcomeValidity {
+		return nil // too late for the welcome code; the citizen's first message opens the window
+	}
+	if _, err := in.api.SendKfOnEvent(ctx, ev.WelcomeCode, res.Replies[0]); err != nil {
+		in.log.Warn("send welcome", "err", err)
+	}
+	return nil
+}

@@ -1,0 +1,222 @@
+// Package intake carries what WeCom sends us from the callback to the case: it
+// stores every callback before the callback is answered, pulls 微信客服
+// messages with kf sync_msg (one puller per kf account across replicas, the
+// cursor saved after every page), and hands each message, in order, to the
+// citizen dialog or the staff side inside one transaction with its effects.
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"banchengshi/bot"
+	"banchengshi/cases"
+	"banchengshi/storage"
+	"banchengshi/wecom"
+)
+
+// KfAPI is what intake needs from WeCom.
+type KfAPI interface {
+	SyncMsg(ctx context.Context, req wecom.SyncRequest) (*wecom.SyncResponse, error)
+	GetMedia(ctx context.Context, mediaID string) (data []byte, contentType, fileName string, err error)
+	TransServiceState(ctx context.Context, openKfID, externalUserID string, state int, servicerUserID string) (string, error)
+	SendKfOnEvent(ctx context.Context, code string, m cases.Message) (string, error)
+}
+
+// DeskFunc returns the bureau's side of the dialog bound to a transaction.
+type DeskFunc func(r cases.Repo) bot.Desk
+
+// StaffHandler handles what staff send to the self-built app: typed commands
+// and card clicks. It runs inside the transaction that marks the callback done.
+type StaffHandler interface {
+	HandleApp(ctx context.Context, r cases.Repo, cb *wecom.Callback) error
+}
+
+// Events receives kf system events that concern messages we sent
+// (msg_send_fail), inside the transaction that marks the event handled.
+type Events interface {
+	SendFailed(ctx context.Context, r cases.Repo, msgID string, failType int) error
+}
+
+// Intake is the pipeline from callback to case.
+type Intake struct {
+	repo   cases.Repo
+	api    KfAPI
+	locker storage.Locker
+	engine *bot.Engine
+	desk   DeskFunc
+	staff  StaffHandler
+	events Events
+	log    *slog.Logger
+	now    func() time.Time
+
+	kick     chan struct{}
+	released func() // called when held messages became sendable
+	mu       sync.Mutex
+}
+
+// Config wires an Intake.
+type Config struct {
+	Repo   cases.Repo
+	API    KfAPI
+	Locker storage.Locker
+	Engine *bot.Engine
+	Desk   DeskFunc
+	Staff  StaffHandler // nil: app callbacks are recorded and acknowledged only
+	Events Events       // nil: send failures are logged only
+	Log    *slog.Logger
+	Now    func() time.Time
+	// Released is called after a citizen's message reopened their window, so the
+	// outbox can send what it held for them.
+	Released func()
+}
+
+// New returns an Intake; call Run to start its worker.
+func New(cfg Config) *Intake {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Released == nil {
+		cfg.Released = func() {}
+	}
+	return &Intake{
+		repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, engine: cfg.Engine, desk: cfg.Desk,
+		staff: cfg.Staff, events: cfg.Events, log: cfg.Log, now: cfg.Now, released: cfg.Released,
+		kick: make(chan struct{}, 1),
+	}
+}
+
+// Receive makes a verified, decrypted callback durable. It returns only after
+// the callback is stored (or known to be a repeat), so the caller may then
+// answer WeCom; the work it brings follows on the worker.
+func (in *Intake) Receive(ctx context.Context, cb *wecom.Callback, plain []byte) (isNew bool, err error) {
+	rec := &cases.Inbound{Key: cb.DedupeKey(), Kind: cb.Kind(), Body: string(plain), ReceivedAt: in.now().UTC()}
+	isNew, err = in.repo.SaveInbound(ctx, rec)
+	if err != nil {
+		return false, fmt.Errorf("store callback: %w", err)
+	}
+	if isNew {
+		in.Kick()
+	}
+	return isNew, nil
+}
+
+// Kick wakes the worker.
+func (in *Intake) Kick() {
+	select {
+	case in.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run works until ctx ends: on every kick, and every interval to retry what
+// failed and to catch up after a restart.
+func (in *Intake) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		in.Drain(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-in.kick:
+		case <-t.C:
+		}
+	}
+}
+
+// Drain handles everything pending once: stored callbacks, then pulled kf
+// messages. Tests call it directly.
+func (in *Intake) Drain(ctx context.Context) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if err := in.drainInbound(ctx); err != nil && ctx.Err() == nil {
+		in.log.Error("handle callbacks", "err", err)
+	}
+	if err := in.drainKf(ctx); err != nil && ctx.Err() == nil {
+		in.log.Error("handle kf messages", "err", err)
+	}
+	// Whatever was handled may have queued messages: wake the outbox.
+	in.released()
+}
+
+// maxAttempts bounds retries of one callback or message; after that it is
+// marked done with its last error, visible in the database, and the next
+// sync or message carries on. Messages stay at WeCom and the cursor does not
+// skip them, so a kf event given up on loses nothing.
+const maxAttempts = 8
+
+func (in *Intake) drainInbound(ctx context.Context) error {
+	pending, err := in.repo.PendingInbound(ctx, 100)
+	if err != nil {
+		return fmt.Errorf("list pending callbacks: %w", err)
+	}
+	for _, rec := range pending {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		err := in.handleInbound(ctx, rec)
+		if errors.Is(err, errBusy) {
+			continue // another replica is pulling this kf account; retry later
+		}
+		if errors.Is(err, errDone) {
+			continue
+		}
+		if err := in.finish(ctx, in.repo, rec, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errDone says the callback was marked done inside the transaction of its work.
+var errDone = errors.New("done")
+
+// finish records the outcome of handling a callback on r.
+func (in *Intake) finish(ctx context.Context, r cases.Repo, rec *cases.Inbound, handleErr error) error {
+	rec.Attempts++
+	if handleErr != nil {
+		rec.LastError = handleErr.Error()
+		in.log.Warn("callback not handled", "key", rec.Key, "kind", rec.Kind, "attempt", rec.Attempts, "err", handleErr)
+		if rec.Attempts < maxAttempts {
+			return r.UpdateInbound(ctx, rec)
+		}
+	}
+	now := in.now().UTC()
+	rec.DoneAt = &now
+	return r.UpdateInbound(ctx, rec)
+}
+
+func (in *Intake) handleInbound(ctx context.Context, rec *cases.Inbound) error {
+	cb, err := wecom.ParseCallback([]byte(rec.Body))
+	if err != nil {
+		return fmt.Errorf("parse stored callback: %w", err)
+	}
+	switch rec.Kind {
+	case cases.InboundKf:
+		return in.sync(ctx, cb.OpenKfID, cb.Token)
+	case cases.InboundAppMessage, cases.InboundAppEvent:
+		if in.staff == nil {
+			return nil
+		}
+		done := *rec
+		err := in.repo.InTx(ctx, func(r cases.Repo) error {
+			if err := in.staff.HandleApp(ctx, r, cb); err != nil {
+				return err
+			}
+			return in.finish(ctx, r, &done, nil)
+		})
+		if err != nil {
+			return err
+		}
+		return errDone
+	}
+	return fmt.Errorf("unknown callback kind %q", rec.Kind)
+}

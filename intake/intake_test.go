@@ -1,0 +1,148 @@
+package intake
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"banchengshi/bot"
+	"banchengshi/cases"
+	"banchengshi/desk"
+	"banchengshi/staff"
+	"banchengshi/storage"
+	"banchengshi/storage/storagetest"
+	"banchengshi/wecom"
+)
+
+// fakeKf plays WeCom's sync_msg with scripted pages and records the cursors
+// it was asked for.
+type fakeKf struct {
+	pages   []wecom.SyncResponse
+	cursors []string
+	tokens  []string
+}
+
+func (f *fakeKf) SyncMsg(_ context.Context, req wecom.SyncRequest) (*wecom.SyncResponse, error) {
+	f.cursors = append(f.cursors, req.Cursor)
+	f.tokens = append(f.tokens, req.Token)
+	if len(f.pages) == 0 {
+		return &wecom.SyncResponse{NextCursor: req.Cursor}, nil
+	}
+	p := f.pages[0]
+	f.pages = f.pages[1:]
+	return &p, nil
+}
+
+func (f *fakeKf) GetMedia(context.Context, string) ([]byte, string, string, error) {
+	return nil, "", "", fmt.Errorf("no media here")
+}
+
+func (f *fakeKf) TransServiceState(context.Context, string, string, int, string) (string, error) {
+	return "", nil
+}
+
+func (f *fakeKf) SendKfOnEvent(context.Context, string, cases.Message) (string, error) { return "", nil }
+
+func text(msgid, user, content string, at int64) wecom.KfMessage {
+	raw, _ := json.Marshal(map[string]any{
+		"msgid": msgid, "open_kfid": "wkSANDBOX001", "external_userid": user, "send_time": at,
+		"origin": 3, "msgtype": "text", "text": map[string]string{"content": content},
+	})
+	var m wecom.KfMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		panic(err)
+	}
+	m.Raw = raw
+	return m
+}
+
+func newIntake(t *testing.T, repo cases.Repo, api KfAPI) *Intake {
+	t.Helper()
+	dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), nil)
+	return New(Config{
+		Repo: repo, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{}),
+		Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+}
+
+func TestSyncStoresEachMessageOnceAndResumesFromCursor(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL} {
+		t.Run(name, func(t *testing.T) {
+			repo := open(t)
+			ctx := context.Background()
+			now := time.Now().Unix()
+			api := &fakeKf{pages: []wecom.SyncResponse{
+				{NextCursor: "c1", HasMore: true, Messages: []wecom.KfMessage{text("m1", "u1", "你好", now), text("m2", "u1", "1", now)}},
+				{NextCursor: "c2", HasMore: true}, // has_more with an empty list happens
+				{NextCursor: "c3", Messages: []wecom.KfMessage{text("m2", "u1", "1", now), text("m3", "u2", "你好", now)}},
+			}}
+			in := newIntake(t, repo, api)
+			if err := in.sync(ctx, "wkSANDBOX001", "tok1"); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{"", "c1", "c2"}, api.cursors); diff != "" {
+				t.Errorf("cursors asked (-want +got):\n%s", diff)
+			}
+			if cur, _ := repo.Cursor(ctx, "wkSANDBOX001"); cur != "c3" {
+				t.Errorf("saved cursor %q, want c3", cur)
+			}
+			pending, err := repo.PendingKfMessages(ctx, 10)
+			if err != nil || len(pending) != 0 {
+				t.Fatalf("unhandled messages left: %d, %v", len(pending), err)
+			}
+			for user, want := range map[string]int{"u1": 2, "u2": 1} {
+				held, _ := repo.HeldOutbox(ctx, "wkSANDBOX001", user)
+				due, _ := repo.DueOutbox(ctx, time.Now().Add(time.Minute), 100)
+				got := len(held)
+				for _, m := range due {
+					if m.Recipient == user {
+						got++
+					}
+				}
+				if got != want {
+					t.Errorf("%s: %d replies queued, want %d (one per message, the repeat handled once)", user, got, want)
+				}
+			}
+
+			// A fresh worker (a restart) asks from the saved cursor, with the
+			// callback's new Token.
+			again := newIntake(t, repo, api)
+			if err := again.sync(ctx, "wkSANDBOX001", "tok2"); err != nil {
+				t.Fatal(err)
+			}
+			if got := api.cursors[len(api.cursors)-1]; got != "c3" {
+				t.Errorf("after restart asked from %q, want c3", got)
+			}
+			if got := api.tokens[len(api.tokens)-1]; got != "tok2" {
+				t.Errorf("sync used token %q, want the callback's tok2", got)
+			}
+		})
+	}
+}
+
+func TestOnePullerPerAccount(t *testing.T) {
+	repo := storagetest.SQLite(t)
+	api := &fakeKf{}
+	in := newIntake(t, repo, api)
+	lock, ok, err := in.locker.TryLock(context.Background(), kfLockKey("wkSANDBOX001"), time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("lock: %v %v", ok, err)
+	}
+	defer lock.Unlock(context.Background())
+	if err := in.sync(context.Background(), "wkSANDBOX001", "tok"); err != errBusy {
+		t.Fatalf("sync while another worker pulls: %v, want errBusy", err)
+	}
+	if len(api.cursors) != 0 {
+		t.Fatal("pulled although another worker holds the account")
+	}
+}
