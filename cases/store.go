@@ -98,6 +98,27 @@ type OutboxStore interface {
 	SaveContact(ctx context.Context, c *Contact) error
 }
 
+// PlanStore is what the lifecycle loop needs beyond the outbox: the scheduler
+// and the message-budget planner find notifications WeCom reports on, held
+// messages waiting too long, citizens whose window is about to close, and
+// record that something fired once so that it never fires twice.
+type PlanStore interface {
+	// OutboxByWeComMsgID returns the message WeCom accepted under msgID, or
+	// ErrNotFound.
+	OutboxByWeComMsgID(ctx context.Context, msgID string) (*OutboxMessage, error)
+	// HeldOutboxSince returns held messages of at least priority min whose
+	// NextAttemptAt (the time they were held) is not after before, oldest first.
+	HeldOutboxSince(ctx context.Context, before time.Time, min Priority, limit int) ([]*OutboxMessage, error)
+	// ContactsClosing returns contacts whose last message from the citizen
+	// came at or after from and before to, oldest first.
+	ContactsClosing(ctx context.Context, from, to time.Time, limit int) ([]*Contact, error)
+	// MarkOnce records key at the given time unless it is recorded already; it
+	// reports whether this call recorded it.
+	MarkOnce(ctx context.Context, key string, at time.Time) (bool, error)
+	// MarkedAt returns when key was recorded, or ErrNotFound.
+	MarkedAt(ctx context.Context, key string) (time.Time, error)
+}
+
 // InboxStore keeps what WeCom sent us until it has been handled.
 type InboxStore interface {
 	// SaveInbound stores in unless a callback with the same Key is stored
@@ -126,6 +147,16 @@ type SessionStore interface {
 	LoadSession(ctx context.Context, key string) ([]byte, error)
 	SaveSession(ctx context.Context, key string, data []byte) error
 	DeleteSession(ctx context.Context, key string) error
+
+	// SaveDraftMedia keeps a file received in the dialog session sessionKey
+	// before its case exists, so that the session holds only the returned id
+	// and never the bytes (a few photos would make it too large to save).
+	SaveDraftMedia(ctx context.Context, sessionKey string, a *Attachment) (id int64, err error)
+	// DraftMedia returns a kept file with its bytes, or ErrNotFound.
+	DraftMedia(ctx context.Context, id int64) (*Attachment, error)
+	// DeleteDraftMedia removes the files kept for sessionKey except those
+	// whose ids are in keep; removing none is not an error.
+	DeleteDraftMedia(ctx context.Context, sessionKey string, keep []int64) error
 }
 
 // Repo is everything the product keeps in its database. InTx runs fn with a
@@ -134,6 +165,7 @@ type SessionStore interface {
 type Repo interface {
 	CaseStore
 	OutboxStore
+	PlanStore
 	InboxStore
 	SessionStore
 	InTx(ctx context.Context, fn func(Repo) error) error

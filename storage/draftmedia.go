@@ -1,0 +1,74 @@
+package storage
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"banchengshi/cases"
+)
+
+// Files received for a report that is still a draft live in draft_media, not
+// in the session: a session is one sealed text value (MEDIUMTEXT on MySQL),
+// and a few photos in it made it too large to save.
+
+// SaveDraftMedia keeps a file for the dialog session sessionKey and returns
+// its id. Like attachments, the bytes are stored as they are, not sealed.
+func (s *SQL) SaveDraftMedia(ctx context.Context, sessionKey string, a *cases.Attachment) (int64, error) {
+	created := a.CreatedAt
+	if created.IsZero() {
+		created = time.Now()
+	}
+	size := a.Size
+	if size == 0 {
+		size = int64(len(a.Data))
+	}
+	data := a.Data
+	if data == nil {
+		data = []byte{}
+	}
+	res, err := s.q.ExecContext(ctx,
+		insertSQL("draft_media", []string{"session_key", "kind", "media_id", "file_name", "content_type", "size", "data", "created_at"}),
+		sessionKey, a.Kind, a.MediaID, a.FileName, a.ContentType, size, data, s.d.t(created))
+	if err != nil {
+		return 0, s.wrap(err, "keep draft %s", a.Kind)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, s.wrap(err, "keep draft %s: read id", a.Kind)
+	}
+	return id, nil
+}
+
+// DraftMedia returns a kept file with its bytes, or ErrNotFound. The
+// attachment has no ID or CaseID yet: it becomes one when its case exists.
+func (s *SQL) DraftMedia(ctx context.Context, id int64) (*cases.Attachment, error) {
+	var a cases.Attachment
+	err := s.q.QueryRowContext(ctx,
+		"SELECT kind, media_id, file_name, content_type, size, data, created_at FROM draft_media WHERE id = ?", id).
+		Scan(&a.Kind, &a.MediaID, &a.FileName, &a.ContentType, &a.Size, &a.Data, timeCol{&a.CreatedAt})
+	if err != nil {
+		return nil, s.wrap(err, "get draft file %d", id)
+	}
+	if a.Data == nil {
+		a.Data = []byte{}
+	}
+	return &a, nil
+}
+
+// DeleteDraftMedia removes the files kept for sessionKey except those in
+// keep; removing none is not an error.
+func (s *SQL) DeleteDraftMedia(ctx context.Context, sessionKey string, keep []int64) error {
+	q := "DELETE FROM draft_media WHERE session_key = ?"
+	args := []any{sessionKey}
+	if len(keep) > 0 {
+		q += " AND id NOT IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(keep)), ", ") + ")"
+		for _, id := range keep {
+			args = append(args, id)
+		}
+	}
+	if _, err := s.q.ExecContext(ctx, q, args...); err != nil {
+		return s.wrap(err, "delete draft files")
+	}
+	return nil
+}

@@ -1,0 +1,13 @@
+-- The lifecycle loop (issue 5): finding a notification by WeCom's msgid when
+-- msg_send_fail names it, citizens whose kf window is about to close, and
+-- durable "this fired once" marks for reminders, follow-ups and nudges.
+-- One statement per step: MySQL commits DDL implicitly.
+
+CREATE INDEX outbox_wecom_msgid ON outbox (wecom_msgid);
+
+CREATE INDEX contacts_last_inbound ON contacts (last_inbound_at);
+
+CREATE TABLE once_marks (
+	mark_key VARCHAR(191) NOT NULL PRIMARY KEY,
+	marked_at DATETIME(6) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

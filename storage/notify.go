@@ -1,0 +1,91 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"banchengshi/cases"
+)
+
+// OutboxByWeComMsgID returns the message WeCom accepted under msgID, or
+// ErrNotFound.
+func (s *SQL) OutboxByWeComMsgID(ctx context.Context, msgID string) (*cases.OutboxMessage, error) {
+	if msgID == "" {
+		return nil, cases.ErrNotFound
+	}
+	list, err := s.queryOutbox(ctx, "find outbox message by wecom msgid",
+		outboxSelect+" WHERE wecom_msgid = ? ORDER BY id LIMIT 1", msgID)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, cases.ErrNotFound
+	}
+	return list[0], nil
+}
+
+// HeldOutboxSince returns held messages of at least priority min held at or
+// before before (their NextAttemptAt), oldest first.
+func (s *SQL) HeldOutboxSince(ctx context.Context, before time.Time, min cases.Priority, limit int) ([]*cases.OutboxMessage, error) {
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	return s.queryOutbox(ctx, "read long-held outbox",
+		outboxSelect+" WHERE status = ? AND next_attempt_at <= ? AND priority >= ? ORDER BY next_attempt_at, id LIMIT ?",
+		string(cases.OutboxHeld), s.d.t(before), int(min), limit)
+}
+
+// ContactsClosing returns the contacts whose citizen last wrote in [from, to),
+// oldest first.
+func (s *SQL) ContactsClosing(ctx context.Context, from, to time.Time, limit int) ([]*cases.Contact, error) {
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	rows, err := s.q.QueryContext(ctx,
+		"SELECT open_kfid, external_userid, last_inbound_at, sent_in_window, service_state, updated_at FROM contacts"+
+			" WHERE last_inbound_at >= ? AND last_inbound_at < ? ORDER BY last_inbound_at, open_kfid, external_userid LIMIT ?",
+		s.d.t(from), s.d.t(to), limit)
+	if err != nil {
+		return nil, s.wrap(err, "list contacts closing")
+	}
+	defer rows.Close()
+	var out []*cases.Contact
+	for rows.Next() {
+		var c cases.Contact
+		if err := rows.Scan(&c.OpenKfID, &c.ExternalUserID, timeCol{&c.LastInboundAt}, &c.SentInWindow,
+			&c.ServiceState, timeCol{&c.UpdatedAt}); err != nil {
+			return nil, s.wrap(err, "list contacts closing")
+		}
+		out = append(out, &c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err, "list contacts closing")
+	}
+	return out, nil
+}
+
+// MarkOnce records key at at unless it is recorded already, and reports
+// whether this call recorded it. Inside a transaction the mark commits with
+// what it guards, so a mark never outlives a rolled-back effect.
+func (s *SQL) MarkOnce(ctx context.Context, key string, at time.Time) (bool, error) {
+	q := s.d.insertIgnore("once_marks", []string{"mark_key", "marked_at"}, "mark_key")
+	res, err := s.q.ExecContext(ctx, q, key, s.d.t(utc(at)))
+	if err != nil {
+		return false, s.wrap(err, "mark %s", key)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.wrap(err, "mark %s: rows affected", key)
+	}
+	return n == 1, nil
+}
+
+// MarkedAt returns when key was recorded, or ErrNotFound.
+func (s *SQL) MarkedAt(ctx context.Context, key string) (time.Time, error) {
+	var at time.Time
+	err := s.q.QueryRowContext(ctx, "SELECT marked_at FROM once_marks WHERE mark_key = ?", key).Scan(timeCol{&at})
+	if err != nil {
+		return time.Time{}, s.wrap(err, "read mark %s", key)
+	}
+	return at, nil
+}
