@@ -69,12 +69,17 @@ type CaseView struct {
 	Number, Category, StatusText, LastUpdate string
 	Open                                     bool
 	Deadline                                 time.Time
+	// AffectedName and Relation are the affected person's name and their
+	// relation to the reporter ("本人" when the reporter is the affected
+	// person), so that a reporter writing for somebody else is asked about
+	// that person by name.
+	AffectedName, Relation string
 }
 
 // Desk is what the dialog needs from the bureau's side, implemented by the
 // pipeline over the database (inside the message's transaction).
 //
-// Supplement and Withdraw report domain refusals by returning an error that
+// Supplement, Withdraw and Rate report domain refusals by returning an error that
 // wraps cases.ErrNotFound (no such case of this reporter), ErrNotOpen (the case
 // is finished) or ErrRefused (any other reason the bureau cannot do it now);
 // the dialog turns those into a kind answer. Any other error is treated as an
@@ -97,6 +102,15 @@ type Desk interface {
 	// Handover records that the citizen asked for a person, on the case when
 	// number is set, otherwise as a contact.
 	Handover(ctx context.Context, openKfID, reporterID, number string) error
+	// FollowUps lists the reporter's resolved cases that wait for the
+	// citizen's follow-up answer (回访), newest first.
+	FollowUps(ctx context.Context, openKfID, reporterID string) ([]CaseView, error)
+	// Rate records the follow-up answer for the reporter's case: rating 1–5
+	// on the government service scale (1 非常满意 … 5 非常不满意), or 0 when
+	// the citizen only said the problem is not solved. solved false or a
+	// rating of 4–5 reopens the case (重办) with why as the reason (may be
+	// empty). It returns the line to tell the citizen, in Chinese.
+	Rate(ctx context.Context, number, reporterID string, rating int, solved bool, why string) (reply string, err error)
 }
 
 // Domain refusals a Desk may return (wrapped); see Desk.

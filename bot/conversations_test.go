@@ -694,7 +694,7 @@ var dialogConversations = []transcriptCase{
 }
 
 func TestConversations(t *testing.T) {
-	for _, tc := range slices.Concat(storyConversations, dialogConversations) {
+	for _, tc := range slices.Concat(storyConversations, dialogConversations, followUpConversations) {
 		t.Run(tc.name, func(t *testing.T) {
 			desk := newFakeDesk()
 			if tc.seed != nil {

@@ -19,12 +19,17 @@ const maxHistory = 40
 // turn is the handling of one Incoming: the session it advances and the
 // replies it collects.
 type turn struct {
-	e    *Engine
-	ctx  context.Context
-	desk Desk
-	in   Incoming
-	s    *session
-	now  time.Time
+	e     *Engine
+	ctx   context.Context
+	desk  Desk
+	store cases.SessionStore
+	key   string
+	in    Incoming
+	s     *session
+	now   time.Time
+	// seenMedia are the draft files the session referred to this turn;
+	// those it no longer refers to at the end are deleted.
+	seenMedia []int64
 
 	res  Result
 	lead []string // statements put in front of the next reply
@@ -44,15 +49,24 @@ func (e *Engine) Handle(ctx context.Context, sessions cases.SessionStore, desk D
 	if err != nil {
 		return Result{}, err
 	}
-	t := &turn{e: e, ctx: ctx, desk: desk, in: in, now: now}
+	t := &turn{e: e, ctx: ctx, desk: desk, store: sessions, key: key, in: in, now: now}
+	if s != nil {
+		t.seenMedia = s.mediaIDs()
+	}
 	switch {
 	case corrupt:
+		// Its files cannot be told apart: they go with it.
+		if err := sessions.DeleteDraftMedia(ctx, key, nil); err != nil {
+			return Result{}, fmt.Errorf("delete draft files: %w", err)
+		}
 		t.note(textCorrupt)
 		s = newSession(now)
 	case s == nil:
 		s = newSession(now)
 	case (s.inFlow() || s.hasDraft()) && now.Sub(s.UpdatedAt) > e.cfg.DraftTTL:
-		t.note(textExpired(e.cfg.DraftTTL))
+		if s.hasDraft() || !rateStep(s.Step) {
+			t.note(textExpired(e.cfg.DraftTTL))
+		} // an unanswered follow-up question just lapses: the desk asks again
 		s = newSession(now)
 	}
 	t.s = s
@@ -63,7 +77,10 @@ func (e *Engine) Handle(ctx context.Context, sessions cases.SessionStore, desk D
 	if now.After(s.UpdatedAt) {
 		s.UpdatedAt = now
 	}
-	if !s.inFlow() && !s.hasDraft() {
+	if err := t.dropMedia(); err != nil {
+		return Result{}, err
+	}
+	if !s.inFlow() && !s.hasDraft() && now.Sub(s.MenuAt) >= menuFresh {
 		if err := sessions.DeleteSession(ctx, key); err != nil && !errors.Is(err, cases.ErrNotFound) {
 			return Result{}, fmt.Errorf("delete dialog session: %w", err)
 		}
@@ -75,11 +92,29 @@ func (e *Engine) Handle(ctx context.Context, sessions cases.SessionStore, desk D
 	return t.res, nil
 }
 
+// dropMedia deletes the draft files the session no longer refers to: those
+// of a report submitted, cancelled, expired or handed to a case.
+func (t *turn) dropMedia() error {
+	keep := t.s.mediaIDs()
+	for _, id := range t.seenMedia {
+		if !slices.Contains(keep, id) {
+			if err := t.store.DeleteDraftMedia(t.ctx, t.key, keep); err != nil {
+				return fmt.Errorf("delete draft files: %w", err)
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
 // run dispatches the message: escape words first (they work on every step),
 // then a long silence, then the current step.
 func (t *turn) run() error {
 	if t.in.Kind == KindEnterSession {
 		return t.enter()
+	}
+	if t.in.Kind == KindText && rateTap(t.in.MenuID) {
+		return t.rateTapped()
 	}
 	if t.in.Kind == KindText {
 		if handled, err := t.command(); handled || err != nil {
@@ -87,7 +122,8 @@ func (t *turn) run() error {
 		}
 	}
 	s := t.s
-	if s.inFlow() && s.Step != stepResume && t.now.Sub(s.UpdatedAt) > t.e.cfg.ResumeAfter {
+	// A follow-up question is one line: answered late, it still counts.
+	if s.inFlow() && s.Step != stepResume && !rateStep(s.Step) && t.now.Sub(s.UpdatedAt) > t.e.cfg.ResumeAfter {
 		switch {
 		case reportStep(s.Step):
 			return t.offerResume()
@@ -147,7 +183,7 @@ func (t *turn) enter() error {
 		t.ask()
 		return nil
 	}
-	if t.now.Sub(t.s.UpdatedAt) > t.e.cfg.ResumeAfter && t.s.Step != stepResume {
+	if t.now.Sub(t.s.UpdatedAt) > t.e.cfg.ResumeAfter && t.s.Step != stepResume && !rateStep(t.s.Step) {
 		if reportStep(t.s.Step) {
 			return t.offerResume()
 		}
@@ -170,7 +206,10 @@ func (t *turn) offerResume() error {
 	switch t.in.Kind {
 	case KindImage, KindVoice, KindVideo, KindFile:
 		if t.in.Media != nil {
-			i := t.keep(t.in.Media)
+			i, err := t.keep(t.in.Media)
+			if err != nil {
+				return err
+			}
 			if s.Step == stepDesc {
 				s.Parts = append(s.Parts, part{Att: i})
 			}
@@ -225,6 +264,8 @@ func (t *turn) text() error {
 		return t.supplementText(text)
 	case stepWdPick, stepWdReason, stepWdConfirm:
 		return t.withdrawText(text)
+	case stepRatePick, stepRateWhy:
+		return t.rateText(text)
 	}
 	return t.reportText(text)
 }
@@ -235,6 +276,13 @@ func (t *turn) idle(text string) error {
 	if text == "" || isGreeting(text) {
 		t.ask()
 		return nil
+	}
+	if t.in.MenuID == "" {
+		// "1" or "不满意" answers the follow-up of a resolved case, if
+		// one waits; otherwise it means what the menu says.
+		if done, err := t.rateTyped(text); done || err != nil {
+			return err
+		}
 	}
 	if i, ok := t.choose(mainOptions); ok {
 		switch i {
@@ -268,20 +316,28 @@ func (t *turn) media() error {
 		return nil
 	}
 	switch s.Step {
-	case stepMenu:
-		s.Parts = append(s.Parts, part{Att: t.keep(m)})
+	case stepMenu, stepDesc:
+		i, err := t.keep(m)
+		if err != nil {
+			return err
+		}
+		s.Parts = append(s.Parts, part{Att: i})
+		if s.Step == stepDesc {
+			t.sayHere(textMediaAck(t.in.Kind))
+			return nil
+		}
 		t.note(textStartedWithMedia(t.in.Kind))
 		t.startReport()
 		return nil
-	case stepDesc:
-		s.Parts = append(s.Parts, part{Att: t.keep(m)})
-		t.sayHere(textMediaAck(t.in.Kind))
-		return nil
 	case stepSuppCollect:
 		return t.supplementMedia(m)
+	case stepRateWhy:
+		return t.rateWithMedia(m)
 	case stepWdReason, stepWdConfirm:
 		// A file sent while withdrawing still reaches the case's handler.
-		t.keep(m)
+		if _, err := t.keep(m); err != nil {
+			return err
+		}
 		if done, err := t.flushPending(); err != nil || done {
 			return err
 		}
@@ -289,7 +345,9 @@ func (t *turn) media() error {
 		t.ask()
 		return nil
 	}
-	t.keep(m)
+	if _, err := t.keep(m); err != nil {
+		return err
+	}
 	if t.in.Kind == KindVoice && voiceAnswers(s.Step) {
 		// Elderly citizens often answer by voice: the recording is the
 		// answer, and staff listen to it.
@@ -304,23 +362,57 @@ func (t *turn) media() error {
 	return nil
 }
 
-// keep stores a received file in the session and returns its 1-based index.
-func (t *turn) keep(m *Media) int {
+// keep stores a received file with the draft media, adds it to the session
+// and returns its 1-based index there.
+func (t *turn) keep(m *Media) (int, error) {
+	a := t.received(m)
+	id, err := t.store.SaveDraftMedia(t.ctx, t.key, a)
+	if err != nil {
+		return 0, fmt.Errorf("keep a received %s: %w", a.Kind, err)
+	}
+	t.seenMedia = append(t.seenMedia, id)
+	t.s.Atts = append(t.s.Atts, attachment{
+		Kind: a.Kind, MediaID: a.MediaID, FileName: a.FileName, ContentType: a.ContentType, Media: id, At: t.now,
+	})
+	return len(t.s.Atts), nil
+}
+
+// received is a file just received, as a case keeps it.
+func (t *turn) received(m *Media) *cases.Attachment {
 	kind := m.Kind
 	if kind == "" {
 		kind = t.in.Kind
 	}
-	t.s.Atts = append(t.s.Atts, attachment{
-		Kind: kind, MediaID: m.MediaID, FileName: m.FileName,
-		ContentType: m.ContentType, Data: m.Data, At: t.now,
-	})
-	return len(t.s.Atts)
+	return &cases.Attachment{Kind: kind, MediaID: m.MediaID, FileName: m.FileName, ContentType: m.ContentType,
+		Size: int64(len(m.Data)), Data: m.Data, CreatedAt: t.now}
+}
+
+// stored is a file of the session with its bytes, read from the draft
+// media. A file whose bytes are gone is handed on without them rather than
+// failing the citizen's message again and again; staff still see its kind
+// and WeCom media id.
+func (t *turn) stored(a attachment) (*cases.Attachment, error) {
+	if a.Media == 0 {
+		return a.draft(), nil
+	}
+	got, err := t.store.DraftMedia(t.ctx, a.Media)
+	switch {
+	case errors.Is(err, cases.ErrNotFound):
+		got = &cases.Attachment{Kind: a.Kind, MediaID: a.MediaID, FileName: a.FileName, ContentType: a.ContentType, CreatedAt: a.At}
+	case err != nil:
+		return nil, fmt.Errorf("load a received %s: %w", a.Kind, err)
+	}
+	return got, nil
 }
 
 // handover asks for a person: the pipeline moves the chat to a servicer.
 // Whatever was filled in stays in the session.
 func (t *turn) handover() error {
-	if err := t.desk.Handover(t.ctx, t.in.OpenKfID, t.in.ExternalUserID, t.s.Target); err != nil {
+	number := t.s.Target
+	if t.s.Rate != nil && t.s.Rate.Number != "" {
+		number = t.s.Rate.Number
+	}
+	if err := t.desk.Handover(t.ctx, t.in.OpenKfID, t.in.ExternalUserID, number); err != nil {
 		return fmt.Errorf("record handover: %w", err)
 	}
 	t.res.Handover = true
@@ -333,6 +425,10 @@ func (t *turn) handover() error {
 }
 
 func (t *turn) cancel() {
+	if rateStep(t.s.Step) {
+		t.leaveRating()
+		return
+	}
 	if !t.s.inFlow() && !t.s.hasDraft() {
 		t.note(textNothingToStop)
 		t.ask()
@@ -357,6 +453,9 @@ func (t *turn) restart() error {
 	if step == stepResume {
 		step = t.s.ResumeStep
 	}
+	if rateStep(step) {
+		step = t.s.Rate.Return
+	}
 	t.reset()
 	t.note(textRestart)
 	switch {
@@ -372,6 +471,10 @@ func (t *turn) restart() error {
 // back returns to the previous step; answers stay until changed.
 func (t *turn) back() {
 	s := t.s
+	if rateStep(s.Step) {
+		t.leaveRating()
+		return
+	}
 	if s.Step == stepResume {
 		s.Step, s.ResumeStep = s.ResumeStep, ""
 	}

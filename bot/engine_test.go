@@ -25,6 +25,15 @@ func (failingSessions) SaveSession(context.Context, string, []byte) error {
 func (failingSessions) DeleteSession(context.Context, string) error {
 	return errors.New("connection refused")
 }
+func (failingSessions) SaveDraftMedia(context.Context, string, *cases.Attachment) (int64, error) {
+	return 0, errors.New("connection refused")
+}
+func (failingSessions) DraftMedia(context.Context, int64) (*cases.Attachment, error) {
+	return nil, errors.New("connection refused")
+}
+func (failingSessions) DeleteDraftMedia(context.Context, string, []int64) error {
+	return errors.New("connection refused")
+}
 
 func TestInfrastructureErrorsPropagateAndChangeNothing(t *testing.T) {
 	tests := []struct {

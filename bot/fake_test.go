@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"banchengshi/cases"
@@ -10,12 +11,62 @@ import (
 
 // memSessions is an in-memory cases.SessionStore.
 type memSessions struct {
-	m map[string][]byte
+	m      map[string][]byte
+	media  map[int64]draftFile
+	lastID int64
+}
+
+// draftFile is a file kept for a session.
+type draftFile struct {
+	key string
+	att cases.Attachment
 }
 
 var _ cases.SessionStore = (*memSessions)(nil)
 
-func newMemSessions() *memSessions { return &memSessions{m: map[string][]byte{}} }
+func newMemSessions() *memSessions {
+	return &memSessions{m: map[string][]byte{}, media: map[int64]draftFile{}}
+}
+
+func (s *memSessions) SaveDraftMedia(_ context.Context, key string, a *cases.Attachment) (int64, error) {
+	s.lastID++
+	cp := *a
+	cp.Data = append([]byte{}, a.Data...)
+	cp.Size = int64(len(cp.Data))
+	s.media[s.lastID] = draftFile{key: key, att: cp}
+	return s.lastID, nil
+}
+
+func (s *memSessions) DraftMedia(_ context.Context, id int64) (*cases.Attachment, error) {
+	f, ok := s.media[id]
+	if !ok {
+		return nil, fmt.Errorf("draft file %d: %w", id, cases.ErrNotFound)
+	}
+	cp := f.att
+	cp.Data = append([]byte{}, f.att.Data...)
+	return &cp, nil
+}
+
+func (s *memSessions) DeleteDraftMedia(_ context.Context, key string, keep []int64) error {
+	for id, f := range s.media {
+		if f.key == key && !slices.Contains(keep, id) {
+			delete(s.media, id)
+		}
+	}
+	return nil
+}
+
+// mediaOf lists the ids of the files kept for key.
+func (s *memSessions) mediaOf(key string) []int64 {
+	var out []int64
+	for id, f := range s.media {
+		if f.key == key {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 func (s *memSessions) LoadSession(_ context.Context, key string) ([]byte, error) {
 	b, ok := s.m[key]
@@ -62,6 +113,14 @@ type supplemented struct {
 	Number, Text, AttKind string
 }
 
+// rated is one Rate call.
+type rated struct {
+	Number string
+	Rating int
+	Solved bool
+	Why    string
+}
+
 // fakeDesk is an in-memory Desk that behaves like the bureau's: it numbers
 // cases, refuses to touch a case that is not the reporter's or not open, and
 // records what it was asked to do.
@@ -71,6 +130,7 @@ type fakeDesk struct {
 	supplements []supplemented
 	withdrawn   map[string]string // number → reason
 	handovers   []string
+	ratings     []rated
 	failNext    error // returned once by the next call, to test retries
 }
 
@@ -132,13 +192,70 @@ func (d *fakeDesk) ReporterCases(_ context.Context, openKfID, reporterID string)
 		if c.ReporterID != reporterID || c.OpenKfID != openKfID {
 			continue
 		}
-		status := map[cases.Status]string{cases.StatusSubmitted: "已收到，等待受理", cases.StatusWithdrawn: "已撤回", cases.StatusClosed: "已办结"}[c.Status]
-		out = append(out, CaseView{
-			Number: c.Number, Category: categoryName(d.cats, c.Category), StatusText: status,
-			LastUpdate: "窗口已收到您的反映", Open: c.Status.Open(), Deadline: c.Deadline,
-		})
+		out = append(out, d.view(c))
 	}
 	return out, nil
+}
+
+func (d *fakeDesk) view(c *cases.Case) CaseView {
+	status := map[cases.Status]string{cases.StatusSubmitted: "已收到，等待受理", cases.StatusWithdrawn: "已撤回",
+		cases.StatusClosed: "已办结", cases.StatusResolved: "已办结，等您评价", cases.StatusInProgress: "正在重新办理"}[c.Status]
+	return CaseView{
+		Number: c.Number, Category: categoryName(d.cats, c.Category), StatusText: status,
+		LastUpdate: "窗口已收到您的反映", Open: c.Status.Open() && c.Status != cases.StatusResolved, Deadline: c.Deadline,
+		AffectedName: c.Affected.Name, Relation: c.Relation,
+	}
+}
+
+// resolved stores a case of reporter that waits for its follow-up, reported
+// for the affected person when relation is not 本人.
+func (d *fakeDesk) resolved(reporter, category, name, relation string) string {
+	number := d.seed(reporter, category, cases.StatusResolved)
+	c := d.cases[len(d.cases)-1].Case
+	c.Affected.Name, c.Relation = name, relation
+	return number
+}
+
+func (d *fakeDesk) FollowUps(_ context.Context, openKfID, reporterID string) ([]CaseView, error) {
+	if err := d.fail(); err != nil {
+		return nil, err
+	}
+	var out []CaseView
+	for i := len(d.cases) - 1; i >= 0; i-- {
+		c := d.cases[i].Case
+		if c.ReporterID == reporterID && c.OpenKfID == openKfID && c.Status == cases.StatusResolved {
+			out = append(out, d.view(c))
+		}
+	}
+	return out, nil
+}
+
+// Rate behaves like the bureau's: a happy answer closes a resolved case, an
+// unhappy one reopens it (or a closed one); a finished case is not open to
+// it, and one still being handled refuses it.
+func (d *fakeDesk) Rate(_ context.Context, number, reporterID string, rating int, solved bool, why string) (string, error) {
+	if err := d.fail(); err != nil {
+		return "", err
+	}
+	c, err := d.find(number, reporterID)
+	if err != nil {
+		return "", err
+	}
+	happy := solved && rating >= 1 && rating <= 3
+	switch {
+	case c.Status == cases.StatusResolved, c.Status == cases.StatusClosed && !happy:
+	case !c.Status.Open() || c.Status == cases.StatusClosed:
+		return "", fmt.Errorf("rate %s: %w", number, ErrNotOpen)
+	default:
+		return "", fmt.Errorf("rate %s while %s: %w", number, c.Status, ErrRefused)
+	}
+	d.ratings = append(d.ratings, rated{Number: number, Rating: rating, Solved: solved, Why: why})
+	if happy {
+		c.Status = cases.StatusClosed
+		return "谢谢您的评价（" + cases.RatingText(rating) + "）！这件事就办结了。", nil
+	}
+	c.Status = cases.StatusInProgress
+	return "对不起，没能让您满意。您的事项（" + number + "）已重新办理。", nil
 }
 
 func (d *fakeDesk) Supplement(_ context.Context, number, reporterID, text string, att *cases.Attachment) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -155,6 +156,7 @@ func FuzzEngine(f *testing.F) {
 	f.Add([]byte{0, 7, 15, 18, 21, 23, 27, 28}, "我家老人的档案丢了")
 	f.Add([]byte{44, 1, 5, 13, 0, 17, 22, 26, 28, 29, 200, 201, 30}, "上一步")
 	f.Add([]byte{46, 47, 48, 49, 50, 51, 52, 250, 60, 61}, "")
+	f.Add([]byte{0, 1, 50, 55, 51, 2, 45, 53, 52, 54, 3, 4, 29, 251, 51, 40}, "档案馆说不归他们管")
 	f.Fuzz(func(t *testing.T, script []byte, free string) {
 		if len(script) > 80 {
 			script = script[:80]
@@ -164,6 +166,8 @@ func FuzzEngine(f *testing.F) {
 		store, desk := newMemSessions(), newFakeDesk()
 		desk.seed("u", "pension", cases.StatusSubmitted)
 		desk.seed("u", "archive", cases.StatusSubmitted)
+		desk.resolved("u", "transfer", "王大爷", "邻居")
+		desk.resolved("u", "retire", "", "本人")
 		key := SessionKey("kf1", "u")
 		var last Result
 		for n, b := range script {
@@ -187,6 +191,20 @@ func FuzzEngine(f *testing.F) {
 				in.Kind = KindLocation
 			case v == 49:
 				in.Kind = KindEnterSession
+			case v == 50:
+				in.MenuID = fmt.Sprintf("rate:BC261128%04d:%d", 3+n%2, n%6)
+				in.Text = in.MenuID
+			case v == 51:
+				in.Text = "不满意"
+			case v == 52:
+				in.Text = "没解决，钱没到"
+			case v == 53:
+				in.MenuID, in.Text = "followup:6", "6 问题没解决"
+			case v == 54:
+				in.Text = "满意"
+			case v == 55:
+				in.Kind, in.Media = KindVoice, &Media{Kind: KindVoice, Data: []byte("amr"), MediaID: "v"}
+				now = now.Add(30 * time.Minute) // past the main menu's freshness
 			default:
 				// Tap an item of the last menu, or of a made-up one.
 				var items []cases.MenuItem
@@ -249,6 +267,9 @@ func FuzzEngine(f *testing.F) {
 			}
 			if len(after.Atts)+len(desk.supplements)-supplementsBefore < len(before.Atts) {
 				t.Fatalf("message %d (%q) on step %s lost attachments", n, in.Text, before.Step)
+			}
+			if kept := store.mediaOf(key); !slices.Equal(kept, after.mediaIDs()) {
+				t.Fatalf("message %d (%q) on step %s: draft files %v, the session refers to %v", n, in.Text, before.Step, kept, after.mediaIDs())
 			}
 		}
 	})

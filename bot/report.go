@@ -57,7 +57,7 @@ func voiceAnswers(step string) bool {
 func choiceStep(step string) bool {
 	switch step {
 	case stepMenu, stepResume, stepWho, stepConsent, stepPhoneWhose, stepCategory,
-		stepConfirm, stepEdit, stepSuppPick, stepWdPick, stepWdConfirm:
+		stepConfirm, stepEdit, stepSuppPick, stepWdPick, stepWdConfirm, stepRatePick:
 		return true
 	}
 	return false
@@ -364,6 +364,7 @@ func (t *turn) ask() {
 			head = textMenuAgain
 		}
 		m = menu(head, stepMenu, mainOptions, textMenuTail)
+		s.MenuAt = t.now
 	case stepResume:
 		m = menu(textResumeAsk, stepResume, resumeOptions, textMenuTail)
 	case stepWho:
@@ -415,6 +416,10 @@ func (t *turn) ask() {
 		m.Text = textAskWdReason
 	case stepWdConfirm:
 		m = menu(fmt.Sprintf(textAskWdSure, s.Target), stepWdConfirm, withdrawOptions, textMenuTail)
+	case stepRatePick:
+		m = menu(textAskRatePick(s.Rate.Rating, s.Rate.Solved, len(s.Rate.Choices)), stepRatePick, s.Rate.Choices, textStepTail)
+	case stepRateWhy:
+		m.Text = textAskRateWhy(s.Rate.Name, s.Rate.Solved)
 	default:
 		s.Step = stepMenu
 		m = menu(textMenuHead, stepMenu, mainOptions, textMenuTail)
@@ -467,9 +472,9 @@ func (t *turn) submit() error {
 	}
 	atts := make([]*cases.Attachment, len(s.Atts))
 	for i, a := range s.Atts {
-		atts[i] = &cases.Attachment{
-			Kind: a.Kind, MediaID: a.MediaID, FileName: a.FileName, ContentType: a.ContentType,
-			Size: int64(len(a.Data)), Data: a.Data, CreatedAt: a.At,
+		var err error
+		if atts[i], err = t.stored(a); err != nil {
+			return err
 		}
 	}
 	said := make([]string, 0, len(s.Parts))

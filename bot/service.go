@@ -69,9 +69,15 @@ func (t *turn) pickCase(pickStep, next, none string) error {
 // caseOption offers a case by number and category; its last digits alone
 // also choose it.
 func caseOption(v CaseView) string {
-	opt := v.Number + " " + v.Category + "|" + v.Number
-	if n := len(v.Number); n > 4 {
-		opt += "|" + v.Number[n-4:]
+	return numberedOption(v.Number+" "+v.Category, v.Number)
+}
+
+// numberedOption offers a case under label; its number and last digits
+// also choose it.
+func numberedOption(label, number string) string {
+	opt := label + "|" + number
+	if n := len(number); n > 4 {
+		opt += "|" + number[n-4:]
 	}
 	return opt
 }
@@ -130,8 +136,11 @@ func (t *turn) supplementText(text string) error {
 // chosen case, so they reach its handler.
 func (t *turn) flushPending() (done bool, err error) {
 	for len(t.s.Atts) > 0 {
-		a := t.s.Atts[0]
-		if done, err := t.supplement("", &a); err != nil || done {
+		a, err := t.stored(t.s.Atts[0])
+		if err != nil {
+			return false, err
+		}
+		if done, err := t.supplement("", a); err != nil || done {
 			return done, err
 		}
 		t.s.Atts = t.s.Atts[1:]
@@ -141,12 +150,7 @@ func (t *turn) flushPending() (done bool, err error) {
 }
 
 func (t *turn) supplementMedia(m *Media) error {
-	kind := m.Kind
-	if kind == "" {
-		kind = t.in.Kind
-	}
-	a := attachment{Kind: kind, MediaID: m.MediaID, FileName: m.FileName, ContentType: m.ContentType, Data: m.Data, At: t.now}
-	if done, err := t.supplement("", &a); err != nil || done {
+	if done, err := t.supplement("", t.received(m)); err != nil || done {
 		return err
 	}
 	t.sayHere(fmt.Sprintf(textSuppAck, t.s.Target))
@@ -155,14 +159,7 @@ func (t *turn) supplementMedia(m *Media) error {
 
 // supplement hands one message to the desk. done reports that the desk
 // refused and the citizen has been told why (the activity is over).
-func (t *turn) supplement(text string, a *attachment) (done bool, err error) {
-	var att *cases.Attachment
-	if a != nil {
-		att = &cases.Attachment{
-			Kind: a.Kind, MediaID: a.MediaID, FileName: a.FileName, ContentType: a.ContentType,
-			Size: int64(len(a.Data)), Data: a.Data, CreatedAt: a.At,
-		}
-	}
+func (t *turn) supplement(text string, att *cases.Attachment) (done bool, err error) {
 	err = t.desk.Supplement(t.ctx, t.s.Target, t.in.ExternalUserID, text, att)
 	if err == nil {
 		return false, nil

@@ -11,8 +11,10 @@ import (
 )
 
 // sessionVersion is the current session format. Older formats are upgraded
-// in upgrade when loaded, so a deploy never strands a half-written report.
-const sessionVersion = 1
+// when loaded, so a deploy never strands a half-written report. Version 2
+// keeps received files in the store's draft media (the session holds their
+// ids); version 1 carried the bytes in the session itself.
+const sessionVersion = 2
 
 // Steps of the dialog. They are stored in sessions: never rename one.
 const (
@@ -37,6 +39,8 @@ const (
 	stepWdPick      = "wd_pick"
 	stepWdReason    = "wd_reason"
 	stepWdConfirm   = "wd_confirm"
+	stepRatePick    = "rate_pick" // which resolved case a follow-up answer is about
+	stepRateWhy     = "rate_why"  // why the citizen is not satisfied
 )
 
 // knownSteps are the steps this release can continue from.
@@ -45,7 +49,7 @@ var knownSteps = map[string]bool{
 	stepConsent: true, stepID: true, stepPhoneWhose: true, stepPhone: true, stepCategory: true,
 	stepTriedWindow: true, stepTriedWhen: true, stepTriedAnswer: true, stepDesc: true,
 	stepConfirm: true, stepEdit: true, stepSuppPick: true, stepSuppCollect: true,
-	stepWdPick: true, stepWdReason: true, stepWdConfirm: true,
+	stepWdPick: true, stepWdReason: true, stepWdConfirm: true, stepRatePick: true, stepRateWhy: true,
 }
 
 // Who is affected, as stored in a draft.
@@ -75,7 +79,7 @@ type session struct {
 
 	Draft draft `json:"draft"`
 	// Parts are the description messages in order; Atts every file received
-	// for the report (bytes included, so nothing is lost before Submit).
+	// for the report (the bytes wait in the store's draft media until Submit).
 	Parts []part       `json:"parts,omitempty"`
 	Atts  []attachment `json:"atts,omitempty"`
 
@@ -87,6 +91,12 @@ type session struct {
 	Target  string   `json:"target,omitempty"`
 	Choices []string `json:"choices,omitempty"`
 	Reason  string   `json:"reason,omitempty"`
+
+	// Rate is a follow-up answer waiting for its case or its reason.
+	Rate *pendingRating `json:"rate,omitempty"`
+	// MenuAt is when the main menu was last shown: a digit typed soon after
+	// picks from it rather than answering a follow-up.
+	MenuAt time.Time `json:"menu_at,omitzero"`
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -115,13 +125,16 @@ type part struct {
 	Att  int    `json:"att,omitempty"`
 }
 
-// attachment is a received file kept in the session until the case exists.
+// attachment is a received file waiting for its case: its bytes are in the
+// store's draft media under Media. Data is only set in a version 1 session,
+// which carried the bytes itself, until the upgrade moves them out.
 type attachment struct {
 	Kind        string    `json:"kind"`
 	MediaID     string    `json:"media_id,omitempty"`
 	FileName    string    `json:"file_name,omitempty"`
 	ContentType string    `json:"content_type,omitempty"`
-	Data        []byte    `json:"data"`
+	Media       int64     `json:"media,omitempty"`
+	Data        []byte    `json:"data,omitempty"`
 	At          time.Time `json:"at"`
 }
 
@@ -139,7 +152,8 @@ func (s *session) hasDraft() bool {
 
 // loadSession returns the stored session, or nil when there is none. A
 // session that cannot be read is reported as corrupt so the dialog can start
-// over instead of failing the citizen's every message.
+// over instead of failing the citizen's every message. The files of a
+// version 1 session move to the store's draft media here.
 func loadSession(ctx context.Context, store cases.SessionStore, key string) (s *session, corrupt bool, err error) {
 	data, err := store.LoadSession(ctx, key)
 	if errors.Is(err, cases.ErrNotFound) {
@@ -149,31 +163,66 @@ func loadSession(ctx context.Context, store cases.SessionStore, key string) (s *
 		return nil, false, fmt.Errorf("load dialog session: %w", err)
 	}
 	s = new(session)
-	if err := json.Unmarshal(data, s); err != nil || !s.upgrade() {
+	if err := json.Unmarshal(data, s); err != nil {
 		return nil, true, nil
+	}
+	old := s.Version
+	if !s.upgrade() {
+		return nil, true, nil
+	}
+	if old < 2 {
+		for i := range s.Atts {
+			a := &s.Atts[i]
+			id, err := store.SaveDraftMedia(ctx, key, a.draft())
+			if err != nil {
+				return nil, false, fmt.Errorf("move a file out of the dialog session: %w", err)
+			}
+			a.Media, a.Data = id, nil
+		}
 	}
 	return s, false, nil
 }
 
 // upgrade brings an older session format to the current one; it reports
 // false for a format it does not know (written by a newer release).
+// loadSession moves a version 1 session's files out of it.
 func (s *session) upgrade() bool {
 	switch s.Version {
-	case 0: // written before versioning: same fields as version 1
-		s.Version = 1
+	case 0, 1: // 0 was written before versioning, with the fields of 1
+		s.Version = sessionVersion
 	case sessionVersion:
 	default:
 		return false
 	}
-	if !knownSteps[s.Step] {
+	if !knownSteps[s.Step] || rateStep(s.Step) && (s.Rate == nil || rateStep(s.Rate.Return)) {
 		// A step this release does not have: answers are kept, the
 		// citizen is shown the menu.
-		s.Step, s.History, s.Editing = stepMenu, nil, ""
+		s.Step, s.History, s.Editing, s.Rate = stepMenu, nil, "", nil
+	}
+	if s.Rate != nil && !knownSteps[s.Rate.Return] {
+		s.Rate.Return = stepMenu
 	}
 	if s.Step == stepResume && !knownSteps[s.ResumeStep] {
 		s.ResumeStep = stepWho
 	}
 	return true
+}
+
+// draft is the file as the store keeps it: a version 1 session's bytes.
+func (a attachment) draft() *cases.Attachment {
+	return &cases.Attachment{Kind: a.Kind, MediaID: a.MediaID, FileName: a.FileName, ContentType: a.ContentType,
+		Size: int64(len(a.Data)), Data: a.Data, CreatedAt: a.At}
+}
+
+// mediaIDs lists the draft media the session refers to.
+func (s *session) mediaIDs() []int64 {
+	var out []int64
+	for _, a := range s.Atts {
+		if a.Media != 0 {
+			out = append(out, a.Media)
+		}
+	}
+	return out
 }
 
 func saveSession(ctx context.Context, store cases.SessionStore, key string, s *session) error {

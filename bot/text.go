@@ -69,6 +69,7 @@ var quickAnswers = map[string]struct{ label, means string }{
 	stepDesc:        {"说完了", "说完了"},
 	stepSuppCollect: {"发完了", "好了"},
 	stepWdReason:    {"不想说，跳过", "跳过"},
+	stepRateWhy:     {"不想说，跳过", "跳过"},
 }
 
 // Edit groups: which summary item an answer belongs to.
@@ -90,6 +91,19 @@ var (
 	wordsSkip      = []string{"不知道", "不清楚", "跳过", "不记得", "记不得", "忘了", "不方便", "没有", "没带", "不想说", "不说了", "没什么", "算了"}
 	wordsNoPhone   = []string{"没有", "没有电话", "没电话", "没手机", "没有手机", "不方便"}
 )
+
+// rateWords are typed answers to the follow-up question: the rating on the
+// government service scale they mean, 0 for "the problem is not solved".
+var rateWords = map[string]int{
+	"非常满意": 1, "很满意": 1, "特别满意": 1, "十分满意": 1, "满分": 1,
+	"满意": 2, "比较满意": 2, "挺满意": 2, "还算满意": 2,
+	"基本满意": 3, "还行": 3, "还可以": 3, "一般": 3, "凑合": 3,
+	"不满意": 4, "不太满意": 4, "不大满意": 4, "不是很满意": 4,
+	"非常不满意": 5, "很不满意": 5, "特别不满意": 5, "十分不满意": 5, "太差了": 5,
+	"没解决": 0, "还没解决": 0, "没有解决": 0, "还没有解决": 0, "未解决": 0,
+	"问题没解决": 0, "问题还没解决": 0, "问题没有解决": 0, "问题没解决了": 0,
+	"没办好": 0, "还没办好": 0, "没有办好": 0, "没给解决": 0, "根本没解决": 0,
+}
 
 const (
 	textMenuHead      = "您好！这里是“办不成事”反映窗口。\n在别处没办成的事，可以跟我们说。\n请问您要办什么？"
@@ -160,6 +174,11 @@ const (
 	textAskWdSure    = "确定撤回 %s 吗？\n撤回后就不再办理了。"
 	textWdDone       = "已撤回 %s。\n以后有需要，随时找我们。"
 	textWdKept       = "好的，不撤回，%s 继续办理。"
+
+	textRateDropped = "好的，这次先不评价。"
+	textRateNone    = "现在没有等您评价的事。"
+	textRateNotYet  = "%s 还在办理中，\n办结后再请您评价。"
+	textRateWhyTail = "\n我们会转给负责人重新办理。\n不想说，回复“跳过”就行。"
 
 	textHandover      = "好的，正在为您转接工作人员，请稍等。"
 	textHandoverDraft = "好的，正在为您转接工作人员，请稍等。\n您已经填的内容会保留。"
@@ -409,4 +428,36 @@ func clip(s string, n int) string {
 		return string(r)
 	}
 	return string(r[:n]) + "……"
+}
+
+// textRateName is how an answer to the follow-up is said back.
+func textRateName(rating int, solved bool) string {
+	if !solved || rating == 0 {
+		return "问题没解决"
+	}
+	return cases.RatingText(rating)
+}
+
+// textAskRatePick asks which case an answer is about when several wait.
+func textAskRatePick(rating int, solved bool, n int) string {
+	return fmt.Sprintf("收到：%s。\n有%d件事在等您评价，\n您说的是哪一件？", textRateName(rating, solved), n)
+}
+
+// textAskRateWhy asks why the citizen is unhappy; a reporter writing for
+// somebody else is asked about that person.
+func textAskRateWhy(name string, solved bool) string {
+	switch {
+	case solved && name == "":
+		return "请说说哪里让您不满意？" + textRateWhyTail
+	case solved:
+		return "请说说" + name + "的事哪里办得不满意？" + textRateWhyTail
+	case name == "":
+		return "请说说哪里还没解决？" + textRateWhyTail
+	}
+	return "请说说" + name + "的问题哪里还没解决？" + textRateWhyTail
+}
+
+// textSeeMedia is the reason of an answer given as a voice message or photo.
+func textSeeMedia(kind string) string {
+	return "（见" + mediaName(kind) + "）"
 }

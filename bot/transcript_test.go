@@ -24,6 +24,8 @@ import (
 //	（过了2天）         time passes (天 / 小时 / 分钟)
 //	（重启）            the process restarts: a new Engine, the same session store
 //	（BC… 办结了）      staff close a case meanwhile
+//	（BC… 回访）        the desk asks the follow-up of resolved case BC… (its
+//	                    menu: rate:BC…:1 … rate:BC…:5, rate:BC…:0 not solved)
 //
 // Every citizen line must get at least one reply; no reply may repeat an ID
 // or phone number the citizen typed; no reply may ask more than one question.
@@ -33,6 +35,7 @@ var (
 	reWait    = regexp.MustCompile(`^（过了(\d+)(天|小时|分钟)）$`)
 	reTap     = regexp.MustCompile(`^\[点 (\S+)\]$`)
 	reClose   = regexp.MustCompile(`^（(\S+) 办结了）$`)
+	reFollow  = regexp.MustCompile(`^（(\S+) 回访）$`)
 	reNumbers = regexp.MustCompile(`[0-9]{11}[0-9Xx]*`)
 )
 
@@ -78,6 +81,9 @@ func (c *conversation) play(script string) {
 					s.Case.Status = cases.StatusClosed
 				}
 			}
+		case reFollow.MatchString(line):
+			c.last = Result{Replies: []cases.Message{followUpQuestion(reFollow.FindStringSubmatch(line)[1])}}
+			c.lastText = render(c.last)
 		case strings.HasPrefix(line, "我："):
 			c.send(strings.TrimPrefix(line, "我："), where)
 		case line == "办：[转人工]":
@@ -209,4 +215,14 @@ func attKinds(atts []*cases.Attachment) []string {
 		out = append(out, a.Kind)
 	}
 	return out
+}
+
+// followUpQuestion is the follow-up the desk sends when a case is resolved.
+func followUpQuestion(number string) cases.Message {
+	m := cases.Message{Text: "您反映的事项（" + number + "）已办结。问题真的解决了吗？请为办理打分", MenuTail: "点选或回复数字。"}
+	for n := 1; n <= 5; n++ {
+		m.Menu = append(m.Menu, cases.MenuItem{ID: fmt.Sprintf("rate:%s:%d", number, n), Text: fmt.Sprintf("%d %s", n, cases.RatingText(n))})
+	}
+	m.Menu = append(m.Menu, cases.MenuItem{ID: "rate:" + number + ":0", Text: "问题没解决"})
+	return m
 }

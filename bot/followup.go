@@ -1,0 +1,357 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"banchengshi/cases"
+)
+
+// The follow-up (回访): when a case is resolved the desk asks the citizen,
+// outside the dialog, whether the problem is really solved and to rate the
+// handling, with a menu whose items are rate:<number>:<n> (n 1–5 on the
+// government service scale, 0 for "not solved"). A tap rates at any point,
+// even in the middle of a report. Typed answers ("2", "满意", "没解决")
+// count when nothing else is in progress and a follow-up waits. An answer
+// that reopens the case is asked why first, in one question.
+
+// Menu id prefixes of follow-up items: rate:<number>:<n>, and the desk's
+// earlier followup:<n> (1–5, 6 for "not solved"), which names no case.
+const (
+	ratePrefix     = "rate:"
+	followUpPrefix = "followup:"
+)
+
+// menuFresh is how long after the main menu was shown a typed digit picks
+// from it rather than rating a resolved case.
+const menuFresh = 30 * time.Minute
+
+// pendingRating is a follow-up answer waiting for the case it is about or
+// for the reason.
+type pendingRating struct {
+	Number string `json:"number,omitempty"`
+	Rating int    `json:"rating,omitempty"` // 1–5; 0 when only "not solved" was said
+	Solved bool   `json:"solved,omitempty"`
+	Why    string `json:"why,omitempty"`
+	// Name is the affected person, when the reporter wrote for somebody else.
+	Name string `json:"name,omitempty"`
+	// Choices and Names are the cases offered when several wait.
+	Choices []string `json:"choices,omitempty"`
+	Names   []string `json:"names,omitempty"`
+	// Return is the step the citizen was on; the dialog goes back to it.
+	Return string `json:"return,omitempty"`
+}
+
+// rateAnswer is what the citizen answered to a follow-up.
+type rateAnswer struct {
+	rating int // 1–5, or 0 for "not solved" alone
+	solved bool
+	why    string // the reason, when said with the answer
+	digit  bool   // typed as a number
+}
+
+// satisfied reports whether the answer closes the case.
+func (a rateAnswer) satisfied() bool { return a.solved && a.rating >= 1 && a.rating <= 3 }
+
+// rateStep reports whether step belongs to a follow-up answer.
+func rateStep(step string) bool { return step == stepRatePick || step == stepRateWhy }
+
+// rateTap reports whether a menu id is an item of a follow-up question.
+func rateTap(id string) bool {
+	return strings.HasPrefix(id, ratePrefix) || strings.HasPrefix(id, followUpPrefix)
+}
+
+// parseRateTap reads a follow-up item: the case number ("" for a followup:
+// item) and the answer.
+func parseRateTap(id string) (number string, a rateAnswer, ok bool) {
+	if rest, found := strings.CutPrefix(id, followUpPrefix); found {
+		n, err := strconv.Atoi(rest)
+		switch {
+		case err != nil:
+		case n >= 1 && n <= 5:
+			return "", rateAnswer{rating: n, solved: true}, true
+		case n == 6:
+			return "", rateAnswer{}, true
+		}
+		return "", rateAnswer{}, false
+	}
+	rest := strings.TrimPrefix(id, ratePrefix)
+	i := strings.LastIndexByte(rest, ':')
+	if i <= 0 {
+		return "", rateAnswer{}, false
+	}
+	n, err := strconv.Atoi(rest[i+1:])
+	switch {
+	case err != nil || n < 0 || n > 5:
+		return "", rateAnswer{}, false
+	case n == 0:
+		return rest[:i], rateAnswer{}, true
+	}
+	return rest[:i], rateAnswer{rating: n, solved: true}, true
+}
+
+// parseRating reads a typed follow-up answer: a number in any form the
+// choices accept ("2", "２", "二", "第二个"; 6 is the desk's "not solved"),
+// the scale's words ("满意", "非常不满意"), "没解决" and the like, a menu
+// item typed out ("4 不满意"), "我觉得" in front, or words followed by more:
+// the reason of an unhappy answer ("没解决，钱还是没到"), a short "谢谢"
+// after a happy one.
+func parseRating(text string) (rateAnswer, bool) {
+	w := squeeze(clean(text))
+	if n, isNum := ordinal(w); isNum {
+		switch {
+		case n >= 1 && n <= 5:
+			return rateAnswer{rating: n, solved: true, digit: true}, true
+		case n == 6:
+			return rateAnswer{digit: true}, true
+		}
+		return rateAnswer{}, false
+	}
+	w = strings.TrimLeft(w, "0123456789.、)）:：-")
+	for _, p := range []string{"我们觉得", "我觉得", "我们", "我", "还是"} {
+		if rest, found := strings.CutPrefix(w, p); found {
+			w = rest
+			break
+		}
+	}
+	for _, rw := range rateWordsLongestFirst {
+		rest, found := strings.CutPrefix(w, rw)
+		if !found {
+			continue
+		}
+		n := rateWords[rw]
+		a := rateAnswer{rating: n, solved: n != 0}
+		rest = strings.Trim(rest, trailingPunct)
+		switch {
+		case rest == "":
+		case a.satisfied() && runeLen(rest) <= 10:
+		case !a.satisfied() && hasHan(rest):
+			a.why = strings.TrimSpace(text)
+		default:
+			return rateAnswer{}, false
+		}
+		return a, true
+	}
+	return rateAnswer{}, false
+}
+
+// rateWordsLongestFirst are the keys of rateWords, longest first, so that
+// "非常不满意" is not read as "非常" something.
+var rateWordsLongestFirst = func() []string {
+	out := make([]string, 0, len(rateWords))
+	for w := range rateWords {
+		out = append(out, w)
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		if d := runeLen(b) - runeLen(a); d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	return out
+}()
+
+func hasHan(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
+}
+
+// proxyName is the affected person's name when the reporter wrote for
+// somebody else, "" when they wrote for themselves.
+func proxyName(v CaseView) string {
+	if v.Relation == "" || v.Relation == relationSelf || v.AffectedName == "" {
+		return ""
+	}
+	return maskNumbers(v.AffectedName)
+}
+
+// rateTyped reads a typed follow-up answer when nothing is in progress.
+// done is false when the text is no such answer, no follow-up waits, or a
+// digit picks from the main menu just shown.
+func (t *turn) rateTyped(text string) (done bool, err error) {
+	a, ok := parseRating(text)
+	if !ok || a.digit && !t.s.MenuAt.IsZero() && t.now.Sub(t.s.MenuAt) < menuFresh {
+		return false, nil
+	}
+	views, err := t.desk.FollowUps(t.ctx, t.in.OpenKfID, t.in.ExternalUserID)
+	if err != nil {
+		return false, fmt.Errorf("list follow-ups: %w", err)
+	}
+	if len(views) == 0 {
+		return false, nil
+	}
+	return true, t.rateAmong(views, a, t.s.Step)
+}
+
+// rateTapped answers a tap on a follow-up item, on any step.
+func (t *turn) rateTapped() error {
+	number, a, ok := parseRateTap(t.in.MenuID)
+	if !ok {
+		t.note(textStaleMenu)
+		t.ask()
+		return nil
+	}
+	ret := t.s.Step
+	if rateStep(ret) {
+		ret = t.s.Rate.Return // a new tap replaces an answer in progress
+	}
+	views, err := t.desk.FollowUps(t.ctx, t.in.OpenKfID, t.in.ExternalUserID)
+	if err != nil {
+		return fmt.Errorf("list follow-ups: %w", err)
+	}
+	if number == "" {
+		if len(views) == 0 {
+			t.s.Step, t.s.Rate = ret, nil
+			t.note(textRateNone)
+			t.ask()
+			return nil
+		}
+		return t.rateAmong(views, a, ret)
+	}
+	name := ""
+	for _, v := range views {
+		if v.Number == number {
+			name = proxyName(v)
+		}
+	}
+	// A case not waiting (answered already, or reopened) still takes the
+	// answer as the desk sees fit: a closed one may be reopened.
+	return t.rateCase(number, name, a, ret)
+}
+
+// rateAmong applies an answer that names no case: to the one waiting, or
+// after asking which when several wait.
+func (t *turn) rateAmong(views []CaseView, a rateAnswer, ret string) error {
+	if len(views) == 1 {
+		return t.rateCase(views[0].Number, proxyName(views[0]), a, ret)
+	}
+	r := &pendingRating{Rating: a.rating, Solved: a.solved, Why: a.why, Return: ret}
+	for _, v := range views {
+		opt := v.Number + " " + v.Category
+		if name := proxyName(v); name != "" {
+			opt += "（" + name + "）"
+		}
+		r.Choices = append(r.Choices, numberedOption(opt, v.Number))
+		r.Names = append(r.Names, proxyName(v))
+	}
+	t.s.Rate, t.s.Step = r, stepRatePick
+	t.ask()
+	return nil
+}
+
+// rateCase applies an answer to case number: a happy one at once, an
+// unhappy one after asking why, unless the reason came with it.
+func (t *turn) rateCase(number, name string, a rateAnswer, ret string) error {
+	if a.satisfied() || a.why != "" {
+		return t.sendRating(number, a, nil, ret)
+	}
+	t.s.Rate = &pendingRating{Number: number, Rating: a.rating, Solved: a.solved, Name: name, Return: ret}
+	t.s.Step = stepRateWhy
+	t.ask()
+	return nil
+}
+
+// rateText answers on a follow-up step: which case, or why.
+func (t *turn) rateText(text string) error {
+	r := t.s.Rate
+	if t.s.Step == stepRatePick {
+		i, ok := t.choose(r.Choices)
+		if !ok {
+			t.notUnderstood(text)
+			return nil
+		}
+		name := ""
+		if i < len(r.Names) {
+			name = r.Names[i]
+		}
+		return t.rateCase(numberOf(r.Choices[i]), name, rateAnswer{rating: r.Rating, solved: r.Solved, why: r.Why}, r.Return)
+	}
+	a := rateAnswer{rating: r.Rating, solved: r.Solved}
+	again, isRating := parseRating(text)
+	switch {
+	case is(text, wordsSkip):
+	case isRating && again.satisfied():
+		// A happy answer instead of a reason: they changed their mind, or
+		// "5" was meant as the best mark.
+		return t.sendRating(r.Number, again, nil, r.Return)
+	case isRating && again.why == "":
+		r.Rating, r.Solved = again.rating, again.solved
+		t.ask()
+		return nil
+	case isRating:
+		a = again
+	default:
+		a.why = text
+	}
+	return t.sendRating(r.Number, a, nil, r.Return)
+}
+
+// rateWithMedia takes a voice message or photo sent as the reason: it goes
+// with the answer to the case, where staff listen to it.
+func (t *turn) rateWithMedia(m *Media) error {
+	r := t.s.Rate
+	att := t.received(m)
+	a := rateAnswer{rating: r.Rating, solved: r.Solved, why: textSeeMedia(att.Kind)}
+	return t.sendRating(r.Number, a, att, r.Return)
+}
+
+// sendRating gives the answer to the desk, tells the citizen what it made of
+// it, and goes back to where the citizen was.
+func (t *turn) sendRating(number string, a rateAnswer, att *cases.Attachment, ret string) error {
+	reply, err := t.desk.Rate(t.ctx, number, t.in.ExternalUserID, a.rating, a.solved, a.why)
+	if msg, ok := refusal(err); ok {
+		refused := err
+		reply, err = msg, nil
+		if errors.Is(refused, ErrRefused) {
+			// The only refusal of an answer on the scale: the case is
+			// being handled again. What they said still reaches it.
+			reply = fmt.Sprintf(textRateNotYet, number)
+			text := a.why
+			if att != nil {
+				text = ""
+			}
+			if text != "" || att != nil {
+				if err := t.desk.Supplement(t.ctx, number, t.in.ExternalUserID, text, att); err != nil {
+					if _, ok := refusal(err); !ok {
+						return fmt.Errorf("add the reason to the case: %w", err)
+					}
+				}
+			}
+		}
+		att = nil
+	}
+	if err != nil {
+		return fmt.Errorf("rate case: %w", err)
+	}
+	if att != nil {
+		err := t.desk.Supplement(t.ctx, number, t.in.ExternalUserID, "", att)
+		if _, ok := refusal(err); err != nil && !ok {
+			return fmt.Errorf("add the reason to the case: %w", err)
+		}
+	}
+	t.s.Step, t.s.Rate = ret, nil
+	if t.s.Step == "" || rateStep(t.s.Step) {
+		t.s.Step = stepMenu
+	}
+	t.say(cases.Message{Text: reply})
+	if t.s.inFlow() {
+		t.note(textStillHere)
+		t.ask()
+	}
+	return nil
+}
+
+// leaveRating drops a follow-up answer in progress (取消, 上一步): nothing is
+// recorded, and the desk asks again later.
+func (t *turn) leaveRating() {
+	t.s.Step, t.s.Rate = t.s.Rate.Return, nil
+	if t.s.Step == "" {
+		t.s.Step = stepMenu
+	}
+	t.note(textRateDropped)
+	t.ask()
+}
