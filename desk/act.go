@@ -48,7 +48,29 @@ func (d *Desk) Act(ctx context.Context, r cases.Repo, userID string, cmd staff.C
 	if err := staff.Can(m, cmd.Action, c); err != nil {
 		return "", &Refusal{Msg: err.Error()}
 	}
+	if cmd.Action == cases.ActionAccept && c.Status != cases.StatusSubmitted {
+		return "", t.takenBy(ctx, c)
+	}
 	return t.move(ctx, m, c, cmd)
+}
+
+// takenBy tells a second taker who accepted the case first.
+func (t *txDesk) takenBy(ctx context.Context, c *cases.Case) error {
+	events, err := t.r.Timeline(ctx, c.ID)
+	if err != nil {
+		return fmt.Errorf("load timeline: %w", err)
+	}
+	dir := t.dir.Current()
+	for _, e := range events {
+		if e.Kind == cases.EventStatus && strings.Contains(e.Data, `"action":"accept"`) {
+			name := strings.TrimPrefix(e.Actor, "staff:")
+			if mem, ok := dir.Member(name); ok {
+				name = mem.Name
+			}
+			return refusal(textTakenBy, c.Number, name, cases.StatusText(c.Status))
+		}
+	}
+	return refusal(textConflictState, c.Number, cases.StatusText(c.Status))
 }
 
 // resolveCase finds the case a staff member named by its number or its last
@@ -289,7 +311,12 @@ func (t *txDesk) after(ctx context.Context, m *staff.Member, c *cases.Case, mv c
 			}
 		}
 	case cases.ActionResolve:
-		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenResolved, c.Number, mv.Text), cases.PriorityCritical)
+		// The answer, and the follow-up question: is it really solved?
+		for _, msg := range ResolveMessages(c) {
+			if err := t.toCitizenMessage(ctx, c, msg, cases.PriorityCritical); err != nil {
+				return err
+			}
+		}
 	case cases.ActionMerge:
 		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenMerged, c.Number, mv.MergeInto), cases.PriorityLow)
 	case cases.ActionReopen:
@@ -305,16 +332,7 @@ func (t *txDesk) after(ctx context.Context, m *staff.Member, c *cases.Case, mv c
 
 // toCitizen queues a message to the case's reporter through 微信客服.
 func (t *txDesk) toCitizen(ctx context.Context, c *cases.Case, text string, p cases.Priority) error {
-	if c.ReporterID == "" || c.OpenKfID == "" {
-		return nil
-	}
-	now := t.now().UTC()
-	out := &cases.OutboxMessage{CaseID: c.ID, Channel: cases.ChannelKf, OpenKfID: c.OpenKfID, Recipient: c.ReporterID,
-		Message: cases.Message{Text: text}, Priority: p, Status: cases.OutboxPending, NextAttemptAt: now, CreatedAt: now}
-	if err := t.r.Enqueue(ctx, out); err != nil {
-		return fmt.Errorf("queue citizen message: %w", err)
-	}
-	return nil
+	return t.toCitizenMessage(ctx, c, cases.Message{Text: text}, p)
 }
 
 // deadlineText is the last working day of the case's limit, as people say it.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"banchengshi/cases"
 	"banchengshi/staff"
@@ -76,7 +77,7 @@ func (s *StaffApp) click(ctx context.Context, r cases.Repo, user string, cb *wec
 		return s.answer(ctx, r, user, textBadButton)
 	}
 	if cb.ResponseCode != "" {
-		if err := saveCardCode(ctx, r, cb.TaskID, user, cb.ResponseCode); err != nil {
+		if err := saveCardCode(ctx, r, cb.TaskID, cb.ResponseCode); err != nil {
 			return err
 		}
 	}
@@ -103,19 +104,20 @@ func (s *StaffApp) answer(ctx context.Context, r cases.Repo, user, text string) 
 	return t.toStaff(ctx, 0, user, cases.Message{Text: text}, cases.PriorityNormal)
 }
 
-// cardCode is a card's single-use response code for one member.
+// cardCode is a card's single-use response code: from sending it, or from
+// the latest click on it. Either updates the card for all who got it.
 type cardCode struct {
 	Code string `json:"code"`
 }
 
-func cardKey(taskID, user string) string { return "card:" + taskID + ":" + user }
+func cardKey(taskID string) string { return "card:" + taskID }
 
-func saveCardCode(ctx context.Context, r cases.Repo, taskID, user, code string) error {
-	if taskID == "" {
+func saveCardCode(ctx context.Context, r cases.Repo, taskID, code string) error {
+	if taskID == "" || code == "" {
 		return nil
 	}
 	data, _ := json.Marshal(cardCode{Code: code})
-	if err := r.SaveSession(ctx, cardKey(taskID, user), data); err != nil {
+	if err := r.SaveSession(ctx, cardKey(taskID), data); err != nil {
 		return fmt.Errorf("keep card response code: %w", err)
 	}
 	return nil
@@ -124,34 +126,29 @@ func saveCardCode(ctx context.Context, r cases.Repo, taskID, user, code string) 
 // CardSent keeps the response code of a card just sent, so that the card can
 // be updated when somebody acts on the case.
 func (s *StaffApp) CardSent(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, responseCode string) error {
-	return saveCardCode(ctx, r, m.Message.Card.TaskID, m.Recipient, responseCode)
+	return saveCardCode(ctx, r, m.Message.Card.TaskID, responseCode)
 }
 
-// updateCards changes the new-case card of every duty member who got it, each
-// with their own single-use code.
+// updateCards replaces the buttons of the case's new-case card, for every duty
+// member who got it, with one line saying who acted.
 func (t *txDesk) updateCards(ctx context.Context, c *cases.Case, text string) error {
-	taskID := staff.NewCaseCard(c, t.dir.Current()).Card.TaskID
-	for _, m := range t.dir.Current().DutyStaff(c.OpenKfID) {
-		key := cardKey(taskID, m.ID)
-		data, err := t.r.LoadSession(ctx, key)
-		if errors.Is(err, cases.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("load card code: %w", err)
-		}
-		var cc cardCode
-		if json.Unmarshal(data, &cc) != nil || cc.Code == "" {
-			continue
-		}
-		if err := t.r.DeleteSession(ctx, key); err != nil {
-			return fmt.Errorf("use card code: %w", err)
-		}
-		upd := cases.Message{CardUpdate: &cases.CardUpdate{ResponseCode: cc.Code, ReplaceText: text, UserIDs: []string{m.ID}}}
-		if err := t.toStaff(ctx, c.ID, m.ID, upd, cases.PriorityNormal); err != nil {
-			return err
-		}
+	dir := t.dir.Current()
+	key := cardKey(staff.NewCaseCard(c, dir).Card.TaskID)
+	data, err := t.r.LoadSession(ctx, key)
+	if errors.Is(err, cases.ErrNotFound) {
+		return nil // the card was never sent (no duty staff) or is updated already
 	}
-	return nil
+	if err != nil {
+		return fmt.Errorf("load card code: %w", err)
+	}
+	var cc cardCode
+	if json.Unmarshal(data, &cc) != nil || cc.Code == "" {
+		return nil
+	}
+	if err := t.r.DeleteSession(ctx, key); err != nil {
+		return fmt.Errorf("use card code: %w", err)
+	}
+	users := memberIDs(dir.DutyStaff(c.OpenKfID))
+	upd := cases.Message{CardUpdate: &cases.CardUpdate{ResponseCode: cc.Code, ReplaceText: text, UserIDs: users}}
+	return t.toStaff(ctx, c.ID, strings.Join(users, "|"), upd, cases.PriorityNormal)
 }
-

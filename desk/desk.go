@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"banchengshi/bot"
@@ -87,13 +88,20 @@ func (t *txDesk) Submit(ctx context.Context, c *cases.Case, atts []*cases.Attach
 	if err := t.append(ctx, c.ID, events...); err != nil {
 		return err
 	}
-	card := staff.NewCaseCard(c, dir)
-	for _, m := range dir.DutyStaff(c.OpenKfID) {
-		if err := t.toStaff(ctx, c.ID, m.ID, card, cases.PriorityNormal); err != nil {
-			return err
-		}
+	// One card to all duty staff: WeCom refuses a card's task id a second
+	// time, and one card lets a click update it for everyone who got it.
+	if duty := memberIDs(dir.DutyStaff(c.OpenKfID)); len(duty) > 0 {
+		return t.toStaff(ctx, c.ID, strings.Join(duty, "|"), staff.NewCaseCard(c, dir), cases.PriorityNormal)
 	}
 	return nil
+}
+
+func memberIDs(ms []*staff.Member) []string {
+	ids := make([]string, 0, len(ms))
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	return ids
 }
 
 // ReporterCases lists the reporter's cases with the last thing that happened

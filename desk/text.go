@@ -31,6 +31,7 @@ const (
 	textNeedDept      = "请写明主办部门，例如：派单 0007 社保中心"
 	textDone          = "案件 %s：%s完成，当前状态：%s。"
 	textConflict      = "案件 %s 刚被其他人改动，请回复“查 %[1]s”看看最新情况。"
+	textTakenBy       = "案件 %s 已由 %s 受理，现在是“%s”。"
 	textConflictState = "案件 %s 刚被其他人处理，现在是“%s”，请回复“查 %[1]s”看看。"
 	textHowAssign     = "请回复派单指令，例如：派单 %s 社保中心（或：派单 %s 社保中心 协办 档案馆）"
 	textHowAsk        = "请回复要群众补充的材料，例如：补充 %s 请提供原单位的工作证明（或用后四位 %s）"

@@ -47,7 +47,9 @@ func (f *fakeKf) TransServiceState(context.Context, string, string, int, string)
 	return "", nil
 }
 
-func (f *fakeKf) SendKfOnEvent(context.Context, string, cases.Message) (string, error) { return "", nil }
+func (f *fakeKf) SendKfOnEvent(context.Context, string, cases.Message) (string, error) {
+	return "", nil
+}
 
 func text(msgid, user, content string, at int64) wecom.KfMessage {
 	raw, _ := json.Marshal(map[string]any{

@@ -16,7 +16,7 @@ var errBusy = errors.New("kf account is being pulled by another worker")
 const (
 	lockTTL = 2 * time.Minute
 	// maxPages bounds one sync run; the next callback or tick carries on.
-	maxPages = 200
+	maxPages  = 200
 	syncLimit = 1000
 )
 

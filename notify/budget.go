@@ -1,0 +1,202 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"banchengshi/cases"
+	"banchengshi/wecom"
+)
+
+// codeKfSessionState is send_msg's answer while the session is with a human
+// servicer or in the pool: "not now" rather than "never".
+const codeKfSessionState = 95018
+
+// maxBundleBytes keeps a bundle under WeCom's 2048-byte text limit with room
+// to spare.
+const maxBundleBytes = 1800
+
+// deliverCitizen plans and sends one citizen's due messages (all on one kf
+// account), in this order:
+//
+//  1. Bundle: several low-priority updates become one message; the others
+//     are marked merged into it.
+//  2. Spend the window on what matters most first: critical (the answer, the
+//     follow-up), then normal (replies in a live conversation), then the
+//     bundle; each class in the order it was queued.
+//  3. Each message is sent if the window has room for it (holdReason), or
+//     held until the citizen writes again.
+func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) error {
+	now := o.now()
+	contact, err := loadContact(ctx, o.repo, g[0].OpenKfID, g[0].Recipient)
+	if err != nil {
+		return err
+	}
+	g, err = o.bundle(ctx, g)
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(g, func(a, b *cases.OutboxMessage) int { return int(b.Priority) - int(a.Priority) })
+	for _, m := range g {
+		if err := o.deliverKf(ctx, m, contact, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mergeable reports whether m is a plain text that can share a message.
+func mergeable(m *cases.OutboxMessage) bool {
+	return m.Message.Text != "" && len(m.Message.Menu) == 0 && m.Message.Card == nil && m.Message.CardUpdate == nil
+}
+
+// bundle merges the group's low-priority texts into as few messages as fit
+// WeCom's text limit, settles the merged ones, and returns what is left to
+// send.
+func (o *Outbox) bundle(ctx context.Context, g []*cases.OutboxMessage) ([]*cases.OutboxMessage, error) {
+	var out []*cases.OutboxMessage
+	var head *cases.OutboxMessage
+	for _, m := range g {
+		if m.Priority != cases.PriorityLow || !mergeable(m) {
+			out = append(out, m)
+			continue
+		}
+		if head == nil || len(head.Message.Text)+len(bundleSep)+len(m.Message.Text) > maxBundleBytes {
+			head = m
+			out = append(out, m)
+			continue
+		}
+		head.Message.Text += bundleSep + m.Message.Text
+		if err := o.mergeInto(ctx, m, head); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// mergeInto records that m travels inside head. head's new text is saved with
+// head's own fate, in the same flush; should the process die between the two,
+// m's words are still on its timeline as the fate says where they went.
+func (o *Outbox) mergeInto(ctx context.Context, m, head *cases.OutboxMessage) error {
+	m.Status = cases.OutboxMerged
+	m.MergedInto = head.ID
+	m.LastError = ""
+	return o.repo.InTx(ctx, func(r cases.Repo) error {
+		if err := r.UpdateOutbox(ctx, head); err != nil {
+			return fmt.Errorf("save bundle: %w", err)
+		}
+		return settleIn(ctx, r, m, nil, o.now())
+	})
+}
+
+// holdReason says why a message to a citizen must wait, or "" to send it now.
+func holdReason(c *cases.Contact, m *cases.OutboxMessage, now time.Time) string {
+	if c.ServiceState == 3 || c.ServiceState == 2 {
+		return reasonServicer
+	}
+	left := c.Remaining(now)
+	if left == 0 {
+		return reasonBudget
+	}
+	// The last message of a window is kept for what matters most: the answer
+	// to the case and the follow-up question.
+	if left == 1 && m.Priority < cases.PriorityCritical {
+		return reasonReserve
+	}
+	return ""
+}
+
+func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
+	if reason := holdReason(contact, m, now); reason != "" {
+		hold(m, reason, now)
+		return o.settle(ctx, m, nil)
+	}
+	window := contact.LastInboundAt
+	msgid, err := o.api.SendKf(ctx, m.OpenKfID, m.Recipient, m.Message)
+	m.Attempts++
+	switch code := wecom.ErrCode(err); {
+	case err == nil:
+		contact.SentInWindow++
+		m.Status = cases.OutboxSent
+		m.WeComMsgID = msgid
+		m.LastError = ""
+		sent := now.UTC()
+		m.SentAt = &sent
+		return o.settleCounted(ctx, m, window, false)
+	case code == wecom.CodeKfSendLimit:
+		// WeCom counts differently from us (a message sent by a servicer in the
+		// client counts too): believe WeCom and hold until the citizen writes.
+		contact.SentInWindow = cases.KfWindowMessages
+		hold(m, reasonBudget, now)
+		return o.settleCounted(ctx, m, window, true)
+	case code == codeKfSessionState:
+		hold(m, reasonServicer, now)
+		return o.settle(ctx, m, nil)
+	case errors.Is(err, wecom.ErrInvalidMessage):
+		// Retrying cannot make a message WeCom would refuse acceptable.
+		m.Status = cases.OutboxFailed
+		m.LastError = err.Error()
+		return o.settle(ctx, m, nil)
+	default:
+		o.retryLater(m, err, now)
+		return o.settle(ctx, m, nil)
+	}
+}
+
+// hold parks m until the citizen writes again; NextAttemptAt keeps when it was
+// held, so that an answer held too long becomes a phone task (EscalateHeld).
+func hold(m *cases.OutboxMessage, reason string, now time.Time) {
+	m.Status = cases.OutboxHeld
+	m.LastError = reason
+	m.NextAttemptAt = now.UTC()
+}
+
+// settleCounted settles m and counts it against the citizen's window.
+func (o *Outbox) settleCounted(ctx context.Context, m *cases.OutboxMessage, window time.Time, exhausted bool) error {
+	return o.repo.InTx(ctx, func(r cases.Repo) error {
+		if err := countSent(ctx, r, m.OpenKfID, m.Recipient, window, exhausted, o.now()); err != nil {
+			return err
+		}
+		return settleIn(ctx, r, m, nil, o.now())
+	})
+}
+
+// countSent records one more message in the citizen's window, or (exhausted)
+// that WeCom says the window is used up. It works on the stored contact, not
+// on the copy read before sending, because the citizen may have written in
+// between: a new window is never marked used up by the old one's refusal,
+// and a message sent around the moment the window reset is counted in the new
+// one, which errs on the side of sending less.
+func countSent(ctx context.Context, r cases.Repo, openKfID, user string, window time.Time, exhausted bool, now time.Time) error {
+	c, err := loadContact(ctx, r, openKfID, user)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !exhausted:
+		c.SentInWindow++
+	case c.LastInboundAt.Equal(window):
+		c.SentInWindow = cases.KfWindowMessages
+	default:
+		return nil
+	}
+	c.UpdatedAt = now.UTC()
+	if err := r.SaveContact(ctx, c); err != nil {
+		return fmt.Errorf("save contact: %w", err)
+	}
+	return nil
+}
+
+func loadContact(ctx context.Context, r cases.Repo, openKfID, user string) (*cases.Contact, error) {
+	c, err := r.GetContact(ctx, openKfID, user)
+	if errors.Is(err, cases.ErrNotFound) {
+		return &cases.Contact{OpenKfID: openKfID, ExternalUserID: user}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load contact: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,190 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"banchengshi/cases"
+)
+
+// msg_send_fail fail types (kf).
+const (
+	failPast48h       = 4
+	failSessionClosed = 5
+	failOverLimit     = 6
+	failUserRefused   = 10
+)
+
+// SendFailed records what WeCom's msg_send_fail event says about a message
+// it had accepted, inside r's transaction (it implements intake.Events):
+//
+//   - 4 (past 48 h), 5 (session closed), 6 (over the limit): the window is
+//     used up; the message is held until the citizen writes again, and
+//     nothing more is spent in this window. If the citizen has written since
+//     the message went out, it is sent again at once instead.
+//   - 10 (the citizen refuses messages): nothing more is spent in this
+//     window; the answer or follow-up of a resolved case becomes a phone task
+//     for staff, anything else (a nudge, an update) fails with the reason.
+//
+// A msgid the outbox does not know (the welcome message, or a message sent
+// before this outbox existed) is logged and ignored.
+func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, msgID string, failType int) error {
+	m, err := r.OutboxByWeComMsgID(ctx, msgID)
+	if errors.Is(err, cases.ErrNotFound) {
+		o.log.Warn("msg_send_fail for a message not in the outbox", "msgid", msgID, "fail_type", failType)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find failed message: %w", err)
+	}
+	if m.Channel != cases.ChannelKf {
+		return nil
+	}
+	now := o.now()
+	contact, err := loadContact(ctx, r, m.OpenKfID, m.Recipient)
+	if err != nil {
+		return err
+	}
+	wroteSince := m.SentAt != nil && contact.LastInboundAt.After(*m.SentAt)
+	if !wroteSince {
+		// Spend nothing more on this window: WeCom will not deliver in it.
+		if err := countSent(ctx, r, m.OpenKfID, m.Recipient, contact.LastInboundAt, true, now); err != nil {
+			return err
+		}
+	}
+	release := false
+	switch failType {
+	case failPast48h, failSessionClosed, failOverLimit:
+		if wroteSince {
+			m.Status, m.NextAttemptAt, m.LastError = cases.OutboxPending, now.UTC(), failReason(failType)
+			release = true
+			break
+		}
+		hold(m, failReason(failType), now)
+	case failUserRefused:
+		m.LastError = reasonRefused
+		answer, err := o.isAnswer(ctx, r, m)
+		if err != nil {
+			return err
+		}
+		if !answer {
+			m.Status = cases.OutboxFailed
+			break
+		}
+		m.Status = cases.OutboxPhoneTask
+		if err := o.tasks.PhoneTask(ctx, r, m.CaseID, reasonRefused); err != nil {
+			return err
+		}
+	default:
+		m.Status = cases.OutboxFailed
+		m.LastError = failReason(failType)
+	}
+	if err := settleIn(ctx, r, m, nil, now); err != nil {
+		return err
+	}
+	if release {
+		if m.CaseID != 0 {
+			// settleIn records no fate for a pending message; this one
+			// changed, and staff should see why it goes out again.
+			ev := &cases.Event{CaseID: m.CaseID, At: now.UTC(), Actor: "system", Kind: cases.EventNotification, Body: Fate(m),
+				Data: fmt.Sprintf(`{"outbox_id":%d,"status":%q}`, m.ID, m.Status)}
+			if err := r.AppendEvent(ctx, ev); err != nil {
+				return fmt.Errorf("record notification fate: %w", err)
+			}
+		}
+		o.Kick()
+	}
+	return nil
+}
+
+// EscalateHeld gives staff the answers (critical messages about a resolved
+// case) that have waited longer than PhoneAfter for a citizen who does not
+// write: each becomes a phone task, as the window phones people anyway. Other
+// critical messages held that long (a nudge) fail as no longer needed. Messages held because a
+// human servicer has the chat are left alone: a person is talking to the
+// citizen already. The scheduler calls it every tick.
+func (o *Outbox) EscalateHeld(ctx context.Context) error {
+	now := o.now()
+	held, err := o.repo.HeldOutboxSince(ctx, now.Add(-o.phoneAfter).UTC(), cases.PriorityCritical, 100)
+	if err != nil {
+		return fmt.Errorf("load long-held messages: %w", err)
+	}
+	for _, m := range held {
+		if m.LastError == reasonServicer {
+			continue
+		}
+		err := o.repo.InTx(ctx, func(r cases.Repo) error {
+			if still, err := stillHeld(ctx, r, m); err != nil || !still {
+				return err
+			}
+			reason := fmt.Sprintf(reasonOutOfReach, int(o.phoneAfter.Hours()))
+			m.LastError = reason
+			answer, err := o.isAnswer(ctx, r, m)
+			if err != nil {
+				return err
+			}
+			if !answer {
+				// A nudge for a case still being worked on, say: by the time
+				// the citizen writes it has nothing left to say.
+				m.Status = cases.OutboxFailed
+				m.LastError = reasonStale
+				return settleIn(ctx, r, m, nil, now)
+			}
+			m.Status = cases.OutboxPhoneTask
+			if err := o.tasks.PhoneTask(ctx, r, m.CaseID, reason); err != nil {
+				return err
+			}
+			return settleIn(ctx, r, m, nil, now)
+		})
+		if err != nil {
+			return fmt.Errorf("escalate held message %d: %w", m.ID, err)
+		}
+	}
+	return nil
+}
+
+// isAnswer reports whether m is the answer or the follow-up of a case the
+// bureau has answered: a critical message about a resolved (or since closed)
+// case, which staff phone about when WeChat cannot deliver it.
+func (o *Outbox) isAnswer(ctx context.Context, r cases.Repo, m *cases.OutboxMessage) (bool, error) {
+	if m.CaseID == 0 || m.Priority < cases.PriorityCritical || o.tasks == nil {
+		return false, nil
+	}
+	c, err := r.GetCaseByID(ctx, m.CaseID)
+	if err != nil {
+		return false, fmt.Errorf("load case of message %d: %w", m.ID, err)
+	}
+	return c.Status == cases.StatusResolved || c.Status == cases.StatusClosed, nil
+}
+
+// stillHeld re-reads m inside the transaction: the citizen may have written
+// (and intake released m) since the list was read.
+func stillHeld(ctx context.Context, r cases.Repo, m *cases.OutboxMessage) (bool, error) {
+	if m.CaseID == 0 {
+		held, err := r.HeldOutbox(ctx, m.OpenKfID, m.Recipient)
+		if err != nil {
+			return false, fmt.Errorf("re-read held messages: %w", err)
+		}
+		return containsID(held, m.ID), nil
+	}
+	list, err := r.CaseOutbox(ctx, m.CaseID)
+	if err != nil {
+		return false, fmt.Errorf("re-read case messages: %w", err)
+	}
+	for _, x := range list {
+		if x.ID == m.ID {
+			return x.Status == cases.OutboxHeld, nil
+		}
+	}
+	return false, nil
+}
+
+func containsID(list []*cases.OutboxMessage, id int64) bool {
+	for _, x := range list {
+		if x.ID == id {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,70 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"banchengshi/cases"
+)
+
+// working are the statuses of a case the bureau is still working on, whose
+// citizen will have news to receive.
+var working = []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, cases.StatusAssigned, cases.StatusInProgress}
+
+// Nudge invites a reply from every citizen whose window closes within
+// NudgeLead, who has an open case, has budget left, is not with a human
+// servicer and was not nudged in this window: one message saying "回复“查询”随时
+// 查看进度". A reply reopens the window with five fresh messages, so the
+// case's news can still reach them.
+//
+// The nudge is critical: it may spend the message kept in reserve, because a
+// reserve that expires unused protects nothing, and a reply restores all
+// five. That it was sent in this window is marked in the same transaction as
+// the message is queued, so two schedulers cannot nudge twice.
+func (o *Outbox) Nudge(ctx context.Context) error {
+	now := o.now()
+	// Windows closing within NudgeLead, that one included (storage keeps
+	// microseconds).
+	from := now.Add(-cases.KfWindow)
+	list, err := o.repo.ContactsClosing(ctx, from.UTC(), from.Add(o.nudgeLead+time.Microsecond).UTC(), 500)
+	if err != nil {
+		return fmt.Errorf("find windows closing: %w", err)
+	}
+	queued := false
+	for _, c := range list {
+		if c.ServiceState == 2 || c.ServiceState == 3 || c.Remaining(now) == 0 {
+			continue
+		}
+		open, err := o.repo.ListCases(ctx, cases.Filter{ReporterID: c.ExternalUserID, Status: working, Limit: 1})
+		if err != nil {
+			return fmt.Errorf("find open case: %w", err)
+		}
+		if len(open) == 0 {
+			continue
+		}
+		cs := open[0]
+		key := fmt.Sprintf("nudge:%s:%s:%d", c.OpenKfID, c.ExternalUserID, c.LastInboundAt.UnixMicro())
+		err = o.repo.InTx(ctx, func(r cases.Repo) error {
+			first, err := r.MarkOnce(ctx, key, now)
+			if err != nil || !first {
+				return err
+			}
+			m := &cases.OutboxMessage{CaseID: cs.ID, Channel: cases.ChannelKf, OpenKfID: c.OpenKfID, Recipient: c.ExternalUserID,
+				Message: cases.Message{Text: fmt.Sprintf(textNudge, cs.Number)}, Priority: cases.PriorityCritical,
+				Status: cases.OutboxPending, NextAttemptAt: now.UTC(), CreatedAt: now.UTC()}
+			if err := r.Enqueue(ctx, m); err != nil {
+				return fmt.Errorf("queue nudge: %w", err)
+			}
+			queued = true
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if queued {
+		o.Kick()
+	}
+	return nil
+}

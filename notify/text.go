@@ -1,0 +1,76 @@
+package notify
+
+import (
+	"fmt"
+
+	"banchengshi/cases"
+)
+
+// Why a message waits or failed, as staff read it on a case's timeline.
+const (
+	reasonBudget     = "群众48小时内未发消息或已达5条上限，待其再次发消息后发送"
+	reasonReserve    = "保留最后一条消息用于办结答复和回访，待群众再次发消息后发送"
+	reasonServicer   = "会话正由人工接待，消息暂存"
+	reasonAppLimit   = "工作人员消息频率达到企业微信上限，稍后合并发送"
+	reasonRefused    = "群众已拒收消息"
+	reasonOutOfReach = "群众超过%d小时未发消息，微信无法送达"
+	reasonStale      = "群众一直未发消息，这条提醒已无必要"
+)
+
+// failReason explains a msg_send_fail fail_type.
+func failReason(failType int) string {
+	switch failType {
+	case failPast48h:
+		return "企业微信退回：已超过群众最后一条消息后48小时"
+	case failSessionClosed:
+		return "企业微信退回：会话已结束"
+	case failOverLimit:
+		return "企业微信退回：已超过5条消息上限"
+	case failUserRefused:
+		return reasonRefused
+	}
+	return fmt.Sprintf("企业微信报告发送失败（类型 %d）", failType)
+}
+
+// Separator between updates bundled into one message to a citizen.
+const bundleSep = "\n\n"
+
+// textNudge invites a reply before the citizen's window closes. The bot reads
+// a "1" from a citizen with an open case as "show my progress".
+const textNudge = "您反映的事项（%s）正在办理中，有进展我们会在这里告诉您。回复“查询”随时查看进度。"
+
+// Fate is one line for a case's timeline saying what became of a notification.
+func Fate(m *cases.OutboxMessage) string {
+	to := "群众"
+	if m.Channel == cases.ChannelApp {
+		to = "工作人员 " + m.Recipient
+	}
+	switch m.Status {
+	case cases.OutboxSent:
+		return "已发送给" + to + "：" + summary(m.Message)
+	case cases.OutboxHeld:
+		return "暂未发送给" + to + "（" + m.LastError + "）：" + summary(m.Message)
+	case cases.OutboxPhoneTask:
+		return "微信无法送达（" + m.LastError + "），已转为工作人员电话联系任务：" + summary(m.Message)
+	case cases.OutboxFailed:
+		return "发送给" + to + "失败（" + m.LastError + "）：" + summary(m.Message)
+	case cases.OutboxMerged:
+		return fmt.Sprintf("已与其他进展合并为一条消息（通知 %d）发送给%s：%s", m.MergedInto, to, summary(m.Message))
+	}
+	if m.LastError != "" {
+		return "重新发送给" + to + "（" + m.LastError + "）：" + summary(m.Message)
+	}
+	return "待发送给" + to
+}
+
+func summary(m cases.Message) string {
+	text := m.Text
+	if m.Card != nil {
+		text = m.Card.Title
+	}
+	r := []rune(text)
+	if len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return text
+}
