@@ -1,0 +1,84 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"banchengshi/wecom"
+)
+
+// login sends the browser to WeCom's sign-in with a fresh state, remembered in
+// a signed cookie together with the page to come back to.
+func (s *Server) login(c *gin.Context) {
+	if sess := s.cookies.current(c.Writer, c.Request); sess != nil {
+		c.Redirect(http.StatusFound, localPath(c.Query("next")))
+		return
+	}
+	st := oauthState{State: randomToken(), Next: localPath(c.Query("next")), Expires: s.now().Add(stateTTL).Unix()}
+	v, err := s.cookies.seal(stateCookie, st)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.cookies.set(c.Writer, stateCookie, v, stateTTL)
+	c.Redirect(http.StatusFound, s.identity.AuthorizeURL(s.base+"/web/auth/callback", st.State))
+}
+
+// callback is where WeCom sends the browser back: the state must be the one
+// this browser was given, the code must name a directory member.
+func (s *Server) callback(c *gin.Context) {
+	ck, err := c.Request.Cookie(stateCookie)
+	var st oauthState
+	if err != nil || s.cookies.open(stateCookie, ck.Value, &st) != nil ||
+		st.State == "" || st.State != c.Query("state") || s.now().Unix() > st.Expires {
+		s.refuse(c, http.StatusBadRequest, textSignInAgain)
+		return
+	}
+	s.cookies.clear(c.Writer, stateCookie)
+	code := c.Query("code")
+	if code == "" {
+		s.refuse(c, http.StatusBadRequest, textSignInAgain)
+		return
+	}
+	userID, err := s.identity.UserIDFromCode(c.Request.Context(), code)
+	switch {
+	case errors.Is(err, wecom.ErrNotMember):
+		s.refuse(c, http.StatusForbidden, textNotMember)
+		return
+	case wecom.ErrCode(err) == wecom.CodeInvalidCode:
+		s.refuse(c, http.StatusBadRequest, textSignInAgain)
+		return
+	case err != nil:
+		s.fail(c, err)
+		return
+	}
+	if _, ok := s.desk.Directory().Member(userID); !ok {
+		// The attempt is logged without anything personal: a WeCom user id only.
+		s.log.InfoContext(c.Request.Context(), "web sign-in refused: not in the directory", "userid", userID)
+		s.refuse(c, http.StatusForbidden, textNotMember)
+		return
+	}
+	if err := s.cookies.start(c.Writer, userID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusFound, st.Next)
+}
+
+// logout ends the session.
+func (s *Server) logout(c *gin.Context) {
+	s.cookies.clear(c.Writer, sessionCookie)
+	s.render(c, http.StatusOK, "message", page{Title: textSignedOutTitle, Data: message{Msg: textSignedOut}, SignedOut: true})
+}
+
+// localPath keeps a "next" target only when it is a path of these pages, so
+// the sign-in cannot be used to send people elsewhere.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/web/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/web/"
+	}
+	return next
+}
