@@ -1,0 +1,330 @@
+// Package app wires the product: config → storage → services → handlers →
+// server, with a Start/Close pair so that tests run the whole product on :0
+// with a temporary database.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"banchengshi/bot"
+	"banchengshi/cases"
+	"banchengshi/configs"
+	"banchengshi/desk"
+	"banchengshi/handlers"
+	"banchengshi/intake"
+	"banchengshi/notify"
+	"banchengshi/pii"
+	"banchengshi/sandbox"
+	"banchengshi/schedule"
+	"banchengshi/staff"
+	"banchengshi/storage"
+	"banchengshi/web"
+	"banchengshi/wecom"
+)
+
+// App is one running product.
+type App struct {
+	cfg     configs.Config
+	log     *slog.Logger
+	repo    *storage.SQL
+	shared  storage.SharedStores // Redis, or in-process stand-ins on the embedded default
+	sandbox *sandbox.Sandbox
+	intake  *intake.Intake
+	outbox  *notify.Outbox
+	desk    *desk.Desk
+	sched   *schedule.Scheduler
+
+	listener net.Listener
+	server   *http.Server
+	baseURL  string
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// Options are the parts a test may replace.
+type Options struct {
+	Log *slog.Logger
+	Now func() time.Time
+	// WorkerInterval is how often the workers look for work besides being
+	// woken; default 2 s.
+	WorkerInterval time.Duration
+	// ScheduleEvery is the lifecycle scheduler's tick; default one minute.
+	// Tests with a fake clock set it long and call Tick.
+	ScheduleEvery time.Duration
+}
+
+// New builds the product from cfg: it opens the database (applying
+// migrations), connects to Redis if configured, loads the directory and the
+// calendar, and listens on cfg.HTTPAddr. Start serves.
+func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err error) {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.WorkerInterval == 0 {
+		opt.WorkerInterval = 2 * time.Second
+	}
+	a = &App{cfg: cfg, log: opt.Log, done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			a.closeStores()
+		}
+	}()
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancel = cancel
+
+	dataKey, err := loadDataKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := pii.NewSealer(dataKey)
+	if err != nil {
+		return nil, err
+	}
+	if a.repo, err = storage.Open(ctx, cfg.DBDriver, cfg.DBDSN, sealer); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if cfg.RedisAddr != "" {
+		if a.shared, err = storage.NewRedis(ctx, cfg.RedisAddr, cfg.RedisPassword, cfg.RedisDB, cfg.RedisPrefix); err != nil {
+			return nil, fmt.Errorf("connect to redis: %w", err)
+		}
+	} else {
+		a.shared = storage.NewMemory()
+	}
+	dir, err := staff.WatchDirectory(runCtx, cfg.Directory, 5*time.Second, a.log)
+	if err != nil {
+		return nil, fmt.Errorf("load directory: %w", err)
+	}
+	cal, err := loadCalendar(cfg.Holidays)
+	if err != nil {
+		return nil, err
+	}
+
+	if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	a.baseURL = cfg.PublicURL
+	if a.baseURL == "" {
+		a.baseURL = "http://" + a.listener.Addr().String()
+	}
+	a.baseURL = strings.TrimSuffix(a.baseURL, "/")
+
+	var mounts []func(*gin.Engine)
+	if cfg.Sandbox() {
+		if err := a.startSandbox(&cfg, dir.Current()); err != nil {
+			return nil, err
+		}
+		mounts = append(mounts, mountSandbox(a.sandbox))
+	}
+
+	client, err := wecom.New(wecom.Config{APIBase: cfg.WeComAPIBase, CorpID: cfg.CorpID, AgentID: cfg.AgentID, Secret: cfg.Secret}, a.shared.TokenCache(), a.log)
+	if err != nil {
+		return nil, fmt.Errorf("wecom client: %w", err)
+	}
+	crypter, err := wecom.NewCrypter(cfg.Token, cfg.AESKey, cfg.CorpID)
+	if err != nil {
+		return nil, fmt.Errorf("callback keys: %w", err)
+	}
+
+	a.desk = desk.New(dir, cal, opt.Now)
+	staffApp := &desk.StaffApp{Desk: a.desk, Log: a.log}
+	engine := bot.New(bot.Config{DraftTTL: cfg.DraftTTL, ResumeAfter: cfg.ResumeAfter, Now: opt.Now})
+	a.outbox = notify.New(notify.Config{Repo: a.repo, API: client, Locker: a.shared.Locker(), Limiter: a.shared.RateLimiter(),
+		Cards: staffApp, Tasks: a.desk, Log: a.log, Now: opt.Now})
+	a.intake = intake.New(intake.Config{
+		Repo: a.repo, API: client, Locker: a.shared.Locker(), Engine: engine, Desk: a.desk.With, Staff: staffApp,
+		Log: a.log, Now: opt.Now, Released: a.outbox.Kick, Events: a.outbox,
+	})
+	a.sched = schedule.New(schedule.Config{Repo: a.repo, Locker: a.shared.Locker(), Desk: a.desk, Planner: a.outbox,
+		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery})
+
+	pages, err := web.New(web.Config{Repo: a.repo, Reports: a.repo, Desk: a.desk, Identity: client,
+		SessionKey: web.DeriveKey(dataKey), PublicURL: a.baseURL, Now: opt.Now, Log: a.log})
+	if err != nil {
+		return nil, err
+	}
+	mounts = append(mounts, pages.Mount)
+
+	routes := handlers.Routes{
+		Callback: &handlers.Callback{Crypter: crypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log},
+		API:      &handlers.API{Repo: a.repo, Token: cfg.AdminToken},
+		Ready:    map[string]handlers.Pinger{"database": a.repo, "shared": a.shared},
+		Mount:    mounts,
+		Log:      a.log,
+	}
+	if cfg.KfToken != "" {
+		kfCrypter, err := wecom.NewCrypter(cfg.KfToken, cfg.KfAESKey, cfg.CorpID)
+		if err != nil {
+			return nil, fmt.Errorf("kf callback keys: %w", err)
+		}
+		routes.KfCallback = &handlers.Callback{Crypter: kfCrypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log}
+	}
+	a.server = &http.Server{
+		Handler:           handlers.NewRouter(routes),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	go a.work(runCtx, opt.WorkerInterval)
+	return a, nil
+}
+
+func (a *App) work(ctx context.Context, every time.Duration) {
+	defer close(a.done)
+	done := make(chan struct{}, 3)
+	go func() { a.intake.Run(ctx, every); done <- struct{}{} }()
+	go func() { a.outbox.Run(ctx, every); done <- struct{}{} }()
+	go func() { a.sched.Run(ctx); done <- struct{}{} }()
+	<-done
+	<-done
+	<-done
+}
+
+// startSandbox serves the local WeCom under /sandbox on our own server and
+// points the product at it.
+func (a *App) startSandbox(cfg *configs.Config, dir *staff.Directory) error {
+	// The sandbox corp's members are the directory's, so that each of them can
+	// sign in to the web pages.
+	var members []sandbox.Member
+	for _, m := range dir.Members() {
+		members = append(members, sandbox.Member{UserID: m.ID, Name: m.Name})
+	}
+	sb, err := sandbox.New(sandbox.Config{CallbackURL: a.baseURL + "/wecom/callback", Staff: members, Log: a.log})
+	if err != nil {
+		return fmt.Errorf("start sandbox: %w", err)
+	}
+	a.sandbox = sb
+	sc := sb.Config()
+	cfg.CorpID, cfg.AgentID, cfg.Secret = sc.CorpID, sc.AgentID, sc.Secret
+	cfg.Token, cfg.AESKey = sc.Token, sc.EncodingAESKey
+	cfg.WeComAPIBase = a.baseURL + "/sandbox"
+	return nil
+}
+
+func mountSandbox(sb *sandbox.Sandbox) func(*gin.Engine) {
+	mux := http.NewServeMux()
+	auth := sb.AuthHandler() // web sign-in: /connect/oauth2/authorize, /cgi-bin/auth/getuserinfo
+	mux.Handle("/connect/oauth2/", auth)
+	mux.Handle("/cgi-bin/auth/getuserinfo", auth)
+	mux.Handle("/", sb.Handler())
+	h := http.StripPrefix("/sandbox", mux)
+	return func(r *gin.Engine) {
+		r.Any("/sandbox/*path", gin.WrapH(h))
+		r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/sandbox/") })
+	}
+}
+
+// URL is where the product serves.
+func (a *App) URL() string { return a.baseURL }
+
+// Sandbox is the in-process WeCom sandbox, or nil when a real corp is configured.
+func (a *App) Sandbox() *sandbox.Sandbox { return a.sandbox }
+
+// Repo is the product's database.
+func (a *App) Repo() cases.Repo { return a.repo }
+
+// Drain handles every pending callback and message and sends what is due,
+// once; tests use it to wait for the product to settle.
+func (a *App) Drain(ctx context.Context) error {
+	a.intake.Drain(ctx)
+	return a.outbox.Flush(ctx)
+}
+
+// Tick runs one round of the lifecycle scheduler (lights, follow-ups,
+// nudges, phone tasks) now, if this replica leads; tests with a fake clock
+// call it after moving the clock, then Drain.
+func (a *App) Tick(ctx context.Context) error {
+	_, err := a.sched.Tick(ctx)
+	return err
+}
+
+// Desk is the bureau's side of the product; tests act as staff through it.
+func (a *App) Desk() *desk.Desk { return a.desk }
+
+// Start serves HTTP until Close; it returns at once.
+func (a *App) Start() {
+	go func() {
+		if err := a.server.Serve(a.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("http server", "err", err)
+		}
+	}()
+}
+
+// Close stops serving (waiting up to the context's deadline for requests in
+// flight), stops the workers and closes the stores.
+func (a *App) Close(ctx context.Context) error {
+	err := a.server.Shutdown(ctx)
+	a.cancel()
+	<-a.done
+	if a.sandbox != nil {
+		a.sandbox.Close()
+	}
+	a.closeStores()
+	return err
+}
+
+func (a *App) closeStores() {
+	if a.listener != nil && a.server == nil {
+		a.listener.Close()
+	}
+	if a.shared != nil {
+		a.shared.Close()
+	}
+	if a.repo != nil {
+		a.repo.Close()
+	}
+}
+
+// loadDataKey returns the key that seals personal data (and from which the web
+// session key is derived). On the embedded default the key is created once in
+// DataKeyFile (mode 0600) and reused after.
+func loadDataKey(cfg configs.Config) ([]byte, error) {
+	raw := cfg.DataKey
+	if raw == "" {
+		data, err := os.ReadFile(cfg.DataKeyFile)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			raw = pii.NewKey()
+			if err := os.MkdirAll(filepath.Dir(cfg.DataKeyFile), 0o700); err != nil {
+				return nil, fmt.Errorf("create data key folder: %w", err)
+			}
+			if err := os.WriteFile(cfg.DataKeyFile, []byte(raw+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("write data key file: %w", err)
+			}
+		case err != nil:
+			return nil, fmt.Errorf("read data key file: %w", err)
+		default:
+			raw = string(data)
+		}
+	}
+	return pii.ParseKey(raw)
+}
+
+func loadCalendar(path string) (*cases.Calendar, error) {
+	data := configs.Holidays
+	if path != "" {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("read holidays file: %w", err)
+		}
+	}
+	cal, err := cases.ParseCalendar(data)
+	if err != nil {
+		return nil, fmt.Errorf("holidays: %w", err)
+	}
+	return cal, nil
+}

@@ -1,0 +1,184 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"banchengshi/cases"
+	"banchengshi/sandbox"
+	"banchengshi/wecom"
+)
+
+func menuText(l sandbox.ChatLine) string {
+	var b strings.Builder
+	for _, m := range l.Menu {
+		b.WriteString(m.Content)
+	}
+	return b.String()
+}
+
+// reportCase walks one citizen through a whole report and returns the number
+// the bot gave them.
+func reportCase(t *testing.T, p *product, user, problem string) string {
+	t.Helper()
+	p.say(user, "你好")
+	p.say(user, "1")           // 反映问题
+	p.say(user, "1")           // 我本人
+	p.say(user, "不知道")         // ID number
+	p.say(user, "13812345678") // phone
+	p.say(user, "1")           // the first category
+	p.say(user, "没有")          // no window tried before
+	p.say(user, problem)
+	p.say(user, "说完了")
+	done := p.say(user, "确认")
+	number := findNumber(done.Text)
+	if number == "" {
+		t.Fatalf("no case number in the last answer:\n%s", chatText(p.sb.Chat(user)))
+	}
+	return number
+}
+
+func findNumber(s string) string {
+	i := strings.Index(s, "BC")
+	if i < 0 || len(s) < i+12 {
+		return ""
+	}
+	return s[i : i+12]
+}
+
+func TestCitizenReportBecomesACase(t *testing.T) {
+	for _, b := range []backend{onSQLite, onMySQL, onMySQLRedis} {
+		t.Run(string(b), func(t *testing.T) {
+			p := startProduct(t, b)
+			number := reportCase(t, p, "wmCitizen1", "我的养老保险关系转不过来，跑了两年了")
+			c, err := p.app.Repo().GetCase(context.Background(), number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ReporterID != "wmCitizen1" || c.ContactPhone != "13812345678" || !strings.Contains(c.Description, "养老保险") {
+				t.Errorf("stored case: %+v", c)
+			}
+			if c.Status != cases.StatusSubmitted || c.Deadline.IsZero() || c.LeadDept == "" {
+				t.Errorf("case not started on its lifecycle: status %s deadline %v dept %q", c.Status, c.Deadline, c.LeadDept)
+			}
+			timeline, err := p.app.Repo().Timeline(context.Background(), c.ID)
+			if err != nil || len(timeline) == 0 {
+				t.Fatalf("timeline: %v, %d events", err, len(timeline))
+			}
+			// The window's duty staff got a card for the new case.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := p.sb.WaitFor(ctx, func() bool { return len(p.sb.AppInbox("zhangsan")) > 0 }); err != nil {
+				t.Fatalf("duty staff got no card")
+			}
+			if card := p.sb.AppInbox("zhangsan")[0].Card; card == nil || !strings.Contains(card.TaskID, number) {
+				t.Errorf("duty staff got %+v", p.sb.AppInbox("zhangsan")[0])
+			}
+		})
+	}
+}
+
+func TestRepeatedCallbackChangesNothing(t *testing.T) {
+	p := startProduct(t, onSQLite)
+	p.say("wmCitizen2", "你好")
+	replay := p.sb.LastCallback()
+	before := len(p.sb.Chat("wmCitizen2"))
+	for i := 0; i < 3; i++ {
+		resp, err := p.sb.Deliver(context.Background(), replay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("repeat #%d answered %d", i+1, resp.StatusCode)
+		}
+	}
+	if err := p.app.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if after := len(p.sb.Chat("wmCitizen2")); after != before {
+		t.Fatalf("a repeated callback changed the chat:\n%s", chatText(p.sb.Chat("wmCitizen2")))
+	}
+}
+
+// A restart loses nothing and repeats nothing: a message that arrived while
+// the product was down is pulled from the saved cursor when WeCom retries
+// the callback, and what was handled before is not handled again.
+func TestRestartResumesFromSavedCursor(t *testing.T) {
+	for _, b := range []backend{onSQLite, onMySQL} {
+		t.Run(string(b), func(t *testing.T) {
+			p := startProduct(t, b)
+			user := "wmCitizen3"
+			p.say(user, "你好")
+			p.stop()
+
+			if _, err := p.sb.CitizenSays(context.Background(), user, "1"); err == nil {
+				t.Fatal("the callback reached a stopped product")
+			}
+			missed := p.sb.LastCallback()
+
+			p.start()
+			resp, err := p.sb.Deliver(context.Background(), missed) // WeCom's retry
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			reply := p.waitReply(user, 1)
+			if !strings.Contains(reply.Text, "谁遇到的") {
+				t.Fatalf("the missed message was not handled:\n%s", chatText(p.sb.Chat(user)))
+			}
+			if err := p.app.Drain(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(p.botLines(user)); got != 2 {
+				t.Fatalf("want 2 bot answers (greeting, question), got %d:\n%s", got, chatText(p.sb.Chat(user)))
+			}
+		})
+	}
+}
+
+// Callbacks that fail verification get 4xx from the running product and
+// change nothing.
+func TestForgedCallbacksRefused(t *testing.T) {
+	p := startProduct(t, onSQLite)
+	p.say("wmCitizen4", "你好")
+	good := p.sb.LastCallback()
+	sc := p.sb.Config()
+
+	post := func(query, body string) int {
+		resp, err := http.Post(p.app.URL()+"/wecom/callback?"+query, "text/xml", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	sealed := func(c *wecom.Crypter, plain []byte) (string, string) {
+		body, sig, err := c.Seal(plain, "1700000000", "nonce1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "msg_signature=" + sig + "&timestamp=1700000000&nonce=nonce1", string(body)
+	}
+	ours, _ := wecom.NewCrypter(sc.Token, sc.EncodingAESKey, sc.CorpID)
+	otherCorp, _ := wecom.NewCrypter(sc.Token, sc.EncodingAESKey, "wwsomeoneelse")
+	q, body := sealed(ours, good)
+	if got := post(q, body); got != 200 {
+		t.Fatalf("a genuine callback answered %d", got)
+	}
+	tampered := strings.Replace(q, "msg_signature=", "msg_signature=0", 1)
+	if got := post(tampered, body); got != 401 {
+		t.Errorf("tampered signature answered %d, want 401", got)
+	}
+	q2, body2 := sealed(otherCorp, good)
+	if got := post(q2, body2); got != 403 {
+		t.Errorf("wrong corp id answered %d, want 403", got)
+	}
+	big := strings.Repeat("x", int(p.cfg.MaxCallbackBytes)+1)
+	if got := post(q, big); got != 413 {
+		t.Errorf("oversized body answered %d, want 413", got)
+	}
+}
