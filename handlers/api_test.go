@@ -59,7 +59,7 @@ func seedCase(t *testing.T, repo cases.Repo, status cases.Status) *cases.Case {
 		t.Fatal(err)
 	}
 	c := &cases.Case{Number: num, ReporterID: "wm1", Status: status, Category: "pension",
-		Affected: cases.Person{Name: "王大爷", IDNumber: "11010519491231002X", Phone: "13812345678"},
+		Affected:     cases.Person{Name: "王大爷", IDNumber: "11010519491231002X", Phone: "13812345678"},
 		ContactPhone: "13812345678", Description: "养老金停发了", Light: cases.LightGreen, CreatedAt: now, UpdatedAt: now}
 	if err := repo.CreateCase(ctx, c); err != nil {
 		t.Fatal(err)

@@ -142,4 +142,3 @@ func TestCallbackNotStoredAsks500(t *testing.T) {
 		t.Fatalf("status %d, want 500 so WeCom retries", status)
 	}
 }
-
