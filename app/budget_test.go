@@ -4,84 +4,28 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"banchengshi/clock"
 	"banchengshi/cases"
-	"banchengshi/configs"
-	"banchengshi/pii"
 	"banchengshi/sandbox"
 	"banchengshi/staff"
-	"banchengshi/storage/storagetest"
 )
-
-// fakeClock is the one clock of the product and the sandbox in a test.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // startProductAt runs the product and the sandbox on a fake clock. The
 // scheduler ticks only when the test says (Tick); the other workers run.
-func startProductAt(t *testing.T, b backend, clk *fakeClock) *timedProduct {
+func startProductAt(t *testing.T, b backend, clk *clock.Fake) *timedProduct {
 	t.Helper()
-	var members []sandbox.Member
-	for _, id := range []string{"zhangsan", "lisi", "qianyi", "wangwu", "heli", "zhaoliu", "zhouba", "wujiu", "zhengshi",
-		"chenming", "sunqi", "liufang", "huangqiang"} {
-		members = append(members, sandbox.Member{UserID: id, Name: id})
-	}
-	sb, err := sandbox.New(sandbox.Config{Log: testLogger(t), Now: clk.Now, Staff: members})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb.Handler())
-	t.Cleanup(func() { sb.Close(); srv.Close() })
-	sc := sb.Config()
-	cfg := configs.Default()
-	cfg.HTTPAddr = "127.0.0.1:0"
-	cfg.DataKey = pii.NewKey()
-	cfg.CorpID, cfg.AgentID, cfg.Secret = sc.CorpID, sc.AgentID, sc.Secret
-	cfg.Token, cfg.AESKey = sc.Token, sc.EncodingAESKey
-	cfg.WeComAPIBase = srv.URL
-	cfg.Directory = filepath.Join("..", "configs", "directory.example.yaml")
-	switch b {
-	case onSQLite:
-		cfg.DBDriver, cfg.DBDSN = "sqlite", "file:"+filepath.Join(t.TempDir(), "bcs.db")
-	case onMySQL:
-		cfg.DBDriver, cfg.DBDSN = "mysql", storagetest.MySQLDSN(t)
-	}
-	a, err := New(context.Background(), cfg, Options{Log: testLogger(t), Now: clk.Now, WorkerInterval: 20 * time.Millisecond,
-		ScheduleEvery: 24 * time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Start()
-	sb.SetCallbackURL(a.URL() + "/wecom/callback")
-	p := &product{t: t, app: a, sb: sb, cfg: cfg}
-	t.Cleanup(p.stop)
+	p := startProductWith(t, b, Options{Now: clk.Now, WorkerInterval: 20 * time.Millisecond, ScheduleEvery: 24 * time.Hour})
 	return &timedProduct{product: p, clock: clk}
 }
 
 // timedProduct is the product on a fake clock.
 type timedProduct struct {
 	*product
-	clock *fakeClock
+	clock *clock.Fake
 }
 
 // act runs staff commands in one transaction, as if typed at once.
@@ -188,7 +132,7 @@ func TestBudgetOverTwoWeeks(t *testing.T) {
 }
 
 func budgetOverTwoWeeks(t *testing.T, b backend) {
-	clk := &fakeClock{t: time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)} // Monday 09:00 in Shanghai
+	clk := clock.NewFake(time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)) // Monday 09:00 in Shanghai
 	p := startProductAt(t, b, clk)
 	ctx := context.Background()
 	quiet, replier, blocked := "wmQuiet", "wmReplier", "wmBlocked"

@@ -26,6 +26,7 @@ type product struct {
 	app *App
 	sb  *sandbox.Sandbox
 	cfg configs.Config
+	opt Options
 }
 
 type backend string
@@ -45,6 +46,12 @@ func testLogger(t testing.TB) *slog.Logger {
 
 // startProduct runs the product on the given backend with a fresh database.
 func startProduct(t *testing.T, b backend) *product {
+	return startProductWith(t, b, Options{WorkerInterval: 50 * time.Millisecond})
+}
+
+// startProductWith runs the product with opt against a sandbox WeCom on the
+// same clock (opt.Now, or the real one).
+func startProductWith(t *testing.T, b backend, opt Options) *product {
 	t.Helper()
 	dir, err := staff.LoadDirectory(filepath.Join("..", "configs", "directory.example.yaml"))
 	if err != nil {
@@ -54,7 +61,8 @@ func startProduct(t *testing.T, b backend) *product {
 	for _, m := range dir.Members() {
 		members = append(members, sandbox.Member{UserID: m.ID, Name: m.Name})
 	}
-	sb, err := sandbox.New(sandbox.Config{Log: testLogger(t), Staff: members})
+	opt.Log = testLogger(t)
+	sb, err := sandbox.New(sandbox.Config{Log: opt.Log, Now: opt.Now, Staff: members})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +90,7 @@ func startProduct(t *testing.T, b backend) *product {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	p := &product{t: t, sb: sb, cfg: cfg}
+	p := &product{t: t, sb: sb, cfg: cfg, opt: opt}
 	p.start()
 	t.Cleanup(p.stop)
 	return p
@@ -91,7 +99,7 @@ func startProduct(t *testing.T, b backend) *product {
 // start runs the product on p.cfg and points the sandbox's callbacks at it.
 func (p *product) start() {
 	p.t.Helper()
-	a, err := New(context.Background(), p.cfg, Options{Log: testLogger(p.t), WorkerInterval: 50 * time.Millisecond})
+	a, err := New(context.Background(), p.cfg, p.opt)
 	if err != nil {
 		p.t.Fatal(err)
 	}

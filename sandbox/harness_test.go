@@ -13,26 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"banchengshi/clock"
 	"banchengshi/wecom"
 )
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // callbackXML is what the fake product reads from any callback.
 type callbackXML struct {
@@ -153,13 +136,13 @@ func (p *fakeProduct) Callbacks() []callbackXML {
 type env struct {
 	sb      *Sandbox
 	api     string
-	clock   *fakeClock
+	clock   *clock.Fake
 	product *fakeProduct
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	clock := &fakeClock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
+	clock := clock.NewFake(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC))
 	sb, err := New(Config{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)

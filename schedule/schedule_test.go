@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"banchengshi/clock"
 	"banchengshi/cases"
 	"banchengshi/desk"
 	"banchengshi/schedule"
@@ -19,24 +20,6 @@ import (
 	"banchengshi/storage/storagetest"
 )
 
-// clock is a fake clock the test moves by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // monday is 09:00 in Shanghai on Monday 30 November 2026.
 var monday = time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
 
@@ -44,7 +27,7 @@ type fixture struct {
 	t     *testing.T
 	db    *storage.SQL
 	desk  *desk.Desk
-	clock *clock
+	clock *clock.Fake
 	skip  map[int64]bool // outbox messages queued by staff moves, not by the scheduler
 }
 
@@ -58,7 +41,7 @@ func newFixture(t *testing.T, db *storage.SQL) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: monday}
+	clk := clock.NewFake(monday)
 	return &fixture{t: t, db: db, desk: desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now), clock: clk, skip: map[int64]bool{}}
 }
 
