@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"banchengshi/clock"
 	"banchengshi/cases"
+	"banchengshi/clock"
 	"banchengshi/sandbox"
 	"banchengshi/staff"
 )

@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"banchengshi/clock"
 	"banchengshi/cases"
+	"banchengshi/clock"
 	"banchengshi/desk"
 	"banchengshi/schedule"
 	"banchengshi/staff"
