@@ -182,3 +182,19 @@ func TestForgedCallbacksRefused(t *testing.T) {
 		t.Errorf("oversized body answered %d, want 413", got)
 	}
 }
+
+// A citizen who opens the chat is greeted with the event's welcome code,
+// before they have written anything (send_msg would be refused then).
+func TestWelcomeOnEnteringTheChat(t *testing.T) {
+	p := startProduct(t, onSQLite)
+	if err := p.sb.CitizenEnters(context.Background(), "wmNewcomer"); err != nil {
+		t.Fatal(err)
+	}
+	reply := p.waitReply("wmNewcomer", 0)
+	if !strings.Contains(reply.Text, "办不成事") {
+		t.Fatalf("no welcome:\n%s", chatText(p.sb.Chat("wmNewcomer")))
+	}
+	if got := p.sb.Calls("/cgi-bin/kf/send_msg_on_event"); got != 1 {
+		t.Errorf("welcome sent through send_msg_on_event %d times, want 1", got)
+	}
+}
