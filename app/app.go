@@ -146,7 +146,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 		Cards: staffApp, Tasks: a.desk, Log: a.log, Now: opt.Now})
 	a.intake = intake.New(intake.Config{
 		Repo: a.repo, API: client, Locker: a.shared.Locker(), Engine: engine, Desk: a.desk.With, Staff: staffApp,
-		Log: a.log, Now: opt.Now, Released: a.outbox.Kick, Events: a.outbox,
+		Log: a.log, Now: opt.Now, Released: a.outbox.Kick, Events: a.outbox, StaffTask: a.desk.TellWindow,
 	})
 	a.sched = schedule.New(schedule.Config{Repo: a.repo, Locker: a.shared.Locker(), Desk: a.desk, Planner: a.outbox,
 		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery})

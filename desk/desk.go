@@ -104,6 +104,18 @@ func memberIDs(ms []*staff.Member) []string {
 	return ids
 }
 
+// TellWindow sends text to the duty staff of the window that kf account
+// openKfID belongs to, inside r's transaction.
+func (d *Desk) TellWindow(ctx context.Context, r cases.Repo, openKfID, text string) error {
+	t := &txDesk{Desk: d, r: r}
+	for _, m := range d.dir.Current().DutyStaff(openKfID) {
+		if err := t.toStaff(ctx, 0, m.ID, cases.Message{Text: text}, cases.PriorityNormal); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ReporterCases lists the reporter's cases with the last thing that happened
 // on each, in words for the citizen.
 func (t *txDesk) ReporterCases(ctx context.Context, openKfID, reporterID string) ([]bot.CaseView, error) {

@@ -54,6 +54,10 @@ type Intake struct {
 	log    *slog.Logger
 	now    func() time.Time
 
+	// staffTask tells the window's duty staff of a kf account something they
+	// must do by hand.
+	staffTask func(ctx context.Context, r cases.Repo, openKfID, text string) error
+
 	kick     chan struct{}
 	released func() // called when held messages became sendable
 	mu       sync.Mutex
@@ -73,6 +77,9 @@ type Config struct {
 	// Released is called after a citizen's message reopened their window, so the
 	// outbox can send what it held for them.
 	Released func()
+	// StaffTask tells the window's duty staff of a kf account something they
+	// must do by hand (a message the product could not handle). May be nil.
+	StaffTask func(ctx context.Context, r cases.Repo, openKfID, text string) error
 }
 
 // New returns an Intake; call Run to start its worker.
@@ -88,7 +95,7 @@ func New(cfg Config) *Intake {
 	}
 	return &Intake{
 		repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, engine: cfg.Engine, desk: cfg.Desk,
-		staff: cfg.Staff, events: cfg.Events, log: cfg.Log, now: cfg.Now, released: cfg.Released,
+		staff: cfg.Staff, events: cfg.Events, log: cfg.Log, now: cfg.Now, released: cfg.Released, staffTask: cfg.StaffTask,
 		kick: make(chan struct{}, 1),
 	}
 }

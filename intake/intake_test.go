@@ -3,9 +3,11 @@ package intake
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
+	"banchengshi/clock"
 	"banchengshi/desk"
 	"banchengshi/staff"
 	"banchengshi/storage"
@@ -146,5 +149,80 @@ func TestOnePullerPerAccount(t *testing.T) {
 	}
 	if len(api.cursors) != 0 {
 		t.Fatal("pulled although another worker holds the account")
+	}
+}
+
+// brokenSessions fails every session save, as a database in trouble would.
+type brokenSessions struct{ cases.Repo }
+
+func (b brokenSessions) SaveSession(context.Context, string, []byte) error {
+	return errors.New("disk full")
+}
+
+func (b brokenSessions) InTx(ctx context.Context, fn func(cases.Repo) error) error {
+	return b.Repo.InTx(ctx, func(r cases.Repo) error { return fn(brokenSessions{r}) })
+}
+
+// A message that keeps failing is retried with growing waits for about an
+// hour, then given up visibly: the citizen is told a person will look at it
+// and the window's duty staff get a task. Later messages wait their turn.
+func TestFailingMessageIsRetriedThenHandedToStaff(t *testing.T) {
+	repo := storagetest.SQLite(t)
+	clk := clock.NewFake(time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC))
+	api := &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{
+		text("m1", "u1", "你好", clk.Now().Unix()), text("m2", "u1", "1", clk.Now().Unix()),
+	}}}}
+	dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now)
+	in := New(Config{
+		Repo: brokenSessions{repo}, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{Now: clk.Now}),
+		Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
+	})
+	ctx := context.Background()
+	if err := in.sync(ctx, "wkSANDBOX001", "tok"); err != nil {
+		t.Fatal(err)
+	}
+	attempts := func() (int, int) {
+		pending, err := repo.PendingKfMessages(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) == 0 {
+			return -1, 0
+		}
+		return pending[0].Attempts, len(pending)
+	}
+	if n, left := attempts(); n != 1 || left != 2 {
+		t.Fatalf("after the first try: attempts %d, pending %d; want 1 and both messages waiting", n, left)
+	}
+	in.Drain(ctx) // too early for a retry
+	if n, _ := attempts(); n != 1 {
+		t.Fatalf("retried before its wait: attempts %d", n)
+	}
+	for i := 0; i < 40; i++ {
+		clk.Advance(5 * time.Minute)
+		in.Drain(ctx)
+	}
+	if _, left := attempts(); left != 0 {
+		t.Fatalf("%d messages still pending after the retries", left)
+	}
+	due, err := repo.DueOutbox(ctx, clk.Now(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var toCitizen, toStaff int
+	for _, m := range due {
+		switch {
+		case m.Channel == cases.ChannelKf && m.Recipient == "u1" && strings.Contains(m.Message.Text, "工作人员会尽快查看"):
+			toCitizen++
+		case m.Channel == cases.ChannelApp && strings.Contains(m.Message.Text, "多次处理失败"):
+			toStaff++
+		}
+	}
+	if toCitizen != 2 || toStaff != 2*len(dir.DutyStaff("wkSANDBOX001")) {
+		t.Errorf("given up visibly: %d citizen replies (want 2), %d staff tasks (want %d)", toCitizen, toStaff, 2*len(dir.DutyStaff("wkSANDBOX001")))
 	}
 }

@@ -128,21 +128,70 @@ func (in *Intake) handleKfLocked(ctx context.Context, openKfID string) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if !retryDue(m, in.now()) {
+			blocked[m.ExternalUserID] = true // later messages wait their turn
+			continue
+		}
 		if err := in.handleKf(ctx, m); err != nil {
 			m.Attempts++
 			m.LastError = err.Error()
 			in.log.Warn("kf message not handled", "msgid", m.MsgID, "attempt", m.Attempts, "err", err)
-			if m.Attempts >= maxAttempts {
-				now := in.now().UTC()
-				m.DoneAt = &now
-				in.log.Error("kf message given up", "msgid", m.MsgID)
-			} else {
+			if m.Attempts < kfMaxAttempts {
 				blocked[m.ExternalUserID] = true
+				if err := in.repo.UpdateKfMessage(ctx, m); err != nil {
+					return fmt.Errorf("record kf message failure: %w", err)
+				}
+				continue
 			}
-			if err := in.repo.UpdateKfMessage(ctx, m); err != nil {
-				return fmt.Errorf("record kf message failure: %w", err)
+			if err := in.giveUp(ctx, m); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// kfMaxAttempts bounds the tries of one kf message (about an hour, see
+// retryDue).
+const kfMaxAttempts = 12
+
+// retryDue reports whether a message that failed before may be tried again:
+// the waits double from 2 s to about 17 minutes, so a database outage of an
+// hour is ridden out before a message is given up.
+func retryDue(m *cases.KfMessage, now time.Time) bool {
+	if m.Attempts == 0 {
+		return true
+	}
+	wait := time.Duration(0)
+	for i := 1; i <= m.Attempts; i++ {
+		wait += min(2*time.Second<<(i-1), 17*time.Minute)
+	}
+	return !now.Before(m.ReceivedAt.Add(wait))
+}
+
+// giveUp ends the retries of a message the product could not handle, so the
+// citizen's next messages are not held up behind it forever, and makes it
+// visible: the citizen is told kindly that a person will look at it, and the
+// window's duty staff get a task, in the same transaction that marks it done.
+// The message itself stays in the database with its last error.
+func (in *Intake) giveUp(ctx context.Context, m *cases.KfMessage) error {
+	in.log.Error("kf message given up", "msgid", m.MsgID, "attempts", m.Attempts)
+	return in.repo.InTx(ctx, func(r cases.Repo) error {
+		done := *m
+		now := in.now().UTC()
+		done.DoneAt = &now
+		if err := r.UpdateKfMessage(ctx, &done); err != nil {
+			return fmt.Errorf("record kf message given up: %w", err)
+		}
+		if m.Origin != originCitizen {
+			return nil
+		}
+		if err := enqueueReplies(ctx, r, m.OpenKfID, m.ExternalUserID, []cases.Message{{Text: givenUpText}}, now); err != nil {
+			return err
+		}
+		if in.staffTask == nil {
+			return nil
+		}
+		return in.staffTask(ctx, r, m.OpenKfID, fmt.Sprintf(givenUpStaffText, m.ExternalUserID, m.MsgID, m.SendTime.In(cases.Shanghai).Format("1月2日 15:04")))
+	})
 }
