@@ -147,6 +147,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 	a.intake = intake.New(intake.Config{
 		Repo: a.repo, API: client, Locker: a.shared.Locker(), Engine: engine, Desk: a.desk.With, Staff: staffApp,
 		Log: a.log, Now: opt.Now, Released: a.outbox.Kick, Events: a.outbox, StaffTask: a.desk.TellWindow,
+		KfAccounts: func() []string { return kfAccounts(dir.Current()) },
 	})
 	a.sched = schedule.New(schedule.Config{Repo: a.repo, Locker: a.shared.Locker(), Desk: a.desk, Planner: a.outbox,
 		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery})
@@ -327,4 +328,13 @@ func loadCalendar(path string) (*cases.Calendar, error) {
 		return nil, fmt.Errorf("holidays: %w", err)
 	}
 	return cal, nil
+}
+
+// kfAccounts lists the 微信客服 accounts of the directory's windows.
+func kfAccounts(d *staff.Directory) []string {
+	var ids []string
+	for _, dept := range d.Departments() {
+		ids = append(ids, dept.OpenKfIDs...)
+	}
+	return ids
 }

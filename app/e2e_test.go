@@ -198,3 +198,22 @@ func TestWelcomeOnEnteringTheChat(t *testing.T) {
 		t.Errorf("welcome sent through send_msg_on_event %d times, want 1", got)
 	}
 }
+
+// A message whose callback WeCom gave up on (the product was down for all
+// three tries) is still pulled: every kf account is caught up now and then
+// from its saved cursor, without waiting for somebody to write again.
+func TestMissedCallbackCaughtUp(t *testing.T) {
+	p := startProduct(t, onSQLite)
+	user := "wmCitizen5"
+	p.say(user, "你好")
+	p.stop()
+	if _, err := p.sb.CitizenSays(context.Background(), user, "1"); err == nil {
+		t.Fatal("the callback reached a stopped product")
+	}
+	p.start()
+	p.app.intake.CatchUp(context.Background())
+	reply := p.waitReply(user, 1)
+	if !strings.Contains(reply.Text, "谁遇到的") {
+		t.Fatalf("the missed message was not handled:\n%s", chatText(p.sb.Chat(user)))
+	}
+}

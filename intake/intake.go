@@ -57,6 +57,7 @@ type Intake struct {
 	// staffTask tells the window's duty staff of a kf account something they
 	// must do by hand.
 	staffTask func(ctx context.Context, r cases.Repo, openKfID, text string) error
+	accounts  func() []string
 
 	kick     chan struct{}
 	released func() // called when held messages became sendable
@@ -80,6 +81,9 @@ type Config struct {
 	// StaffTask tells the window's duty staff of a kf account something they
 	// must do by hand (a message the product could not handle). May be nil.
 	StaffTask func(ctx context.Context, r cases.Repo, openKfID, text string) error
+	// KfAccounts lists the kf accounts to pull now and then without a
+	// callback (see CatchUp). May be nil.
+	KfAccounts func() []string
 }
 
 // New returns an Intake; call Run to start its worker.
@@ -96,7 +100,8 @@ func New(cfg Config) *Intake {
 	return &Intake{
 		repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, engine: cfg.Engine, desk: cfg.Desk,
 		staff: cfg.Staff, events: cfg.Events, log: cfg.Log, now: cfg.Now, released: cfg.Released, staffTask: cfg.StaffTask,
-		kick: make(chan struct{}, 1),
+		accounts: cfg.KfAccounts,
+		kick:     make(chan struct{}, 1),
 	}
 }
 
@@ -128,6 +133,8 @@ func (in *Intake) Kick() {
 func (in *Intake) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	catchUp := time.NewTicker(catchUpEvery)
+	defer catchUp.Stop()
 	for {
 		in.Drain(ctx)
 		select {
@@ -135,6 +142,28 @@ func (in *Intake) Run(ctx context.Context, interval time.Duration) {
 			return
 		case <-in.kick:
 		case <-t.C:
+		case <-catchUp.C:
+			in.CatchUp(ctx)
+		}
+	}
+}
+
+// catchUpEvery is how often every kf account is pulled without a callback.
+// Without a callback's Token WeCom rate-limits sync_msg strictly, so this is
+// rare; it exists for the message whose callback WeCom gave up on, in a
+// window where nobody writes again soon.
+const catchUpEvery = 5 * time.Minute
+
+// CatchUp pulls every known kf account from its saved cursor.
+func (in *Intake) CatchUp(ctx context.Context) {
+	if in.accounts == nil {
+		return
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, id := range in.accounts() {
+		if err := in.sync(ctx, id, ""); err != nil && !errors.Is(err, errBusy) && ctx.Err() == nil {
+			in.log.Warn("catch-up sync", "open_kfid", id, "err", err)
 		}
 	}
 }
@@ -168,6 +197,9 @@ func (in *Intake) drainInbound(ctx context.Context) error {
 	for _, rec := range pending {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if !retryDue(rec.Attempts, rec.ReceivedAt, in.now()) {
+			continue
 		}
 		err := in.handleInbound(ctx, rec)
 		if errors.Is(err, errBusy) {

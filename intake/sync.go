@@ -128,7 +128,7 @@ func (in *Intake) handleKfLocked(ctx context.Context, openKfID string) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !retryDue(m, in.now()) {
+		if !retryDue(m.Attempts, m.ReceivedAt, in.now()) {
 			blocked[m.ExternalUserID] = true // later messages wait their turn
 			continue
 		}
@@ -155,18 +155,15 @@ func (in *Intake) handleKfLocked(ctx context.Context, openKfID string) error {
 // retryDue).
 const kfMaxAttempts = 12
 
-// retryDue reports whether a message that failed before may be tried again:
-// the waits double from 2 s to about 17 minutes, so a database outage of an
-// hour is ridden out before a message is given up.
-func retryDue(m *cases.KfMessage, now time.Time) bool {
-	if m.Attempts == 0 {
-		return true
-	}
+// retryDue reports whether something received at since that failed attempts
+// times may be tried again: the waits double from 2 s to about 17 minutes, so
+// a database outage of an hour is ridden out before a message is given up.
+func retryDue(attempts int, since, now time.Time) bool {
 	wait := time.Duration(0)
-	for i := 1; i <= m.Attempts; i++ {
+	for i := 1; i <= attempts; i++ {
 		wait += min(2*time.Second<<(i-1), 17*time.Minute)
 	}
-	return !now.Before(m.ReceivedAt.Add(wait))
+	return !now.Before(since.Add(wait))
 }
 
 // giveUp ends the retries of a message the product could not handle, so the
