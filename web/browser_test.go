@@ -56,28 +56,10 @@ func TestBrowserResolveRedCase(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	alloc, cancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 1000),
-	)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	bctx, cancel = context.WithTimeout(bctx, 45*time.Second)
-	defer cancel()
-
+	bctx := startBrowser(t, exe)
 	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
+		browserStep(t, bctx, what, steps...)
 	}
 	text := func(id string) string {
 		t.Helper()
@@ -89,12 +71,7 @@ func TestBrowserResolveRedCase(t *testing.T) {
 	}
 
 	// Not signed in: the overview sends the browser to WeCom's sign-in.
-	step("sign in",
-		chromedp.Navigate(product.URL()+"/web/"),
-		chromedp.WaitVisible(chromedp.CSS(`a[data-userid="wangwu"]`)),
-		chromedp.Click(chromedp.CSS(`a[data-userid="wangwu"]`)),
-		chromedp.WaitVisible(chromedp.ID("count-red")),
-	)
+	step("sign in", signInSteps(product.URL(), "wangwu")...)
 	redBefore, overdue := text("count-red"), text("overdue")
 	if shot, err := chromedp.Run(bctx, chromedp.CaptureScreenshot()); err != nil {
 		t.Errorf("screenshot: %v", err)
@@ -134,6 +111,49 @@ func TestBrowserResolveRedCase(t *testing.T) {
 	}
 	if c.Status != cases.StatusResolved || c.Resolution == "" {
 		t.Errorf("stored case: status %s, resolution %q", c.Status, c.Resolution)
+	}
+}
+
+// startBrowser starts a headless Chromium for the test and returns its
+// context, which ends with the test or after 45 seconds.
+func startBrowser(t *testing.T, exe string) context.Context {
+	t.Helper()
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 1000),
+	)
+	t.Cleanup(cancel)
+	bctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	bctx, cancel = context.WithTimeout(bctx, 45*time.Second)
+	t.Cleanup(cancel)
+	return bctx
+}
+
+// browserStep runs one step of the story in the browser, or stops the test.
+func browserStep(t *testing.T, bctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(bctx, steps...); err != nil {
+		t.Fatalf("browser: %s: %v", what, err)
+	}
+}
+
+// signInSteps sign in as userID through the sandbox's WeCom sign-in page,
+// which the overview sends a browser without a session to.
+func signInSteps(base, userID string) []chromedp.Action[chromedp.Void] {
+	member := chromedp.CSS(`a[data-userid="` + userID + `"]`)
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(base + "/web/"),
+		chromedp.WaitVisible(member),
+		chromedp.Click(member),
+		chromedp.WaitVisible(chromedp.ID("count-red")),
 	}
 }
 

@@ -144,7 +144,7 @@ func (s *Server) render(c *gin.Context, status int, name string, p page) {
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
-// asset serves the embedded CSS and JS.
+// asset serves the embedded CSS and JS, and the vendored libraries' notices.
 func (s *Server) asset(c *gin.Context) {
 	name := path.Clean(strings.TrimPrefix(c.Param("file"), "/"))
 	if strings.HasSuffix(name, ".html") {
@@ -158,6 +158,8 @@ func (s *Server) asset(c *gin.Context) {
 	}
 	ctype := "application/octet-stream"
 	switch path.Ext(name) {
+	case ".md", "": // a vendored library's README and LICENSE
+		ctype = "text/plain; charset=utf-8"
 	case ".css":
 		ctype = "text/css; charset=utf-8"
 	case ".js":
@@ -234,6 +236,8 @@ var funcs = template.FuncMap{
 	"playable": playableAudio,
 	"str":      func(v any) string { return fmt.Sprint(v) },
 	"voiceAMR": func() string { return textVoiceAMR },
+	"voice":    func() any { return voiceText },
+	"hasAMR":   hasAMR,
 	// barw is n's share of max as a bar of up to chartWidth units.
 	"barw": func(n, max int) int {
 		if max <= 0 {
@@ -273,6 +277,17 @@ func isAMR(a cases.Attachment) bool {
 	return a.Kind == "voice" && !playableAudio(a) ||
 		strings.Contains(strings.ToLower(a.ContentType), "amr") ||
 		strings.HasSuffix(strings.ToLower(a.FileName), ".amr")
+}
+
+// hasAMR reports whether the case page shows one of the attachments as an
+// AMR voice message, and so needs the AMR player's script.
+func hasAMR(list []cases.Attachment) bool {
+	for _, a := range list {
+		if !strings.HasPrefix(a.ContentType, "image/") && !playableAudio(a) && isAMR(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // playableAudio reports whether browsers play the attachment in <audio>.

@@ -44,6 +44,16 @@ const (
 	textCSVTotal    = "合计"
 )
 
+// voiceText is what the case page's player of AMR voice messages says; the
+// page hands it to app.js in data attributes. Seconds takes the duration.
+var voiceText = struct{ Play, Stop, Loading, Seconds, Failed string }{
+	Play:    "▶ 播放语音",
+	Stop:    "■ 停止播放",
+	Loading: "正在加载语音…",
+	Seconds: "时长 %s 秒",
+	Failed:  "这段语音无法在浏览器中播放，请下载后用手机或播放器收听。",
+}
+
 // csvHeader is the reports CSV's first line.
 var csvHeader = []string{"部门", "类别", "案件数", "已办结", "按时办结", "按时办结率", "平均办理时长（小时）", "评价数", "平均满意度", "重办数", "重办率"}
 

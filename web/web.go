@@ -146,10 +146,12 @@ func (s *Server) Mount(r *gin.Engine) {
 }
 
 // headers sets what every answer of the pages carries: nothing from
-// elsewhere, no framing, no sniffing, no caching of personal data.
+// elsewhere, no framing, no sniffing, no caching of personal data. The
+// vendored AMR player decodes in a worker it starts from a blob: URL of its
+// own code, hence worker-src.
 func (s *Server) headers(c *gin.Context) {
 	h := c.Writer.Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; worker-src blob:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")

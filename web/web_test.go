@@ -267,6 +267,46 @@ func TestAttachments(t *testing.T) {
 	}
 }
 
+// TestVoicePlayer checks what the AMR voice player needs from the server; the
+// browser test plays a voice message with it.
+func TestVoicePlayer(t *testing.T) {
+	f := newFixture(t)
+	b := f.signIn("wangwu")
+	res, page := b.get("/web/cases/" + redCase)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("case page: %d", res.StatusCode)
+	}
+	for _, s := range []string{
+		`<div class="voice" data-src="` + attPath(f.atts["voice"]) + `"`,
+		`<button type="button" class="voice-play" hidden>▶ 播放语音</button>`,
+		`<a href="` + attPath(f.atts["voice"]) + `" download>下载语音 语音.amr</a>`,
+		`<script src="/web/assets/vendor/benz-amr-recorder/BenzAMRRecorder.min.js" defer></script>`,
+	} {
+		if !strings.Contains(page, s) {
+			t.Errorf("case page lacks %s", s)
+		}
+	}
+	// It decodes in a worker started from a blob: URL; nothing else is let in.
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "worker-src blob:;") || !strings.Contains(csp, "script-src 'self';") {
+		t.Errorf("Content-Security-Policy %q: want worker-src blob: and script-src 'self'", csp)
+	}
+	if res, page := f.signIn("sunqi").get("/web/cases/" + yellowCase); res.StatusCode != http.StatusOK || strings.Contains(page, "BenzAMRRecorder") {
+		t.Errorf("a case without voice messages (%d) loads the AMR player", res.StatusCode)
+	}
+
+	tests := []struct{ file, ctype, has string }{
+		{"BenzAMRRecorder.min.js", "text/javascript; charset=utf-8", "BenzAMRRecorder"},
+		{"LICENSE", "text/plain; charset=utf-8", "MIT License"},
+		{"README.md", "text/plain; charset=utf-8", "benz-amr-recorder@1.1.5"},
+	}
+	for _, tt := range tests {
+		res, body := f.browser().get("/web/assets/vendor/benz-amr-recorder/" + tt.file)
+		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != tt.ctype || !strings.Contains(body, tt.has) {
+			t.Errorf("%s: %d %q, has %q: %v", tt.file, res.StatusCode, res.Header.Get("Content-Type"), tt.has, strings.Contains(body, tt.has))
+		}
+	}
+}
+
 func TestReportsCSV(t *testing.T) {
 	f := newFixture(t)
 	b := f.signIn("sunqi")
