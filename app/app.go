@@ -217,12 +217,7 @@ func (a *App) startSandbox(cfg *configs.Config, dir *staff.Directory) error {
 }
 
 func mountSandbox(sb *sandbox.Sandbox) func(*gin.Engine) {
-	mux := http.NewServeMux()
-	auth := sb.AuthHandler() // web sign-in: /connect/oauth2/authorize, /cgi-bin/auth/getuserinfo
-	mux.Handle("/connect/oauth2/", auth)
-	mux.Handle("/cgi-bin/auth/getuserinfo", auth)
-	mux.Handle("/", sb.Handler())
-	h := http.StripPrefix("/sandbox", mux)
+	h := http.StripPrefix("/sandbox", sb.Handler())
 	return func(r *gin.Engine) {
 		r.Any("/sandbox/*path", gin.WrapH(h))
 		r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/sandbox/") })

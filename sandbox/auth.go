@@ -32,17 +32,13 @@ type authServer struct {
 	codes map[string]loginCode
 }
 
-// AuthHandler serves the sandbox's sign-in: GET /connect/oauth2/authorize
-// (a page listing the sandbox staff; choosing one redirects to redirect_uri
-// with a code and the state) and GET /cgi-bin/auth/getuserinfo. The codes live
-// in the returned handler: call AuthHandler once and route both paths to it,
-// with the same prefix as Handler (e.g. /sandbox).
-func (s *Sandbox) AuthHandler() http.Handler {
-	a := &authServer{s: s, codes: map[string]loginCode{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/connect/oauth2/authorize", a.authorize)
-	s.api(mux, "/cgi-bin/auth/getuserinfo", http.MethodGet, true, a.getUserInfo)
-	return mux
+// routeAuth serves the sandbox's stand-in for WeCom's web sign-in: GET
+// /connect/oauth2/authorize (a page listing the sandbox staff; choosing one
+// redirects to redirect_uri with a code and the state) and GET
+// /cgi-bin/auth/getuserinfo.
+func (s *Sandbox) routeAuth(mux *http.ServeMux) {
+	mux.HandleFunc("/connect/oauth2/authorize", s.auth.authorize)
+	s.api(mux, "/cgi-bin/auth/getuserinfo", http.MethodGet, true, s.auth.getUserInfo)
 }
 
 // authorizePage is the sandbox's stand-in for WeCom's sign-in screen.

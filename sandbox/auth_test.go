@@ -34,12 +34,7 @@ func newAuthFixture(t *testing.T) *authFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := sb.AuthHandler()
-	mux := http.NewServeMux()
-	mux.Handle("/connect/oauth2/", auth)
-	mux.Handle("/cgi-bin/auth/getuserinfo", auth)
-	mux.Handle("/", sb.Handler())
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(sb.Handler())
 	t.Cleanup(srv.Close)
 	cfg := sb.Config()
 	client, err := wecom.New(wecom.Config{APIBase: srv.URL, CorpID: cfg.CorpID, AgentID: cfg.AgentID, Secret: cfg.Secret}, cache.NewMemory(), nil)

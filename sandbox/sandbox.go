@@ -74,6 +74,8 @@ type Sandbox struct {
 	log     *slog.Logger
 	client  *http.Client
 
+	auth *authServer // the web sign-in (auth.go)
+
 	mu           sync.Mutex
 	callbackURL  string
 	accessToken  string
@@ -142,7 +144,7 @@ func New(cfg Config) (*Sandbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	return &Sandbox{
+	s := &Sandbox{
 		cfg:          cfg,
 		crypter:      c,
 		log:          cfg.Log.With("component", "sandbox"),
@@ -163,7 +165,9 @@ func New(cfg Config) (*Sandbox, error) {
 		appSends:     map[string][]time.Time{},
 		dropped:      map[string]int{},
 		calls:        map[string]int{},
-	}, nil
+	}
+	s.auth = &authServer{s: s, codes: map[string]loginCode{}}
+	return s, nil
 }
 
 // Config returns the configuration with its defaults filled in; the product
@@ -200,6 +204,7 @@ func (s *Sandbox) Handler() http.Handler {
 	s.api(mux, "/cgi-bin/message/update_template_card", http.MethodPost, true, s.handleUpdateCard)
 	s.api(mux, "/cgi-bin/media/get", http.MethodGet, true, s.handleMediaGet)
 	s.api(mux, "/cgi-bin/media/upload", http.MethodPost, true, s.handleMediaUpload)
+	s.routeAuth(mux)
 	s.routePage(mux)
 	return mux
 }

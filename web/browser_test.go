@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -169,12 +168,7 @@ func startProduct(t *testing.T) *app.App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	auth := sb.AuthHandler()
-	mux.Handle("/connect/oauth2/", auth)
-	mux.Handle("/cgi-bin/auth/getuserinfo", auth)
-	mux.Handle("/", sb.Handler())
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(sb.Handler())
 	t.Cleanup(func() { sb.Close(); srv.Close() })
 
 	sc := sb.Config()
