@@ -112,6 +112,14 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 	if err != nil {
 		return nil, err
 	}
+	// Deadlines a year ahead need next year's holidays: say so until the
+	// State Council's notice is in the calendar file.
+	for _, t := range []time.Time{opt.Now(), opt.Now().AddDate(1, 0, 0)} {
+		if !cal.Covers(t) || cal.Provisional(t) {
+			a.log.Warn("the working-day calendar lacks the official holidays of a year deadlines fall in; update configs/holidays-cn.yaml (or BCS_HOLIDAYS)",
+				"year", t.In(cases.Shanghai).Year(), "covered", cal.Covers(t))
+		}
+	}
 
 	if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
