@@ -259,7 +259,13 @@ func (s *SQL) saveDepts(ctx context.Context, id int64, c *cases.Case, replace bo
 	return nil
 }
 
-// caseArgs returns c's column values in caseCols order, personal data sealed.
+// caseArgs returns c's column values in caseCols order, personal data sealed:
+// ID and phone numbers, names, and everything the citizen told or was told
+// (relation, what they tried, the description, the resolution). What queries
+// filter, group or sort on stays in the clear: number, WeCom ids, category,
+// departments, assignee, status, light, times, the accountability note (a
+// window and why, written by staff) and the common-problem tag; so does
+// consent, one of a few fixed answers.
 func (s *SQL) caseArgs(c *cases.Case) ([]any, error) {
 	co := c.CoDepts
 	if co == nil {
@@ -269,13 +275,14 @@ func (s *SQL) caseArgs(c *cases.Case) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode co-departments of case %s: %w", c.Number, err)
 	}
+	seal := s.sealer.Seal
 	return []any{
-		c.Number, c.OpenKfID, c.ReporterID, c.ReporterName,
-		c.Affected.Name, s.sealer.Seal(c.Affected.IDNumber), s.sealer.Seal(c.Affected.Phone), s.sealer.Index(c.Affected.Phone),
-		c.Relation, c.Consent, s.sealer.Seal(c.ContactPhone), s.sealer.Index(c.ContactPhone),
-		c.Category, c.TriedWindow, c.TriedWhen, c.TriedAnswer, c.Description,
+		c.Number, c.OpenKfID, c.ReporterID, seal(c.ReporterName),
+		seal(c.Affected.Name), seal(c.Affected.IDNumber), seal(c.Affected.Phone), s.sealer.Index(c.Affected.Phone),
+		seal(c.Relation), c.Consent, seal(c.ContactPhone), s.sealer.Index(c.ContactPhone),
+		c.Category, seal(c.TriedWindow), seal(c.TriedWhen), seal(c.TriedAnswer), seal(c.Description),
 		c.LeadDept, string(coJSON), c.Assignee, string(c.Status), s.d.nt(c.Deadline), c.LimitDays, string(c.Light),
-		c.Accountability, c.CommonTag, c.MergedInto, c.Resolution, c.Satisfaction, c.Reopened,
+		c.Accountability, c.CommonTag, c.MergedInto, seal(c.Resolution), c.Satisfaction, c.Reopened,
 		s.d.t(c.CreatedAt), s.d.t(c.UpdatedAt), s.d.ntp(c.ResolvedAt), s.d.ntp(c.ClosedAt), c.Version,
 	}, nil
 }
@@ -304,6 +311,18 @@ func (s *SQL) scanCase(r scanner) (*cases.Case, error) {
 	}
 	if len(c.CoDepts) == 0 {
 		c.CoDepts = nil
+	}
+	for _, f := range []struct {
+		v    *string
+		what string
+	}{
+		{&c.ReporterName, "reporter name"}, {&c.Affected.Name, "affected name"}, {&c.Relation, "relation"},
+		{&c.TriedWindow, "tried window"}, {&c.TriedWhen, "tried when"}, {&c.TriedAnswer, "tried answer"},
+		{&c.Description, "description"}, {&c.Resolution, "resolution"},
+	} {
+		if *f.v, err = s.openLegacy(*f.v, f.what); err != nil {
+			return nil, err
+		}
 	}
 	if c.Affected.IDNumber, err = s.open(idNumber, "affected id number"); err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -179,75 +178,4 @@ func TestNextNumberConcurrent(t *testing.T) {
 			t.Errorf("allocated numbers (-want +got):\n%s", diff)
 		}
 	})
-}
-
-func TestPersonalDataSealed(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db *storage.SQL) {
-		ctx := context.Background()
-		c := mustCreate(t, db, newCase("BC2611280001", nil))
-		const body = "<xml><Content>我的身份证号 11010519610715123X</Content></xml>"
-		if _, err := db.SaveInbound(ctx, &cases.Inbound{Key: "k1", Kind: cases.InboundKf, Body: body}); err != nil {
-			t.Fatal(err)
-		}
-		const raw = `{"msgid":"m1","text":{"content":"电话13812345678"}}`
-		if _, err := db.InsertKfMessage(ctx, &cases.KfMessage{MsgID: "m1", Raw: raw}); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.SaveSession(ctx, "wkAAA:wmReporter", []byte(`{"phone":"13812345678"}`)); err != nil {
-			t.Fatal(err)
-		}
-
-		raws := []struct {
-			name, query string
-			arg         any
-			secrets     []string
-		}{
-			{"case", "SELECT affected_id_number, affected_phone, contact_phone, affected_phone_index, contact_phone_index FROM cases WHERE id = ?", c.ID,
-				[]string{"11010519610715123X", "13812345678", "13987654321"}},
-			{"inbound", "SELECT body, '', '', '', '' FROM inbound WHERE dedupe_key = ?", "k1", []string{"11010519610715123X", "Content"}},
-			{"kf message", "SELECT raw, '', '', '', '' FROM kf_messages WHERE msgid = ?", "m1", []string{"13812345678", "msgid"}},
-			{"session", "SELECT data, '', '', '', '' FROM sessions WHERE skey = ?", "wkAAA:wmReporter", []string{"13812345678", "phone"}},
-		}
-		for _, r := range raws {
-			var cols [5]string
-			if err := storage.RawDB(db).QueryRowContext(ctx, r.query, r.arg).Scan(&cols[0], &cols[1], &cols[2], &cols[3], &cols[4]); err != nil {
-				t.Fatalf("%s: read raw: %v", r.name, err)
-			}
-			if cols[0] == "" {
-				t.Errorf("%s: stored nothing", r.name)
-			}
-			for _, col := range cols {
-				for _, secret := range r.secrets {
-					if containsFold(col, secret) {
-						t.Errorf("%s: %q stored in plaintext", r.name, secret)
-					}
-				}
-			}
-		}
-
-		// Reading returns plaintext.
-		got, err := db.GetCaseByID(ctx, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(c.Affected, got.Affected); diff != "" || got.ContactPhone != c.ContactPhone {
-			t.Errorf("opened case personal data (-want +got):\n%s contact %q", diff, got.ContactPhone)
-		}
-		in, err := db.PendingInbound(ctx, 10)
-		if err != nil || len(in) != 1 || in[0].Body != body {
-			t.Errorf("PendingInbound = %v, %v; want the body back", in, err)
-		}
-		kf, err := db.PendingKfMessages(ctx, 10)
-		if err != nil || len(kf) != 1 || kf[0].Raw != raw {
-			t.Errorf("PendingKfMessages = %v, %v; want the raw message back", kf, err)
-		}
-		sess, err := db.LoadSession(ctx, "wkAAA:wmReporter")
-		if err != nil || string(sess) != `{"phone":"13812345678"}` {
-			t.Errorf("LoadSession = %q, %v", sess, err)
-		}
-	})
-}
-
-func containsFold(s, sub string) bool {
-	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }

@@ -13,7 +13,8 @@ import (
 // and a few photos in it made it too large to save.
 
 // SaveDraftMedia keeps a file for the dialog session sessionKey and returns
-// its id. Like attachments, the bytes are stored as they are, not sealed.
+// its id. Like attachments, the file name is sealed and the bytes are stored
+// as they are.
 func (s *SQL) SaveDraftMedia(ctx context.Context, sessionKey string, a *cases.Attachment) (int64, error) {
 	created := a.CreatedAt
 	if created.IsZero() {
@@ -29,7 +30,7 @@ func (s *SQL) SaveDraftMedia(ctx context.Context, sessionKey string, a *cases.At
 	}
 	res, err := s.q.ExecContext(ctx,
 		insertSQL("draft_media", []string{"session_key", "kind", "media_id", "file_name", "content_type", "size", "data", "created_at"}),
-		sessionKey, a.Kind, a.MediaID, a.FileName, a.ContentType, size, data, s.d.t(created))
+		sessionKey, a.Kind, a.MediaID, s.sealer.Seal(a.FileName), a.ContentType, size, data, s.d.t(created))
 	if err != nil {
 		return 0, s.wrap(err, "keep draft %s", a.Kind)
 	}
@@ -49,6 +50,9 @@ func (s *SQL) DraftMedia(ctx context.Context, id int64) (*cases.Attachment, erro
 		Scan(&a.Kind, &a.MediaID, &a.FileName, &a.ContentType, &a.Size, &a.Data, timeCol{&a.CreatedAt})
 	if err != nil {
 		return nil, s.wrap(err, "get draft file %d", id)
+	}
+	if a.FileName, err = s.openLegacy(a.FileName, "draft file name"); err != nil {
+		return nil, err
 	}
 	if a.Data == nil {
 		a.Data = []byte{}

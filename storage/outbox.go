@@ -84,13 +84,15 @@ func (s *SQL) UpdateOutbox(ctx context.Context, m *cases.OutboxMessage) error {
 	return s.updatedRow(ctx, res, "outbox", m.ID, fmt.Sprintf("update outbox message %d", m.ID))
 }
 
+// outboxArgs returns m's column values in outboxCols order. The message, texts
+// to citizens and staff with names and phone numbers in them, is sealed JSON.
 func (s *SQL) outboxArgs(m *cases.OutboxMessage) ([]any, error) {
 	msg, err := json.Marshal(m.Message)
 	if err != nil {
 		return nil, fmt.Errorf("encode outbox message: %w", err)
 	}
 	return []any{
-		m.CaseID, string(m.Channel), m.OpenKfID, m.Recipient, string(msg), int(m.Priority),
+		m.CaseID, string(m.Channel), m.OpenKfID, m.Recipient, s.sealer.Seal(string(msg)), int(m.Priority),
 		string(m.Status), m.Attempts, s.d.t(m.NextAttemptAt), m.LastError, m.WeComMsgID, m.MergedInto,
 		s.d.t(m.CreatedAt), s.d.ntp(m.SentAt),
 	}, nil
@@ -114,6 +116,9 @@ func (s *SQL) queryOutbox(ctx context.Context, what, q string, args ...any) ([]*
 			return nil, s.wrap(err, "%s", what)
 		}
 		m.Channel, m.Status, m.Priority = cases.Channel(channel), cases.OutboxStatus(status), cases.Priority(prio)
+		if msg, err = s.openLegacy(msg, "outbox message"); err != nil {
+			return nil, fmt.Errorf("%s: message %d: %w", what, m.ID, err)
+		}
 		if err := json.Unmarshal([]byte(msg), &m.Message); err != nil {
 			return nil, fmt.Errorf("%s: decode message %d: %w", what, m.ID, err)
 		}

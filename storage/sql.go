@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"banchengshi/cases"
 	"banchengshi/pii"
@@ -159,6 +160,39 @@ func (s *SQL) open(sealed, what string) (string, error) {
 		return "", fmt.Errorf("open sealed %s: %w", what, err)
 	}
 	return v, nil
+}
+
+// openLegacy is open for the columns sealed since migration 0006 (names and
+// what citizens and staff wrote): rows written before hold plaintext, which is
+// returned as it is. ID and phone columns were sealed from the start and go
+// through open, which accepts nothing else.
+func (s *SQL) openLegacy(v, what string) (string, error) {
+	if !looksSealed(v) {
+		return v, nil
+	}
+	return s.open(v, what)
+}
+
+// sealedPrefix starts every pii.Sealer value (pii's format, version 1).
+const sealedPrefix = "v1:"
+
+// looksSealed reports whether v has the form of a sealed value: the prefix,
+// then base64 only. Legacy plaintext that merely starts with "v1:" (a file
+// "v1:材料.pdf") reads as plaintext, while a damaged or truncated sealed value
+// still fails to open rather than being shown as ciphertext.
+func looksSealed(v string) bool {
+	rest, ok := strings.CutPrefix(v, sealedPrefix)
+	if !ok || rest == "" {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		switch c := rest[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // updatedRow checks that an UPDATE by id found its row. MySQL reports rows

@@ -1,0 +1,6 @@
+-- Names, what citizens typed and what they and staff were told are sealed
+-- now (pii.Sealer, as ID and phone numbers always were): cases' names,
+-- relation, tried_* and description, events' body and data, outbox messages
+-- and file names. SQLite's TEXT has no length, so the schema stays as it is
+-- (MySQL widens its columns in its 0006). Rows written before keep their
+-- plaintext, which storage reads as it is.
