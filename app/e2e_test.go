@@ -128,7 +128,7 @@ func TestRestartResumesFromSavedCursor(t *testing.T) {
 			resp.Body.Close()
 			reply := p.waitReply(user, 1)
 			if !strings.Contains(reply.Text, "谁遇到的") {
-				t.Fatalf("the missed message was not handled:\n%s", chatText(p.sb.Chat(user)))
+				t.Fatalf("the missed message was not handled:\n%s\n%s", chatText(p.sb.Chat(user)), p.diagnose(user))
 			}
 			if err := p.app.Drain(context.Background()); err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -42,12 +43,33 @@ func (p *product) waitApp(user string, before int) sandbox.AppMessage {
 	return in[len(in)-1]
 }
 
-// settle lets the product finish what it is doing.
+// settle lets the product finish what it is doing: it drains the product
+// until no callback, kf message or due notification waits (a background
+// worker may hold one for a moment).
 func (p *product) settle() {
 	p.t.Helper()
-	if err := p.app.Drain(context.Background()); err != nil {
-		p.t.Fatal(err)
+	ctx := context.Background()
+	repo := p.app.Repo()
+	now := time.Now
+	if p.opt.Now != nil {
+		now = p.opt.Now
 	}
+	for range 100 {
+		if err := p.app.Drain(ctx); err != nil {
+			p.t.Fatal(err)
+		}
+		in, err1 := repo.PendingInbound(ctx, 1)
+		kf, err2 := repo.PendingKfMessages(ctx, 1)
+		due, err3 := repo.DueOutbox(ctx, now(), 1)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			p.t.Fatal(err)
+		}
+		if len(in)+len(kf)+len(due) == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.t.Fatal("the product did not settle")
 }
 
 // amr is the header of an AMR-NB file followed by silence frames.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -162,6 +163,21 @@ func chatText(lines []sandbox.ChatLine) string {
 			b.WriteString(" (errcode " + strconv.Itoa(l.ErrCode) + ")")
 		}
 		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// diagnose describes what the product stored for a citizen, for a failing
+// test's message.
+func (p *product) diagnose(user string) string {
+	ctx := context.Background()
+	var b strings.Builder
+	session, err := p.app.Repo().LoadSession(ctx, "wkSANDBOX001:"+user)
+	fmt.Fprintf(&b, "session: %s (err %v)\n", session, err)
+	pending, err := p.app.Repo().PendingKfMessages(ctx, 100)
+	fmt.Fprintf(&b, "pending kf messages: %d (err %v)\n", len(pending), err)
+	for _, m := range pending {
+		fmt.Fprintf(&b, "  %s %s attempts %d: %s\n", m.MsgID, m.ExternalUserID, m.Attempts, m.LastError)
 	}
 	return b.String()
 }

@@ -156,6 +156,8 @@ func hold(m *cases.OutboxMessage, reason string, now time.Time) {
 
 // settleCounted settles m and counts it against the citizen's window.
 func (o *Outbox) settleCounted(ctx context.Context, m *cases.OutboxMessage, window time.Time, exhausted bool) error {
+	ctx, cancel := recordCtx(ctx)
+	defer cancel()
 	return o.repo.InTx(ctx, func(r cases.Repo) error {
 		if err := countSent(ctx, r, m.OpenKfID, m.Recipient, window, exhausted, o.now()); err != nil {
 			return err

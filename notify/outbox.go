@@ -224,7 +224,16 @@ func (o *Outbox) retryLater(m *cases.OutboxMessage, err error, now time.Time) {
 // settle saves the message's new state, the contact's count, and the
 // notification's fate on the case timeline, in one transaction.
 func (o *Outbox) settle(ctx context.Context, m *cases.OutboxMessage, contact *cases.Contact) error {
+	ctx, cancel := recordCtx(ctx)
+	defer cancel()
 	return o.repo.InTx(ctx, func(r cases.Repo) error { return settleIn(ctx, r, m, contact, o.now()) })
+}
+
+// recordCtx is the context for saving what WeCom answered. Once a message has
+// gone out its fate must be written even while the process shuts down;
+// otherwise the next start would send it a second time.
+func recordCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }
 
 func settleIn(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {

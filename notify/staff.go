@@ -96,6 +96,8 @@ func (o *Outbox) deliverApp(ctx context.Context, m *cases.OutboxMessage) error {
 	m.LastError = ""
 	sent := now.UTC()
 	m.SentAt = &sent
+	ctx, cancel := recordCtx(ctx)
+	defer cancel()
 	return o.repo.InTx(ctx, func(r cases.Repo) error {
 		if o.cards != nil && m.Message.Card != nil && responseCode != "" {
 			if err := o.cards.CardSent(ctx, r, m, responseCode); err != nil {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"banchengshi/cases"
 	"banchengshi/pii"
@@ -68,7 +69,7 @@ func Open(ctx context.Context, driver, dsn string, sealer *pii.Sealer) (*SQL, er
 		db.SetMaxOpenConns(1)
 	}
 	s := &SQL{db: db, q: db, d: dialect{name: driver}, sealer: sealer}
-	if err := s.Ping(ctx); err != nil {
+	if err := s.firstPing(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -77,6 +78,23 @@ func Open(ctx context.Context, driver, dsn string, sealer *pii.Sealer) (*SQL, er
 		return nil, err
 	}
 	return s, nil
+}
+
+// firstPing opens the first connection. Two processes opening a new SQLite
+// file at once can meet SQLITE_BUSY while one of them switches it to WAL,
+// before the busy timeout applies; that passes in a moment, so it is retried.
+func (s *SQL) firstPing(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		err := s.Ping(ctx)
+		if err == nil || !s.d.isConflict(err) || attempt == 20 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 25 * time.Millisecond):
+		}
+	}
 }
 
 // Driver returns "sqlite" or "mysql".
