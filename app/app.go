@@ -138,7 +138,8 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 		mounts = append(mounts, mountSandbox(a.sandbox))
 	}
 
-	client, err := wecom.New(wecom.Config{APIBase: cfg.WeComAPIBase, CorpID: cfg.CorpID, AgentID: cfg.AgentID, Secret: cfg.Secret}, a.shared.TokenCache(), a.log)
+	client, err := wecom.New(wecom.Config{APIBase: cfg.WeComAPIBase, SignInBase: cfg.SignInBase, CorpID: cfg.CorpID,
+		AgentID: cfg.AgentID, Secret: cfg.Secret}, a.shared.TokenCache(), a.log)
 	if err != nil {
 		return nil, fmt.Errorf("wecom client: %w", err)
 	}
@@ -221,6 +222,7 @@ func (a *App) startSandbox(cfg *configs.Config, dir *staff.Directory) error {
 	cfg.CorpID, cfg.AgentID, cfg.Secret = sc.CorpID, sc.AgentID, sc.Secret
 	cfg.Token, cfg.AESKey = sc.Token, sc.EncodingAESKey
 	cfg.WeComAPIBase = a.baseURL + "/sandbox"
+	cfg.SignInBase = cfg.WeComAPIBase
 	return nil
 }
 

@@ -76,7 +76,7 @@ func startProductWith(t *testing.T, b backend, opt Options) *product {
 	cfg.DataKey = pii.NewKey()
 	cfg.CorpID, cfg.AgentID, cfg.Secret = sc.CorpID, sc.AgentID, sc.Secret
 	cfg.Token, cfg.AESKey = sc.Token, sc.EncodingAESKey
-	cfg.WeComAPIBase = srv.URL
+	cfg.WeComAPIBase, cfg.SignInBase = srv.URL, srv.URL
 	cfg.Directory = filepath.Join("..", "configs", "directory.example.yaml")
 	switch b {
 	case onSQLite:

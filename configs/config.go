@@ -43,6 +43,9 @@ type Config struct {
 	RedisPrefix   string `yaml:"redis_prefix" env:"BCS_REDIS_PREFIX"`
 
 	WeComAPIBase string `yaml:"wecom_api_base" env:"BCS_WECOM_API_BASE"`
+	// SignInBase serves the staff pages' sign-in instead of WeCom; empty means
+	// WeCom's own pages (the sandbox sets it to itself).
+	SignInBase string `yaml:"wecom_signin_base" env:"BCS_WECOM_SIGNIN_BASE"`
 	CorpID       string `yaml:"wecom_corp_id" env:"BCS_WECOM_CORP_ID"`
 	AgentID      int    `yaml:"wecom_agent_id" env:"BCS_WECOM_AGENT_ID"`
 	Secret       string `yaml:"wecom_secret" env:"BCS_WECOM_SECRET" secret:"true"`
@@ -156,6 +159,9 @@ func (c Config) problems() []string {
 	}
 	if !validHTTPURL(c.WeComAPIBase) {
 		p = append(p, "BCS_WECOM_API_BASE must be an http(s) URL")
+	}
+	if c.SignInBase != "" && !validHTTPURL(c.SignInBase) {
+		p = append(p, "BCS_WECOM_SIGNIN_BASE must be an http(s) URL")
 	}
 	if !c.Sandbox() {
 		if c.AgentID <= 0 {

@@ -37,7 +37,7 @@ func newAuthFixture(t *testing.T) *authFixture {
 	srv := httptest.NewServer(sb.Handler())
 	t.Cleanup(srv.Close)
 	cfg := sb.Config()
-	client, err := wecom.New(wecom.Config{APIBase: srv.URL, CorpID: cfg.CorpID, AgentID: cfg.AgentID, Secret: cfg.Secret}, cache.NewMemory(), nil)
+	client, err := wecom.New(wecom.Config{APIBase: srv.URL, SignInBase: srv.URL, CorpID: cfg.CorpID, AgentID: cfg.AgentID, Secret: cfg.Secret}, cache.NewMemory(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func newAuthFixture(t *testing.T) *authFixture {
 // the browser is sent back with.
 func (f *authFixture) signIn(t *testing.T, userID string) (code, state string) {
 	t.Helper()
-	authorize := f.client.AuthorizeURL("http://product.test/web/auth/callback?x=1", "st4te")
+	authorize := f.client.AuthorizeURL("http://product.test/web/auth/callback?x=1", "st4te", false)
 	res, err := f.browser.Get(authorize)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +122,7 @@ func TestAuthOutsider(t *testing.T) {
 
 func TestAuthorizeRejectsBadRequests(t *testing.T) {
 	f := newAuthFixture(t)
-	good, _ := url.Parse(f.client.AuthorizeURL("http://product.test/cb", "s"))
+	good, _ := url.Parse(f.client.AuthorizeURL("http://product.test/cb", "s", false))
 	tests := []struct {
 		name string
 		set  map[string]string

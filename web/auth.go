@@ -24,7 +24,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	s.cookies.set(c.Writer, stateCookie, v, stateTTL)
-	c.Redirect(http.StatusFound, s.identity.AuthorizeURL(s.base+"/web/auth/callback", st.State))
+	c.Redirect(http.StatusFound, s.identity.AuthorizeURL(s.base+"/web/auth/callback", st.State, inWeComClient(c.Request.UserAgent())))
 }
 
 // callback is where WeCom sends the browser back: the state must be the one
@@ -81,4 +81,10 @@ func localPath(next string) string {
 		return "/web/"
 	}
 	return next
+}
+
+// inWeComClient reports whether a request comes from the WeCom client's
+// built-in browser, whose user agent names it "wxwork".
+func inWeComClient(userAgent string) bool {
+	return strings.Contains(strings.ToLower(userAgent), "wxwork")
 }

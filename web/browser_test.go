@@ -177,7 +177,7 @@ func startProduct(t *testing.T) *app.App {
 	cfg.DataKey = pii.NewKey()
 	cfg.CorpID, cfg.AgentID, cfg.Secret = sc.CorpID, sc.AgentID, sc.Secret
 	cfg.Token, cfg.AESKey = sc.Token, sc.EncodingAESKey
-	cfg.WeComAPIBase = srv.URL
+	cfg.WeComAPIBase, cfg.SignInBase = srv.URL, srv.URL
 	cfg.Directory = filepath.Join("..", "configs", "directory.example.yaml")
 	cfg.DBDriver, cfg.DBDSN = "sqlite", "file:"+filepath.Join(t.TempDir(), "bcs.db")
 	if err := cfg.Validate(); err != nil {

@@ -50,8 +50,12 @@ func (c *clock) Advance(d time.Duration) {
 // corp, anything else is an invalid code.
 type fakeIdentity struct{}
 
-func (fakeIdentity) AuthorizeURL(redirectURI, state string) string {
-	return "https://wecom.test/authorize?" + url.Values{"redirect_uri": {redirectURI}, "state": {state}}.Encode()
+func (fakeIdentity) AuthorizeURL(redirectURI, state string, inWeCom bool) string {
+	page := "https://wecom.test/weblogin?"
+	if inWeCom {
+		page = "https://wecom.test/authorize?"
+	}
+	return page + url.Values{"redirect_uri": {redirectURI}, "state": {state}}.Encode()
 }
 
 func (fakeIdentity) UserIDFromCode(_ context.Context, code string) (string, error) {

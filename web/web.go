@@ -26,9 +26,10 @@ import (
 // Identity signs staff in through WeCom's web authorisation; *wecom.Client is
 // one.
 type Identity interface {
-	// AuthorizeURL is where the browser goes to sign in; WeCom sends it back
-	// to redirectURI with a code and the state.
-	AuthorizeURL(redirectURI, state string) string
+	// AuthorizeURL is where the browser goes to sign in (inWeCom: the page
+	// is open inside the WeCom client); WeCom sends it back to redirectURI
+	// with a code and the state.
+	AuthorizeURL(redirectURI, state string, inWeCom bool) string
 	// UserIDFromCode turns the code into the member's WeCom user id.
 	UserIDFromCode(ctx context.Context, code string) (string, error)
 }

@@ -345,3 +345,20 @@ func sortedMiddle(lines []string) []string {
 	}
 	return out
 }
+
+// Staff at a desk sign in through WeCom's web login (QR code); inside the
+// WeCom client the page signs them in with OAuth directly.
+func TestSignInPageFitsTheBrowser(t *testing.T) {
+	f := newFixture(t)
+	for _, tt := range []struct{ ua, want string }{
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0", "https://wecom.test/weblogin?"},
+		{"Mozilla/5.0 (iPhone) wxwork/4.1.16 MicroMessenger/7.0.1", "https://wecom.test/authorize?"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/web/login", nil)
+		req.Header.Set("User-Agent", tt.ua)
+		resp, _ := f.browser().do(req)
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, tt.want) {
+			t.Errorf("%s: %d to %q, want a redirect to %s…", tt.ua, resp.StatusCode, loc, tt.want)
+		}
+	}
+}

@@ -11,8 +11,12 @@ import (
 )
 
 // OAuthAuthorizeURL is WeCom's web authorisation page for members opening a
-// link in the WeCom client (构造网页授权链接).
+// page inside the WeCom client.
 const OAuthAuthorizeURL = "https://open.weixin.qq.com/connect/oauth2/authorize"
+
+// WebLoginURL is WeCom's web login page for a desktop browser: the member
+// scans a QR code with WeCom, or confirms in the desktop client.
+const WebLoginURL = "https://login.work.weixin.qq.com/wwlogin/sso/login"
 
 // CodeInvalidCode (40029) is the answer to a login code that is unknown, used
 // or older than five minutes.
@@ -23,24 +27,33 @@ const CodeInvalidCode = 40029
 var ErrNotMember = errors.New("wecom: not a member of the corp")
 
 // AuthorizeURL is where a browser is sent to sign a member in with the
-// self-built app (scope snsapi_base): WeCom's page for the real corp, the API
-// base's own /connect/oauth2/authorize for anything else (the sandbox). After
-// sign-in the browser comes back to redirectURI?code=CODE&state=STATE.
-func (c *Client) AuthorizeURL(redirectURI, state string) string {
+// self-built app. Inside the WeCom client (inWeCom) that is the OAuth page
+// (scope snsapi_base); in any other browser it is WeCom's web login. Both
+// send the browser back to redirectURI?code=CODE&state=STATE, and the code
+// is exchanged with UserIDFromCode. With Config.SignInBase set (the local
+// sandbox), both are its /connect/oauth2/authorize page.
+func (c *Client) AuthorizeURL(redirectURI, state string, inWeCom bool) string {
 	q := url.Values{}
 	q.Set("appid", c.corpID)
 	q.Set("redirect_uri", redirectURI)
-	q.Set("response_type", "code")
-	q.Set("scope", "snsapi_base")
 	q.Set("state", state)
 	q.Set("agentid", strconv.Itoa(c.agentID))
-	if c.base.String() == DefaultAPIBase {
-		return OAuthAuthorizeURL + "?" + q.Encode() + "#wechat_redirect"
+	if c.signInBase != nil || inWeCom {
+		q.Set("response_type", "code")
+		q.Set("scope", "snsapi_base")
 	}
-	u := *c.base
-	u.Path = c.base.Path + "/connect/oauth2/authorize"
-	u.RawQuery = q.Encode()
-	return u.String()
+	switch {
+	case c.signInBase != nil:
+		u := *c.signInBase
+		u.Path = c.signInBase.Path + "/connect/oauth2/authorize"
+		u.RawQuery = q.Encode()
+		return u.String()
+	case inWeCom:
+		return OAuthAuthorizeURL + "?" + q.Encode() + "#wechat_redirect"
+	default:
+		q.Set("login_type", "CorpApp")
+		return WebLoginURL + "?" + q.Encode()
+	}
 }
 
 // UserIDFromCode exchanges a sign-in code (single use, valid five minutes) for

@@ -68,26 +68,41 @@ func TestAuthorizeURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sandbox, err := New(Config{APIBase: "http://127.0.0.1:8080/sandbox", CorpID: "wwCORP", AgentID: 1000002, Secret: "s"}, newCache(), nil)
+	// A proxy in front of the API does not move the sign-in pages.
+	proxied, err := New(Config{APIBase: "https://wecom-proxy.bureau.local", CorpID: "wwCORP", AgentID: 1000002, Secret: "s"}, newCache(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	query := url.Values{"appid": {"wwCORP"}, "redirect_uri": {"https://bcs.example.cn/web/auth/callback"},
+	sandbox, err := New(Config{APIBase: "http://127.0.0.1:8080/sandbox", SignInBase: "http://127.0.0.1:8080/sandbox",
+		CorpID: "wwCORP", AgentID: 1000002, Secret: "s"}, newCache(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oauth := url.Values{"appid": {"wwCORP"}, "redirect_uri": {"https://bcs.example.cn/web/auth/callback"},
 		"response_type": {"code"}, "scope": {"snsapi_base"}, "state": {"st4te"}, "agentid": {"1000002"}}
+	web := url.Values{"login_type": {"CorpApp"}, "appid": {"wwCORP"}, "agentid": {"1000002"},
+		"redirect_uri": {"https://bcs.example.cn/web/auth/callback"}, "state": {"st4te"}}
 	tests := []struct {
-		name string
-		c    *Client
-		want string
+		name    string
+		c       *Client
+		inWeCom bool
+		want    string
 	}{
-		{"real corp", real, "https://open.weixin.qq.com/connect/oauth2/authorize?" + query.Encode() + "#wechat_redirect"},
-		{"sandbox", sandbox, "http://127.0.0.1:8080/sandbox/connect/oauth2/authorize?" + query.Encode()},
+		{"inside the WeCom client", real, true, "https://open.weixin.qq.com/connect/oauth2/authorize?" + oauth.Encode() + "#wechat_redirect"},
+		{"desktop browser", real, false, "https://login.work.weixin.qq.com/wwlogin/sso/login?" + web.Encode()},
+		{"behind an API proxy", proxied, false, "https://login.work.weixin.qq.com/wwlogin/sso/login?" + web.Encode()},
+		{"sandbox", sandbox, false, "http://127.0.0.1:8080/sandbox/connect/oauth2/authorize?" + oauth.Encode()},
+		{"sandbox inside WeCom", sandbox, true, "http://127.0.0.1:8080/sandbox/connect/oauth2/authorize?" + oauth.Encode()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.c.AuthorizeURL("https://bcs.example.cn/web/auth/callback", "st4te")
+			got := tt.c.AuthorizeURL("https://bcs.example.cn/web/auth/callback", "st4te", tt.inWeCom)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("AuthorizeURL (-want +got):\n%s", diff)
 			}
 		})
+	}
+	if _, err := New(Config{SignInBase: "ftp://x", CorpID: "wwCORP", AgentID: 1, Secret: "s"}, newCache(), nil); err == nil {
+		t.Error("a sign-in base that is not http(s) was accepted")
 	}
 }

@@ -37,18 +37,22 @@ type Config struct {
 	Secret  string
 	// Timeout bounds each HTTP request. Zero means DefaultTimeout.
 	Timeout time.Duration
+	// SignInBase, when set, serves the staff sign-in page instead of WeCom
+	// (the local sandbox); empty means WeCom's own pages.
+	SignInBase string
 }
 
 // Client calls the WeCom API for one corp and one self-built app. It is safe
 // for concurrent use.
 type Client struct {
-	base    *url.URL
-	corpID  string
-	agentID int
-	secret  string
-	http    *http.Client
-	cache   cache.Cache
-	log     *slog.Logger
+	base       *url.URL
+	signInBase *url.URL // nil: WeCom's own sign-in pages
+	corpID     string
+	agentID    int
+	secret     string
+	http       *http.Client
+	cache      cache.Cache
+	log        *slog.Logger
 
 	mu     sync.Mutex
 	flight *tokenFlight // the token fetch in progress, shared by concurrent callers
@@ -73,6 +77,13 @@ func New(cfg Config, tc cache.Cache, log *slog.Logger) (*Client, error) {
 		problems = append(problems, "API base has no host")
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		problems = append(problems, "API base must not have a query, fragment or user info")
+	}
+	var signIn *url.URL
+	if cfg.SignInBase != "" {
+		signIn, err = url.Parse(strings.TrimRight(cfg.SignInBase, "/"))
+		if err != nil || (signIn.Scheme != "http" && signIn.Scheme != "https") || signIn.Host == "" {
+			problems = append(problems, "sign-in base must be an http(s) URL")
+		}
 	}
 	if cfg.CorpID == "" {
 		problems = append(problems, "corp id is empty")
@@ -100,13 +111,14 @@ func New(cfg Config, tc cache.Cache, log *slog.Logger) (*Client, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Client{
-		base:    u,
-		corpID:  cfg.CorpID,
-		agentID: cfg.AgentID,
-		secret:  cfg.Secret,
-		http:    newHTTPClient(timeout),
-		cache:   tc,
-		log:     log.With("component", "wecom"),
+		base:       u,
+		signInBase: signIn,
+		corpID:     cfg.CorpID,
+		agentID:    cfg.AgentID,
+		secret:     cfg.Secret,
+		http:       newHTTPClient(timeout),
+		cache:      tc,
+		log:        log.With("component", "wecom"),
 	}, nil
 }
 
