@@ -46,11 +46,11 @@ type Config struct {
 	// SignInBase serves the staff pages' sign-in instead of WeCom; empty means
 	// WeCom's own pages (the sandbox sets it to itself).
 	SignInBase string `yaml:"wecom_signin_base" env:"BCS_WECOM_SIGNIN_BASE"`
-	CorpID       string `yaml:"wecom_corp_id" env:"BCS_WECOM_CORP_ID"`
-	AgentID      int    `yaml:"wecom_agent_id" env:"BCS_WECOM_AGENT_ID"`
-	Secret       string `yaml:"wecom_secret" env:"BCS_WECOM_SECRET" secret:"true"`
-	Token        string `yaml:"wecom_token" env:"BCS_WECOM_TOKEN" secret:"true"`
-	AESKey       string `yaml:"wecom_aes_key" env:"BCS_WECOM_AES_KEY" secret:"true"`
+	CorpID     string `yaml:"wecom_corp_id" env:"BCS_WECOM_CORP_ID"`
+	AgentID    int    `yaml:"wecom_agent_id" env:"BCS_WECOM_AGENT_ID"`
+	Secret     string `yaml:"wecom_secret" env:"BCS_WECOM_SECRET" secret:"true"`
+	Token      string `yaml:"wecom_token" env:"BCS_WECOM_TOKEN" secret:"true"`
+	AESKey     string `yaml:"wecom_aes_key" env:"BCS_WECOM_AES_KEY" secret:"true"`
 	// KfToken and KfAESKey, when set, serve /wecom/kf/callback for deployments
 	// whose 微信客服 event server uses keys of its own.
 	KfToken  string `yaml:"wecom_kf_token" env:"BCS_WECOM_KF_TOKEN" secret:"true"`
