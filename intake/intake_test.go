@@ -226,3 +226,36 @@ func TestFailingMessageIsRetriedThenHandedToStaff(t *testing.T) {
 		t.Errorf("given up visibly: %d citizen replies (want 2), %d staff tasks (want %d)", toCitizen, toStaff, 2*len(dir.DutyStaff("wkSANDBOX001")))
 	}
 }
+
+// A citizen who recalls a message in WeChat has it noted on their open case.
+func TestRecallNotedOnTheCase(t *testing.T) {
+	repo := storagetest.SQLite(t)
+	ctx := context.Background()
+	now := time.Now()
+	num, err := repo.NextNumber(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cases.Case{Number: num, OpenKfID: "wkSANDBOX001", ReporterID: "u1", Status: cases.StatusAccepted, Category: "pension", CreatedAt: now, UpdatedAt: now}
+	if err := repo.CreateCase(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(map[string]any{"msgid": "e1", "send_time": now.Unix(), "origin": 4, "msgtype": "event",
+		"event": map[string]string{"event_type": "user_recall_msg", "open_kfid": "wkSANDBOX001", "external_userid": "u1", "recall_msgid": "m0"}})
+	var ev wecom.KfMessage
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.Raw = raw
+	in := newIntake(t, repo, &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{ev}}}})
+	if err := in.sync(ctx, "wkSANDBOX001", "tok"); err != nil {
+		t.Fatal(err)
+	}
+	timeline, err := repo.Timeline(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(timeline) != 1 || !strings.Contains(timeline[0].Body, "撤回") {
+		t.Fatalf("timeline after a recall: %+v", timeline)
+	}
+}
