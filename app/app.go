@@ -159,7 +159,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 		KfAccounts: func() []string { return kfAccounts(dir.Current()) },
 	})
 	a.sched = schedule.New(schedule.Config{Repo: a.repo, Locker: a.shared.Locker(), Desk: a.desk, Planner: a.outbox,
-		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery})
+		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery, SessionTTL: cfg.DraftTTL + 24*time.Hour})
 
 	pages, err := web.New(web.Config{Repo: a.repo, Reports: a.repo, Desk: a.desk, Identity: client,
 		SessionKey: web.DeriveKey(dataKey), PublicURL: a.baseURL, Now: opt.Now, Log: a.log})

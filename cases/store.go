@@ -159,6 +159,15 @@ type SessionStore interface {
 	DeleteDraftMedia(ctx context.Context, sessionKey string, keep []int64) error
 }
 
+// Housekeeping removes what nobody will come back for.
+type Housekeeping interface {
+	// PurgeStale deletes dialog sessions (and card codes) not written for
+	// olderThan, with the draft files of those sessions and any draft file
+	// whose session is gone. The cut-off is taken on the clock that stamped
+	// the rows. It reports how many sessions went.
+	PurgeStale(ctx context.Context, olderThan time.Duration) (int, error)
+}
+
 // Repo is everything the product keeps in its database. InTx runs fn with a
 // Repo bound to one transaction; calling InTx on that Repo runs fn in the same
 // transaction.
@@ -168,6 +177,7 @@ type Repo interface {
 	PlanStore
 	InboxStore
 	SessionStore
+	Housekeeping
 	InTx(ctx context.Context, fn func(Repo) error) error
 	Ping(ctx context.Context) error
 	Close() error

@@ -70,14 +70,19 @@ type Config struct {
 	// Every is the tick interval; default one minute. Leadership lasts three
 	// intervals unless refreshed.
 	Every time.Duration
+	// SessionTTL, when set, is how long an untouched dialog session (and its
+	// draft files) is kept: drafts expire after BCS_DRAFT_TTL, so keeping
+	// them longer only keeps citizens' words nobody will come back for.
+	SessionTTL time.Duration
 }
 
 // Scheduler is one replica's scheduler.
 type Scheduler struct {
 	cfg Config
 
-	mu   sync.Mutex // one tick at a time: Run's and a test's
-	lock storage.Lock
+	mu        sync.Mutex // one tick at a time: Run's and a test's
+	lock      storage.Lock
+	lastPurge time.Time
 }
 
 // New returns a Scheduler; call Run, or Tick from a test.
@@ -128,6 +133,9 @@ func (s *Scheduler) Tick(ctx context.Context) (bool, error) {
 	if err := s.followUps(ctx, now); err != nil {
 		errs = append(errs, err)
 	}
+	if err := s.purge(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	if p := s.cfg.Planner; p != nil {
 		if err := p.Nudge(ctx); err != nil {
 			errs = append(errs, err)
@@ -138,6 +146,22 @@ func (s *Scheduler) Tick(ctx context.Context) (bool, error) {
 		p.Kick()
 	}
 	return true, errors.Join(errs...)
+}
+
+// purge removes stale sessions and draft files, at most once an hour.
+func (s *Scheduler) purge(ctx context.Context) error {
+	if s.cfg.SessionTTL <= 0 || time.Since(s.lastPurge) < time.Hour {
+		return nil
+	}
+	n, err := s.cfg.Repo.PurgeStale(ctx, s.cfg.SessionTTL)
+	if err != nil {
+		return fmt.Errorf("purge stale sessions: %w", err)
+	}
+	s.lastPurge = time.Now()
+	if n > 0 {
+		s.cfg.Log.Info("stale dialog sessions removed", "count", n)
+	}
+	return nil
 }
 
 // Resign gives up leadership so that another replica takes over at once.

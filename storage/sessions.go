@@ -38,4 +38,27 @@ func (s *SQL) DeleteSession(ctx context.Context, key string) error {
 	return nil
 }
 
+// PurgeStale deletes sessions not saved for olderThan (by this process's
+// clock, which stamps updated_at), their draft files, and draft files left
+// without a session, in one transaction.
+func (s *SQL) PurgeStale(ctx context.Context, olderThan time.Duration) (int, error) {
+	cutoff := s.d.t(time.Now().Add(-olderThan))
+	var n int64
+	err := s.inTx(ctx, func(tx *SQL) error {
+		if _, err := tx.q.ExecContext(ctx, "DELETE FROM draft_media WHERE session_key IN (SELECT skey FROM sessions WHERE updated_at < ?)", cutoff); err != nil {
+			return tx.wrap(err, "purge draft files of stale sessions")
+		}
+		res, err := tx.q.ExecContext(ctx, "DELETE FROM sessions WHERE updated_at < ?", cutoff)
+		if err != nil {
+			return tx.wrap(err, "purge stale sessions")
+		}
+		n, _ = res.RowsAffected()
+		if _, err := tx.q.ExecContext(ctx, "DELETE FROM draft_media WHERE created_at < ? AND session_key NOT IN (SELECT skey FROM sessions)", cutoff); err != nil {
+			return tx.wrap(err, "purge orphaned draft files")
+		}
+		return nil
+	})
+	return int(n), err
+}
+
 func isNotFound(err error) bool { return errors.Is(err, cases.ErrNotFound) }
