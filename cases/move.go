@@ -28,6 +28,26 @@ type Move struct {
 	Rating     int    // rate (1–3), reopen (optional, 1–5), followup (optional, 1–3)
 	Window     string // accountability: the normal window that should have handled it
 	Tag        string // common: the common-problem tag
+
+	// DeptName and MemberName, when set, turn department and staff ids into
+	// the names the timeline shows (the directory is data the domain does not
+	// hold); without them the ids are shown.
+	DeptName   func(id string) string
+	MemberName func(id string) string
+}
+
+func (m Move) dept(id string) string {
+	if m.DeptName == nil || id == "" {
+		return id
+	}
+	return m.DeptName(id)
+}
+
+func (m Move) member(id string) string {
+	if m.MemberName == nil || id == "" {
+		return id
+	}
+	return m.MemberName(id)
 }
 
 // moveData is the structured detail of a timeline event (Event.Data).

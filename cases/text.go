@@ -155,11 +155,15 @@ func dayText(t time.Time) string {
 	return fmt.Sprintf("%d年%d月%d日", t.Year(), int(t.Month()), t.Day())
 }
 
-func deptsText(lead string, co []string) string {
+func deptsText(m Move, lead string, co []string) string {
 	if len(co) == 0 {
-		return lead
+		return m.dept(lead)
 	}
-	return fmt.Sprintf("%s（协办：%s）", lead, strings.Join(co, "、"))
+	names := make([]string, len(co))
+	for i, id := range co {
+		names[i] = m.dept(id)
+	}
+	return fmt.Sprintf("%s（协办：%s）", m.dept(lead), strings.Join(names, "、"))
 }
 
 func withReason(s, reason string) string {
@@ -181,9 +185,9 @@ func moveBody(from Status, c *Case, m Move) string {
 		if from == StatusAssigned {
 			verb = "改派给"
 		}
-		s := fmt.Sprintf("%s 将案件%s %s", who, verb, deptsText(c.LeadDept, c.CoDepts))
+		s := fmt.Sprintf("%s 将案件%s %s", who, verb, deptsText(m, c.LeadDept, c.CoDepts))
 		if c.Assignee != "" {
-			s += "，承办人 " + c.Assignee
+			s += "，承办人 " + m.member(c.Assignee)
 		}
 		return s
 	case ActionStart:
@@ -201,7 +205,7 @@ func moveBody(from Status, c *Case, m Move) string {
 	case ActionRate:
 		return "群众满意，案件结案"
 	case ActionReopen:
-		return withReason(fmt.Sprintf("%s 要求重办（第 %d 次），案件退回 %s，办理期限 %s", who, c.Reopened, c.LeadDept, dayText(LastDay(c.Deadline))), m.Reason)
+		return withReason(fmt.Sprintf("%s 要求重办（第 %d 次），案件退回 %s，办理期限 %s", who, c.Reopened, m.dept(c.LeadDept), dayText(LastDay(c.Deadline))), m.Reason)
 	case ActionClose:
 		return withReason(who+" 结案", m.Reason)
 	case ActionFollowUpResult:

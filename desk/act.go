@@ -170,6 +170,7 @@ func startOfDay(t time.Time) time.Time {
 func (t *txDesk) move(ctx context.Context, m *staff.Member, c *cases.Case, cmd staff.Command) (string, error) {
 	dir := t.dir.Current()
 	mv := cases.Move{Action: cmd.Action, Actor: "staff:" + m.ID, ActorName: m.Name, At: t.now(),
+		DeptName: dir.DeptName, MemberName: memberName(dir),
 		Text: cmd.Text, Reason: cmd.Text, ExtendDays: cmd.Days, Rating: cmd.Rating, Tag: cmd.Text}
 	switch cmd.Action {
 	case cases.ActionAssign:
@@ -377,4 +378,14 @@ func maskDigits(s string) string {
 		i++
 	}
 	return out.String()
+}
+
+// memberName shows a staff id as the member's name.
+func memberName(dir *staff.Directory) func(string) string {
+	return func(id string) string {
+		if m, ok := dir.Member(id); ok && m.Name != "" {
+			return m.Name
+		}
+		return id
+	}
 }

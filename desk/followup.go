@@ -50,7 +50,9 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 	default:
 		return "", fmt.Errorf("rate %s while %s: %w", number, c.Status, bot.ErrRefused)
 	}
-	mv := cases.Move{Actor: "citizen:" + reporterID, ActorName: c.ReporterName, At: t.now(), Rating: rating}
+	dir := t.dir.Current()
+	mv := cases.Move{Actor: "citizen:" + reporterID, ActorName: c.ReporterName, At: t.now(), Rating: rating,
+		DeptName: dir.DeptName, MemberName: memberName(dir)}
 	if satisfied {
 		mv.Action = cases.ActionRate
 		events, err := cases.Apply(c, mv, t.cal)

@@ -112,8 +112,11 @@ func (t *txDesk) phoneTask(ctx context.Context, c *cases.Case, reason string) er
 		phone = c.Affected.Phone
 	}
 	who := c.ReporterName
+	if who == "" {
+		who = textReporter
+	}
 	if c.Relation != "" && c.Relation != relationSelf && c.Affected.Name != "" {
-		who = fmt.Sprintf(textOnBehalf, c.ReporterName, c.Relation, c.Affected.Name)
+		who = fmt.Sprintf(textOnBehalf, who, c.Relation, c.Affected.Name)
 	}
 	var ids []string
 	for _, m := range duty {

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"strings"
 
 	"banchengshi/cases"
 )
@@ -43,7 +44,7 @@ const textNudge = "您反映的事项（%s）正在办理中，有进展我们�
 func Fate(m *cases.OutboxMessage) string {
 	to := "群众"
 	if m.Channel == cases.ChannelApp {
-		to = "工作人员 " + m.Recipient
+		to = "工作人员 " + strings.ReplaceAll(m.Recipient, "|", "、")
 	}
 	switch m.Status {
 	case cases.OutboxSent:
@@ -65,8 +66,11 @@ func Fate(m *cases.OutboxMessage) string {
 
 func summary(m cases.Message) string {
 	text := m.Text
-	if m.Card != nil {
+	switch {
+	case m.Card != nil:
 		text = m.Card.Title
+	case m.CardUpdate != nil:
+		text = "卡片更新为“" + m.CardUpdate.ReplaceText + "”"
 	}
 	r := []rune(text)
 	if len(r) > 40 {

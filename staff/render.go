@@ -197,6 +197,9 @@ func (d *Directory) RenderList(title string, cs []*cases.Case) string {
 // whoFor says who reports for whom: "李某（本人）" or "王大妈（邻居）代张某某反映，本人同意".
 func whoFor(c *cases.Case) string {
 	reporter := c.ReporterName
+	if reporter == "" {
+		reporter = textReporter // 微信客服 gives no name; the dialog does not ask
+	}
 	if c.Relation == "" || c.Relation == textSelf || c.Affected.Name == "" || c.Affected.Name == reporter {
 		return reporter + "（" + textSelf + "）"
 	}
@@ -231,7 +234,8 @@ func deadline(c *cases.Case) string {
 	if c.Deadline.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf(textDeadline, c.Deadline.In(chinaTime).Format("2006-01-02"), c.LimitDays)
+	// Deadline is the midnight after the last working day: show that day.
+	return fmt.Sprintf(textDeadline, cases.LastDay(c.Deadline).In(chinaTime).Format("2006-01-02"), c.LimitDays)
 }
 
 func (d *Directory) deptLine(c *cases.Case) string {
