@@ -17,7 +17,7 @@ const (
 	textPhoneTaskEvent   = "需电话联系群众：%s"
 	textPhoneTask        = "【电话联系】案件 %s\n原因：%s\n联系人：%s\n电话：%s\n通话后请回复：回访 %s 评价(1-5) 情况说明"
 	textOnBehalf         = "%s（替其%s%s反映）"
-	textReporter         = "反映人"
+	textReporter         = "群众"
 	textNoPhone          = "未留电话，请查看案件"
 	textUnsolvedNoReason = "群众表示问题没有解决"
 	textRatedLow         = "群众评价 %d %s"

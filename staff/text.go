@@ -191,7 +191,7 @@ const (
 	textButtonMaterial  = "要求补充"
 	textSelf            = "本人"
 	textForOther        = "%s代其%s%s反映"
-	textReporter        = "反映人"
+	textReporter        = "群众"
 	textConsentSuffix   = "，%s"
 	textDeadline        = "%s前（%d个工作日）"
 	textNoDescription   = "（未填写）"
