@@ -217,3 +217,24 @@ func TestMissedCallbackCaughtUp(t *testing.T) {
 		t.Fatalf("the missed message was not handled:\n%s", chatText(p.sb.Chat(user)))
 	}
 }
+
+// A citizen who asks for a person is told so, then handed to the servicers'
+// waiting pool: the answer must go out before the chat leaves the bot.
+func TestHandoverToAPerson(t *testing.T) {
+	p := startProduct(t, onSQLite)
+	user := "wmWantsAPerson"
+	p.say(user, "你好")
+	reply := p.say(user, "人工")
+	if !strings.Contains(reply.Text, "转接") {
+		t.Fatalf("no word about the handover:\n%s", chatText(p.sb.Chat(user)))
+	}
+	p.settle()
+	if err := p.sb.WaitFor(timeout(t), func() bool { return p.sb.Calls("/cgi-bin/kf/service_state/trans") == 1 }); err != nil {
+		t.Fatalf("the chat was not handed over: %d trans calls", p.sb.Calls("/cgi-bin/kf/service_state/trans"))
+	}
+	for _, l := range p.sb.Chat(user) {
+		if l.ErrCode != 0 {
+			t.Errorf("a message was refused by WeCom (errcode %d): %q", l.ErrCode, l.Text)
+		}
+	}
+}

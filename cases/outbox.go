@@ -38,6 +38,10 @@ type Message struct {
 	// CardUpdate, for staff, changes a card sent earlier instead of sending
 	// a new message.
 	CardUpdate *CardUpdate `json:"card_update,omitempty"`
+	// Handover, for a citizen, is no message: it hands the chat to the kf
+	// account's human servicers (the waiting pool) once what was queued
+	// before it has gone out, so the citizen is told before the bot leaves.
+	Handover bool `json:"handover,omitempty"`
 }
 
 // CardUpdate replaces a card's buttons with one line (e.g. "已由 张三 受理")

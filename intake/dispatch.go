@@ -21,6 +21,7 @@ const (
 
 // kf session states.
 const (
+	statePool  = 2
 	stateHuman = 3
 	stateEnded = 4
 )
@@ -91,7 +92,7 @@ func (in *Intake) citizenMessage(ctx context.Context, m *cases.KfMessage, msg *w
 		if released, err = releaseHeld(ctx, r, contact, in.now()); err != nil {
 			return err
 		}
-		if contact.ServiceState == stateHuman {
+		if contact.ServiceState == statePool || contact.ServiceState == stateHuman {
 			// A person has the chat: the bot keeps quiet, the words go on the case.
 			if err := in.recordOnCase(ctx, r, m.ExternalUserID, "citizen:"+m.ExternalUserID, cases.EventMessageIn, describe(incoming)); err != nil {
 				return err
@@ -102,7 +103,13 @@ func (in *Intake) citizenMessage(ctx context.Context, m *cases.KfMessage, msg *w
 		if err != nil {
 			return fmt.Errorf("dialog: %w", err)
 		}
-		if err := enqueueReplies(ctx, r, m.OpenKfID, m.ExternalUserID, res.Replies, in.now()); err != nil {
+		replies := res.Replies
+		if res.Handover {
+			// After the replies, through the same ordered outbox: the citizen
+			// is told before the chat leaves the bot.
+			replies = append(replies, cases.Message{Handover: true})
+		}
+		if err := enqueueReplies(ctx, r, m.OpenKfID, m.ExternalUserID, replies, in.now()); err != nil {
 			return err
 		}
 		return in.markDone(ctx, r, m)
@@ -113,23 +120,7 @@ func (in *Intake) citizenMessage(ctx context.Context, m *cases.KfMessage, msg *w
 	if released || len(res.Replies) > 0 {
 		in.released()
 	}
-	if res.Handover {
-		in.handover(ctx, m.OpenKfID, m.ExternalUserID)
-	}
 	return nil
-}
-
-// handover moves the citizen's chat to the waiting pool, where the kf
-// account's human servicers pick it up (state 3 once one does). A failure is
-// told to the citizen through the outbox; the request is on their case already.
-func (in *Intake) handover(ctx context.Context, openKfID, user string) {
-	if _, err := in.api.TransServiceState(ctx, openKfID, user, 2, ""); err != nil {
-		in.log.Error("hand chat to a servicer", "open_kfid", openKfID, "err", err)
-		_ = in.repo.InTx(ctx, func(r cases.Repo) error {
-			return enqueueReplies(ctx, r, openKfID, user, []cases.Message{{Text: handoverFailedText}}, in.now())
-		})
-		in.released()
-	}
 }
 
 // touchContact opens the citizen's 48-hour window anew: a message from them
@@ -175,9 +166,13 @@ func releaseHeld(ctx context.Context, r cases.Repo, c *cases.Contact, now time.T
 
 func enqueueReplies(ctx context.Context, r cases.Repo, openKfID, user string, replies []cases.Message, now time.Time) error {
 	for _, reply := range replies {
+		p := cases.PriorityNormal
+		if reply.Handover {
+			p = cases.PriorityLow // the outbox sends by priority: the handover goes last
+		}
 		out := &cases.OutboxMessage{
 			Channel: cases.ChannelKf, OpenKfID: openKfID, Recipient: user, Message: reply,
-			Priority: cases.PriorityNormal, Status: cases.OutboxPending, NextAttemptAt: now.UTC(), CreatedAt: now.UTC(),
+			Priority: p, Status: cases.OutboxPending, NextAttemptAt: now.UTC(), CreatedAt: now.UTC(),
 		}
 		if err := r.Enqueue(ctx, out); err != nil {
 			return fmt.Errorf("queue reply: %w", err)

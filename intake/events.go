@@ -12,10 +12,9 @@ import (
 
 // Citizen-facing and timeline text of this package.
 const (
-	handoverFailedText = "抱歉，暂时没能为您接通工作人员。您的留言我们都记下了，工作人员上班后会尽快联系您。"
-	givenUpText        = "抱歉，系统暂时没能处理您刚才的消息。您说的话我们已经记下，工作人员会尽快查看并联系您。"
-	textRecalled       = "群众在微信里撤回了一条消息（撤回前的内容仍保留在记录中）"
-	givenUpStaffText   = "有一条群众消息系统多次处理失败，请人工查看：群众 %s，消息编号 %s，发送时间 %s。"
+	givenUpText      = "抱歉，系统暂时没能处理您刚才的消息。您说的话我们已经记下，工作人员会尽快查看并联系您。"
+	textRecalled     = "群众在微信里撤回了一条消息（撤回前的内容仍保留在记录中）"
+	givenUpStaffText = "有一条群众消息系统多次处理失败，请人工查看：群众 %s，消息编号 %s，发送时间 %s。"
 )
 
 var kindLabel = map[string]string{

@@ -110,6 +110,9 @@ func holdReason(c *cases.Contact, m *cases.OutboxMessage, now time.Time) string 
 }
 
 func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
+	if m.Message.Handover {
+		return o.handOver(ctx, m, contact, now)
+	}
 	if reason := holdReason(contact, m, now); reason != "" {
 		hold(m, reason, now)
 		return o.settle(ctx, m, nil)
@@ -144,6 +147,42 @@ func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact 
 		o.retryLater(m, err, now)
 		return o.settle(ctx, m, nil)
 	}
+}
+
+// statePool is kf's waiting pool, where the account's human servicers pick up
+// chats (state 3 once one does).
+const statePool = 2
+
+// handOver moves the citizen's chat to the servicers' waiting pool. It sends
+// no message, so it costs nothing from the window. Should WeCom keep refusing,
+// the citizen is told, not left waiting for a person who never comes.
+func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
+	m.Attempts++
+	if contact.ServiceState != statePool && contact.ServiceState != 3 {
+		if _, err := o.api.TransServiceState(ctx, m.OpenKfID, m.Recipient, statePool, ""); err != nil {
+			o.retryLater(m, err, now)
+			if m.Status != cases.OutboxFailed {
+				return o.settle(ctx, m, nil)
+			}
+			ctx, cancel := recordCtx(ctx)
+			defer cancel()
+			return o.repo.InTx(ctx, func(r cases.Repo) error {
+				sorry := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: m.OpenKfID, Recipient: m.Recipient,
+					Message: cases.Message{Text: textHandoverFailed}, Priority: cases.PriorityNormal,
+					Status: cases.OutboxPending, NextAttemptAt: now.UTC(), CreatedAt: now.UTC()}
+				if err := r.Enqueue(ctx, sorry); err != nil {
+					return fmt.Errorf("queue handover apology: %w", err)
+				}
+				return settleIn(ctx, r, m, nil, now)
+			})
+		}
+		contact.ServiceState = statePool
+	}
+	m.Status = cases.OutboxSent
+	m.LastError = ""
+	sent := now.UTC()
+	m.SentAt = &sent
+	return o.settle(ctx, m, contact)
 }
 
 // hold parks m until the citizen writes again; NextAttemptAt keeps when it was

@@ -24,6 +24,7 @@ import (
 type Sender interface {
 	SendKf(ctx context.Context, openKfID, externalUserID string, m cases.Message) (string, error)
 	SendApp(ctx context.Context, toUsers []string, m cases.Message) (msgid, responseCode string, err error)
+	TransServiceState(ctx context.Context, openKfID, externalUserID string, state int, servicerUserID string) (string, error)
 	UpdateCard(ctx context.Context, userIDs []string, responseCode, replaceText string) error
 }
 

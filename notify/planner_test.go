@@ -43,6 +43,13 @@ func (r *recorder) SendApp(_ context.Context, to []string, m cases.Message) (str
 
 func (r *recorder) UpdateCard(context.Context, []string, string, string) error { return nil }
 
+func (r *recorder) TransServiceState(_ context.Context, _, user string, state int, _ string) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.kf = append(r.kf, fmt.Sprintf("%s: [state %d]", user, state))
+	return "code", nil
+}
+
 // tasks records phone tasks.
 type tasks struct{ got []string }
 
@@ -354,5 +361,33 @@ func TestStaffRateLimitQueuesAndMerges(t *testing.T) {
 	}
 	if len(due) != 1 || due[0].Message.Text != "late1\n———\nlate2" {
 		t.Errorf("waiting: %+v, want one merged message", due)
+	}
+}
+
+// The handover to a person goes out after the replies queued with it, and
+// costs nothing from the citizen's 5-message window.
+func TestHandoverAfterTheReplies(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.contact(t, "wmH", f.now, 0)
+	f.enqueue(t, 0, "wmH", "好的，正在为您转接工作人员", cases.PriorityNormal)
+	handover := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wk1", Recipient: "wmH",
+		Message: cases.Message{Handover: true}, Priority: cases.PriorityLow, CreatedAt: f.now}
+	if err := f.db.Enqueue(ctx, handover); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.out.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"wmH: 好的，正在为您转接工作人员", "wmH: [state 2]"}
+	if diff := cmp.Diff(want, f.api.kf); diff != "" {
+		t.Errorf("sent (-want +got):\n%s", diff)
+	}
+	c, err := f.db.GetContact(ctx, "wk1", "wmH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ServiceState != 2 || c.SentInWindow != 1 {
+		t.Errorf("contact after the handover: state %d, sent %d; want 2 and 1", c.ServiceState, c.SentInWindow)
 	}
 }

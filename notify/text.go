@@ -40,6 +40,9 @@ const bundleSep = "\n\n"
 // a "1" from a citizen with an open case as "show my progress".
 const textNudge = "您反映的事项（%s）正在办理中，有进展我们会在这里告诉您。回复“查询”随时查看进度。"
 
+// textHandoverFailed tells a citizen that no person could take the chat.
+const textHandoverFailed = "抱歉，暂时没能为您接通工作人员。您的留言我们都记下了，工作人员会尽快联系您。"
+
 // Fate is one line for a case's timeline saying what became of a notification.
 func Fate(m *cases.OutboxMessage) string {
 	to := "群众"
@@ -71,6 +74,8 @@ func summary(m cases.Message) string {
 		text = m.Card.Title
 	case m.CardUpdate != nil:
 		text = "卡片更新为“" + m.CardUpdate.ReplaceText + "”"
+	case m.Handover:
+		text = "转人工接待"
 	}
 	r := []rune(text)
 	if len(r) > 40 {
