@@ -23,7 +23,6 @@ import (
 type KfAPI interface {
 	SyncMsg(ctx context.Context, req wecom.SyncRequest) (*wecom.SyncResponse, error)
 	GetMedia(ctx context.Context, mediaID string) (data []byte, contentType, fileName string, err error)
-	TransServiceState(ctx context.Context, openKfID, externalUserID string, state int, servicerUserID string) (string, error)
 	SendKfOnEvent(ctx context.Context, code string, m cases.Message) (string, error)
 }
 

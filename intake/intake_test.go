@@ -46,10 +46,6 @@ func (f *fakeKf) GetMedia(context.Context, string) ([]byte, string, string, erro
 	return nil, "", "", fmt.Errorf("no media here")
 }
 
-func (f *fakeKf) TransServiceState(context.Context, string, string, int, string) (string, error) {
-	return "", nil
-}
-
 func (f *fakeKf) SendKfOnEvent(context.Context, string, cases.Message) (string, error) {
 	return "", nil
 }
