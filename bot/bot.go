@@ -97,6 +97,11 @@ type Desk interface {
 	// Supplement adds text or an attachment (either may be empty) to an open
 	// case of the reporter and tells its handler.
 	Supplement(ctx context.Context, number, reporterID string, text string, att *cases.Attachment) error
+	// MaterialRequests lists the reporter's open cases on which a handler
+	// asked for material (补充) that the citizen has not sent since, the
+	// newest request first. The dialog takes what the citizen sends next as
+	// that material, without waiting for them to type "补充".
+	MaterialRequests(ctx context.Context, openKfID, reporterID string) ([]CaseView, error)
 	// Withdraw withdraws an open case of the reporter.
 	Withdraw(ctx context.Context, number, reporterID, reason string) error
 	// Handover records that the citizen asked for a person, on the case when

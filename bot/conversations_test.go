@@ -429,7 +429,7 @@ var dialogConversations = []transcriptCase{
 			我：[语音]
 			办：语音收到了
 			我：0001
-			办：请发要补充给 BC2611280001 的内容
+			办：已收到，补充到 BC2611280001
 			我：[点 supp_collect:1]
 			办：补充完了`,
 		check: func(t *testing.T, d *fakeDesk) {
@@ -694,7 +694,7 @@ var dialogConversations = []transcriptCase{
 }
 
 func TestConversations(t *testing.T) {
-	for _, tc := range slices.Concat(storyConversations, dialogConversations, followUpConversations) {
+	for _, tc := range slices.Concat(storyConversations, dialogConversations, followUpConversations, materialConversations) {
 		t.Run(tc.name, func(t *testing.T) {
 			desk := newFakeDesk()
 			if tc.seed != nil {

@@ -127,9 +127,10 @@ func (t *turn) run() error {
 		switch {
 		case reportStep(s.Step):
 			return t.offerResume()
-		case len(s.Atts) == 0:
+		case !s.holding():
 			// A supplement or withdrawal left half-way long ago is over;
-			// one holding files still waits for its case to be chosen.
+			// one holding files or words still waits for its case to be
+			// chosen.
 			t.reset()
 		}
 	}
@@ -187,7 +188,7 @@ func (t *turn) enter() error {
 		if reportStep(t.s.Step) {
 			return t.offerResume()
 		}
-		if len(t.s.Atts) == 0 {
+		if !t.s.holding() {
 			t.reset()
 		}
 		t.ask()
@@ -270,8 +271,10 @@ func (t *turn) text() error {
 	return t.reportText(text)
 }
 
-// idle handles a message when nothing is in progress. A first message that
-// already tells the problem starts a report with it.
+// idle handles a message when nothing is in progress. One that is no menu
+// choice goes to a case waiting for material, if any (answerRequest);
+// otherwise a first message that already tells the problem starts a report
+// with it.
 func (t *turn) idle(text string) error {
 	if text == "" || isGreeting(text) {
 		t.ask()
@@ -284,7 +287,14 @@ func (t *turn) idle(text string) error {
 			return err
 		}
 	}
-	if i, ok := t.choose(mainOptions); ok {
+	i, choice := t.choose(mainOptions)
+	if t.in.MenuID == "" && (!choice || !t.meansMenu(text)) {
+		// Not a menu choice: maybe what a handler asked for.
+		if done, err := t.answerRequest(text, nil); done || err != nil {
+			return err
+		}
+	}
+	if choice {
 		switch i {
 		case 0:
 			t.startReport()
@@ -317,6 +327,11 @@ func (t *turn) media() error {
 	}
 	switch s.Step {
 	case stepMenu, stepDesc:
+		if s.Step == stepMenu {
+			if done, err := t.answerRequest("", m); done || err != nil {
+				return err
+			}
+		}
 		i, err := t.keep(m)
 		if err != nil {
 			return err

@@ -131,13 +131,17 @@ type fakeDesk struct {
 	withdrawn   map[string]string // number → reason
 	handovers   []string
 	ratings     []rated
-	failNext    error // returned once by the next call, to test retries
+	// asked holds the cases a handler asked for material that the citizen
+	// has not supplemented since, with the order the requests came in.
+	asked    map[string]int
+	askCount int
+	failNext error // returned once by the next call, to test retries
 }
 
 var _ Desk = (*fakeDesk)(nil)
 
 func newFakeDesk() *fakeDesk {
-	return &fakeDesk{cats: testCategories, withdrawn: map[string]string{}}
+	return &fakeDesk{cats: testCategories, withdrawn: map[string]string{}, asked: map[string]int{}}
 }
 
 func (d *fakeDesk) fail() error {
@@ -274,7 +278,29 @@ func (d *fakeDesk) Supplement(_ context.Context, number, reporterID, text string
 		s.AttKind = att.Kind
 	}
 	d.supplements = append(d.supplements, s)
+	delete(d.asked, number)
 	return nil
+}
+
+// askMaterial is a handler asking the citizen for material on case number.
+func (d *fakeDesk) askMaterial(number string) {
+	d.askCount++
+	d.asked[number] = d.askCount
+}
+
+func (d *fakeDesk) MaterialRequests(_ context.Context, openKfID, reporterID string) ([]CaseView, error) {
+	if err := d.fail(); err != nil {
+		return nil, err
+	}
+	var out []CaseView
+	for _, s := range d.cases {
+		c := s.Case
+		if d.asked[c.Number] != 0 && c.ReporterID == reporterID && c.OpenKfID == openKfID && c.Status.Open() && c.Status != cases.StatusResolved {
+			out = append(out, d.view(c))
+		}
+	}
+	slices.SortFunc(out, func(a, b CaseView) int { return d.asked[b.Number] - d.asked[a.Number] })
+	return out, nil
 }
 
 func (d *fakeDesk) Withdraw(_ context.Context, number, reporterID, reason string) error {

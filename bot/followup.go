@@ -169,12 +169,18 @@ func proxyName(v CaseView) string {
 	return maskNumbers(v.AffectedName)
 }
 
+// menuIsFresh reports whether the main menu was shown so recently that a
+// typed number picks from it.
+func (t *turn) menuIsFresh() bool {
+	return !t.s.MenuAt.IsZero() && t.now.Sub(t.s.MenuAt) < menuFresh
+}
+
 // rateTyped reads a typed follow-up answer when nothing is in progress.
 // done is false when the text is no such answer, no follow-up waits, or a
 // digit picks from the main menu just shown.
 func (t *turn) rateTyped(text string) (done bool, err error) {
 	a, ok := parseRating(text)
-	if !ok || a.digit && !t.s.MenuAt.IsZero() && t.now.Sub(t.s.MenuAt) < menuFresh {
+	if !ok || a.digit && t.menuIsFresh() {
 		return false, nil
 	}
 	views, err := t.desk.FollowUps(t.ctx, t.in.OpenKfID, t.in.ExternalUserID)

@@ -157,6 +157,7 @@ func FuzzEngine(f *testing.F) {
 	f.Add([]byte{44, 1, 5, 13, 0, 17, 22, 26, 28, 29, 200, 201, 30}, "上一步")
 	f.Add([]byte{46, 47, 48, 49, 50, 51, 52, 250, 60, 61}, "")
 	f.Add([]byte{0, 1, 50, 55, 51, 2, 45, 53, 52, 54, 3, 4, 29, 251, 51, 40}, "档案馆说不归他们管")
+	f.Add([]byte{46, 45, 28, 56, 57, 46, 0, 56, 39, 46, 2, 28, 41, 44, 251, 3}, "退休证在我儿子那里")
 	f.Fuzz(func(t *testing.T, script []byte, free string) {
 		if len(script) > 80 {
 			script = script[:80]
@@ -168,6 +169,7 @@ func FuzzEngine(f *testing.F) {
 		desk.seed("u", "archive", cases.StatusSubmitted)
 		desk.resolved("u", "transfer", "王大爷", "邻居")
 		desk.resolved("u", "retire", "", "本人")
+		desk.askMaterial("BC2611280001") // a handler waits for material
 		key := SessionKey("kf1", "u")
 		var last Result
 		for n, b := range script {
@@ -205,6 +207,14 @@ func FuzzEngine(f *testing.F) {
 			case v == 55:
 				in.Kind, in.Media = KindVoice, &Media{Kind: KindVoice, Data: []byte("amr"), MediaID: "v"}
 				now = now.Add(30 * time.Minute) // past the main menu's freshness
+			case v == 56, v == 57:
+				// A handler asks for material on an open case; the
+				// citizen answers straight away, in words or a photo.
+				desk.askMaterial(fmt.Sprintf("BC261128%04d", 1+n%2))
+				in.Text = "退休证找到了，在我儿子那里"
+				if v == 57 {
+					in.Kind, in.Text, in.Media = KindImage, "", &Media{Kind: KindImage, Data: []byte("jpg"), MediaID: "i"}
+				}
 			default:
 				// Tap an item of the last menu, or of a made-up one.
 				var items []cases.MenuItem

@@ -407,7 +407,11 @@ func (t *turn) ask() {
 	case stepEdit:
 		m = menu(textAskEdit, stepEdit, editOptions, textStepTail)
 	case stepSuppPick:
-		m = menu(textAskSuppPick, stepSuppPick, s.Choices, textStepTail)
+		head := textAskSuppPick
+		if s.holding() {
+			head = textAskHeldPick
+		}
+		m = menu(head, stepSuppPick, s.Choices, textStepTail)
 	case stepSuppCollect:
 		m.Text = fmt.Sprintf(textAskSupp, s.Target)
 	case stepWdPick:

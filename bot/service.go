@@ -109,13 +109,28 @@ func (t *turn) startSupplement() error {
 func (t *turn) supplementText(text string) error {
 	s := t.s
 	if s.Step == stepSuppPick {
+		if _, ok := t.choose(s.Choices); !ok && t.in.MenuID == "" && looksLikeStory(text, storyAside) {
+			// More words before the case is chosen: they wait with it.
+			s.Held = append(s.Held, text)
+			t.note(textKeptAside)
+			t.ask()
+			return nil
+		}
 		number, ok := t.picked(text)
 		if !ok {
 			return nil
 		}
 		s.Target = number
+		held := s.holding()
 		if done, err := t.flushPending(); err != nil || done {
 			return err
+		}
+		if held {
+			// What was sent is with the case now: ask for more, not for it.
+			s.History = append(s.History, s.Step)
+			s.Step = stepSuppCollect
+			t.sayHere(fmt.Sprintf(textMaterialAck, number))
+			return nil
 		}
 		t.goTo(stepSuppCollect)
 		return nil
@@ -132,9 +147,16 @@ func (t *turn) supplementText(text string) error {
 	return nil
 }
 
-// flushPending adds the files sent while a case was being chosen to the
-// chosen case, so they reach its handler.
+// flushPending adds the words and files sent while a case was being chosen
+// to the chosen case, so they reach its handler.
 func (t *turn) flushPending() (done bool, err error) {
+	for len(t.s.Held) > 0 {
+		if done, err := t.supplement(t.s.Held[0], nil); err != nil || done {
+			return done, err
+		}
+		t.s.Held = t.s.Held[1:]
+	}
+	t.s.Held = nil
 	for len(t.s.Atts) > 0 {
 		a, err := t.stored(t.s.Atts[0])
 		if err != nil {

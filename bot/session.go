@@ -91,6 +91,9 @@ type session struct {
 	Target  string   `json:"target,omitempty"`
 	Choices []string `json:"choices,omitempty"`
 	Reason  string   `json:"reason,omitempty"`
+	// Held are words sent as material while the case they are for is being
+	// chosen; they reach it once it is (files wait in Atts).
+	Held []string `json:"held,omitempty"`
 
 	// Rate is a follow-up answer waiting for its case or its reason.
 	Rate *pendingRating `json:"rate,omitempty"`
@@ -149,6 +152,10 @@ func (s *session) inFlow() bool { return s.Step != stepMenu }
 func (s *session) hasDraft() bool {
 	return s.Draft != (draft{}) || len(s.Parts) > 0 || len(s.Atts) > 0
 }
+
+// holding reports whether the session keeps files or words for a case not
+// yet chosen.
+func (s *session) holding() bool { return len(s.Atts) > 0 || len(s.Held) > 0 }
 
 // loadSession returns the stored session, or nil when there is none. A
 // session that cannot be read is reported as corrupt so the dialog can start

@@ -26,6 +26,7 @@ import (
 //	（BC… 办结了）      staff close a case meanwhile
 //	（BC… 回访）        the desk asks the follow-up of resolved case BC… (its
 //	                    menu: rate:BC…:1 … rate:BC…:5, rate:BC…:0 not solved)
+//	（BC… 要补充：text）  a handler asks the citizen for material on BC… (补充)
 //
 // Every citizen line must get at least one reply; no reply may repeat an ID
 // or phone number the citizen typed; no reply may ask more than one question.
@@ -36,6 +37,7 @@ var (
 	reTap     = regexp.MustCompile(`^\[点 (\S+)\]$`)
 	reClose   = regexp.MustCompile(`^（(\S+) 办结了）$`)
 	reFollow  = regexp.MustCompile(`^（(\S+) 回访）$`)
+	reAsk     = regexp.MustCompile(`^（(\S+) 要补充：(.+)）$`)
 	reNumbers = regexp.MustCompile(`[0-9]{11}[0-9Xx]*`)
 )
 
@@ -83,6 +85,11 @@ func (c *conversation) play(script string) {
 			}
 		case reFollow.MatchString(line):
 			c.last = Result{Replies: []cases.Message{followUpQuestion(reFollow.FindStringSubmatch(line)[1])}}
+			c.lastText = render(c.last)
+		case reAsk.MatchString(line):
+			g := reAsk.FindStringSubmatch(line)
+			c.desk.askMaterial(g[1])
+			c.last = Result{Replies: []cases.Message{{Text: "办理您的事项（" + g[1] + "）还需要您补充：\n" + g[2] + "\n请回复“补充”，然后直接发文字、照片或语音。"}}}
 			c.lastText = render(c.last)
 		case strings.HasPrefix(line, "我："):
 			c.send(strings.TrimPrefix(line, "我："), where)
