@@ -21,12 +21,14 @@ func menuText(l sandbox.ChatLine) string {
 }
 
 // reportCase walks one citizen through a whole report and returns the number
-// the bot gave them.
+// the bot gave them. The citizen reports for themselves and gives their name,
+// which the stored case must carry.
 func reportCase(t *testing.T, p *product, user, problem string) string {
 	t.Helper()
 	p.say(user, "你好")
 	p.say(user, "1")           // 反映问题
 	p.say(user, "1")           // 我本人
+	p.say(user, reporterName)  // their name
 	p.say(user, "不知道")         // ID number
 	p.say(user, "13812345678") // phone
 	p.say(user, "1")           // the first category
@@ -38,8 +40,18 @@ func reportCase(t *testing.T, p *product, user, problem string) string {
 	if number == "" {
 		t.Fatalf("no case number in the last answer:\n%s", chatText(p.sb.Chat(user)))
 	}
+	c, err := p.app.Repo().GetCase(context.Background(), number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Affected.Name != reporterName || c.ReporterName != reporterName {
+		t.Errorf("case %s: affected %q, reporter %q; want both %q", number, c.Affected.Name, c.ReporterName, reporterName)
+	}
 	return number
 }
+
+// reporterName is the name reportCase's citizen gives.
+const reporterName = "王桂香"
 
 func findNumber(s string) string {
 	i := strings.Index(s, "BC")

@@ -88,7 +88,8 @@ func TestReportWithVoiceAndPhotoOnMySQL(t *testing.T) {
 	p.say(user, "3") // a neighbour or friend
 	p.say(user, "老李")
 	p.say(user, "邻居")
-	p.say(user, "1") // he knows and agrees
+	p.say(user, "1")   // he knows and agrees
+	p.say(user, "王阿姨") // how to address the neighbour
 	p.say(user, "不知道")
 	p.say(user, "2") // call the affected person
 	p.say(user, "0571-88886666")
@@ -110,7 +111,7 @@ func TestReportWithVoiceAndPhotoOnMySQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Affected.Name != "老李" || c.Relation == "本人" || c.TriedWindow == "" || !strings.Contains(c.Description, "破产") {
+	if c.Affected.Name != "老李" || c.ReporterName != "王阿姨" || c.Relation == "本人" || c.TriedWindow == "" || !strings.Contains(c.Description, "破产") {
 		t.Errorf("stored case: %+v", c)
 	}
 	atts, err := p.app.Repo().Attachments(ctx, c.ID)

@@ -92,7 +92,8 @@ func TestTwoReplicasBehindALoadBalancer(t *testing.T) {
 var reportScript = []struct{ say, expect string }{
 	{"你好", "请问您要办什么"},
 	{"1", "谁遇到的"},
-	{"1", "身份证"},
+	{"1", "姓名"},
+	{"王桂香", "身份证"},
 	{"不知道", "电话"},
 	{"13812345678", "哪一类"},
 	{"1", "窗口或部门"},

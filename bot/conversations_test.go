@@ -35,13 +35,20 @@ var dialogConversations = []transcriptCase{
 		script: `
 			我：1
 			我：本人
-			办：身份证号码
+			办：请问您的姓名？
 			我：上一步
 			办：这件事是谁遇到的？
 			我：返回
 			办：这已经是第一步了
 			办：这件事是谁遇到的？
 			我：1
+			我：钱淑芬
+			办：身份证号码
+			我：上一步
+			办：请问您的姓名？
+			我：再说一遍
+			办：请问您的姓名？
+			我：钱淑芬
 			我：不知道
 			我：13812345678
 			办：这件事属于哪一类？
@@ -64,7 +71,7 @@ var dialogConversations = []transcriptCase{
 			我：确认
 			办：提交成功`,
 		want: []cases.Case{reported(cases.Case{
-			Affected: cases.Person{Phone: "13900001111"}, Relation: "本人", Consent: "本人",
+			ReporterName: "钱淑芬", Affected: cases.Person{Name: "钱淑芬", Phone: "13900001111"}, Relation: "本人", Consent: "本人",
 			ContactPhone: "13900001111", Category: "pension",
 			TriedWindow: "街道便民中心", TriedWhen: "不记得", TriedAnswer: "没有",
 			Description: "养老金少发了两个月",
@@ -80,10 +87,12 @@ var dialogConversations = []transcriptCase{
 			办：好的，我们重新开始
 			办：这件事是谁遇到的？
 			我：本人
-			办：请发您的身份证号码
+			办：请问您的姓名？
 			我：重来
 			办：这件事是谁遇到的？
 			我：本人
+			我：跳过
+			办：工作人员联系您时再问
 			我：跳过
 			我：13812345678
 			我：1
@@ -91,6 +100,7 @@ var dialogConversations = []transcriptCase{
 			我：养老金停了
 			我：说完了
 			办：遇事人：本人
+			办：姓名：未提供
 			办不含：刘明
 			我：确认
 			办：提交成功`,
@@ -112,6 +122,7 @@ var dialogConversations = []transcriptCase{
 			我：1
 			办：这件事是谁遇到的？
 			我：本人
+			我：马红
 			我：不知道
 			我：13812345678
 			我：1
@@ -139,6 +150,9 @@ var dialogConversations = []transcriptCase{
 			办：孙丽知道您来反映
 			我：1
 			我：再说一次
+			办：怎么称呼您？
+			我：老孙
+			我：再说一次
 			办：请发孙丽的身份证号码
 			我：不知道
 			我：1
@@ -153,6 +167,7 @@ var dialogConversations = []transcriptCase{
 		script: `
 			我：1
 			我：1
+			我：赵文
 			我：370102196107151230
 			办：最后一位对不上
 			办：再发一次
@@ -168,6 +183,7 @@ var dialogConversations = []transcriptCase{
 		script: `
 			我：1
 			我：1
+			我：跳过
 			我：不知道
 			我：1381234567
 			办：这个号码好像不对
@@ -179,6 +195,7 @@ var dialogConversations = []transcriptCase{
 		script: `
 			我：1
 			我：1
+			我：陈立新
 			我：不知道
 			我：13812345678
 			我：1
@@ -193,7 +210,7 @@ var dialogConversations = []transcriptCase{
 			办：去过：区社保中心，就是下雪那阵子
 			我：确认`,
 		want: []cases.Case{reported(cases.Case{
-			Affected: cases.Person{Phone: "13812345678"}, Relation: "本人", Consent: "本人",
+			ReporterName: "陈立新", Affected: cases.Person{Name: "陈立新", Phone: "13812345678"}, Relation: "本人", Consent: "本人",
 			ContactPhone: "13812345678", Category: "pension",
 			TriedWindow: "区社保中心", TriedWhen: "就是下雪那阵子", TriedAnswer: "没有",
 			Description: "养老金停了",
@@ -210,6 +227,9 @@ var dialogConversations = []transcriptCase{
 			办：这一步请点选
 			办：这件事是谁遇到的？
 			我：[点 who:1]
+			办：请问您的姓名？
+			我：[语音]
+			办：请发您的身份证号码
 			我：[语音]
 			办：这一项先跳过
 			我：[语音]
@@ -223,15 +243,16 @@ var dialogConversations = []transcriptCase{
 			我：[语音]
 			办：语音收到了
 			我：[点 desc:1]
-			办：附件：语音8条
+			办：姓名：（见语音）
+			办：附件：语音9条
 			我：[点 confirm:1]
 			办：提交成功`,
 		want: []cases.Case{reported(cases.Case{
-			Relation: "本人", Consent: "本人", Category: "pension",
+			Affected: cases.Person{Name: "（见语音）"}, Relation: "本人", Consent: "本人", Category: "pension",
 			TriedWindow: "（见语音）", TriedWhen: "（见语音）", TriedAnswer: "（见语音）",
-			Description: "（见附件：语音8条）",
+			Description: "（见附件：语音9条）",
 		})},
-		wantAtts: [][]string{{KindVoice, KindVoice, KindVoice, KindVoice, KindVoice, KindVoice, KindVoice, KindVoice}},
+		wantAtts: [][]string{{KindVoice, KindVoice, KindVoice, KindVoice, KindVoice, KindVoice, KindVoice, KindVoice, KindVoice}},
 		wantSaid: [][]string{{"[语音]", "[语音]"}},
 	},
 	{
@@ -239,6 +260,8 @@ var dialogConversations = []transcriptCase{
 		script: `
 			我：1
 			我：本人
+			（重启）
+			我：黄丽
 			我：370102196107151239
 			（重启）
 			我：13812345678
@@ -253,8 +276,8 @@ var dialogConversations = []transcriptCase{
 			我：确认
 			办：提交成功`,
 		want: []cases.Case{reported(cases.Case{
-			Affected: cases.Person{IDNumber: "370102196107151239", Phone: "13812345678"}, Relation: "本人", Consent: "本人",
-			ContactPhone: "13812345678", Category: "pension", TriedWindow: "没有", Description: "养老金停了",
+			ReporterName: "黄丽", Affected: cases.Person{Name: "黄丽", IDNumber: "370102196107151239", Phone: "13812345678"},
+			Relation: "本人", Consent: "本人", ContactPhone: "13812345678", Category: "pension", TriedWindow: "没有", Description: "养老金停了",
 		})},
 	},
 	{
@@ -262,13 +285,15 @@ var dialogConversations = []transcriptCase{
 		script: `
 			我：1
 			我：本人
-			我：不知道
 			（过了2天）
 			我：在吗
 			办：欢迎回来
 			办：要接着填吗？
 			我：1
 			办：我们接着来
+			办：请问您的姓名？
+			我：郑秀云
+			我：不知道
 			办：请发您的电话号码
 			我：13812345678
 			我：1
@@ -278,7 +303,7 @@ var dialogConversations = []transcriptCase{
 			我：确认
 			办：提交成功`,
 		want: []cases.Case{reported(cases.Case{
-			Affected: cases.Person{Phone: "13812345678"}, Relation: "本人", Consent: "本人",
+			ReporterName: "郑秀云", Affected: cases.Person{Name: "郑秀云", Phone: "13812345678"}, Relation: "本人", Consent: "本人",
 			ContactPhone: "13812345678", Category: "pension", TriedWindow: "没有", Description: "养老金停了",
 		})},
 	},
@@ -303,7 +328,8 @@ var dialogConversations = []transcriptCase{
 			我：本人
 			（过了3小时）
 			我：不知道
-			办：请发您的电话号码
+			办：工作人员联系您时再问
+			办：请发您的身份证号码
 			（过了8天）
 			我：13812345678
 			办：超过7天，已经失效了
@@ -314,6 +340,7 @@ var dialogConversations = []transcriptCase{
 		script: `
 			我：1
 			我：本人
+			我：跳过
 			我：不知道
 			（过了1天）
 			我：我又去了一趟社保中心，还是说办不了
@@ -336,6 +363,7 @@ var dialogConversations = []transcriptCase{
 		script: `
 			我：1
 			我：1
+			我：吴芳
 			我：不知道
 			我：13812345678
 			我：1
@@ -349,6 +377,7 @@ var dialogConversations = []transcriptCase{
 			我：陈桂兰
 			我：母亲
 			我：1
+			我：吴芳
 			我：不知道
 			我：1
 			我：13812345678
@@ -365,11 +394,11 @@ var dialogConversations = []transcriptCase{
 			办：期限：2026年12月18日前`,
 		want: []cases.Case{
 			reported(cases.Case{
-				Affected: cases.Person{Phone: "13812345678"}, Relation: "本人", Consent: "本人",
+				ReporterName: "吴芳", Affected: cases.Person{Name: "吴芳", Phone: "13812345678"}, Relation: "本人", Consent: "本人",
 				ContactPhone: "13812345678", Category: "pension", TriedWindow: "没有", Description: "养老金停了",
 			}),
 			reported(cases.Case{
-				Affected: cases.Person{Name: "陈桂兰"}, Relation: "母亲", Consent: "知道，也同意",
+				ReporterName: "吴芳", Affected: cases.Person{Name: "陈桂兰"}, Relation: "母亲", Consent: "知道，也同意",
 				ContactPhone: "13812345678", Category: "archive", TriedWindow: "没有", Description: "我妈的档案在老单位，单位没了",
 			}),
 		},
@@ -389,7 +418,7 @@ var dialogConversations = []transcriptCase{
 			我：查询
 			办：BC2611280001（养老保险）
 			办：您正在填的内容还在
-			办：请发您的身份证号码`,
+			办：请问您的姓名？`,
 	},
 	{
 		name: "supplement to the one open case, text and photo",
@@ -516,6 +545,7 @@ var dialogConversations = []transcriptCase{
 			办：正在为您转接工作人员
 			我：1
 			我：本人
+			我：跳过
 			我：不知道
 			我：转人工
 			办：[转人工]
@@ -593,7 +623,8 @@ var dialogConversations = []transcriptCase{
 			我：1
 			我：[位置]
 			办：收到您发的位置
-			办：请发您的身份证号码
+			办：请问您的姓名？
+			我：冯玉兰
 			我：[链接]
 			办：链接
 			我：[名片]
@@ -613,7 +644,8 @@ var dialogConversations = []transcriptCase{
 			我：1
 			我：[照片]
 			办：照片收到了，会一起交给工作人员
-			办：请发您的身份证号码
+			办：请问您的姓名？
+			我：跳过
 			我：不知道
 			我：13812345678
 			我：1
@@ -633,10 +665,10 @@ var dialogConversations = []transcriptCase{
 		script: `
 			我：1
 			我：[点 who:1]
-			办：请发您的身份证号码
+			办：请问您的姓名？
 			我：[点 who:2]
 			办：这个选项已经过期了
-			办：请发您的身份证号码`,
+			办：请问您的姓名？`,
 	},
 	{
 		name: "a story told on a question step is kept as description",
@@ -646,6 +678,7 @@ var dialogConversations = []transcriptCase{
 			办：您说的这些已经记下了
 			办：这件事是谁遇到的？
 			我：1
+			我：跳过
 			我：不知道
 			我：13812345678
 			我：1
@@ -664,12 +697,14 @@ var dialogConversations = []transcriptCase{
 		script: `
 			我：1
 			我：1
+			我：吴秀兰
 			我：不知道
 			我：13812345678
 			我：1
 			我：没有
 			我：养老金停了
 			我：说完了
+			办：姓名：吴秀兰
 			我：2
 			我：1
 			办：这件事是谁遇到的？
@@ -677,8 +712,12 @@ var dialogConversations = []transcriptCase{
 			我：吴海
 			我：丈夫
 			我：1
+			办：怎么称呼您？
+			我：吴阿姨
 			办：请核对
 			办：遇事人：吴海（丈夫，知道，也同意）
+			办：您的称呼：吴阿姨
+			办不含：吴秀兰
 			我：修改
 			我：联系电话
 			办：工作人员打哪个电话联系？
@@ -687,14 +726,14 @@ var dialogConversations = []transcriptCase{
 			办：电话：139****2222（您的）
 			我：确认`,
 		want: []cases.Case{reported(cases.Case{
-			Affected: cases.Person{Name: "吴海"}, Relation: "丈夫", Consent: "知道，也同意",
+			ReporterName: "吴阿姨", Affected: cases.Person{Name: "吴海"}, Relation: "丈夫", Consent: "知道，也同意",
 			ContactPhone: "13900002222", Category: "pension", TriedWindow: "没有", Description: "养老金停了",
 		})},
 	},
 }
 
 func TestConversations(t *testing.T) {
-	for _, tc := range slices.Concat(storyConversations, dialogConversations, followUpConversations, materialConversations) {
+	for _, tc := range slices.Concat(storyConversations, dialogConversations, nameConversations, followUpConversations, materialConversations) {
 		t.Run(tc.name, func(t *testing.T) {
 			desk := newFakeDesk()
 			if tc.seed != nil {

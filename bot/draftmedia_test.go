@@ -21,7 +21,7 @@ func TestDraftFilesStayOutOfTheSession(t *testing.T) {
 	desk := newFakeDesk()
 	c := newConversation(t, desk)
 	key := SessionKey("kf1", "wm_citizen")
-	c.play("我：1\n我：1\n我：不知道\n我：13812345678\n我：1\n我：没有")
+	c.play("我：1\n我：1\n我：跳过\n我：不知道\n我：13812345678\n我：1\n我：没有")
 	photo := bytes.Repeat([]byte("jpeg"), 1<<18) // 1 MB
 	for i := range 20 {
 		c.now = c.now.Add(time.Minute)
@@ -111,7 +111,7 @@ func TestVersion1SessionWithBytesContinues(t *testing.T) {
 func TestMissingDraftFileDoesNotBlockTheReport(t *testing.T) {
 	desk := newFakeDesk()
 	c := newConversation(t, desk)
-	c.play("我：[语音]\n我：1\n我：不知道\n我：13812345678\n我：1\n我：没有")
+	c.play("我：[语音]\n我：1\n我：跳过\n我：不知道\n我：13812345678\n我：1\n我：没有")
 	clear(c.store.media) // lost, somehow
 	c.play("我：说完了\n我：确认\n办：提交成功")
 	atts := desk.cases[0].Atts

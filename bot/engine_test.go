@@ -41,7 +41,7 @@ func TestInfrastructureErrorsPropagateAndChangeNothing(t *testing.T) {
 		setup   string // transcript played before the failing message
 		failing string
 	}{
-		{"submit", "我：1\n我：1\n我：不知道\n我：13812345678\n我：1\n我：没有\n我：养老金停了\n我：说完了", "确认"},
+		{"submit", "我：1\n我：1\n我：跳过\n我：不知道\n我：13812345678\n我：1\n我：没有\n我：养老金停了\n我：说完了", "确认"},
 		{"query", "", "查询"},
 		{"handover", "我：1", "人工"},
 		{"supplement", "我：补充", "工资单找到了"},
@@ -129,6 +129,16 @@ func TestStoredSessions(t *testing.T) {
 			script: "我：13812345678\n办：这件事属于哪一类？",
 		},
 		{
+			name:   "a report for oneself begun before the name was asked continues without it",
+			stored: `{"version":2,"step":"id","history":["who"],"draft":{"who":"self"},"updated_at":"2026-11-28T09:30:00+08:00"}`,
+			script: "我：不知道\n办：请发您的电话号码\n我：13812345678\n我：1\n我：没有\n我：养老金停了\n我：说完了\n办：姓名：未提供\n我：确认\n办：提交成功",
+		},
+		{
+			name:   "a report for somebody else begun before 称呼 was asked asks it next",
+			stored: `{"version":2,"step":"consent","history":["who","name","relation"],"draft":{"who":"neighbour","name":"张德福","relation":"邻居"},"updated_at":"2026-11-28T09:30:00+08:00"}`,
+			script: "我：1\n办：怎么称呼您？\n我：上一步\n办：张德福知道您来反映\n我：1\n我：王阿姨\n办：请发张德福的身份证号码",
+		},
+		{
 			name:   "a damaged session starts over kindly",
 			stored: `{"step":`,
 			script: "我：你好\n办：没能接上\n办：请问您要办什么？",
@@ -146,7 +156,7 @@ func TestStoredSessions(t *testing.T) {
 		{
 			name:   "an unknown step keeps the answers for the next report",
 			stored: `{"version":1,"step":"quantum","draft":{"who":"self"},"parts":[{"text":"养老金停了"}],"updated_at":"2026-11-28T09:30:00+08:00"}`,
-			script: "我：1\n办：这件事是谁遇到的？\n我：1\n我：不知道\n我：13812345678\n我：1\n我：没有\n办：您前面说的已经记下了\n我：说完了\n办：问题：养老金停了",
+			script: "我：1\n办：这件事是谁遇到的？\n我：1\n我：跳过\n我：不知道\n我：13812345678\n我：1\n我：没有\n办：您前面说的已经记下了\n我：说完了\n办：问题：养老金停了",
 		},
 	}
 	for _, tc := range tests {
@@ -161,7 +171,7 @@ func TestStoredSessions(t *testing.T) {
 func TestAttachmentBytesSurviveUntilSubmit(t *testing.T) {
 	desk := newFakeDesk()
 	c := newConversation(t, desk)
-	c.play("我：[语音]\n我：1\n我：不知道\n我：13812345678\n（重启）\n我：1\n我：没有\n我：[照片]\n我：说完了\n我：确认\n办：提交成功")
+	c.play("我：[语音]\n我：1\n我：跳过\n我：不知道\n我：13812345678\n（重启）\n我：1\n我：没有\n我：[照片]\n我：说完了\n我：确认\n办：提交成功")
 	if len(desk.cases) != 1 {
 		t.Fatalf("%d cases submitted", len(desk.cases))
 	}
@@ -171,7 +181,7 @@ func TestAttachmentBytesSurviveUntilSubmit(t *testing.T) {
 	}
 	want := []cases.Attachment{
 		{Kind: KindVoice, MediaID: "media1", FileName: "voice.amr1", ContentType: "audio/amr", Size: 13, Data: []byte("voice bytes 1"), CreatedAt: testStart.Add(time.Minute)},
-		{Kind: KindImage, MediaID: "media7", FileName: "photo.jpg7", ContentType: "image/jpeg", Size: 13, Data: []byte("image bytes 7"), CreatedAt: testStart.Add(7 * time.Minute)},
+		{Kind: KindImage, MediaID: "media8", FileName: "photo.jpg8", ContentType: "image/jpeg", Size: 13, Data: []byte("image bytes 8"), CreatedAt: testStart.Add(8 * time.Minute)},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("attachments (-want +got):\n%s", diff)

@@ -174,11 +174,13 @@ var followUpConversations = []transcriptCase{
 		script: `
 			我：反映问题
 			我：本人
-			办：请发您的身份证号码
+			办：请问您的姓名？
 			（BC2611280001 回访）
 			我：[点 rate:BC2611280001:2]
 			办：谢谢您的评价（满意）
 			办：您正在填的内容还在
+			办：请问您的姓名？
+			我：蒋玉梅
 			办：请发您的身份证号码
 			我：不知道
 			我：13812345678
@@ -197,7 +199,7 @@ var followUpConversations = []transcriptCase{
 			我：确认
 			办：提交成功`,
 		want: []cases.Case{reported(cases.Case{
-			Affected: cases.Person{Phone: "13812345678"}, Relation: "本人", Consent: "本人",
+			ReporterName: "蒋玉梅", Affected: cases.Person{Name: "蒋玉梅", Phone: "13812345678"}, Relation: "本人", Consent: "本人",
 			ContactPhone: "13812345678", Category: "retire", TriedWindow: "没有", Description: "退休手续办不下来",
 		})},
 		check: wantRatings([]rated{
@@ -217,6 +219,10 @@ var followUpConversations = []transcriptCase{
 			我：父亲
 			办：刘明知道您来反映
 			我：1
+			办：怎么称呼您？
+			我：2
+			办：这里请写名字或称呼
+			我：小刘
 			办：请发刘明的身份证号码`,
 		check: wantRatings(nil, map[string]cases.Status{"BC2611280001": cases.StatusResolved}),
 	},

@@ -103,9 +103,10 @@ var fuzzWords = []string{
 // the affected person has no phone).
 var owners = map[string][]string{
 	"Who":         {stepWho},
-	"Name":        {stepName, stepWho},
+	"Name":        {stepName, stepSelfName, stepWho},
 	"Relation":    {stepRelation, stepWho},
 	"Consent":     {stepConsent, stepWho},
+	"Reporter":    {stepReporter, stepWho},
 	"IDNumber":    {stepID},
 	"IDAsked":     {stepID},
 	"PhoneWhose":  {stepPhoneWhose, stepWho, stepPhone},
@@ -123,7 +124,7 @@ func draftFields(d draft) map[string]string {
 	_ = json.Unmarshal(b, &m)
 	out := map[string]string{}
 	for k, v := range map[string]any{
-		"Who": m["who"], "Name": m["name"], "Relation": m["relation"], "Consent": m["consent"],
+		"Who": m["who"], "Name": m["name"], "Relation": m["relation"], "Consent": m["consent"], "Reporter": m["reporter"],
 		"IDNumber": m["id_number"], "IDAsked": m["id_asked"], "PhoneWhose": m["phone_whose"],
 		"Phone": m["phone"], "PhoneAsked": m["phone_asked"], "Category": m["category"],
 		"TriedWindow": m["tried_window"], "TriedWhen": m["tried_when"], "TriedAnswer": m["tried_answer"],

@@ -3,11 +3,13 @@ package bot
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"banchengshi/cases"
 )
 
-// The report form: who is affected, their ID number and phone, the category,
+// The report form: who is affected and what to call the reporter, the
+// affected person's ID number and phone, the category,
 // what was tried before, the problem in the citizen's words, a summary to
 // confirm, and Submit.
 
@@ -22,7 +24,7 @@ func (t *turn) startReport() {
 // group is the summary item a report step belongs to.
 func group(step string) string {
 	switch step {
-	case stepWho, stepName, stepRelation, stepConsent:
+	case stepWho, stepSelfName, stepName, stepRelation, stepConsent, stepReporter:
 		return "who"
 	case stepID:
 		return "id"
@@ -47,7 +49,7 @@ func reportStep(step string) bool {
 // listen to it later.
 func voiceAnswers(step string) bool {
 	switch step {
-	case stepName, stepRelation, stepID, stepPhone, stepTriedWindow, stepTriedWhen, stepTriedAnswer:
+	case stepSelfName, stepName, stepRelation, stepReporter, stepID, stepPhone, stepTriedWindow, stepTriedWhen, stepTriedAnswer:
 		return true
 	}
 	return false
@@ -69,14 +71,18 @@ func (t *turn) nextStep(from string) string {
 	switch from {
 	case stepWho:
 		if d.Who == whoSelf {
-			return stepID
+			return stepSelfName
 		}
 		return stepName
+	case stepSelfName:
+		return stepID
 	case stepName:
 		return stepRelation
 	case stepRelation:
 		return stepConsent
 	case stepConsent:
+		return stepReporter
+	case stepReporter:
 		return stepID
 	case stepID:
 		if d.Who == whoSelf {
@@ -128,10 +134,13 @@ func (t *turn) reportText(text string) error {
 			return nil
 		}
 		who := []string{whoSelf, whoFamily, whoNeighbour, whoOther}[i]
-		if who != d.Who && who == whoSelf {
-			d.Name, d.Relation, d.Consent, d.PhoneWhose = "", "", "", ""
+		if who != d.Who && (who == whoSelf || d.Who == whoSelf) {
+			// The name given belongs to the other side of the change.
+			d.Name, d.Relation, d.Consent, d.PhoneWhose, d.Reporter = "", "", "", "", ""
 		}
 		d.Who = who
+	case stepSelfName, stepReporter:
+		return t.personName(text)
 	case stepName, stepRelation:
 		if runeLen(text) > 30 {
 			t.notUnderstood(text) // a story rather than a name: kept as description
@@ -238,6 +247,59 @@ func (t *turn) reportText(text string) error {
 	}
 	t.advance()
 	return nil
+}
+
+// personName reads the reporter's name (their own matter) or how to address
+// them (somebody else's). Both may be skipped: staff ask on the phone. A
+// number typed here is refused without being repeated.
+func (t *turn) personName(text string) error {
+	s, d := t.s, &t.s.Draft
+	name := nameAnswer(text)
+	switch {
+	case text == voiceAnswer:
+		name = text
+	case is(text, wordsSkip) || is(text, wordsNoName):
+		name = ""
+		if s.Step == stepSelfName {
+			t.note(textNameLater)
+		} else {
+			t.note(textSkipped)
+		}
+	case reLongNumber.MatchString(fold(text)) || name != "" && !strings.ContainsFunc(name, unicode.IsLetter):
+		t.note(textNotAName)
+		t.ask()
+		return nil
+	case name == "" || is(text, wordsAck):
+		t.notUnderstood(text)
+		return nil
+	case runeLen(name) > 20 || strings.ContainsAny(name, "，。！？,!?；;"):
+		// A sentence rather than a name: kept as description if it reads
+		// like one.
+		if !t.aside(text) {
+			t.note(textNameLong)
+		}
+		t.ask()
+		return nil
+	}
+	if s.Step == stepSelfName {
+		d.Name = name
+	} else {
+		d.Reporter = name
+	}
+	t.advance()
+	return nil
+}
+
+// nameAnswer is a name as typed, without "我叫" or "就行" around it.
+func nameAnswer(text string) string {
+	name := strings.Trim(fold(text), trailingPunct)
+	for _, p := range namePrefixes {
+		name = strings.TrimPrefix(name, p)
+	}
+	for _, p := range nameSuffixes {
+		name = strings.TrimSuffix(name, p)
+	}
+	return strings.TrimSpace(strings.Trim(name, trailingPunct))
 }
 
 // edit starts changing one summary item.
@@ -369,12 +431,16 @@ func (t *turn) ask() {
 		m = menu(textResumeAsk, stepResume, resumeOptions, textMenuTail)
 	case stepWho:
 		m = menu(textAskWho, stepWho, whoOptions, textStepTail)
+	case stepSelfName:
+		m.Text = textAskSelfName
 	case stepName:
 		m.Text = textAskName
 	case stepRelation:
 		m.Text = fmt.Sprintf(textAskRelation, name)
 	case stepConsent:
 		m = menu(fmt.Sprintf(textAskConsent, name), stepConsent, consentOptions, textStepTail)
+	case stepReporter:
+		m.Text = textAskReporter
 	case stepID:
 		if d.Who == whoSelf {
 			m.Text = textAskIDSelf
@@ -434,6 +500,15 @@ func (t *turn) ask() {
 	t.say(m)
 }
 
+// writtenName is a name staff can say on the phone: one given by voice is
+// in the recording, not in the case's words.
+func writtenName(name string) string {
+	if name == voiceAnswer {
+		return ""
+	}
+	return name
+}
+
 // descriptionText joins the typed parts of the description.
 func descriptionText(s *session) string {
 	var texts []string
@@ -451,6 +526,7 @@ func (t *turn) submit() error {
 	c := &cases.Case{
 		OpenKfID:     t.in.OpenKfID,
 		ReporterID:   t.in.ExternalUserID,
+		ReporterName: writtenName(d.Reporter),
 		Affected:     cases.Person{Name: d.Name, IDNumber: d.IDNumber},
 		Relation:     d.Relation,
 		Consent:      d.Consent,
@@ -466,7 +542,8 @@ func (t *turn) submit() error {
 	}
 	switch {
 	case d.Who == whoSelf:
-		c.Affected.Name, c.Relation, c.Consent = "", relationSelf, relationSelf
+		c.Affected.Name, c.Relation, c.Consent = d.Name, relationSelf, relationSelf
+		c.ReporterName = writtenName(d.Name)
 		c.Affected.Phone = d.Phone
 	case d.PhoneWhose == phoneAffected:
 		c.Affected.Phone = d.Phone

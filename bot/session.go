@@ -13,7 +13,10 @@ import (
 // sessionVersion is the current session format. Older formats are upgraded
 // when loaded, so a deploy never strands a half-written report. Version 2
 // keeps received files in the store's draft media (the session holds their
-// ids); version 1 carried the bytes in the session itself.
+// ids); version 1 carried the bytes in the session itself. Steps and draft
+// fields added since (self_name, reporter) need no new version: a session
+// without them continues where it was, and an older release shows the menu
+// for a step it does not know, keeping the answers.
 const sessionVersion = 2
 
 // Steps of the dialog. They are stored in sessions: never rename one.
@@ -21,9 +24,11 @@ const (
 	stepMenu        = "menu" // nothing in progress
 	stepResume      = "resume"
 	stepWho         = "who"
+	stepSelfName    = "self_name" // the reporter's own name, when it is their own matter
 	stepName        = "name"
 	stepRelation    = "relation"
 	stepConsent     = "consent"
+	stepReporter    = "reporter" // how to address somebody reporting for another
 	stepID          = "id"
 	stepPhoneWhose  = "phone_whose"
 	stepPhone       = "phone"
@@ -45,8 +50,8 @@ const (
 
 // knownSteps are the steps this release can continue from.
 var knownSteps = map[string]bool{
-	stepMenu: true, stepResume: true, stepWho: true, stepName: true, stepRelation: true,
-	stepConsent: true, stepID: true, stepPhoneWhose: true, stepPhone: true, stepCategory: true,
+	stepMenu: true, stepResume: true, stepWho: true, stepSelfName: true, stepName: true, stepRelation: true,
+	stepConsent: true, stepReporter: true, stepID: true, stepPhoneWhose: true, stepPhone: true, stepCategory: true,
 	stepTriedWindow: true, stepTriedWhen: true, stepTriedAnswer: true, stepDesc: true,
 	stepConfirm: true, stepEdit: true, stepSuppPick: true, stepSuppCollect: true,
 	stepWdPick: true, stepWdReason: true, stepWdConfirm: true, stepRatePick: true, stepRateWhy: true,
@@ -105,12 +110,15 @@ type session struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// draft is everything answered for the case being reported.
+// draft is everything answered for the case being reported. Name is the
+// affected person's name: the reporter's own when Who is whoSelf. Reporter
+// is how to address somebody reporting for another.
 type draft struct {
 	Who         string `json:"who,omitempty"`
 	Name        string `json:"name,omitempty"`
 	Relation    string `json:"relation,omitempty"`
 	Consent     string `json:"consent,omitempty"`
+	Reporter    string `json:"reporter,omitempty"`
 	IDNumber    string `json:"id_number,omitempty"`
 	IDAsked     bool   `json:"id_asked,omitempty"` // answered, possibly with 不知道
 	PhoneWhose  string `json:"phone_whose,omitempty"`

@@ -14,6 +14,9 @@ var storyConversations = []transcriptCase{
 			我：1
 			办：这件事是谁遇到的？
 			我：我本人
+			办：请问您的姓名？
+			办：[不方便说，跳过]
+			我：刘振华
 			办：请发您的身份证号码
 			我：370102196107151239
 			办：收到。
@@ -36,6 +39,7 @@ var storyConversations = []transcriptCase{
 			我：说完了
 			办：请核对
 			办：遇事人：本人
+			办：姓名：刘振华
 			办：身份证：370*************39
 			办：电话：138****5678
 			办：类别：个人信息错误
@@ -48,8 +52,9 @@ var storyConversations = []transcriptCase{
 			办：2026年12月18日
 			办：回复“查询”`,
 		want: []cases.Case{reported(cases.Case{
-			Affected: cases.Person{IDNumber: "370102196107151239", Phone: "13812345678"},
-			Relation: "本人", Consent: "本人", ContactPhone: "13812345678", Category: "data",
+			ReporterName: "刘振华",
+			Affected:     cases.Person{Name: "刘振华", IDNumber: "370102196107151239", Phone: "13812345678"},
+			Relation:     "本人", Consent: "本人", ContactPhone: "13812345678", Category: "data",
 			TriedWindow: "区社保中心", TriedWhen: "2025年6月",
 			TriedAnswer: "说系统里这个身份证号还挂着另一个人，让我去派出所开证明",
 			Description: "我的身份证号码和外地一个人重了，社保一直交不上\n派出所说他们那边没有问题",
@@ -63,6 +68,9 @@ var storyConversations = []transcriptCase{
 			办：您说的情况已经记下了
 			办：这件事是谁遇到的？
 			我：１
+			办：请问您的姓名？
+			我：不方便说
+			办：工作人员联系您时再问
 			办：身份证号码
 			我：不知道
 			办：这一项先跳过
@@ -80,6 +88,7 @@ var storyConversations = []transcriptCase{
 			我：[照片]
 			办：照片收到了
 			我：好了
+			办：姓名：未提供
 			办：身份证：未提供
 			办：电话：053*****2345
 			办：去过：市社保中心转移窗口，约2024年
@@ -106,6 +115,8 @@ var storyConversations = []transcriptCase{
 			我：父亲
 			办：李建国知道您来反映，并且同意吗？
 			我：同意
+			办：怎么称呼您？
+			我：叫我小李就行
 			办：请发李建国的身份证号码
 			我：410105195809120047
 			办：工作人员打哪个电话联系？
@@ -120,12 +131,13 @@ var storyConversations = []transcriptCase{
 			我：我爸1998年买断工龄，交接的时候把“建”写成了“健”，现在社保查不到缴费记录
 			我：说完了
 			办：遇事人：李建国（父亲，知道，也同意）
+			办：您的称呼：小李
 			办：电话：139****5678（您的）
 			办不含：139-1234-5678
 			我：确认提交
 			办：提交成功`,
 		want: []cases.Case{reported(cases.Case{
-			Affected: cases.Person{Name: "李建国", IDNumber: "410105195809120047"},
+			ReporterName: "小李", Affected: cases.Person{Name: "李建国", IDNumber: "410105195809120047"},
 			Relation: "父亲", Consent: "知道，也同意", ContactPhone: "13912345678", Category: "employment",
 			TriedWindow: "原国棉三厂改制办", TriedWhen: "2003年", TriedAnswer: "说名字写错了，系统里查不到",
 			Description: "我爸1998年买断工龄，交接的时候把“建”写成了“健”，现在社保查不到缴费记录",
@@ -137,6 +149,9 @@ var storyConversations = []transcriptCase{
 			我：我要反映问题
 			办：这件事是谁遇到的？
 			我：自己
+			办：请问您的姓名？
+			我：我叫孙桂芳
+			办：请发您的身份证号码
 			我：跳过
 			我：15012345678
 			我：档案
@@ -146,6 +161,7 @@ var storyConversations = []transcriptCase{
 			我：[语音]
 			办：语音收到了
 			我：说完了
+			办：姓名：孙桂芳
 			办：类别：档案问题
 			办：附件：语音1条
 			我：修改
@@ -159,7 +175,7 @@ var storyConversations = []transcriptCase{
 			我：确认提交
 			办：提交成功`,
 		want: []cases.Case{reported(cases.Case{
-			Affected: cases.Person{Phone: "15012345678"}, Relation: "本人", Consent: "本人",
+			ReporterName: "孙桂芳", Affected: cases.Person{Name: "孙桂芳", Phone: "15012345678"}, Relation: "本人", Consent: "本人",
 			ContactPhone: "15012345678", Category: "retire", TriedWindow: "没有",
 			Description: "原来的单位破产了，档案找不到，退休办不了",
 		})},
@@ -174,6 +190,9 @@ var storyConversations = []transcriptCase{
 			我：王秀英
 			我：母亲
 			我：1
+			办：怎么称呼您？
+			我：跳过
+			办：这一项先跳过
 			办：请发王秀英的身份证号码
 			我：370102196303042516
 			办：号码最后一位对不上
@@ -192,6 +211,7 @@ var storyConversations = []transcriptCase{
 			我：她八十多了，回不去
 			我：好了
 			办：遇事人：王秀英（母亲，知道，也同意）
+			办：您的称呼：未提供
 			办：身份证：370*************15
 			办：电话：053*****6666（王秀英的）
 			办：类别：待遇发放和生存认证
@@ -209,6 +229,7 @@ var storyConversations = []transcriptCase{
 		script: `
 			我：第一个
 			我：一
+			我：周建华
 			我：37010219611005128x
 			办：收到。
 			我：138-0000-1111
@@ -223,7 +244,8 @@ var storyConversations = []transcriptCase{
 			我：1.
 			办：提交成功`,
 		want: []cases.Case{reported(cases.Case{
-			Affected: cases.Person{IDNumber: "37010219611005128X", Phone: "13800001111"}, Relation: "本人", Consent: "本人",
+			ReporterName: "周建华",
+			Affected:     cases.Person{Name: "周建华", IDNumber: "37010219611005128X", Phone: "13800001111"}, Relation: "本人", Consent: "本人",
 			ContactPhone: "13800001111", Category: "retire",
 			TriedWindow: "区人社局退休科", TriedWhen: "2026年10月", TriedAnswer: "说按档案的出生日期算",
 			Description: "档案里写1961年7月出生，身份证上是1961年10月，差了三个月不让办退休",
@@ -242,6 +264,9 @@ var storyConversations = []transcriptCase{
 			我：邻居
 			办：张德福知道您来反映
 			我：[点 consent:1]
+			办：怎么称呼您？
+			办：[不用称呼，跳过]
+			我：王阿姨
 			办：请发张德福的身份证号码
 			办：[不知道，跳过]
 			我：[点 id:1]
@@ -254,10 +279,11 @@ var storyConversations = []transcriptCase{
 			我：张大爷63岁了，病得来不了，他没有微信，养老金一直没办下来
 			我：[点 desc:1]
 			办：遇事人：张德福（邻居，知道，也同意）
+			办：您的称呼：王阿姨
 			我：[点 confirm:1]
 			办：提交成功`,
 		want: []cases.Case{reported(cases.Case{
-			Affected: cases.Person{Name: "张德福"}, Relation: "邻居", Consent: "知道，也同意",
+			ReporterName: "王阿姨", Affected: cases.Person{Name: "张德福"}, Relation: "邻居", Consent: "知道，也同意",
 			ContactPhone: "13700001111", Category: "pension", TriedWindow: "没有",
 			Description: "张大爷63岁了，病得来不了，他没有微信，养老金一直没办下来",
 		})},
@@ -270,6 +296,9 @@ var storyConversations = []transcriptCase{
 			我：赵大妈
 			我：朋友
 			我：还不知道
+			办：怎么称呼您？
+			我：[点 reporter:1]
+			办：这一项先跳过
 			我：不知道
 			我：打她的
 			办：请发赵大妈的电话号码

@@ -41,7 +41,7 @@ var (
 		"取消|不提交",
 	}
 	editOptions = []string{
-		"谁遇到的事|遇事人|谁|名字|姓名",
+		"谁遇到的事|遇事人|谁|名字|姓名|称呼",
 		"身份证号|身份证|证件",
 		"联系电话|电话|手机",
 		"问题类别|类别|分类",
@@ -61,6 +61,8 @@ var (
 // quickAnswers are the one-tap answers offered under questions that
 // otherwise take typed words: label is shown, means is what a tap stands for.
 var quickAnswers = map[string]struct{ label, means string }{
+	stepSelfName:    {"不方便说，跳过", "跳过"},
+	stepReporter:    {"不用称呼，跳过", "跳过"},
 	stepID:          {"不知道，跳过", "不知道"},
 	stepPhone:       {"没有电话", "没有"},
 	stepTriedWindow: {"没去过", "没有"},
@@ -91,6 +93,14 @@ var (
 	wordsSkip      = []string{"不知道", "不清楚", "跳过", "不记得", "记不得", "忘了", "不方便", "没有", "没带", "不想说", "不说了", "没什么", "算了"}
 	wordsAck       = []string{"好", "好的", "好了", "嗯", "嗯嗯", "收到", "知道了", "知道", "明白", "明白了", "行", "可以", "谢谢", "谢谢你", "谢谢您", "好的谢谢", "ok"}
 	wordsNoPhone   = []string{"没有", "没有电话", "没电话", "没手机", "没有手机", "不方便"}
+	wordsNoName    = []string{"不方便说", "不方便讲", "不想告诉", "不告诉你", "保密", "不用了", "不用", "随便", "都行", "随便叫"}
+)
+
+// namePrefixes and nameSuffixes are the words around a name people type,
+// "我叫王秀英" or "叫我小李就行"; the name is what remains.
+var (
+	namePrefixes = []string{"我的名字叫", "我的名字是", "我的姓名是", "名字叫", "姓名", "我叫", "叫我", "我是", "叫"}
+	nameSuffixes = []string{"就行了", "就可以了", "就可以", "就行", "就好", "好了"}
 )
 
 // rateWords are typed answers to the follow-up question: the rating on the
@@ -131,13 +141,17 @@ const (
 	textKeptFirst     = "您说的情况已经记下了。\n为了交给对的部门，还要问几个问题。"
 	textKeptAside     = "您说的这些已经记下了。"
 	textNotAName      = "这里请写名字或称呼，号码后面再问。"
+	textNameLong      = "有点长了，请只写名字或称呼。"
+	textNameLater     = "好的，工作人员联系您时再问。"
 	textSkipped       = "好的，这一项先跳过。"
 	textGot           = "收到。"
 
 	textAskWho        = "这件事是谁遇到的？"
+	textAskSelfName   = "请问您的姓名？\n办事要按姓名查档案。\n不方便说，回复“跳过”就行。"
 	textAskName       = "请问遇到这件事的人叫什么名字？"
 	textAskRelation   = "%s是您的什么人？\n比如：父亲、邻居、朋友。"
 	textAskConsent    = "%s知道您来反映，并且同意吗？"
+	textAskReporter   = "怎么称呼您？\n比如：王阿姨、小李。\n不想说，回复“跳过”就行。"
 	textAskIDSelf     = "请发您的身份证号码（18位）。\n不知道或不方便，回复“不知道”就行。"
 	textAskIDOther    = "请发%s的身份证号码（18位）。\n不知道或不方便，回复“不知道”就行。"
 	textIDRetry       = "请核对一下，再发一次。"
@@ -319,8 +333,10 @@ func summary(s *session, cats []cases.Category) string {
 	switch d.Who {
 	case whoSelf:
 		b.WriteString("\n遇事人：本人")
+		fmt.Fprintf(&b, "\n姓名：%s", orNone(d.Name))
 	default:
 		fmt.Fprintf(&b, "\n遇事人：%s（%s，%s）", orDash(d.Name), orDash(d.Relation), orDash(d.Consent))
+		fmt.Fprintf(&b, "\n您的称呼：%s", orNone(d.Reporter))
 	}
 	if d.IDNumber != "" {
 		fmt.Fprintf(&b, "\n身份证：%s", pii.MaskID(d.IDNumber))
@@ -423,6 +439,14 @@ func maskNumbers(s string) string {
 func orDash(s string) string {
 	if s == "" {
 		return "—"
+	}
+	return maskNumbers(s)
+}
+
+// orNone shows an optional answer back, masked, or 未提供 for none.
+func orNone(s string) string {
+	if s == "" {
+		return "未提供"
 	}
 	return maskNumbers(s)
 }

@@ -204,7 +204,7 @@ func render(res Result) string {
 // caseFields is what a transcript checks of a stored case.
 func caseFields(c *cases.Case) cases.Case {
 	return cases.Case{
-		OpenKfID: c.OpenKfID, ReporterID: c.ReporterID, Affected: c.Affected,
+		OpenKfID: c.OpenKfID, ReporterID: c.ReporterID, ReporterName: c.ReporterName, Affected: c.Affected,
 		Relation: c.Relation, Consent: c.Consent, ContactPhone: c.ContactPhone, Category: c.Category,
 		TriedWindow: c.TriedWindow, TriedWhen: c.TriedWhen, TriedAnswer: c.TriedAnswer,
 		Description: c.Description, Status: c.Status,

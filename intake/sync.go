@@ -1,9 +1,11 @@
 package intake
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"banchengshi/cases"
@@ -112,41 +114,81 @@ func (in *Intake) drainKf(ctx context.Context) error {
 	return nil
 }
 
-// handleKfLocked handles the account's pending messages in order. A citizen
-// whose message failed has their later messages wait, so nobody's words are
-// handled out of order; other citizens go on.
+// handleKfLocked handles the account's pending messages. Each citizen's
+// messages are handled one after another, in order; different citizens are
+// handled side by side (at most citizenWorkers at once), since nothing orders
+// one citizen's words against another's. A citizen whose message failed has
+// their later messages wait, so nobody's words are handled out of order.
 func (in *Intake) handleKfLocked(ctx context.Context, openKfID string) error {
 	pending, err := in.repo.PendingKfMessages(ctx, 1000)
 	if err != nil {
 		return fmt.Errorf("list pending kf messages: %w", err)
 	}
-	blocked := map[string]bool{}
+	var order []string
+	byCitizen := map[string][]*cases.KfMessage{}
 	for _, m := range pending {
-		if m.OpenKfID != openKfID || blocked[m.ExternalUserID] {
+		if m.OpenKfID != openKfID {
 			continue
 		}
+		if _, seen := byCitizen[m.ExternalUserID]; !seen {
+			order = append(order, m.ExternalUserID)
+		}
+		byCitizen[m.ExternalUserID] = append(byCitizen[m.ExternalUserID], m)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		slots = make(chan struct{}, citizenWorkers)
+	)
+	for _, user := range order {
+		msgs := byCitizen[user]
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if err := in.handleCitizen(ctx, msgs); err != nil {
+				mu.Lock()
+				first = cmp.Or(first, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// citizenWorkers bounds how many citizens of one kf account are handled at
+// once: enough to keep a database busy, few enough not to crowd it.
+const citizenWorkers = 4
+
+// handleCitizen handles one citizen's pending messages in order, stopping at
+// the first that must wait.
+func (in *Intake) handleCitizen(ctx context.Context, msgs []*cases.KfMessage) error {
+	for _, m := range msgs {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if !retryDue(m.Attempts, m.ReceivedAt, in.now()) {
-			blocked[m.ExternalUserID] = true // later messages wait their turn
+			return nil // later messages wait their turn
+		}
+		err := in.handleKf(ctx, m)
+		if err == nil {
 			continue
 		}
-		if err := in.handleKf(ctx, m); err != nil {
-			m.Attempts++
-			m.LastError = err.Error()
-			in.log.Warn("kf message not handled", "msgid", m.MsgID, "attempt", m.Attempts, "err", err)
-			if m.Attempts < kfMaxAttempts {
-				blocked[m.ExternalUserID] = true
-				if err := in.repo.UpdateKfMessage(ctx, m); err != nil {
-					return fmt.Errorf("record kf message failure: %w", err)
-				}
-				continue
-			}
+		m.Attempts++
+		m.LastError = err.Error()
+		in.log.Warn("kf message not handled", "msgid", m.MsgID, "attempt", m.Attempts, "err", err)
+		if m.Attempts >= kfMaxAttempts {
 			if err := in.giveUp(ctx, m); err != nil {
 				return err
 			}
+			continue
 		}
+		if err := in.repo.UpdateKfMessage(ctx, m); err != nil {
+			return fmt.Errorf("record kf message failure: %w", err)
+		}
+		return nil
 	}
 	return nil
 }

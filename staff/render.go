@@ -198,7 +198,7 @@ func (d *Directory) RenderList(title string, cs []*cases.Case) string {
 func whoFor(c *cases.Case) string {
 	reporter := c.ReporterName
 	if reporter == "" {
-		reporter = textReporter // 微信客服 gives no name; the dialog does not ask
+		reporter = textReporter // the citizen chose not to give a name
 	}
 	if c.Relation == "" || c.Relation == textSelf || c.Affected.Name == "" || c.Affected.Name == reporter {
 		return reporter + "（" + textSelf + "）"

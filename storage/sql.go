@@ -40,6 +40,9 @@ type SQL struct {
 	sealer *pii.Sealer
 }
 
+// MySQLMaxOpenConns bounds one replica's connections to MySQL.
+const MySQLMaxOpenConns = 24
+
 // Open connects to the database, adds the settings storage relies on to dsn
 // unless it sets them itself, and applies the embedded migrations. driver is
 // "sqlite" (modernc.org/sqlite; a file DSN's directory is created) or "mysql".
@@ -64,9 +67,17 @@ func Open(ctx context.Context, driver, dsn string, sealer *pii.Sealer) (*SQL, er
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", driver, err)
 	}
-	if memory {
+	switch {
+	case memory:
 		// Every connection to :memory: is a database of its own.
 		db.SetMaxOpenConns(1)
+	case driver == DriverMySQL:
+		// A burst of callbacks must queue for a connection, not exhaust the
+		// server's (MariaDB's default max_connections is 151, shared by all
+		// replicas).
+		db.SetMaxOpenConns(MySQLMaxOpenConns)
+		db.SetMaxIdleConns(MySQLMaxOpenConns)
+		db.SetConnMaxLifetime(5 * time.Minute)
 	}
 	s := &SQL{db: db, q: db, d: dialect{name: driver}, sealer: sealer}
 	if err := s.firstPing(ctx); err != nil {

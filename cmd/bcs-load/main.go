@@ -23,7 +23,7 @@ import (
 )
 
 // script is one whole report, as in the end-to-end tests.
-var script = []string{"你好", "1", "1", "不知道", "13812345678", "1", "没有", "养老保险关系转不过来，跑了两年了", "说完了", "确认"}
+var script = []string{"你好", "1", "1", "王桂香", "不知道", "13812345678", "1", "没有", "养老保险关系转不过来，跑了两年了", "说完了", "确认"}
 
 func main() {
 	if err := run(); err != nil {
@@ -67,6 +67,9 @@ func run() error {
 				mu.Lock()
 				if err != nil {
 					failures++
+					if failures <= 3 {
+						fmt.Fprintf(os.Stderr, "%s: %v\n", user, err)
+					}
 					mu.Unlock()
 					return
 				}
