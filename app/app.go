@@ -23,6 +23,7 @@ import (
 	"banchengshi/desk"
 	"banchengshi/handlers"
 	"banchengshi/intake"
+	"banchengshi/metrics"
 	"banchengshi/notify"
 	"banchengshi/pii"
 	"banchengshi/sandbox"
@@ -148,15 +149,16 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 		return nil, fmt.Errorf("callback keys: %w", err)
 	}
 
-	a.desk = desk.New(dir, cal, opt.Now)
+	counts := metrics.New()
+	a.desk = desk.New(dir, cal, opt.Now).CountWith(counts)
 	staffApp := &desk.StaffApp{Desk: a.desk, Log: a.log}
 	engine := bot.New(bot.Config{DraftTTL: cfg.DraftTTL, ResumeAfter: cfg.ResumeAfter, Now: opt.Now})
 	a.outbox = notify.New(notify.Config{Repo: a.repo, API: client, Locker: a.shared.Locker(), Limiter: a.shared.RateLimiter(),
-		Cards: staffApp, Tasks: a.desk, Log: a.log, Now: opt.Now})
+		Cards: staffApp, Tasks: a.desk, Log: a.log, Now: opt.Now, Metrics: counts})
 	a.intake = intake.New(intake.Config{
 		Repo: a.repo, API: client, Locker: a.shared.Locker(), Engine: engine, Desk: a.desk.With, Staff: staffApp,
 		Log: a.log, Now: opt.Now, Released: a.outbox.Kick, Events: a.outbox, StaffTask: a.desk.TellWindow,
-		KfAccounts: func() []string { return kfAccounts(dir.Current()) },
+		KfAccounts: func() []string { return kfAccounts(dir.Current()) }, Metrics: counts,
 	})
 	a.sched = schedule.New(schedule.Config{Repo: a.repo, Locker: a.shared.Locker(), Desk: a.desk, Planner: a.outbox,
 		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery, SessionTTL: cfg.DraftTTL + 24*time.Hour})
@@ -169,8 +171,9 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 	mounts = append(mounts, pages.Mount)
 
 	routes := handlers.Routes{
-		Callback: &handlers.Callback{Crypter: crypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log},
+		Callback: &handlers.Callback{Crypter: crypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log, Metrics: counts},
 		API:      &handlers.API{Repo: a.repo, Token: cfg.AdminToken},
+		Metrics:  counts.Handler(),
 		Ready:    map[string]handlers.Pinger{"database": a.repo, "shared": a.shared},
 		Mount:    mounts,
 		Log:      a.log,
@@ -180,7 +183,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 		if err != nil {
 			return nil, fmt.Errorf("kf callback keys: %w", err)
 		}
-		routes.KfCallback = &handlers.Callback{Crypter: kfCrypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log}
+		routes.KfCallback = &handlers.Callback{Crypter: kfCrypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log, Metrics: counts}
 	}
 	a.server = &http.Server{
 		Handler:           handlers.NewRouter(routes),

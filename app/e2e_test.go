@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -247,6 +248,44 @@ func TestHandoverToAPerson(t *testing.T) {
 	for _, l := range p.sb.Chat(user) {
 		if l.ErrCode != 0 {
 			t.Errorf("a message was refused by WeCom (errcode %d): %q", l.ErrCode, l.Text)
+		}
+	}
+}
+
+// Operators see the product's counters at /metrics, behind the API token.
+func TestMetrics(t *testing.T) {
+	p := startProduct(t, onSQLite)
+	reportCase(t, p, "wmCounted", "档案找不到了")
+	p.settle()
+	get := func(token string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, p.app.URL()+"/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get(""); code != http.StatusUnauthorized {
+		t.Errorf("metrics without the token: %d, want 401", code)
+	}
+	code, body := get(p.cfg.AdminToken)
+	if code != http.StatusOK {
+		t.Fatalf("metrics: %d", code)
+	}
+	for _, want := range []string{
+		"bcs_cases_submitted_total 1",
+		`bcs_callbacks_total{kind="kf_event",result="stored"}`,
+		`bcs_kf_messages_total{result="handled"}`,
+		`bcs_notifications_total{channel="kf",fate="sent"}`,
+		"bcs_callback_seconds_bucket",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
 		}
 	}
 }

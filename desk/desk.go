@@ -13,14 +13,22 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
+	"banchengshi/metrics"
 	"banchengshi/staff"
 )
 
 // Desk holds what every transaction-bound desk shares.
 type Desk struct {
-	dir *staff.Source
-	cal *cases.Calendar
-	now func() time.Time
+	dir     *staff.Source
+	cal     *cases.Calendar
+	now     func() time.Time
+	metrics *metrics.Metrics
+}
+
+// CountWith makes the desk count submitted cases in m.
+func (d *Desk) CountWith(m *metrics.Metrics) *Desk {
+	d.metrics = m
+	return d
 }
 
 // New returns a Desk over the staff directory and the working-day calendar.
@@ -70,6 +78,7 @@ func (t *txDesk) Submit(ctx context.Context, c *cases.Case, atts []*cases.Attach
 	if err := t.r.CreateCase(ctx, c); err != nil {
 		return fmt.Errorf("submit: %w", err)
 	}
+	t.metrics.CaseSubmitted()
 	citizen := "citizen:" + c.ReporterID
 	events := []*cases.Event{&submitted}
 	for _, s := range said {

@@ -6,9 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"banchengshi/metrics"
 	"banchengshi/wecom"
 )
 
@@ -23,6 +25,7 @@ type Callback struct {
 	Receiver Receiver
 	MaxBytes int64
 	Log      *slog.Logger
+	Metrics  *metrics.Metrics // nil counts nothing
 }
 
 // Verify answers WeCom's GET URL check: the decrypted echostr, as plain text.
@@ -40,6 +43,9 @@ func (h *Callback) Verify(c *gin.Context) {
 // "success". WeCom waits 5 s and retries three times, so the answer waits only
 // for the durable record; a repeat is acknowledged and changes nothing.
 func (h *Callback) Receive(c *gin.Context) {
+	start := time.Now()
+	kind, result := "unknown", "refused"
+	defer func() { h.Metrics.Callback(kind, result, time.Since(start)) }()
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, h.MaxBytes+1))
 	if err != nil {
 		c.String(http.StatusBadRequest, "cannot read body")
@@ -66,12 +72,18 @@ func (h *Callback) Receive(c *gin.Context) {
 		h.refuse(c, err)
 		return
 	}
+	kind = cb.Kind()
 	isNew, err := h.Receiver.Receive(c.Request.Context(), cb, plain)
 	if err != nil {
+		result = "error"
 		// Not stored: a 500 makes WeCom try again, which is what we want.
 		h.Log.Error("store callback", "kind", cb.Kind(), "err", err)
 		c.String(http.StatusInternalServerError, "try again")
 		return
+	}
+	result = "stored"
+	if !isNew {
+		result = "repeat"
 	}
 	h.Log.Debug("callback stored", "kind", cb.Kind(), "new", isNew)
 	c.String(http.StatusOK, "success")

@@ -21,7 +21,9 @@ type Routes struct {
 	Callback   *Callback // /wecom/callback
 	KfCallback *Callback // /wecom/kf/callback when 微信客服 has keys of its own; nil otherwise
 	API        *API
-	Ready      map[string]Pinger
+	// Metrics, when set, is served at /metrics behind the API's bearer token.
+	Metrics http.Handler
+	Ready   map[string]Pinger
 	// Mount adds more routes (the sandbox, pages) to the engine.
 	Mount []func(*gin.Engine)
 	Log   *slog.Logger
@@ -50,6 +52,9 @@ func NewRouter(rt Routes) *gin.Engine {
 		api := r.Group("/api", rt.API.auth)
 		api.GET("/cases", rt.API.listCases)
 		api.GET("/cases/:number", rt.API.getCase)
+		if rt.Metrics != nil {
+			r.GET("/metrics", rt.API.auth, gin.WrapH(rt.Metrics))
+		}
 	}
 	for _, m := range rt.Mount {
 		m(r)

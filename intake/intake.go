@@ -15,6 +15,7 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
+	"banchengshi/metrics"
 	"banchengshi/storage"
 	"banchengshi/wecom"
 )
@@ -57,6 +58,7 @@ type Intake struct {
 	// must do by hand.
 	staffTask func(ctx context.Context, r cases.Repo, openKfID, text string) error
 	accounts  func() []string
+	metrics   *metrics.Metrics
 
 	kick     chan struct{}
 	released func() // called when held messages became sendable
@@ -83,6 +85,9 @@ type Config struct {
 	// KfAccounts lists the kf accounts to pull now and then without a
 	// callback (see CatchUp). May be nil.
 	KfAccounts func() []string
+	// Metrics counts messages handled, retried and given up; nil counts
+	// nothing.
+	Metrics *metrics.Metrics
 }
 
 // New returns an Intake; call Run to start its worker.
@@ -99,8 +104,8 @@ func New(cfg Config) *Intake {
 	return &Intake{
 		repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, engine: cfg.Engine, desk: cfg.Desk,
 		staff: cfg.Staff, events: cfg.Events, log: cfg.Log, now: cfg.Now, released: cfg.Released, staffTask: cfg.StaffTask,
-		accounts: cfg.KfAccounts,
-		kick:     make(chan struct{}, 1),
+		accounts: cfg.KfAccounts, metrics: cfg.Metrics,
+		kick: make(chan struct{}, 1),
 	}
 }
 

@@ -174,17 +174,20 @@ func (in *Intake) handleCitizen(ctx context.Context, msgs []*cases.KfMessage) er
 		}
 		err := in.handleKf(ctx, m)
 		if err == nil {
+			in.metrics.KfMessage("handled")
 			continue
 		}
 		m.Attempts++
 		m.LastError = err.Error()
 		in.log.Warn("kf message not handled", "msgid", m.MsgID, "attempt", m.Attempts, "err", err)
 		if m.Attempts >= kfMaxAttempts {
+			in.metrics.KfMessage("given_up")
 			if err := in.giveUp(ctx, m); err != nil {
 				return err
 			}
 			continue
 		}
+		in.metrics.KfMessage("retry")
 		if err := in.repo.UpdateKfMessage(ctx, m); err != nil {
 			return fmt.Errorf("record kf message failure: %w", err)
 		}

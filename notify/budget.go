@@ -88,7 +88,7 @@ func (o *Outbox) mergeInto(ctx context.Context, m, head *cases.OutboxMessage) er
 		if err := r.UpdateOutbox(ctx, head); err != nil {
 			return fmt.Errorf("save bundle: %w", err)
 		}
-		return settleIn(ctx, r, m, nil, o.now())
+		return o.settleIn(ctx, r, m, nil, o.now())
 	})
 }
 
@@ -173,7 +173,7 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 				if err := r.Enqueue(ctx, sorry); err != nil {
 					return fmt.Errorf("queue handover apology: %w", err)
 				}
-				return settleIn(ctx, r, m, nil, now)
+				return o.settleIn(ctx, r, m, nil, now)
 			})
 		}
 		contact.ServiceState = statePool
@@ -201,7 +201,7 @@ func (o *Outbox) settleCounted(ctx context.Context, m *cases.OutboxMessage, wind
 		if err := countSent(ctx, r, m.OpenKfID, m.Recipient, window, exhausted, o.now()); err != nil {
 			return err
 		}
-		return settleIn(ctx, r, m, nil, o.now())
+		return o.settleIn(ctx, r, m, nil, o.now())
 	})
 }
 

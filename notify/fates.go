@@ -80,7 +80,7 @@ func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, msgID string, fai
 		m.Status = cases.OutboxFailed
 		m.LastError = failReason(failType)
 	}
-	if err := settleIn(ctx, r, m, nil, now); err != nil {
+	if err := o.settleIn(ctx, r, m, nil, now); err != nil {
 		return err
 	}
 	if release {
@@ -129,13 +129,13 @@ func (o *Outbox) EscalateHeld(ctx context.Context) error {
 				// the citizen writes it has nothing left to say.
 				m.Status = cases.OutboxFailed
 				m.LastError = reasonStale
-				return settleIn(ctx, r, m, nil, now)
+				return o.settleIn(ctx, r, m, nil, now)
 			}
 			m.Status = cases.OutboxPhoneTask
 			if err := o.tasks.PhoneTask(ctx, r, m.CaseID, reason); err != nil {
 				return err
 			}
-			return settleIn(ctx, r, m, nil, now)
+			return o.settleIn(ctx, r, m, nil, now)
 		})
 		if err != nil {
 			return fmt.Errorf("escalate held message %d: %w", m.ID, err)

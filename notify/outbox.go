@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
+	"banchengshi/metrics"
 	"banchengshi/storage"
 )
 
@@ -57,6 +58,7 @@ type Outbox struct {
 
 	phoneAfter time.Duration
 	nudgeLead  time.Duration
+	metrics    *metrics.Metrics
 }
 
 // Config wires an Outbox.
@@ -77,6 +79,8 @@ type Config struct {
 	// NudgeLead is how long before a citizen's window closes the nudge goes
 	// out; default DefaultNudgeLead.
 	NudgeLead time.Duration
+	// Metrics counts notifications' fates; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Defaults of the budget planner.
@@ -105,7 +109,8 @@ func New(cfg Config) *Outbox {
 		cfg.NudgeLead = DefaultNudgeLead
 	}
 	return &Outbox{repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, limiter: cfg.Limiter, cards: cfg.Cards, tasks: cfg.Tasks,
-		log: cfg.Log, now: cfg.Now, wake: make(chan struct{}, 1), phoneAfter: cfg.PhoneAfter, nudgeLead: cfg.NudgeLead}
+		log: cfg.Log, now: cfg.Now, wake: make(chan struct{}, 1), phoneAfter: cfg.PhoneAfter, nudgeLead: cfg.NudgeLead,
+		metrics: cfg.Metrics}
 }
 
 // Kick asks the sender to look at the outbox now.
@@ -227,7 +232,16 @@ func (o *Outbox) retryLater(m *cases.OutboxMessage, err error, now time.Time) {
 func (o *Outbox) settle(ctx context.Context, m *cases.OutboxMessage, contact *cases.Contact) error {
 	ctx, cancel := recordCtx(ctx)
 	defer cancel()
-	return o.repo.InTx(ctx, func(r cases.Repo) error { return settleIn(ctx, r, m, contact, o.now()) })
+	return o.repo.InTx(ctx, func(r cases.Repo) error { return o.settleIn(ctx, r, m, contact, o.now()) })
+}
+
+// fateLabel is a notification's fate as a metric label: a pending message
+// that failed is waiting for a retry.
+func fateLabel(m *cases.OutboxMessage) string {
+	if m.Status == cases.OutboxPending {
+		return "retry"
+	}
+	return string(m.Status)
 }
 
 // recordCtx is the context for saving what WeCom answered. Once a message has
@@ -237,7 +251,8 @@ func recordCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }
 
-func settleIn(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
+func (o *Outbox) settleIn(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
+	o.metrics.Notification(string(m.Channel), fateLabel(m))
 	if contact != nil {
 		if err := r.SaveContact(ctx, contact); err != nil {
 			return fmt.Errorf("save contact: %w", err)

@@ -104,7 +104,7 @@ func (o *Outbox) deliverApp(ctx context.Context, m *cases.OutboxMessage) error {
 				return err
 			}
 		}
-		return settleIn(ctx, r, m, nil, now)
+		return o.settleIn(ctx, r, m, nil, now)
 	})
 }
 
