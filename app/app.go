@@ -164,7 +164,8 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery, SessionTTL: cfg.DraftTTL + 24*time.Hour})
 
 	pages, err := web.New(web.Config{Repo: a.repo, Reports: a.repo, Desk: a.desk, Identity: client,
-		SessionKey: web.DeriveKey(dataKey), PublicURL: a.baseURL, Now: opt.Now, Log: a.log})
+		SessionKey: web.DeriveKey(dataKey), PublicURL: a.baseURL, LocalHost: a.sandbox != nil && cfg.PublicURL == "",
+		Now: opt.Now, Log: a.log})
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,20 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	s.cookies.set(c.Writer, stateCookie, v, stateTTL)
-	c.Redirect(http.StatusFound, s.identity.AuthorizeURL(s.base+"/web/auth/callback", st.State, inWeComClient(c.Request.UserAgent())))
+	c.Redirect(http.StatusFound, s.identity.AuthorizeURL(s.callbackBase(c.Request)+"/web/auth/callback", st.State, inWeComClient(c.Request.UserAgent())))
+}
+
+// callbackBase is where the sign-in sends the browser back: the public URL,
+// or for the local sandbox the very host the browser used.
+func (s *Server) callbackBase(r *http.Request) string {
+	if !s.local || r.Host == "" {
+		return s.base
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 // callback is where WeCom sends the browser back: the state must be the one

@@ -40,32 +40,38 @@ func TestEmbeddedSandboxSignIn(t *testing.T) {
 		a.Close(ctx)
 	})
 
-	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	get := func(u string) (*http.Response, string) {
-		t.Helper()
-		res, err := client.Get(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		body, _ := io.ReadAll(res.Body)
-		return res, string(body)
-	}
-	// Redirects followed: overview → /web/login → the sandbox's sign-in page.
-	res, page := get(a.URL() + "/web/")
-	if !strings.HasPrefix(res.Request.URL.String(), a.URL()+"/sandbox/connect/oauth2/authorize?") {
-		t.Fatalf("ended at %s, want the sandbox's sign-in page", res.Request.URL)
-	}
-	if !strings.Contains(page, `data-userid="sunqi"`) {
-		t.Fatalf("sign-in page does not list the supervisor sunqi:\n%s", page)
-	}
-	u := *res.Request.URL
-	q := u.Query()
-	q.Set("userid", "sunqi")
-	u.RawQuery = q.Encode()
-	res, page = get(u.String())
-	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/web/" || !strings.Contains(page, "孙七") {
-		t.Fatalf("after choosing sunqi: %d at %s:\n%s", res.StatusCode, res.Request.URL, page)
+	// A newcomer may open the printed 127.0.0.1 address or type localhost:
+	// either way the sign-in comes back to the host whose cookie it set.
+	for _, base := range []string{a.URL(), strings.Replace(a.URL(), "127.0.0.1", "localhost", 1)} {
+		t.Run(base, func(t *testing.T) {
+			jar, _ := cookiejar.New(nil)
+			client := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+			get := func(u string) (*http.Response, string) {
+				t.Helper()
+				res, err := client.Get(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				body, _ := io.ReadAll(res.Body)
+				return res, string(body)
+			}
+			// Redirects followed: overview → /web/login → the sandbox's sign-in page.
+			res, page := get(base + "/web/")
+			if !strings.HasPrefix(res.Request.URL.String(), a.URL()+"/sandbox/connect/oauth2/authorize?") {
+				t.Fatalf("ended at %s, want the sandbox's sign-in page", res.Request.URL)
+			}
+			if !strings.Contains(page, `data-userid="sunqi"`) {
+				t.Fatalf("sign-in page does not list the supervisor sunqi:\n%s", page)
+			}
+			u := *res.Request.URL
+			q := u.Query()
+			q.Set("userid", "sunqi")
+			u.RawQuery = q.Encode()
+			res, page = get(u.String())
+			if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/web/" || !strings.Contains(page, "孙七") {
+				t.Fatalf("after choosing sunqi: %d at %s:\n%s", res.StatusCode, res.Request.URL, page)
+			}
+		})
 	}
 }

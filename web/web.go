@@ -59,6 +59,11 @@ type Config struct {
 	// "https://bcs.example.gov.cn"; sign-in comes back to
 	// PublicURL/web/auth/callback, and cookies are Secure when it is https.
 	PublicURL string
+	// LocalHost, for the local sandbox only, sends the browser back to the
+	// host it came from (localhost or 127.0.0.1 alike), so that its sign-in
+	// cookie is found again. Never for a real deployment: there the public
+	// URL decides.
+	LocalHost bool
 	Now       func() time.Time
 	Log       *slog.Logger
 }
@@ -71,6 +76,7 @@ type Server struct {
 	identity Identity
 	cookies  cookies
 	base     string
+	local    bool // see Config.LocalHost
 	now      func() time.Time
 	log      *slog.Logger
 	tmpl     *templates
@@ -118,6 +124,7 @@ func New(cfg Config) (*Server, error) {
 		identity: cfg.Identity,
 		cookies:  cookies{signer: signer{key: cfg.SessionKey}, secure: u.Scheme == "https", now: cfg.Now},
 		base:     strings.TrimSuffix(cfg.PublicURL, "/"),
+		local:    cfg.LocalHost,
 		now:      cfg.Now,
 		log:      cfg.Log.With("component", "web"),
 		tmpl:     t,
