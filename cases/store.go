@@ -54,10 +54,13 @@ type Filter struct {
 	Assignee   string
 	ReporterID string
 	Number     string
-	Phone      string // matches the contact or affected person's phone exactly
-	From, To   time.Time
-	AfterID    int64
-	Limit      int
+	// NumberSuffix matches cases whose number ends with it (staff type the
+	// last digits).
+	NumberSuffix string
+	Phone        string // matches the contact or affected person's phone exactly
+	From, To     time.Time
+	AfterID      int64
+	Limit        int
 }
 
 // CaseStore keeps cases, their timelines and attachments.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"banchengshi/cases"
-	"banchengshi/pii"
 	"banchengshi/staff"
 )
 
@@ -87,14 +86,19 @@ func (t *txDesk) resolveCase(ctx context.Context, m *staff.Member, ref string) (
 		}
 		return c, err
 	}
-	recent, err := t.r.ListCases(ctx, cases.Filter{Limit: 500})
-	if err != nil {
-		return nil, fmt.Errorf("find case %s: %w", ref, err)
-	}
+	// Last digits name a case being worked on (resolved ones wait for their
+	// follow-up); only when none matches are finished cases searched.
 	var numbers []string
-	for _, c := range recent {
-		if c.Status.Open() || strings.HasSuffix(c.Number, ref) {
+	for _, statuses := range [][]cases.Status{append(OpenStatuses, cases.StatusResolved), nil} {
+		found, err := t.r.ListCases(ctx, cases.Filter{Status: statuses, NumberSuffix: ref, Limit: 20})
+		if err != nil {
+			return nil, fmt.Errorf("find case %s: %w", ref, err)
+		}
+		for _, c := range found {
 			numbers = append(numbers, c.Number)
+		}
+		if len(numbers) > 0 {
+			break
 		}
 	}
 	number, err := staff.ResolveRef(ref, numbers)
@@ -346,38 +350,12 @@ func deadlineText(c *cases.Case) string {
 
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
-	s = maskDigits(s)
+	s = staff.MaskText(s)
 	r := []rune(s)
 	if len(r) > n {
 		return string(r[:n]) + "…"
 	}
 	return s
-}
-
-// maskDigits masks long digit runs (ID and phone numbers typed into a
-// description) in text sent to staff who may not see them in full.
-func maskDigits(s string) string {
-	r := []rune(s)
-	var out strings.Builder
-	for i := 0; i < len(r); {
-		j := i
-		for j < len(r) && (r[j] >= '0' && r[j] <= '9' || r[j] == 'X' || r[j] == 'x') {
-			j++
-		}
-		if j-i >= 11 {
-			out.WriteString(pii.MaskPhone(string(r[i:j])))
-			i = j
-			continue
-		}
-		if j > i {
-			out.WriteString(string(r[i:j]))
-			i = j
-			continue
-		}
-		out.WriteRune(r[i])
-		i++
-	}
-	return out.String()
 }
 
 // memberName shows a staff id as the member's name.

@@ -34,7 +34,7 @@ func NewCaseCard(c *cases.Case, d *Directory) cases.Message {
 		fields = append(fields, cases.CardField{Key: textCardDeadline, Value: dl})
 	}
 	if c.TriedWindow != "" {
-		fields = append(fields, cases.CardField{Key: textCardTried, Value: oneLine(maskText(c.TriedWindow), 30)})
+		fields = append(fields, cases.CardField{Key: textCardTried, Value: oneLine(MaskText(c.TriedWindow), 30)})
 	}
 	card := &cases.Card{
 		TaskID: "new-" + c.Number,
@@ -85,7 +85,7 @@ func (d *Directory) RenderCase(c *cases.Case, events []cases.Event, showPII bool
 		if showPII {
 			return s
 		}
-		return maskText(s)
+		return MaskText(s)
 	}
 	var head []string
 	head = append(head, fmt.Sprintf(textCaseHead, c.Number, d.CategoryName(c.Category)))
@@ -290,7 +290,7 @@ func (d *Directory) actorName(actor string) string {
 }
 
 // summary is one masked line of at most n characters.
-func summary(s string, n int) string { return oneLine(maskText(s), n) }
+func summary(s string, n int) string { return oneLine(MaskText(s), n) }
 
 // oneLine collapses whitespace and cuts s to n characters with an ellipsis.
 func oneLine(s string, n int) string {
@@ -311,12 +311,13 @@ func joinNonEmpty(sep string, parts ...string) string {
 	return strings.Join(out, sep)
 }
 
-// maskText masks ID numbers and phone numbers a person typed into free text:
+// MaskText masks ID numbers and phone numbers a person typed into free text:
 // 18 characters of digits (the last may be X) or 15 digits as an ID number,
 // 11 digits starting with 1 as a mobile number (also typed "138 1234 5678" or
 // with dashes), 10 to 12 digits starting with 0 or "0571-88886666" as a
-// landline. Digits may be full-width. Dates and amounts are left alone.
-func maskText(s string) string {
+// landline, 7 or 8 digits as a local number. Digits may be full-width. Dates
+// written with 年月日 or dashes, and amounts, are left alone.
+func MaskText(s string) string {
 	phone := func(m string) string { return pii.MaskPhone(pii.Normalize(m)) }
 	s = spacedMobile.ReplaceAllStringFunc(s, phone)
 	s = dashedLandline.ReplaceAllStringFunc(s, phone)
@@ -331,6 +332,10 @@ func maskText(s string) string {
 		case len(n) == 11 && n[0] == '1':
 			return pii.MaskPhone(n)
 		case len(n) >= 10 && len(n) <= 12 && n[0] == '0':
+			return pii.MaskPhone(n)
+		case len(n) == 7 || len(n) == 8:
+			// A local number without its area code. A date typed as
+			// 20240615 is masked too: privacy comes before readability.
 			return pii.MaskPhone(n)
 		}
 		return m

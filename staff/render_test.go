@@ -245,10 +245,11 @@ func TestMaskText(t *testing.T) {
 		{"座机0571888866", "座机********66"},
 		{"1961年7月15日出生，1961-07-15，养老金2350元", "1961年7月15日出生，1961-07-15，养老金2350元"},
 		{"编号0007，跑了2年", "编号0007，跑了2年"},
+		{"座机 66123456，分机 8123456", "座机 ******56，分机 *****56"},
 		{"", ""},
 	} {
-		if got := maskText(tc.in); got != tc.want {
-			t.Errorf("maskText(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := MaskText(tc.in); got != tc.want {
+			t.Errorf("MaskText(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -183,6 +183,12 @@ func (s *SQL) ListCases(ctx context.Context, f cases.Filter) ([]*cases.Case, err
 	eq("assignee", f.Assignee)
 	eq("reporter_id", f.ReporterID)
 	eq("number", f.Number)
+	if f.NumberSuffix != "" {
+		// Staff name a case by its last digits; combined with a status
+		// filter this reads only the cases still being worked on.
+		where = append(where, "number LIKE ?")
+		args = append(args, "%"+strings.NewReplacer("%", "", "_", "").Replace(f.NumberSuffix))
+	}
 	if f.Dept != "" {
 		where = append(where, "id IN (SELECT case_id FROM case_depts WHERE dept = ?)")
 		args = append(args, f.Dept)

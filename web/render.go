@@ -299,38 +299,10 @@ func playableAudio(a cases.Attachment) bool {
 	return false
 }
 
-// maskDigits masks long digit runs (ID and phone numbers a citizen typed into
-// free text) for pages that must not show them; case numbers stay readable.
-func maskDigits(s string) string {
-	r := []rune(s)
-	var out strings.Builder
-	for i := 0; i < len(r); {
-		j := i
-		for j < len(r) && (r[j] >= '0' && r[j] <= '9' || (j > i && (r[j] == 'X' || r[j] == 'x'))) {
-			j++
-		}
-		caseNumber := i >= 2 && strings.EqualFold(string(r[i-2:i]), "BC")
-		switch {
-		case caseNumber && j > i:
-			// A case number (BC2611280007) is not personal data.
-			out.WriteString(string(r[i:j]))
-			i = j
-		case j-i >= 15:
-			out.WriteString(pii.MaskID(string(r[i:j])))
-			i = j
-		case j-i >= 7:
-			out.WriteString(pii.MaskPhone(string(r[i:j])))
-			i = j
-		case j > i:
-			out.WriteString(string(r[i:j]))
-			i = j
-		default:
-			out.WriteRune(r[i])
-			i++
-		}
-	}
-	return out.String()
-}
+// maskDigits masks ID and phone numbers a citizen typed into free text
+// (full-width, spaced and dashed ones too) for pages that must not show them;
+// case numbers stay readable.
+func maskDigits(s string) string { return staff.MaskText(s) }
 
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
