@@ -43,12 +43,12 @@ func (d *Desk) OpenCase(ctx context.Context, r cases.Repo, userID, number string
 			return nil, refusal(textNoPII)
 		}
 		f.ShowPII = true
-		if c.Affected.IDNumber != "" || c.Affected.Phone != "" || c.ContactPhone != "" {
-			t := &txDesk{Desk: d, r: r}
-			ev := &cases.Event{At: d.now(), Actor: "staff:" + m.ID, Kind: cases.EventPIIViewed, Body: fmt.Sprintf(textPIIViewed, m.Name)}
-			if err := t.append(ctx, c.ID, ev); err != nil {
-				return nil, err
-			}
+		// Every full view is recorded: numbers may sit in the citizen's own
+		// words even when the ID and phone fields are empty.
+		t := &txDesk{Desk: d, r: r}
+		ev := &cases.Event{At: d.now(), Actor: "staff:" + m.ID, Kind: cases.EventPIIViewed, Body: fmt.Sprintf(textPIIViewed, m.Name)}
+		if err := t.append(ctx, c.ID, ev); err != nil {
+			return nil, err
 		}
 	}
 	if f.Events, err = r.Timeline(ctx, c.ID); err != nil {

@@ -26,9 +26,11 @@ const (
 	stateEnded = 4
 )
 
-// mediaAttempts is how often a media download is retried before the dialog is
-// told the file did not arrive (and asks the citizen to send it again).
-const mediaAttempts = 3
+// mediaAttempts is how often a media download is tried (over about a minute,
+// see retryDue) before the dialog is told the file did not arrive and asks
+// the citizen to send it again. WeCom keeps media three days; a hiccup must
+// not cost an elderly citizen their voice message.
+const mediaAttempts = 6
 
 // welcomeValidity is how long an enter_session welcome code may be used.
 const welcomeValidity = 20 * time.Second

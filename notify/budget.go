@@ -182,7 +182,19 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 	m.LastError = ""
 	sent := now.UTC()
 	m.SentAt = &sent
-	return o.settle(ctx, m, contact)
+	ctx, cancel := recordCtx(ctx)
+	defer cancel()
+	return o.repo.InTx(ctx, func(r cases.Repo) error {
+		// Only the state changes: the citizen may have written meanwhile,
+		// and the window read before the send must not be written back.
+		fresh, err := loadContact(ctx, r, m.OpenKfID, m.Recipient)
+		if err != nil {
+			return err
+		}
+		fresh.ServiceState = contact.ServiceState
+		fresh.UpdatedAt = now.UTC()
+		return o.settleIn(ctx, r, m, fresh, now)
+	})
 }
 
 // hold parks m until the citizen writes again; NextAttemptAt keeps when it was

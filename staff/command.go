@@ -184,6 +184,9 @@ func parseArgs(spec *verbSpec, sc *scanner, cmd *Command) error {
 		if days < 1 || days > MaxExtendDays {
 			return fmt.Errorf(textBadDays, MaxExtendDays)
 		}
+		if len([]rune(cmd.Text)) > MaxRelayedRunes { // the reason is relayed to the citizen
+			return fmt.Errorf(textTooLong, MaxRelayedRunes)
+		}
 		cmd.Days = days
 	case argAccount:
 		cmd.Target = sc.word()

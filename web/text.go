@@ -106,7 +106,7 @@ var actionForms = []actionForm{
 	{Verb: "回复", Action: cases.ActionReply, Fields: "text", TextLabel: "回复群众的话", Relayed: true},
 	{Verb: "备注", Action: cases.ActionNote, Fields: "text", TextLabel: "内部备注（群众看不到）"},
 	{Verb: "补充", Action: cases.ActionAskMaterial, Fields: "text", TextLabel: "请群众补充的材料", Relayed: true},
-	{Verb: "延期", Action: cases.ActionExtend, Fields: "extend", TextLabel: "延期理由（群众会看到）"},
+	{Verb: "延期", Action: cases.ActionExtend, Fields: "extend", TextLabel: "延期理由（群众会看到）", Relayed: true},
 	{Verb: "退单", Action: cases.ActionReturn, Fields: "text", TextLabel: "退回窗口的理由"},
 	{Verb: "办结", Action: cases.ActionResolve, Fields: "text", TextLabel: "给群众的答复", Relayed: true},
 	{Verb: "追责", Action: cases.ActionAccountability, Fields: "account", TextLabel: "原因"},
