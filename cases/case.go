@@ -158,6 +158,9 @@ var (
 	ErrNotFound  = errors.New("not found")
 	ErrDuplicate = errors.New("duplicate")
 	ErrConflict  = errors.New("changed by someone else")
+	// ErrDone means a message was handled already (by another worker whose
+	// lock outlived ours): its effects must not be applied a second time.
+	ErrDone = errors.New("handled already")
 )
 
 // Category is a kind of problem the window takes, with the department that

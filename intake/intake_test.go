@@ -255,3 +255,45 @@ func TestRecallNotedOnTheCase(t *testing.T) {
 		t.Fatalf("timeline after a recall: %+v", timeline)
 	}
 }
+
+// A worker whose lock expired under it may hold a stale copy of a message
+// another worker has handled since: handling it again keeps nothing.
+func TestStaleWorkerKeepsNothing(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL} {
+		t.Run(name, func(t *testing.T) {
+			repo := open(t)
+			ctx := context.Background()
+			now := time.Now().Unix()
+			api := &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{text("m1", "u1", "你好", now)}}}}
+			in := newIntake(t, repo, api)
+			if err := in.repo.InTx(ctx, func(r cases.Repo) error {
+				_, err := r.InsertKfMessage(ctx, in.record(&api.pages[0].Messages[0]))
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			stale, err := repo.PendingKfMessages(ctx, 10)
+			if err != nil || len(stale) != 1 {
+				t.Fatalf("pending: %d, %v", len(stale), err)
+			}
+			copyOf := *stale[0]
+			if err := in.handleKf(ctx, stale[0]); err != nil {
+				t.Fatal(err)
+			}
+			replies := func() int {
+				due, err := repo.DueOutbox(ctx, time.Now().Add(time.Minute), 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return len(due)
+			}
+			before := replies()
+			if err := in.handleKf(ctx, &copyOf); !errors.Is(err, cases.ErrDone) {
+				t.Fatalf("second handling: %v, want ErrDone", err)
+			}
+			if got := replies(); got != before {
+				t.Errorf("the second handling queued %d more replies", got-before)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
+	"banchengshi/storage"
 	"banchengshi/wecom"
 )
 
@@ -75,7 +76,32 @@ func (in *Intake) sync(ctx context.Context, openKfID, token string) error {
 			return fmt.Errorf("keep kf lock: %w", err)
 		}
 	}
-	return in.handleKfLocked(ctx, openKfID)
+	return in.handleKfLocked(ctx, lock, openKfID)
+}
+
+// keepLock refreshes lock while work goes on; if the lock is lost, the
+// returned context is cancelled so the work stops before another worker's
+// starts to overlap it.
+func (in *Intake) keepLock(ctx context.Context, lock storage.Lock) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(lockTTL / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := lock.Refresh(ctx, lockTTL); err != nil {
+					in.log.Warn("kf lock lost; stopping", "err", err)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return ctx, func() { close(done); cancel() }
 }
 
 func (in *Intake) record(m *wecom.KfMessage) *cases.KfMessage {
@@ -105,7 +131,7 @@ func (in *Intake) drainKf(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		err = in.handleKfLocked(ctx, m.OpenKfID)
+		err = in.handleKfLocked(ctx, lock, m.OpenKfID)
 		lock.Unlock(context.WithoutCancel(ctx))
 		if err != nil {
 			return err
@@ -119,7 +145,9 @@ func (in *Intake) drainKf(ctx context.Context) error {
 // handled side by side (at most citizenWorkers at once), since nothing orders
 // one citizen's words against another's. A citizen whose message failed has
 // their later messages wait, so nobody's words are handled out of order.
-func (in *Intake) handleKfLocked(ctx context.Context, openKfID string) error {
+func (in *Intake) handleKfLocked(ctx context.Context, lock storage.Lock, openKfID string) error {
+	ctx, release := in.keepLock(ctx, lock)
+	defer release()
 	pending, err := in.repo.PendingKfMessages(ctx, 1000)
 	if err != nil {
 		return fmt.Errorf("list pending kf messages: %w", err)
@@ -177,6 +205,12 @@ func (in *Intake) handleCitizen(ctx context.Context, msgs []*cases.KfMessage) er
 			in.metrics.KfMessage("handled")
 			continue
 		}
+		if errors.Is(err, cases.ErrDone) {
+			// Another worker handled it (and so the rest of this citizen's
+			// messages): nothing of ours was kept.
+			in.log.Warn("kf message handled by another worker", "msgid", m.MsgID)
+			return nil
+		}
 		m.Attempts++
 		m.LastError = err.Error()
 		in.log.Warn("kf message not handled", "msgid", m.MsgID, "attempt", m.Attempts, "err", err)
@@ -188,7 +222,7 @@ func (in *Intake) handleCitizen(ctx context.Context, msgs []*cases.KfMessage) er
 			continue
 		}
 		in.metrics.KfMessage("retry")
-		if err := in.repo.UpdateKfMessage(ctx, m); err != nil {
+		if err := in.repo.UpdateKfMessage(ctx, m); err != nil && !errors.Is(err, cases.ErrDone) {
 			return fmt.Errorf("record kf message failure: %w", err)
 		}
 		return nil

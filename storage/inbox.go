@@ -122,12 +122,21 @@ func (s *SQL) PendingKfMessages(ctx context.Context, limit int) ([]*cases.KfMess
 // LastError.
 func (s *SQL) UpdateKfMessage(ctx context.Context, m *cases.KfMessage) error {
 	m.DoneAt = utcPtr(m.DoneAt)
-	res, err := s.q.ExecContext(ctx, "UPDATE kf_messages SET done_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+	// Only a message not yet handled changes: a second worker that handled it
+	// too (its lock expired under it) gets ErrDone and rolls back.
+	res, err := s.q.ExecContext(ctx, "UPDATE kf_messages SET done_at = ?, attempts = ?, last_error = ? WHERE id = ? AND done_at IS NULL",
 		s.d.ntp(m.DoneAt), m.Attempts, m.LastError, m.ID)
 	if err != nil {
 		return s.wrap(err, "update kf message %d", m.ID)
 	}
-	return s.updatedRow(ctx, res, "kf_messages", m.ID, fmt.Sprintf("update kf message %d", m.ID))
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		var one int
+		if err := s.q.QueryRowContext(ctx, "SELECT 1 FROM kf_messages WHERE id = ?", m.ID).Scan(&one); err != nil {
+			return s.wrap(err, "update kf message %d", m.ID)
+		}
+		return fmt.Errorf("update kf message %d: %w", m.ID, cases.ErrDone)
+	}
+	return nil
 }
 
 // Cursor returns the saved sync_msg cursor of a kf account, "" when never synced.
