@@ -112,6 +112,13 @@ func (o *Outbox) EscalateHeld(ctx context.Context) error {
 	}
 	for _, m := range held {
 		if m.LastError == reasonServicer {
+			// A person has the chat: the wait starts again, which also moves
+			// the message behind the others, so that a pile of these never
+			// fills the page and hides answers that do need a phone call.
+			m.NextAttemptAt = now.UTC()
+			if err := o.repo.UpdateOutbox(ctx, m); err != nil {
+				return fmt.Errorf("restart wait of a message held for a servicer: %w", err)
+			}
 			continue
 		}
 		err := o.repo.InTx(ctx, func(r cases.Repo) error {

@@ -142,7 +142,7 @@ func (o *Outbox) Run(ctx context.Context, interval time.Duration) {
 // and planned per recipient: a citizen's messages together (budget.go), a
 // staff member's texts merged into one.
 func (o *Outbox) Flush(ctx context.Context) error {
-	lock, ok, err := o.locker.TryLock(ctx, "outbox", time.Minute)
+	lock, ok, err := o.locker.TryLock(ctx, "outbox", outboxLockTTL)
 	if err != nil {
 		return fmt.Errorf("lock outbox: %w", err)
 	}
@@ -159,12 +159,14 @@ func (o *Outbox) Flush(ctx context.Context) error {
 			return nil
 		}
 		for _, g := range groupByRecipient(due) {
+			// Renewed before every recipient: a replica that took the lock
+			// after it lapsed would send this round's messages a second time.
+			if err := lock.Refresh(ctx, outboxLockTTL); err != nil {
+				return fmt.Errorf("keep outbox lock: %w", err)
+			}
 			if err := o.deliverGroup(ctx, g); err != nil {
 				return err
 			}
-		}
-		if err := lock.Refresh(ctx, time.Minute); err != nil {
-			return fmt.Errorf("keep outbox lock: %w", err)
 		}
 	}
 	return nil
@@ -243,6 +245,10 @@ func fateLabel(m *cases.OutboxMessage) string {
 	}
 	return string(m.Status)
 }
+
+// outboxLockTTL outlasts one recipient's sends (a few messages, each bounded
+// by the WeCom client's timeout); the lock is renewed before every recipient.
+const outboxLockTTL = 2 * time.Minute
 
 // recordCtx is the context for saving what WeCom answered. Once a message has
 // gone out its fate must be written even while the process shuts down;
