@@ -151,7 +151,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 
 	counts := metrics.New()
 	a.desk = desk.New(dir, cal, opt.Now).CountWith(counts)
-	staffApp := &desk.StaffApp{Desk: a.desk, Log: a.log}
+	staffApp := &desk.StaffApp{Desk: a.desk, Log: a.log, Repo: a.repo}
 	engine := bot.New(bot.Config{DraftTTL: cfg.DraftTTL, ResumeAfter: cfg.ResumeAfter, Now: opt.Now})
 	a.outbox = notify.New(notify.Config{Repo: a.repo, API: client, Locker: a.shared.Locker(), Limiter: a.shared.RateLimiter(),
 		Cards: staffApp, Tasks: a.desk, Log: a.log, Now: opt.Now, Metrics: counts})

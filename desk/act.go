@@ -13,7 +13,11 @@ import (
 
 // Refusal is an action that cannot be done as asked; Msg is one Chinese line
 // telling the staff member what to do instead.
-type Refusal struct{ Msg string }
+type Refusal struct {
+	Msg string
+	// conflict is the case somebody else changed first; see Explain.
+	conflict string
+}
 
 func (r *Refusal) Error() string { return r.Msg }
 
@@ -217,7 +221,9 @@ func (t *txDesk) move(ctx context.Context, m *staff.Member, c *cases.Case, cmd s
 	events = append(events, ev...)
 	if err := t.save(ctx, c, events); err != nil {
 		if errors.Is(err, cases.ErrConflict) {
-			return "", t.conflict(ctx, c.Number)
+			ref := t.conflict(ctx, c.Number)
+			ref.conflict = c.Number
+			return "", ref
 		}
 		return "", err
 	}
@@ -228,12 +234,33 @@ func (t *txDesk) move(ctx context.Context, m *staff.Member, c *cases.Case, cmd s
 }
 
 // conflict explains that somebody else changed the case first.
-func (t *txDesk) conflict(ctx context.Context, number string) error {
+func (t *txDesk) conflict(ctx context.Context, number string) *Refusal {
 	c, err := t.r.GetCase(ctx, number)
 	if err != nil {
-		return refusal(textConflict, number)
+		return &Refusal{Msg: fmt.Sprintf(textConflict, number)}
 	}
-	return refusal(textConflictState, number, cases.StatusText(c.Status))
+	return &Refusal{Msg: fmt.Sprintf(textConflictState, number, cases.StatusText(c.Status))}
+}
+
+// Explain rewrites a refusal because somebody else changed the case first
+// from what is committed now, read through repo outside the refused
+// transaction (whose snapshot, on MySQL, still shows the case as it was):
+// who accepted it, or what it is now.
+func (d *Desk) Explain(ctx context.Context, repo cases.Repo, ref *Refusal) *Refusal {
+	if ref.conflict == "" {
+		return ref
+	}
+	c, err := repo.GetCase(ctx, ref.conflict)
+	if err != nil {
+		return ref
+	}
+	if c.Status != cases.StatusSubmitted {
+		var taken *Refusal
+		if errors.As((&txDesk{Desk: d, r: repo}).takenBy(ctx, c), &taken) {
+			return taken
+		}
+	}
+	return &Refusal{Msg: fmt.Sprintf(textConflictState, c.Number, cases.StatusText(c.Status))}
 }
 
 func moveRefusal(err error) error {

@@ -18,6 +18,9 @@ import (
 type StaffApp struct {
 	Desk *Desk
 	Log  *slog.Logger
+	// Repo reads what is committed outside the callback's transaction, to
+	// tell a staff member who changed a case first.
+	Repo cases.Repo
 }
 
 // HandleApp handles one app callback inside r's transaction.
@@ -60,6 +63,9 @@ func (s *StaffApp) act(ctx context.Context, r cases.Repo, user string, cmd staff
 	})
 	var ref *Refusal
 	if errors.As(err, &ref) {
+		if s.Repo != nil {
+			ref = s.Desk.Explain(ctx, s.Repo, ref)
+		}
 		return s.answer(ctx, r, user, ref.Msg)
 	}
 	if err != nil {

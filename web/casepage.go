@@ -107,6 +107,7 @@ func (s *Server) act(c *gin.Context) {
 	var sref *staff.Refusal
 	switch {
 	case errors.As(err, &ref):
+		ref = s.desk.Explain(ctx, s.repo, ref)
 		s.render(c, http.StatusForbidden, "message", page{Title: textRefusedTitle, Data: message{Msg: ref.Msg, Back: back}})
 		return
 	case errors.As(err, &sref):
