@@ -88,6 +88,11 @@ func Can(m *Member, a cases.Action, c *cases.Case) error {
 			s = row.handler
 		case RoleSupervisor:
 			s = row.supervisor
+			// A supervisor listed with departments supervises those; only
+			// one listed without supervises the whole bureau.
+			if s == anyCase && !m.BureauWide() {
+				s = ownDept
+			}
 		}
 		if s == never {
 			continue
@@ -107,16 +112,16 @@ func Can(m *Member, a cases.Action, c *cases.Case) error {
 }
 
 // Visible reports whether m may see the personal data of c in full: the
-// handlers of its lead and co-handling departments, window duty staff and
-// supervisors. Everybody else sees it masked.
+// handlers and supervisors of its lead and co-handling departments, window
+// duty staff and bureau-wide supervisors. Everybody else sees it masked.
 func Visible(m *Member, c *cases.Case) bool {
 	if m == nil || c == nil {
 		return false
 	}
-	if m.Has(RoleSupervisor) || m.Has(RoleWindow) {
+	if m.Has(RoleWindow) || m.BureauWide() {
 		return true
 	}
-	return m.Has(RoleHandler) && (m.InDept(c.LeadDept) || coHandles(m, c))
+	return (m.Has(RoleHandler) || m.Has(RoleSupervisor)) && (m.InDept(c.LeadDept) || coHandles(m, c))
 }
 
 // reaches reports whether scope s of member m covers case c.

@@ -25,26 +25,28 @@ var (
 func TestPermissionMatrix(t *testing.T) {
 	// Each row: what window staff, a 社保中心 handler and a 社保中心 supervisor
 	// may do on the lead, co-handled and other case ("Y" allowed, "." refused).
+	// A supervisor listed without departments may do the supervisor's column
+	// on every case (TestBureauWideSupervisor).
 	for _, tc := range []struct {
 		action                     cases.Action
 		window, handler, supervise string
 	}{
-		{cases.ActionAccept, "YYY", "...", "YYY"},
-		{cases.ActionAssign, "YYY", "...", "YYY"},
-		{cases.ActionStart, "...", "YY.", "YYY"},
-		{cases.ActionReply, "YYY", "YY.", "YYY"},
-		{cases.ActionNote, "YYY", "YY.", "YYY"},
-		{cases.ActionAskMaterial, "YYY", "YY.", "YYY"},
-		{cases.ActionExtend, "...", "Y..", "YYY"},
-		{cases.ActionReturn, "...", "Y..", "YYY"},
-		{cases.ActionResolve, "...", "Y..", "YYY"},
-		{cases.ActionAccountability, "YYY", "YY.", "YYY"},
-		{cases.ActionCommon, "YYY", "YY.", "YYY"},
-		{cases.ActionMerge, "YYY", "...", "YYY"},
-		{cases.ActionView, "YYY", "YY.", "YYY"},
-		{cases.ActionFollowUpResult, "YYY", "YY.", "YYY"},
-		{cases.ActionReopen, "...", "...", "YYY"},
-		{cases.ActionClose, "...", "...", "YYY"},
+		{cases.ActionAccept, "YYY", "...", "YY."},
+		{cases.ActionAssign, "YYY", "...", "YY."},
+		{cases.ActionStart, "...", "YY.", "YY."},
+		{cases.ActionReply, "YYY", "YY.", "YY."},
+		{cases.ActionNote, "YYY", "YY.", "YY."},
+		{cases.ActionAskMaterial, "YYY", "YY.", "YY."},
+		{cases.ActionExtend, "...", "Y..", "YY."},
+		{cases.ActionReturn, "...", "Y..", "YY."},
+		{cases.ActionResolve, "...", "Y..", "YY."},
+		{cases.ActionAccountability, "YYY", "YY.", "YY."},
+		{cases.ActionCommon, "YYY", "YY.", "YY."},
+		{cases.ActionMerge, "YYY", "...", "YY."},
+		{cases.ActionView, "YYY", "YY.", "YY."},
+		{cases.ActionFollowUpResult, "YYY", "YY.", "YY."},
+		{cases.ActionReopen, "...", "...", "YY."},
+		{cases.ActionClose, "...", "...", "YY."},
 		// The citizen's own actions: no staff member takes them.
 		{cases.ActionSubmit, "...", "...", "..."},
 		{cases.ActionSupplement, "...", "...", "..."},
@@ -121,7 +123,8 @@ func TestVisible(t *testing.T) {
 		{"handler, co-handling department", handler, coCase, true},
 		{"handler, other department", handler, otherCase, false},
 		{"window staff, any case", windowStaff, otherCase, true},
-		{"department supervisor, any case", supervisor, otherCase, true},
+		{"department supervisor, own department", supervisor, leadCase, true},
+		{"department supervisor, other department", supervisor, otherCase, false},
 		{"bureau-wide supervisor", bureau, coCase, true},
 		{"not in the directory", nil, leadCase, false},
 		{"no case", handler, nil, false},
@@ -129,6 +132,18 @@ func TestVisible(t *testing.T) {
 	} {
 		if got := Visible(tc.m, tc.c); got != tc.want {
 			t.Errorf("%s: Visible = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestBureauWideSupervisor(t *testing.T) {
+	bureau := &Member{ID: "b", Roles: []Role{RoleSupervisor}}
+	for a, row := range matrix {
+		if row.supervisor == never {
+			continue
+		}
+		if err := Can(bureau, a, otherCase); err != nil {
+			t.Errorf("bureau-wide supervisor refused %s on another department's case: %v", a, err)
 		}
 	}
 }

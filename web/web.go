@@ -262,7 +262,8 @@ func shanghaiDay(t time.Time) time.Time {
 }
 
 // seesAll reports whether m works on every case (window duty staff and
-// supervisors, as 查 in WeCom); handlers see their departments' cases.
+// bureau-wide supervisors, as 查 in WeCom); handlers and department
+// supervisors see their departments' cases.
 func seesAll(m *staff.Member) bool {
-	return m.Has(staff.RoleWindow) || m.Has(staff.RoleSupervisor)
+	return m.Has(staff.RoleWindow) || m.BureauWide()
 }
