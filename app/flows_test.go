@@ -192,6 +192,10 @@ func TestStaffHandleACaseEndToEnd(t *testing.T) {
 	}
 
 	handler := firstHandler(t, p, c.LeadDept)
+	p.settle()
+	if today := p.staffSays(handler, "今日"); !strings.Contains(today.Text, number) {
+		t.Errorf("the handler's 今日 list lacks their department's new case: %q", today.Text)
+	}
 	p.staffSays(handler, "补充 "+short+" 请发一张外省社保卡的照片")
 	p.settle()
 	if !strings.Contains(p.botLines(user)[len(p.botLines(user))-1].Text, "外省社保卡") {

@@ -1,9 +1,11 @@
 package desk
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -146,18 +148,21 @@ func (t *txDesk) list(ctx context.Context, m *staff.Member, which string) (strin
 		f.From = startOfDay(now)
 		title = textListToday
 	}
-	list, err := t.r.ListCases(ctx, f)
+	// Window staff and bureau-wide supervisors list the whole bureau;
+	// everybody else their departments (a bureau-wide newest-50 would leave a
+	// handler with somebody else's cases, filtered away to nothing).
+	scopes := []string{""}
+	if !m.Has(staff.RoleWindow) && !m.BureauWide() && which != staff.ListMine {
+		scopes = m.Depts
+	}
+	list, err := t.listIn(ctx, f, scopes)
 	if err != nil {
-		return "", fmt.Errorf("list cases: %w", err)
+		return "", err
 	}
 	if which == staff.ListMine && len(list) == 0 {
-		// Handlers see the open cases of their departments too.
-		for _, dept := range m.Depts {
-			more, err := t.r.ListCases(ctx, cases.Filter{Status: OpenStatuses, Dept: dept, Limit: 50})
-			if err != nil {
-				return "", fmt.Errorf("list cases: %w", err)
-			}
-			list = append(list, more...)
+		// Nothing assigned to them: the open cases of their departments.
+		if list, err = t.listIn(ctx, cases.Filter{Status: OpenStatuses, Limit: 50}, m.Depts); err != nil {
+			return "", err
 		}
 	}
 	var visible []*cases.Case
@@ -167,6 +172,31 @@ func (t *txDesk) list(ctx context.Context, m *staff.Member, which string) (strin
 		}
 	}
 	return t.dir.Current().RenderList(title, visible), nil
+}
+
+// listIn lists cases matching f in each department of depts ("" for all),
+// newest first, each case once.
+func (t *txDesk) listIn(ctx context.Context, f cases.Filter, depts []string) ([]*cases.Case, error) {
+	seen := map[int64]bool{}
+	var list []*cases.Case
+	for _, dept := range depts {
+		f.Dept = dept
+		found, err := t.r.ListCases(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("list cases: %w", err)
+		}
+		for _, c := range found {
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				list = append(list, c)
+			}
+		}
+	}
+	slices.SortFunc(list, func(a, b *cases.Case) int { return cmp.Compare(b.ID, a.ID) })
+	if f.Limit > 0 && len(list) > f.Limit {
+		list = list[:f.Limit]
+	}
+	return list, nil
 }
 
 func startOfDay(t time.Time) time.Time {
