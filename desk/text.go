@@ -56,6 +56,6 @@ const (
 	textCitizenAskMaterial = "办理您的事项（%s）还需要您补充：\n%s\n请回复“补充”，然后直接发文字、照片或语音。"
 	textCitizenExtended    = "您的事项（%s）需要延长%d个工作日办理。\n原因：%s\n新的期限：%s。"
 	textCitizenResolved    = "您反映的事项（%s）已办结。\n答复如下：\n%s"
-	textCitizenMerged      = "您反映的事项（%s）和 %s 是同一件事，已合并办理，进度请查 %[2]s。"
+	textCitizenMerged      = "您反映的事项（%s）和另一件反映（%s）是同一件事，已合并办理。您的事项仍可查询，有问题随时在这里说。"
 	textCitizenReopened    = "您的事项（%s）已重新办理，我们会尽快给您答复。"
 )
