@@ -57,10 +57,12 @@ type Filter struct {
 	// NumberSuffix matches cases whose number ends with it (staff type the
 	// last digits).
 	NumberSuffix string
-	Phone        string // matches the contact or affected person's phone exactly
-	From, To     time.Time
-	AfterID      int64
-	Limit        int
+	// MergedInto finds the cases merged into this case number.
+	MergedInto string
+	Phone      string // matches the contact or affected person's phone exactly
+	From, To   time.Time
+	AfterID    int64
+	Limit      int
 }
 
 // CaseStore keeps cases, their timelines and attachments.

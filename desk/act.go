@@ -379,6 +379,7 @@ func (t *txDesk) after(ctx context.Context, m *staff.Member, c *cases.Case, mv c
 				return err
 			}
 		}
+		return t.answerMerged(ctx, c, mv.Text)
 	case cases.ActionMerge:
 		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenMerged, c.Number, mv.MergeInto), cases.PriorityLow)
 	case cases.ActionReopen:
@@ -388,6 +389,26 @@ func (t *txDesk) after(ctx context.Context, m *staff.Member, c *cases.Case, mv c
 			}
 		}
 		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenReopened, c.Number), cases.PriorityNormal)
+	}
+	return nil
+}
+
+// answerMerged gives the answer to the citizens whose cases were merged into
+// c: they are owed it as much as c's own reporter.
+func (t *txDesk) answerMerged(ctx context.Context, c *cases.Case, answer string) error {
+	merged, err := t.r.ListCases(ctx, cases.Filter{Status: []cases.Status{cases.StatusMerged}, MergedInto: c.Number, Limit: 500})
+	if err != nil {
+		return fmt.Errorf("find cases merged into %s: %w", c.Number, err)
+	}
+	for _, mc := range merged {
+		text := fmt.Sprintf(textCitizenMergedResolved, mc.Number, answer)
+		if err := t.toCitizen(ctx, mc, text, cases.PriorityCritical); err != nil {
+			return err
+		}
+		ev := &cases.Event{At: t.now(), Actor: "system", Kind: cases.EventNote, Body: fmt.Sprintf(textMergedResolvedNote, c.Number)}
+		if err := t.append(ctx, mc.ID, ev); err != nil {
+			return err
+		}
 	}
 	return nil
 }

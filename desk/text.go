@@ -50,12 +50,14 @@ const (
 
 // Messages to citizens about their case.
 const (
-	textCitizenAccepted    = "您反映的事项（编号 %s）已受理，我们会尽快办理。"
-	textCitizenAssigned    = "您反映的事项（%s）已交给%s办理，办理期限到%s。"
-	textCitizenReply       = "关于您反映的事项（%s），工作人员回复：\n%s"
-	textCitizenAskMaterial = "办理您的事项（%s）还需要您补充：\n%s\n请回复“补充”，然后直接发文字、照片或语音。"
-	textCitizenExtended    = "您的事项（%s）需要延长%d个工作日办理。\n原因：%s\n新的期限：%s。"
-	textCitizenResolved    = "您反映的事项（%s）已办结。\n答复如下：\n%s"
-	textCitizenMerged      = "您反映的事项（%s）和另一件反映（%s）是同一件事，已合并办理。您的事项仍可查询，有问题随时在这里说。"
-	textCitizenReopened    = "您的事项（%s）已重新办理，我们会尽快给您答复。"
+	textCitizenAccepted       = "您反映的事项（编号 %s）已受理，我们会尽快办理。"
+	textCitizenAssigned       = "您反映的事项（%s）已交给%s办理，办理期限到%s。"
+	textCitizenReply          = "关于您反映的事项（%s），工作人员回复：\n%s"
+	textCitizenAskMaterial    = "办理您的事项（%s）还需要您补充：\n%s\n请回复“补充”，然后直接发文字、照片或语音。"
+	textCitizenExtended       = "您的事项（%s）需要延长%d个工作日办理。\n原因：%s\n新的期限：%s。"
+	textCitizenResolved       = "您反映的事项（%s）已办结。\n答复如下：\n%s"
+	textCitizenMerged         = "您反映的事项（%s）和另一件反映（%s）是同一件事，已合并办理。您的事项仍可查询，有问题随时在这里说。"
+	textCitizenMergedResolved = "您反映的事项（%s）已和同一件事合并办理，现已办结。\n答复如下：\n%s"
+	textMergedResolvedNote    = "并入的案件 %s 已办结，答复已转告本案群众"
+	textCitizenReopened       = "您的事项（%s）已重新办理，我们会尽快给您答复。"
 )

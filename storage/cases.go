@@ -183,6 +183,7 @@ func (s *SQL) ListCases(ctx context.Context, f cases.Filter) ([]*cases.Case, err
 	eq("assignee", f.Assignee)
 	eq("reporter_id", f.ReporterID)
 	eq("number", f.Number)
+	eq("merged_into", f.MergedInto)
 	if f.NumberSuffix != "" {
 		// Staff name a case by its last digits; combined with a status
 		// filter this reads only the cases still being worked on.
