@@ -35,7 +35,7 @@ func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) e
 	if err != nil {
 		return err
 	}
-	g, err = o.bundle(ctx, g)
+	g, err = o.bundle(ctx, g, bundleSep, lowPriority)
 	if err != nil {
 		return err
 	}
@@ -53,29 +53,33 @@ func mergeable(m *cases.OutboxMessage) bool {
 	return m.Message.Text != "" && len(m.Message.Menu) == 0 && m.Message.Card == nil && m.Message.CardUpdate == nil
 }
 
-// bundle merges the group's low-priority texts into as few messages as fit
-// WeCom's text limit, settles the merged ones, and returns what is left to
-// send.
-func (o *Outbox) bundle(ctx context.Context, g []*cases.OutboxMessage) ([]*cases.OutboxMessage, error) {
+// bundle merges the texts of g that may share a message (mergeable, and
+// eligible) into as few messages as fit WeCom's text limit, joined by sep,
+// settles the merged ones, and returns what is left to send, in order.
+func (o *Outbox) bundle(ctx context.Context, g []*cases.OutboxMessage, sep string, eligible func(*cases.OutboxMessage) bool) ([]*cases.OutboxMessage, error) {
 	var out []*cases.OutboxMessage
 	var head *cases.OutboxMessage
 	for _, m := range g {
-		if m.Priority != cases.PriorityLow || !mergeable(m) {
+		if !mergeable(m) || !eligible(m) {
 			out = append(out, m)
 			continue
 		}
-		if head == nil || len(head.Message.Text)+len(bundleSep)+len(m.Message.Text) > maxBundleBytes {
+		if head == nil || len(head.Message.Text)+len(sep)+len(m.Message.Text) > maxBundleBytes {
 			head = m
 			out = append(out, m)
 			continue
 		}
-		head.Message.Text += bundleSep + m.Message.Text
+		head.Message.Text += sep + m.Message.Text
 		if err := o.mergeInto(ctx, m, head); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
+
+// lowPriority marks the citizen's updates that may be bundled: progress, not
+// replies in a live conversation or the answer.
+func lowPriority(m *cases.OutboxMessage) bool { return m.Priority == cases.PriorityLow }
 
 // mergeInto records that m travels inside head. head's new text is saved with
 // head's own fate, in the same flush; should the process die between the two,

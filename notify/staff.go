@@ -24,22 +24,9 @@ const staffSep = "\n———\n"
 // busy morning costs a handler a few messages of their 30 a minute, not
 // dozens; cards and card updates go one by one.
 func (o *Outbox) deliverStaff(ctx context.Context, g []*cases.OutboxMessage) error {
-	var head *cases.OutboxMessage
-	var send []*cases.OutboxMessage
-	for _, m := range g {
-		if !mergeable(m) {
-			send = append(send, m)
-			continue
-		}
-		if head == nil || len(head.Message.Text)+len(staffSep)+len(m.Message.Text) > maxBundleBytes {
-			head = m
-			send = append(send, m)
-			continue
-		}
-		head.Message.Text += staffSep + m.Message.Text
-		if err := o.mergeInto(ctx, m, head); err != nil {
-			return err
-		}
+	send, err := o.bundle(ctx, g, staffSep, func(*cases.OutboxMessage) bool { return true })
+	if err != nil {
+		return err
 	}
 	for _, m := range send {
 		if err := o.deliverApp(ctx, m); err != nil {
