@@ -27,11 +27,38 @@ func (o *Outbox) Nudge(ctx context.Context) error {
 	// Windows closing within NudgeLead, that one included (storage keeps
 	// microseconds).
 	from := now.Add(-cases.KfWindow)
-	list, err := o.repo.ContactsClosing(ctx, from.UTC(), from.Add(o.nudgeLead+time.Microsecond).UTC(), 500)
-	if err != nil {
-		return fmt.Errorf("find windows closing: %w", err)
-	}
+	to := from.Add(o.nudgeLead + time.Microsecond)
 	queued := false
+	// Page through every window closing soon: contacts with no open case must
+	// not crowd out those with one. A nudge is marked once, so a contact
+	// seen on two pages is nudged once.
+	for page := 0; page < 100; page++ {
+		list, err := o.repo.ContactsClosing(ctx, from.UTC(), to.UTC(), nudgePage)
+		if err != nil {
+			return fmt.Errorf("find windows closing: %w", err)
+		}
+		if err := o.nudgePage(ctx, list, now, &queued); err != nil {
+			return err
+		}
+		if len(list) < nudgePage {
+			break
+		}
+		next := list[len(list)-1].LastInboundAt
+		if !next.After(from) {
+			next = from.Add(time.Microsecond)
+		}
+		from = next
+	}
+	if queued {
+		o.Kick()
+	}
+	return nil
+}
+
+// nudgePage is how many contacts Nudge reads at a time.
+const nudgePage = 500
+
+func (o *Outbox) nudgePage(ctx context.Context, list []*cases.Contact, now time.Time, queued *bool) error {
 	for _, c := range list {
 		if c.ServiceState == 2 || c.ServiceState == 3 || c.Remaining(now) == 0 {
 			continue
@@ -56,15 +83,12 @@ func (o *Outbox) Nudge(ctx context.Context) error {
 			if err := r.Enqueue(ctx, m); err != nil {
 				return fmt.Errorf("queue nudge: %w", err)
 			}
-			queued = true
+			*queued = true
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-	}
-	if queued {
-		o.Kick()
 	}
 	return nil
 }
