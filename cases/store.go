@@ -120,6 +120,10 @@ type PlanStore interface {
 	// MarkOnce records key at the given time unless it is recorded already; it
 	// reports whether this call recorded it.
 	MarkOnce(ctx context.Context, key string, at time.Time) (bool, error)
+	// SentSince counts the kf messages WeCom accepted for one citizen at or
+	// after since: what counts against the window their message at since
+	// opened.
+	SentSince(ctx context.Context, openKfID, externalUserID string, since time.Time) (int, error)
 	// MarkedAt returns when key was recorded, or ErrNotFound.
 	MarkedAt(ctx context.Context, key string) (time.Time, error)
 }

@@ -137,8 +137,18 @@ func (in *Intake) touchContact(ctx context.Context, r cases.Repo, m *cases.KfMes
 	// send_time has whole seconds: a message in the same second as the last
 	// one is still a new message and resets the window.
 	if !m.SendTime.Before(c.LastInboundAt) {
+		// WeCom's new window began at send_time: replies the outbox sent
+		// since then (answers to the citizen's earlier messages) count in it.
+		// send_time has whole seconds, so only what went out after the end
+		// of that second is surely in the new window; counting the rest
+		// would hold live replies for nothing, and a rare undercount ends in
+		// WeCom's 95001, which holds the message until the citizen writes.
+		sent, err := r.SentSince(ctx, m.OpenKfID, m.ExternalUserID, m.SendTime.Add(time.Second))
+		if err != nil {
+			return nil, fmt.Errorf("count messages in the new window: %w", err)
+		}
 		c.LastInboundAt = m.SendTime
-		c.SentInWindow = 0
+		c.SentInWindow = sent
 	}
 	if c.ServiceState == stateEnded {
 		c.ServiceState = 0

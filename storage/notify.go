@@ -24,6 +24,19 @@ func (s *SQL) OutboxByWeComMsgID(ctx context.Context, msgID string) (*cases.Outb
 	return list[0], nil
 }
 
+// SentSince counts the kf messages sent to one citizen at or after since (a
+// handover to a servicer sends nothing and has no WeCom msgid).
+func (s *SQL) SentSince(ctx context.Context, openKfID, externalUserID string, since time.Time) (int, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx,
+		"SELECT COUNT(*) FROM outbox WHERE open_kfid = ? AND recipient = ? AND status = ? AND channel = ? AND wecom_msgid <> '' AND sent_at >= ?",
+		openKfID, externalUserID, string(cases.OutboxSent), string(cases.ChannelKf), s.d.t(since)).Scan(&n)
+	if err != nil {
+		return 0, s.wrap(err, "count messages sent since %s", since.UTC().Format(time.RFC3339))
+	}
+	return n, nil
+}
+
 // HeldOutboxSince returns held messages of at least priority min held at or
 // before before (their NextAttemptAt), oldest first.
 func (s *SQL) HeldOutboxSince(ctx context.Context, before time.Time, min cases.Priority, limit int) ([]*cases.OutboxMessage, error) {
