@@ -118,8 +118,7 @@ func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact 
 		return o.handOver(ctx, m, contact, now)
 	}
 	if reason := holdReason(contact, m, now); reason != "" {
-		hold(m, reason, now)
-		return o.settle(ctx, m, nil)
+		return o.holdUnlessReopened(ctx, m, contact.LastInboundAt, reason, now)
 	}
 	window := contact.LastInboundAt
 	msgid, err := o.api.SendKf(ctx, m.OpenKfID, m.Recipient, m.Message)
@@ -198,6 +197,26 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 		fresh.ServiceState = contact.ServiceState
 		fresh.UpdatedAt = now.UTC()
 		return o.settleIn(ctx, r, m, fresh, now)
+	})
+}
+
+// holdUnlessReopened holds m, unless the citizen wrote after the window seen
+// was read: intake may already have released this citizen's held messages,
+// and m, held now, would wait for yet another message from them.
+func (o *Outbox) holdUnlessReopened(ctx context.Context, m *cases.OutboxMessage, seen time.Time, reason string, now time.Time) error {
+	ctx, cancel := recordCtx(ctx)
+	defer cancel()
+	return o.repo.InTx(ctx, func(r cases.Repo) error {
+		fresh, err := loadContact(ctx, r, m.OpenKfID, m.Recipient)
+		if err != nil {
+			return err
+		}
+		if fresh.LastInboundAt.After(seen) {
+			m.NextAttemptAt = now.UTC() // still due: the next round sends it
+			return r.UpdateOutbox(ctx, m)
+		}
+		hold(m, reason, now)
+		return o.settleIn(ctx, r, m, nil, now)
 	})
 }
 
