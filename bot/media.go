@@ -1,0 +1,110 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+
+	"banchengshi/cases"
+)
+
+// media handles a voice message, photo, video or file on the current step.
+func (t *turn) media() error {
+	m, s := t.in.Media, t.s
+	if m == nil {
+		t.say(cases.Message{Text: textMediaMissing(t.in.Kind)})
+		return nil
+	}
+	switch s.Step {
+	case stepMenu, stepDesc:
+		if s.Step == stepMenu {
+			if done, err := t.answerRequest("", m); done || err != nil {
+				return err
+			}
+		}
+		i, err := t.keep(m)
+		if err != nil {
+			return err
+		}
+		s.Parts = append(s.Parts, part{Att: i})
+		if s.Step == stepDesc {
+			t.sayHere(textMediaAck(t.in.Kind))
+			return nil
+		}
+		t.note(textStartedWithMedia(t.in.Kind))
+		t.startReport()
+		return nil
+	case stepSuppCollect:
+		return t.supplementMedia(m)
+	case stepRateWhy:
+		return t.rateWithMedia(m)
+	case stepWdReason, stepWdConfirm:
+		// A file sent while withdrawing still reaches the case's handler.
+		if _, err := t.keep(m); err != nil {
+			return err
+		}
+		if done, err := t.flushPending(); err != nil || done {
+			return err
+		}
+		t.note(fmt.Sprintf(textSuppAttached, s.Target))
+		t.ask()
+		return nil
+	}
+	if _, err := t.keep(m); err != nil {
+		return err
+	}
+	if t.in.Kind == KindVoice && voiceAnswers(s.Step) {
+		// Elderly citizens often answer by voice: the recording is the
+		// answer, and staff listen to it.
+		t.note(textMediaKept(KindVoice))
+		return t.reportText(voiceAnswer)
+	}
+	t.note(textMediaKept(t.in.Kind))
+	if choiceStep(s.Step) {
+		t.note(textPickHint)
+	}
+	t.ask()
+	return nil
+}
+
+// keep stores a received file with the draft media, adds it to the session
+// and returns its 1-based index there.
+func (t *turn) keep(m *Media) (int, error) {
+	a := t.received(m)
+	id, err := t.store.SaveDraftMedia(t.ctx, t.key, a)
+	if err != nil {
+		return 0, fmt.Errorf("keep a received %s: %w", a.Kind, err)
+	}
+	t.seenMedia = append(t.seenMedia, id)
+	t.s.Atts = append(t.s.Atts, attachment{
+		Kind: a.Kind, MediaID: a.MediaID, FileName: a.FileName, ContentType: a.ContentType, Media: id, At: t.now,
+	})
+	return len(t.s.Atts), nil
+}
+
+// received is a file just received, as a case keeps it.
+func (t *turn) received(m *Media) *cases.Attachment {
+	kind := m.Kind
+	if kind == "" {
+		kind = t.in.Kind
+	}
+	return &cases.Attachment{Kind: kind, MediaID: m.MediaID, FileName: m.FileName, ContentType: m.ContentType,
+		Size: int64(len(m.Data)), Data: m.Data, CreatedAt: t.now}
+}
+
+// stored is a file of the session with its bytes, read from the draft
+// media. A file whose bytes are gone is handed on without them rather than
+// failing the citizen's message again and again; staff still see its kind
+// and WeCom media id.
+func (t *turn) stored(a attachment) (*cases.Attachment, error) {
+	if a.Media == 0 {
+		return a.draft(), nil
+	}
+	got, err := t.store.DraftMedia(t.ctx, a.Media)
+	switch {
+	case errors.Is(err, cases.ErrNotFound):
+		got = &cases.Attachment{Kind: a.Kind, MediaID: a.MediaID, FileName: a.FileName, ContentType: a.ContentType, CreatedAt: a.At}
+	case err != nil:
+		return nil, fmt.Errorf("load a received %s: %w", a.Kind, err)
+	}
+	return got, nil
+}

@@ -1,0 +1,111 @@
+package bot
+
+import (
+	"fmt"
+
+	"banchengshi/cases"
+)
+
+// handover asks for a person: the pipeline moves the chat to a servicer.
+// Whatever was filled in stays in the session.
+func (t *turn) handover() error {
+	number := t.s.Target
+	if t.s.Rate != nil && t.s.Rate.Number != "" {
+		number = t.s.Rate.Number
+	}
+	if err := t.desk.Handover(t.ctx, t.in.OpenKfID, t.in.ExternalUserID, number); err != nil {
+		return fmt.Errorf("record handover: %w", err)
+	}
+	t.res.Handover = true
+	if t.s.hasDraft() {
+		t.say(cases.Message{Text: textHandoverDraft})
+	} else {
+		t.say(cases.Message{Text: textHandover})
+	}
+	return nil
+}
+
+func (t *turn) cancel() {
+	if rateStep(t.s.Step) {
+		t.leaveRating()
+		return
+	}
+	if !t.s.inFlow() && !t.s.hasDraft() {
+		t.note(textNothingToStop)
+		t.ask()
+		return
+	}
+	text := textCancelled
+	switch t.s.Step {
+	case stepSuppPick:
+		text = textStopped
+	case stepSuppCollect:
+		text = textSuppDone
+	case stepWdPick, stepWdReason, stepWdConfirm:
+		text = textWdStopped
+	}
+	t.reset()
+	t.say(cases.Message{Text: text})
+}
+
+// restart starts the current activity over, forgetting its answers.
+func (t *turn) restart() error {
+	step := t.s.Step
+	if step == stepResume {
+		step = t.s.ResumeStep
+	}
+	if rateStep(step) {
+		step = t.s.Rate.Return
+	}
+	t.reset()
+	t.note(textRestart)
+	switch {
+	case step == stepSuppPick || step == stepSuppCollect:
+		return t.startSupplement()
+	case step == stepWdPick || step == stepWdReason || step == stepWdConfirm:
+		return t.startWithdraw()
+	}
+	t.startReport()
+	return nil
+}
+
+// back returns to the previous step; answers stay until changed.
+func (t *turn) back() {
+	s := t.s
+	if rateStep(s.Step) {
+		t.leaveRating()
+		return
+	}
+	if s.Step == stepResume {
+		s.Step, s.ResumeStep = s.ResumeStep, ""
+	}
+	if len(s.History) == 0 {
+		if s.inFlow() {
+			t.note(textFirstStep)
+		}
+		t.ask()
+		return
+	}
+	s.Step = s.History[len(s.History)-1]
+	s.History = s.History[:len(s.History)-1]
+	s.Editing = ""
+	t.ask()
+}
+
+// reset forgets everything in progress.
+func (t *turn) reset() {
+	*t.s = *newSession(t.now)
+}
+
+// goTo moves forward to step and asks its question.
+func (t *turn) goTo(step string) {
+	s := t.s
+	if s.Step != stepMenu && s.Step != stepResume && s.Step != step {
+		s.History = append(s.History, s.Step)
+		if len(s.History) > maxHistory {
+			s.History = s.History[len(s.History)-maxHistory:]
+		}
+	}
+	s.Step = step
+	t.ask()
+}

@@ -1,0 +1,140 @@
+package bot
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"banchengshi/cases"
+)
+
+// menuID names a menu item: the step it answers and its 1-based position.
+func menuID(step string, n int) string {
+	return step + ":" + strconv.Itoa(n)
+}
+
+// choose reads the citizen's choice among options on the current step, from
+// a tapped menu item or typed words. A tap on an old menu reads as no choice.
+func (t *turn) choose(options []string) (int, bool) {
+	if id := t.in.MenuID; id != "" {
+		step, n, _ := strings.Cut(id, ":")
+		i, err := strconv.Atoi(n)
+		if step != t.s.Step || err != nil || i < 1 || i > len(options) {
+			return 0, false
+		}
+		return i - 1, true
+	}
+	return ParseChoice(t.in.Text, options)
+}
+
+// notUnderstood repeats the question, keeping a long message that looks like
+// part of the problem, and says so when an old menu was tapped.
+func (t *turn) notUnderstood(text string) {
+	switch {
+	case t.in.MenuID != "":
+		t.note(textStaleMenu)
+	case t.aside(text):
+	default:
+		t.note(textNotUnderstood)
+	}
+	t.ask()
+}
+
+// aside keeps words said on a structured step that are not an answer but
+// read like part of the problem, so nothing the citizen said is lost.
+func (t *turn) aside(text string) bool {
+	step := t.s.Step
+	if step == stepResume {
+		step = t.s.ResumeStep
+	}
+	if group(step) == "" && step != stepConfirm && step != stepEdit {
+		return false
+	}
+	if !looksLikeStory(text, storyAside) {
+		return false
+	}
+	t.s.Parts = append(t.s.Parts, part{Text: text})
+	t.note(textKeptAside)
+	return true
+}
+
+// storyAside is how many Chinese characters make words said on a question
+// step read as part of the problem rather than a clumsy answer.
+const storyAside = 10
+
+// looksLikeStory reports whether text reads like someone telling their
+// problem: at least minHan Chinese characters, and no long number (a phone
+// or ID number typed at the wrong moment is not a story).
+func looksLikeStory(text string, minHan int) bool {
+	han, digits := 0, 0
+	for _, r := range fold(text) {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			han++
+			digits = 0
+		case r >= '0' && r <= '9':
+			digits++
+			if digits >= 7 {
+				return false
+			}
+		default:
+			digits = 0
+		}
+	}
+	return han >= minHan && !isGreeting(text)
+}
+
+func isGreeting(text string) bool {
+	return slices.Contains(wordsGreeting, squeeze(clean(text)))
+}
+
+// is reports whether text is one of words.
+func is(text string, words []string) bool {
+	return slices.Contains(words, squeeze(clean(text)))
+}
+
+// note puts a statement in front of the next reply.
+func (t *turn) note(line string) { t.lead = append(t.lead, line) }
+
+// say adds a reply, prefixed with the pending statements.
+func (t *turn) say(m cases.Message) {
+	if len(t.lead) > 0 {
+		m.Text = strings.Join(append(t.lead, m.Text), "\n")
+		t.lead = nil
+	}
+	t.res.Replies = append(t.res.Replies, m)
+}
+
+// flush sends statements no reply carried, so every message gets an answer.
+func (t *turn) flush() {
+	if len(t.lead) > 0 || len(t.res.Replies) == 0 {
+		lead := t.lead
+		t.lead = nil
+		if len(lead) == 0 {
+			t.ask()
+			return
+		}
+		t.res.Replies = append(t.res.Replies, cases.Message{Text: strings.Join(lead, "\n")})
+	}
+}
+
+// sayHere says text as an answer on the current step, with the step's
+// one-tap answer when it has one (so a citizen stuck on a number can skip).
+func (t *turn) sayHere(text string) {
+	m := cases.Message{Text: text}
+	if q, ok := quickAnswers[t.s.Step]; ok {
+		m.Menu = []cases.MenuItem{{ID: menuID(t.s.Step, 1), Text: q.label}}
+	}
+	t.say(m)
+}
+
+// menu builds a question with tappable choices and the typed fallback.
+func menu(head, step string, options []string, tail string) cases.Message {
+	m := cases.Message{Text: head, MenuTail: tail}
+	for i, o := range options {
+		m.Menu = append(m.Menu, cases.MenuItem{ID: menuID(step, i+1), Text: fmt.Sprintf("%d. %s", i+1, optionLabel(o))})
+	}
+	return m
+}
