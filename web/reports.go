@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"banchengshi/cases"
+	"banchengshi/staff"
 	"banchengshi/storage"
 )
 
@@ -94,9 +95,21 @@ func (s *Server) reportsPage(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
+		// The figures are the bureau's; the cases behind them, as everywhere,
+		// only those the member may open.
+		m := memberOf(c)
+		d.Accountable = viewable(m, d.Accountable)
+		for i := range d.Common {
+			d.Common[i].Cases = viewable(m, d.Common[i].Cases)
+		}
 		d.CSV = "/web/reports.csv?" + url.Values{"from": {p.From}, "to": {p.To}}.Encode()
 	}
 	s.render(c, http.StatusOK, "reports", page{Title: textReportsTitle, Nav: "reports", Data: d})
+}
+
+// viewable keeps the cases m may open (staff.Can view).
+func viewable(m *staff.Member, list []*cases.Case) []*cases.Case {
+	return slices.DeleteFunc(slices.Clone(list), func(c *cases.Case) bool { return staff.Can(m, cases.ActionView, c) != nil })
 }
 
 // groupReport sums the rows per department, the busiest department first.

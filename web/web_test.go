@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -360,5 +361,28 @@ func TestSignInPageFitsTheBrowser(t *testing.T) {
 		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, tt.want) {
 			t.Errorf("%s: %d to %q, want a redirect to %s…", tt.ua, resp.StatusCode, loc, tt.want)
 		}
+	}
+}
+
+// The reports' figures are the bureau's, but the cases listed behind the
+// accountability list are only those the member may open.
+func TestReportsListOnlyViewableCases(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, number := range []string{redCase, yellowCase} { // 社保中心's and 档案馆's
+		c := f.caseNow(number)
+		c.Accountability = "区社保窗口：本可当场办理"
+		if err := f.db.UpdateCase(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page := f.signIn("wangwu").get("/web/reports") // a 社保中心 handler
+	if !strings.Contains(page, redCase) || strings.Contains(page, yellowCase) {
+		t.Errorf("a 社保中心 handler's accountability list: has %s %v, has %s %v; want only their own",
+			redCase, strings.Contains(page, redCase), yellowCase, strings.Contains(page, yellowCase))
+	}
+	_, page = f.signIn("sunqi").get("/web/reports") // the bureau's supervisor
+	if !strings.Contains(page, redCase) || !strings.Contains(page, yellowCase) {
+		t.Error("the bureau's supervisor does not see the whole accountability list")
 	}
 }
