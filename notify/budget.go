@@ -126,11 +126,7 @@ func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact 
 	switch code := wecom.ErrCode(err); {
 	case err == nil:
 		contact.SentInWindow++
-		m.Status = cases.OutboxSent
-		m.WeComMsgID = msgid
-		m.LastError = ""
-		sent := now.UTC()
-		m.SentAt = &sent
+		markSent(m, msgid, now)
 		return o.settleCounted(ctx, m, window, false)
 	case code == wecom.CodeKfSendLimit:
 		// WeCom counts differently from us (a message sent by a servicer in the
@@ -181,10 +177,7 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 		}
 		contact.ServiceState = statePool
 	}
-	m.Status = cases.OutboxSent
-	m.LastError = ""
-	sent := now.UTC()
-	m.SentAt = &sent
+	markSent(m, "", now)
 	ctx, cancel := recordCtx(ctx)
 	defer cancel()
 	return o.repo.InTx(ctx, func(r cases.Repo) error {
@@ -218,6 +211,16 @@ func (o *Outbox) holdUnlessReopened(ctx context.Context, m *cases.OutboxMessage,
 		hold(m, reason, now)
 		return o.settleIn(ctx, r, m, nil, now)
 	})
+}
+
+// markSent records that WeCom accepted m (msgid empty for what sends no
+// message: a card update, a handover).
+func markSent(m *cases.OutboxMessage, msgid string, now time.Time) {
+	m.Status = cases.OutboxSent
+	m.WeComMsgID = msgid
+	m.LastError = ""
+	sent := now.UTC()
+	m.SentAt = &sent
 }
 
 // hold parks m until the citizen writes again; NextAttemptAt keeps when it was

@@ -47,10 +47,7 @@ func (o *Outbox) deliverApp(ctx context.Context, m *cases.OutboxMessage) error {
 			o.retryLater(m, err, now)
 			return o.settle(ctx, m, nil)
 		}
-		m.Status = cases.OutboxSent
-		sent := now.UTC()
-		m.SentAt = &sent
-		m.LastError = ""
+		markSent(m, "", now)
 		return o.settle(ctx, m, nil)
 	}
 	// A card goes to several members at once (Recipient "a|b|c", WeCom's own
@@ -78,11 +75,7 @@ func (o *Outbox) deliverApp(ctx context.Context, m *cases.OutboxMessage) error {
 		o.retryLater(m, err, now)
 		return o.settle(ctx, m, nil)
 	}
-	m.Status = cases.OutboxSent
-	m.WeComMsgID = msgid
-	m.LastError = ""
-	sent := now.UTC()
-	m.SentAt = &sent
+	markSent(m, msgid, now)
 	ctx, cancel := recordCtx(ctx)
 	defer cancel()
 	return o.repo.InTx(ctx, func(r cases.Repo) error {
