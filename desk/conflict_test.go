@@ -3,8 +3,6 @@ package desk_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,16 +18,8 @@ import (
 // what is committed, not invited to try again.
 func TestSimultaneousAcceptTellsWhoWon(t *testing.T) {
 	db := storagetest.MySQL(t)
-	data, err := os.ReadFile(filepath.Join("..", "configs", "directory.example.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := staff.ParseDirectory(data)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), func() time.Time { return now })
+	d := exampleDesk(t, func() time.Time { return now })
 	ctx := context.Background()
 	c := &cases.Case{Number: "BC2611300001", OpenKfID: "wkSANDBOX001", ReporterID: "wmA", Relation: "本人", Category: "pension",
 		Status: cases.StatusSubmitted, LimitDays: 15, Deadline: now.Add(20 * 24 * time.Hour), CreatedAt: now}
@@ -38,7 +28,7 @@ func TestSimultaneousAcceptTellsWhoWon(t *testing.T) {
 	}
 	accept := staff.Command{Verb: "受理", Action: cases.ActionAccept, CaseRef: c.Number}
 
-	err = db.InTx(ctx, func(r cases.Repo) error {
+	err := db.InTx(ctx, func(r cases.Repo) error {
 		// lisi's transaction has read the case as new…
 		if _, err := r.GetCase(ctx, c.Number); err != nil {
 			return err

@@ -3,8 +3,6 @@ package desk_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -15,24 +13,15 @@ import (
 	"banchengshi/bot"
 	"banchengshi/cases"
 	"banchengshi/desk"
-	"banchengshi/staff"
 	"banchengshi/storage/storagetest"
 )
 
 // resolvedCase stores a case of 社保中心 assigned to 王五 and resolved.
 func resolvedCase(t *testing.T, mod func(*cases.Case)) (*desk.Desk, cases.Repo, *cases.Case) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "configs", "directory.example.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := staff.ParseDirectory(data)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
 	resolved := now.Add(-time.Hour)
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), func() time.Time { return now })
+	d := exampleDesk(t, func() time.Time { return now })
 	db := storagetest.SQLite(t)
 	c := &cases.Case{Number: "BC2611300001", OpenKfID: "wkSANDBOX001", ReporterID: "wmA", ReporterName: "李阿姨",
 		Relation: "本人", Category: "personal_data", LeadDept: "shebao", Assignee: "wangwu", Status: cases.StatusResolved,

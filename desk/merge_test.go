@@ -2,14 +2,11 @@ package desk_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"banchengshi/cases"
-	"banchengshi/desk"
 	"banchengshi/staff"
 	"banchengshi/storage/storagetest"
 )
@@ -18,16 +15,8 @@ import (
 // the merged case's citizen receives the answer too.
 func TestMergedCaseGetsTheAnswer(t *testing.T) {
 	db := storagetest.SQLite(t)
-	data, err := os.ReadFile(filepath.Join("..", "configs", "directory.example.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := staff.ParseDirectory(data)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), func() time.Time { return now })
+	d := exampleDesk(t, func() time.Time { return now })
 	ctx := context.Background()
 	for _, c := range []struct{ number, reporter string }{{"BC2611300001", "wmA"}, {"BC2611300002", "wmB"}} {
 		err := db.CreateCase(ctx, &cases.Case{Number: c.number, OpenKfID: "wkSANDBOX001", ReporterID: c.reporter, Relation: "本人",

@@ -2,8 +2,6 @@ package desk_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -29,16 +27,8 @@ type requestsFixture struct {
 
 func newRequestsFixture(t *testing.T) *requestsFixture {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "configs", "directory.example.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := staff.ParseDirectory(data)
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &requestsFixture{t: t, db: storagetest.SQLite(t), now: time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)}
-	f.desk = desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), func() time.Time { return f.now })
+	f.desk = exampleDesk(t, func() time.Time { return f.now })
 	for _, c := range []struct{ number, kf, reporter string }{
 		{"BC2611300001", "wkSANDBOX001", "wmA"},
 		{"BC2611300002", "wkSANDBOX001", "wmA"},

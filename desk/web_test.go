@@ -3,8 +3,6 @@ package desk_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,7 +10,6 @@ import (
 
 	"banchengshi/cases"
 	"banchengshi/desk"
-	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 )
@@ -28,16 +25,8 @@ type webFixture struct {
 
 func newWebFixture(t *testing.T) *webFixture {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "configs", "directory.example.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := staff.ParseDirectory(data)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), func() time.Time { return now })
+	d := exampleDesk(t, func() time.Time { return now })
 	db := storagetest.SQLite(t)
 	ctx := context.Background()
 	c := &cases.Case{Number: "BC2611280001", OpenKfID: "wkSANDBOX001", ReporterID: "wmA", Category: "pension",
