@@ -25,6 +25,10 @@ import (
 // Config is everything the product reads at start. Each field's env tag names
 // its environment variable; the yaml tag its key in the optional file.
 type Config struct {
+	// Mode is sandbox, wecom, or empty to decide: the sandbox only when
+	// nothing production-like is configured (see Sandbox).
+	Mode Mode `yaml:"mode" env:"BCS_MODE"`
+
 	HTTPAddr string `yaml:"http_addr" env:"BCS_HTTP_ADDR"`
 	// PublicURL is how WeCom (or the sandbox) reaches this process; derived from
 	// HTTPAddr when empty.
@@ -57,6 +61,9 @@ type Config struct {
 	KfAESKey string `yaml:"wecom_kf_aes_key" env:"BCS_WECOM_KF_AES_KEY" secret:"true"`
 
 	AdminToken string `yaml:"admin_token" env:"BCS_ADMIN_TOKEN" secret:"true"`
+	// MetricsToken is the bearer token Prometheus presents at /metrics; empty
+	// closes /metrics. It must differ from AdminToken, which reads every case.
+	MetricsToken string `yaml:"metrics_token" env:"BCS_METRICS_TOKEN" secret:"true"`
 
 	// Directory is the staff directory file (departments, staff, categories).
 	Directory string `yaml:"directory" env:"BCS_DIRECTORY"`
@@ -86,15 +93,21 @@ func Default() Config {
 	}
 }
 
-// Sandbox reports whether no WeCom corp is configured: the product then serves
-// the local WeCom sandbox and talks to it.
-func (c Config) Sandbox() bool { return c.CorpID == "" }
-
 // Load reads defaults, then the YAML file at path (if path is not empty), then
 // the environment, and validates the result.
 func Load(path string, getenv func(string) string) (Config, error) {
+	return load(path, getenv, nil)
+}
+
+// LoadEnviron is Load over a whole environment (os.Environ's KEY=value
+// entries): it also refuses BCS_ variables the product does not read, so that
+// a misspelt setting is not silently ignored.
+func LoadEnviron(path string, environ []string) (Config, error) {
+	return load(path, EnvFrom(environ), UnknownEnv(environ))
+}
+
+func load(path string, getenv func(string) string, problems []string) (Config, error) {
 	cfg := Default()
-	var problems []string
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -117,8 +130,10 @@ func Load(path string, getenv func(string) string) (Config, error) {
 // Error lists every configuration problem found.
 type Error struct{ Problems []string }
 
+// Error renders every problem on one line, for the one line a refused start
+// prints.
 func (e *Error) Error() string {
-	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
+	return "configuration refused (see Configuration in README.md): " + strings.Join(e.Problems, "; ")
 }
 
 // Validate reports every problem with the configuration in one error.
@@ -163,20 +178,7 @@ func (c Config) problems() []string {
 	if c.SignInBase != "" && !validHTTPURL(c.SignInBase) {
 		p = append(p, "BCS_WECOM_SIGNIN_BASE must be an http(s) URL")
 	}
-	if !c.Sandbox() {
-		if c.AgentID <= 0 {
-			p = append(p, "BCS_WECOM_AGENT_ID must be the self-built app's agent id (a positive number)")
-		}
-		if c.Secret == "" {
-			p = append(p, "BCS_WECOM_SECRET is empty")
-		}
-		if c.Token == "" {
-			p = append(p, "BCS_WECOM_TOKEN is empty")
-		}
-		if len(c.AESKey) != 43 {
-			p = append(p, "BCS_WECOM_AES_KEY must be the 43-character EncodingAESKey")
-		}
-	}
+	p = append(p, c.modeProblems()...)
 	if (c.KfToken == "") != (c.KfAESKey == "") {
 		p = append(p, "BCS_WECOM_KF_TOKEN and BCS_WECOM_KF_AES_KEY go together")
 	}
@@ -185,6 +187,12 @@ func (c Config) problems() []string {
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		p = append(p, "BCS_ADMIN_TOKEN must be at least 16 characters")
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		p = append(p, "BCS_METRICS_TOKEN must be at least 16 characters")
+	}
+	if c.MetricsToken != "" && c.MetricsToken == c.AdminToken {
+		p = append(p, "BCS_METRICS_TOKEN must differ from BCS_ADMIN_TOKEN (a scraper must not be able to read cases)")
 	}
 	if c.Directory == "" {
 		p = append(p, "BCS_DIRECTORY is empty")

@@ -61,7 +61,8 @@ func TestFileThenEnv(t *testing.T) {
 	if err := os.WriteFile(path, []byte("http_addr: 0.0.0.0:9000\nredis_addr: 10.0.0.1:6379\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Load(path, env(map[string]string{"BCS_REDIS_ADDR": "127.0.0.1:6379"}))
+	e := with(wecomEnv(), "BCS_HTTP_ADDR", "", "BCS_REDIS_ADDR", "127.0.0.1:6379")
+	cfg, err := Load(path, env(e))
 	if err != nil {
 		t.Fatal(err)
 	}
