@@ -14,7 +14,8 @@ import (
 	"banchengshi/storage/storagetest"
 )
 
-// eachShared runs the same test on the Redis and the in-process stores.
+// eachShared runs the same test on the Redis, the MySQL-locks and the
+// in-process stores.
 func eachShared(t *testing.T, fn func(t *testing.T, s storage.SharedStores)) {
 	shared := []struct {
 		name string
@@ -22,6 +23,7 @@ func eachShared(t *testing.T, fn func(t *testing.T, s storage.SharedStores)) {
 	}{
 		{"memory", func(testing.TB) storage.SharedStores { return storage.NewMemory() }},
 		{"redis", func(t testing.TB) storage.SharedStores { return storagetest.Redis(t) }},
+		{"mysql", func(t testing.TB) storage.SharedStores { return storagetest.DBShared(t) }},
 	}
 	for _, b := range shared {
 		t.Run(b.name, func(t *testing.T) {

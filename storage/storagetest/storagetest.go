@@ -116,6 +116,21 @@ func MySQLWith(t testing.TB, sealer *pii.Sealer) *storage.SQL {
 	return db
 }
 
+// DBShared returns the shared stores of a MySQL deployment without Redis
+// (locks in MySQL) on a fresh database, closed when the test ends.
+func DBShared(t testing.TB) *storage.DBShared {
+	t.Helper()
+	dsn := MySQLDSN(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := storage.NewDBShared(ctx, dsn)
+	if err != nil {
+		t.Fatalf("database locks: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // Redis connects to Redis with a random key prefix; every key under it is
 // deleted when the test ends.
 func Redis(t testing.TB) *storage.Redis {

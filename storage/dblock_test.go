@@ -1,0 +1,165 @@
+package storage_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"banchengshi/storage"
+	"banchengshi/storage/storagetest"
+)
+
+// adminDB opens another connection pool on the same server, as another
+// replica or an operator would.
+func adminDB(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// A holder whose connection dies (a crashed replica, a MySQL restart, a
+// KILL) has lost its lock: Refresh and Unlock say so, and another replica
+// takes the lock at once.
+func TestDBLockConnectionLost(t *testing.T) {
+	dsn := storagetest.MySQLDSN(t)
+	ctx := context.Background()
+	a, err := storage.NewDBLocker(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := storage.NewDBLocker(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+
+	held, ok, err := a.TryLock(ctx, "kf:wkA", time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("TryLock = %v, %v", ok, err)
+	}
+	if _, ok, err := b.TryLock(ctx, "kf:wkA", time.Minute); err != nil || ok {
+		t.Fatalf("second replica TryLock = %v, %v; want refused", ok, err)
+	}
+
+	admin := adminDB(t, dsn)
+	var id sql.NullInt64
+	if err := admin.QueryRowContext(ctx, "SELECT IS_USED_LOCK(?)", a.LockName("kf:wkA")).Scan(&id); err != nil || !id.Valid {
+		t.Fatalf("IS_USED_LOCK = %v, %v; want the holder's connection", id, err)
+	}
+	if _, err := admin.ExecContext(ctx, "KILL CONNECTION ?", id.Int64); err != nil {
+		t.Fatalf("KILL: %v", err)
+	}
+
+	if err := held.Refresh(ctx, time.Minute); !errors.Is(err, storage.ErrLockLost) {
+		t.Errorf("Refresh after the connection died = %v, want ErrLockLost", err)
+	}
+	if err := held.Unlock(ctx); !errors.Is(err, storage.ErrLockLost) {
+		t.Errorf("Unlock after the connection died = %v, want ErrLockLost", err)
+	}
+	next := takeSoon(t, b, "kf:wkA")
+	if err := next.Unlock(ctx); err != nil {
+		t.Errorf("Unlock: %v", err)
+	}
+}
+
+// takeSoon takes key, polling (bounded) while the server finishes freeing it
+// from a connection that is going away.
+func takeSoon(t *testing.T, l storage.Locker, key string) storage.Lock {
+	t.Helper()
+	for i := 0; ; i++ {
+		held, ok, err := l.TryLock(context.Background(), key, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			return held
+		}
+		if i == 500 {
+			t.Fatalf("lock %q was never freed", key)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A replica that shuts down frees its locks at once, long before their ttl.
+func TestDBLockFreedWhenHolderExits(t *testing.T) {
+	dsn := storagetest.MySQLDSN(t)
+	ctx := context.Background()
+	a, err := storage.NewDBLocker(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := storage.NewDBLocker(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, ok, err := a.TryLock(ctx, "outbox", time.Hour); err != nil || !ok {
+		t.Fatalf("TryLock = %v, %v", ok, err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	takeSoon(t, b, "outbox").Unlock(ctx)
+}
+
+// Two deployments (or two tests) on one MySQL server do not share locks;
+// keys of any length fit GET_LOCK's 64 characters.
+func TestDBLockScopedToDatabase(t *testing.T) {
+	ctx := context.Background()
+	one, two := storagetest.DBShared(t), storagetest.DBShared(t)
+	long := "kf:" + strings.Repeat("w", 200)
+	for _, key := range []string{"leader", long} {
+		l1, ok, err := one.Locker().TryLock(ctx, key, time.Minute)
+		if err != nil || !ok {
+			t.Fatalf("first database TryLock(%.20s) = %v, %v", key, ok, err)
+		}
+		l2, ok, err := two.Locker().TryLock(ctx, key, time.Minute)
+		if err != nil || !ok {
+			t.Fatalf("second database TryLock(%.20s) = %v, %v; want its own lock", key, ok, err)
+		}
+		if n := len(one.Locks().LockName(key)); n > 64 {
+			t.Errorf("lock name has %d characters, MySQL allows 64", n)
+		}
+		l1.Unlock(ctx)
+		l2.Unlock(ctx)
+	}
+}
+
+// A holder that hangs or whose node vanishes (no refresh, socket left open)
+// loses the lock on the server's side once its connection has been idle for
+// the ttl, so another replica takes over without waiting for TCP to notice.
+func TestDBLockFreedByServerWhenHolderVanishes(t *testing.T) {
+	dsn := storagetest.MySQLDSN(t)
+	ctx := context.Background()
+	a, err := storage.NewDBLocker(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := storage.NewDBLocker(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	held, ok, err := a.TryLock(ctx, "leader", time.Second)
+	if err != nil || !ok {
+		t.Fatalf("TryLock = %v, %v", ok, err)
+	}
+	storage.Freeze(held)
+	if _, ok, _ := b.TryLock(ctx, "leader", time.Second); ok {
+		t.Fatal("a live lock was taken by another")
+	}
+	takeSoon(t, b, "leader").Unlock(ctx)
+	if err := held.Refresh(ctx, time.Second); !errors.Is(err, storage.ErrLockLost) {
+		t.Errorf("Refresh by the vanished holder = %v, want ErrLockLost", err)
+	}
+}
