@@ -65,10 +65,13 @@ type Options struct {
 	ScheduleEvery time.Duration
 }
 
-// New builds the product from cfg: it opens the database (applying
-// migrations), connects to Redis if configured, loads the directory and the
-// calendar, and listens on cfg.HTTPAddr. Start serves.
-func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err error) {
+// New builds the product from cfg: it validates cfg, opens the database
+// (applying migrations), connects to Redis if configured (on MySQL without
+// Redis, locks are kept in MySQL), loads the directory and the calendar, and
+// listens on cfg.HTTPAddr. Start serves. Any failure is a *StartError whose
+// text is one line saying what failed and what to do; whatever was opened
+// before it is closed again.
+func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err error) {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
@@ -78,40 +81,63 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 	if opt.WorkerInterval == 0 {
 		opt.WorkerInterval = 2 * time.Second
 	}
-	a = &App{cfg: cfg, log: opt.Log, done: make(chan struct{})}
+	// The sandbox lets anyone sign in as any staff member: refuse a
+	// configuration that would run it where it looks like production, even
+	// when the caller skipped configs.Load.
+	if err := cfg.Validate(); err != nil {
+		return nil, startErr(StepConfig, err)
+	}
+	a := &App{cfg: cfg, log: opt.Log, done: make(chan struct{})}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancel = cancel
 	defer func() {
 		if err != nil {
+			cancel() // stops the directory watcher
+			if a.sandbox != nil {
+				a.sandbox.Close()
+			}
 			a.closeStores()
 		}
 	}()
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	a.cancel = cancel
 
 	dataKey, err := loadDataKey(cfg)
 	if err != nil {
-		return nil, err
+		return nil, startErr(StepDataKey, err)
 	}
 	sealer, err := pii.NewSealer(dataKey)
 	if err != nil {
-		return nil, err
+		return nil, startErr(StepDataKey, err)
 	}
 	if a.repo, err = storage.Open(ctx, cfg.DBDriver, cfg.DBDSN, sealer); err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, startErr(StepDatabase, err)
 	}
-	if cfg.RedisAddr != "" {
-		if a.shared, err = storage.NewRedis(ctx, cfg.RedisAddr, cfg.RedisPassword, cfg.RedisDB, cfg.RedisPrefix); err != nil {
-			return nil, fmt.Errorf("connect to redis: %w", err)
+	// (Each constructor's result is checked before it goes into the
+	// interface: a nil *Redis there would not be a nil SharedStores.)
+	switch {
+	case cfg.RedisAddr != "":
+		r, err := storage.NewRedis(ctx, cfg.RedisAddr, cfg.RedisPassword, cfg.RedisDB, cfg.RedisPrefix)
+		if err != nil {
+			return nil, startErr(StepRedis, err)
 		}
-	} else {
+		a.shared = r
+	case cfg.DBDriver == storage.DriverMySQL:
+		// Replicas share the database: never lock in process.
+		db, err := storage.NewDBShared(ctx, cfg.DBDSN)
+		if err != nil {
+			return nil, startErr(StepLocks, err)
+		}
+		a.shared = db
+		a.log.Info("no Redis configured: locks are kept in MySQL; message-rate limits count per replica")
+	default:
 		a.shared = storage.NewMemory()
 	}
 	dir, err := staff.WatchDirectory(runCtx, cfg.Directory, 5*time.Second, a.log)
 	if err != nil {
-		return nil, fmt.Errorf("load directory: %w", err)
+		return nil, startErr(StepDirectory, err)
 	}
 	cal, err := loadCalendar(cfg.Holidays)
 	if err != nil {
-		return nil, err
+		return nil, startErr(StepHolidays, err)
 	}
 	// Deadlines a year ahead need next year's holidays: say so until the
 	// State Council's notice is in the calendar file.
@@ -123,7 +149,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 	}
 
 	if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+		return nil, startErr(StepListen, err)
 	}
 	a.baseURL = cfg.PublicURL
 	if a.baseURL == "" {
@@ -134,7 +160,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 	var mounts []func(*gin.Engine)
 	if cfg.Sandbox() {
 		if err := a.startSandbox(&cfg, dir.Current()); err != nil {
-			return nil, err
+			return nil, startErr(StepSandbox, err)
 		}
 		mounts = append(mounts, mountSandbox(a.sandbox))
 	}
@@ -142,11 +168,11 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 	client, err := wecom.New(wecom.Config{APIBase: cfg.WeComAPIBase, SignInBase: cfg.SignInBase, CorpID: cfg.CorpID,
 		AgentID: cfg.AgentID, Secret: cfg.Secret}, a.shared.TokenCache(), a.log)
 	if err != nil {
-		return nil, fmt.Errorf("wecom client: %w", err)
+		return nil, startErr(StepWeCom, fmt.Errorf("client: %w", err))
 	}
 	crypter, err := wecom.NewCrypter(cfg.Token, cfg.AESKey, cfg.CorpID)
 	if err != nil {
-		return nil, fmt.Errorf("callback keys: %w", err)
+		return nil, startErr(StepWeCom, fmt.Errorf("callback keys: %w", err))
 	}
 
 	counts := metrics.New()
@@ -167,22 +193,23 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (a *App, err erro
 		SessionKey: web.DeriveKey(dataKey), PublicURL: a.baseURL, LocalHost: a.sandbox != nil && cfg.PublicURL == "",
 		Now: opt.Now, Log: a.log})
 	if err != nil {
-		return nil, err
+		return nil, startErr(StepPages, err)
 	}
 	mounts = append(mounts, pages.Mount)
 
 	routes := handlers.Routes{
-		Callback: &handlers.Callback{Crypter: crypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log, Metrics: counts},
-		API:      &handlers.API{Repo: a.repo, Token: cfg.AdminToken},
-		Metrics:  counts.Handler(),
-		Ready:    map[string]handlers.Pinger{"database": a.repo, "shared": a.shared},
-		Mount:    mounts,
-		Log:      a.log,
+		Callback:     &handlers.Callback{Crypter: crypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log, Metrics: counts},
+		API:          &handlers.API{Repo: a.repo, Token: cfg.AdminToken},
+		Metrics:      counts.Handler(),
+		MetricsToken: cfg.MetricsToken,
+		Ready:        map[string]handlers.Pinger{"database": a.repo, "shared": a.shared},
+		Mount:        mounts,
+		Log:          a.log,
 	}
 	if cfg.KfToken != "" {
 		kfCrypter, err := wecom.NewCrypter(cfg.KfToken, cfg.KfAESKey, cfg.CorpID)
 		if err != nil {
-			return nil, fmt.Errorf("kf callback keys: %w", err)
+			return nil, startErr(StepWeCom, fmt.Errorf("kf callback keys: %w", err))
 		}
 		routes.KfCallback = &handlers.Callback{Crypter: kfCrypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log, Metrics: counts}
 	}

@@ -252,7 +252,8 @@ func TestHandoverToAPerson(t *testing.T) {
 	}
 }
 
-// Operators see the product's counters at /metrics, behind the API token.
+// Operators see the product's counters at /metrics, behind a token of their
+// own: the admin token, which reads every case, does not open it.
 func TestMetrics(t *testing.T) {
 	p := startProduct(t, onSQLite)
 	reportCase(t, p, "wmCounted", "档案找不到了")
@@ -273,7 +274,10 @@ func TestMetrics(t *testing.T) {
 	if code, _ := get(""); code != http.StatusUnauthorized {
 		t.Errorf("metrics without the token: %d, want 401", code)
 	}
-	code, body := get(p.cfg.AdminToken)
+	if code, _ := get(p.cfg.AdminToken); code != http.StatusUnauthorized {
+		t.Errorf("metrics with the admin token: %d, want 401", code)
+	}
+	code, body := get(p.cfg.MetricsToken)
 	if code != http.StatusOK {
 		t.Fatalf("metrics: %d", code)
 	}

@@ -75,6 +75,7 @@ func startProductWith(t *testing.T, b backend, opt Options) *product {
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.DataKey = pii.NewKey()
 	cfg.AdminToken = "test-admin-" + pii.NewKey()[:16]
+	cfg.MetricsToken = "test-metrics-" + pii.NewKey()[:16]
 	cfg.CorpID, cfg.AgentID, cfg.Secret = sc.CorpID, sc.AgentID, sc.Secret
 	cfg.Token, cfg.AESKey = sc.Token, sc.EncodingAESKey
 	cfg.WeComAPIBase, cfg.SignInBase = srv.URL, srv.URL

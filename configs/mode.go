@@ -63,8 +63,12 @@ func (c Config) ProductionSigns() []string {
 			wecom = append(wecom, s.name)
 		}
 	}
-	if len(wecom) > 0 {
-		signs = append(signs, strings.Join(wecom, ", ")+" set")
+	switch len(wecom) {
+	case 0:
+	case 1:
+		signs = append(signs, wecom[0]+" is set")
+	default:
+		signs = append(signs, strings.Join(wecom, ", ")+" are set")
 	}
 	if !loopbackListen(c.HTTPAddr) {
 		signs = append(signs, fmt.Sprintf("BCS_HTTP_ADDR %s is reachable from other machines", c.HTTPAddr))

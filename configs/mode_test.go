@@ -64,7 +64,7 @@ func TestModes(t *testing.T) {
 		{
 			name:    "only a secret on loopback SQLite",
 			env:     map[string]string{"BCS_WECOM_SECRET": "app-secret-value"},
-			refused: []string{"BCS_WECOM_SECRET set", "BCS_WECOM_CORP_ID is empty", "BCS_WECOM_AGENT_ID", "BCS_WECOM_TOKEN is empty", "BCS_WECOM_AES_KEY"},
+			refused: []string{"BCS_WECOM_SECRET is set", "BCS_WECOM_CORP_ID is empty", "BCS_WECOM_AGENT_ID", "BCS_WECOM_TOKEN is empty", "BCS_WECOM_AES_KEY"},
 		},
 		{
 			name:    "listening on every interface",

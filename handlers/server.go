@@ -4,8 +4,10 @@ package handlers
 
 import (
 	"context"
+	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -21,9 +23,12 @@ type Routes struct {
 	Callback   *Callback // /wecom/callback
 	KfCallback *Callback // /wecom/kf/callback when 微信客服 has keys of its own; nil otherwise
 	API        *API
-	// Metrics, when set, is served at /metrics behind the API's bearer token.
-	Metrics http.Handler
-	Ready   map[string]Pinger
+	// Metrics, when set, is served at /metrics behind MetricsToken: a token
+	// of its own, never the API's, which reads every case. An empty
+	// MetricsToken closes /metrics.
+	Metrics      http.Handler
+	MetricsToken string
+	Ready        map[string]Pinger
 	// Mount adds more routes (the sandbox, pages) to the engine.
 	Mount []func(*gin.Engine)
 	Log   *slog.Logger
@@ -52,14 +57,32 @@ func NewRouter(rt Routes) *gin.Engine {
 		api := r.Group("/api", rt.API.auth)
 		api.GET("/cases", rt.API.listCases)
 		api.GET("/cases/:number", rt.API.getCase)
-		if rt.Metrics != nil {
-			r.GET("/metrics", rt.API.auth, gin.WrapH(rt.Metrics))
-		}
+	}
+	if rt.Metrics != nil {
+		r.GET("/metrics", bearer(rt.MetricsToken, "BCS_METRICS_TOKEN"), gin.WrapH(rt.Metrics))
 	}
 	for _, m := range rt.Mount {
 		m(r)
 	}
 	return r
+}
+
+// bearer admits only requests that present token as a bearer token, and
+// none when token is empty (the setting named env opens the route).
+func bearer(token, env string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if token == "" {
+			writeError(c, http.StatusForbidden, "closed: set "+env+" to open it")
+			return
+		}
+		got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			c.Header("WWW-Authenticate", `Bearer realm="banchengshi"`)
+			writeError(c, http.StatusUnauthorized, "a valid bearer token is required")
+			return
+		}
+		c.Next()
+	}
 }
 
 func ready(deps map[string]Pinger) gin.HandlerFunc {

@@ -1,6 +1,8 @@
 // Command banchengshi runs 办成事: the WeCom front door of the bureau's
 // "办不成事" reflection window. With no configuration it runs on SQLite with
-// in-process stores and serves the local WeCom sandbox.
+// in-process stores and serves the local WeCom sandbox; anything
+// production-like (MySQL, Redis, a WeCom setting, an address other machines
+// reach) turns the sandbox off and needs a complete WeCom configuration.
 package main
 
 import (
@@ -8,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -21,25 +24,42 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv); err != nil {
+	if err := run(ctx, os.Args[1:], os.Environ(), os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string) error {
+// run starts the product with the command line args and the environment
+// environ (os.Environ's KEY=value entries: the whole list, so that a BCS_
+// variable the product does not read is refused rather than ignored), logs
+// to stderr, and serves until ctx ends. A failed start returns an error whose
+// text is one line saying what failed and what to do.
+func run(ctx context.Context, args, environ []string, stderr io.Writer) error {
+	getenv := configs.EnvFrom(environ)
 	fs := flag.NewFlagSet("banchengshi", flag.ContinueOnError)
-	configPath := fs.String("config", getenv("BCS_CONFIG"), "optional YAML config file (env BCS_CONFIG)")
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", getenv(configs.EnvConfig), "optional YAML config file (env BCS_CONFIG)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("cannot start: command line: %v — run with -h for the flags", err)
 	}
-	cfg, err := configs.Load(*configPath, getenv)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("cannot start: command line: unexpected argument %q — settings go in BCS_ variables or the -config file", fs.Arg(0))
+	}
+	cfg, err := configs.LoadEnviron(*configPath, environ)
 	if err != nil {
-		return err
+		var cerr *configs.Error
+		if errors.As(err, &cerr) {
+			return fmt.Errorf("cannot start: %w", err)
+		}
+		return fmt.Errorf("cannot start: %w — check the -config flag or BCS_CONFIG", err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
 	slog.SetDefault(log)
-	log.Info("starting", "config", cfg)
+	log.Info("starting", "sandbox", cfg.Sandbox(), "config", cfg)
 
 	a, err := app.New(ctx, cfg, app.Options{Log: log})
 	if err != nil {
@@ -48,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	a.Start()
 	log.Info("serving", "url", a.URL())
 	if a.Sandbox() != nil {
-		fmt.Fprintf(os.Stderr, "\n  办成事 is running with the local WeCom sandbox.\n  Open %s/sandbox/ to write as a citizen and act as staff.\n\n", a.URL())
+		fmt.Fprintf(stderr, "\n  办成事 is running with the local WeCom sandbox.\n  Open %s/sandbox/ to write as a citizen and act as staff.\n\n", a.URL())
 	}
 	<-ctx.Done()
 	log.Info("shutting down")
