@@ -17,11 +17,17 @@ import (
 )
 
 // Production runs N identical replicas behind a load balancer on MySQL and
-// Redis. Two replicas here take WeCom's callbacks in turn while ten citizens
-// report at once: every message is answered once, in order, and every report
-// becomes exactly one case.
+// Redis, or on MySQL alone with the locks in MySQL. Two replicas here take
+// WeCom's callbacks in turn while ten citizens report at once: every message
+// is answered once, in order, and every report becomes exactly one case.
 func TestTwoReplicasBehindALoadBalancer(t *testing.T) {
-	p := startProductWith(t, onMySQLRedis, Options{WorkerInterval: 50 * time.Millisecond})
+	for _, b := range []backend{onMySQLRedis, onMySQL} {
+		t.Run(string(b), func(t *testing.T) { twoReplicas(t, b) })
+	}
+}
+
+func twoReplicas(t *testing.T, b backend) {
+	p := startProductWith(t, b, Options{WorkerInterval: 50 * time.Millisecond})
 	second, err := New(context.Background(), p.cfg, p.opt)
 	if err != nil {
 		t.Fatal(err)
