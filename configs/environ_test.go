@@ -2,6 +2,10 @@ package configs
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -72,5 +76,30 @@ func TestLoadEnvironRefusesTypos(t *testing.T) {
 	environ[len(environ)-1] = "BCS_WECOM_CORP_ID=ww0123456789abcdef"
 	if _, err := LoadEnviron("", environ); err != nil {
 		t.Errorf("correct environment refused: %v", err)
+	}
+}
+
+// The README's configuration table and the example file name every setting,
+// so that an operator learns of each one and whether production needs it.
+func TestEverySettingDocumented(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("banchengshi.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range EnvNames() {
+		if !strings.Contains(string(readme), "`"+name+"`") {
+			t.Errorf("README.md's configuration table lacks `%s`", name)
+		}
+	}
+	ty := reflect.TypeOf(Config{})
+	for i := 0; i < ty.NumField(); i++ {
+		key := ty.Field(i).Tag.Get("yaml")
+		if !regexp.MustCompile(`(?m)\b` + key + `\b`).Match(example) {
+			t.Errorf("banchengshi.example.yaml does not mention %s", key)
+		}
 	}
 }
