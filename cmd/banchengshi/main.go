@@ -14,8 +14,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/redis/go-redis/v9"
 
 	"banchengshi/app"
 	"banchengshi/configs"
@@ -59,6 +63,8 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
 	slog.SetDefault(log)
+	redis.SetLogger(redisLog{log.With("component", "redis")})
+	_ = mysql.SetLogger(mysqlLog{log.With("component", "mysql")}) // fails only on a nil logger
 	log.Info("starting", "sandbox", cfg.Sandbox(), "config", cfg)
 
 	a, err := app.New(ctx, cfg, app.Options{Log: log})
@@ -79,3 +85,15 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// redisLog and mysqlLog put the drivers' own messages (a failed dial, a
+// dropped connection) in the product's log rather than raw lines on stderr.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, strings.TrimSpace(fmt.Sprintf(format, v...)))
+}
+
+type mysqlLog struct{ log *slog.Logger }
+
+func (l mysqlLog) Print(v ...any) { l.log.Warn(strings.TrimSpace(fmt.Sprint(v...))) }
