@@ -198,14 +198,14 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 	mounts = append(mounts, pages.Mount)
 
 	routes := handlers.Routes{
-		Callback:     &handlers.Callback{Crypter: crypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log, Metrics: counts},
-		API:          &handlers.API{Repo: a.repo, Token: cfg.AdminToken},
-		Metrics:      counts.Handler(),
-		MetricsToken: cfg.MetricsToken,
-		Ready:        map[string]handlers.Pinger{"database": a.repo, "shared": a.shared},
-		Mount:        mounts,
-		Log:          a.log,
+		Callback: &handlers.Callback{Crypter: crypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log, Metrics: counts},
+		API:      &handlers.API{Repo: a.repo, Token: cfg.AdminToken},
+		Metrics:  counts.Handler(),
+		Ready:    map[string]handlers.Pinger{"database": a.repo, "shared": a.shared},
+		Mount:    mounts,
+		Log:      a.log,
 	}
+	routes.MetricsToken = cfg.MetricsToken
 	if cfg.KfToken != "" {
 		kfCrypter, err := wecom.NewCrypter(cfg.KfToken, cfg.KfAESKey, cfg.CorpID)
 		if err != nil {
