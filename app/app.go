@@ -127,7 +127,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 			return nil, startErr(StepLocks, err)
 		}
 		a.shared = db
-		a.log.Info("no Redis configured: locks are kept in MySQL; message-rate limits count per replica")
+		a.log.Info("no Redis configured: locks and rate limits are kept in MySQL")
 	default:
 		a.shared = storage.NewMemory()
 	}

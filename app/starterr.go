@@ -28,7 +28,7 @@ var hints = map[Step]string{
 	StepDataKey:   "check BCS_DATA_KEY (64 hex characters), or that BCS_DATA_KEY_FILE can be read and written by the service user",
 	StepDatabase:  "check BCS_DB_DRIVER and BCS_DB_DSN, and that the database is running and reachable from this machine",
 	StepRedis:     "check BCS_REDIS_ADDR and BCS_REDIS_PASSWORD, and that Redis is running and reachable from this machine",
-	StepLocks:     "check BCS_DB_DSN and that MySQL is running and reachable (without BCS_REDIS_ADDR, locks are kept in MySQL)",
+	StepLocks:     "check BCS_DB_DSN and that MySQL is running and reachable (without BCS_REDIS_ADDR, locks and rate limits are kept in MySQL)",
 	StepDirectory: "check that BCS_DIRECTORY names the staff directory file and that it is valid (see configs/directory.example.yaml)",
 	StepHolidays:  "check that BCS_HOLIDAYS names a valid working-day calendar (see configs/holidays-cn.yaml), or unset it to use the built-in one",
 	StepListen:    "another program may be using the address: stop it, or set BCS_HTTP_ADDR to a free host:port",

@@ -220,26 +220,32 @@ func dropConn(c *sql.Conn) {
 }
 
 // DBShared is the shared stores of a MySQL deployment without Redis: locks
-// in MySQL (DBLocker); the rate limiter and the access-token cache stay in
-// process, so message-rate limits count per replica (see the README).
+// (DBLocker) and rate limits (DBRateLimiter) in MySQL. The access-token cache
+// stays in process: WeCom hands every replica the same token while it is
+// valid, so each replica fetching its own costs one call per replica.
 type DBShared struct {
 	*Memory
 	locks *DBLocker
+	rates *DBRateLimiter
 }
 
 var _ SharedStores = (*DBShared)(nil)
 
-// NewDBShared connects the database locks to the MySQL database at dsn.
+// NewDBShared connects the database locks and rate limits to the MySQL
+// database at dsn, whose migrations must have been applied (Open does).
 func NewDBShared(ctx context.Context, dsn string) (*DBShared, error) {
 	locks, err := NewDBLocker(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	return &DBShared{Memory: NewMemory(), locks: locks}, nil
+	return &DBShared{Memory: NewMemory(), locks: locks, rates: &DBRateLimiter{db: locks.db, scope: locks.scope}}, nil
 }
 
 // Locker returns the MySQL locks.
 func (s *DBShared) Locker() Locker { return s.locks }
+
+// RateLimiter returns the MySQL rate limits, one budget for every replica.
+func (s *DBShared) RateLimiter() RateLimiter { return s.rates }
 
 // Ping checks that MySQL answers.
 func (s *DBShared) Ping(ctx context.Context) error { return s.locks.Ping(ctx) }

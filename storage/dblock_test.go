@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,5 +163,49 @@ func TestDBLockFreedByServerWhenHolderVanishes(t *testing.T) {
 	takeSoon(t, b, "leader").Unlock(ctx)
 	if err := held.Refresh(ctx, time.Second); !errors.Is(err, storage.ErrLockLost) {
 		t.Errorf("Refresh by the vanished holder = %v, want ErrLockLost", err)
+	}
+}
+
+// Replicas on MySQL without Redis spend one budget: twenty sends at once
+// from each of two replicas, ten allowed in all.
+func TestDBRateLimiterOneBudgetForReplicas(t *testing.T) {
+	dsn := storagetest.MySQLDSN(t)
+	ctx := context.Background()
+	db, err := storage.Open(ctx, storage.DriverMySQL, dsn, storagetest.Sealer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var replicas []*storage.DBShared
+	for range 2 {
+		s, err := storage.NewDBShared(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		replicas = append(replicas, s)
+	}
+	var allowed atomic.Int32
+	var wg sync.WaitGroup
+	for _, r := range replicas {
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ok, err := r.RateLimiter().Allow(ctx, "app:zhangsan", 10, time.Minute)
+				if err != nil {
+					t.Error(err)
+				} else if ok {
+					allowed.Add(1)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if n := allowed.Load(); n != 10 {
+		t.Errorf("%d sends allowed across two replicas, want 10", n)
+	}
+	if ok, err := replicas[0].RateLimiter().Allow(ctx, "app:lisi", 10, time.Minute); err != nil || !ok {
+		t.Errorf("another member's first send = %v, %v; want allowed", ok, err)
 	}
 }

@@ -345,7 +345,7 @@ func TestMySQLWithoutRedisStarts(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if !strings.Contains(stderr.String(), "locks are kept in MySQL") {
+	if !strings.Contains(stderr.String(), "locks and rate limits are kept in MySQL") {
 		t.Errorf("start-up does not say where locks are kept:\n%s", stderr.String())
 	}
 	cancel()

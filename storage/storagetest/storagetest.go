@@ -117,12 +117,18 @@ func MySQLWith(t testing.TB, sealer *pii.Sealer) *storage.SQL {
 }
 
 // DBShared returns the shared stores of a MySQL deployment without Redis
-// (locks in MySQL) on a fresh database, closed when the test ends.
+// (locks and rate limits in MySQL) on a fresh, migrated database, closed when
+// the test ends.
 func DBShared(t testing.TB) *storage.DBShared {
 	t.Helper()
 	dsn := MySQLDSN(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	db, err := storage.Open(ctx, storage.DriverMySQL, dsn, Sealer(t))
+	if err != nil {
+		t.Fatalf("open mysql: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
 	s, err := storage.NewDBShared(ctx, dsn)
 	if err != nil {
 		t.Fatalf("database locks: %v", err)
