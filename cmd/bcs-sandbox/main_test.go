@@ -31,7 +31,9 @@ func TestEnvFileConfiguresTheProduct(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-directory", directory, "-env-file", envFile}) }()
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-directory", directory, "-env-file", envFile})
+	}()
 	var data []byte
 	for i := 0; len(data) == 0; i++ {
 		select {
