@@ -80,84 +80,82 @@ func rehearsal(t *testing.T) []string {
 
 var servingURL = regexp.MustCompile(`msg=serving url=(\S+)`)
 
-// A newcomer's `go run ./cmd/banchengshi` starts the sandbox; cancelling
-// (Ctrl-C) stops it cleanly.
-func TestNewcomerGetsTheSandbox(t *testing.T) {
-	env := newcomer(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, env, &stderr) }()
+// started is a product that run is serving in the background.
+type started struct {
+	base   string      // where it serves
+	stderr *syncBuffer // its log and banner
+	stop   func() error
+}
 
-	var base string
-	for i := 0; base == ""; i++ {
+// start runs the product on env until the test stops it, and waits (bounded)
+// until it serves.
+func start(t *testing.T, env []string) started {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, env, stderr) }()
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { stop() })
+	for i := 0; ; i++ {
 		select {
 		case err := <-done:
+			stopped = true
 			t.Fatalf("run returned before serving: %v\n%s", err, stderr.String())
 		default:
 		}
 		if m := servingURL.FindStringSubmatch(stderr.String()); m != nil {
-			base = m[1]
-			break
+			return started{base: m[1], stderr: stderr, stop: stop}
 		}
 		if i == 3000 {
 			t.Fatalf("never served:\n%s", stderr.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func getStatus(t *testing.T, url string) int {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// A newcomer's `go run ./cmd/banchengshi` starts the sandbox; cancelling
+// (Ctrl-C) stops it cleanly.
+func TestNewcomerGetsTheSandbox(t *testing.T) {
+	p := start(t, newcomer(t))
 	for _, path := range []string{"/healthz", "/sandbox/"} {
-		res, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			t.Errorf("GET %s: %d", path, res.StatusCode)
+		if code := getStatus(t, p.base+path); code != http.StatusOK {
+			t.Errorf("GET %s: %d", path, code)
 		}
 	}
-	if !strings.Contains(stderr.String(), "running with the local WeCom sandbox") {
-		t.Errorf("no sandbox banner:\n%s", stderr.String())
+	if !strings.Contains(p.stderr.String(), "running with the local WeCom sandbox") {
+		t.Errorf("no sandbox banner:\n%s", p.stderr.String())
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := p.stop(); err != nil {
 		t.Errorf("run after cancel: %v", err)
 	}
 }
 
 // A real-corp start does not serve the sandbox.
 func TestRehearsalServesNoSandbox(t *testing.T) {
-	env := rehearsal(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, env, &stderr) }()
-	var base string
-	for i := 0; base == ""; i++ {
-		select {
-		case err := <-done:
-			t.Fatalf("run returned before serving: %v\n%s", err, stderr.String())
-		default:
-		}
-		if m := servingURL.FindStringSubmatch(stderr.String()); m != nil {
-			base = m[1]
-		} else if i == 3000 {
-			t.Fatalf("never served:\n%s", stderr.String())
-		} else {
-			time.Sleep(10 * time.Millisecond)
-		}
+	p := start(t, rehearsal(t))
+	if code := getStatus(t, p.base+"/sandbox/"); code != http.StatusNotFound {
+		t.Errorf("GET /sandbox/ with a real corp: %d, want 404", code)
 	}
-	res, err := http.Get(base + "/sandbox/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusNotFound {
-		t.Errorf("GET /sandbox/ with a real corp: %d, want 404", res.StatusCode)
-	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := p.stop(); err != nil {
 		t.Errorf("run after cancel: %v", err)
 	}
 }
@@ -326,30 +324,13 @@ func TestRefusedStarts(t *testing.T) {
 	}
 }
 
-// MySQL without Redis starts, with its locks in MySQL.
+// MySQL without Redis starts, with its locks and rate limits in MySQL.
 func TestMySQLWithoutRedisStarts(t *testing.T) {
-	env := set(rehearsal(t), "BCS_DB_DRIVER=mysql", "BCS_DB_DSN="+storagetest.MySQLDSN(t))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, env, &stderr) }()
-	for i := 0; !strings.Contains(stderr.String(), "msg=serving"); i++ {
-		select {
-		case err := <-done:
-			t.Fatalf("run returned before serving: %v\n%s", err, stderr.String())
-		default:
-		}
-		if i == 3000 {
-			t.Fatalf("never served:\n%s", stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	p := start(t, set(rehearsal(t), "BCS_DB_DRIVER=mysql", "BCS_DB_DSN="+storagetest.MySQLDSN(t)))
+	if !strings.Contains(p.stderr.String(), "locks and rate limits are kept in MySQL") {
+		t.Errorf("start-up does not say where locks are kept:\n%s", p.stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "locks and rate limits are kept in MySQL") {
-		t.Errorf("start-up does not say where locks are kept:\n%s", stderr.String())
-	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := p.stop(); err != nil {
 		t.Errorf("run after cancel: %v", err)
 	}
 }
