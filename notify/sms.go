@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"banchengshi/cases"
 	"banchengshi/metrics"
@@ -317,7 +318,11 @@ func smsText(m *cases.OutboxMessage, c *cases.Case) string {
 	}
 	text = strings.TrimSpace(text)
 	if r := []rune(text); len(r) > smsMaxText {
-		text = string(r[:smsMaxText]) + textSMSCut
+		return string(r[:smsMaxText]) + textSMSCut
+	}
+	// The template goes on after the text: end the sentence.
+	if r, _ := utf8.DecodeLastRuneInString(text); !strings.ContainsRune("。！？!?.…）)", r) {
+		text += "。"
 	}
 	return text
 }
