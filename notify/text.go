@@ -48,6 +48,8 @@ func smsReasonText(err error) string {
 		return "短信内容被平台拒绝" + code
 	case sms.ReasonAccount:
 		return "短信账号或模板配置有误，请联系管理员" + code
+	case sms.ReasonUnknown:
+		return "短信平台未答复，无法确认是否发出，为免重复不再重发" + code
 	}
 	if e != nil && e.Code == "Interrupted" {
 		return "发送过程中服务中断，无法确认是否发出"

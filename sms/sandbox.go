@@ -64,7 +64,7 @@ func (s *Sandbox) Send(ctx context.Context, m Message) (Receipt, error) {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return Receipt{}, &Error{Reason: ReasonUnavailable, Code: "Network", Err: redactURL(err)}
+		return Receipt{}, transportError(err)
 	}
 	defer resp.Body.Close()
 	var out SandboxResponse

@@ -13,6 +13,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"regexp"
 )
 
@@ -60,6 +62,10 @@ const (
 	// ReasonAccount: the bureau's account or configuration is wrong: bad
 	// keys, an app id, template or signature not approved, no balance left.
 	ReasonAccount Reason = "account"
+	// ReasonUnknown: the request may have reached the provider, but no
+	// answer came (the connection dropped, a read timed out). It is not
+	// retried: the text may have gone out, and is sent at most once.
+	ReasonUnknown Reason = "unknown"
 )
 
 // Temporary reports whether a message failing for r may succeed later.
@@ -94,8 +100,8 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // ReasonOf returns the reason of an *Error in err's chain, and
-// ReasonUnavailable for any other error (a context ending, a bug): not sent,
-// and maybe sendable later.
+// ReasonUnavailable for any other error (a bug before any request): not
+// sent, and maybe sendable later.
 func ReasonOf(err error) Reason {
 	var e *Error
 	if errors.As(err, &e) {
@@ -137,4 +143,24 @@ func check(m Message) (string, error) {
 		return "", &Error{Reason: ReasonRejected, Code: "NoParams", Err: fmt.Errorf("a message needs its template parameters")}
 	}
 	return phone, nil
+}
+
+// transportError classifies a failure to get an answer over HTTP. Only a
+// failure to connect proves the provider never saw the request; anything
+// later may have sent the text.
+func transportError(err error) *Error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return &Error{Reason: ReasonUnavailable, Code: "Unreachable", Err: redactURL(err)}
+	}
+	return &Error{Reason: ReasonUnknown, Code: "NoAnswer", Err: redactURL(err)}
+}
+
+// redactURL keeps a transport error's cause without the request's URL.
+func redactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err
+	}
+	return err
 }

@@ -165,25 +165,17 @@ func deref(s *string) string {
 func tencentError(err error) error {
 	var sdk *tcerr.TencentCloudSDKError
 	if errors.As(err, &sdk) {
+		if cause := sdk.Unwrap(); cause != nil && sdk.Code == "ClientError.NetworkError" {
+			return transportError(cause)
+		}
 		e := &Error{Reason: tencentReason(sdk.Code), Code: sdk.Code, RequestID: sdk.RequestId}
 		if cause := sdk.Unwrap(); cause != nil {
-			e.Err = cause
+			e.Err = redactURL(cause)
 		}
 		return e
 	}
 	// Not an answer from Tencent: the network, a timeout, the context.
-	return &Error{Reason: ReasonUnavailable, Code: "Network", Err: redactURL(err)}
-}
-
-// redactURL keeps a transport error's kind without the request's URL.
-func redactURL(err error) error {
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) {
-		if inner := ue.Unwrap(); inner != nil {
-			return inner
-		}
-	}
-	return err
+	return transportError(err)
 }
 
 // tencentReason classifies a Tencent Cloud error code (SendSms's documented

@@ -228,6 +228,27 @@ func TestTencentUnreachable(t *testing.T) {
 	}
 }
 
+// A connection that drops after the request was sent may have sent the
+// text: it is not retried (at most once).
+func TestTencentNoAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	defer srv.Close()
+	p := newTencentForTest(t, srv, testSecretKey)
+	_, err := p.Send(context.Background(), Message{Phone: "13812345678", Params: []string{"x"}})
+	if r := ReasonOf(err); r != ReasonUnknown || r.Temporary() {
+		t.Fatalf("reason %q (%v), want %q, not temporary", r, err, ReasonUnknown)
+	}
+	if strings.Contains(err.Error(), "13812345678") || strings.Contains(err.Error(), srv.URL) {
+		t.Errorf("the error shows the number or the URL: %v", err)
+	}
+}
+
 func TestNotAMobileNumber(t *testing.T) {
 	called := false
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true }))
