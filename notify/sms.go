@@ -244,13 +244,16 @@ func casePhone(c *cases.Case) string {
 }
 
 // smsInstead is the planner's third way (after chat and holding): m, which
-// cannot wait and cannot go by chat now (reason), is texted instead, unless
+// cannot wait and cannot go by chat now (reason: the window is closed or
+// spent, or only its reserved last message is left, which a material request
+// may not use), is texted instead, unless
 // the citizen has written since the window seen was read (then it goes by
 // chat: false, and the caller holds or releases it), or the case has no
 // mobile number (false: it is held, and staff phone if it waits too long).
 // It reports whether m was taken care of.
 func (o *Outbox) smsInstead(ctx context.Context, m *cases.OutboxMessage, seen time.Time, reason string, now time.Time) (bool, error) {
-	if o.sms == nil || m.Message.Urgent == "" || m.CaseID == 0 || reason != reasonBudget {
+	// A person has the chat (reasonServicer): they talk to the citizen.
+	if o.sms == nil || m.Message.Urgent == "" || m.CaseID == 0 || (reason != reasonBudget && reason != reasonReserve) {
 		return false, nil
 	}
 	ctx, cancel := recordCtx(ctx)

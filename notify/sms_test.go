@@ -94,8 +94,10 @@ func TestPlannerChoosesChatSMSOrHold(t *testing.T) {
 			urgent: cases.UrgentAnswer, priority: cases.PriorityCritical, want: cases.OutboxHeld},
 		{name: "a person has the chat: nothing is texted", inbound: 49 * time.Hour, state: 3, phone: "13812345678",
 			urgent: cases.UrgentAnswer, priority: cases.PriorityCritical, want: cases.OutboxHeld},
-		{name: "the last message is kept: a material request waits for the active citizen", inbound: time.Hour, sent: 4, phone: "13812345678",
-			urgent: cases.UrgentMaterial, priority: cases.PriorityNormal, want: cases.OutboxHeld},
+		{name: "the last message is kept for the answer: a material request goes by SMS", inbound: time.Hour, sent: 4, phone: "13812345678",
+			urgent: cases.UrgentMaterial, priority: cases.PriorityNormal, want: cases.OutboxSMS, texts: 1},
+		{name: "the last message is kept for the answer: a reply waits", inbound: time.Hour, sent: 4, phone: "13812345678",
+			priority: cases.PriorityNormal, want: cases.OutboxHeld},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
