@@ -320,3 +320,49 @@ func phoneTask(sb *sandbox.Sandbox, number string) bool {
 	}
 	return false
 }
+
+// On the embedded default (no WeCom corp) the product texts through its own
+// sandbox, mounted under /sandbox: the text shows on the sandbox page.
+func TestEmbeddedDefaultTextsThroughItsSandbox(t *testing.T) {
+	cfg := configs.Default()
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.DBDSN = "file:" + t.TempDir() + "/bcs.db"
+	cfg.DataKeyFile = t.TempDir() + "/data.key"
+	cfg.Directory = "../configs/directory.example.yaml"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(context.Background(), cfg, Options{Log: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	defer a.Close(context.Background())
+	if a.sms == nil || a.Sandbox() == nil {
+		t.Fatal("the embedded default has no SMS fallback")
+	}
+	p := &product{t: t, app: a, sb: a.Sandbox(), cfg: cfg}
+	user := "wmEmbedded"
+	number := reportCase(t, p, user, "养老金从上个月开始停发了")
+	p.act("zhangsan",
+		staff.Command{Verb: "受理", Action: cases.ActionAccept, CaseRef: number},
+		staff.Command{Verb: "派单", Action: cases.ActionAssign, CaseRef: number, Dept: "养老保险科"})
+	p.settle()
+	// The citizen wrote two days ago (the sandbox runs on the real clock).
+	ctx := context.Background()
+	c, err := a.Repo().GetContact(ctx, "wkSANDBOX001", user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.LastInboundAt = time.Now().Add(-49 * time.Hour)
+	if err := a.Repo().SaveContact(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	p.act("zhouba", staff.Command{Verb: "办结", Action: cases.ActionResolve, CaseRef: number, Text: "已恢复发放"})
+	if err := p.sb.WaitFor(timeout(t), func() bool { return len(textsTo(p.sb, number)) == 1 }); err != nil {
+		t.Fatalf("no text on the sandbox page: %v", p.sb.SMS())
+	}
+	if got := textsTo(p.sb, number)[0]; got.Phone != "138****5678" || !strings.Contains(got.Text, "已恢复发放") {
+		t.Errorf("text = %+v", got)
+	}
+}
