@@ -103,7 +103,7 @@ func hasLine(lines []string, parts ...string) bool {
 // failing, or that can never succeed, ends as a phone task for the duty
 // staff.
 func TestSMSFallback(t *testing.T) {
-	for _, b := range []backend{onSQLite, onMySQL} {
+	for _, b := range []backend{onSQLite, onMySQL, onMySQLRedis} {
 		t.Run(string(b), func(t *testing.T) { smsFallback(t, b) })
 	}
 }
