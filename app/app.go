@@ -28,6 +28,7 @@ import (
 	"banchengshi/pii"
 	"banchengshi/sandbox"
 	"banchengshi/schedule"
+	"banchengshi/sms"
 	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/web"
@@ -43,6 +44,7 @@ type App struct {
 	sandbox *sandbox.Sandbox
 	intake  *intake.Intake
 	outbox  *notify.Outbox
+	sms     *notify.SMS // nil when no SMS provider is configured
 	desk    *desk.Desk
 	sched   *schedule.Scheduler
 
@@ -157,6 +159,9 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 	}
 	a.baseURL = strings.TrimSuffix(a.baseURL, "/")
 
+	// Decided before the sandbox fills in its corp: the embedded default texts
+	// through the sandbox.
+	smsMode := cfg.SMS()
 	var mounts []func(*gin.Engine)
 	if cfg.Sandbox() {
 		if err := a.startSandbox(&cfg, dir.Current()); err != nil {
@@ -179,8 +184,16 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 	a.desk = desk.New(dir, cal, opt.Now).CountWith(counts)
 	staffApp := &desk.StaffApp{Desk: a.desk, Log: a.log, Repo: a.repo}
 	engine := bot.New(bot.Config{DraftTTL: cfg.DraftTTL, ResumeAfter: cfg.ResumeAfter, Now: opt.Now})
+	texter, err := smsSender(cfg, smsMode)
+	if err != nil {
+		return nil, err
+	}
+	if texter != nil {
+		a.sms = notify.NewSMS(notify.SMSConfig{Repo: a.repo, Sender: texter, Tasks: a.desk, Locker: a.shared.Locker(),
+			Log: a.log, Now: opt.Now, Metrics: counts})
+	}
 	a.outbox = notify.New(notify.Config{Repo: a.repo, API: client, Locker: a.shared.Locker(), Limiter: a.shared.RateLimiter(),
-		Cards: staffApp, Tasks: a.desk, Log: a.log, Now: opt.Now, Metrics: counts})
+		Cards: staffApp, Tasks: a.desk, Log: a.log, Now: opt.Now, Metrics: counts, SMS: a.sms})
 	a.intake = intake.New(intake.Config{
 		Repo: a.repo, API: client, Locker: a.shared.Locker(), Engine: engine, Desk: a.desk.With, Staff: staffApp,
 		Log: a.log, Now: opt.Now, Released: a.outbox.Kick, Events: a.outbox, StaffTask: a.desk.TellWindow,
@@ -226,13 +239,36 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 
 func (a *App) work(ctx context.Context, every time.Duration) {
 	defer close(a.done)
-	done := make(chan struct{}, 3)
+	done := make(chan struct{}, 4)
 	go func() { a.intake.Run(ctx, every); done <- struct{}{} }()
 	go func() { a.outbox.Run(ctx, every); done <- struct{}{} }()
 	go func() { a.sched.Run(ctx); done <- struct{}{} }()
-	<-done
-	<-done
-	<-done
+	workers := 3
+	if a.sms != nil {
+		workers++
+		go func() { a.sms.Run(ctx, every); done <- struct{}{} }()
+	}
+	for range workers {
+		<-done
+	}
+}
+
+// smsSender is the configured SMS provider, or nil when texting is off. The
+// sandbox provider talks to the sandbox at the WeCom API base (the in-process
+// one on the embedded default).
+func smsSender(cfg configs.Config, mode string) (sms.Sender, error) {
+	switch mode {
+	case configs.SMSTencent:
+		s, err := sms.NewTencent(sms.TencentConfig{SecretID: cfg.SMSSecretID, SecretKey: cfg.SMSSecretKey, Region: cfg.SMSRegion,
+			AppID: cfg.SMSAppID, SignName: cfg.SMSSignName, TemplateID: cfg.SMSTemplateID, Endpoint: cfg.SMSEndpoint})
+		if err != nil {
+			return nil, fmt.Errorf("sms: %w", err)
+		}
+		return s, nil
+	case configs.SMSSandbox:
+		return sms.NewSandbox(cfg.WeComAPIBase), nil
+	}
+	return nil, nil
 }
 
 // startSandbox serves the local WeCom under /sandbox on our own server and
@@ -278,7 +314,13 @@ func (a *App) Repo() cases.Repo { return a.repo }
 // once; tests use it to wait for the product to settle.
 func (a *App) Drain(ctx context.Context) error {
 	a.intake.Drain(ctx)
-	return a.outbox.Flush(ctx)
+	if err := a.outbox.Flush(ctx); err != nil {
+		return err
+	}
+	if a.sms != nil {
+		return a.sms.Flush(ctx)
+	}
+	return nil
 }
 
 // Tick runs one round of the lifecycle scheduler (lights, follow-ups,

@@ -23,6 +23,7 @@ const (
 	OutboxPhoneTask OutboxStatus = "phone_task" // could not reach the citizen; staff must phone them
 	OutboxFailed    OutboxStatus = "failed"     // given up on, with LastError saying why
 	OutboxMerged    OutboxStatus = "merged"     // bundled into another message (MergedInto)
+	OutboxSMS       OutboxStatus = "sms"        // WeChat could not carry it in time; it went on by SMS (see SMSMessage)
 )
 
 // Message is what is said, independent of how WeCom encodes it.
@@ -42,6 +43,9 @@ type Message struct {
 	// account's human servicers (the waiting pool) once what was queued
 	// before it has gone out, so the citizen is told before the bot leaves.
 	Handover bool `json:"handover,omitempty"`
+	// Urgent, on a message to a citizen, says it cannot wait for them to
+	// write again: when their chat window is closed it goes by SMS.
+	Urgent Urgency `json:"urgent,omitempty"`
 }
 
 // CardUpdate replaces a card's buttons with one line (e.g. "已由 张三 受理")

@@ -65,6 +65,24 @@ type Config struct {
 	// closes /metrics. It must differ from AdminToken, which reads every case.
 	MetricsToken string `yaml:"metrics_token" env:"BCS_METRICS_TOKEN" secret:"true"`
 
+	// SMSProvider texts what cannot wait when a citizen's WeChat window is
+	// closed: "tencent" (Tencent Cloud SMS, the SMS* fields below), "sandbox"
+	// (the local sandbox's gateway, at WeComAPIBase), "off"; empty means the
+	// sandbox on the embedded default and off otherwise.
+	SMSProvider string `yaml:"sms_provider" env:"BCS_SMS_PROVIDER"`
+	// The Tencent Cloud SMS account: API keys, region, the SMS application's
+	// SdkAppId, the approved signature and body template (two parameters:
+	// the case number, then the text).
+	SMSSecretID   string `yaml:"sms_secret_id" env:"BCS_SMS_SECRET_ID" secret:"true"`
+	SMSSecretKey  string `yaml:"sms_secret_key" env:"BCS_SMS_SECRET_KEY" secret:"true"`
+	SMSRegion     string `yaml:"sms_region" env:"BCS_SMS_REGION"`
+	SMSAppID      string `yaml:"sms_app_id" env:"BCS_SMS_APP_ID"`
+	SMSSignName   string `yaml:"sms_sign_name" env:"BCS_SMS_SIGN_NAME"`
+	SMSTemplateID string `yaml:"sms_template_id" env:"BCS_SMS_TEMPLATE_ID"`
+	// SMSEndpoint is the Tencent Cloud SMS API host; empty means
+	// sms.tencentcloudapi.com.
+	SMSEndpoint string `yaml:"sms_endpoint" env:"BCS_SMS_ENDPOINT"`
+
 	// Directory is the staff directory file (departments, staff, categories).
 	Directory string `yaml:"directory" env:"BCS_DIRECTORY"`
 	// Holidays is the working-day calendar file; empty uses the built-in one.
@@ -84,6 +102,7 @@ func Default() Config {
 		DBDSN:            "file:data/banchengshi.db",
 		DataKeyFile:      "data/data.key",
 		RedisPrefix:      "bcs:",
+		SMSRegion:        "ap-guangzhou",
 		WeComAPIBase:     "https://qyapi.weixin.qq.com",
 		Directory:        "configs/directory.example.yaml",
 		MaxCallbackBytes: 64 << 10,
@@ -194,6 +213,7 @@ func (c Config) problems() []string {
 	if c.MetricsToken != "" && c.MetricsToken == c.AdminToken {
 		p = append(p, "BCS_METRICS_TOKEN must differ from BCS_ADMIN_TOKEN (a scraper must not be able to read cases)")
 	}
+	p = append(p, c.smsProblems()...)
 	if c.Directory == "" {
 		p = append(p, "BCS_DIRECTORY is empty")
 	}
@@ -211,6 +231,82 @@ func (c Config) problems() []string {
 		p = append(p, fmt.Sprintf("BCS_LOG_LEVEL %q is not debug, info, warn or error", c.LogLevel))
 	}
 	return p
+}
+
+// SMS provider names (BCS_SMS_PROVIDER).
+const (
+	SMSOff     = "off"
+	SMSTencent = "tencent"
+	SMSSandbox = "sandbox"
+)
+
+// SMS returns the SMS provider in effect: SMSTencent, SMSSandbox or SMSOff.
+func (c Config) SMS() string {
+	switch {
+	case c.SMSProvider != "":
+		return c.SMSProvider
+	case c.Sandbox():
+		return SMSSandbox
+	}
+	return SMSOff
+}
+
+// wecomHost is WeCom's real API host: no sandbox is there.
+const wecomHost = "qyapi.weixin.qq.com"
+
+func (c Config) smsProblems() []string {
+	var p []string
+	tencent := []struct{ key, v string }{
+		{"BCS_SMS_SECRET_ID", c.SMSSecretID}, {"BCS_SMS_SECRET_KEY", c.SMSSecretKey}, {"BCS_SMS_APP_ID", c.SMSAppID},
+		{"BCS_SMS_SIGN_NAME", c.SMSSignName}, {"BCS_SMS_TEMPLATE_ID", c.SMSTemplateID},
+	}
+	switch c.SMSProvider {
+	case "", SMSOff, SMSSandbox:
+		var set []string
+		for _, f := range tencent {
+			if f.v != "" {
+				set = append(set, f.key)
+			}
+		}
+		if len(set) > 0 {
+			p = append(p, fmt.Sprintf("%s set but BCS_SMS_PROVIDER is not tencent: set BCS_SMS_PROVIDER=tencent (and every Tencent SMS key) or remove them", strings.Join(set, ", ")))
+		}
+		if c.SMSProvider == SMSSandbox && !c.Sandbox() {
+			if u, err := url.Parse(c.WeComAPIBase); err == nil && u.Host == wecomHost {
+				p = append(p, "BCS_SMS_PROVIDER=sandbox needs the local sandbox, but BCS_WECOM_API_BASE is WeCom itself")
+			}
+		}
+	case SMSTencent:
+		for _, f := range tencent {
+			if strings.TrimSpace(f.v) == "" {
+				p = append(p, f.key+" is required with BCS_SMS_PROVIDER=tencent")
+			}
+		}
+		if c.SMSAppID != "" && !digits(c.SMSAppID) {
+			p = append(p, "BCS_SMS_APP_ID must be the SMS application's SdkAppId (digits, e.g. 1400006666)")
+		}
+		if c.SMSTemplateID != "" && !digits(c.SMSTemplateID) {
+			p = append(p, "BCS_SMS_TEMPLATE_ID must be the approved template's id (digits)")
+		}
+		if strings.TrimSpace(c.SMSRegion) == "" {
+			p = append(p, "BCS_SMS_REGION is required with BCS_SMS_PROVIDER=tencent (e.g. ap-guangzhou)")
+		}
+		if c.SMSEndpoint != "" && strings.ContainsAny(c.SMSEndpoint, "/ ") {
+			p = append(p, "BCS_SMS_ENDPOINT must be a host name (host[:port]), not a URL")
+		}
+	default:
+		p = append(p, fmt.Sprintf("BCS_SMS_PROVIDER must be tencent, sandbox or off, not %q", c.SMSProvider))
+	}
+	return p
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // SlogLevel returns the configured log level (info when invalid).

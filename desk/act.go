@@ -363,7 +363,7 @@ func (t *txDesk) after(ctx context.Context, m *staff.Member, c *cases.Case, mv c
 	case cases.ActionReply:
 		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenReply, c.Number, mv.Text), cases.PriorityNormal)
 	case cases.ActionAskMaterial:
-		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenAskMaterial, c.Number, mv.Text), cases.PriorityNormal)
+		return t.toCitizenMessage(ctx, c, cases.Message{Text: fmt.Sprintf(textCitizenAskMaterial, c.Number, mv.Text), Urgent: cases.UrgentMaterial}, cases.PriorityNormal)
 	case cases.ActionExtend:
 		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenExtended, c.Number, mv.ExtendDays, mv.Reason, deadlineText(c)), cases.PriorityNormal)
 	case cases.ActionReturn:
@@ -375,6 +375,7 @@ func (t *txDesk) after(ctx context.Context, m *staff.Member, c *cases.Case, mv c
 	case cases.ActionResolve:
 		// The answer, and the follow-up question: is it really solved?
 		for _, msg := range ResolveMessages(c) {
+			msg.Urgent = cases.UrgentAnswer
 			if err := t.toCitizenMessage(ctx, c, msg, cases.PriorityCritical); err != nil {
 				return err
 			}
@@ -402,7 +403,7 @@ func (t *txDesk) answerMerged(ctx context.Context, c *cases.Case, answer string)
 	}
 	for _, mc := range merged {
 		text := fmt.Sprintf(textCitizenMergedResolved, mc.Number, answer)
-		if err := t.toCitizen(ctx, mc, text, cases.PriorityCritical); err != nil {
+		if err := t.toCitizenMessage(ctx, mc, cases.Message{Text: text, Urgent: cases.UrgentAnswer}, cases.PriorityCritical); err != nil {
 			return err
 		}
 		ev := &cases.Event{At: t.now(), Actor: "system", Kind: cases.EventNote, Body: fmt.Sprintf(textMergedResolvedNote, c.Number)}

@@ -65,7 +65,9 @@ func (d *Desk) FollowUpReminder(ctx context.Context, r cases.Repo, c *cases.Case
 	if err := t.append(ctx, c.ID, ev); err != nil {
 		return err
 	}
-	return t.toCitizenMessage(ctx, c, FollowUpReminderQuestion(c), cases.PriorityCritical)
+	msg := FollowUpReminderQuestion(c)
+	msg.Urgent = cases.UrgentFollowUp
+	return t.toCitizenMessage(ctx, c, msg, cases.PriorityCritical)
 }
 
 // FollowUpCall gives the window's duty staff the phone follow-up of resolved

@@ -27,8 +27,11 @@ const maxBundleBytes = 1800
 //  2. Spend the window on what matters most first: critical (the answer, the
 //     follow-up), then normal (replies in a live conversation), then the
 //     bundle; each class in the order it was queued.
-//  3. Each message is sent if the window has room for it (holdReason), or
-//     held until the citizen writes again.
+//  3. Each message is sent if the window has room for it (holdReason);
+//     else what cannot wait (the answer, a material request, the follow-up)
+//     goes by SMS when an SMS sender is configured and the case has a
+//     mobile number (smsInstead); everything else is held until the citizen
+//     writes again. See docs/notifications.md.
 func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) error {
 	now := o.now()
 	contact, err := loadContact(ctx, o.repo, g[0].OpenKfID, g[0].Recipient)
@@ -118,6 +121,10 @@ func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact 
 		return o.handOver(ctx, m, contact, now)
 	}
 	if reason := holdReason(contact, m, now); reason != "" {
+		// What cannot wait goes by SMS rather than waiting (sms.go).
+		if done, err := o.smsInstead(ctx, m, contact.LastInboundAt, reason, now); done || err != nil {
+			return err
+		}
 		return o.holdUnlessReopened(ctx, m, contact.LastInboundAt, reason, now)
 	}
 	window := contact.LastInboundAt

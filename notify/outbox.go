@@ -59,6 +59,7 @@ type Outbox struct {
 	phoneAfter time.Duration
 	nudgeLead  time.Duration
 	metrics    *metrics.Metrics
+	sms        *SMS
 }
 
 // Config wires an Outbox.
@@ -81,6 +82,9 @@ type Config struct {
 	NudgeLead time.Duration
 	// Metrics counts notifications' fates; nil counts nothing.
 	Metrics *metrics.Metrics
+	// SMS texts what cannot wait when the citizen's window is closed
+	// (sms.go); nil: such messages are held like the others.
+	SMS *SMS
 }
 
 // Defaults of the budget planner.
@@ -110,7 +114,7 @@ func New(cfg Config) *Outbox {
 	}
 	return &Outbox{repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, limiter: cfg.Limiter, cards: cfg.Cards, tasks: cfg.Tasks,
 		log: cfg.Log, now: cfg.Now, wake: make(chan struct{}, 1), phoneAfter: cfg.PhoneAfter, nudgeLead: cfg.NudgeLead,
-		metrics: cfg.Metrics}
+		metrics: cfg.Metrics, sms: cfg.SMS}
 }
 
 // Kick asks the sender to look at the outbox now.

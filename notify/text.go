@@ -1,10 +1,12 @@
 package notify
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"banchengshi/cases"
+	"banchengshi/sms"
 )
 
 // Why a message waits or failed, as staff read it on a case's timeline.
@@ -16,7 +18,64 @@ const (
 	reasonRefused    = "群众已拒收消息"
 	reasonOutOfReach = "群众超过%d小时未发消息，微信无法送达"
 	reasonStale      = "群众一直未发消息，这条提醒已无必要"
+
+	reasonSMSFailed    = "短信未能发出：%s"
+	reasonSMSSameEvent = "同一事项已发短信告知"
 )
+
+// What an SMS text says after the case number (the bureau's template reads
+// "您反映的事项（{1}）{2}" with a note to reply in WeChat, see
+// docs/notifications.md).
+const (
+	textSMSAnswer   = "已办结。答复：%s"
+	textSMSFollowUp = "已办结。问题是否真正解决、对办理是否满意，请在微信客服中回复告诉我们。"
+	textSMSCut      = "……（全文请在微信客服中回复“查询”查看）"
+)
+
+// smsReasonText says in Chinese why a text was not sent, for staff.
+func smsReasonText(err error) string {
+	var e *sms.Error
+	code := ""
+	if errors.As(err, &e) && e.Code != "" {
+		code = "（" + e.Code + "）"
+	}
+	switch sms.ReasonOf(err) {
+	case sms.ReasonRateLimited:
+		return "短信平台限制发送频率" + code
+	case sms.ReasonBadNumber:
+		return "号码无法接收短信" + code
+	case sms.ReasonRejected:
+		return "短信内容被平台拒绝" + code
+	case sms.ReasonAccount:
+		return "短信账号或模板配置有误，请联系管理员" + code
+	case sms.ReasonUnknown:
+		return "短信平台未答复，无法确认是否发出，为免重复不再重发" + code
+	}
+	if e != nil && e.Code == "Interrupted" {
+		return "发送过程中服务中断，无法确认是否发出"
+	}
+	return "短信平台暂时无法访问" + code
+}
+
+// SMSFate is one line for a case's timeline saying what became of a text;
+// masked is the number as staff may see it on the timeline.
+func SMSFate(m *cases.SMSMessage, masked string) string {
+	to := "群众"
+	if masked != "" {
+		to += "（" + masked + "）"
+	}
+	text := ""
+	if len(m.Params) > 1 {
+		text = summary(cases.Message{Text: m.Params[1]})
+	}
+	switch m.Status {
+	case cases.SMSSent:
+		return "短信已发送给" + to + "：" + text
+	case cases.SMSFailed:
+		return "短信发送失败（" + m.LastError + "），已转为工作人员电话联系任务：" + text
+	}
+	return "短信待发送给" + to + "：" + text
+}
 
 // failReason explains a msg_send_fail fail_type.
 func failReason(failType int) string {
@@ -58,6 +117,11 @@ func Fate(m *cases.OutboxMessage) string {
 		return "微信无法送达（" + m.LastError + "），已转为工作人员电话联系任务：" + summary(m.Message)
 	case cases.OutboxFailed:
 		return "发送给" + to + "失败（" + m.LastError + "）：" + summary(m.Message)
+	case cases.OutboxSMS:
+		if m.LastError == reasonSMSSameEvent {
+			return "微信无法送达，" + reasonSMSSameEvent + "：" + summary(m.Message)
+		}
+		return "微信无法送达（" + m.LastError + "），改为短信发送：" + summary(m.Message)
 	case cases.OutboxMerged:
 		return fmt.Sprintf("已与其他进展合并为一条消息（通知 %d）发送给%s：%s", m.MergedInto, to, summary(m.Message))
 	}

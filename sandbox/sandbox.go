@@ -100,6 +100,7 @@ type Sandbox struct {
 	calls        map[string]int
 	lastCallback []byte
 	async        sync.WaitGroup
+	smsgw        *smsGateway // the fake SMS gateway (sms.go)
 }
 
 // New returns a sandbox with defaults filled in for every empty field.
@@ -165,6 +166,7 @@ func New(cfg Config) (*Sandbox, error) {
 		appSends:     map[string][]time.Time{},
 		dropped:      map[string]int{},
 		calls:        map[string]int{},
+		smsgw:        &smsGateway{},
 	}
 	s.auth = &authServer{s: s, codes: map[string]loginCode{}}
 	return s, nil
@@ -205,6 +207,7 @@ func (s *Sandbox) Handler() http.Handler {
 	s.api(mux, "/cgi-bin/media/get", http.MethodGet, true, s.handleMediaGet)
 	s.api(mux, "/cgi-bin/media/upload", http.MethodPost, true, s.handleMediaUpload)
 	s.routeAuth(mux)
+	s.routeSMS(mux)
 	s.routePage(mux)
 	return mux
 }

@@ -85,6 +85,7 @@ var outboxText = map[cases.OutboxStatus]string{
 	cases.OutboxPhoneTask: "需电话联系",
 	cases.OutboxFailed:    "发送失败",
 	cases.OutboxMerged:    "已合并发送",
+	cases.OutboxSMS:       "改为短信发送",
 }
 
 // actionForm describes one action form on the case page: the staff verb, what

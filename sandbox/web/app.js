@@ -193,6 +193,26 @@
     if (kind) post("api/other", { user: state.citizen, msgtype: kind });
   };
 
+  // The fake SMS gateway's texts, to every citizen (numbers masked).
+  async function refreshSMS() {
+    try {
+      const texts = await (await fetch("api/sms")).json();
+      if (!texts.length) return;
+      const box = $("sms");
+      box.replaceChildren();
+      for (const t of texts) {
+        const div = el("div", "line");
+        div.append(el("div", "meta", "发给 " + t.phone + " · " + time(t.at)));
+        div.append(el("div", "", t.text));
+        box.append(div);
+      }
+    } catch (e) {
+      // refresh() reports a lost connection.
+    }
+  }
+
   refresh();
   setInterval(refresh, 1000);
+  refreshSMS();
+  setInterval(refreshSMS, 2000);
 })();
