@@ -78,7 +78,7 @@ func (e *Engine) Handle(ctx context.Context, sessions cases.SessionStore, desk D
 	if err := t.dropMedia(); err != nil {
 		return Result{}, err
 	}
-	if !s.inFlow() && !s.hasDraft() && now.Sub(s.MenuAt) >= menuFresh {
+	if _, _, about := t.aboutCase(); !s.inFlow() && !s.hasDraft() && now.Sub(s.MenuAt) >= menuFresh && !about {
 		if err := sessions.DeleteSession(ctx, key); err != nil && !errors.Is(err, cases.ErrNotFound) {
 			return Result{}, fmt.Errorf("delete dialog session: %w", err)
 		}
@@ -251,7 +251,7 @@ func (t *turn) text() error {
 		t.ask()
 		return nil
 	}
-	if q, ok := quickAnswers[t.s.Step]; ok && t.in.MenuID == menuID(t.s.Step, 1) {
+	if q, ok := quickAnswers[t.s.Step]; ok && (t.in.MenuID == menuID(t.s.Step, 1) || t.in.MenuID == "" && squeeze(clean(text)) == squeeze(clean(q.label))) {
 		text = q.means
 	}
 	switch t.s.Step {
@@ -265,6 +265,8 @@ func (t *turn) text() error {
 		return t.withdrawText(text)
 	case stepRatePick, stepRateWhy:
 		return t.rateText(text)
+	case stepAboutAsk:
+		return t.aboutText(text)
 	}
 	return t.reportText(text)
 }
@@ -306,8 +308,14 @@ func (t *turn) idle(text string) error {
 		}
 		return t.handover()
 	}
+	if t.in.MenuID == "" {
+		if done, err := t.continueCase(text); done || err != nil {
+			return err
+		}
+	}
 	if t.in.MenuID == "" && looksLikeStory(text, 5) {
 		t.s.Parts = append(t.s.Parts, part{Text: text})
+		t.takeStory(text)
 		t.note(textKeptFirst)
 		t.startReport()
 		return nil

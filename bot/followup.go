@@ -340,6 +340,9 @@ func (t *turn) sendRating(number string, a rateAnswer, att *cases.Attachment, re
 		}
 	}
 	t.s.Step, t.s.Rate = ret, nil
+	if !a.satisfied() {
+		t.spoke(number) // reopened: what they say next is about it
+	}
 	if t.s.Step == "" || rateStep(t.s.Step) {
 		t.s.Step = stepMenu
 	}

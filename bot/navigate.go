@@ -94,7 +94,12 @@ func (t *turn) back() {
 
 // reset forgets everything in progress.
 func (t *turn) reset() {
+	about, at := t.s.About, t.s.AboutAt
+	if t.s.Target != "" {
+		about, at = t.s.Target, t.now
+	}
 	*t.s = *newSession(t.now)
+	t.s.About, t.s.AboutAt = about, at
 }
 
 // goTo moves forward to step and asks its question.
@@ -105,6 +110,9 @@ func (t *turn) goTo(step string) {
 		if len(s.History) > maxHistory {
 			s.History = s.History[len(s.History)-maxHistory:]
 		}
+	}
+	if s.Step != step {
+		s.Missed = 0
 	}
 	s.Step = step
 	t.ask()

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -18,7 +19,44 @@ func (t *turn) startReport() {
 	t.s.History = nil
 	t.s.Editing = ""
 	t.s.Step = stepWho
+	if t.filled(stepWho) {
+		t.advance()
+		return
+	}
 	t.ask()
+}
+
+// filled reports whether a step's answer is already known, from an earlier
+// message that said it before it was asked.
+func (t *turn) filled(step string) bool {
+	d := t.s.Draft
+	switch step {
+	case stepWho:
+		return d.Who != ""
+	case stepSelfName, stepName:
+		return d.Name != ""
+	case stepRelation:
+		return d.Relation != ""
+	case stepConsent:
+		return d.Consent != ""
+	case stepReporter:
+		return d.Reporter != ""
+	case stepID:
+		return d.IDAsked
+	case stepPhoneWhose:
+		return d.PhoneWhose != "" && d.PhoneAsked
+	case stepPhone:
+		return d.PhoneAsked
+	case stepCategory:
+		return d.Category != ""
+	case stepTriedWindow:
+		return d.TriedWindow != ""
+	case stepTriedWhen:
+		return d.TriedWhen != ""
+	case stepTriedAnswer:
+		return d.TriedAnswer != ""
+	}
+	return false
 }
 
 // group is the summary item a report step belongs to.
@@ -64,6 +102,9 @@ func choiceStep(step string) bool {
 	}
 	return false
 }
+
+// nextStep2 is nextStep from a step that is skipped, not answered.
+func (t *turn) nextStep2(from string) string { return t.nextStep(from) }
 
 // nextStep is the step after from, given what the draft holds.
 func (t *turn) nextStep(from string) string {
@@ -116,6 +157,9 @@ func (t *turn) nextStep(from string) string {
 func (t *turn) advance() {
 	s := t.s
 	next := t.nextStep(s.Step)
+	for s.Editing == "" && next != stepConfirm && t.filled(next) {
+		next = t.nextStep2(next)
+	}
 	if s.Editing != "" && group(next) != s.Editing {
 		next, s.Editing = stepConfirm, ""
 	}
@@ -126,19 +170,36 @@ func (t *turn) advance() {
 func (t *turn) reportText(text string) error {
 	s := t.s
 	d := &s.Draft
+	if s.Editing == "" && t.in.MenuID == "" && text != voiceAnswer && !nameStep(s.Step) {
+		// A number given before it was asked for is kept for its slot.
+		if took := t.takeNumbers(text); took != "" && onlyNumber(text) {
+			t.note(took)
+			if t.filled(s.Step) {
+				t.advance()
+			} else {
+				t.ask()
+			}
+			return nil
+		}
+	}
 	switch s.Step {
 	case stepWho:
-		i, ok := t.choose(whoOptions)
+		who, relation, name, ok := t.whoAnswer(text)
 		if !ok {
 			t.notUnderstood(text)
 			return nil
 		}
-		who := []string{whoSelf, whoFamily, whoNeighbour, whoOther}[i]
 		if who != d.Who && (who == whoSelf || d.Who == whoSelf) {
 			// The name given belongs to the other side of the change.
 			d.Name, d.Relation, d.Consent, d.PhoneWhose, d.Reporter = "", "", "", "", ""
 		}
 		d.Who = who
+		if relation != "" {
+			d.Relation = relation
+		}
+		if name != "" {
+			d.Name = name
+		}
 	case stepSelfName, stepReporter:
 		return t.personName(text)
 	case stepName, stepRelation:
@@ -152,10 +213,9 @@ func (t *turn) reportText(text string) error {
 			return nil
 		}
 		if s.Step == stepName {
-			d.Name = text
-		} else {
-			d.Relation = text
+			return t.affectedName(text)
 		}
+		return t.relation(text)
 	case stepConsent:
 		i, ok := t.choose(consentOptions)
 		if !ok {
@@ -472,6 +532,8 @@ func (t *turn) ask() {
 		m = menu(summary(s, t.desk.Categories())+"\n"+textConfirmAsk, stepConfirm, confirmOptions, textMenuTail)
 	case stepEdit:
 		m = menu(textAskEdit, stepEdit, editOptions, textStepTail)
+	case stepAboutAsk:
+		m = t.askAbout()
 	case stepSuppPick:
 		head := textAskSuppPick
 		if s.holding() {
@@ -577,4 +639,88 @@ func (t *turn) submit() error {
 	t.reset()
 	t.say(cases.Message{Text: textSubmitted(c)})
 	return nil
+}
+
+// whoAnswer reads the answer to "这件事是谁遇到的？": a menu choice, or the
+// words people use ("我妈", "替我姥姥问问", "是俺爹的事", "我公公张德福"), which
+// also give the relation and perhaps the name.
+func (t *turn) whoAnswer(text string) (who, relation, name string, ok bool) {
+	groups := []string{whoSelf, whoFamily, whoNeighbour, whoOther}
+	if t.in.MenuID == "" {
+		if isSelf(text) {
+			return whoSelf, "", "", true
+		}
+		if k, found := parseRelation(text); found {
+			return k.who, k.relation, "", true
+		}
+		for i, o := range whoOptions {
+			if slices.Contains(optionWords(o), squeeze(clean(text))) {
+				return groups[i], "", "", true // the menu's words: a group, no relation
+			}
+		}
+		if k, n := kinIn(text); k != nil && runeLen(text) <= 20 {
+			return k.who, k.relation, n, true
+		}
+	}
+	i, ok := t.choose(whoOptions)
+	if !ok {
+		return "", "", "", false
+	}
+	return groups[i], "", "", true
+}
+
+// affectedName reads the affected person's name: "王秀兰", or "我妈王秀兰",
+// which also gives the relation. What cannot be a name ("她知道") is asked
+// again, saying what is wanted.
+func (t *turn) affectedName(text string) error {
+	d := &t.s.Draft
+	if text == voiceAnswer {
+		d.Name = text
+		t.advance()
+		return nil
+	}
+	name := nameAnswer(text)
+	if k, n := kinIn(text); k != nil && n != "" {
+		name = n
+		if d.Relation == "" {
+			d.Relation = k.relation
+		}
+	}
+	if !looksLikeName(name) {
+		t.sayHere(textNameWanted)
+		return nil
+	}
+	d.Name = name
+	t.advance()
+	return nil
+}
+
+// relation reads how the affected person is related to the reporter, kept
+// in the lexicon's word ("我妈" is 母亲); an unknown short word is kept as
+// typed, anything that cannot be a relation is asked again.
+func (t *turn) relation(text string) error {
+	d := &t.s.Draft
+	switch k, ok := parseRelation(text); {
+	case text == voiceAnswer:
+		d.Relation = text
+	case ok && k.relation != "":
+		d.Relation = k.relation
+	case !isIntent(text) && looksLikeName(text) && runeLen(squeeze(clean(text))) <= 6:
+		d.Relation = squeeze(clean(text))
+	default:
+		t.sayHere(fmt.Sprintf(textRelationWanted, affectedName(*d)))
+		return nil
+	}
+	t.advance()
+	return nil
+}
+
+// nameStep reports whether a step asks for a name or a relation: a number
+// typed there is refused, not kept (it is most likely a slip).
+func nameStep(step string) bool {
+	switch step {
+	case stepSelfName, stepName, stepRelation, stepReporter:
+		return true
+	}
+	return false
 }

@@ -37,7 +37,17 @@ func (t *turn) notUnderstood(text string) {
 		t.note(textStaleMenu)
 	case t.aside(text):
 	default:
-		t.note(textNotUnderstood)
+		// Never the same misunderstanding twice: the second time explain
+		// differently, then offer a person.
+		t.s.Missed++
+		switch {
+		case t.s.Missed == 1:
+			t.note(textNotUnderstood)
+		case t.s.Missed == 2 && choiceStep(t.s.Step):
+			t.note(textNotUnderstood2)
+		default:
+			t.note(textOfferPerson)
+		}
 	}
 	t.ask()
 }

@@ -16,6 +16,15 @@ func (t *turn) query() error {
 		return fmt.Errorf("list reporter cases: %w", err)
 	}
 	t.say(cases.Message{Text: textCaseList(views)})
+	var open []string
+	for _, v := range views {
+		if v.Open {
+			open = append(open, v.Number)
+		}
+	}
+	if len(open) == 1 {
+		t.spoke(open[0])
+	}
 	if t.s.inFlow() {
 		t.note(textStillHere)
 		t.ask()

@@ -46,6 +46,7 @@ const (
 	stepWdConfirm   = "wd_confirm"
 	stepRatePick    = "rate_pick" // which resolved case a follow-up answer is about
 	stepRateWhy     = "rate_why"  // why the citizen is not satisfied
+	stepAboutAsk    = "about_ask" // whether words go to the case the bot last spoke about
 )
 
 // knownSteps are the steps this release can continue from.
@@ -54,7 +55,7 @@ var knownSteps = map[string]bool{
 	stepConsent: true, stepReporter: true, stepID: true, stepPhoneWhose: true, stepPhone: true, stepCategory: true,
 	stepTriedWindow: true, stepTriedWhen: true, stepTriedAnswer: true, stepDesc: true,
 	stepConfirm: true, stepEdit: true, stepSuppPick: true, stepSuppCollect: true,
-	stepWdPick: true, stepWdReason: true, stepWdConfirm: true, stepRatePick: true, stepRateWhy: true,
+	stepWdPick: true, stepWdReason: true, stepWdConfirm: true, stepRatePick: true, stepRateWhy: true, stepAboutAsk: true,
 }
 
 // Who is affected, as stored in a draft.
@@ -105,6 +106,15 @@ type session struct {
 	// MenuAt is when the main menu was last shown: a digit typed soon after
 	// picks from it rather than answering a follow-up.
 	MenuAt time.Time `json:"menu_at,omitzero"`
+
+	// About is the case the bot last spoke about (a reopening, a material
+	// request, a case list, a supplement) and AboutAt when: the citizen's
+	// next words likely belong to it.
+	About   string    `json:"about,omitempty"`
+	AboutAt time.Time `json:"about_at,omitzero"`
+	// Missed counts answers not understood in a row on the current step, so
+	// the same misunderstanding is never said twice.
+	Missed int `json:"missed,omitempty"`
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`

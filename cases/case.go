@@ -167,9 +167,12 @@ var (
 // handles it by default and its time limit in working days. Categories come from
 // configuration: the bureau changes them without a release.
 type Category struct {
-	Key       string   `json:"key" yaml:"key"`
-	Name      string   `json:"name" yaml:"name"`
-	Aliases   []string `json:"aliases,omitempty" yaml:"aliases"`
+	Key     string   `json:"key" yaml:"key"`
+	Name    string   `json:"name" yaml:"name"`
+	Aliases []string `json:"aliases,omitempty" yaml:"aliases"`
+	// Keywords are words of a citizen's story that point to this category
+	// ("转到", "停发"); the dialog infers the category from them.
+	Keywords  []string `json:"keywords,omitempty" yaml:"keywords"`
 	Dept      string   `json:"dept" yaml:"dept"`
 	LimitDays int      `json:"limit_days" yaml:"limit_days"`
 }

@@ -170,13 +170,18 @@ func (p *player) question() string {
 		return ""
 	}
 	text := p.last.Replies[len(p.last.Replies)-1].Text
-	if strings.Contains(text, "补充到 BC") && strings.Contains(text, "吗？") {
+	if strings.Contains(text, "是补充到 BC") && strings.Contains(text, "吗？") {
 		return "补充到" // "是补充到 BC… 吗？"
 	}
-	for _, q := range questions {
-		for _, w := range strings.Split(q.words, "|") {
-			if strings.Contains(text, w) {
-				return q.slot
+	// The question is the last line that reads as one; the lines before
+	// it say what was done ("电话记下了。").
+	lines := strings.Split(text, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		for _, q := range questions {
+			for _, w := range strings.Split(q.words, "|") {
+				if strings.Contains(lines[i], w) {
+					return q.slot
+				}
 			}
 		}
 	}
@@ -187,6 +192,10 @@ func (p *player) question() string {
 // way of saying it, or the last again when they have no other.
 func (p *player) answer(slot string) string {
 	answers := p.res.Conversation.Answers[slot]
+	if desc := p.res.Conversation.Answers["描述"]; slot == "还有" && p.tried["描述"] < len(desc) {
+		// Asked for more before telling the problem: they tell it now.
+		slot, answers = "描述", desc
+	}
 	if len(answers) == 0 {
 		answers = defaults[slot]
 	}
