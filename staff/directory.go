@@ -281,6 +281,21 @@ func build(f *file) (*Directory, error) {
 		} else if c.LimitDays > 365 {
 			bad("%s: limit_days %d is more than a year", where, c.LimitDays)
 		}
+		seenKW := map[string]bool{}
+		for _, kw := range c.Keywords {
+			k := normKey(kw)
+			switch {
+			case k == "":
+				bad("%s: an empty keyword", where)
+			case len([]rune(k)) < 2:
+				bad("%s: keyword %q is one character: it would match almost any story", where, kw)
+			case len([]rune(k)) > 20:
+				bad("%s: keyword %q is longer than 20 characters", where, kw)
+			case seenKW[k]:
+				bad("%s: keyword %q is listed twice", where, kw)
+			}
+			seenKW[k] = true
+		}
 		for _, name := range append([]string{c.Name}, c.Aliases...) {
 			k := normKey(name)
 			if k == "" {

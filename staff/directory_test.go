@@ -74,7 +74,8 @@ func TestExampleDirectoryLookups(t *testing.T) {
 		t.Errorf("categories (-want +got):\n%s", diff)
 	}
 	c, ok := d.CategoryByKey("archive")
-	if diff := cmp.Diff(cases.Category{Key: "archive", Name: "档案", Aliases: []string{"人事档案", "档案丢失"}, Dept: "dangan", LimitDays: 15}, c); !ok || diff != "" {
+	if diff := cmp.Diff(cases.Category{Key: "archive", Name: "档案", Aliases: []string{"人事档案", "档案丢失"},
+		Keywords: []string{"档案丢", "档案找不", "档案转", "档案调", "档案没了", "档案里出生"}, Dept: "dangan", LimitDays: 15}, c); !ok || diff != "" {
 		t.Errorf("CategoryByKey(archive) (-want +got):\n%s", diff)
 	}
 	if _, ok := d.CategoryByKey("nope"); ok {
@@ -168,6 +169,7 @@ categories:
   - key: job
     name: 就业
     aliases: [养老保险]
+    keywords: [失业, 失业, 失]
     dept: jiuye
     limit_days: 400
 `
@@ -194,6 +196,8 @@ categories:
 		`category "archive": limit_days must be a positive number of working days`,
 		`category "job": unknown department "jiuye"`,
 		`category "job": limit_days 400 is more than a year`,
+		`category "job": keyword "失业" is listed twice`,
+		`category "job": keyword "失" is one character: it would match almost any story`,
 		`category "job": name or alias "养老保险" is also used by category "pension"`,
 	}
 	if diff := cmp.Diff(want, ve.Problems); diff != "" {
