@@ -349,7 +349,7 @@ var dialogConversations = []transcriptCase{
 			我：13812345678
 			我：1
 			我：没有
-			办：您前面说的已经记下了
+			办：请核对（要补充可直接发）
 			我：说完了
 			我：确认`,
 		want: []cases.Case{reported(cases.Case{
@@ -683,7 +683,7 @@ var dialogConversations = []transcriptCase{
 			我：13812345678
 			我：1
 			我：没有
-			办：您前面说的已经记下了
+			办：请核对（要补充可直接发）
 			我：说完了
 			我：确认`,
 		want: []cases.Case{reported(cases.Case{

@@ -313,8 +313,10 @@ func (t *turn) idle(text string) error {
 			return err
 		}
 	}
-	if t.in.MenuID == "" && looksLikeStory(text, 5) {
-		t.s.Parts = append(t.s.Parts, part{Text: text})
+	if t.in.MenuID == "" && looksLikeStory(reLongNumber.ReplaceAllString(fold(text), ""), 5) {
+		if tellsProblem(text) {
+			t.s.Parts = append(t.s.Parts, part{Text: text})
+		} // "我想替我妈反映个事" says for whom, not what
 		t.takeStory(text)
 		t.note(textKeptFirst)
 		t.startReport()

@@ -86,6 +86,18 @@ func categoryIn(text string, cats []cases.Category) string {
 	return found
 }
 
+// firstPerson reports whether a story is told about the writer ("我的养老金",
+// "我退休") with no other person named.
+func firstPerson(text string) bool {
+	s := fold(text)
+	for _, w := range []string{"我的", "我是", "我们厂", "我交", "我退休", "我失业", "我住", "我在", "我从", "我工龄", "俺的", "本人"} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // takeStory keeps what a message telling the problem says about the rest of
 // the form, for the slots still empty.
 func (t *turn) takeStory(text string) {
@@ -101,6 +113,8 @@ func (t *turn) takeStory(text string) {
 	default:
 		if g := reMyName.FindStringSubmatch(fold(text)); g != nil && isSurname([]rune(g[1])[0]) {
 			d.Who, d.Name = whoSelf, g[1]
+		} else if firstPerson(text) {
+			d.Who = whoSelf // the summary shows 遇事人：本人, to change if wrong
 		}
 	}
 	t.takeNumbers(text)
@@ -142,6 +156,9 @@ func (t *turn) takeNumbers(text string) string {
 		d.Phone, d.PhoneAsked = p, true
 		if d.PhoneWhose == "" {
 			d.PhoneWhose = phoneReporter
+			if d.Who != whoSelf && t.s.Step == stepPhoneWhose && theirs(text, d.Name) {
+				d.PhoneWhose = phoneAffected // "她的，13812345678"
+			}
 		}
 		took = append(took, "电话")
 	}
@@ -149,4 +166,12 @@ func (t *turn) takeNumbers(text string) string {
 		return ""
 	}
 	return strings.Join(took, "和") + "记下了。"
+}
+
+// theirs reports whether words given with a number say it is the affected
+// person's: "她的", "打他的", or their name.
+func theirs(text, name string) bool {
+	s := fold(text)
+	return strings.Contains(s, "她的") || strings.Contains(s, "他的") || strings.Contains(s, "打她") || strings.Contains(s, "打他") ||
+		name != "" && name != voiceAnswer && strings.Contains(s, name)
 }

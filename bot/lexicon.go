@@ -146,7 +146,8 @@ func isSelf(text string) bool {
 // and the name right after the term, if one follows ("" otherwise).
 func kinIn(text string) (k *kin, name string) {
 	s := fold(text)
-	best := -1
+	best, bestNamed := -1, -1
+	var named *kin
 	for _, kw := range kinWords {
 		if kw.k.relation == "" {
 			continue
@@ -157,17 +158,26 @@ func kinIn(text string) (k *kin, name string) {
 		}
 		for _, owner := range owners {
 			i := strings.Index(s, owner+kw.word)
-			if i < 0 || (best >= 0 && i >= best) {
+			if i < 0 {
 				continue
 			}
-			if runeLen(kw.word) == 1 && !oneCharKinOK(s[i+len(owner+kw.word):]) {
+			rest := s[i+len(owner+kw.word):]
+			if runeLen(kw.word) == 1 && !oneCharKinOK(rest) {
 				continue
 			}
-			best, k = i, kw.k
-			name = nameAfter(s[i+len(owner+kw.word):])
+			if best < 0 || i < best {
+				best, k = i, kw.k
+			}
+			// A term followed by a name ("我妈王秀兰") says most.
+			if n := nameAfter(rest); n != "" && (bestNamed < 0 || i < bestNamed) {
+				bestNamed, named, name = i, kw.k, n
+			}
 		}
 	}
-	return k, name
+	if named != nil {
+		return named, name
+	}
+	return k, ""
 }
 
 // oneCharKinOK reports whether a one-character term ("妈", "爸") is one
@@ -245,6 +255,9 @@ func looksLikeName(text string) bool {
 	if isIntent(w) || is(w, wordsAck) || is(w, wordsSkip) {
 		return false
 	}
+	if k, _ := kinIn(w); k != nil && !isSurname([]rune(w)[0]) {
+		return false // "母亲", "我妈": a relation, not a name
+	}
 	for _, bad := range []string{"知道", "同意", "不清楚", "反映", "问题", "什么", "怎么", "为什么", "吗", "呢", "没有", "不是", "是的", "对的", "谢谢", "养老", "社保", "档案", "退休", "电话", "身份证", "号码", "想说", "还有"} {
 		if strings.Contains(w, bad) {
 			return false
@@ -267,4 +280,23 @@ func isIntent(text string) bool {
 		}
 	}
 	return false
+}
+
+// intentFillers are the words around an intent that tell no problem.
+var intentFillers = []string{"我想", "我要", "想要", "我来", "替", "帮", "给", "反映", "一下", "个事", "一个事", "一件事", "问问", "问一下", "问个事",
+	"事情", "的事", "情况", "问题", "你好", "您好", "请问", "麻烦", "咨询"}
+
+// tellsProblem reports whether text says something of the problem itself,
+// not only that the citizen wants to report it and for whom ("我想替我妈反映个事").
+func tellsProblem(text string) bool {
+	s := reLongNumber.ReplaceAllString(squeeze(fold(text)), "")
+	for _, kw := range kinWords {
+		if runeLen(kw.word) >= 2 {
+			s = strings.ReplaceAll(s, kw.word, "")
+		}
+	}
+	for _, w := range intentFillers {
+		s = strings.ReplaceAll(s, w, "")
+	}
+	return looksLikeStory(s, 5)
 }

@@ -143,7 +143,7 @@ var materialConversations = []transcriptCase{
 			我：取消
 			我：我的养老金停发三个月了，社保说认证没通过
 			办：您说的情况已经记下了
-			办：这件事是谁遇到的？`,
+			办：请问您的姓名？`,
 		check: wantSupplements(),
 	},
 	{

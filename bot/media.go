@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"banchengshi/cases"
 )
@@ -33,6 +34,16 @@ func (t *turn) media() error {
 		t.note(textStartedWithMedia(t.in.Kind))
 		t.startReport()
 		return nil
+	case stepConfirm:
+		// More of the problem after the summary: it joins the description.
+		i, err := t.keep(m)
+		if err != nil {
+			return err
+		}
+		s.Parts = append(s.Parts, part{Att: i})
+		t.note(textMediaKept(t.in.Kind))
+		t.ask()
+		return nil
 	case stepSuppCollect:
 		return t.supplementMedia(m)
 	case stepRateWhy:
@@ -51,6 +62,13 @@ func (t *turn) media() error {
 	}
 	if _, err := t.keep(m); err != nil {
 		return err
+	}
+	if t.in.Kind == KindVoice && announcedVoice(s) {
+		// "我说不清楚，发个语音": the recording tells the problem.
+		s.Parts = append(s.Parts, part{Att: len(s.Atts)})
+		t.note(textMediaKept(KindVoice))
+		t.ask()
+		return nil
 	}
 	if t.in.Kind == KindVoice && voiceAnswers(s.Step) {
 		// Elderly citizens often answer by voice: the recording is the
@@ -107,4 +125,14 @@ func (t *turn) stored(a attachment) (*cases.Attachment, error) {
 		return nil, fmt.Errorf("load a received %s: %w", a.Kind, err)
 	}
 	return got, nil
+}
+
+// announcedVoice reports whether the citizen's last words said a voice
+// message about the problem comes next.
+func announcedVoice(s *session) bool {
+	if len(s.Parts) == 0 {
+		return false
+	}
+	last := s.Parts[len(s.Parts)-1].Text
+	return strings.Contains(last, "语音") && strings.ContainsAny(last, "发说")
 }

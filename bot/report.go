@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"banchengshi/cases"
@@ -55,9 +56,27 @@ func (t *turn) filled(step string) bool {
 		return d.TriedWhen != ""
 	case stepTriedAnswer:
 		return d.TriedAnswer != ""
+	case stepDesc:
+		// The problem was told before it was asked for: the summary
+		// shows it, and more can still be sent there.
+		return toldStory(t.s)
 	}
 	return false
 }
+
+// toldStory reports whether the description holds words that tell a problem.
+func toldStory(s *session) bool {
+	for _, p := range s.Parts {
+		if p.Text != "" && tellsProblem(p.Text) {
+			return true
+		}
+	}
+	return false
+}
+
+// wholeStory is how many Chinese characters make one description message
+// a whole story: the summary follows at once, instead of "还有吗？".
+const wholeStory = 15
 
 // group is the summary item a report step belongs to.
 func group(step string) string {
@@ -249,6 +268,12 @@ func (t *turn) reportText(text string) error {
 			d.TriedWindow = text
 		}
 	case stepTriedWhen:
+		if when, told, ok := whenAndAnswer(text, t.now); ok {
+			// "去年6月，说要等通知": the answer came with the time.
+			s.WhenTries = 0
+			d.TriedWhen, d.TriedAnswer = when, told
+			break
+		}
 		when, ok := ParseDate(text, t.now)
 		if !ok {
 			s.WhenTries++
@@ -277,11 +302,18 @@ func (t *turn) reportText(text string) error {
 		if text != voiceAnswer {
 			s.Parts = append(s.Parts, part{Text: text})
 		}
-		t.sayHere(textDescAck)
-		return nil
+		if text == voiceAnswer || !looksLikeStory(text, wholeStory) || s.Editing != "" {
+			t.sayHere(textDescAck)
+			return nil
+		}
+		t.note(textGotStory)
 	case stepConfirm:
 		i, ok := t.choose(confirmOptions)
 		switch {
+		case !ok && t.in.MenuID == "" && is(text, wordsDone):
+			t.ask() // "说完了" after the story: here is the summary
+		case !ok && t.in.MenuID == "":
+			return t.confirmWords(text)
 		case !ok:
 			t.notUnderstood(text)
 		case i == 0:
@@ -494,7 +526,14 @@ func (t *turn) ask() {
 	case stepSelfName:
 		m.Text = textAskSelfName
 	case stepName:
-		m.Text = textAskName
+		switch {
+		case d.Relation != "" && d.Relation != voiceAnswer && d.Who == whoFamily:
+			m.Text = fmt.Sprintf(textAskNameOf, d.Relation)
+		case d.Relation != "":
+			m.Text = textAskName
+		default:
+			m.Text = textAskName + "\n" + textAskNameHint
+		}
 	case stepRelation:
 		m.Text = fmt.Sprintf(textAskRelation, name)
 	case stepConsent:
@@ -508,7 +547,7 @@ func (t *turn) ask() {
 			m.Text = fmt.Sprintf(textAskIDOther, name)
 		}
 	case stepPhoneWhose:
-		m = menu(textAskPhoneWhose, stepPhoneWhose, phoneOptions(name), textStepTail)
+		m = menu(textAskPhoneWhose+"\n"+textPhoneWhoseHint, stepPhoneWhose, phoneOptions(name), textStepTail)
 	case stepPhone:
 		if d.Who != whoSelf && d.PhoneWhose == phoneAffected {
 			m.Text = fmt.Sprintf(textAskPhoneOther, name)
@@ -723,4 +762,56 @@ func nameStep(step string) bool {
 		return true
 	}
 	return false
+}
+
+// whenAndAnswer reads a time followed by what the window said, as the
+// question invites: "去年6月，说要等通知". ok is false unless both are there.
+func whenAndAnswer(text string, now time.Time) (when, told string, ok bool) {
+	s := strings.TrimSpace(text)
+	i := strings.IndexAny(s, "，,。；; 　")
+	if i < 0 {
+		return "", "", false
+	}
+	head, tail := s[:i], strings.Trim(s[i:], trailingPunct)
+	when, ok = ParseDate(head, now)
+	if !ok || !hasHan(tail) {
+		return "", "", false
+	}
+	return when, tail, true
+}
+
+// confirmWords answers words on the summary that are no choice: "电话不对，
+// 是139…" changes that item at once, "电话不对" asks for it, and more of the
+// problem joins the description. Nothing said here is dropped.
+func (t *turn) confirmWords(text string) error {
+	s, d := t.s, &t.s.Draft
+	w := squeeze(clean(text))
+	wrong := strings.ContainsAny(w, "错改换") || strings.Contains(w, "不对")
+	if wrong {
+		if i, ok := ParseChoice(strings.NewReplacer("不对", "", "错了", "", "错", "", "改成", "", "改", "", "换成", "", "换", "", "是", "").Replace(w), editOptions); ok {
+			g := editGroups[i]
+			if p := phoneIn(text); g == "phone" && p != "" {
+				d.Phone, d.PhoneAsked = p, true
+				t.note(textChanged)
+				t.ask()
+				return nil
+			}
+			if id := idIn(text); g == "id" && id != "" {
+				d.IDNumber, d.IDAsked = id, true
+				t.note(textChanged)
+				t.ask()
+				return nil
+			}
+			t.edit(g)
+			return nil
+		}
+	}
+	if !wrong && runeLen(w) >= 4 && hasHan(w) && !isIntent(w) {
+		s.Parts = append(s.Parts, part{Text: text})
+		t.note(textGotStory)
+		t.ask()
+		return nil
+	}
+	t.notUnderstood(text)
+	return nil
 }

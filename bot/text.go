@@ -152,6 +152,8 @@ const (
 	textAskWho         = "这件事是谁遇到的？"
 	textAskSelfName    = "请问您的姓名？\n办事要按姓名查档案。\n不方便说，回复“跳过”就行。"
 	textAskName        = "请问遇到这件事的人叫什么名字？"
+	textAskNameHint    = "可以连称呼一起说，比如：我妈王秀兰。"
+	textAskNameOf      = "请问您%s叫什么名字？"
 	textAskRelation    = "%s是您的什么人？\n比如：父亲、邻居、朋友。"
 	textAskConsent     = "%s知道您来反映，并且同意吗？"
 	textAskReporter    = "怎么称呼您？\n比如：王阿姨、小李。\n不想说，回复“跳过”就行。"
@@ -160,6 +162,7 @@ const (
 	textIDRetry        = "请核对一下，再发一次。"
 	textIDMaySkip      = "没关系，可以回复“跳过”，工作人员会再和您核实；\n也可以再发一次。"
 	textAskPhoneWhose  = "工作人员打哪个电话联系？"
+	textPhoneWhoseHint = "直接发号码就行。"
 	textAskPhoneSelf   = "请发您的电话号码，手机、座机都行。"
 	textAskPhoneOther  = "请发%s的电话号码，手机、座机都行。"
 	textPhoneBad       = "这个号码好像不对。\n手机号是11位、1开头；座机请带区号。\n请再发一次。"
@@ -167,7 +170,7 @@ const (
 	textPhoneMine      = "那请发您自己的电话号码。"
 	textAskCategory    = "这件事属于哪一类？"
 	textAskWindow      = "之前去哪个窗口或部门办过？\n没去过请回复“没有”。"
-	textAskWhen        = "大概是什么时候去的？\n比如：2024年6月、去年、两年前。\n记不清就回复“不记得”。"
+	textAskWhen        = "大概是什么时候去的？\n比如：2024年6月、去年、两年前。\n记不清就回复“不记得”。\n答复也可以一起说，比如：去年6月，说要等。"
 	textWhenBad        = "这个时间没看懂。\n可以这样说：2024年6月、去年6月、两年前，\n或者回复“不记得”。"
 	textAskAnswer      = "当时工作人员是怎么答复您的？\n没有答复请回复“没有”。"
 	textAskDesc        = "请用自己的话说说遇到的问题。\n可以分几条发，文字、语音、照片都行。\n说完了请回复“说完了”。"
@@ -175,6 +178,8 @@ const (
 	textDescAck        = "收到，记下了。\n还有吗？说完了请回复“说完了”。"
 	textDescEmpty      = "还没收到您对问题的说明。\n请说说遇到了什么事，文字、语音都行。"
 	textConfirmAsk     = "以上信息对吗？"
+	textGotStory       = "收到，记下了。"
+	textChanged        = "改好了。"
 	textAskEdit        = "要改哪一项？"
 	textAskAbout       = "是补充到 %s 吗？"
 	textNotUnderstood2 = "换个说法：请回复前面的数字，比如回复“1”。"
@@ -335,7 +340,7 @@ func textSubmitted(c *cases.Case) string {
 func summary(s *session, cats []cases.Category) string {
 	d := s.Draft
 	var b strings.Builder
-	b.WriteString("请核对：")
+	b.WriteString("请核对（要补充可直接发）：")
 	switch d.Who {
 	case whoSelf:
 		b.WriteString("\n遇事人：本人")
@@ -367,12 +372,12 @@ func summary(s *session, cats []cases.Category) string {
 			fmt.Fprintf(&b, "，%s", maskNumbers(d.TriedWhen))
 		}
 		if d.TriedAnswer != "" {
-			fmt.Fprintf(&b, "\n答复：%s", clip(maskNumbers(d.TriedAnswer), 30))
+			fmt.Fprintf(&b, "\n答复：%s", clip(maskNumbers(d.TriedAnswer), 16))
 		}
 	}
 	text := descriptionText(s)
 	if text != "" {
-		fmt.Fprintf(&b, "\n问题：%s", clip(maskNumbers(text), 60))
+		fmt.Fprintf(&b, "\n问题：%s", clip(maskNumbers(text), 24))
 	}
 	if files := filesText(s.Atts); files != "" {
 		fmt.Fprintf(&b, "\n附件：%s", files)

@@ -75,7 +75,7 @@ func TestExampleDirectoryLookups(t *testing.T) {
 	}
 	c, ok := d.CategoryByKey("archive")
 	if diff := cmp.Diff(cases.Category{Key: "archive", Name: "档案", Aliases: []string{"人事档案", "档案丢失"},
-		Keywords: []string{"档案丢", "档案找不", "档案转", "档案调", "档案没了", "档案里出生"}, Dept: "dangan", LimitDays: 15}, c); !ok || diff != "" {
+		Keywords: []string{"档案丢", "档案找不", "档案转不过来", "档案调", "档案没了", "档案里出生", "原单位丢"}, Dept: "dangan", LimitDays: 15}, c); !ok || diff != "" {
 		t.Errorf("CategoryByKey(archive) (-want +got):\n%s", diff)
 	}
 	if _, ok := d.CategoryByKey("nope"); ok {

@@ -69,8 +69,9 @@ type Result struct {
 	// characters as shown (menu items included); LongestText is it.
 	Longest     int
 	LongestText string
-	// Summary is the longest summary shown.
-	Summary int
+	// Summary is the longest summary shown; SummaryText is it.
+	Summary     int
+	SummaryText string
 	// Reported is whether a case was submitted.
 	Reported bool
 	// Problems say why the outcome is not the one wanted; none means right.
@@ -152,7 +153,7 @@ func play(ctx context.Context, cats []cases.Category, c *Conversation) (Result, 
 		if p.same >= giveUp {
 			break // the citizen gives up
 		}
-		answer := p.answer(slot)
+		answer := p.answer(slot, p.lastQuestion())
 		if err := p.send(answer); err != nil {
 			return Result{}, err
 		}
@@ -188,9 +189,49 @@ func (p *player) question() string {
 	return ""
 }
 
+// lastQuestion is the text of the bot's last message.
+func (p *player) lastQuestion() string {
+	if len(p.last.Replies) == 0 {
+		return ""
+	}
+	return p.last.Replies[len(p.last.Replies)-1].Text
+}
+
 // answer is what the citizen says to a question of kind slot: their next
-// way of saying it, or the last again when they have no other.
-func (p *player) answer(slot string) string {
+// way of saying it, or the last again when they have no other. When the
+// question shows how to answer in one go, they do: the number itself for
+// "直接发号码就行" when it is their own, the relation with the name for
+// "可以连称呼一起说，比如：我妈王秀兰", the time with the window's answer for
+// "答复也可以一起说，比如：去年6月，说要等".
+func (p *player) answer(slot, question string) string {
+	c := p.res.Conversation
+	if first := p.tried[slot] == 0; first && slot == "电话归属" && strings.Contains(question, "直接发号码") &&
+		len(c.Answers["电话"]) > 0 && mine(c.Answers["电话归属"]) {
+		p.tried[slot]++
+		p.tried["电话"]++
+		p.asked = slot
+		return c.Answers["电话"][0]
+	}
+	if first := p.tried[slot] == 0; first && slot == "时间" && strings.Contains(question, "一起说") &&
+		len(c.Answers["时间"]) > 0 && len(c.Answers["答复"]) > 0 {
+		when, told := c.Answers["时间"][0], c.Answers["答复"][0]
+		if !strings.HasPrefix(when, "[") && !strings.HasPrefix(told, "[") {
+			p.tried[slot]++
+			p.tried["答复"]++
+			p.asked = slot
+			return when + "，" + told
+		}
+	}
+	if first := p.tried[slot] == 0; first && slot == "姓名" && strings.Contains(question, "连称呼一起说") &&
+		len(c.Answers["关系"]) > 0 && len(c.Answers["姓名"]) > 0 {
+		rel := c.Answers["关系"][len(c.Answers["关系"])-1]
+		name := c.Answers["姓名"][0]
+		if !strings.HasPrefix(rel, "[") && !strings.HasPrefix(name, "[") && utf8.RuneCountInString(name) <= 4 {
+			p.tried[slot]++
+			p.asked = slot
+			return rel + name
+		}
+	}
 	answers := p.res.Conversation.Answers[slot]
 	if desc := p.res.Conversation.Answers["描述"]; slot == "还有" && p.tried["描述"] < len(desc) {
 		// Asked for more before telling the problem: they tell it now.
@@ -234,7 +275,9 @@ func (p *player) send(text string) error {
 		p.res.Transcript = append(p.res.Transcript, "办："+strings.ReplaceAll(shown, "\n", "⏎"))
 		n := utf8.RuneCountInString(shown)
 		if strings.Contains(m.Text, "以上信息对吗") {
-			p.res.Summary = max(p.res.Summary, n)
+			if n > p.res.Summary {
+				p.res.Summary, p.res.SummaryText = n, shown
+			}
 		} else if n > p.res.Longest {
 			p.res.Longest, p.res.LongestText = n, shown
 		}
@@ -333,8 +376,8 @@ type Figures struct {
 	Misunderstandings, MaxMisunderstandings int
 	// Longest is the longest bot message other than the summary; Summary
 	// the longest summary.
-	Longest, Summary int
-	LongestText      string
+	Longest, Summary         int
+	LongestText, SummaryText string
 }
 
 // Sum computes the figures of a run.
@@ -355,7 +398,9 @@ func Sum(results []Result) Figures {
 		if r.Longest > f.Longest {
 			f.Longest, f.LongestText = r.Longest, r.LongestText
 		}
-		f.Summary = max(f.Summary, r.Summary)
+		if r.Summary > f.Summary {
+			f.Summary, f.SummaryText = r.Summary, r.SummaryText
+		}
 	}
 	if len(msgs) > 0 {
 		slices.Sort(msgs)
@@ -363,4 +408,13 @@ func Sum(results []Result) Figures {
 		f.MaxMessages = msgs[len(msgs)-1]
 	}
 	return f
+}
+
+// mine reports whether a citizen's answer to "打哪个电话" is their own phone.
+func mine(answers []string) bool {
+	if len(answers) == 0 {
+		return false
+	}
+	a := answers[0]
+	return a == "1" || a == "１" || strings.Contains(a, "我的") || a != "" && a[0] >= '0' && a[0] <= '9'
 }

@@ -28,6 +28,8 @@ func run() error {
 	dir := flag.String("corpus", "bot/testdata/corpus", "folder of corpus files (*.txt)")
 	directory := flag.String("directory", "configs/directory.example.yaml", "directory file whose categories the dialog offers")
 	verbose := flag.Bool("v", false, "print every conversation that went wrong or misunderstood, with its transcript")
+	all := flag.Bool("all", false, "with -v, print every conversation's transcript")
+	list := flag.Bool("list", false, "print one line per conversation: messages, misunderstandings, right or not")
 	flag.Parse()
 	dirFile, err := staff.LoadDirectory(*directory)
 	if err != nil {
@@ -41,9 +43,18 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if *list {
+		for _, r := range results {
+			mark := "ok"
+			if !r.Right() {
+				mark = "WRONG"
+			}
+			fmt.Printf("%3d msgs %d missed %-5s %s:%d %s\n", r.Messages, r.Misunderstandings, mark, r.Conversation.File, r.Conversation.Line, r.Conversation.Title)
+		}
+	}
 	if *verbose {
 		for _, r := range results {
-			if r.Right() && r.Misunderstandings == 0 {
+			if r.Right() && r.Misunderstandings == 0 && !*all {
 				continue
 			}
 			c := r.Conversation
@@ -62,5 +73,8 @@ func run() error {
 		float64(f.Misunderstandings)/float64(max(1, f.Conversations)), f.Misunderstandings, f.MaxMisunderstandings)
 	fmt.Printf("longest bot message:      %d characters (summary excluded)\n", f.Longest)
 	fmt.Printf("longest summary:          %d characters\n", f.Summary)
+	if *verbose {
+		fmt.Printf("\nthe longest message:\n%s\n\nthe longest summary:\n%s\n", f.LongestText, f.SummaryText)
+	}
 	return nil
 }
