@@ -194,20 +194,62 @@ func (d *Directory) RenderList(title string, cs []*cases.Case) string {
 	return b.String()
 }
 
-// whoFor says who reports for whom: "李某（本人）" or "王大妈（邻居）代张某某反映，本人同意".
+// whoFor says who reports for whom: "李某（本人）" or "王大妈代其邻居张某某反映，
+// 本人知情同意". The relation and consent are as the citizen gave them, so
+// they are put into words that read well whatever was typed ("我妈" reads
+// as 母亲, a relation that is no word of kinship is named apart).
 func whoFor(c *cases.Case) string {
 	reporter := c.ReporterName
 	if reporter == "" {
 		reporter = textReporter // the citizen chose not to give a name
 	}
-	if c.Relation == "" || c.Relation == textSelf || c.Affected.Name == "" || c.Affected.Name == reporter {
+	rel := relationWord(c.Relation)
+	if rel == "" || rel == textSelf || c.Affected.Name == "" || c.Affected.Name == reporter {
 		return reporter + "（" + textSelf + "）"
 	}
-	s := fmt.Sprintf(textForOther, reporter, c.Relation, c.Affected.Name)
-	if c.Consent != "" {
-		s += fmt.Sprintf(textConsentSuffix, c.Consent)
+	var s string
+	if plainRelation(rel) {
+		s = fmt.Sprintf(textForOther, reporter, rel, c.Affected.Name)
+	} else {
+		s = fmt.Sprintf(textForOtherAs, reporter, c.Affected.Name, rel)
+	}
+	if consent := consentWords(c.Consent); consent != "" {
+		s += fmt.Sprintf(textConsentSuffix, consent)
 	}
 	return s
+}
+
+// relationWord is a relation as typed, without the possessive around it
+// ("我妈" → 母亲, "是俺爹的" → 父亲).
+func relationWord(rel string) string {
+	r := strings.Trim(strings.TrimSpace(rel), "（）()") // "（见语音）"
+	for _, p := range []string{"我的", "俺的", "他是我", "她是我", "是我", "是俺", "我", "俺", "咱", "是"} {
+		if rest, ok := strings.CutPrefix(r, p); ok && rest != "" {
+			r = rest
+			break
+		}
+	}
+	for _, suf := range []string{"的事", "的"} {
+		if rest, ok := strings.CutSuffix(r, suf); ok && rest != "" {
+			r = rest
+		}
+	}
+	if formal, ok := colloquialRelations[r]; ok {
+		return formal
+	}
+	return r
+}
+
+// plainRelation reports whether a relation is a word of kinship or
+// acquaintance that reads in "代其母亲王秀兰反映"; anything else is named apart.
+func plainRelation(rel string) bool { return knownRelations[rel] }
+
+// consentWords is the consent the citizen chose, as a staff member reads it.
+func consentWords(consent string) string {
+	if w, ok := consentTexts[consent]; ok {
+		return w
+	}
+	return consent
 }
 
 // statusLine is "办理中 · 🟡黄灯 · 12-18前（15个工作日）".

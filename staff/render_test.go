@@ -253,3 +253,29 @@ func TestMaskText(t *testing.T) {
 		}
 	}
 }
+
+func TestWhoForReadsWell(t *testing.T) {
+	tests := []struct {
+		name                                  string
+		reporter, affected, relation, consent string
+		want                                  string
+	}{
+		{"self", "刘振华", "刘振华", "本人", "本人", "刘振华（本人）"},
+		{"relation as the dialog keeps it", "小李", "王秀兰", "母亲", "知道，也同意", "小李代其母亲王秀兰反映，本人知情同意"},
+		{"relation typed with a possessive", "小李", "王秀兰", "我妈", "知道，也同意", "小李代其母亲王秀兰反映，本人知情同意"},
+		{"dialect", "老宋", "宋玉芬", "俺娘", "还不知道", "老宋代其母亲宋玉芬反映，本人尚不知情"},
+		{"phrase around it", "小王", "张德福", "是我公公的", "知道，还没同意", "小王代其公公张德福反映，本人知情，尚未同意"},
+		{"neighbour", "王大妈", "刘建国", "邻居", "本人同意", "王大妈代其邻居刘建国反映，本人同意"},
+		{"no name given", "", "周福来", "邻居", "", "群众代其邻居周福来反映"},
+		{"relation by voice", "", "周福来", "（见语音）", "知道，也同意", "群众代周福来反映（关系：见语音），本人知情同意"},
+		{"not a word of kinship", "小钟", "钟大伟", "我要反映问题", "", "小钟代钟大伟反映（关系：要反映问题）"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &cases.Case{ReporterName: tc.reporter, Affected: cases.Person{Name: tc.affected}, Relation: tc.relation, Consent: tc.consent}
+			if diff := cmp.Diff(tc.want, whoFor(c)); diff != "" {
+				t.Errorf("whoFor (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

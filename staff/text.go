@@ -1,6 +1,10 @@
 package staff
 
-import "banchengshi/cases"
+import (
+	"strings"
+
+	"banchengshi/cases"
+)
 
 // Everything staff read, in one place so it can be reviewed as a whole.
 
@@ -191,6 +195,7 @@ const (
 	textButtonMaterial  = "要求补充"
 	textSelf            = "本人"
 	textForOther        = "%s代其%s%s反映"
+	textForOtherAs      = "%s代%s反映（关系：%s）"
 	textReporter        = "群众"
 	textConsentSuffix   = "，%s"
 	textDeadline        = "%s前（%d个工作日）"
@@ -218,3 +223,30 @@ const (
 	textUnassigned      = "未派单"
 	textSeparator       = "；"
 )
+
+// colloquialRelations are relations as citizens type them, in the word a
+// staff sentence uses.
+var colloquialRelations = map[string]string{
+	"妈": "母亲", "妈妈": "母亲", "老妈": "母亲", "娘": "母亲", "老母亲": "母亲",
+	"爸": "父亲", "爸爸": "父亲", "老爸": "父亲", "爹": "父亲", "老父亲": "父亲",
+	"姥姥": "外婆", "姥爷": "外公", "老伴": "配偶", "老伴儿": "配偶", "爱人": "配偶", "对象": "配偶",
+	"老公": "丈夫", "老婆": "妻子", "丈母娘": "岳母", "老丈人": "岳父", "闺女": "女儿",
+}
+
+// consentTexts put the dialog's consent answers into a staff sentence.
+var consentTexts = map[string]string{
+	"知道，也同意":  "本人知情同意",
+	"知道，还没同意": "本人知情，尚未同意",
+	"还不知道":    "本人尚不知情",
+}
+
+// knownRelations are the relations a staff sentence names as such (the
+// dialog keeps one of them when it recognises what the citizen typed).
+var knownRelations = func() map[string]bool {
+	m := map[string]bool{}
+	for _, r := range strings.Fields("母亲 父亲 外婆 外公 奶奶 爷爷 配偶 丈夫 妻子 公公 婆婆 岳父 岳母 儿子 女儿 儿媳 女婿 孙子 孙女 " +
+		"哥哥 姐姐 弟弟 妹妹 叔叔 婶婶 舅舅 舅妈 姑姑 姨 亲戚 邻居 同事 朋友 同学 战友 老乡 网格员 社区工作人员 志愿者") {
+		m[r] = true
+	}
+	return m
+}()
