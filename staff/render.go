@@ -194,6 +194,10 @@ func (d *Directory) RenderList(title string, cs []*cases.Case) string {
 	return b.String()
 }
 
+// WhoFor is the sentence saying who reports for whom, as staff cards and the
+// case page show it: "小李代其母亲王秀兰反映，本人知情同意" or "刘振华（本人）".
+func WhoFor(c *cases.Case) string { return whoFor(c) }
+
 // whoFor says who reports for whom: "李某（本人）" or "王大妈代其邻居张某某反映，
 // 本人知情同意". The relation and consent are as the citizen gave them, so
 // they are put into words that read well whatever was typed ("我妈" reads

@@ -176,6 +176,7 @@ var funcs = template.FuncMap{
 	"lightText":  func(l cases.Light) string { return lightText[orGreen(l)] },
 	"lightClass": func(l cases.Light) string { return "light-" + string(orGreen(l)) },
 	"statusText": cases.StatusText,
+	"whoFor":     staff.WhoFor,
 	"eventText": func(k cases.EventKind) string {
 		if t, ok := eventText[k]; ok {
 			return t
