@@ -479,7 +479,7 @@ func (t *turn) phone(text string) error {
 			t.ask()
 			return nil
 		}
-		t.sayHere(textPhoneBad)
+		t.again(textPhoneBad, textPhoneBad2)
 		return nil
 	}
 	d.Phone, d.PhoneAsked = norm, true
@@ -725,8 +725,14 @@ func (t *turn) affectedName(text string) error {
 			d.Relation = k.relation
 		}
 	}
+	if is(text, wordsSkip) || is(text, wordsNoName) {
+		d.Name = ""
+		t.note(textSkipped)
+		t.advance()
+		return nil
+	}
 	if !looksLikeName(name) {
-		t.sayHere(textNameWanted)
+		t.again(textNameWanted, textNameWanted2)
 		return nil
 	}
 	d.Name = name
@@ -747,7 +753,7 @@ func (t *turn) relation(text string) error {
 	case !isIntent(text) && looksLikeName(text) && runeLen(squeeze(clean(text))) <= 6:
 		d.Relation = squeeze(clean(text))
 	default:
-		t.sayHere(fmt.Sprintf(textRelationWanted, affectedName(*d)))
+		t.again(fmt.Sprintf(textRelationWanted, affectedName(*d)), textRelationWanted2)
 		return nil
 	}
 	t.advance()

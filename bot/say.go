@@ -52,6 +52,21 @@ func (t *turn) notUnderstood(text string) {
 	t.ask()
 }
 
+// again answers an answer that cannot be one, never the same way twice:
+// first what is wanted, then an example, then the offer of a person.
+func (t *turn) again(first, second string) {
+	t.s.Missed++
+	switch t.s.Missed {
+	case 1:
+		t.sayHere(first)
+	case 2:
+		t.sayHere(second)
+	default:
+		t.note(textOfferPerson)
+		t.ask()
+	}
+}
+
 // aside keeps words said on a structured step that are not an answer but
 // read like part of the problem, so nothing the citizen said is lost.
 func (t *turn) aside(text string) bool {

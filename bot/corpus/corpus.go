@@ -38,6 +38,10 @@ type Conversation struct {
 	Answers map[string][]string
 	// Want is the outcome the conversation must have.
 	Want Outcome
+	// Standard marks a standard report whose first message tells the
+	// story: "本人" (the writer's own matter, at most 8 messages) or
+	// "代办" (for somebody else, at most 10).
+	Standard string
 }
 
 // Outcome is what a conversation must leave behind.
@@ -102,6 +106,7 @@ func LoadDir(dir string) ([]Conversation, error) {
 //
 //	## title                      starts a conversation
 //	前情：回访 pension             the bureau's state before it (see Conversation.Seed)
+//	标准：本人                     a standard report, story first (see Conversation.Standard)
 //	说：text                       a message sent before reading any question
 //	再说：text                     a message sent when the bot asks nothing
 //	谁：我妈 | 2                   the answers to a kind of question, tried in turn
@@ -151,6 +156,11 @@ func Parse(name string, r io.Reader) ([]Conversation, error) {
 			c.Seed = append(c.Seed, val)
 		case key == "说":
 			c.Opening = append(c.Opening, val)
+		case key == "标准":
+			if val != "本人" && val != "代办" {
+				return nil, bad("标准 is 本人 or 代办, not %q", val)
+			}
+			c.Standard = val
 		case key == "再说":
 			c.Later = append(c.Later, val)
 		case slices.Contains(slots, key):

@@ -374,6 +374,10 @@ type Figures struct {
 	// Misunderstandings is the total; MaxMisunderstandings the most in one
 	// conversation.
 	Misunderstandings, MaxMisunderstandings int
+	// StandardSelf and StandardProxy are the most messages of a standard
+	// report, story first, for oneself and for somebody else; StandardSelfN
+	// and StandardProxyN how many there are.
+	StandardSelf, StandardSelfN, StandardProxy, StandardProxyN int
 	// Longest is the longest bot message other than the summary; Summary
 	// the longest summary.
 	Longest, Summary         int
@@ -388,6 +392,12 @@ func Sum(results []Result) Figures {
 		f.Conversations++
 		if r.Right() {
 			f.Right++
+		}
+		switch r.Conversation.Standard {
+		case "本人":
+			f.StandardSelf, f.StandardSelfN = max(f.StandardSelf, r.Messages), f.StandardSelfN+1
+		case "代办":
+			f.StandardProxy, f.StandardProxyN = max(f.StandardProxy, r.Messages), f.StandardProxyN+1
 		}
 		if r.Reported {
 			f.Reports++

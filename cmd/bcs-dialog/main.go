@@ -69,6 +69,8 @@ func run() error {
 	fmt.Printf("conversations:            %d\n", f.Conversations)
 	fmt.Printf("right case (completion):  %d/%d = %.1f%%\n", f.Right, f.Conversations, 100*float64(f.Right)/float64(max(1, f.Conversations)))
 	fmt.Printf("citizen messages/report:  median %d, max %d (over %d reports)\n", f.MedianMessages, f.MaxMessages, f.Reports)
+	fmt.Printf("standard report, story first: own matter at most %d messages (%d reports), for somebody else at most %d (%d reports)\n",
+		f.StandardSelf, f.StandardSelfN, f.StandardProxy, f.StandardProxyN)
 	fmt.Printf("misunderstandings:        %.2f per conversation, %d total, at most %d in one\n",
 		float64(f.Misunderstandings)/float64(max(1, f.Conversations)), f.Misunderstandings, f.MaxMisunderstandings)
 	fmt.Printf("longest bot message:      %d characters (summary excluded)\n", f.Longest)
