@@ -733,7 +733,7 @@ var dialogConversations = []transcriptCase{
 }
 
 func TestConversations(t *testing.T) {
-	for _, tc := range slices.Concat(storyConversations, dialogConversations, nameConversations, followUpConversations, materialConversations) {
+	for _, tc := range slices.Concat(storyConversations, dialogConversations, nameConversations, followUpConversations, materialConversations, understandConversations) {
 		t.Run(tc.name, func(t *testing.T) {
 			desk := newFakeDesk()
 			if tc.seed != nil {

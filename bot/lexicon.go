@@ -255,6 +255,9 @@ func looksLikeName(text string) bool {
 	if isIntent(w) || is(w, wordsAck) || is(w, wordsSkip) {
 		return false
 	}
+	if _, ok := parseRelation(w); ok {
+		return false // "母亲", "我妈": a relation, not a name
+	}
 	if k, _ := kinIn(w); k != nil && !isSurname([]rune(w)[0]) {
 		return false // "母亲", "我妈": a relation, not a name
 	}

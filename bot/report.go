@@ -372,6 +372,14 @@ func (t *turn) personName(text string) error {
 		}
 		t.ask()
 		return nil
+	case !looksLikeName(name):
+		// "我要反映问题", "她知道": words, but no name.
+		if s.Step == stepSelfName {
+			t.again(textSelfNameWanted, textNameWanted2)
+		} else {
+			t.again(textReporterWanted, textNameWanted2)
+		}
+		return nil
 	}
 	if s.Step == stepSelfName {
 		d.Name = name
@@ -794,7 +802,9 @@ func (t *turn) confirmWords(text string) error {
 	w := squeeze(clean(text))
 	wrong := strings.ContainsAny(w, "错改换") || strings.Contains(w, "不对")
 	if wrong {
-		if i, ok := ParseChoice(strings.NewReplacer("不对", "", "错了", "", "错", "", "改成", "", "改", "", "换成", "", "换", "", "是", "").Replace(w), editOptions); ok {
+		item := strings.NewReplacer("不对", "", "错了", "", "错", "", "改成", "", "改", "", "换成", "", "换", "", "是", "", "应该", "",
+			",", "", "，", "", ":", "", "：", "", "。", "", ".", "").Replace(reLongNumber.ReplaceAllString(w, ""))
+		if i, ok := ParseChoice(item, editOptions); ok {
 			g := editGroups[i]
 			if p := phoneIn(text); g == "phone" && p != "" {
 				d.Phone, d.PhoneAsked = p, true

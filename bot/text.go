@@ -147,6 +147,8 @@ const (
 	textNameWanted      = "这里请写名字。\n遇到这件事的人叫什么名字？\n比如：王秀兰；不知道名字，写张大爷也行。"
 	textRelationWanted  = "请说说%s是您的什么人，比如：母亲、邻居、朋友。"
 	textRelationWanted2 = "换个说法：回一个词就行，\n比如：母亲、父亲、老伴、邻居、同事。"
+	textSelfNameWanted  = "这里请写您的名字，比如：王秀兰。\n不方便说，回复“跳过”就行。"
+	textReporterWanted  = "这里请写怎么称呼您，比如：王阿姨、小李。\n不想说，回复“跳过”就行。"
 	textNameWanted2     = "换个说法：请只写名字，比如：王秀兰。\n不知道名字，回复“不知道”也行。"
 	textPhoneBad2       = "还是不对。请发11位手机号，或带区号的座机。\n没有电话，回复“没有”也行。"
 	textSkipped         = "好的，这一项先跳过。"
