@@ -349,7 +349,7 @@ var dialogConversations = []transcriptCase{
 			我：13812345678
 			我：1
 			我：没有
-			办：请核对（要补充可直接发）
+			办：请核对
 			我：说完了
 			我：确认`,
 		want: []cases.Case{reported(cases.Case{
@@ -683,7 +683,7 @@ var dialogConversations = []transcriptCase{
 			我：13812345678
 			我：1
 			我：没有
-			办：请核对（要补充可直接发）
+			办：请核对
 			我：说完了
 			我：确认`,
 		want: []cases.Case{reported(cases.Case{
@@ -715,7 +715,7 @@ var dialogConversations = []transcriptCase{
 			办：怎么称呼您？
 			我：吴阿姨
 			办：请核对
-			办：遇事人：吴海（丈夫，知道，也同意）
+			办：遇事人：吴海（丈夫，已同意）
 			办：您的称呼：吴阿姨
 			办不含：吴秀兰
 			我：修改

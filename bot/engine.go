@@ -322,6 +322,10 @@ func (t *turn) idle(text string) error {
 		t.startReport()
 		return nil
 	}
+	if t.in.MenuID == "" && isIntent(text) {
+		t.ask() // "我想问问": the menu says what can be done, no "没太明白"
+		return nil
+	}
 	t.notUnderstood(text)
 	return nil
 }

@@ -156,7 +156,7 @@ func TestStoredSessions(t *testing.T) {
 		{
 			name:   "an unknown step keeps the answers for the next report",
 			stored: `{"version":1,"step":"quantum","draft":{"who":"self"},"parts":[{"text":"养老金停了"}],"updated_at":"2026-11-28T09:30:00+08:00"}`,
-			script: "我：1\n办：请问您的姓名？\n我：跳过\n我：不知道\n我：13812345678\n我：1\n我：没有\n办：请核对（要补充可直接发）\n我：说完了\n办：问题：养老金停了",
+			script: "我：1\n办：请问您的姓名？\n我：跳过\n我：不知道\n我：13812345678\n我：1\n我：没有\n办：请核对\n我：说完了\n办：问题：养老金停了",
 		},
 	}
 	for _, tc := range tests {

@@ -261,7 +261,7 @@ func looksLikeName(text string) bool {
 	if k, _ := kinIn(w); k != nil && !isSurname([]rune(w)[0]) {
 		return false // "母亲", "我妈": a relation, not a name
 	}
-	for _, bad := range []string{"知道", "同意", "不清楚", "反映", "问题", "什么", "怎么", "为什么", "吗", "呢", "没有", "不是", "是的", "对的", "谢谢", "养老", "社保", "档案", "退休", "电话", "身份证", "号码", "想说", "还有"} {
+	for _, bad := range []string{"知道", "同意", "不清楚", "反映", "问题", "什么", "怎么", "为什么", "吗", "呢", "没有", "不是", "是的", "对的", "谢谢", "养老", "社保", "档案", "退休", "电话", "身份证", "号码", "想说", "还有", "我", "他", "她", "让", "帮", "一下"} {
 		if strings.Contains(w, bad) {
 			return false
 		}

@@ -93,7 +93,7 @@ var nameConversations = []transcriptCase{
 			我：13812345678
 			我：1
 			我：没有
-			办：请核对（要补充可直接发）
+			办：请核对
 			我：说完了
 			我：确认`,
 		want: []cases.Case{reported(cases.Case{
@@ -142,7 +142,7 @@ var nameConversations = []transcriptCase{
 			我：没有
 			我：我妈的养老金停了
 			我：说完了
-			办：遇事人：李秀珍（母亲，知道，也同意）
+			办：遇事人：李秀珍（母亲，已同意）
 			办：您的称呼：小王
 			我：修改
 			我：称呼

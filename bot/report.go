@@ -201,6 +201,16 @@ func (t *turn) reportText(text string) error {
 			return nil
 		}
 	}
+	if t.in.MenuID == "" && isIntent(text) && s.Step != stepDesc {
+		// "还有个事想说一下", "我要反映问题": what they want, not an answer.
+		if startsNew(text) {
+			t.note(textOneAtATime)
+		} else {
+			t.note(textAlreadyOn)
+		}
+		t.ask()
+		return nil
+	}
 	switch s.Step {
 	case stepWho:
 		who, relation, name, ok := t.whoAnswer(text)

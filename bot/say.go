@@ -77,12 +77,33 @@ func (t *turn) aside(text string) bool {
 	if group(step) == "" && step != stepConfirm && step != stepEdit {
 		return false
 	}
+	if idUnknown(text) && !t.s.Draft.IDAsked && step != stepID {
+		// "不记得了，身份证在我妈那儿": an answer to the ID question, not
+		// part of the problem.
+		t.s.Draft.IDAsked = true
+		t.note(textIDLater)
+		return true
+	}
 	if !looksLikeStory(text, storyAside) {
 		return false
 	}
 	t.s.Parts = append(t.s.Parts, part{Text: text})
 	t.note(textKeptAside)
 	return true
+}
+
+// idUnknown reports whether words say the ID number is not at hand.
+func idUnknown(text string) bool {
+	s := fold(text)
+	if !strings.Contains(s, "身份证") || idIn(s) != "" {
+		return false
+	}
+	for _, w := range []string{"不记得", "不知道", "不清楚", "记不住", "记不清", "没带", "找不到", "那儿", "那里", "手里"} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // storyAside is how many Chinese characters make words said on a question

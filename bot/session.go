@@ -13,10 +13,10 @@ import (
 // sessionVersion is the current session format. Older formats are upgraded
 // when loaded, so a deploy never strands a half-written report. Version 2
 // keeps received files in the store's draft media (the session holds their
-// ids); version 1 carried the bytes in the session itself. Steps and draft
-// fields added since (self_name, reporter) need no new version: a session
-// without them continues where it was, and an older release shows the menu
-// for a step it does not know, keeping the answers.
+// ids); version 1 carried the bytes in the session itself. Steps and fields
+// added since (self_name, reporter; about_ask, about, missed) need no new
+// version: a session without them continues where it was, and an older
+// release shows the menu for a step it does not know, keeping the answers.
 const sessionVersion = 2
 
 // Steps of the dialog. They are stored in sessions: never rename one.

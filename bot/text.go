@@ -164,8 +164,8 @@ const (
 	textAskReporter    = "怎么称呼您？\n比如：王阿姨、小李。\n不想说，回复“跳过”就行。"
 	textAskIDSelf      = "请发您的身份证号码（18位）。\n不知道或不方便，回复“不知道”就行。"
 	textAskIDOther     = "请发%s的身份证号码（18位）。\n不知道或不方便，回复“不知道”就行。"
-	textIDRetry        = "请核对一下，再发一次。"
-	textIDMaySkip      = "没关系，可以回复“跳过”，工作人员会再和您核实；\n也可以再发一次。"
+	textIDRetry        = "请核对一下身份证号，再发一次。"
+	textIDMaySkip      = "没关系，身份证号可以回复“跳过”，工作人员会再和您核实；\n也可以再发一次。"
 	textAskPhoneWhose  = "工作人员打哪个电话联系？"
 	textPhoneWhoseHint = "直接发号码就行。"
 	textAskPhoneSelf   = "请发您的电话号码，手机、座机都行。"
@@ -184,6 +184,9 @@ const (
 	textDescEmpty      = "还没收到您对问题的说明。\n请说说遇到了什么事，文字、语音都行。"
 	textConfirmAsk     = "以上信息对吗？"
 	textGotStory       = "收到，记下了。"
+	textOneAtATime     = "好的，这件填完，再说另一件。"
+	textAlreadyOn      = "好的，正在帮您反映，接着回答就行。"
+	textIDLater        = "好的，身份证号先不填，工作人员会再和您核实。"
 	textChanged        = "改好了。"
 	textAskEdit        = "要改哪一项？"
 	textAskAbout       = "是补充到 %s 吗？"
@@ -345,13 +348,13 @@ func textSubmitted(c *cases.Case) string {
 func summary(s *session, cats []cases.Category) string {
 	d := s.Draft
 	var b strings.Builder
-	b.WriteString("请核对（要补充可直接发）：")
+	b.WriteString("请核对（可再补充）：")
 	switch d.Who {
 	case whoSelf:
 		b.WriteString("\n遇事人：本人")
 		fmt.Fprintf(&b, "\n姓名：%s", orNone(d.Name))
 	default:
-		fmt.Fprintf(&b, "\n遇事人：%s（%s，%s）", orDash(d.Name), orDash(d.Relation), orDash(d.Consent))
+		fmt.Fprintf(&b, "\n遇事人：%s（%s，%s）", orDash(d.Name), orDash(d.Relation), orDash(consentShort(d.Consent)))
 		fmt.Fprintf(&b, "\n您的称呼：%s", orNone(d.Reporter))
 	}
 	if d.IDNumber != "" {
@@ -388,6 +391,17 @@ func summary(s *session, cats []cases.Category) string {
 		fmt.Fprintf(&b, "\n附件：%s", files)
 	}
 	return b.String()
+}
+
+// consentShort is a consent answer as the summary shows it.
+func consentShort(consent string) string {
+	switch consent {
+	case optionLabel(consentOptions[0]):
+		return "已同意"
+	case optionLabel(consentOptions[1]):
+		return "还没同意"
+	}
+	return consent
 }
 
 // filesText counts attachments by kind: "语音2条、照片1张".

@@ -23,7 +23,7 @@ var understandConversations = []transcriptCase{
 			办：之前去哪个窗口或部门办过？
 			我：没有
 			办：请核对
-			办：遇事人：王秀兰（母亲，知道，也同意）
+			办：遇事人：王秀兰（母亲，已同意）
 			办：电话：138****5678（您的）
 			办：类别：养老保险
 			我：确认
@@ -74,14 +74,19 @@ var understandConversations = []transcriptCase{
 			我：我想替邻居问问
 			办：请问遇到这件事的人叫什么名字？
 			我：我要反映问题
+			办：正在帮您反映
+			我：她知道
 			办：这里请写名字
 			我：孟凡英
 			办：孟凡英知道您来反映
 			我：1
 			办：怎么称呼您？
 			我：还有个事想说一下
+			办：这件填完，再说另一件
+			我：她让我问的
 			办：这里请写怎么称呼您
-			我：小孟`,
+			我：小孟
+			办：身份证号码`,
 	},
 	{
 		name: "a phone number typed where its owner is asked: hers when she is named with it",

@@ -88,7 +88,7 @@ func TestLooksLikeName(t *testing.T) {
 	tests := map[string]bool{
 		"王秀兰": true, "张大爷": true, "老张头": true, "小李": true, "Li Ming": true,
 		"她知道": false, "我要反映问题": false, "还有个事想说一下": false, "不知道": false, "好的": false,
-		"13812345678": false, "母亲": false, "我妈": false, "": false,
+		"13812345678": false, "母亲": false, "我妈": false, "": false, "她让我问的": false,
 	}
 	for input, want := range tests {
 		if got := looksLikeName(input); got != want {

@@ -49,8 +49,9 @@ type Outcome struct {
 	// Fields of the case submitted, by the keys of fieldKeys; a key not
 	// listed must be empty on the case.
 	Fields map[string]string
-	// DescHas are words the case's description must contain.
-	DescHas []string
+	// DescHas are words the case's description must contain; DescLacks
+	// words it must not (an answer to another question is no part of it).
+	DescHas, DescLacks []string
 	// Atts is the number of files the case must carry.
 	Atts int
 	// Handover means the chat must end with a person, no case submitted.
@@ -113,6 +114,7 @@ func LoadDir(dir string) ([]Conversation, error) {
 //	= 姓名：王秀兰                 a field of the case it must produce
 //	= 本人：刘振华                 self-report: 姓名 and 称呼 刘振华, 关系 and 同意 本人
 //	= 描述含：养老金               words the description must contain
+//	= 描述不含：身份证             words it must not contain
 //	= 附件：2                      how many files the case carries
 //	= 转人工                       ends with a person, no case
 //	= 补充：words                  words supplemented to the seeded case, no new case
@@ -197,6 +199,8 @@ func (o *Outcome) add(line string) error {
 		o.Fields["姓名"], o.Fields["称呼"], o.Fields["关系"], o.Fields["同意"] = val, val, "本人", "本人"
 	case key == "描述含":
 		o.DescHas = append(o.DescHas, val)
+	case key == "描述不含":
+		o.DescLacks = append(o.DescLacks, val)
 	case key == "附件":
 		if _, err := fmt.Sscanf(val, "%d", &o.Atts); err != nil {
 			return fmt.Errorf("附件 wants a number, got %q", val)

@@ -31,7 +31,7 @@ var start = time.Date(2026, 12, 1, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))
 var questions = []struct{ slot, words string }{
 	{"done", "提交成功"},
 	{"handover", "转接工作人员"},
-	{"确认", "以上信息对吗|请核对"},
+	{"确认", "以上信息对吗"},
 	{"修改", "要改哪一项"},
 	{"接着", "要接着填吗"},
 	{"补充到", "要补充到哪一件|补充到哪一件"},
@@ -357,6 +357,11 @@ func (p *player) check(seeded []string) {
 	for _, words := range w.DescHas {
 		if !strings.Contains(c.Description, words) {
 			bad("描述 %q lacks %q", c.Description, words)
+		}
+	}
+	for _, words := range w.DescLacks {
+		if strings.Contains(c.Description, words) {
+			bad("描述 %q holds %q", c.Description, words)
 		}
 	}
 	if got[0].atts != w.Atts {
