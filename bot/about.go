@@ -64,10 +64,16 @@ func (t *turn) continueCase(text string) (done bool, err error) {
 	s := t.s
 	s.History, s.Choices, s.Held = nil, nil, nil
 	if since < menuFresh {
-		s.Target, s.Step = number, stepSuppCollect
-		if done, err := t.supplement(text, nil); err != nil || done {
-			return true, err
+		err := t.desk.Supplement(t.ctx, number, t.in.ExternalUserID, text, nil)
+		if _, refused := refusal(err); refused {
+			// That case is finished or gone: the words start afresh.
+			s.About = ""
+			return false, nil
 		}
+		if err != nil {
+			return true, fmt.Errorf("supplement case: %w", err)
+		}
+		s.Target, s.Step = number, stepSuppCollect
 		t.sayHere(fmt.Sprintf(textMaterialAck, number))
 		return true, nil
 	}

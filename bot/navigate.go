@@ -45,6 +45,7 @@ func (t *turn) cancel() {
 		text = textWdStopped
 	}
 	t.reset()
+	t.s.About = "" // they stopped: their next words are a fresh start
 	t.say(cases.Message{Text: text})
 }
 
@@ -92,12 +93,10 @@ func (t *turn) back() {
 	t.ask()
 }
 
-// reset forgets everything in progress.
+// reset forgets everything in progress but the case the bot last spoke
+// about: that is the conversation's context, not a task.
 func (t *turn) reset() {
 	about, at := t.s.About, t.s.AboutAt
-	if t.s.Target != "" {
-		about, at = t.s.Target, t.now
-	}
 	*t.s = *newSession(t.now)
 	t.s.About, t.s.AboutAt = about, at
 }

@@ -116,14 +116,11 @@ func voiceAnswers(step string) bool {
 func choiceStep(step string) bool {
 	switch step {
 	case stepMenu, stepResume, stepWho, stepConsent, stepPhoneWhose, stepCategory,
-		stepConfirm, stepEdit, stepSuppPick, stepWdPick, stepWdConfirm, stepRatePick:
+		stepConfirm, stepEdit, stepSuppPick, stepWdPick, stepWdConfirm, stepRatePick, stepAboutAsk:
 		return true
 	}
 	return false
 }
-
-// nextStep2 is nextStep from a step that is skipped, not answered.
-func (t *turn) nextStep2(from string) string { return t.nextStep(from) }
 
 // nextStep is the step after from, given what the draft holds.
 func (t *turn) nextStep(from string) string {
@@ -177,7 +174,7 @@ func (t *turn) advance() {
 	s := t.s
 	next := t.nextStep(s.Step)
 	for s.Editing == "" && next != stepConfirm && t.filled(next) {
-		next = t.nextStep2(next)
+		next = t.nextStep(next)
 	}
 	if s.Editing != "" && group(next) != s.Editing {
 		next, s.Editing = stepConfirm, ""
@@ -694,6 +691,7 @@ func (t *turn) submit() error {
 		return fmt.Errorf("submit case: %w", err)
 	}
 	t.reset()
+	t.s.About = "" // a new case: words about an older one are no longer likely
 	t.say(cases.Message{Text: textSubmitted(c)})
 	return nil
 }

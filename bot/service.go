@@ -145,7 +145,9 @@ func (t *turn) supplementText(text string) error {
 		return nil
 	}
 	if is(text, wordsDone) {
+		number := s.Target
 		t.reset()
+		t.spoke(number)
 		t.say(cases.Message{Text: textSuppDone})
 		return nil
 	}

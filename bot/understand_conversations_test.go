@@ -202,4 +202,19 @@ var understandConversations = []transcriptCase{
 			办：请问您的姓名？`,
 		check: wantSupplements(),
 	},
+	{
+		name: "after a case list the words go to the one open case; once it is finished they start a report",
+		seed: func(d *fakeDesk) { d.seed("wm_citizen", "pension", cases.StatusInProgress) },
+		script: `
+			我：查询进度
+			办：BC2611280001
+			我：这个月养老金又少了一百
+			办：补充到 BC2611280001
+			我：好了
+			（BC2611280001 办结了）
+			我：我的档案里出生日期也写错了
+			办：您说的情况已经记下了
+			办：请问您的姓名？`,
+		check: wantSupplements(supplemented{Number: "BC2611280001", Text: "这个月养老金又少了一百"}),
+	},
 }
