@@ -19,8 +19,8 @@ var (
 	rePhoneIn = regexp.MustCompile(`(^|[^0-9])(1[3-9][0-9]{9}|0[1-9][0-9]{1,2}-?[0-9]{7,8})([^0-9]|$)`)
 	reMyName  = regexp.MustCompile(`(?:我叫|我的名字叫|我是|本人)([\p{Han}]{2,3})(?:[，,。 ]|$|身份证|电话|今年|的)`)
 	reDateIn  = regexp.MustCompile(`(?:\d{4}年(?:\d{1,2}月)?|(?:今年|去年|前年)(?:\d{1,2}月)?|上个月|上周|半年前|\d{1,2}个多?月前|\d{1,2}年多?前)`)
-	reTried   = regexp.MustCompile(`(?:去|到|找|问)(?:过)?([^去到找问年月，,。0-9]{0,6}?(?:社保中心|社保所|人社局|档案馆|就业中心|服务中心|窗口|大厅|社区|街道|医保局|原单位))`)
-	reTold    = regexp.MustCompile(`(?:说|答复|告诉我)[：:，,]?([^，,。]{2,30})`)
+	reTried   = regexp.MustCompile(`(?:去|到|找|问)(?:过|的)?([^去到找问年月，,。0-9]{0,6}?(?:社保中心|社保所|人社局|档案馆|就业中心|服务中心|窗口|大厅|社区|街道|医保局|原单位))`)
+	reTold    = regexp.MustCompile(`((?:说|答复|告诉我)[^，,。]{2,30})`)
 )
 
 // idIn finds a valid ID number in free text.
@@ -122,25 +122,36 @@ func (t *turn) takeStory(text string) {
 		d.Category = categoryIn(text, t.desk.Categories())
 	}
 	if d.TriedWindow == "" {
-		a := arabize(fold(text))
-		if g := reTried.FindStringSubmatchIndex(a); g != nil {
-			d.TriedWindow = a[g[2]:g[3]]
-			// The date said with the visit: the last one before it, or
-			// right after it.
-			m := ""
-			for _, loc := range reDateIn.FindAllStringIndex(a, -1) {
-				if loc[0] < g[0] || m == "" && loc[0] < g[1]+12 {
-					m = a[loc[0]:loc[1]]
-				}
-			}
-			if when, ok := ParseDate(m, t.now); ok && m != "" {
-				d.TriedWhen = when
-			}
-			if g := reTold.FindStringSubmatch(fold(text)); g != nil && d.TriedWhen != "" {
-				d.TriedAnswer = strings.Trim(g[1], trailingPunct)
-			}
+		t.takeTried(text)
+	}
+}
+
+// takeTried keeps the window a citizen went to, with when and what they
+// were told when said with it: "去年去区人社局问过，说让自己找". It reports whether a
+// window was found.
+func (t *turn) takeTried(text string) bool {
+	d := &t.s.Draft
+	a := arabize(fold(text))
+	g := reTried.FindStringSubmatchIndex(a)
+	if g == nil {
+		return false
+	}
+	d.TriedWindow = a[g[2]:g[3]]
+	// The date said with the visit: the last one before it, or right
+	// after it.
+	m := ""
+	for _, loc := range reDateIn.FindAllStringIndex(a, -1) {
+		if loc[0] < g[0] || m == "" && loc[0] < g[1]+12 {
+			m = a[loc[0]:loc[1]]
 		}
 	}
+	if when, ok := ParseDate(m, t.now); ok && m != "" && d.TriedWhen == "" {
+		d.TriedWhen = when
+	}
+	if told := reTold.FindStringSubmatch(fold(text)); told != nil && d.TriedWhen != "" && d.TriedAnswer == "" {
+		d.TriedAnswer = strings.Trim(told[1], trailingPunct)
+	}
+	return true
 }
 
 // takeNumbers keeps an ID or phone number found in text for its slot, if

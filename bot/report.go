@@ -269,9 +269,12 @@ func (t *turn) reportText(text string) error {
 		}
 		d.Category = cats[i].Key
 	case stepTriedWindow:
-		if is(text, wordsNone) {
+		switch {
+		case is(text, wordsNone):
 			d.TriedWindow, d.TriedWhen, d.TriedAnswer = noneAnswer, "", ""
-		} else {
+		case s.Editing == "" && t.takeTried(text):
+			// "去年6月去的区社保中心，说要等": the window, when and its answer.
+		default:
 			d.TriedWindow = text
 		}
 	case stepTriedWhen:

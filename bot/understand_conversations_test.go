@@ -217,4 +217,23 @@ var understandConversations = []transcriptCase{
 			办：请问您的姓名？`,
 		check: wantSupplements(supplemented{Number: "BC2611280001", Text: "这个月养老金又少了一百"}),
 	},
+	{
+		name: "the window answered with when and what was said: three answers in one",
+		script: `
+			我：我的档案找不到了
+			我：常玉兰
+			我：不知道
+			我：13504150016
+			办：之前去哪个窗口
+			我：去年6月去的区档案馆，说没有这个人
+			办：请核对
+			办：去过：区档案馆，2025年6月
+			办：答复：说没有这个人
+			我：确认`,
+		want: []cases.Case{reported(cases.Case{
+			ReporterName: "常玉兰", Affected: cases.Person{Name: "常玉兰", Phone: "13504150016"}, Relation: "本人", Consent: "本人",
+			ContactPhone: "13504150016", Category: "archive", TriedWindow: "区档案馆", TriedWhen: "2025年6月", TriedAnswer: "说没有这个人",
+			Description: "我的档案找不到了",
+		})},
+	},
 }
