@@ -83,12 +83,20 @@ type Result struct {
 // Right reports whether the conversation ended with the wanted outcome.
 func (r *Result) Right() bool { return len(r.Problems) == 0 }
 
+// Options change how the citizens of the corpus behave.
+type Options struct {
+	// Literal citizens never follow a question's example to answer two
+	// things in one message ("直接发号码就行", "可以连称呼一起说"): they
+	// answer only what the question's first words ask.
+	Literal bool
+}
+
 // Run plays every conversation through a fresh dialog engine (the real one)
 // and reports each.
-func Run(ctx context.Context, cats []cases.Category, convs []Conversation) ([]Result, error) {
+func Run(ctx context.Context, cats []cases.Category, convs []Conversation, opt Options) ([]Result, error) {
 	out := make([]Result, 0, len(convs))
 	for i := range convs {
-		r, err := play(ctx, cats, &convs[i])
+		r, err := play(ctx, cats, &convs[i], opt)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d %s: %w", convs[i].File, convs[i].Line, convs[i].Title, err)
 		}
@@ -112,10 +120,12 @@ type player struct {
 	// counts how many times in a row it was asked again.
 	asked string
 	same  int
+	// literal is Options.Literal.
+	literal bool
 }
 
-func play(ctx context.Context, cats []cases.Category, c *Conversation) (Result, error) {
-	p := &player{ctx: ctx, store: newSessions(), desk: newDesk(cats, start), now: start, tried: map[string]int{}}
+func play(ctx context.Context, cats []cases.Category, c *Conversation, opt Options) (Result, error) {
+	p := &player{ctx: ctx, store: newSessions(), desk: newDesk(cats, start), now: start, tried: map[string]int{}, literal: opt.Literal}
 	p.engine = bot.New(bot.Config{Now: func() time.Time { return p.now }})
 	p.res.Conversation = c
 	var seeded []string
@@ -205,14 +215,15 @@ func (p *player) lastQuestion() string {
 // "答复也可以一起说，比如：去年6月，说要等".
 func (p *player) answer(slot, question string) string {
 	c := p.res.Conversation
-	if first := p.tried[slot] == 0; first && slot == "电话归属" && strings.Contains(question, "直接发号码") &&
+	first := p.tried[slot] == 0 && !p.literal
+	if first && slot == "电话归属" && strings.Contains(question, "直接发号码") &&
 		len(c.Answers["电话"]) > 0 && mine(c.Answers["电话归属"]) {
 		p.tried[slot]++
 		p.tried["电话"]++
 		p.asked = slot
 		return c.Answers["电话"][0]
 	}
-	if first := p.tried[slot] == 0; first && slot == "时间" && strings.Contains(question, "一起说") &&
+	if first && slot == "时间" && strings.Contains(question, "一起说") &&
 		len(c.Answers["时间"]) > 0 && len(c.Answers["答复"]) > 0 {
 		when, told := c.Answers["时间"][0], c.Answers["答复"][0]
 		if !strings.HasPrefix(when, "[") && !strings.HasPrefix(told, "[") {
@@ -222,7 +233,7 @@ func (p *player) answer(slot, question string) string {
 			return when + "，" + told
 		}
 	}
-	if first := p.tried[slot] == 0; first && slot == "姓名" && strings.Contains(question, "连称呼一起说") &&
+	if first && slot == "姓名" && strings.Contains(question, "连称呼一起说") &&
 		len(c.Answers["关系"]) > 0 && len(c.Answers["姓名"]) > 0 {
 		rel := c.Answers["关系"][len(c.Answers["关系"])-1]
 		name := c.Answers["姓名"][0]

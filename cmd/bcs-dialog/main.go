@@ -29,6 +29,7 @@ func run() error {
 	directory := flag.String("directory", "configs/directory.example.yaml", "directory file whose categories the dialog offers")
 	verbose := flag.Bool("v", false, "print every conversation that went wrong or misunderstood, with its transcript")
 	all := flag.Bool("all", false, "with -v, print every conversation's transcript")
+	literal := flag.Bool("literal", false, "citizens never follow a question's example to answer two things at once")
 	list := flag.Bool("list", false, "print one line per conversation: messages, misunderstandings, right or not")
 	flag.Parse()
 	dirFile, err := staff.LoadDirectory(*directory)
@@ -39,7 +40,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	results, err := corpus.Run(context.Background(), dirFile.Categories(), convs)
+	results, err := corpus.Run(context.Background(), dirFile.Categories(), convs, corpus.Options{Literal: *literal})
 	if err != nil {
 		return err
 	}
