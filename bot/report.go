@@ -76,7 +76,7 @@ func toldStory(s *session) bool {
 
 // wholeStory is how many Chinese characters make one description message
 // a whole story: the summary follows at once, instead of "还有吗？".
-const wholeStory = 15
+const wholeStory = 6
 
 // group is the summary item a report step belongs to.
 func group(step string) string {
