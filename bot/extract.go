@@ -3,6 +3,7 @@ package bot
 import (
 	"regexp"
 	"strings"
+	"time"
 
 	"banchengshi/cases"
 )
@@ -185,4 +186,81 @@ func theirs(text, name string) bool {
 	s := fold(text)
 	return strings.Contains(s, "她的") || strings.Contains(s, "他的") || strings.Contains(s, "打她") || strings.Contains(s, "打他") ||
 		name != "" && name != voiceAnswer && strings.Contains(s, name)
+}
+
+// filled reports whether a step's answer is already known, from an earlier
+// message that said it before it was asked.
+func (t *turn) filled(step string) bool {
+	d := t.s.Draft
+	switch step {
+	case stepWho:
+		return d.Who != ""
+	case stepSelfName, stepName:
+		return d.Name != ""
+	case stepRelation:
+		return d.Relation != ""
+	case stepConsent:
+		return d.Consent != ""
+	case stepReporter:
+		return d.Reporter != ""
+	case stepID:
+		return d.IDAsked
+	case stepPhoneWhose:
+		return d.PhoneWhose != "" && d.PhoneAsked
+	case stepPhone:
+		return d.PhoneAsked
+	case stepCategory:
+		return d.Category != ""
+	case stepTriedWindow:
+		return d.TriedWindow != ""
+	case stepTriedWhen:
+		return d.TriedWhen != ""
+	case stepTriedAnswer:
+		return d.TriedAnswer != ""
+	case stepDesc:
+		// The problem was told before it was asked for: the summary
+		// shows it, and more can still be sent there.
+		return toldStory(t.s)
+	}
+	return false
+}
+
+// toldStory reports whether the description holds words that tell a problem.
+func toldStory(s *session) bool {
+	for _, p := range s.Parts {
+		if p.Text != "" && tellsProblem(p.Text) {
+			return true
+		}
+	}
+	return false
+}
+
+// wholeStory is how many Chinese characters make one description message
+// a whole story: the summary follows at once, instead of "还有吗？".
+const wholeStory = 6
+
+// nameStep reports whether a step asks for a name or a relation: a number
+// typed there is refused, not kept (it is most likely a slip).
+func nameStep(step string) bool {
+	switch step {
+	case stepSelfName, stepName, stepRelation, stepReporter:
+		return true
+	}
+	return false
+}
+
+// whenAndAnswer reads a time followed by what the window said, as the
+// question invites: "去年6月，说要等通知". ok is false unless both are there.
+func whenAndAnswer(text string, now time.Time) (when, told string, ok bool) {
+	s := strings.TrimSpace(text)
+	i := strings.IndexAny(s, "，,。；; 　")
+	if i < 0 {
+		return "", "", false
+	}
+	head, tail := s[:i], strings.Trim(s[i:], trailingPunct)
+	when, ok = ParseDate(head, now)
+	if !ok || !hasHan(tail) {
+		return "", "", false
+	}
+	return when, tail, true
 }

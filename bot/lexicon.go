@@ -64,29 +64,21 @@ var kinship = []kin{
 	{whoOther, "志愿者", []string{"志愿者"}},
 }
 
-// kinWords are all the words of kinship, longest first, with their entry.
-var kinWords = func() []struct {
+// kinWord is one word of kinship and the relation it means.
+type kinWord struct {
 	word string
 	k    *kin
-} {
-	var out []struct {
-		word string
-		k    *kin
-	}
+}
+
+// kinWords are all the words of kinship, longest first.
+var kinWords = func() []kinWord {
+	var out []kinWord
 	for i := range kinship {
 		for _, w := range kinship[i].words {
-			out = append(out, struct {
-				word string
-				k    *kin
-			}{w, &kinship[i]})
+			out = append(out, kinWord{w, &kinship[i]})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b struct {
-		word string
-		k    *kin
-	}) int {
-		return runeLen(b.word) - runeLen(a.word)
-	})
+	slices.SortStableFunc(out, func(a, b kinWord) int { return runeLen(b.word) - runeLen(a.word) })
 	return out
 }()
 
