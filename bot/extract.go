@@ -18,7 +18,7 @@ import (
 var (
 	reIDIn    = regexp.MustCompile(`(^|[^0-9])([0-9]{17}[0-9Xx])([^0-9]|$)`)
 	rePhoneIn = regexp.MustCompile(`(^|[^0-9])(1[3-9][0-9]{9}|0[1-9][0-9]{1,2}-?[0-9]{7,8})([^0-9]|$)`)
-	reMyName  = regexp.MustCompile(`(?:我叫|我的名字叫|我是|本人)([\p{Han}]{2,3})(?:[，,。 ]|$|身份证|电话|今年|的)`)
+	reMyName  = regexp.MustCompile(`(?:我叫|我的名字叫|本人)([\p{Han}]{2,3})(?:[，,。 ]|$|身份证|电话|今年)`)
 	reDateIn  = regexp.MustCompile(`(?:\d{4}年(?:\d{1,2}月)?|(?:今年|去年|前年)(?:\d{1,2}月)?|上个月|上周|半年前|\d{1,2}个多?月前|\d{1,2}年多?前)`)
 	reTried   = regexp.MustCompile(`(?:去|到|找|问)(?:过|的)?([^去到找问年月，,。0-9]{0,6}?(?:社保中心|社保所|人社局|档案馆|就业中心|服务中心|窗口|大厅|社区|街道|医保局|原单位))`)
 	reTold    = regexp.MustCompile(`((?:说|答复|告诉我)[^，,。]{2,30})`)
@@ -91,6 +91,11 @@ func categoryIn(text string, cats []cases.Category) string {
 // "我退休") with no other person named.
 func firstPerson(text string) bool {
 	s := fold(text)
+	for _, kw := range kinWords {
+		if runeLen(kw.word) >= 2 && strings.Contains(s, "的"+kw.word) {
+			return false // "我是王秀兰的女儿": somebody else's matter
+		}
+	}
 	for _, w := range []string{"我的", "我是", "我们厂", "我交", "我退休", "我失业", "我住", "我在", "我从", "我工龄", "俺的", "本人"} {
 		if strings.Contains(s, w) {
 			return true

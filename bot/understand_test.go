@@ -188,3 +188,24 @@ func TestWhenAndAnswer(t *testing.T) {
 		}
 	}
 }
+
+func TestWhoTheStoryIsAbout(t *testing.T) {
+	tests := []struct {
+		story, who, name, relation string
+	}{
+		{"我叫刘振华，我的养老金少发了", whoSelf, "刘振华", ""},
+		{"我的养老保险转不过来", whoSelf, "", ""},
+		{"我妈王秀兰的养老金停了", whoFamily, "王秀兰", "母亲"},
+		{"我是王秀兰的女儿，她的养老金停了", "", "", ""},
+		{"养老金停了", "", "", ""},
+	}
+	for _, tc := range tests {
+		c := newConversation(t, newFakeDesk())
+		tr := &turn{e: c.engine, desk: c.desk, s: newSession(testStart), now: testStart}
+		tr.takeStory(tc.story)
+		d := tr.s.Draft
+		if diff := cmp.Diff([]string{tc.who, tc.name, tc.relation}, []string{d.Who, d.Name, d.Relation}); diff != "" {
+			t.Errorf("takeStory(%q) who, name, relation (-want +got):\n%s", tc.story, diff)
+		}
+	}
+}
