@@ -52,8 +52,8 @@ func TestHolidayFileIsWorkday(t *testing.T) {
 		"2026-09-20": true, "2026-09-25": false, "2026-10-07": false, "2026-10-08": true, "2026-10-10": true,
 		// An ordinary week.
 		"2026-11-27": true, "2026-11-28": false, "2026-11-29": false, "2026-11-30": true,
-		// 2027 provisional: statutory days only.
-		"2027-02-05": false, "2027-02-08": false, "2027-02-09": true,
+		// 2027: Spring Festival 2.5–2.13 off, 1.31 and 2.14 (Sun) on.
+		"2027-01-31": true, "2027-02-05": false, "2027-02-08": false, "2027-02-13": false, "2027-02-14": true, "2027-02-15": true,
 		// 2028 is not covered: Monday to Friday.
 		"2028-01-01": false, "2028-01-03": true,
 	}
@@ -81,7 +81,7 @@ func TestCovers(t *testing.T) {
 		{day: "2024-12-31"},
 		{day: "2025-01-01", covers: true},
 		{day: "2026-11-28", covers: true},
-		{day: "2027-06-01", covers: true, provisional: true},
+		{day: "2027-06-01", covers: true},
 		{day: "2028-01-01"},
 	}
 	for _, tt := range tests {
@@ -96,7 +96,28 @@ func TestCovers(t *testing.T) {
 			t.Errorf("a calendar without holidays claims to cover %s", tt.day)
 		}
 	}
-	if got, want := cal.String(), "holidays 2025, 2026, 2027 (provisional)"; got != want {
+	if got, want := cal.String(), "holidays 2025, 2026, 2027"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+// A year listed before the State Council's notice is covered, but provisionally.
+func TestProvisionalYear(t *testing.T) {
+	cal, err := ParseCalendar([]byte(`
+years:
+  - year: 2028
+    provisional: true
+    holidays:
+      - {name: 元旦, date: 2028-01-01}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := sh(t, "2028-03-01 08:00")
+	if !cal.Covers(at) || !cal.Provisional(at) {
+		t.Errorf("Covers, Provisional = %v, %v; want true, true", cal.Covers(at), cal.Provisional(at))
+	}
+	if got, want := cal.String(), "holidays 2028 (provisional)"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
