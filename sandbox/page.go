@@ -28,7 +28,7 @@ func (s *Sandbox) routePage(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /api/state", s.pageState)
 	mux.HandleFunc("GET /api/chat", func(w http.ResponseWriter, r *http.Request) {
-		pageJSON(w, http.StatusOK, s.Chat(r.URL.Query().Get("user")))
+		pageJSON(w, http.StatusOK, orEmpty(s.Chat(r.URL.Query().Get("user"))))
 	})
 	mux.HandleFunc("GET /api/inbox", func(w http.ResponseWriter, r *http.Request) {
 		pageJSON(w, http.StatusOK, s.AppInbox(r.URL.Query().Get("user")))
@@ -88,15 +88,26 @@ func readPage(w http.ResponseWriter, r *http.Request) (pageRequest, bool) {
 	return p, true
 }
 
+// pageState is what the page needs to draw itself. Lists are JSON arrays even
+// when empty: on a fresh start no citizen has written yet, and the page must
+// draw an empty list, not fail on null.
 func (s *Sandbox) pageState(w http.ResponseWriter, r *http.Request) {
 	cfg := s.Config()
 	pageJSON(w, http.StatusOK, map[string]any{
 		"corp_id":      cfg.CorpID,
-		"open_kfids":   cfg.OpenKfIDs,
-		"staff":        cfg.Staff,
-		"citizens":     s.Citizens(),
+		"open_kfids":   orEmpty(cfg.OpenKfIDs),
+		"staff":        orEmpty(cfg.Staff),
+		"citizens":     orEmpty(s.Citizens()),
 		"callback_set": cfg.CallbackURL != "",
 	})
+}
+
+// orEmpty makes a nil slice an empty one, so that it encodes as [] and not null.
+func orEmpty[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
 }
 
 func (s *Sandbox) pageSay(w http.ResponseWriter, r *http.Request) {

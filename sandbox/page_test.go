@@ -133,3 +133,37 @@ func getInto(t *testing.T, u string, v any) {
 		t.Fatal(err)
 	}
 }
+
+// A fresh sandbox answers empty lists as [], never null: the page iterates
+// over them before any citizen has written.
+func TestPageFreshStateHasEmptyLists(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{"/api/state", "/api/chat?user=wmNobody", "/api/inbox?user=nobody"} {
+		resp, err := http.Get(e.api + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s", path, resp.Status)
+		}
+		if bytes.Contains(body, []byte("null")) {
+			t.Errorf("GET %s = %s; want empty lists as []", path, body)
+		}
+	}
+	var st struct {
+		Citizens []string `json:"citizens"`
+	}
+	resp, err := http.Get(e.api + "/api/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{}, st.Citizens); diff != "" {
+		t.Errorf("citizens (-want +got):\n%s", diff)
+	}
+}

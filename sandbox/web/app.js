@@ -6,17 +6,44 @@
   const state = { citizen: localStorage.getItem("sbx-citizen") || "", staff: localStorage.getItem("sbx-staff") || "" };
   const kindNames = { image: "图片", voice: "语音", video: "视频", file: "文件" };
 
-  function warn(text) {
+  // Two kinds of warning: the sandbox's state (not reachable, no callback
+  // address), redrawn on every poll, and the last action's failure, kept until
+  // the next action.
+  const warnings = { state: "", action: "" };
+  function showWarnings() {
+    const text = [warnings.state, warnings.action].filter(Boolean).join(" ");
     $("warn").hidden = !text;
-    $("warn").textContent = text || "";
+    $("warn").textContent = text;
+  }
+  function warn(text) {
+    warnings.action = text || "";
+    showWarnings();
   }
 
   async function post(url, body) {
-    const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-    const data = await res.json().catch(() => ({}));
-    warn(res.ok ? "" : "发送失败：" + (data.error || res.status));
+    try {
+      const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      const data = await res.json().catch(() => ({}));
+      warn(res.ok ? "" : "发送失败：" + (data.error || res.status));
+    } catch (e) {
+      warn("发送失败：连接不上沙箱。");
+    }
     refresh();
   }
+
+  // getJSON fetches a JSON document; a network failure or an error status is
+  // thrown, so that the page says the sandbox cannot be reached.
+  async function getJSON(url) {
+    let res;
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      throw unreachable;
+    }
+    if (!res.ok) throw unreachable;
+    return res.json();
+  }
+  const unreachable = new Error("连接沙箱失败，请确认服务还在运行。");
 
   function time(at) {
     const d = new Date(at);
@@ -128,20 +155,32 @@
   }
 
   async function refresh() {
+    let st;
     try {
-      const st = await (await fetch("api/state")).json();
-      if (!st.callback_set) warn("系统的回调地址还没有设置，消息暂时送不出去。");
-      const citizens = st.citizens.slice();
+      st = await getJSON("api/state");
+    } catch (e) {
+      warnings.state = unreachable.message;
+      showWarnings();
+      return;
+    }
+    warnings.state = st.callback_set ? "" : "系统的回调地址还没有设置，消息暂时送不出去。";
+    showWarnings();
+    try {
+      const citizens = (st.citizens || []).slice();
       if (state.citizen && !citizens.includes(state.citizen)) citizens.push(state.citizen);
       if (!state.citizen) state.citizen = citizens[0] || newCitizenID();
       if (!citizens.includes(state.citizen)) citizens.push(state.citizen);
       fillSelect($("citizen"), citizens.map((c) => ({ value: c, label: c })), state.citizen);
-      if (!state.staff && st.staff.length) state.staff = st.staff[0].userid;
-      fillSelect($("staff"), st.staff.map((m) => ({ value: m.userid, label: m.name + "（" + m.userid + "）" })), state.staff);
-      renderChat(await (await fetch("api/chat?user=" + encodeURIComponent(state.citizen))).json());
-      if (state.staff) renderInbox(await (await fetch("api/inbox?user=" + encodeURIComponent(state.staff))).json());
+      const staff = st.staff || [];
+      if (!state.staff && staff.length) state.staff = staff[0].userid;
+      fillSelect($("staff"), staff.map((m) => ({ value: m.userid, label: m.name + "（" + m.userid + "）" })), state.staff);
+      renderChat((await getJSON("api/chat?user=" + encodeURIComponent(state.citizen))) || []);
+      if (state.staff) renderInbox((await getJSON("api/inbox?user=" + encodeURIComponent(state.staff))) || []);
+      document.body.dataset.polled = String(Number(document.body.dataset.polled || 0) + 1);
     } catch (e) {
-      warn("连接沙箱失败，请确认服务还在运行。");
+      // Anything but an unreachable sandbox is a fault of this page: say what.
+      warnings.state = e === unreachable ? unreachable.message : "页面出错：" + e;
+      showWarnings();
     }
   }
 
