@@ -56,7 +56,10 @@ type Case struct {
 	ID     int64  `json:"id"`
 	Number string `json:"number"` // e.g. BC2611280007, readable aloud
 
-	// Channel: which 微信客服 account the citizen wrote to, and who wrote.
+	// Source is the channel the case came in by (微信客服, Open311).
+	Source Source `json:"source"`
+	// Channel: which 微信客服 account the citizen wrote to (for other sources,
+	// the window that received the case), and who wrote.
 	OpenKfID     string `json:"open_kfid"`
 	ReporterID   string `json:"reporter_id"` // WeCom external_userid
 	ReporterName string `json:"reporter_name"`

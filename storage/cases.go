@@ -29,7 +29,7 @@ var caseCols = []string{
 	"category", "tried_window", "tried_when", "tried_answer", "description",
 	"lead_dept", "co_depts", "assignee", "status", "deadline", "limit_days", "light",
 	"accountability", "common_tag", "merged_into", "resolution", "satisfaction", "reopened",
-	"created_at", "updated_at", "resolved_at", "closed_at", "version",
+	"created_at", "updated_at", "resolved_at", "closed_at", "source", "version",
 }
 
 var caseSelect = "SELECT id, " + strings.Join(caseCols, ", ") + " FROM cases"
@@ -69,8 +69,10 @@ func (s *SQL) NextNumber(ctx context.Context, now time.Time) (string, error) {
 }
 
 // CreateCase inserts c and sets its ID. Zero CreatedAt and UpdatedAt become
-// now; times are kept in UTC to the microsecond and c is updated to match.
+// now; times are kept in UTC to the microsecond and c is updated to match. An
+// empty Source becomes SourceWeCom.
 func (s *SQL) CreateCase(ctx context.Context, c *cases.Case) error {
+	c.Source = c.Source.OrWeCom()
 	now := utc(time.Now())
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = now
@@ -290,7 +292,7 @@ func (s *SQL) caseArgs(c *cases.Case) ([]any, error) {
 		c.Category, seal(c.TriedWindow), seal(c.TriedWhen), seal(c.TriedAnswer), seal(c.Description),
 		c.LeadDept, string(coJSON), c.Assignee, string(c.Status), s.d.nt(c.Deadline), c.LimitDays, string(c.Light),
 		c.Accountability, c.CommonTag, c.MergedInto, seal(c.Resolution), c.Satisfaction, c.Reopened,
-		s.d.t(c.CreatedAt), s.d.t(c.UpdatedAt), s.d.ntp(c.ResolvedAt), s.d.ntp(c.ClosedAt), c.Version,
+		s.d.t(c.CreatedAt), s.d.t(c.UpdatedAt), s.d.ntp(c.ResolvedAt), s.d.ntp(c.ClosedAt), string(c.Source.OrWeCom()), c.Version,
 	}, nil
 }
 
@@ -300,7 +302,7 @@ type scanner interface{ Scan(dest ...any) error }
 // scanCase reads a row of caseSelect and opens the sealed columns.
 func (s *SQL) scanCase(r scanner) (*cases.Case, error) {
 	var c cases.Case
-	var idNumber, affPhone, affIdx, contact, contactIdx, coJSON, status, light string
+	var idNumber, affPhone, affIdx, contact, contactIdx, coJSON, status, light, source string
 	err := r.Scan(&c.ID,
 		&c.Number, &c.OpenKfID, &c.ReporterID, &c.ReporterName,
 		&c.Affected.Name, &idNumber, &affPhone, &affIdx,
@@ -308,11 +310,11 @@ func (s *SQL) scanCase(r scanner) (*cases.Case, error) {
 		&c.Category, &c.TriedWindow, &c.TriedWhen, &c.TriedAnswer, &c.Description,
 		&c.LeadDept, &coJSON, &c.Assignee, &status, timeCol{&c.Deadline}, &c.LimitDays, &light,
 		&c.Accountability, &c.CommonTag, &c.MergedInto, &c.Resolution, &c.Satisfaction, &c.Reopened,
-		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, timePtrCol{&c.ResolvedAt}, timePtrCol{&c.ClosedAt}, &c.Version)
+		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, timePtrCol{&c.ResolvedAt}, timePtrCol{&c.ClosedAt}, &source, &c.Version)
 	if err != nil {
 		return nil, err
 	}
-	c.Status, c.Light = cases.Status(status), cases.Light(light)
+	c.Status, c.Light, c.Source = cases.Status(status), cases.Light(light), cases.Source(source).OrWeCom()
 	if err := json.Unmarshal([]byte(coJSON), &c.CoDepts); err != nil {
 		return nil, fmt.Errorf("decode co-departments of case %s: %w", c.Number, err)
 	}
