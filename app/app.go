@@ -25,6 +25,7 @@ import (
 	"banchengshi/intake"
 	"banchengshi/metrics"
 	"banchengshi/notify"
+	"banchengshi/open311"
 	"banchengshi/pii"
 	"banchengshi/sandbox"
 	"banchengshi/schedule"
@@ -213,10 +214,12 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 	routes := handlers.Routes{
 		Callback: &handlers.Callback{Crypter: crypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log, Metrics: counts},
 		API:      &handlers.API{Repo: a.repo, Token: cfg.AdminToken},
-		Metrics:  counts.Handler(),
-		Ready:    map[string]handlers.Pinger{"database": a.repo, "shared": a.shared},
-		Mount:    mounts,
-		Log:      a.log,
+		Open311: &handlers.Open311{Log: a.log, Service: open311.New(open311.Config{Repo: a.repo, Desk: a.desk,
+			Keys: cfg.Open311Keys(), Jurisdiction: cfg.Open311Jurisdiction, Kick: a.outbox.Kick, Now: opt.Now})},
+		Metrics: counts.Handler(),
+		Ready:   map[string]handlers.Pinger{"database": a.repo, "shared": a.shared},
+		Mount:   mounts,
+		Log:     a.log,
 	}
 	routes.MetricsToken = cfg.MetricsToken
 	if cfg.KfToken != "" {

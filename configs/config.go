@@ -83,6 +83,12 @@ type Config struct {
 	// sms.tencentcloudapi.com.
 	SMSEndpoint string `yaml:"sms_endpoint" env:"BCS_SMS_ENDPOINT"`
 
+	// Open311APIKeys are the api_key values that may POST service requests to
+	// /open311/v2/ (comma separated, one per calling system); empty closes POST.
+	Open311APIKeys string `yaml:"open311_api_keys" env:"BCS_OPEN311_API_KEYS" secret:"true"`
+	// Open311Jurisdiction, when set, is the only jurisdiction_id Open311 accepts.
+	Open311Jurisdiction string `yaml:"open311_jurisdiction_id" env:"BCS_OPEN311_JURISDICTION_ID"`
+
 	// Directory is the staff directory file (departments, staff, categories).
 	Directory string `yaml:"directory" env:"BCS_DIRECTORY"`
 	// Holidays is the working-day calendar file; empty uses the built-in one.
@@ -214,6 +220,18 @@ func (c Config) problems() []string {
 		p = append(p, "BCS_METRICS_TOKEN must differ from BCS_ADMIN_TOKEN (a scraper must not be able to read cases)")
 	}
 	p = append(p, c.smsProblems()...)
+	seen := map[string]bool{}
+	for _, k := range c.Open311Keys() {
+		if len(k) < 16 {
+			p = append(p, "BCS_OPEN311_API_KEYS: every key must be at least 16 characters")
+			break
+		}
+		if seen[k] {
+			p = append(p, "BCS_OPEN311_API_KEYS lists a key twice")
+			break
+		}
+		seen[k] = true
+	}
 	if c.Directory == "" {
 		p = append(p, "BCS_DIRECTORY is empty")
 	}
@@ -307,6 +325,18 @@ func digits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// Open311Keys lists the Open311 api_key values of Open311APIKeys, trimmed,
+// without empty entries.
+func (c Config) Open311Keys() []string {
+	var keys []string
+	for _, k := range strings.Split(c.Open311APIKeys, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // SlogLevel returns the configured log level (info when invalid).

@@ -1,10 +1,13 @@
 package configs
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func env(m map[string]string) func(string) string {
@@ -100,5 +103,41 @@ func TestExampleFileLoads(t *testing.T) {
 	}
 	if cfg.Sandbox() || cfg.DBDriver != "mysql" || cfg.AgentID != 1000002 {
 		t.Errorf("example not read: %+v", cfg)
+	}
+}
+
+func TestOpen311Keys(t *testing.T) {
+	tests := []struct {
+		name    string
+		raw     string
+		want    []string
+		problem string
+	}{
+		{name: "empty closes POST", raw: "", want: nil},
+		{name: "comma separated, spaces trimmed", raw: " key-of-12345-web-form , key-of-the-mini-program,", want: []string{"key-of-12345-web-form", "key-of-the-mini-program"}},
+		{name: "too short", raw: "short", want: []string{"short"}, problem: "at least 16 characters"},
+		{name: "twice", raw: "key-of-12345-web-form,key-of-12345-web-form", want: []string{"key-of-12345-web-form", "key-of-12345-web-form"}, problem: "twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load("", func(k string) string {
+				if k == "BCS_OPEN311_API_KEYS" {
+					return tt.raw
+				}
+				return ""
+			})
+			if diff := cmp.Diff(tt.want, cfg.Open311Keys()); diff != "" {
+				t.Errorf("Open311Keys (-want +got):\n%s", diff)
+			}
+			switch {
+			case tt.problem == "" && err != nil:
+				t.Errorf("Load: %v", err)
+			case tt.problem != "" && (err == nil || !strings.Contains(err.Error(), tt.problem)):
+				t.Errorf("Load = %v, want a problem with %q", err, tt.problem)
+			}
+			if strings.Contains(fmt.Sprint(cfg.LogValue()), "key-of") {
+				t.Error("the keys appear in the start-up log")
+			}
+		})
 	}
 }

@@ -29,6 +29,8 @@ type Routes struct {
 	Metrics      http.Handler
 	MetricsToken string
 	Ready        map[string]Pinger
+	// Open311, when set, serves Open311 GeoReport v2 under /open311/v2/.
+	Open311 *Open311
 	// Mount adds more routes (the sandbox, pages) to the engine.
 	Mount []func(*gin.Engine)
 	Log   *slog.Logger
@@ -60,6 +62,9 @@ func NewRouter(rt Routes) *gin.Engine {
 	}
 	if rt.Metrics != nil {
 		r.GET("/metrics", bearer(rt.MetricsToken, "BCS_METRICS_TOKEN"), gin.WrapH(rt.Metrics))
+	}
+	if rt.Open311 != nil {
+		rt.Open311.routes(r)
 	}
 	for _, m := range rt.Mount {
 		m(r)

@@ -36,6 +36,9 @@ func NewCaseCard(c *cases.Case, d *Directory) cases.Message {
 	if c.TriedWindow != "" {
 		fields = append(fields, cases.CardField{Key: textCardTried, Value: oneLine(MaskText(c.TriedWindow), 30)})
 	}
+	if c.Source.OrWeCom() != cases.SourceWeCom {
+		fields = append(fields, cases.CardField{Key: textCardSource, Value: cases.SourceText(c.Source)})
+	}
 	card := &cases.Card{
 		TaskID: "new-" + c.Number,
 		Title:  textCardTitle,

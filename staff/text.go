@@ -190,6 +190,7 @@ const (
 	textCardReporter    = "反映人"
 	textCardDeadline    = "期限"
 	textCardTried       = "已去过"
+	textCardSource      = "来源"
 	textButtonAccept    = "受理"
 	textButtonAssign    = "派单"
 	textButtonMaterial  = "要求补充"

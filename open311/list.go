@@ -1,0 +1,153 @@
+package open311
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"banchengshi/cases"
+	"banchengshi/staff"
+)
+
+// List bounds. The specification's defaults: the last 90 days, at most 1000.
+const (
+	defaultSpan = 90 * 24 * time.Hour
+	maxIDs      = 50
+	maxList     = 500 // the store's largest page
+)
+
+// Open statuses: still with the bureau. Resolved cases count as closed: the
+// answer is given, only the follow-up call remains.
+var openStatuses = []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, cases.StatusAssigned, cases.StatusInProgress}
+
+var closedStatuses = []cases.Status{cases.StatusResolved, cases.StatusClosed, cases.StatusWithdrawn, cases.StatusMerged}
+
+// Requests answers GET requests: the cases asked for by service_request_id,
+// or else those matching service_code, status and the date range, newest
+// first, personal data removed.
+func (s *Service) Requests(ctx context.Context, q url.Values) ([]ServiceRequest, error) {
+	out := []ServiceRequest{}
+	if ids := list(q.Get("service_request_id")); len(ids) > 0 {
+		if len(ids) > maxIDs {
+			return nil, &Error{Code: 400, Reason: ReasonTooMany, Field: "service_request_id", Limit: maxIDs}
+		}
+		for _, id := range ids {
+			c, err := s.cfg.Repo.GetCase(ctx, id)
+			if errors.Is(err, cases.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("open311: load case: %w", err)
+			}
+			out = append(out, s.public(c))
+		}
+		return out, nil
+	}
+	now := s.cfg.Now()
+	f := cases.Filter{From: now.Add(-defaultSpan), Limit: maxList}
+	var err error
+	if raw := q.Get("start_date"); raw != "" {
+		if f.From, err = time.Parse(time.RFC3339, raw); err != nil {
+			return nil, &Error{Code: 400, Reason: ReasonBadDate, Field: "start_date"}
+		}
+	}
+	if raw := q.Get("end_date"); raw != "" {
+		if f.To, err = time.Parse(time.RFC3339, raw); err != nil {
+			return nil, &Error{Code: 400, Reason: ReasonBadDate, Field: "end_date"}
+		}
+	}
+	for _, st := range list(q.Get("status")) {
+		switch st {
+		case "open":
+			f.Status = append(f.Status, openStatuses...)
+		case "closed":
+			f.Status = append(f.Status, closedStatuses...)
+		default:
+			return nil, &Error{Code: 400, Reason: ReasonBadStatus, Field: "status"}
+		}
+	}
+	codes := list(q.Get("service_code"))
+	if len(codes) > maxIDs {
+		return nil, &Error{Code: 400, Reason: ReasonTooMany, Field: "service_code", Limit: maxIDs}
+	}
+	if len(codes) == 0 {
+		codes = []string{""}
+	}
+	var found []*cases.Case
+	for _, code := range codes {
+		f.Category = code
+		page, err := s.cfg.Repo.ListCases(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("open311: list cases: %w", err)
+		}
+		found = append(found, page...)
+	}
+	slices.SortFunc(found, func(a, b *cases.Case) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	if len(found) > maxList {
+		found = found[:maxList]
+	}
+	for _, c := range found {
+		out = append(out, s.public(c))
+	}
+	return out, nil
+}
+
+// Request answers GET requests/{id}.
+func (s *Service) Request(ctx context.Context, id string) (ServiceRequest, error) {
+	c, err := s.cfg.Repo.GetCase(ctx, id)
+	if errors.Is(err, cases.ErrNotFound) {
+		return ServiceRequest{}, &Error{Code: 404, Reason: ReasonNoRequest, Field: "service_request_id"}
+	}
+	if err != nil {
+		return ServiceRequest{}, fmt.Errorf("open311: load case: %w", err)
+	}
+	return s.public(c), nil
+}
+
+// public is a case as anyone may see it: no name, relation, ID or phone
+// number, no address; the description and the answer masked as the product
+// masks free text (staff.MaskText: ID and phone numbers inside it).
+func (s *Service) public(c *cases.Case) ServiceRequest {
+	dir := s.cfg.Desk.Directory()
+	status, notes := "open", cases.CitizenStatusText(c.Status)
+	if !slices.Contains(openStatuses, c.Status) {
+		status = "closed"
+		if c.Resolution != "" {
+			notes = fmt.Sprintf(textStatusNotesClosed, notes, staff.MaskText(c.Resolution))
+		}
+	}
+	r := ServiceRequest{
+		ServiceRequestID:  c.Number,
+		Status:            status,
+		StatusNotes:       notes,
+		ServiceName:       dir.CategoryName(c.Category),
+		ServiceCode:       c.Category,
+		Description:       staff.MaskText(c.Description),
+		AgencyResponsible: dir.DeptName(c.LeadDept),
+		RequestedDatetime: timestamp(c.CreatedAt),
+		UpdatedDatetime:   timestamp(c.UpdatedAt),
+	}
+	if !c.Deadline.IsZero() {
+		r.ExpectedDatetime = timestamp(c.Deadline)
+	}
+	return r
+}
+
+// timestamp is ISO 8601 with the offset, in Shanghai, as the specification
+// requires.
+func timestamp(t time.Time) string { return t.In(cases.Shanghai).Format(time.RFC3339) }
+
+// list splits a comma-delimited parameter.
+func list(raw string) []string {
+	var out []string
+	for _, v := range strings.Split(raw, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
