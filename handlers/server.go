@@ -55,6 +55,7 @@ func NewRouter(rt Routes) *gin.Engine {
 		}
 	}
 
+	r.GET("/api/openapi.json", openAPI)
 	if rt.API != nil {
 		api := r.Group("/api", rt.API.auth)
 		api.GET("/cases", rt.API.listCases)
