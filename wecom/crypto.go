@@ -5,20 +5,18 @@
 package wecom
 
 import (
-	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/silenceper/wechat/v2/util"
 )
 
 // Crypto errors. Callers answer WeCom with 4xx for each of them.
@@ -30,11 +28,15 @@ var (
 
 // Crypter signs, encrypts and decrypts callback payloads the way WeCom's
 // WXBizMsgCrypt does: AES-256-CBC, IV = key[:16], PKCS#7 padding to 32 bytes,
-// plaintext = random(16) ‖ uint32 length ‖ message ‖ receive id.
+// plaintext = random(16) ‖ uint32 length ‖ message ‖ receive id. The AES
+// part and the receive-id check are silenceper/wechat's (util); the
+// signature, which silenceper's kf receiver skips on POST, is checked here in
+// constant time before anything is decrypted.
 type Crypter struct {
-	token     string
-	key       []byte
-	receiveID string
+	token          string
+	encodingAESKey string // as configured, for silenceper's util
+	key            []byte // decoded, for classifying failures
+	receiveID      string
 }
 
 // NewCrypter checks the EncodingAESKey (43 characters of base64) and returns a
@@ -50,7 +52,7 @@ func NewCrypter(token, encodingAESKey, receiveID string) (*Crypter, error) {
 	if err != nil || len(key) != 32 {
 		return nil, errors.New("wecom: EncodingAESKey is not valid base64 of 32 bytes")
 	}
-	return &Crypter{token: token, key: key, receiveID: receiveID}, nil
+	return &Crypter{token: token, encodingAESKey: encodingAESKey, key: key, receiveID: receiveID}, nil
 }
 
 // ReceiveID is the corp id (or suite id) the plaintexts must end with.
@@ -74,69 +76,52 @@ func (c *Crypter) Verify(msgSignature, timestamp, nonce, encrypted string) error
 }
 
 // Decrypt verifies the signature, decrypts, and checks the receive id.
+//
+// The signature check is ours, in constant time, and comes first: nothing is
+// decrypted for a caller who cannot sign. Decryption and the receive-id check
+// are silenceper/wechat's message crypto (util.DecryptMsg: base64, AES-256-CBC
+// with IV = key[:16], PKCS#7 to 32 bytes, the length prefix, the receive id
+// at the end). Its errors are sentences, so a failure is classified once more
+// with its AES core alone: if the ciphertext opens there, the receive id was
+// wrong (ErrReceiveID); otherwise it was not a WeCom ciphertext (ErrCipher).
 func (c *Crypter) Decrypt(msgSignature, timestamp, nonce, encrypted string) ([]byte, error) {
 	if err := c.Verify(msgSignature, timestamp, nonce, encrypted); err != nil {
 		return nil, err
 	}
-	msg, receiveID, err := c.open(encrypted)
-	if err != nil {
-		return nil, err
+	_, msg, err := util.DecryptMsg(c.receiveID, encrypted, c.encodingAESKey)
+	if err == nil {
+		return msg, nil
 	}
-	if subtle.ConstantTimeCompare([]byte(receiveID), []byte(c.receiveID)) != 1 {
+	if data, derr := base64.StdEncoding.DecodeString(encrypted); derr == nil && opens(data, c.key) {
 		return nil, ErrReceiveID
 	}
-	return msg, nil
+	return nil, ErrCipher
 }
 
-func (c *Crypter) open(encrypted string) (msg []byte, receiveID string, err error) {
-	data, err := base64.StdEncoding.DecodeString(encrypted)
-	if err != nil || len(data) == 0 || len(data)%aes.BlockSize != 0 {
-		return nil, "", ErrCipher
-	}
-	block, err := aes.NewCipher(c.key)
-	if err != nil {
-		return nil, "", err
-	}
-	plain := make([]byte, len(data))
-	cipher.NewCBCDecrypter(block, c.key[:aes.BlockSize]).CryptBlocks(plain, data)
-	pad := int(plain[len(plain)-1])
-	if pad < 1 || pad > 32 || pad > len(plain) {
-		return nil, "", ErrCipher
-	}
-	plain = plain[:len(plain)-pad]
-	if len(plain) < 20 {
-		return nil, "", ErrCipher
-	}
-	n := binary.BigEndian.Uint32(plain[16:20])
-	if uint64(n) > uint64(len(plain)-20) {
-		return nil, "", ErrCipher
-	}
-	return plain[20 : 20+n], string(plain[20+n:]), nil
+// opens reports whether silenceper's AES core takes data apart without error.
+// It may panic on input it does not expect; that is a malformed ciphertext.
+func opens(data, key []byte) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_, _, _, err := util.AESDecryptMsg(data, key)
+	return err == nil
 }
 
-// Encrypt returns base64(AES(random(16) ‖ len ‖ msg ‖ receive id)).
+// Encrypt returns base64(AES(random(16) ‖ len ‖ msg ‖ receive id)), by
+// silenceper/wechat's util.EncryptMsg with 16 random bytes of our own.
 func (c *Crypter) Encrypt(msg []byte) (string, error) {
-	var buf bytes.Buffer
 	random := make([]byte, 16)
 	if _, err := io.ReadFull(rand.Reader, random); err != nil {
 		return "", err
 	}
-	buf.Write(random)
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(msg)))
-	buf.Write(n[:])
-	buf.Write(msg)
-	buf.WriteString(c.receiveID)
-	pad := 32 - buf.Len()%32
-	buf.Write(bytes.Repeat([]byte{byte(pad)}, pad))
-
-	block, err := aes.NewCipher(c.key)
+	out, err := util.EncryptMsg(random, msg, c.receiveID, c.encodingAESKey)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("wecom: encrypt: %w", err)
 	}
-	out := make([]byte, buf.Len())
-	cipher.NewCBCEncrypter(block, c.key[:aes.BlockSize]).CryptBlocks(out, buf.Bytes())
-	return base64.StdEncoding.EncodeToString(out), nil
+	return string(out), nil
 }
 
 // Envelope is the encrypted POST body WeCom sends to a callback URL (and that
