@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
+	"banchengshi/staff"
 )
 
 // The Open311 client below is written from the GeoReport v2 specification
@@ -120,8 +121,14 @@ func (g geoClient) decodeXML(body []byte, into any) {
 // lists the services, posts a citizen's request, and the case is on the duty
 // staff's cards and on the monitor; the open list shows no ID or phone number.
 func TestOpen311ClientReportsACase(t *testing.T) {
+	for _, b := range []backend{onSQLite, onMySQL} {
+		t.Run(string(b), func(t *testing.T) { open311Story(t, b) })
+	}
+}
+
+func open311Story(t *testing.T, b backend) {
 	const key = "key-of-the-12345-web-form"
-	p := startProduct(t, onSQLite)
+	p := startProduct(t, b)
 	p.stop()
 	p.cfg.Open311APIKeys = key + ",key-of-the-mini-program-0001"
 	p.start()
@@ -287,6 +294,44 @@ func TestOpen311ClientReportsACase(t *testing.T) {
 	}
 	if n := countCases(t, p); n != 1 {
 		t.Errorf("%d cases, want 1", n)
+	}
+
+	// 8. Resolved: the reporter has no chat, so the duty staff are asked to
+	// phone them with the answer, once; the posting system reads it back.
+	before := len(p.sb.AppInbox("zhangsan"))
+	p.act("zhangsan", staff.Command{Verb: "受理", Action: cases.ActionAccept, CaseRef: number},
+		staff.Command{Verb: "派单", Action: cases.ActionAssign, CaseRef: number, Dept: "社保中心"})
+	p.act("wangwu", staff.Command{Verb: "办结", Action: cases.ActionResolve, CaseRef: number, Text: "已与外省社保中心核实，转移手续已办好"})
+	phoneTask := func() string {
+		for _, m := range p.sb.AppInbox("zhangsan")[before:] {
+			if strings.Contains(m.Text, "电话联系") && strings.Contains(m.Text, number) {
+				return m.Text
+			}
+		}
+		return ""
+	}
+	if err := p.sb.WaitFor(wait, func() bool { return phoneTask() != "" }); err != nil {
+		t.Fatalf("no phone task for the answer of %s: %+v", number, p.sb.AppInbox("zhangsan")[before:])
+	}
+	if task := phoneTask(); !strings.Contains(task, "13812345678") || !strings.Contains(task, "Open311") {
+		t.Errorf("phone task:\n%s", task)
+	}
+	status, _, body = geo.get("requests/"+number+".json", nil)
+	geo.decodeJSON(body, &one)
+	if status != http.StatusOK || one[0].Status != "closed" || !strings.Contains(one[0].StatusNotes, "转移手续已办好") {
+		t.Errorf("after 办结, GET requests/%s.json: %d %s", number, status, body)
+	}
+	if err := p.app.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tasks := 0
+	for _, m := range p.sb.AppInbox("zhangsan")[before:] {
+		if strings.Contains(m.Text, "电话联系") {
+			tasks++
+		}
+	}
+	if tasks != 1 {
+		t.Errorf("%d phone tasks for one answer, want 1", tasks)
 	}
 }
 

@@ -162,9 +162,15 @@ func (t *txDesk) handlerIDs(c *cases.Case) []string {
 	return to
 }
 
-// toCitizenMessage queues any message (a menu too) to the case's reporter.
+// toCitizenMessage queues any message (a menu too) to the case's reporter. A
+// reporter without a WeCom chat (a case from Open311) cannot be written to:
+// what cannot wait (critical: the answer, the follow-up) becomes the window's
+// phone task instead, once per answer.
 func (t *txDesk) toCitizenMessage(ctx context.Context, c *cases.Case, msg cases.Message, p cases.Priority) error {
 	if c.ReporterID == "" || c.OpenKfID == "" {
+		if c.Source == cases.SourceOpen311 && p == cases.PriorityCritical {
+			return t.phoneTask(ctx, c, textNoChat)
+		}
 		return nil
 	}
 	now := t.now().UTC()

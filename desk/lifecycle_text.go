@@ -14,6 +14,7 @@ const (
 	textStaffRed         = "【红灯提醒】案件 %s（%s，主办：%s）已超过办理期限（%s），请立即处理或申请延期。"
 	textFollowUpReminded = "群众3天未回复回访，已再次询问"
 	textWhyNoRating      = "群众办结后5天未回复回访"
+	textNoChat           = "案件经 Open311 接口转入，群众没有微信会话：请电话告知答复并回访"
 	textPhoneTaskEvent   = "需电话联系群众：%s"
 	textPhoneTask        = "【电话联系】案件 %s\n原因：%s\n联系人：%s\n电话：%s\n通话后请回复：回访 %s 评价(1-5) 情况说明"
 	textOnBehalf         = "%s（替其%s%s反映）"
