@@ -83,7 +83,7 @@ func (o *Open311) collection(c *gin.Context) {
 func (o *Open311) post(c *gin.Context) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxOpen311Form)
 	if err := c.Request.ParseForm(); err != nil {
-		o.fail(c, "json", &open311.Error{Code: http.StatusBadRequest, Reason: open311.ReasonTooLong, Field: "description", Limit: 4000})
+		o.fail(c, "json", &open311.Error{Code: http.StatusBadRequest, Reason: open311.ReasonTooLarge})
 		return
 	}
 	name, format, ok := o.resource(c, "resource")

@@ -105,6 +105,7 @@ func TestOpenAPIMatchesRealResponses(t *testing.T) {
 		{closed, "POST", "/open311/v2/requests.json", form, "", 403},
 		{open, "POST", "/open311/v2/requests.json", bad("description", ""), "", 400},
 		{open, "POST", "/open311/v2/requests.xml", bad("phone", "12"), "", 400},
+		{open, "POST", "/open311/v2/requests.json", bad("description", strings.Repeat("长", 30000)), "", 400},
 		{open, "POST", "/open311/v2/requests.json", bad("service_code", "potholes"), "", 404},
 		{open, "POST", "/open311/v2/requests.xml", bad("jurisdiction_id", "elsewhere"), "", 404},
 		{open, "GET", "/open311/v2/services.json", nil, "", 200},

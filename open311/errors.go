@@ -28,6 +28,7 @@ const (
 	ReasonNoRequest      Reason = "no_request"      // service_request_id unknown
 	ReasonBadFormat      Reason = "bad_format"      // format not json or xml
 	ReasonNoResource     Reason = "no_resource"     // path is no GeoReport resource
+	ReasonTooLarge       Reason = "too_large"       // the form is larger than the endpoint reads
 )
 
 // Error is a refused request: the HTTP status the specification asks for

@@ -42,4 +42,5 @@ var reasonText = map[Reason]string{
 	ReasonNoRequest:      "没有这个 service_request_id（案件编号）。",
 	ReasonBadFormat:      "只支持 .json 和 .xml 两种格式。",
 	ReasonNoResource:     "没有这个接口。可用的有 services、requests。",
+	ReasonTooLarge:       "提交的内容太大了，请精简后再提交。",
 }
