@@ -17,7 +17,10 @@ import (
 var errBusy = errors.New("kf account is being pulled by another worker")
 
 const (
-	lockTTL = 2 * time.Minute
+	// lockTTL is the kf puller's lease: short, and renewed while it works
+	// (storage.KeepLease), so that a puller that died is replaced within
+	// seconds.
+	lockTTL = storage.LeaseTTL
 	// maxPages bounds one sync run; the next callback or tick carries on.
 	maxPages  = 200
 	syncLimit = 1000
@@ -41,6 +44,8 @@ func (in *Intake) sync(ctx context.Context, openKfID, token string) error {
 		return errBusy
 	}
 	defer lock.Unlock(context.WithoutCancel(ctx))
+	ctx, stop := storage.KeepLease(ctx, lock, lockTTL, in.log)
+	defer stop()
 
 	cursor, err := in.repo.Cursor(ctx, openKfID)
 	if err != nil {
@@ -72,36 +77,8 @@ func (in *Intake) sync(ctx context.Context, openKfID, token string) error {
 		if !resp.HasMore {
 			break
 		}
-		if err := lock.Refresh(ctx, lockTTL); err != nil {
-			return fmt.Errorf("keep kf lock: %w", err)
-		}
 	}
-	return in.handleKfLocked(ctx, lock, openKfID)
-}
-
-// keepLock refreshes lock while work goes on; if the lock is lost, the
-// returned context is cancelled so the work stops before another worker's
-// starts to overlap it.
-func (in *Intake) keepLock(ctx context.Context, lock storage.Lock) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(lockTTL / 4)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				if err := lock.Refresh(ctx, lockTTL); err != nil {
-					in.log.Warn("kf lock lost; stopping", "err", err)
-					cancel()
-					return
-				}
-			}
-		}
-	}()
-	return ctx, func() { close(done); cancel() }
+	return in.handleKfLocked(ctx, openKfID)
 }
 
 func (in *Intake) record(m *wecom.KfMessage) *cases.KfMessage {
@@ -131,7 +108,9 @@ func (in *Intake) drainKf(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		err = in.handleKfLocked(ctx, lock, m.OpenKfID)
+		leased, stop := storage.KeepLease(ctx, lock, lockTTL, in.log)
+		err = in.handleKfLocked(leased, m.OpenKfID)
+		stop()
 		lock.Unlock(context.WithoutCancel(ctx))
 		if err != nil {
 			return err
@@ -140,14 +119,13 @@ func (in *Intake) drainKf(ctx context.Context) error {
 	return nil
 }
 
-// handleKfLocked handles the account's pending messages. Each citizen's
+// handleKfLocked handles the account's pending messages; the caller holds
+// the account's lease and keeps it (ctx ends when it is lost). Each citizen's
 // messages are handled one after another, in order; different citizens are
 // handled side by side (at most citizenWorkers at once), since nothing orders
 // one citizen's words against another's. A citizen whose message failed has
 // their later messages wait, so nobody's words are handled out of order.
-func (in *Intake) handleKfLocked(ctx context.Context, lock storage.Lock, openKfID string) error {
-	ctx, release := in.keepLock(ctx, lock)
-	defer release()
+func (in *Intake) handleKfLocked(ctx context.Context, openKfID string) error {
 	pending, err := in.repo.PendingKfMessages(ctx, 1000)
 	if err != nil {
 		return fmt.Errorf("list pending kf messages: %w", err)

@@ -154,6 +154,10 @@ func (o *Outbox) Flush(ctx context.Context) error {
 		return nil
 	}
 	defer lock.Unlock(context.WithoutCancel(ctx))
+	// The lease is renewed while the round goes on; ctx ends when it is lost,
+	// before another replica that took it over could send the same messages.
+	ctx, stop := storage.KeepLease(ctx, lock, outboxLockTTL, o.log)
+	defer stop()
 	for round := 0; round < 20; round++ {
 		due, err := o.repo.DueOutbox(ctx, o.now().UTC(), 100)
 		if err != nil {
@@ -163,10 +167,8 @@ func (o *Outbox) Flush(ctx context.Context) error {
 			return nil
 		}
 		for _, g := range groupByRecipient(due) {
-			// Renewed before every recipient: a replica that took the lock
-			// after it lapsed would send this round's messages a second time.
-			if err := lock.Refresh(ctx, outboxLockTTL); err != nil {
-				return fmt.Errorf("keep outbox lock: %w", err)
+			if ctx.Err() != nil {
+				return fmt.Errorf("keep outbox lease: %w", context.Cause(ctx))
 			}
 			if err := o.deliverGroup(ctx, g); err != nil {
 				return err
@@ -250,9 +252,9 @@ func fateLabel(m *cases.OutboxMessage) string {
 	return string(m.Status)
 }
 
-// outboxLockTTL outlasts one recipient's sends (a few messages, each bounded
-// by the WeCom client's timeout); the lock is renewed before every recipient.
-const outboxLockTTL = 2 * time.Minute
+// outboxLockTTL is the sender's lease: short, and renewed while it sends
+// (storage.KeepLease), so that a sender that died is replaced within seconds.
+const outboxLockTTL = storage.LeaseTTL
 
 // recordCtx is the context for saving what WeCom answered. Once a message has
 // gone out its fate must be written even while the process shuts down;

@@ -5,9 +5,11 @@
 // citizens whose window is closing and give staff the answers nobody could
 // deliver.
 //
-// One replica runs it at a time: leadership is a lock (Redis, or in process
-// on the embedded default) taken with a TTL and refreshed every tick; a
-// replica that dies loses it within the TTL and another takes over. Nothing
+// One replica runs it at a time: leadership is a short lease (Redis, or in
+// process on the embedded default; storage.LeaseTTL) renewed every third of
+// it, between ticks and during them; a replica that dies loses it within
+// seconds, and another, which tries to take it just as often, takes over and
+// ticks at once. Nothing
 // depends on leadership for correctness, though: every reminder is recorded
 // as fired in the transaction that queues it (a once-mark, and the case's
 // optimistic version for its light), so two replicas that both believe they
@@ -67,9 +69,12 @@ type Config struct {
 	Planner Planner // nil: no nudges and no escalation of held answers
 	Log     *slog.Logger
 	Now     func() time.Time
-	// Every is the tick interval; default one minute. Leadership lasts three
-	// intervals unless refreshed.
+	// Every is the tick interval; default one minute.
 	Every time.Duration
+	// Lease is how long leadership lasts unless renewed; default
+	// storage.LeaseTTL. Run renews it (or, on a follower, tries to take it)
+	// every third of it.
+	Lease time.Duration
 	// SessionTTL, when set, is how long an untouched dialog session (and its
 	// draft files) is kept: drafts expire after BCS_DRAFT_TTL, so keeping
 	// them longer only keeps citizens' words nobody will come back for.
@@ -96,24 +101,62 @@ func New(cfg Config) *Scheduler {
 	if cfg.Every <= 0 {
 		cfg.Every = time.Minute
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = storage.LeaseTTL
+	}
 	return &Scheduler{cfg: cfg}
 }
 
-// Run ticks every interval until ctx ends, then gives up leadership.
+// Run ticks every interval until ctx ends, then gives up leadership. Between
+// ticks it renews leadership, or on a follower tries to take it, every third
+// of the lease; a follower that takes it over ticks at once.
 func (s *Scheduler) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.Every)
 	defer t.Stop()
+	lease := time.NewTicker(s.cfg.Lease / 3)
+	defer lease.Stop()
 	defer s.Resign(context.WithoutCancel(ctx))
+	tick := true
 	for {
-		if _, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
-			s.cfg.Log.Error("scheduler tick", "err", err)
+		if tick {
+			if _, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+				s.cfg.Log.Error("scheduler tick", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			tick = true
+		case <-lease.C:
+			tick = s.renew(ctx)
 		}
 	}
+}
+
+// renew keeps leadership between ticks, or takes it when nobody holds it; it
+// reports whether this replica has just taken it over (and should tick now).
+func (s *Scheduler) renew(ctx context.Context) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lock != nil {
+		if err := s.lock.Refresh(ctx, s.cfg.Lease); err != nil {
+			s.lock = nil
+			s.cfg.Log.Warn("scheduler leadership lost", "err", err)
+		}
+		return false
+	}
+	l, ok, err := s.cfg.Locker.TryLock(ctx, leaderKey, s.cfg.Lease)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.cfg.Log.Warn("take scheduler leadership", "err", err)
+		}
+		return false
+	}
+	if ok {
+		s.lock = l
+	}
+	return ok
 }
 
 // Tick does one round if this replica leads (taking leadership when nobody
@@ -125,6 +168,9 @@ func (s *Scheduler) Tick(ctx context.Context) (bool, error) {
 	if err != nil || !ok {
 		return false, err
 	}
+	// Renewed during the round too; ctx ends if leadership is lost.
+	ctx, stop := storage.KeepLease(ctx, s.lock, s.cfg.Lease, s.cfg.Log)
+	defer stop()
 	now := s.cfg.Now()
 	var errs []error
 	if err := s.lights(ctx, now); err != nil {
@@ -176,7 +222,7 @@ func (s *Scheduler) Resign(ctx context.Context) {
 
 // lead keeps or takes leadership.
 func (s *Scheduler) lead(ctx context.Context) (bool, error) {
-	ttl := 3 * s.cfg.Every
+	ttl := s.cfg.Lease
 	if s.lock != nil {
 		err := s.lock.Refresh(ctx, ttl)
 		if err == nil {
@@ -204,7 +250,7 @@ func (s *Scheduler) keep(ctx context.Context) error {
 	if s.lock == nil {
 		return storage.ErrLockLost
 	}
-	if err := s.lock.Refresh(ctx, 3*s.cfg.Every); err != nil {
+	if err := s.lock.Refresh(ctx, s.cfg.Lease); err != nil {
 		s.lock = nil
 		return fmt.Errorf("keep scheduler leadership: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/silenceper/wechat/v2/cache"
@@ -78,4 +79,63 @@ func cacheString(val any) (string, error) {
 		return v.String(), nil
 	}
 	return "", fmt.Errorf("token cache: cannot keep a %T", val)
+}
+
+// LeaseTTL is how long a lease on shared work (a kf account's puller, the
+// outbox sender, the scheduler's leadership) lasts unless renewed. It is short
+// so that after a crash (kill -9, an OOM kill, a lost node) another replica or
+// the restarted process takes the work over within seconds; holders renew it
+// every LeaseTTL/3 while they work (KeepLease).
+const LeaseTTL = 6 * time.Second
+
+// KeepLease renews lock every ttl/3 until stop is called, and returns a
+// context derived from ctx that is cancelled as soon as the lease may be lost:
+// Refresh says ErrLockLost, or renewals kept failing (Redis unreachable, say)
+// until less than a third of ttl was left. The holder then stops before
+// another holder's work can overlap its own. A renewal that fails once is
+// tried again at the next tick. stop does not unlock.
+func KeepLease(ctx context.Context, lock Lock, ttl time.Duration, log *slog.Logger) (leased context.Context, stop func()) {
+	if log == nil {
+		log = slog.Default()
+	}
+	leased, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		every := max(ttl/3, time.Millisecond)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		renewed := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case <-leased.Done():
+				return
+			case <-t.C:
+			}
+			err := lock.Refresh(leased, ttl)
+			switch {
+			case err == nil:
+				renewed = time.Now()
+				continue
+			case errors.Is(err, ErrLockLost):
+				log.Warn("lease lost; stopping its work", "err", err)
+				cancel(err)
+				return
+			case time.Since(renewed) >= ttl-every:
+				log.Warn("lease not renewed in time; stopping its work", "err", err)
+				cancel(fmt.Errorf("%w: %w", ErrLockLost, err))
+				return
+			default:
+				log.Warn("lease renewal failed; trying again", "err", err)
+			}
+		}
+	}()
+	return leased, func() {
+		close(done)
+		<-finished
+		cancel(nil)
+	}
 }
