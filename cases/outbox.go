@@ -116,6 +116,34 @@ type OutboxMessage struct {
 	MergedInto    int64        `json:"merged_into,omitempty"`
 	CreatedAt     time.Time    `json:"created_at"`
 	SentAt        *time.Time   `json:"sent_at,omitempty"`
+
+	// SendKey is the message's idempotency key (kf send_msg's msgid): set
+	// when it is queued, the same on every retry, so WeCom can tell a repeat
+	// from a new message.
+	SendKey string `json:"-"`
+	// Purpose says what the message is for where its fate depends on it.
+	Purpose Purpose `json:"purpose,omitempty"`
+	// Version is the stored row's version: every update is conditional on
+	// it, so a stale copy is refused (ErrConflict) instead of written back.
+	Version int64 `json:"-"`
+}
+
+// Purpose marks an outbox message whose fate differs from its priority's.
+type Purpose string
+
+// Purposes. A nudge is critical (it may spend the window's last message) but
+// is only an invitation to reply: undeliverable, it is dropped, never turned
+// into a phone task.
+const (
+	PurposeNone  Purpose = ""
+	PurposeNudge Purpose = "nudge"
+)
+
+// MustReach reports whether m, undeliverable for good, becomes a phone task
+// for staff: an urgent message to a citizen about a case (Message.Urgent:
+// the answer, a material request, the rating question), never a nudge.
+func (m *OutboxMessage) MustReach() bool {
+	return m.Channel == ChannelKf && m.CaseID != 0 && m.Message.Urgent != "" && m.Purpose != PurposeNudge
 }
 
 // Contact is the state of one citizen's kf conversation that the message budget
@@ -130,6 +158,9 @@ type Contact struct {
 	// has the chat: the bot keeps quiet).
 	ServiceState int       `json:"service_state"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// InboundSeq counts the citizen's messages: each opens a new window, even
+	// one in the same second as the last (LastInboundAt has whole seconds).
+	InboundSeq int64 `json:"inbound_seq"`
 }
 
 // KfWindow and KfWindowMessages are WeCom's limits on messages to a citizen.

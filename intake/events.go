@@ -15,6 +15,11 @@ const (
 	givenUpText      = "抱歉，系统暂时没能处理您刚才的消息。您说的话我们已经记下，工作人员会尽快查看并联系您。"
 	textRecalled     = "群众在微信里撤回了一条消息（撤回前的内容仍保留在记录中）"
 	givenUpStaffText = "有一条群众消息系统多次处理失败，请人工查看：群众 %s，消息编号 %s，发送时间 %s。"
+	// staffGivenUpText tells a staff member that what they sent at a time
+	// (a command, a card click) did not take effect.
+	staffGivenUpText   = "您在%s%s，系统多次处理失败，已停止重试，该操作没有生效。请稍后重新操作；如仍不成功，请联系系统管理员。"
+	staffActionCommand = "发给本应用的指令"
+	staffActionClick   = "点击的卡片按钮"
 )
 
 var kindLabel = map[string]string{

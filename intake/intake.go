@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -205,9 +206,15 @@ func (in *Intake) drainInbound(ctx context.Context) error {
 		if !retryDue(rec.Attempts, rec.ReceivedAt, in.now()) {
 			continue
 		}
-		err := in.handleInbound(ctx, rec)
+		err := in.handleInboundSafely(ctx, rec)
 		if errors.Is(err, errBusy) {
 			continue // another replica is pulling this kf account; retry later
+		}
+		if _, later := wecom.RetryAfter(err); later {
+			// WeCom's frequency limit: not an attempt; the next tick tries
+			// again, and the client does not call WeCom before the pause ends.
+			in.log.Warn("callback waits for WeCom's frequency limit", "key", rec.Key, "err", err)
+			continue
 		}
 		if errors.Is(err, errDone) {
 			continue
@@ -222,7 +229,9 @@ func (in *Intake) drainInbound(ctx context.Context) error {
 // errDone says the callback was marked done inside the transaction of its work.
 var errDone = errors.New("done")
 
-// finish records the outcome of handling a callback on r.
+// finish records the outcome of handling a callback on r. A staff member's
+// command or card click given up after maxAttempts is reported to them, in
+// the transaction that marks it done: they must not believe it took effect.
 func (in *Intake) finish(ctx context.Context, r cases.Repo, rec *cases.Inbound, handleErr error) error {
 	rec.Attempts++
 	if handleErr != nil {
@@ -234,7 +243,51 @@ func (in *Intake) finish(ctx context.Context, r cases.Repo, rec *cases.Inbound, 
 	}
 	now := in.now().UTC()
 	rec.DoneAt = &now
-	return r.UpdateInbound(ctx, rec)
+	if handleErr == nil || (rec.Kind != cases.InboundAppMessage && rec.Kind != cases.InboundAppEvent) {
+		return r.UpdateInbound(ctx, rec)
+	}
+	in.log.Error("staff callback given up", "key", rec.Key, "attempts", rec.Attempts)
+	return r.InTx(ctx, func(r cases.Repo) error {
+		if err := r.UpdateInbound(ctx, rec); err != nil {
+			return err
+		}
+		return in.reportGivenUp(ctx, r, rec)
+	})
+}
+
+// reportGivenUp tells the staff member whose command or click was given up
+// that it did not take effect. What they typed is not repeated (it may hold
+// a citizen's ID number); when they sent it is.
+func (in *Intake) reportGivenUp(ctx context.Context, r cases.Repo, rec *cases.Inbound) error {
+	cb, err := wecom.ParseCallback([]byte(rec.Body))
+	if err != nil || cb.FromUserName == "" {
+		return nil // nobody to tell; the row keeps its error
+	}
+	what := staffActionCommand
+	if cb.MsgType == "event" {
+		what = staffActionClick
+	}
+	at := time.Unix(cb.CreateTime, 0).In(cases.Shanghai).Format("1月2日 15:04")
+	now := in.now().UTC()
+	m := &cases.OutboxMessage{Channel: cases.ChannelApp, Recipient: cb.FromUserName,
+		Message:  cases.Message{Text: fmt.Sprintf(staffGivenUpText, at, what)},
+		Priority: cases.PriorityNormal, Status: cases.OutboxPending, NextAttemptAt: now, CreatedAt: now}
+	if err := r.Enqueue(ctx, m); err != nil {
+		return fmt.Errorf("report given-up staff callback: %w", err)
+	}
+	return nil
+}
+
+// handleInboundSafely handles rec, turning a panic into an error that counts
+// as an attempt: one bad callback cannot crash every replica in turn.
+func (in *Intake) handleInboundSafely(ctx context.Context, rec *cases.Inbound) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			in.log.Error("panic while handling a callback", "key", rec.Key, "kind", rec.Kind, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return in.handleInbound(ctx, rec)
 }
 
 func (in *Intake) handleInbound(ctx context.Context, rec *cases.Inbound) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -178,10 +179,16 @@ func (in *Intake) handleCitizen(ctx context.Context, msgs []*cases.KfMessage) er
 		if !retryDue(m.Attempts, m.ReceivedAt, in.now()) {
 			return nil // later messages wait their turn
 		}
-		err := in.handleKf(ctx, m)
+		err := in.handleKfSafely(ctx, m)
 		if err == nil {
 			in.metrics.KfMessage("handled")
 			continue
+		}
+		if _, later := wecom.RetryAfter(err); later {
+			// WeCom's frequency limit (a media download): not the message's
+			// fault, not an attempt; it and the later ones wait.
+			in.log.Warn("kf message waits for WeCom's frequency limit", "msgid", m.MsgID, "err", err)
+			return nil
 		}
 		if errors.Is(err, cases.ErrDone) {
 			// Another worker handled it (and so the rest of this citizen's
@@ -206,6 +213,20 @@ func (in *Intake) handleCitizen(ctx context.Context, msgs []*cases.KfMessage) er
 		return nil
 	}
 	return nil
+}
+
+// handleKfSafely handles m, turning a panic into an error: it counts as an
+// attempt like any failure, so one bad message is given up after
+// kfMaxAttempts instead of crashing every replica in turn.
+func (in *Intake) handleKfSafely(ctx context.Context, m *cases.KfMessage) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			in.metrics.KfMessage("panic")
+			in.log.Error("panic while handling a kf message", "msgid", m.MsgID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return in.handleKf(ctx, m)
 }
 
 // kfMaxAttempts bounds the tries of one kf message (about an hour, see

@@ -63,7 +63,9 @@ func (o *Outbox) bundle(ctx context.Context, g []*cases.OutboxMessage, sep strin
 	var out []*cases.OutboxMessage
 	var head *cases.OutboxMessage
 	for _, m := range g {
-		if !mergeable(m) || !eligible(m) {
+		// A message tried before may have reached WeCom: its text and key
+		// stay as they were, or a retry would be a different message.
+		if !mergeable(m) || !eligible(m) || m.Attempts > 0 {
 			out = append(out, m)
 			continue
 		}
@@ -127,9 +129,14 @@ func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact 
 		}
 		return o.holdUnlessReopened(ctx, m, contact.LastInboundAt, reason, now)
 	}
+	if ok, err := o.claim(ctx, m, now); !ok {
+		return err
+	}
 	window := contact.LastInboundAt
-	msgid, err := o.api.SendKf(ctx, m.OpenKfID, m.Recipient, m.Message)
-	m.Attempts++
+	msgid, err := o.api.SendKf(ctx, m.OpenKfID, m.Recipient, m.SendKey, m.Message)
+	if wait, ok := wecom.RetryAfter(err); ok {
+		return o.later(ctx, m, wait, now)
+	}
 	switch code := wecom.ErrCode(err); {
 	case err == nil:
 		contact.SentInWindow++
@@ -146,8 +153,8 @@ func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact 
 		return o.settle(ctx, m, nil)
 	case errors.Is(err, wecom.ErrInvalidMessage):
 		// Retrying cannot make a message WeCom would refuse acceptable.
-		m.Status = cases.OutboxFailed
 		m.LastError = err.Error()
+		giveUp(m)
 		return o.settle(ctx, m, nil)
 	default:
 		o.retryLater(m, err, now)
@@ -163,9 +170,14 @@ const statePool = 2
 // no message, so it costs nothing from the window. Should WeCom keep refusing,
 // the citizen is told, not left waiting for a person who never comes.
 func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
-	m.Attempts++
+	if ok, err := o.claim(ctx, m, now); !ok {
+		return err
+	}
 	if contact.ServiceState != statePool && contact.ServiceState != 3 {
 		if _, err := o.api.TransServiceState(ctx, m.OpenKfID, m.Recipient, statePool, ""); err != nil {
+			if wait, ok := wecom.RetryAfter(err); ok {
+				return o.later(ctx, m, wait, now)
+			}
 			o.retryLater(m, err, now)
 			if m.Status != cases.OutboxFailed {
 				return o.settle(ctx, m, nil)

@@ -116,7 +116,7 @@ func (o *Outbox) EscalateHeld(ctx context.Context) error {
 			// the message behind the others, so that a pile of these never
 			// fills the page and hides answers that do need a phone call.
 			m.NextAttemptAt = now.UTC()
-			if err := o.repo.UpdateOutbox(ctx, m); err != nil {
+			if err := o.repo.UpdateOutbox(ctx, m); err != nil && !errors.Is(err, cases.ErrConflict) {
 				return fmt.Errorf("restart wait of a message held for a servicer: %w", err)
 			}
 			continue
@@ -151,18 +151,11 @@ func (o *Outbox) EscalateHeld(ctx context.Context) error {
 	return nil
 }
 
-// isAnswer reports whether m is the answer or the follow-up of a case the
-// bureau has answered: a critical message about a resolved (or since closed)
-// case, which staff phone about when WeChat cannot deliver it.
-func (o *Outbox) isAnswer(ctx context.Context, r cases.Repo, m *cases.OutboxMessage) (bool, error) {
-	if m.CaseID == 0 || m.Priority < cases.PriorityCritical || o.tasks == nil {
-		return false, nil
-	}
-	c, err := r.GetCaseByID(ctx, m.CaseID)
-	if err != nil {
-		return false, fmt.Errorf("load case of message %d: %w", m.ID, err)
-	}
-	return c.Status == cases.StatusResolved || c.Status == cases.StatusClosed, nil
+// isAnswer reports whether m is a message staff phone about when WeChat
+// cannot deliver it: the answer, the rating question or a material request
+// (cases.OutboxMessage.MustReach), not a nudge.
+func (o *Outbox) isAnswer(_ context.Context, _ cases.Repo, m *cases.OutboxMessage) (bool, error) {
+	return o.tasks != nil && m.MustReach(), nil
 }
 
 // stillHeld re-reads m inside the transaction: the citizen may have written

@@ -78,7 +78,7 @@ func (o *Outbox) nudgePage(ctx context.Context, list []*cases.Contact, now time.
 				return err
 			}
 			m := &cases.OutboxMessage{CaseID: cs.ID, Channel: cases.ChannelKf, OpenKfID: c.OpenKfID, Recipient: c.ExternalUserID,
-				Message: cases.Message{Text: fmt.Sprintf(textNudge, cs.Number)}, Priority: cases.PriorityCritical,
+				Message: cases.Message{Text: fmt.Sprintf(textNudge, cs.Number)}, Priority: cases.PriorityCritical, Purpose: cases.PurposeNudge,
 				Status: cases.OutboxPending, NextAttemptAt: now.UTC(), CreatedAt: now.UTC()}
 			if err := r.Enqueue(ctx, m); err != nil {
 				return fmt.Errorf("queue nudge: %w", err)

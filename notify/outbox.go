@@ -12,8 +12,10 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"banchengshi/cases"
@@ -23,7 +25,9 @@ import (
 
 // Sender is what the outbox needs from WeCom.
 type Sender interface {
-	SendKf(ctx context.Context, openKfID, externalUserID string, m cases.Message) (string, error)
+	// SendKf sends m with msgID as its idempotency key (send_msg's msgid):
+	// the same on every retry of one message.
+	SendKf(ctx context.Context, openKfID, externalUserID, msgID string, m cases.Message) (string, error)
 	SendApp(ctx context.Context, toUsers []string, m cases.Message) (msgid, responseCode string, err error)
 	TransServiceState(ctx context.Context, openKfID, externalUserID string, state int, servicerUserID string) (string, error)
 	UpdateCard(ctx context.Context, userIDs []string, responseCode, replaceText string) error
@@ -42,9 +46,19 @@ type Tasks interface {
 	PhoneTask(ctx context.Context, r cases.Repo, caseID int64, reason string) error
 }
 
-// Outbox sends due messages. Only one replica sends at a time (a lock), so no
-// message goes out twice from two replicas. A crash between WeCom's answer and
-// the status update can repeat one message: at least once, never lost.
+// Outbox sends due messages, each with an effect WeCom sees once:
+//
+//   - Only one replica sends at a time (a short lease, renewed while it
+//     sends), so two replicas do not send the same message.
+//   - Every state change is conditional on the version read (a stale copy is
+//     refused, never written back and sent again), and a message is claimed
+//     (its attempt counted and its next try set a lease ahead) before it is
+//     sent, so a crash or a panic in the middle of a send counts as an
+//     attempt and a message that kills its sender is given up after
+//     maxSendAttempts instead of killing every replica in turn.
+//   - Each message carries an idempotency key (kf msgid; app messages with
+//     WeCom's duplicate check), so the retry after a crash between WeCom's
+//     answer and the status update is not a second message.
 type Outbox struct {
 	repo    cases.Repo
 	api     Sender
@@ -170,7 +184,14 @@ func (o *Outbox) Flush(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return fmt.Errorf("keep outbox lease: %w", context.Cause(ctx))
 			}
-			if err := o.deliverGroup(ctx, g); err != nil {
+			err := o.deliverSafely(ctx, g)
+			if errors.Is(err, cases.ErrConflict) {
+				// Changed meanwhile (the citizen wrote, a scheduler acted):
+				// the next round reads it afresh.
+				o.log.Warn("outbox message changed while being sent; read again next round", "err", err)
+				continue
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -204,6 +225,26 @@ func groupByRecipient(due []*cases.OutboxMessage) [][]*cases.OutboxMessage {
 	return groups
 }
 
+// deliverSafely delivers g, recovering from a panic: the message being sent
+// has its attempt counted already (claim), so a message that panics every
+// time is given up after maxSendAttempts, and the other recipients are
+// served meanwhile.
+func (o *Outbox) deliverSafely(ctx context.Context, g []*cases.OutboxMessage) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			ids := make([]int64, len(g))
+			for i, m := range g {
+				ids[i] = m.ID
+			}
+			o.metrics.Notification(string(g[0].Channel), "panic")
+			o.log.Error("panic while sending; the attempt counts and the message is retried later",
+				"outbox_ids", ids, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = nil
+		}
+	}()
+	return o.deliverGroup(ctx, g)
+}
+
 func (o *Outbox) deliverGroup(ctx context.Context, g []*cases.OutboxMessage) error {
 	switch g[0].Channel {
 	case cases.ChannelKf:
@@ -221,18 +262,65 @@ func (o *Outbox) deliverGroup(ctx context.Context, g []*cases.OutboxMessage) err
 	return nil
 }
 
-// maxSendAttempts bounds retries of one message; then it is failed, visibly.
+// maxSendAttempts bounds retries of one message; then it is failed, visibly
+// (or, if it must reach the citizen, becomes a phone task).
 const maxSendAttempts = 10
+
+// claimFor is how long a claimed message is left alone: should its sender
+// die in the middle of the send, the message is due again as the sender's
+// lease runs out, and the next sender retries it under the same key.
+const claimFor = storage.LeaseTTL
+
+// claim counts an attempt at m and moves its next try a lease ahead, before
+// anything is sent, on the stored row at the version read. It reports false
+// (and sends nothing) when the row changed since it was read (ErrConflict is
+// returned: the copy is stale) or when m has had all its attempts, in which
+// case m is given up on here. A crash or panic after the claim has spent the
+// attempt.
+func (o *Outbox) claim(ctx context.Context, m *cases.OutboxMessage, now time.Time) (bool, error) {
+	if m.Attempts >= maxSendAttempts {
+		giveUp(m)
+		return false, o.settle(ctx, m, nil)
+	}
+	m.Attempts++
+	next := m.NextAttemptAt
+	m.NextAttemptAt = now.Add(claimFor).UTC()
+	if err := o.repo.UpdateOutbox(ctx, m); err != nil {
+		m.Attempts--
+		m.NextAttemptAt = next
+		return false, fmt.Errorf("claim outbox message %d: %w", m.ID, err)
+	}
+	return true, nil
+}
+
+// giveUp fails m after its last attempt; settleIn turns a message that must
+// reach the citizen into a phone task instead.
+func giveUp(m *cases.OutboxMessage) {
+	m.Status = cases.OutboxFailed
+	if m.MustReach() {
+		m.LastError = reasonSendFailed
+	}
+}
 
 func (o *Outbox) retryLater(m *cases.OutboxMessage, err error, now time.Time) {
 	m.LastError = err.Error()
 	o.log.Warn("message not sent", "outbox_id", m.ID, "channel", m.Channel, "attempt", m.Attempts, "err", err)
 	if m.Attempts >= maxSendAttempts {
-		m.Status = cases.OutboxFailed
+		giveUp(m)
 		return
 	}
 	backoff := 5 * time.Second << min(m.Attempts, 7) // 10 s … about 10 min
 	m.NextAttemptAt = now.Add(backoff).UTC()
+}
+
+// later handles WeCom's frequency limit (45009, 45033) or the pause kept
+// after one: WeCom did not take the message, so the attempt is given back,
+// and it waits until the API may be called again.
+func (o *Outbox) later(ctx context.Context, m *cases.OutboxMessage, wait time.Duration, now time.Time) error {
+	m.Attempts--
+	m.LastError = reasonFreqLimit
+	m.NextAttemptAt = now.Add(wait).UTC()
+	return o.settle(ctx, m, nil)
 }
 
 // settle saves the message's new state, the contact's count, and the
@@ -264,6 +352,14 @@ func recordCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 func (o *Outbox) settleIn(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
+	if m.Status == cases.OutboxFailed && m.MustReach() && o.tasks != nil {
+		// The answer, a material request or the rating question that WeChat
+		// cannot deliver: staff phone the citizen.
+		m.Status = cases.OutboxPhoneTask
+		if err := o.tasks.PhoneTask(ctx, r, m.CaseID, m.LastError); err != nil {
+			return err
+		}
+	}
 	o.metrics.Notification(string(m.Channel), fateLabel(m))
 	if contact != nil {
 		if err := r.SaveContact(ctx, contact); err != nil {

@@ -25,7 +25,7 @@ type recorder struct {
 	n   int
 }
 
-func (r *recorder) SendKf(_ context.Context, _, user string, m cases.Message) (string, error) {
+func (r *recorder) SendKf(_ context.Context, _, user, _ string, m cases.Message) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.n++
@@ -95,10 +95,21 @@ func (f *fixture) newCase(t *testing.T, user string, status cases.Status) *cases
 	return c
 }
 
+// enqueue queues a text; a critical one about a case is the case's answer
+// (urgent), as desk queues it.
 func (f *fixture) enqueue(t *testing.T, caseID int64, user, text string, p cases.Priority) *cases.OutboxMessage {
 	t.Helper()
+	var urgent cases.Urgency
+	if p == cases.PriorityCritical && caseID != 0 {
+		urgent = cases.UrgentAnswer
+	}
+	return f.enqueueFor(t, caseID, user, text, p, cases.PurposeNone, urgent)
+}
+
+func (f *fixture) enqueueFor(t *testing.T, caseID int64, user, text string, p cases.Priority, purpose cases.Purpose, urgent cases.Urgency) *cases.OutboxMessage {
+	t.Helper()
 	m := &cases.OutboxMessage{CaseID: caseID, Channel: cases.ChannelKf, OpenKfID: "wk1", Recipient: user,
-		Message: cases.Message{Text: text}, Priority: p, CreatedAt: f.now}
+		Message: cases.Message{Text: text, Urgent: urgent}, Priority: p, Purpose: purpose, CreatedAt: f.now}
 	if err := f.db.Enqueue(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +197,8 @@ func TestSendFailed(t *testing.T) {
 		name       string
 		status     cases.Status // the case's
 		priority   cases.Priority
+		urgent     cases.Urgency
+		purpose    cases.Purpose
 		failType   int
 		wroteSince bool
 		want       cases.OutboxStatus
@@ -194,8 +207,9 @@ func TestSendFailed(t *testing.T) {
 		{name: "over the limit", status: cases.StatusAssigned, priority: cases.PriorityLow, failType: 6, want: cases.OutboxHeld},
 		{name: "past 48 hours", status: cases.StatusAssigned, priority: cases.PriorityNormal, failType: 4, want: cases.OutboxHeld},
 		{name: "session closed, but the citizen wrote since", status: cases.StatusAssigned, priority: cases.PriorityLow, failType: 5, wroteSince: true, want: cases.OutboxPending},
-		{name: "refused answer", status: cases.StatusResolved, priority: cases.PriorityCritical, failType: 10, want: cases.OutboxPhoneTask, wantTasks: 1},
-		{name: "refused nudge", status: cases.StatusInProgress, priority: cases.PriorityCritical, failType: 10, want: cases.OutboxFailed},
+		{name: "refused answer", status: cases.StatusResolved, priority: cases.PriorityCritical, urgent: cases.UrgentAnswer, failType: 10, want: cases.OutboxPhoneTask, wantTasks: 1},
+		{name: "refused material request", status: cases.StatusInProgress, priority: cases.PriorityNormal, urgent: cases.UrgentMaterial, failType: 10, want: cases.OutboxPhoneTask, wantTasks: 1},
+		{name: "refused nudge", status: cases.StatusInProgress, priority: cases.PriorityCritical, purpose: cases.PurposeNudge, failType: 10, want: cases.OutboxFailed},
 		{name: "refused update", status: cases.StatusAssigned, priority: cases.PriorityLow, failType: 10, want: cases.OutboxFailed},
 	}
 	for _, tt := range tests {
@@ -204,7 +218,7 @@ func TestSendFailed(t *testing.T) {
 			ctx := context.Background()
 			c := f.newCase(t, "wmA", tt.status)
 			f.contact(t, "wmA", f.now.Add(-time.Hour), 0)
-			f.enqueue(t, c.ID, "wmA", "m0", tt.priority)
+			f.enqueueFor(t, c.ID, "wmA", "m0", tt.priority, tt.purpose, tt.urgent)
 			if err := f.out.Flush(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -251,8 +265,12 @@ func TestEscalateHeld(t *testing.T) {
 	resolved := f.newCase(t, "wmResolved", cases.StatusResolved)
 	working := f.newCase(t, "wmWorking", cases.StatusInProgress)
 	for _, c := range []*cases.Case{resolved, working} {
-		f.contact(t, c.ReporterID, f.now.Add(-50*time.Hour), 0) // window closed
-		f.enqueue(t, c.ID, c.ReporterID, "critical", cases.PriorityCritical)
+		f.contact(t, c.ReporterID, f.now.Add(-50*time.Hour), 0)  // window closed
+		purpose, urgent := cases.PurposeNone, cases.UrgentAnswer // the answer
+		if c == working {
+			purpose, urgent = cases.PurposeNudge, ""
+		}
+		f.enqueueFor(t, c.ID, c.ReporterID, "critical", cases.PriorityCritical, purpose, urgent)
 		f.enqueue(t, c.ID, c.ReporterID, "low", cases.PriorityLow)
 	}
 	if err := f.out.Flush(ctx); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
+	"banchengshi/wecom"
 )
 
 // WeCom's limits on app messages to one member (messages past them are dropped
@@ -40,9 +41,15 @@ func (o *Outbox) deliverApp(ctx context.Context, m *cases.OutboxMessage) error {
 	now := o.now()
 	if u := m.Message.CardUpdate; u != nil {
 		// Updating a card sends no new message, so it does not count against
-		// the member's message limits.
+		// the member's message limits. Its response code is single-use: a
+		// repeat changes nothing.
+		if ok, err := o.claim(ctx, m, now); !ok {
+			return err
+		}
 		err := o.api.UpdateCard(ctx, u.UserIDs, u.ResponseCode, u.ReplaceText)
-		m.Attempts++
+		if wait, ok := wecom.RetryAfter(err); ok {
+			return o.later(ctx, m, wait, now)
+		}
 		if err != nil {
 			o.retryLater(m, err, now)
 			return o.settle(ctx, m, nil)
@@ -69,8 +76,13 @@ func (o *Outbox) deliverApp(ctx context.Context, m *cases.OutboxMessage) error {
 			return o.settle(ctx, m, nil)
 		}
 	}
+	if ok, err := o.claim(ctx, m, now); !ok {
+		return err
+	}
 	msgid, responseCode, err := o.api.SendApp(ctx, users, m.Message)
-	m.Attempts++
+	if wait, ok := wecom.RetryAfter(err); ok {
+		return o.later(ctx, m, wait, now)
+	}
 	if err != nil {
 		o.retryLater(m, err, now)
 		return o.settle(ctx, m, nil)

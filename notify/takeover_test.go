@@ -156,7 +156,7 @@ func killMidSend(t *testing.T, dbPath, key, prefix string) time.Time {
 // while WeCom has the request.
 type blockingSender struct{ recorder }
 
-func (b *blockingSender) SendKf(ctx context.Context, _, _ string, _ cases.Message) (string, error) {
+func (b *blockingSender) SendKf(ctx context.Context, _, _, _ string, _ cases.Message) (string, error) {
 	fmt.Println("SENDING")
 	<-ctx.Done()
 	select {} // the kill comes first

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -107,6 +108,25 @@ type appSendRequest struct {
 		BtnTxt      string `json:"btntxt"`
 	} `json:"textcard"`
 	TemplateCard *templateCard `json:"template_card"`
+
+	EnableDuplicateCheck   int  `json:"enable_duplicate_check"`
+	DuplicateCheckInterval *int `json:"duplicate_check_interval"`
+}
+
+// maxDuplicateCheckInterval is the longest duplicate_check_interval WeCom
+// accepts: 4 hours.
+const maxDuplicateCheckInterval = 4 * 60 * 60
+
+// duplicateKey is what WeCom's duplicate check compares: the members and the
+// content.
+func (req *appSendRequest) duplicateKey() string {
+	content, _ := json.Marshal(struct {
+		MsgType      string
+		Text, MD     any
+		TextCard     any
+		TemplateCard any
+	}{req.MsgType, req.Text, req.Markdown, req.TextCard, req.TemplateCard})
+	return req.ToUser + "\x00" + string(content)
 }
 
 var (
@@ -211,8 +231,31 @@ func (s *Sandbox) handleMessageSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	interval := 1800
+	if req.DuplicateCheckInterval != nil {
+		interval = *req.DuplicateCheckInterval
+	}
+	if req.EnableDuplicateCheck == 1 && (interval <= 0 || interval > maxDuplicateCheckInterval) {
+		writeErr(w, errInvalidParameter, "duplicate_check_interval must be 1 to 14400 seconds")
+		return
+	}
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	dupKey := ""
+	if req.EnableDuplicateCheck == 1 {
+		dupKey = req.duplicateKey()
+		if d, ok := s.idem.app[dupKey]; ok && s.now().Before(d.expires) {
+			// The same content to the same members within the interval: not
+			// delivered again.
+			writeJSON(w, struct {
+				apiError
+				MsgID        string `json:"msgid"`
+				ResponseCode string `json:"response_code,omitempty"`
+			}{apiError{0, "ok"}, d.msgid, d.responseCode})
+			return
+		}
+	}
 	if view != nil && view.TaskID != "" {
 		for _, c := range s.cards {
 			if c.view.TaskID == view.TaskID {
@@ -239,6 +282,12 @@ func (s *Sandbox) handleMessageSend(w http.ResponseWriter, r *http.Request) {
 			respCode = randHex(20)
 			s.respCodes[respCode] = responseCode{card: cd, expires: now.Add(responseCodeTTL)}
 		}
+	}
+	if dupKey != "" {
+		if s.idem.app == nil {
+			s.idem.app = map[string]appDuplicate{}
+		}
+		s.idem.app[dupKey] = appDuplicate{msgid: msg.MsgID, responseCode: respCode, expires: now.Add(time.Duration(interval) * time.Second)}
 	}
 	for _, u := range valid {
 		if !s.allowAppSendLocked(u, now) {

@@ -162,3 +162,48 @@ func TestStaffSaysIsAnAppTextCallback(t *testing.T) {
 		t.Error("a stranger could write to the app")
 	}
 }
+
+// With enable_duplicate_check, the same content to the same members within
+// duplicate_check_interval is not delivered again (the first message's msgid
+// comes back); other content, other members or a send after the interval are
+// new messages; without the check every send is delivered.
+func TestAppDuplicateCheck(t *testing.T) {
+	e := newEnv(t)
+	agent := e.sb.Config().AgentID
+	send := func(to, content string, check bool, interval int) string {
+		body := appText(to, content, agent)
+		if check {
+			body["enable_duplicate_check"] = 1
+			body["duplicate_check_interval"] = interval
+		}
+		r := e.call(t, "/cgi-bin/message/send", body)
+		if code(r) != 0 {
+			t.Fatalf("send %q to %s: %v", content, to, r)
+		}
+		id, _ := r["msgid"].(string)
+		return id
+	}
+	first := send("zhangsan", "案件 BC2611280007 待受理", true, 600)
+	if again := send("zhangsan", "案件 BC2611280007 待受理", true, 600); again != first {
+		t.Errorf("repeat within the interval got msgid %q, want the first's %q", again, first)
+	}
+	send("zhangsan", "案件 BC2611280008 待受理", true, 600)
+	send("lisi", "案件 BC2611280007 待受理", true, 600)
+	send("zhangsan", "不查重", false, 0)
+	send("zhangsan", "不查重", false, 0)
+	e.clock.Advance(601 * time.Second)
+	send("zhangsan", "案件 BC2611280007 待受理", true, 600)
+	var got []string
+	for _, m := range e.sb.AppInbox("zhangsan") {
+		got = append(got, m.Text)
+	}
+	want := []string{"案件 BC2611280007 待受理", "案件 BC2611280008 待受理", "不查重", "不查重", "案件 BC2611280007 待受理"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("zhangsan's inbox (-want +got):\n%s", diff)
+	}
+	body := appText("zhangsan", "太久", agent)
+	body["enable_duplicate_check"], body["duplicate_check_interval"] = 1, 4*3600+1
+	if got := code(e.call(t, "/cgi-bin/message/send", body)); got != errInvalidParameter {
+		t.Errorf("interval over 4 hours: errcode %d, want %d", got, errInvalidParameter)
+	}
+}

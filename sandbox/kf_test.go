@@ -432,3 +432,40 @@ func TestServicerAndOtherMessages(t *testing.T) {
 		t.Errorf("pulled (-want +got):\n%s", diff)
 	}
 }
+
+// A send repeated with the msgid of a message WeCom already took (a retry
+// after a lost answer or a crash) is not a second message: answered ok with
+// that msgid, not shown again, not counted against the five.
+func TestSendMsgRepeatedMsgID(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.sb.CitizenSays(context.Background(), "wmA", "在吗"); err != nil {
+		t.Fatal(err)
+	}
+	send := func(msgid, content string) (int, string) {
+		body := text("wmA", kf, content)
+		body["msgid"] = msgid
+		r := e.call(t, "/cgi-bin/kf/send_msg", body)
+		id, _ := r["msgid"].(string)
+		return code(r), id
+	}
+	var got []string
+	for _, s := range []struct{ msgid, content string }{
+		{"key-1", "您好"}, {"key-1", "您好"}, {"key-2", "请问"}, {"key-1", "您好"}, {"key-3", "三"}, {"key-4", "四"}, {"key-5", "五"}, {"key-6", "六"},
+	} {
+		c, id := send(s.msgid, s.content)
+		got = append(got, fmt.Sprintf("%s:%d:%s", s.msgid, c, id))
+	}
+	want := []string{"key-1:0:key-1", "key-1:0:key-1", "key-2:0:key-2", "key-1:0:key-1", "key-3:0:key-3", "key-4:0:key-4", "key-5:0:key-5", "key-6:95001:"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sends (-want +got):\n%s", diff)
+	}
+	var shown []string
+	for _, l := range e.sb.Chat("wmA") {
+		if l.From == "bot" && l.ErrCode == 0 {
+			shown = append(shown, l.Text)
+		}
+	}
+	if diff := cmp.Diff([]string{"您好", "请问", "三", "四", "五"}, shown); diff != "" {
+		t.Errorf("shown to the citizen (-want +got):\n%s", diff)
+	}
+}

@@ -4,7 +4,49 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"time"
 )
+
+// idempotency is what the sandbox remembers to tell a repeated send from a
+// new one. Its maps are made on first use; s.mu guards them.
+//
+// UNVERIFIED: WeCom documents send_msg's msgid only as "returned as given";
+// the sandbox treats a msgid already accepted on a kf account as a repeat of
+// that message: answered ok with the same msgid, not shown or counted again.
+// App messages with enable_duplicate_check are documented: the same content
+// to the same members within duplicate_check_interval (default 1800 s, at
+// most 4 hours) is not delivered again; the sandbox answers ok with the first
+// message's msgid and response code.
+type idempotency struct {
+	kf  map[kfMsgKey]bool
+	app map[string]appDuplicate
+}
+
+type kfMsgKey struct{ openKfID, msgID string }
+
+type appDuplicate struct {
+	msgid, responseCode string
+	expires             time.Time
+}
+
+// kfRepeatLocked reports whether msgid was accepted on openKfID before, and
+// remembers it otherwise; s.mu must be held.
+func (s *Sandbox) kfRepeatLocked(openKfID, msgID string, accept bool) bool {
+	if msgID == "" {
+		return false
+	}
+	k := kfMsgKey{openKfID, msgID}
+	if s.idem.kf[k] {
+		return true
+	}
+	if accept {
+		if s.idem.kf == nil {
+			s.idem.kf = map[kfMsgKey]bool{}
+		}
+		s.idem.kf[k] = true
+	}
+	return false
+}
 
 // sendRequest is the body of kf/send_msg and kf/send_msg_on_event.
 type sendRequest struct {
@@ -191,6 +233,15 @@ func (s *Sandbox) handleSendMsg(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	now := s.now()
+	if code == 0 && s.kfRepeatLocked(req.OpenKfID, req.MsgID, false) {
+		// A retry of a message WeCom already took: not a second message.
+		s.mu.Unlock()
+		writeJSON(w, struct {
+			apiError
+			MsgID string `json:"msgid"`
+		}{apiError{0, "ok"}, req.MsgID})
+		return
+	}
 	ss := s.sessions[sessionKey{req.OpenKfID, req.ToUser}]
 	if code == 0 {
 		switch {
@@ -214,6 +265,7 @@ func (s *Sandbox) handleSendMsg(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ss.sent++
+	s.kfRepeatLocked(req.OpenKfID, req.MsgID, true)
 	id := req.MsgID
 	if id == "" {
 		id = randHex(16)

@@ -98,6 +98,7 @@ type Sandbox struct {
 	appSends     map[string][]time.Time
 	dropped      map[string]int
 	calls        map[string]int
+	idem         idempotency // kf msgids and app duplicate checks (kfsend.go)
 	lastCallback []byte
 	async        sync.WaitGroup
 	smsgw        *smsGateway // the fake SMS gateway (sms.go)

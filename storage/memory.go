@@ -16,6 +16,7 @@ type Memory struct {
 	locks  map[string]memLock
 	events map[string][]time.Time
 	tokens map[string]memValue
+	pauses map[string]time.Time
 }
 
 type memLock struct {
@@ -35,6 +36,7 @@ func NewMemory() *Memory {
 		locks:  map[string]memLock{},
 		events: map[string][]time.Time{},
 		tokens: map[string]memValue{},
+		pauses: map[string]time.Time{},
 	}
 }
 
@@ -99,6 +101,31 @@ func (h *memHeld) Unlock(context.Context) error {
 	}
 	delete(h.m.locks, h.key)
 	return nil
+}
+
+// Pauses returns m as API pauses.
+func (m *Memory) Pauses() APIPauses { return memPauses{m} }
+
+type memPauses struct{ m *Memory }
+
+func (p memPauses) Pause(_ context.Context, api string, d time.Duration) error {
+	p.m.mu.Lock()
+	defer p.m.mu.Unlock()
+	if u := p.m.now().Add(d); u.After(p.m.pauses[api]) {
+		p.m.pauses[api] = u
+	}
+	return nil
+}
+
+func (p memPauses) PausedFor(_ context.Context, api string) (time.Duration, error) {
+	p.m.mu.Lock()
+	defer p.m.mu.Unlock()
+	left := p.m.pauses[api].Sub(p.m.now())
+	if left <= 0 {
+		delete(p.m.pauses, api)
+		return 0, nil
+	}
+	return left, nil
 }
 
 type memLimiter struct{ m *Memory }

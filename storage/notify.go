@@ -55,7 +55,7 @@ func (s *SQL) ContactsClosing(ctx context.Context, from, to time.Time, limit int
 		limit = defaultListLimit
 	}
 	rows, err := s.q.QueryContext(ctx,
-		"SELECT open_kfid, external_userid, last_inbound_at, sent_in_window, service_state, updated_at FROM contacts"+
+		"SELECT open_kfid, external_userid, last_inbound_at, sent_in_window, service_state, updated_at, inbound_seq FROM contacts"+
 			" WHERE last_inbound_at >= ? AND last_inbound_at < ? ORDER BY last_inbound_at, open_kfid, external_userid LIMIT ?",
 		s.d.t(from), s.d.t(to), limit)
 	if err != nil {
@@ -66,7 +66,7 @@ func (s *SQL) ContactsClosing(ctx context.Context, from, to time.Time, limit int
 	for rows.Next() {
 		var c cases.Contact
 		if err := rows.Scan(&c.OpenKfID, &c.ExternalUserID, timeCol{&c.LastInboundAt}, &c.SentInWindow,
-			&c.ServiceState, timeCol{&c.UpdatedAt}); err != nil {
+			&c.ServiceState, timeCol{&c.UpdatedAt}, &c.InboundSeq); err != nil {
 			return nil, s.wrap(err, "list contacts closing")
 		}
 		out = append(out, &c)

@@ -12,11 +12,11 @@ import (
 var outboxCols = []string{
 	"case_id", "channel", "open_kfid", "recipient", "message", "priority",
 	"status", "attempts", "next_attempt_at", "last_error", "wecom_msgid", "merged_into",
-	"created_at", "sent_at",
+	"created_at", "sent_at", "send_key", "purpose",
 }
 
 const outboxSelect = "SELECT id, case_id, channel, open_kfid, recipient, message, priority, " +
-	"status, attempts, next_attempt_at, last_error, wecom_msgid, merged_into, created_at, sent_at FROM outbox"
+	"status, attempts, next_attempt_at, last_error, wecom_msgid, merged_into, created_at, sent_at, send_key, purpose, version FROM outbox"
 
 // Enqueue stores m and sets its ID. A zero CreatedAt becomes now, a zero
 // NextAttemptAt becomes CreatedAt and an empty Status pending.
@@ -30,6 +30,10 @@ func (s *SQL) Enqueue(ctx context.Context, m *cases.OutboxMessage) error {
 	if m.Status == "" {
 		m.Status = cases.OutboxPending
 	}
+	if m.SendKey == "" {
+		m.SendKey = NewSendKey()
+	}
+	m.Version = 0
 	normalizeOutboxTimes(m)
 	args, err := s.outboxArgs(m)
 	if err != nil {
@@ -69,20 +73,40 @@ func (s *SQL) CaseOutbox(ctx context.Context, caseID int64) ([]*cases.OutboxMess
 		outboxSelect+" WHERE case_id = ? ORDER BY id", caseID)
 }
 
-// UpdateOutbox saves m (found by ID), or returns ErrNotFound.
+// UpdateOutbox saves m (found by ID) if the stored row is still at
+// m.Version, and moves both to the next version. A row changed since m was
+// read gives ErrConflict (a stale copy is never written back, and so never
+// sent again); a missing row ErrNotFound.
 func (s *SQL) UpdateOutbox(ctx context.Context, m *cases.OutboxMessage) error {
 	normalizeOutboxTimes(m)
 	args, err := s.outboxArgs(m)
 	if err != nil {
 		return err
 	}
-	args = append(args, m.ID)
-	res, err := s.q.ExecContext(ctx, "UPDATE outbox SET "+setList(outboxCols)+" WHERE id = ?", args...)
+	args = append(args, m.ID, m.Version)
+	res, err := s.q.ExecContext(ctx, "UPDATE outbox SET "+setList(outboxCols)+", version = version + 1 WHERE id = ? AND version = ?", args...)
 	if err != nil {
 		return s.wrap(err, "update outbox message %d", m.ID)
 	}
-	return s.updatedRow(ctx, res, "outbox", m.ID, fmt.Sprintf("update outbox message %d", m.ID))
+	what := fmt.Sprintf("update outbox message %d", m.ID)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrap(err, "%s: rows affected", what)
+	}
+	if n == 0 {
+		// Not there, or changed since m was read.
+		if err := s.updatedRow(ctx, res, "outbox", m.ID, what); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s at version %d: %w", what, m.Version, cases.ErrConflict)
+	}
+	m.Version++
+	return nil
 }
+
+// NewSendKey returns a fresh idempotency key for an outgoing message: 24 hex
+// digits (96 random bits), within kf msgid's 32 characters of [0-9a-zA-Z_-].
+func NewSendKey() string { return newToken()[:24] }
 
 // outboxArgs returns m's column values in outboxCols order. The message, texts
 // to citizens and staff with names and phone numbers in them, is sealed JSON.
@@ -94,7 +118,7 @@ func (s *SQL) outboxArgs(m *cases.OutboxMessage) ([]any, error) {
 	return []any{
 		m.CaseID, string(m.Channel), m.OpenKfID, m.Recipient, s.sealer.Seal(string(msg)), int(m.Priority),
 		string(m.Status), m.Attempts, s.d.t(m.NextAttemptAt), m.LastError, m.WeComMsgID, m.MergedInto,
-		s.d.t(m.CreatedAt), s.d.ntp(m.SentAt),
+		s.d.t(m.CreatedAt), s.d.ntp(m.SentAt), m.SendKey, string(m.Purpose),
 	}, nil
 }
 
@@ -107,15 +131,19 @@ func (s *SQL) queryOutbox(ctx context.Context, what, q string, args ...any) ([]*
 	var out []*cases.OutboxMessage
 	for rows.Next() {
 		var m cases.OutboxMessage
-		var channel, msg, status string
+		var channel, msg, status, purpose string
 		var prio int
 		err := rows.Scan(&m.ID, &m.CaseID, &channel, &m.OpenKfID, &m.Recipient, &msg, &prio,
 			&status, &m.Attempts, timeCol{&m.NextAttemptAt}, &m.LastError, &m.WeComMsgID, &m.MergedInto,
-			timeCol{&m.CreatedAt}, timePtrCol{&m.SentAt})
+			timeCol{&m.CreatedAt}, timePtrCol{&m.SentAt}, &m.SendKey, &purpose, &m.Version)
 		if err != nil {
 			return nil, s.wrap(err, "%s", what)
 		}
-		m.Channel, m.Status, m.Priority = cases.Channel(channel), cases.OutboxStatus(status), cases.Priority(prio)
+		m.Channel, m.Status, m.Priority, m.Purpose = cases.Channel(channel), cases.OutboxStatus(status), cases.Priority(prio), cases.Purpose(purpose)
+		if m.SendKey == "" {
+			// Queued before keys existed: derived from what never changes.
+			m.SendKey = fmt.Sprintf("bcs%d-%d", m.ID, m.CreatedAt.UnixMicro())
+		}
 		if msg, err = s.openLegacy(msg, "outbox message"); err != nil {
 			return nil, fmt.Errorf("%s: message %d: %w", what, m.ID, err)
 		}
@@ -141,8 +169,8 @@ func normalizeOutboxTimes(m *cases.OutboxMessage) {
 func (s *SQL) GetContact(ctx context.Context, openKfID, externalUserID string) (*cases.Contact, error) {
 	c := cases.Contact{OpenKfID: openKfID, ExternalUserID: externalUserID}
 	err := s.q.QueryRowContext(ctx,
-		"SELECT last_inbound_at, sent_in_window, service_state, updated_at FROM contacts WHERE open_kfid = ? AND external_userid = ?",
-		openKfID, externalUserID).Scan(timeCol{&c.LastInboundAt}, &c.SentInWindow, &c.ServiceState, timeCol{&c.UpdatedAt})
+		"SELECT last_inbound_at, sent_in_window, service_state, updated_at, inbound_seq FROM contacts WHERE open_kfid = ? AND external_userid = ?",
+		openKfID, externalUserID).Scan(timeCol{&c.LastInboundAt}, &c.SentInWindow, &c.ServiceState, timeCol{&c.UpdatedAt}, &c.InboundSeq)
 	if err != nil {
 		return nil, s.wrap(err, "get contact")
 	}
@@ -157,10 +185,10 @@ func (s *SQL) SaveContact(ctx context.Context, c *cases.Contact) error {
 	}
 	c.UpdatedAt, c.LastInboundAt = utc(c.UpdatedAt), utc(c.LastInboundAt)
 	q := s.d.upsert("contacts",
-		[]string{"open_kfid", "external_userid", "last_inbound_at", "sent_in_window", "service_state", "updated_at"},
+		[]string{"open_kfid", "external_userid", "last_inbound_at", "sent_in_window", "service_state", "updated_at", "inbound_seq"},
 		[]string{"open_kfid", "external_userid"},
-		[]string{"last_inbound_at", "sent_in_window", "service_state", "updated_at"})
-	_, err := s.q.ExecContext(ctx, q, c.OpenKfID, c.ExternalUserID, s.d.nt(c.LastInboundAt), c.SentInWindow, c.ServiceState, s.d.t(c.UpdatedAt))
+		[]string{"last_inbound_at", "sent_in_window", "service_state", "updated_at", "inbound_seq"})
+	_, err := s.q.ExecContext(ctx, q, c.OpenKfID, c.ExternalUserID, s.d.nt(c.LastInboundAt), c.SentInWindow, c.ServiceState, s.d.t(c.UpdatedAt), c.InboundSeq)
 	if err != nil {
 		return s.wrap(err, "save contact")
 	}

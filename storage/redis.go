@@ -126,6 +126,39 @@ func (l *redisLock) Unlock(ctx context.Context) error {
 	return nil
 }
 
+// Pauses returns API pauses kept in Redis under "pause:", expiring with
+// the pause.
+func (r *Redis) Pauses() APIPauses { return redisPauses{r} }
+
+type redisPauses struct{ r *Redis }
+
+// pauseScript sets the pause unless a longer one is already set.
+var pauseScript = redis.NewScript(`
+if redis.call("PTTL", KEYS[1]) < tonumber(ARGV[1]) then
+	redis.call("SET", KEYS[1], "1", "PX", ARGV[1])
+end
+return 1`)
+
+func (p redisPauses) Pause(ctx context.Context, api string, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	if err := pauseScript.Run(ctx, p.r.c, []string{p.r.prefix + "pause:" + api}, max(d.Milliseconds(), 1)).Err(); err != nil {
+		return fmt.Errorf("pause %q: %w", api, err)
+	}
+	return nil
+}
+
+func (p redisPauses) PausedFor(ctx context.Context, api string) (time.Duration, error) {
+	ms, err := p.r.c.PTTL(ctx, p.r.prefix+"pause:"+api).Result()
+	if err != nil {
+		return 0, fmt.Errorf("read pause %q: %w", api, err)
+	}
+	// go-redis turns PTTL's -1 and -2 (no expiry, no key) into negative
+	// durations.
+	return max(ms, 0), nil
+}
+
 type redisLimiter struct{ r *Redis }
 
 // allowScript keeps one sorted-set member per allowed event, scored by the

@@ -41,10 +41,23 @@ type RateLimiter interface {
 	Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, error)
 }
 
+// APIPauses keeps, per WeCom API, how long calls must wait after WeCom's
+// frequency limit (45009, 45033); it implements wecom.Pauses. The limits are
+// per corp, so replicas share one.
+type APIPauses interface {
+	// Pause makes calls to api wait for d from now, never shortening a
+	// longer pause.
+	Pause(ctx context.Context, api string, d time.Duration) error
+	// PausedFor says how long calls to api must still wait; 0 when they
+	// need not.
+	PausedFor(ctx context.Context, api string) (time.Duration, error)
+}
+
 // SharedStores is what Redis and Memory both provide.
 type SharedStores interface {
 	Locker() Locker
 	RateLimiter() RateLimiter
+	Pauses() APIPauses
 	// TokenCache keeps WeCom access tokens for silenceper/wechat: Get returns
 	// the string that was set, or nil.
 	TokenCache() cache.Cache

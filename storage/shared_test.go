@@ -220,3 +220,35 @@ func TestRedisKeysUnderPrefix(t *testing.T) {
 		}
 	}
 }
+
+// A pause after WeCom's frequency limit is seen by every replica, ends by
+// itself, and is never shortened by a shorter one.
+func TestAPIPauses(t *testing.T) {
+	eachShared(t, func(t *testing.T, s storage.SharedStores) {
+		ctx := context.Background()
+		p := s.Pauses()
+		if d, err := p.PausedFor(ctx, "/cgi-bin/kf/send_msg"); err != nil || d != 0 {
+			t.Fatalf("PausedFor before any pause = %v, %v; want 0", d, err)
+		}
+		if err := p.Pause(ctx, "/cgi-bin/kf/send_msg", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Pause(ctx, "/cgi-bin/kf/send_msg", 200*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		d, err := p.PausedFor(ctx, "/cgi-bin/kf/send_msg")
+		if err != nil || d <= 30*time.Second || d > time.Minute {
+			t.Errorf("PausedFor after a minute's pause and a shorter one = %v, %v; want close to a minute", d, err)
+		}
+		if d, _ := p.PausedFor(ctx, "/cgi-bin/message/send"); d != 0 {
+			t.Errorf("another API paused for %v", d)
+		}
+		if err := p.Pause(ctx, "/cgi-bin/kf/sync_msg", 100*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if d, _ := p.PausedFor(ctx, "/cgi-bin/kf/sync_msg"); d != 0 {
+			t.Errorf("pause still %v after it ended", d)
+		}
+	})
+}

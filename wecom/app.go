@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"banchengshi/cases"
@@ -22,11 +23,17 @@ const (
 // appSend is the body of message/send. agentid is an integer, as WeCom
 // documents it (silenceper sends a string).
 type appSend struct {
-	ToUser       string        `json:"touser"`
-	MsgType      string        `json:"msgtype"`
-	AgentID      int           `json:"agentid"`
-	Text         *kfText       `json:"text,omitempty"`
-	TemplateCard *templateCard `json:"template_card,omitempty"`
+	ToUser  string `json:"touser"`
+	MsgType string `json:"msgtype"`
+	AgentID int    `json:"agentid"`
+	// EnableDuplicateCheck and DuplicateCheckInterval (seconds): WeCom does
+	// not deliver again a message with the same content to the same member
+	// within the interval, so a retry after a lost answer is not a second
+	// message.
+	EnableDuplicateCheck   int           `json:"enable_duplicate_check"`
+	DuplicateCheckInterval int           `json:"duplicate_check_interval"`
+	Text                   *kfText       `json:"text,omitempty"`
+	TemplateCard           *templateCard `json:"template_card,omitempty"`
 }
 
 type templateCard struct {
@@ -116,7 +123,14 @@ func appCard(card *cases.Card) (*templateCard, error) {
 	return tc, nil
 }
 
-// SendApp sends m to staff through the self-built app: text when m.Card is
+// AppDuplicateWindow is the duplicate_check_interval of app messages: WeCom's
+// default, far longer than the retries after a lost answer or a crash
+// (seconds to minutes), short enough that a notice repeated on purpose the
+// next hour still arrives. WeCom allows up to 4 hours.
+const AppDuplicateWindow = 30 * time.Minute
+
+// SendApp sends m to staff through the self-built app, with WeCom's
+// duplicate check on (AppDuplicateWindow): text when m.Card is
 // nil, otherwise a button_interaction template card. responseCode (cards only)
 // lets UpdateCard change the card once. Users WeCom does not know are logged
 // and skipped; the message still goes to the others.
@@ -130,7 +144,8 @@ func (c *Client) SendApp(ctx context.Context, toUsers []string, m cases.Message)
 			return "", "", invalidf("receiver user id %q is not valid", u)
 		}
 	}
-	body := appSend{ToUser: strings.Join(toUsers, "|"), AgentID: c.agentID}
+	body := appSend{ToUser: strings.Join(toUsers, "|"), AgentID: c.agentID,
+		EnableDuplicateCheck: 1, DuplicateCheckInterval: int(AppDuplicateWindow / time.Second)}
 	if m.Card == nil {
 		if m.Text == "" {
 			return "", "", invalidf("empty text")

@@ -22,7 +22,7 @@ func TestSendApp(t *testing.T) {
 			name: "text",
 			to:   []string{"zhangsan"},
 			msg:  textMsg("BC2611280007 已分派给您"),
-			want: `{"touser": "zhangsan", "msgtype": "text", "agentid": 1000002, "text": {"content": "BC2611280007 已分派给您"}}`,
+			want: `{"touser": "zhangsan", "msgtype": "text", "agentid": 1000002, "enable_duplicate_check": 1, "duplicate_check_interval": 1800, "text": {"content": "BC2611280007 已分派给您"}}`,
 		},
 		{
 			name: "button card",
@@ -38,7 +38,7 @@ func TestSendApp(t *testing.T) {
 				},
 				URL: "https://bcs.example.gov.cn/cases/BC2611280007",
 			}},
-			want: `{"touser": "zhangsan|lisi", "msgtype": "template_card", "agentid": 1000002, "template_card": {
+			want: `{"touser": "zhangsan|lisi", "msgtype": "template_card", "agentid": 1000002, "enable_duplicate_check": 1, "duplicate_check_interval": 1800, "template_card": {
 				"card_type": "button_interaction",
 				"main_title": {"title": "新反映 BC2611280007", "desc": "邻居代一位63岁老人反映养老金停发"},
 				"horizontal_content_list": [{"keyname": "类别", "value": "生存认证"}, {"keyname": "期限", "value": "12月5日"}],
@@ -55,7 +55,7 @@ func TestSendApp(t *testing.T) {
 				Desc:    strings.Repeat("档", 45),
 				Buttons: []cases.CardButton{{Key: "view:1", Text: "查看"}},
 			}},
-			want: `{"touser": "wangwu", "msgtype": "template_card", "agentid": 1000002, "template_card": {
+			want: `{"touser": "wangwu", "msgtype": "template_card", "agentid": 1000002, "enable_duplicate_check": 1, "duplicate_check_interval": 1800, "template_card": {
 				"card_type": "button_interaction",
 				"main_title": {"title": "超时提醒"},
 				"sub_title_text": "` + strings.Repeat("档", 45) + `",

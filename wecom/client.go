@@ -56,6 +56,7 @@ type Client struct {
 
 	mu     sync.Mutex
 	flight *tokenFlight // the token fetch in progress, shared by concurrent callers
+	pauses Pauses       // APIs paused after a frequency limit (pause.go)
 }
 
 // New checks cfg and returns a Client that keeps its access token in tc (for
@@ -119,6 +120,7 @@ func New(cfg Config, tc cache.Cache, log *slog.Logger) (*Client, error) {
 		http:       newHTTPClient(timeout),
 		cache:      tc,
 		log:        log.With("component", "wecom"),
+		pauses:     newLocalPauses(),
 	}, nil
 }
 
@@ -162,8 +164,12 @@ type apiStatus struct {
 
 // call sends r with the access token. When WeCom answers that the token is
 // invalid or expired it drops the cached token, fetches a new one and sends r
-// once more.
+// once more. While r's API is paused after a frequency limit it returns a
+// *PausedError without calling WeCom; a frequency-limit answer pauses it.
 func (c *Client) call(ctx context.Context, r request) (*response, error) {
+	if err := c.checkPause(ctx, r.path); err != nil {
+		return nil, err
+	}
 	for attempt := 0; ; attempt++ {
 		token, err := c.token(ctx)
 		if err != nil {
@@ -178,6 +184,7 @@ func (c *Client) call(ctx context.Context, r request) (*response, error) {
 			c.dropToken(ctx, token)
 			continue
 		}
+		c.notePause(ctx, r.path, err)
 		return nil, err
 	}
 }

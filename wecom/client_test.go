@@ -163,7 +163,7 @@ func TestOtherErrcodesNotRetried(t *testing.T) {
 		return map[string]any{"errcode": 95001, "errmsg": "send msg count limit"}
 	})
 	c := newTestClient(t, f, nil)
-	_, err := c.SendKf(context.Background(), "wkA", "wmB", textMsg("您好"))
+	_, err := c.SendKf(context.Background(), "wkA", "wmB", "", textMsg("您好"))
 	if got := ErrCode(err); got != CodeKfSendLimit {
 		t.Fatalf("ErrCode = %d (%v), want 95001", got, err)
 	}

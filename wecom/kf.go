@@ -235,6 +235,7 @@ func (c *Client) SyncMsg(ctx context.Context, req SyncRequest) (*SyncResponse, e
 
 // WeCom's limits on kf messages, in bytes.
 const (
+	maxKfMsgID       = 32
 	maxKfText        = 2048
 	maxMenuHead      = 1024
 	maxMenuTail      = 1024
@@ -270,6 +271,7 @@ type kfSend struct {
 	ToUser   string  `json:"touser,omitempty"`
 	OpenKfID string  `json:"open_kfid,omitempty"`
 	Code     string  `json:"code,omitempty"`
+	MsgID    string  `json:"msgid,omitempty"`
 	MsgType  string  `json:"msgtype"`
 	Text     *kfText `json:"text,omitempty"`
 	MsgMenu  *kfMenu `json:"msgmenu,omitempty"`
@@ -309,19 +311,25 @@ func kfBody(m cases.Message) (kfSend, error) {
 }
 
 // SendKf sends m to a citizen through a kf account: text, or a msgmenu when
-// m.Menu is set. Success means WeCom accepted the message, not that it was
-// delivered; watch msg_send_fail events. errcode 95001 (CodeKfSendLimit) means
-// the citizen's window is closed or used up.
-func (c *Client) SendKf(ctx context.Context, openKfID, externalUserID string, m cases.Message) (string, error) {
+// m.Menu is set. msgID, when not empty, is the message's idempotency key
+// (send_msg's msgid, up to 32 of [0-9a-zA-Z_-]): the same key on every retry
+// of one message, so that WeCom can tell a repeat from a new message, and it
+// comes back as the message's msgid. Success means WeCom accepted the
+// message, not that it was delivered; watch msg_send_fail events. errcode
+// 95001 (CodeKfSendLimit) means the citizen's window is closed or used up.
+func (c *Client) SendKf(ctx context.Context, openKfID, externalUserID, msgID string, m cases.Message) (string, error) {
 	const path = "/cgi-bin/kf/send_msg"
 	if openKfID == "" || externalUserID == "" {
 		return "", invalidf("kf account and recipient are required")
+	}
+	if !validMsgID(msgID) {
+		return "", invalidf("msgid must be up to %d of [0-9a-zA-Z_-]", maxKfMsgID)
 	}
 	body, err := kfBody(m)
 	if err != nil {
 		return "", err
 	}
-	body.ToUser, body.OpenKfID = externalUserID, openKfID
+	body.ToUser, body.OpenKfID, body.MsgID = externalUserID, openKfID, msgID
 	var out struct {
 		MsgID string `json:"msgid"`
 	}
@@ -403,4 +411,19 @@ func (c *Client) TransServiceState(ctx context.Context, openKfID, externalUserID
 		return "", fmt.Errorf("kf service_state/trans: %w", err)
 	}
 	return out.MsgCode, nil
+}
+
+// validMsgID reports whether id may be send_msg's msgid: up to 32 of
+// [0-9a-zA-Z_-], or empty for WeCom to choose one.
+func validMsgID(id string) bool {
+	if len(id) > maxKfMsgID {
+		return false
+	}
+	for _, r := range id {
+		ok := r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_' || r == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -121,14 +121,21 @@ func TestSyncMsgErrcodeAndLimits(t *testing.T) {
 
 func TestSendKf(t *testing.T) {
 	tests := []struct {
-		name string
-		msg  cases.Message
-		want string
+		name  string
+		msgID string
+		msg   cases.Message
+		want  string
 	}{
 		{
 			name: "text",
 			msg:  textMsg("您好，我是办不成事反映窗口的小助手。"),
 			want: `{"touser": "wmB", "open_kfid": "wkA", "msgtype": "text", "text": {"content": "您好，我是办不成事反映窗口的小助手。"}}`,
+		},
+		{
+			name:  "with an idempotency key",
+			msgID: "3f9a0c1d2e4b5a6978c0d1e2",
+			msg:   textMsg("您好"),
+			want:  `{"touser": "wmB", "open_kfid": "wkA", "msgid": "3f9a0c1d2e4b5a6978c0d1e2", "msgtype": "text", "text": {"content": "您好"}}`,
 		},
 		{
 			name: "menu",
@@ -151,7 +158,7 @@ func TestSendKf(t *testing.T) {
 				return map[string]any{"errcode": 0, "errmsg": "ok", "msgid": "MSG1"}
 			})
 			c := newTestClient(t, f, nil)
-			id, err := c.SendKf(context.Background(), "wkA", "wmB", tt.msg)
+			id, err := c.SendKf(context.Background(), "wkA", "wmB", tt.msgID, tt.msg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,19 +198,25 @@ func TestSendKfRejectsLocally(t *testing.T) {
 		{"item without id", cases.Message{Menu: []cases.MenuItem{{Text: "1"}}}, "item 1 id"},
 		{"item label too long", cases.Message{Menu: []cases.MenuItem{{ID: "a", Text: strings.Repeat("字", 43)}}}, "item 1 text"},
 	}
+	badKeys := []string{strings.Repeat("a", 33), "has space", "点"}
 	f := newFake(t, "")
 	c := newTestClient(t, f, nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := c.SendKf(context.Background(), "wkA", "wmB", tt.msg)
+			_, err := c.SendKf(context.Background(), "wkA", "wmB", "", tt.msg)
 			if !errors.Is(err, ErrInvalidMessage) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("want ErrInvalidMessage mentioning %q, got %v", tt.want, err)
 			}
 		})
 	}
+	for _, key := range badKeys {
+		if _, err := c.SendKf(context.Background(), "wkA", "wmB", key, textMsg("您好")); !errors.Is(err, ErrInvalidMessage) {
+			t.Errorf("msgid %q: want ErrInvalidMessage, got %v", key, err)
+		}
+	}
 	// Exactly at the limit is fine locally.
 	f.route("/cgi-bin/kf/send_msg", func(call) any { return map[string]any{"errcode": 0, "msgid": "ok"} })
-	if _, err := c.SendKf(context.Background(), "wkA", "wmB", textMsg(strings.Repeat("办", 682)+"ab")); err != nil {
+	if _, err := c.SendKf(context.Background(), "wkA", "wmB", "", textMsg(strings.Repeat("办", 682)+"ab")); err != nil {
 		t.Errorf("2048 bytes: %v", err)
 	}
 	if got := len(f.callsTo("/cgi-bin/kf/send_msg")); got != 1 {

@@ -1,0 +1,149 @@
+package wecom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Errcodes of WeCom's call-frequency limits ("访问频率限制").
+const (
+	// CodeFreqLimit (45009): the corp called this API more than 10,000 times
+	// in a minute or 150,000 in an hour; WeCom blocks it for 60 s or 60
+	// minutes.
+	CodeFreqLimit = 45009
+	// CodeConcurrencyLimit (45033): too many calls of this API at once.
+	CodeConcurrencyLimit = 45033
+)
+
+// How long an API is left alone after a frequency-limit answer. WeCom blocks
+// for 60 s after a minute limit and 60 minutes after an hour limit, and its
+// answer does not say which: the API is paused for the minute, then one call
+// finds out whether the block still holds (and pauses another minute if so).
+// That is one call a minute at most while blocked, never a stream of them.
+const (
+	FreqLimitPause        = 60 * time.Second
+	ConcurrencyLimitPause = 2 * time.Second
+)
+
+// ErrPaused is wrapped by *PausedError.
+var ErrPaused = errors.New("wecom: API paused after a frequency limit")
+
+// PausedError is returned without calling WeCom while an API is paused after
+// a frequency-limit answer; For is how long the pause has left.
+type PausedError struct {
+	Path string
+	For  time.Duration
+}
+
+// Error says which API waits and for how long.
+func (e *PausedError) Error() string {
+	return fmt.Sprintf("wecom %s: paused for %s after WeCom's frequency limit", e.Path, e.For.Round(time.Millisecond))
+}
+
+// Unwrap makes errors.Is(err, ErrPaused) true.
+func (e *PausedError) Unwrap() error { return ErrPaused }
+
+// RetryAfter reports whether err is WeCom's frequency limit (45009, 45033) or
+// a pause the client keeps after one, and how long to wait before the call is
+// worth trying again. Such a failure is WeCom saying "later", not a fault of
+// the message: callers wait and do not count it as an attempt.
+func RetryAfter(err error) (time.Duration, bool) {
+	var p *PausedError
+	if errors.As(err, &p) {
+		return p.For, true
+	}
+	switch ErrCode(err) {
+	case CodeFreqLimit:
+		return FreqLimitPause, true
+	case CodeConcurrencyLimit:
+		return ConcurrencyLimitPause, true
+	}
+	return 0, false
+}
+
+// Pauses keeps, per API path, how long calls must wait after a
+// frequency-limit answer. The limits are per corp, so replicas share one
+// (storage's Redis); the client keeps its own in process until given one.
+type Pauses interface {
+	// Pause makes calls to api wait for d from now (never shortening a
+	// longer pause).
+	Pause(ctx context.Context, api string, d time.Duration) error
+	// PausedFor says how long calls to api must still wait; 0 when they
+	// need not.
+	PausedFor(ctx context.Context, api string) (time.Duration, error)
+}
+
+// SharePauses makes the client keep its API pauses in p, shared with the
+// other replicas.
+func (c *Client) SharePauses(p Pauses) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pauses = p
+}
+
+func (c *Client) pauseStore() Pauses {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pauses
+}
+
+// checkPause returns a *PausedError while path is paused. A pause store
+// that cannot be read does not stop the call: WeCom's own answer still
+// protects the limit.
+func (c *Client) checkPause(ctx context.Context, path string) error {
+	d, err := c.pauseStore().PausedFor(ctx, path)
+	if err != nil {
+		c.log.WarnContext(ctx, "read API pause", "path", path, "err", err)
+		return nil
+	}
+	if d > 0 {
+		return &PausedError{Path: path, For: d}
+	}
+	return nil
+}
+
+// notePause pauses path after a frequency-limit answer.
+func (c *Client) notePause(ctx context.Context, path string, err error) {
+	d, ok := RetryAfter(err)
+	if !ok {
+		return
+	}
+	c.log.WarnContext(ctx, "WeCom frequency limit; pausing the API", "path", path, "errcode", ErrCode(err), "for", d)
+	if perr := c.pauseStore().Pause(context.WithoutCancel(ctx), path, d); perr != nil {
+		c.log.WarnContext(ctx, "record API pause", "path", path, "err", perr)
+	}
+}
+
+// localPauses is the in-process Pauses a client starts with.
+type localPauses struct {
+	mu    sync.Mutex
+	now   func() time.Time
+	until map[string]time.Time
+}
+
+func newLocalPauses() *localPauses {
+	return &localPauses{now: time.Now, until: map[string]time.Time{}}
+}
+
+func (p *localPauses) Pause(_ context.Context, api string, d time.Duration) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if u := p.now().Add(d); u.After(p.until[api]) {
+		p.until[api] = u
+	}
+	return nil
+}
+
+func (p *localPauses) PausedFor(_ context.Context, api string) (time.Duration, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	left := p.until[api].Sub(p.now())
+	if left <= 0 {
+		delete(p.until, api)
+		return 0, nil
+	}
+	return left, nil
+}

@@ -1,0 +1,69 @@
+package wecom
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// A frequency-limit answer pauses that API, and only that API, for the time
+// WeCom blocks it: calls in the pause fail at once without reaching WeCom,
+// and the first call after it goes through.
+func TestFrequencyLimitPausesTheAPI(t *testing.T) {
+	tests := []struct {
+		name  string
+		code  int
+		pause time.Duration
+	}{
+		{"45009 minute or hour limit", CodeFreqLimit, FreqLimitPause},
+		{"45033 concurrency limit", CodeConcurrencyLimit, ConcurrencyLimitPause},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, "")
+			limited := true
+			f.route("/cgi-bin/kf/send_msg", func(call) any {
+				if limited {
+					limited = false
+					return map[string]any{"errcode": tt.code, "errmsg": "api freq out of limit"}
+				}
+				return map[string]any{"errcode": 0, "msgid": "m1"}
+			})
+			f.route("/cgi-bin/kf/service_state/get", func(call) any { return map[string]any{"errcode": 0, "service_state": 1} })
+			c := newTestClient(t, f, nil)
+			now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+			p := newLocalPauses()
+			p.now = func() time.Time { return now }
+			c.SharePauses(p)
+			ctx := context.Background()
+
+			_, err := c.SendKf(ctx, "wkA", "wmB", "k1", textMsg("您好"))
+			if d, ok := RetryAfter(err); !ok || d != tt.pause {
+				t.Fatalf("first call: RetryAfter = %v, %v (err %v), want %v", d, ok, err, tt.pause)
+			}
+			now = now.Add(tt.pause / 2)
+			_, err = c.SendKf(ctx, "wkA", "wmB", "k1", textMsg("您好"))
+			var paused *PausedError
+			if !errors.As(err, &paused) || !errors.Is(err, ErrPaused) {
+				t.Fatalf("in the pause: %v, want a *PausedError", err)
+			}
+			if diff := cmp.Diff(&PausedError{Path: "/cgi-bin/kf/send_msg", For: tt.pause - tt.pause/2}, paused); diff != "" {
+				t.Errorf("pause (-want +got):\n%s", diff)
+			}
+			// Another API is not paused.
+			if _, _, err := c.ServiceState(ctx, "wkA", "wmB"); err != nil {
+				t.Errorf("service_state/get in send_msg's pause: %v", err)
+			}
+			now = now.Add(tt.pause)
+			if _, err := c.SendKf(ctx, "wkA", "wmB", "k1", textMsg("您好")); err != nil {
+				t.Fatalf("after the pause: %v", err)
+			}
+			if got := len(f.callsTo("/cgi-bin/kf/send_msg")); got != 2 {
+				t.Errorf("send_msg reached WeCom %d times, want 2 (none in the pause)", got)
+			}
+		})
+	}
+}
