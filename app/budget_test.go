@@ -12,6 +12,7 @@ import (
 	"banchengshi/clock"
 	"banchengshi/sandbox"
 	"banchengshi/staff"
+	"banchengshi/storage"
 )
 
 // startProductAt runs the product and the sandbox on a fake clock. The
@@ -59,7 +60,9 @@ func (p *timedProduct) settleAll(users ...string) {
 	quiet := func() bool {
 		in, err1 := repo.PendingInbound(ctx, 1)
 		kf, err2 := repo.PendingKfMessages(ctx, 1)
-		due, err3 := repo.DueOutbox(ctx, p.clock.Now(), 1)
+		// A message claimed by a sender (its next try a lease ahead) is in
+		// flight: not settled yet.
+		due, err3 := repo.DueOutbox(ctx, p.clock.Now().Add(storage.LeaseTTL), 1)
 		return err1 == nil && err2 == nil && err3 == nil && len(in)+len(kf)+len(due) == 0
 	}
 	for range 200 {

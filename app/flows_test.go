@@ -9,6 +9,7 @@ import (
 
 	"banchengshi/cases"
 	"banchengshi/sandbox"
+	"banchengshi/storage"
 )
 
 // send has the citizen send a voice message, photo or file and waits for the
@@ -60,7 +61,9 @@ func (p *product) settle() {
 		}
 		in, err1 := repo.PendingInbound(ctx, 1)
 		kf, err2 := repo.PendingKfMessages(ctx, 1)
-		due, err3 := repo.DueOutbox(ctx, now(), 1)
+		// A message claimed by a sender (its next try a lease ahead) is in
+		// flight: not settled yet.
+		due, err3 := repo.DueOutbox(ctx, now().Add(storage.LeaseTTL), 1)
 		if err := errors.Join(err1, err2, err3); err != nil {
 			p.t.Fatal(err)
 		}

@@ -123,6 +123,9 @@ type OutboxMessage struct {
 	SendKey string `json:"-"`
 	// Purpose says what the message is for where its fate depends on it.
 	Purpose Purpose `json:"purpose,omitempty"`
+	// ReplyTo is the Contact.InboundSeq of the citizen message this message
+	// answers; 0 when it answers none (an update, a notice).
+	ReplyTo int64 `json:"reply_to,omitempty"`
 	// Version is the stored row's version: every update is conditional on
 	// it, so a stale copy is refused (ErrConflict) instead of written back.
 	Version int64 `json:"-"`

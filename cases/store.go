@@ -126,6 +126,13 @@ type PlanStore interface {
 	SentSince(ctx context.Context, openKfID, externalUserID string, since time.Time) (int, error)
 	// MarkedAt returns when key was recorded, or ErrNotFound.
 	MarkedAt(ctx context.Context, key string) (time.Time, error)
+	// CountSentInWindow counts one more kf message sent to the citizen in
+	// their current window, on the stored row, without writing back anything
+	// else: the citizen may have opened a new window meanwhile.
+	CountSentInWindow(ctx context.Context, openKfID, externalUserID string, now time.Time) error
+	// ExhaustWindow marks the citizen's window used up if it is still the one
+	// their message number seq (sent at at) opened; it reports whether it was.
+	ExhaustWindow(ctx context.Context, openKfID, externalUserID string, at time.Time, seq int64, now time.Time) (bool, error)
 }
 
 // InboxStore keeps what WeCom sent us until it has been handled.

@@ -111,7 +111,7 @@ func (in *Intake) citizenMessage(ctx context.Context, m *cases.KfMessage, msg *w
 			// is told before the chat leaves the bot.
 			replies = append(replies, cases.Message{Handover: true})
 		}
-		if err := enqueueReplies(ctx, r, m.OpenKfID, m.ExternalUserID, replies, in.now()); err != nil {
+		if err := enqueueReplies(ctx, r, m.OpenKfID, m.ExternalUserID, contact.InboundSeq, replies, in.now()); err != nil {
 			return err
 		}
 		return in.markDone(ctx, r, m)
@@ -134,22 +134,25 @@ func (in *Intake) touchContact(ctx context.Context, r cases.Repo, m *cases.KfMes
 	} else if err != nil {
 		return nil, fmt.Errorf("load contact: %w", err)
 	}
-	// send_time has whole seconds: a message in the same second as the last
-	// one is still a new message and resets the window.
-	if !m.SendTime.Before(c.LastInboundAt) {
-		// WeCom's new window began at send_time: replies the outbox sent
-		// since then (answers to the citizen's earlier messages) count in it.
-		// send_time has whole seconds, so only what went out after the end
-		// of that second is surely in the new window; counting the rest
-		// would hold live replies for nothing, and a rare undercount ends in
-		// WeCom's 95001, which holds the message until the citizen writes.
-		sent, err := r.SentSince(ctx, m.OpenKfID, m.ExternalUserID, m.SendTime.Add(time.Second))
-		if err != nil {
-			return nil, fmt.Errorf("count messages in the new window: %w", err)
-		}
-		c.LastInboundAt = m.SendTime
-		c.SentInWindow = sent
+	// Every message from the citizen opens WeCom's window anew, however close
+	// to the last it came (send_time has whole seconds; several photos
+	// forwarded at once share one): it is counted (InboundSeq), and the
+	// window's count starts again. What counts in it is what the outbox sent
+	// after the message reached us, which is surely after it reached WeCom;
+	// replies sent before (answers to the citizen's earlier messages) are
+	// not counted. A rare undercount ends in WeCom's 95001, which holds the
+	// message until the citizen writes; an overcount would hold live replies
+	// for nothing. (Strictly after: a reply stamped the same microsecond is
+	// taken to have gone first.)
+	sent, err := r.SentSince(ctx, m.OpenKfID, m.ExternalUserID, m.ReceivedAt.Add(time.Microsecond))
+	if err != nil {
+		return nil, fmt.Errorf("count messages in the new window: %w", err)
 	}
+	c.InboundSeq++
+	if m.SendTime.After(c.LastInboundAt) {
+		c.LastInboundAt = m.SendTime
+	}
+	c.SentInWindow = sent
 	if c.ServiceState == stateEnded {
 		c.ServiceState = 0
 	}
@@ -176,7 +179,9 @@ func releaseHeld(ctx context.Context, r cases.Repo, c *cases.Contact, now time.T
 	return len(held) > 0, nil
 }
 
-func enqueueReplies(ctx context.Context, r cases.Repo, openKfID, user string, replies []cases.Message, now time.Time) error {
+// enqueueReplies queues replies to a citizen; replyTo is the InboundSeq of
+// the message they answer (0: none).
+func enqueueReplies(ctx context.Context, r cases.Repo, openKfID, user string, replyTo int64, replies []cases.Message, now time.Time) error {
 	for _, reply := range replies {
 		p := cases.PriorityNormal
 		if reply.Handover {
@@ -184,7 +189,7 @@ func enqueueReplies(ctx context.Context, r cases.Repo, openKfID, user string, re
 		}
 		out := &cases.OutboxMessage{
 			Channel: cases.ChannelKf, OpenKfID: openKfID, Recipient: user, Message: reply,
-			Priority: p, Status: cases.OutboxPending, NextAttemptAt: now.UTC(), CreatedAt: now.UTC(),
+			Priority: p, Status: cases.OutboxPending, NextAttemptAt: now.UTC(), CreatedAt: now.UTC(), ReplyTo: replyTo,
 		}
 		if err := r.Enqueue(ctx, out); err != nil {
 			return fmt.Errorf("queue reply: %w", err)

@@ -261,7 +261,7 @@ func (in *Intake) giveUp(ctx context.Context, m *cases.KfMessage) error {
 		if m.Origin != originCitizen {
 			return nil
 		}
-		if err := enqueueReplies(ctx, r, m.OpenKfID, m.ExternalUserID, []cases.Message{{Text: givenUpText}}, now); err != nil {
+		if err := enqueueReplies(ctx, r, m.OpenKfID, m.ExternalUserID, 0, []cases.Message{{Text: givenUpText}}, now); err != nil {
 			return err
 		}
 		if in.staffTask == nil {

@@ -51,6 +51,11 @@ func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) e
 	return nil
 }
 
+// repliesToLatest reports whether m answers the citizen's latest message.
+func repliesToLatest(c *cases.Contact, m *cases.OutboxMessage) bool {
+	return m.ReplyTo != 0 && m.ReplyTo == c.InboundSeq
+}
+
 // mergeable reports whether m is a plain text that can share a message.
 func mergeable(m *cases.OutboxMessage) bool {
 	return m.Message.Text != "" && len(m.Message.Menu) == 0 && m.Message.Card == nil && m.Message.CardUpdate == nil
@@ -111,8 +116,11 @@ func holdReason(c *cases.Contact, m *cases.OutboxMessage, now time.Time) string 
 		return reasonBudget
 	}
 	// The last message of a window is kept for what matters most: the answer
-	// to the case and the follow-up question.
-	if left == 1 && m.Priority < cases.PriorityCritical {
+	// to the case and the follow-up question. The reply to the citizen's
+	// latest message is the exception: they are in the conversation now, so
+	// every message they send gets its answer, and their next message opens
+	// a new window for the case's news.
+	if left == 1 && m.Priority < cases.PriorityCritical && !repliesToLatest(c, m) {
 		return reasonReserve
 	}
 	return ""
@@ -127,12 +135,12 @@ func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact 
 		if done, err := o.smsInstead(ctx, m, contact.LastInboundAt, reason, now); done || err != nil {
 			return err
 		}
-		return o.holdUnlessReopened(ctx, m, contact.LastInboundAt, reason, now)
+		return o.holdUnlessReopened(ctx, m, windowOf(contact), reason, now)
 	}
 	if ok, err := o.claim(ctx, m, now); !ok {
 		return err
 	}
-	window := contact.LastInboundAt
+	window := windowOf(contact)
 	msgid, err := o.api.SendKf(ctx, m.OpenKfID, m.Recipient, m.SendKey, m.Message)
 	if wait, ok := wecom.RetryAfter(err); ok {
 		return o.later(ctx, m, wait, now)
@@ -212,10 +220,26 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 	})
 }
 
+// window names one of a citizen's 48-hour windows: the one their latest
+// message opened. Messages are counted (InboundSeq), not only timed: two
+// messages in the same second (LastInboundAt has whole seconds) open two
+// windows.
+type window struct {
+	at  time.Time
+	seq int64
+}
+
+func windowOf(c *cases.Contact) window { return window{c.LastInboundAt, c.InboundSeq} }
+
+// reopenedIn reports whether c shows a message from the citizen after w.
+func (w window) reopenedIn(c *cases.Contact) bool {
+	return c.InboundSeq > w.seq || c.LastInboundAt.After(w.at)
+}
+
 // holdUnlessReopened holds m, unless the citizen wrote after the window seen
 // was read: intake may already have released this citizen's held messages,
 // and m, held now, would wait for yet another message from them.
-func (o *Outbox) holdUnlessReopened(ctx context.Context, m *cases.OutboxMessage, seen time.Time, reason string, now time.Time) error {
+func (o *Outbox) holdUnlessReopened(ctx context.Context, m *cases.OutboxMessage, seen window, reason string, now time.Time) error {
 	ctx, cancel := recordCtx(ctx)
 	defer cancel()
 	return o.repo.InTx(ctx, func(r cases.Repo) error {
@@ -223,7 +247,7 @@ func (o *Outbox) holdUnlessReopened(ctx context.Context, m *cases.OutboxMessage,
 		if err != nil {
 			return err
 		}
-		if fresh.LastInboundAt.After(seen) {
+		if seen.reopenedIn(fresh) {
 			m.NextAttemptAt = now.UTC() // still due: the next round sends it
 			return r.UpdateOutbox(ctx, m)
 		}
@@ -251,11 +275,11 @@ func hold(m *cases.OutboxMessage, reason string, now time.Time) {
 }
 
 // settleCounted settles m and counts it against the citizen's window.
-func (o *Outbox) settleCounted(ctx context.Context, m *cases.OutboxMessage, window time.Time, exhausted bool) error {
+func (o *Outbox) settleCounted(ctx context.Context, m *cases.OutboxMessage, w window, exhausted bool) error {
 	ctx, cancel := recordCtx(ctx)
 	defer cancel()
 	return o.repo.InTx(ctx, func(r cases.Repo) error {
-		if err := countSent(ctx, r, m.OpenKfID, m.Recipient, window, exhausted, o.now()); err != nil {
+		if err := countSent(ctx, r, m.OpenKfID, m.Recipient, w, exhausted, o.now()); err != nil {
 			return err
 		}
 		return o.settleIn(ctx, r, m, nil, o.now())
@@ -263,29 +287,17 @@ func (o *Outbox) settleCounted(ctx context.Context, m *cases.OutboxMessage, wind
 }
 
 // countSent records one more message in the citizen's window, or (exhausted)
-// that WeCom says the window is used up. It works on the stored contact, not
-// on the copy read before sending, because the citizen may have written in
-// between: a new window is never marked used up by the old one's refusal,
-// and a message sent around the moment the window reset is counted in the new
-// one, which errs on the side of sending less.
-func countSent(ctx context.Context, r cases.Repo, openKfID, user string, window time.Time, exhausted bool, now time.Time) error {
-	c, err := loadContact(ctx, r, openKfID, user)
-	if err != nil {
-		return err
+// that WeCom says the window w is used up. It works on the stored contact, in
+// place, not on the copy read before sending, because the citizen may have
+// written in between: a new window is never marked used up by the old one's
+// refusal, and a message sent around the moment the window reset is counted
+// in the new one, which errs on the side of sending less.
+func countSent(ctx context.Context, r cases.Repo, openKfID, user string, w window, exhausted bool, now time.Time) error {
+	if !exhausted {
+		return r.CountSentInWindow(ctx, openKfID, user, now.UTC())
 	}
-	switch {
-	case !exhausted:
-		c.SentInWindow++
-	case c.LastInboundAt.Equal(window):
-		c.SentInWindow = cases.KfWindowMessages
-	default:
-		return nil
-	}
-	c.UpdatedAt = now.UTC()
-	if err := r.SaveContact(ctx, c); err != nil {
-		return fmt.Errorf("save contact: %w", err)
-	}
-	return nil
+	_, err := r.ExhaustWindow(ctx, openKfID, user, w.at, w.seq, now.UTC())
+	return err
 }
 
 func loadContact(ctx context.Context, r cases.Repo, openKfID, user string) (*cases.Contact, error) {

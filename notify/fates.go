@@ -49,7 +49,7 @@ func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, msgID string, fai
 	wroteSince := m.SentAt != nil && contact.LastInboundAt.After(*m.SentAt)
 	if !wroteSince {
 		// Spend nothing more on this window: WeCom will not deliver in it.
-		if err := countSent(ctx, r, m.OpenKfID, m.Recipient, contact.LastInboundAt, true, now); err != nil {
+		if err := countSent(ctx, r, m.OpenKfID, m.Recipient, windowOf(contact), true, now); err != nil {
 			return err
 		}
 	}

@@ -102,3 +102,30 @@ func (s *SQL) MarkedAt(ctx context.Context, key string) (time.Time, error) {
 	}
 	return at, nil
 }
+
+// CountSentInWindow adds one to the citizen's sent_in_window in place.
+func (s *SQL) CountSentInWindow(ctx context.Context, openKfID, externalUserID string, now time.Time) error {
+	_, err := s.q.ExecContext(ctx,
+		"UPDATE contacts SET sent_in_window = sent_in_window + 1, updated_at = ? WHERE open_kfid = ? AND external_userid = ?",
+		s.d.t(utc(now)), openKfID, externalUserID)
+	if err != nil {
+		return s.wrap(err, "count a message in the window")
+	}
+	return nil
+}
+
+// ExhaustWindow sets sent_in_window to the limit if the stored window is
+// still the one opened by message number seq at at.
+func (s *SQL) ExhaustWindow(ctx context.Context, openKfID, externalUserID string, at time.Time, seq int64, now time.Time) (bool, error) {
+	res, err := s.q.ExecContext(ctx,
+		"UPDATE contacts SET sent_in_window = ?, updated_at = ? WHERE open_kfid = ? AND external_userid = ? AND inbound_seq = ? AND last_inbound_at = ?",
+		cases.KfWindowMessages, s.d.t(utc(now)), openKfID, externalUserID, seq, s.d.t(utc(at)))
+	if err != nil {
+		return false, s.wrap(err, "mark the window used up")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, s.wrap(err, "mark the window used up: rows affected")
+	}
+	return n > 0, nil
+}

@@ -12,11 +12,11 @@ import (
 var outboxCols = []string{
 	"case_id", "channel", "open_kfid", "recipient", "message", "priority",
 	"status", "attempts", "next_attempt_at", "last_error", "wecom_msgid", "merged_into",
-	"created_at", "sent_at", "send_key", "purpose",
+	"created_at", "sent_at", "send_key", "purpose", "reply_to_seq",
 }
 
 const outboxSelect = "SELECT id, case_id, channel, open_kfid, recipient, message, priority, " +
-	"status, attempts, next_attempt_at, last_error, wecom_msgid, merged_into, created_at, sent_at, send_key, purpose, version FROM outbox"
+	"status, attempts, next_attempt_at, last_error, wecom_msgid, merged_into, created_at, sent_at, send_key, purpose, reply_to_seq, version FROM outbox"
 
 // Enqueue stores m and sets its ID. A zero CreatedAt becomes now, a zero
 // NextAttemptAt becomes CreatedAt and an empty Status pending.
@@ -118,7 +118,7 @@ func (s *SQL) outboxArgs(m *cases.OutboxMessage) ([]any, error) {
 	return []any{
 		m.CaseID, string(m.Channel), m.OpenKfID, m.Recipient, s.sealer.Seal(string(msg)), int(m.Priority),
 		string(m.Status), m.Attempts, s.d.t(m.NextAttemptAt), m.LastError, m.WeComMsgID, m.MergedInto,
-		s.d.t(m.CreatedAt), s.d.ntp(m.SentAt), m.SendKey, string(m.Purpose),
+		s.d.t(m.CreatedAt), s.d.ntp(m.SentAt), m.SendKey, string(m.Purpose), m.ReplyTo,
 	}, nil
 }
 
@@ -135,7 +135,7 @@ func (s *SQL) queryOutbox(ctx context.Context, what, q string, args ...any) ([]*
 		var prio int
 		err := rows.Scan(&m.ID, &m.CaseID, &channel, &m.OpenKfID, &m.Recipient, &msg, &prio,
 			&status, &m.Attempts, timeCol{&m.NextAttemptAt}, &m.LastError, &m.WeComMsgID, &m.MergedInto,
-			timeCol{&m.CreatedAt}, timePtrCol{&m.SentAt}, &m.SendKey, &purpose, &m.Version)
+			timeCol{&m.CreatedAt}, timePtrCol{&m.SentAt}, &m.SendKey, &purpose, &m.ReplyTo, &m.Version)
 		if err != nil {
 			return nil, s.wrap(err, "%s", what)
 		}

@@ -68,3 +68,41 @@ func TestUpdateOutboxRefusesStaleCopy(t *testing.T) {
 		}
 	})
 }
+
+// The outbox counts a sent message on the stored contact in place, and marks
+// a window used up only while it is still the window WeCom refused in: a
+// citizen's message in the same second (InboundSeq moved on) keeps its new
+// window.
+func TestWindowCountInPlace(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		c := &cases.Contact{OpenKfID: "wkA", ExternalUserID: "wmA", LastInboundAt: at, InboundSeq: 1, UpdatedAt: at}
+		if err := db.SaveContact(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := db.CountSentInWindow(ctx, "wkA", "wmA", at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The citizen writes again in the same second.
+		c.InboundSeq, c.SentInWindow = 2, 0
+		got, _ := db.GetContact(ctx, "wkA", "wmA")
+		if got.SentInWindow != 2 {
+			t.Errorf("sent in window %d, want 2", got.SentInWindow)
+		}
+		if err := db.SaveContact(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := db.ExhaustWindow(ctx, "wkA", "wmA", micro(at), 1, at); err != nil || ok {
+			t.Errorf("exhaust the old window = %v, %v; want refused", ok, err)
+		}
+		if ok, err := db.ExhaustWindow(ctx, "wkA", "wmA", micro(at), 2, at); err != nil || !ok {
+			t.Errorf("exhaust the current window = %v, %v; want done", ok, err)
+		}
+		got, _ = db.GetContact(ctx, "wkA", "wmA")
+		if got.SentInWindow != cases.KfWindowMessages || got.InboundSeq != 2 {
+			t.Errorf("contact %+v, want the current window used up", got)
+		}
+	})
+}

@@ -5,7 +5,8 @@
 -- retries and restarts. outbox.purpose: what a message is for when its fate
 -- depends on it ("nudge": an invitation to reply, never a phone task).
 -- contacts.inbound_seq counts the citizen's messages, so a message in the
--- same second as the last still opens a new window.
+-- same second as the last still opens a new window; outbox.reply_to_seq is
+-- the count of the citizen message a reply answers (0: not a reply).
 
 ALTER TABLE outbox ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 
@@ -14,3 +15,5 @@ ALTER TABLE outbox ADD COLUMN send_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN purpose TEXT NOT NULL DEFAULT '';
 
 ALTER TABLE contacts ADD COLUMN inbound_seq INTEGER NOT NULL DEFAULT 0;
+
+ALTER TABLE outbox ADD COLUMN reply_to_seq INTEGER NOT NULL DEFAULT 0;
