@@ -176,7 +176,10 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 	if err != nil {
 		return nil, startErr(StepWeCom, fmt.Errorf("client: %w", err))
 	}
-	client.SharePauses(a.shared.Pauses()) // WeCom's frequency limits are per corp: one pause for all replicas
+	// WeCom's frequency limits are per corp: one pause and one call budget
+	// for all replicas.
+	client.SharePauses(a.shared.Pauses())
+	client.UseBudget(storage.NewCallBudget(a.shared.RateLimiter(), cfg.WeComCallsPerMinute, cfg.WeComCallsPerHour))
 	crypter, err := wecom.NewCrypter(cfg.Token, cfg.AESKey, cfg.CorpID)
 	if err != nil {
 		return nil, startErr(StepWeCom, fmt.Errorf("callback keys: %w", err))

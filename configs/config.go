@@ -60,6 +60,12 @@ type Config struct {
 	KfToken  string `yaml:"wecom_kf_token" env:"BCS_WECOM_KF_TOKEN" secret:"true"`
 	KfAESKey string `yaml:"wecom_kf_aes_key" env:"BCS_WECOM_KF_AES_KEY" secret:"true"`
 
+	// WeComCallsPerMinute and WeComCallsPerHour are WeCom's ceiling on calls
+	// of one API by the corp, all replicas together ("访问频率限制"); the
+	// product spends at most 90% of each (wecom.Budget).
+	WeComCallsPerMinute int `yaml:"wecom_calls_per_minute" env:"BCS_WECOM_CALLS_PER_MINUTE"`
+	WeComCallsPerHour   int `yaml:"wecom_calls_per_hour" env:"BCS_WECOM_CALLS_PER_HOUR"`
+
 	AdminToken string `yaml:"admin_token" env:"BCS_ADMIN_TOKEN" secret:"true"`
 	// MetricsToken is the bearer token Prometheus presents at /metrics; empty
 	// closes /metrics. It must differ from AdminToken, which reads every case.
@@ -112,9 +118,12 @@ func Default() Config {
 		WeComAPIBase:     "https://qyapi.weixin.qq.com",
 		Directory:        "configs/directory.example.yaml",
 		MaxCallbackBytes: 64 << 10,
-		DraftTTL:         7 * 24 * time.Hour,
-		ResumeAfter:      12 * time.Hour,
-		LogLevel:         "info",
+		// WeCom's documented ceiling per API and corp.
+		WeComCallsPerMinute: 10000,
+		WeComCallsPerHour:   150000,
+		DraftTTL:            7 * 24 * time.Hour,
+		ResumeAfter:         12 * time.Hour,
+		LogLevel:            "info",
 	}
 }
 
@@ -234,6 +243,12 @@ func (c Config) problems() []string {
 	}
 	if c.Directory == "" {
 		p = append(p, "BCS_DIRECTORY is empty")
+	}
+	if c.WeComCallsPerMinute < 1 {
+		p = append(p, "BCS_WECOM_CALLS_PER_MINUTE must be a positive number of calls")
+	}
+	if c.WeComCallsPerHour < 1 {
+		p = append(p, "BCS_WECOM_CALLS_PER_HOUR must be a positive number of calls")
 	}
 	if c.MaxCallbackBytes < 1024 || c.MaxCallbackBytes > 10<<20 {
 		p = append(p, "BCS_MAX_CALLBACK_BYTES must be between 1024 and 10485760")

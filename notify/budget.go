@@ -38,18 +38,37 @@ func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) e
 	if err != nil {
 		return err
 	}
-	g, err = o.bundle(ctx, g, bundleSep, lowPriority)
+	eligible := lowPriority
+	if o.short(now) {
+		// WeCom's call budget is short: each call should carry all the
+		// citizen is owed, so their waiting replies go as one message.
+		eligible = mergeWhenShort
+	}
+	g, err = o.bundle(ctx, g, bundleSep, eligible)
 	if err != nil {
 		return err
 	}
 	slices.SortStableFunc(g, func(a, b *cases.OutboxMessage) int { return int(b.Priority) - int(a.Priority) })
 	for _, m := range g {
-		if err := o.deliverKf(ctx, m, contact, now); err != nil {
+		err := o.deliverKf(ctx, m, contact, now)
+		if errors.Is(err, errKfWaits) {
+			return nil // the rest keep their place; kf sends wait as a whole
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// errKfWaits stops a citizen's messages when kf sends must wait (WeCom's
+// frequency limit, or the call budget is spent).
+var errKfWaits = errors.New("kf sends wait")
+
+// mergeWhenShort marks the texts that may share one message while the call
+// budget is short: everything but the answer and the follow-up, which keep
+// their own message.
+func mergeWhenShort(m *cases.OutboxMessage) bool { return m.Priority < cases.PriorityCritical }
 
 // repliesToLatest reports whether m answers the citizen's latest message.
 func repliesToLatest(c *cases.Contact, m *cases.OutboxMessage) bool {
@@ -137,13 +156,17 @@ func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact 
 		}
 		return o.holdUnlessReopened(ctx, m, windowOf(contact), reason, now)
 	}
+	due := m.NextAttemptAt
 	if ok, err := o.claim(ctx, m, now); !ok {
 		return err
 	}
 	window := windowOf(contact)
 	msgid, err := o.api.SendKf(ctx, m.OpenKfID, m.Recipient, m.SendKey, m.Message)
 	if wait, ok := wecom.RetryAfter(err); ok {
-		return o.later(ctx, m, wait, now)
+		if err := o.later(ctx, m, due, err, wait, now); err != nil {
+			return err
+		}
+		return errKfWaits
 	}
 	switch code := wecom.ErrCode(err); {
 	case err == nil:
@@ -178,13 +201,14 @@ const statePool = 2
 // no message, so it costs nothing from the window. Should WeCom keep refusing,
 // the citizen is told, not left waiting for a person who never comes.
 func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
+	due := m.NextAttemptAt
 	if ok, err := o.claim(ctx, m, now); !ok {
 		return err
 	}
 	if contact.ServiceState != statePool && contact.ServiceState != 3 {
 		if _, err := o.api.TransServiceState(ctx, m.OpenKfID, m.Recipient, statePool, ""); err != nil {
 			if wait, ok := wecom.RetryAfter(err); ok {
-				return o.later(ctx, m, wait, now)
+				return o.later(ctx, m, due, err, wait, now)
 			}
 			o.retryLater(m, err, now)
 			if m.Status != cases.OutboxFailed {

@@ -212,8 +212,9 @@ func TestFrequencyLimitWaits(t *testing.T) {
 		t.Fatalf("DueOutbox = %v, %v", list, err)
 	}
 	m := list[0]
+	// It keeps its place in the queue (due as before); kf sends wait.
 	got := fmt.Sprintf("%s attempts %d next in %s", m.Status, m.Attempts, m.NextAttemptAt.Sub(f.now))
-	if want := "pending attempts 0 next in 1m0s"; got != want {
+	if want := "pending attempts 0 next in 0s"; got != want {
 		t.Errorf("after 45009: %s, want %s", got, want)
 	}
 	f.now = f.now.Add(30 * time.Second)
@@ -265,5 +266,46 @@ func TestStaleCopyIsNotSent(t *testing.T) {
 				t.Errorf("send_msg called %d times, want once", len(api.calls))
 			}
 		})
+	}
+}
+
+// When the shared call budget is short, the citizens who waited longest go
+// first and each citizen's waiting replies go out as one message.
+func TestShortBudgetMergesAndKeepsOrder(t *testing.T) {
+	refuse := 1
+	api := &weCom{fail: func(int, cases.Message) (bool, error) {
+		if refuse > 0 {
+			refuse--
+			return false, &wecom.PausedError{Path: "/cgi-bin/kf/send_msg", For: wecom.BudgetWait, Budget: true}
+		}
+		return true, nil
+	}}
+	f := effectsFixture(t, storagetest.SQLite(t), api)
+	ctx := context.Background()
+	f.contact(t, "wmOld", f.now.Add(-time.Minute), 0)
+	f.contact(t, "wmNew", f.now.Add(-time.Minute), 0)
+	f.enqueue(t, 0, "wmOld", "一", cases.PriorityNormal)
+	f.now = f.now.Add(time.Second)
+	f.enqueue(t, 0, "wmOld", "二", cases.PriorityNormal)
+	f.enqueue(t, 0, "wmNew", "新", cases.PriorityNormal)
+	f.enqueue(t, 0, "wmOld", "三", cases.PriorityNormal)
+	f.now = f.now.Add(time.Second)
+	if err := f.out.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(api.calls) != 1 {
+		t.Fatalf("calls after the budget refused: %q, want the one refused", api.calls)
+	}
+	f.now = f.now.Add(2 * wecom.BudgetWait)
+	if err := f.out.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, c := range api.calls {
+		texts = append(texts, c[:strings.LastIndex(c, "/")])
+	}
+	want := []string{"一", "一\n\n二\n\n三", "新"}
+	if diff := cmp.Diff(want, texts); diff != "" {
+		t.Errorf("sends (-want +got):\n%s", diff)
 	}
 }

@@ -16,11 +16,13 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"banchengshi/cases"
 	"banchengshi/metrics"
 	"banchengshi/storage"
+	"banchengshi/wecom"
 )
 
 // Sender is what the outbox needs from WeCom.
@@ -74,6 +76,42 @@ type Outbox struct {
 	nudgeLead  time.Duration
 	metrics    *metrics.Metrics
 	sms        *SMS
+
+	mu sync.Mutex
+	// kfWaitUntil: kf send_msg is paused (WeCom's frequency limit) or its
+	// call budget is spent until then; citizens' messages wait, in order.
+	kfWaitUntil time.Time
+	// shortUntil: the call budget was found short; until then each
+	// citizen's waiting texts are merged into as few messages as fit.
+	shortUntil time.Time
+}
+
+// shortFor is how long the outbox merges citizens' texts after the call
+// budget was found short.
+const shortFor = time.Minute
+
+// kfWaiting reports whether kf sends must wait at now.
+func (o *Outbox) kfWaiting(now time.Time) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return now.Before(o.kfWaitUntil)
+}
+
+// short reports whether the call budget was short recently.
+func (o *Outbox) short(now time.Time) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return now.Before(o.shortUntil)
+}
+
+// kfWait makes kf sends wait for d; budget says the call budget is short.
+func (o *Outbox) kfWait(now time.Time, d time.Duration, budget bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.kfWaitUntil = now.Add(d)
+	if budget {
+		o.shortUntil = now.Add(shortFor)
+	}
 }
 
 // Config wires an Outbox.
@@ -180,10 +218,19 @@ func (o *Outbox) Flush(ctx context.Context) error {
 		if len(due) == 0 {
 			return nil
 		}
+		progressed := false
+		// Recipients in the order of their oldest due message: the citizens
+		// who waited longest go first, and while kf sends must wait (WeCom's
+		// limit, or the call budget is spent) their messages keep their
+		// place instead of being pushed behind newer ones.
 		for _, g := range groupByRecipient(due) {
 			if ctx.Err() != nil {
 				return fmt.Errorf("keep outbox lease: %w", context.Cause(ctx))
 			}
+			if g[0].Channel == cases.ChannelKf && o.kfWaiting(o.now()) {
+				continue
+			}
+			progressed = true
 			err := o.deliverSafely(ctx, g)
 			if errors.Is(err, cases.ErrConflict) {
 				// Changed meanwhile (the citizen wrote, a scheduler acted):
@@ -194,6 +241,9 @@ func (o *Outbox) Flush(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+		}
+		if !progressed {
+			return nil
 		}
 	}
 	return nil
@@ -313,13 +363,22 @@ func (o *Outbox) retryLater(m *cases.OutboxMessage, err error, now time.Time) {
 	m.NextAttemptAt = now.Add(backoff).UTC()
 }
 
-// later handles WeCom's frequency limit (45009, 45033) or the pause kept
-// after one: WeCom did not take the message, so the attempt is given back,
-// and it waits until the API may be called again.
-func (o *Outbox) later(ctx context.Context, m *cases.OutboxMessage, wait time.Duration, now time.Time) error {
+// later handles WeCom's frequency limit (45009, 45033), the pause kept after
+// one, or the call budget spent for now (err): WeCom did not take the
+// message, so the attempt is given back. A message to a citizen keeps its
+// place in the queue (due, its next try as before the claim) and kf sends
+// wait as a whole; other messages wait until the API may be called again.
+func (o *Outbox) later(ctx context.Context, m *cases.OutboxMessage, due time.Time, err error, wait time.Duration, now time.Time) error {
 	m.Attempts--
 	m.LastError = reasonFreqLimit
+	if wecom.IsBudget(err) {
+		m.LastError = reasonCallBudget
+	}
 	m.NextAttemptAt = now.Add(wait).UTC()
+	if m.Channel == cases.ChannelKf {
+		o.kfWait(now, wait, wecom.IsBudget(err))
+		m.NextAttemptAt = due
+	}
 	return o.settle(ctx, m, nil)
 }
 

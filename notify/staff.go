@@ -43,12 +43,13 @@ func (o *Outbox) deliverApp(ctx context.Context, m *cases.OutboxMessage) error {
 		// Updating a card sends no new message, so it does not count against
 		// the member's message limits. Its response code is single-use: a
 		// repeat changes nothing.
+		due := m.NextAttemptAt
 		if ok, err := o.claim(ctx, m, now); !ok {
 			return err
 		}
 		err := o.api.UpdateCard(ctx, u.UserIDs, u.ResponseCode, u.ReplaceText)
 		if wait, ok := wecom.RetryAfter(err); ok {
-			return o.later(ctx, m, wait, now)
+			return o.later(ctx, m, due, err, wait, now)
 		}
 		if err != nil {
 			o.retryLater(m, err, now)
@@ -76,12 +77,13 @@ func (o *Outbox) deliverApp(ctx context.Context, m *cases.OutboxMessage) error {
 			return o.settle(ctx, m, nil)
 		}
 	}
+	due := m.NextAttemptAt
 	if ok, err := o.claim(ctx, m, now); !ok {
 		return err
 	}
 	msgid, responseCode, err := o.api.SendApp(ctx, users, m.Message)
 	if wait, ok := wecom.RetryAfter(err); ok {
-		return o.later(ctx, m, wait, now)
+		return o.later(ctx, m, due, err, wait, now)
 	}
 	if err != nil {
 		o.retryLater(m, err, now)

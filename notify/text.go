@@ -23,6 +23,7 @@ const (
 	reasonSMSSameEvent = "同一事项已发短信告知"
 	reasonSendFailed   = "企业微信多次发送失败"
 	reasonFreqLimit    = "企业微信接口调用达到频率上限，稍后自动重发"
+	reasonCallBudget   = "企业微信接口调用额度暂时用完，排队发送"
 )
 
 // What an SMS text says after the case number (the bureau's template reads

@@ -152,3 +152,38 @@ func KeepLease(ctx context.Context, lock Lock, ttl time.Duration, log *slog.Logg
 		cancel(nil)
 	}
 }
+
+// CallBudget shares WeCom's per-corp ceiling on calls of one API among the
+// replicas (Redis; in process on the embedded default), with the minute and
+// the hour limit, keeping CallHeadroom of each unused: WeCom also counts
+// calls this product does not (the token, a second system on the corp), and
+// going over blocks the API for a minute or an hour. It implements
+// wecom.Budget.
+type CallBudget struct {
+	limiter            RateLimiter
+	perMinute, perHour int
+}
+
+// CallHeadroom is the share of WeCom's ceiling the budget leaves unused.
+const CallHeadroom = 0.10
+
+// NewCallBudget returns a budget of perMinute and perHour calls (WeCom's
+// ceiling; defaults 10,000 and 150,000) less CallHeadroom, kept in l.
+func NewCallBudget(l RateLimiter, perMinute, perHour int) *CallBudget {
+	spend := func(n int) int { return max(1, int(float64(n)*(1-CallHeadroom))) }
+	return &CallBudget{limiter: l, perMinute: spend(perMinute), perHour: spend(perHour)}
+}
+
+// Limits returns the calls a minute and an hour the budget allows per API.
+func (b *CallBudget) Limits() (perMinute, perHour int) { return b.perMinute, b.perHour }
+
+// Allow takes one call of api from the minute and the hour budget, or reports
+// false when either is spent. A call refused by the hour after the minute let
+// it through still counts in the minute: the budget errs on the safe side.
+func (b *CallBudget) Allow(ctx context.Context, api string) (bool, error) {
+	ok, err := b.limiter.Allow(ctx, "wecom:"+api+":minute", b.perMinute, time.Minute)
+	if err != nil || !ok {
+		return false, err
+	}
+	return b.limiter.Allow(ctx, "wecom:"+api+":hour", b.perHour, time.Hour)
+}

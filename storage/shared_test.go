@@ -252,3 +252,47 @@ func TestAPIPauses(t *testing.T) {
 		}
 	})
 }
+
+// The call budget keeps 10% of WeCom's ceiling unused, per API, and is
+// shared by every replica using the same store.
+func TestCallBudget(t *testing.T) {
+	eachShared(t, func(t *testing.T, s storage.SharedStores) {
+		ctx := context.Background()
+		replicaA := storage.NewCallBudget(s.RateLimiter(), 20, 1000)
+		replicaB := storage.NewCallBudget(s.RateLimiter(), 20, 1000)
+		if m, h := replicaA.Limits(); m != 18 || h != 900 {
+			t.Errorf("limits %d a minute, %d an hour; want 18 and 900", m, h)
+		}
+		var got []bool
+		for i := range 20 {
+			b := replicaA
+			if i%2 == 1 {
+				b = replicaB
+			}
+			ok, err := b.Allow(ctx, "/cgi-bin/kf/send_msg")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, ok)
+		}
+		want := make([]bool, 20)
+		for i := range 18 {
+			want[i] = true
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("20 calls by two replicas (-want +got):\n%s", diff)
+		}
+		if ok, err := replicaA.Allow(ctx, "/cgi-bin/kf/sync_msg"); err != nil || !ok {
+			t.Errorf("another API: %v, %v; want allowed", ok, err)
+		}
+		hourly := storage.NewCallBudget(s.RateLimiter(), 100, 3)
+		var hour []bool
+		for range 4 {
+			ok, _ := hourly.Allow(ctx, "/cgi-bin/kf/service_state/trans")
+			hour = append(hour, ok)
+		}
+		if diff := cmp.Diff([]bool{true, true, false, false}, hour); diff != "" {
+			t.Errorf("hour limit 3 (2 with headroom) (-want +got):\n%s", diff)
+		}
+	})
+}

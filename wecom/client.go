@@ -57,6 +57,7 @@ type Client struct {
 	mu     sync.Mutex
 	flight *tokenFlight // the token fetch in progress, shared by concurrent callers
 	pauses Pauses       // APIs paused after a frequency limit (pause.go)
+	budget Budget       // the corp's call budget per API; nil: none
 }
 
 // New checks cfg and returns a Client that keeps its access token in tc (for
@@ -168,6 +169,9 @@ type apiStatus struct {
 // *PausedError without calling WeCom; a frequency-limit answer pauses it.
 func (c *Client) call(ctx context.Context, r request) (*response, error) {
 	if err := c.checkPause(ctx, r.path); err != nil {
+		return nil, err
+	}
+	if err := c.takeBudget(ctx, r.path); err != nil {
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {

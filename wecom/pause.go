@@ -32,15 +32,27 @@ const (
 var ErrPaused = errors.New("wecom: API paused after a frequency limit")
 
 // PausedError is returned without calling WeCom while an API is paused after
-// a frequency-limit answer; For is how long the pause has left.
+// a frequency-limit answer, or while its share of the corp's call budget is
+// spent (Budget); For is how long to wait before trying again.
 type PausedError struct {
-	Path string
-	For  time.Duration
+	Path   string
+	For    time.Duration
+	Budget bool
 }
 
-// Error says which API waits and for how long.
+// Error says which API waits, why and for how long.
 func (e *PausedError) Error() string {
+	if e.Budget {
+		return fmt.Sprintf("wecom %s: call budget spent for now; waiting %s", e.Path, e.For.Round(time.Millisecond))
+	}
 	return fmt.Sprintf("wecom %s: paused for %s after WeCom's frequency limit", e.Path, e.For.Round(time.Millisecond))
+}
+
+// IsBudget reports whether err is a call refused by the shared call budget
+// (not by WeCom): the budget is short right now.
+func IsBudget(err error) bool {
+	var p *PausedError
+	return errors.As(err, &p) && p.Budget
 }
 
 // Unwrap makes errors.Is(err, ErrPaused) true.
@@ -74,6 +86,52 @@ type Pauses interface {
 	// PausedFor says how long calls to api must still wait; 0 when they
 	// need not.
 	PausedFor(ctx context.Context, api string) (time.Duration, error)
+}
+
+// Budget is the corp's call budget per API, shared by every replica, kept
+// below WeCom's ceiling (10,000 calls a minute and 150,000 an hour per API by
+// default) so that WeCom never has to block an API.
+type Budget interface {
+	// Allow takes one call of api from the budget, or reports false when
+	// the API's share is spent for now.
+	Allow(ctx context.Context, api string) (bool, error)
+}
+
+// BudgetWait is how long a caller waits after the budget refused a call
+// before trying again.
+const BudgetWait = time.Second
+
+// budgetExempt are APIs WeCom limits otherwise: app messages count against
+// each member's 30 a minute and 1000 an hour (see notify), not the per-API
+// ceiling.
+var budgetExempt = map[string]bool{"/cgi-bin/message/send": true}
+
+// UseBudget makes every call of a budgeted API take its share from b first.
+func (c *Client) UseBudget(b Budget) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.budget = b
+}
+
+// takeBudget returns a *PausedError (Budget) when path's share is spent. A
+// budget that cannot be read does not stop the call: WeCom's own answer
+// still protects the ceiling, and the pause follows it.
+func (c *Client) takeBudget(ctx context.Context, path string) error {
+	c.mu.Lock()
+	b := c.budget
+	c.mu.Unlock()
+	if b == nil || budgetExempt[path] {
+		return nil
+	}
+	ok, err := b.Allow(ctx, path)
+	if err != nil {
+		c.log.WarnContext(ctx, "read call budget", "path", path, "err", err)
+		return nil
+	}
+	if !ok {
+		return &PausedError{Path: path, For: BudgetWait, Budget: true}
+	}
+	return nil
 }
 
 // SharePauses makes the client keep its API pauses in p, shared with the

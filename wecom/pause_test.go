@@ -67,3 +67,43 @@ func TestFrequencyLimitPausesTheAPI(t *testing.T) {
 		})
 	}
 }
+
+// budgetOf allows n calls per API, then refuses.
+type budgetOf struct{ left map[string]int }
+
+func (b *budgetOf) Allow(_ context.Context, api string) (bool, error) {
+	if b.left[api] <= 0 {
+		return false, nil
+	}
+	b.left[api]--
+	return true, nil
+}
+
+// A call whose API has no budget left fails at once without reaching WeCom;
+// app messages, limited per member instead, are not counted.
+func TestCallBudgetRefusesLocally(t *testing.T) {
+	f := newFake(t, "")
+	f.route("/cgi-bin/kf/send_msg", func(call) any { return map[string]any{"errcode": 0, "msgid": "m1"} })
+	f.route("/cgi-bin/message/send", func(call) any { return map[string]any{"errcode": 0, "msgid": "a1"} })
+	c := newTestClient(t, f, nil)
+	c.UseBudget(&budgetOf{left: map[string]int{"/cgi-bin/kf/send_msg": 1}})
+	ctx := context.Background()
+	if _, err := c.SendKf(ctx, "wkA", "wmB", "k1", textMsg("一")); err != nil {
+		t.Fatalf("first call: %v", err)
+	}
+	_, err := c.SendKf(ctx, "wkA", "wmB", "k2", textMsg("二"))
+	if !IsBudget(err) {
+		t.Fatalf("second call: %v, want the budget's refusal", err)
+	}
+	if d, ok := RetryAfter(err); !ok || d != BudgetWait {
+		t.Errorf("RetryAfter = %v, %v; want %v", d, ok, BudgetWait)
+	}
+	if got := len(f.callsTo("/cgi-bin/kf/send_msg")); got != 1 {
+		t.Errorf("send_msg reached WeCom %d times, want 1", got)
+	}
+	for range 3 {
+		if _, _, err := c.SendApp(ctx, []string{"zhangsan"}, textMsg("提醒")); err != nil {
+			t.Errorf("app message: %v", err)
+		}
+	}
+}
