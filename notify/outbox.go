@@ -11,6 +11,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,8 +51,8 @@ type Tasks interface {
 
 // Outbox sends due messages, each with an effect WeCom sees once:
 //
-//   - Only one replica sends at a time (a short lease, renewed while it
-//     sends), so two replicas do not send the same message.
+//   - Each recipient is served by one sender at a time (a short lease,
+//     renewed while it sends), recipients side by side, on every replica.
 //   - Every state change is conditional on the version read (a stale copy is
 //     refused, never written back and sent again), and a message is claimed
 //     (its attempt counted and its next try set a lease ahead) before it is
@@ -196,57 +197,101 @@ func (o *Outbox) Run(ctx context.Context, interval time.Duration) {
 
 // Flush sends everything due once. Due messages are taken a page at a time
 // and planned per recipient: a citizen's messages together (budget.go), a
-// staff member's texts merged into one.
+// staff member's texts merged into one. Recipients are served side by side
+// (at most sendWorkers at once), each under a lease of their own, so that
+// every replica sends and each recipient's messages still go out in order,
+// one sender at a time; the claim of each message (versioned) keeps a copy
+// read before another sender's settled from going out again.
 func (o *Outbox) Flush(ctx context.Context) error {
-	lock, ok, err := o.locker.TryLock(ctx, "outbox", outboxLockTTL)
-	if err != nil {
-		return fmt.Errorf("lock outbox: %w", err)
-	}
-	if !ok {
-		return nil
-	}
-	defer lock.Unlock(context.WithoutCancel(ctx))
-	// The lease is renewed while the round goes on; ctx ends when it is lost,
-	// before another replica that took it over could send the same messages.
-	ctx, stop := storage.KeepLease(ctx, lock, outboxLockTTL, o.log)
-	defer stop()
 	for round := 0; round < 20; round++ {
-		due, err := o.repo.DueOutbox(ctx, o.now().UTC(), 100)
+		due, err := o.repo.DueOutbox(ctx, o.now().UTC(), duePage)
 		if err != nil {
 			return fmt.Errorf("load due messages: %w", err)
 		}
 		if len(due) == 0 {
 			return nil
 		}
-		progressed := false
-		// Recipients in the order of their oldest due message: the citizens
-		// who waited longest go first, and while kf sends must wait (WeCom's
-		// limit, or the call budget is spent) their messages keep their
-		// place instead of being pushed behind newer ones.
-		for _, g := range groupByRecipient(due) {
-			if ctx.Err() != nil {
-				return fmt.Errorf("keep outbox lease: %w", context.Cause(ctx))
+		progressed, err := o.deliverPage(ctx, due)
+		if err != nil || !progressed {
+			return err
+		}
+	}
+	return nil
+}
+
+// duePage is how many due messages one round reads.
+const duePage = 500
+
+// sendWorkers bounds how many recipients one replica serves at once: WeCom
+// answers in tens of milliseconds, so a few dozen calls in flight keep
+// replies flowing at WeCom's own ceiling without crowding the database.
+const sendWorkers = 16
+
+// recipientLease names the lease of one recipient's messages.
+func recipientLease(m *cases.OutboxMessage) string {
+	return "outbox:" + string(m.Channel) + ":" + m.OpenKfID + ":" + m.Recipient
+}
+
+// deliverPage serves the recipients of one page of due messages side by side
+// and reports whether it served any.
+func (o *Outbox) deliverPage(ctx context.Context, due []*cases.OutboxMessage) (bool, error) {
+	var (
+		wg         sync.WaitGroup
+		mu         sync.Mutex
+		first      error
+		progressed bool
+		slots      = make(chan struct{}, sendWorkers)
+	)
+	fail := func(err error) {
+		mu.Lock()
+		first = cmp.Or(first, err)
+		mu.Unlock()
+	}
+	// Recipients in the order of their oldest due message: the citizens
+	// who waited longest go first, and while kf sends must wait (WeCom's
+	// limit, or the call budget is spent) their messages keep their place
+	// instead of being pushed behind newer ones.
+	for _, g := range groupByRecipient(due) {
+		if ctx.Err() != nil {
+			break
+		}
+		if g[0].Channel == cases.ChannelKf && o.kfWaiting(o.now()) {
+			continue
+		}
+		slots <- struct{}{}
+		lock, ok, err := o.locker.TryLock(ctx, recipientLease(g[0]), outboxLockTTL)
+		if err != nil || !ok {
+			<-slots
+			if err != nil {
+				fail(fmt.Errorf("lock recipient: %w", err))
+				break
 			}
-			if g[0].Channel == cases.ChannelKf && o.kfWaiting(o.now()) {
-				continue
-			}
-			progressed = true
-			err := o.deliverSafely(ctx, g)
+			continue // another sender serves this recipient now
+		}
+		progressed = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			defer lock.Unlock(context.WithoutCancel(ctx))
+			// The lease is renewed while this recipient is served; ctx ends
+			// when it is lost, before another sender could overlap.
+			leased, stop := storage.KeepLease(ctx, lock, outboxLockTTL, o.log)
+			defer stop()
+			err := o.deliverSafely(leased, g)
 			if errors.Is(err, cases.ErrConflict) {
 				// Changed meanwhile (the citizen wrote, a scheduler acted):
 				// the next round reads it afresh.
 				o.log.Warn("outbox message changed while being sent; read again next round", "err", err)
-				continue
+				return
 			}
 			if err != nil {
-				return err
+				fail(err)
 			}
-		}
-		if !progressed {
-			return nil
-		}
+		}()
 	}
-	return nil
+	wg.Wait()
+	return progressed, first
 }
 
 // recipientKey groups due messages: one citizen on one kf account, or one
@@ -399,8 +444,9 @@ func fateLabel(m *cases.OutboxMessage) string {
 	return string(m.Status)
 }
 
-// outboxLockTTL is the sender's lease: short, and renewed while it sends
-// (storage.KeepLease), so that a sender that died is replaced within seconds.
+// outboxLockTTL is a recipient's lease: short, and renewed while their
+// messages are sent (storage.KeepLease), so that a sender that died is
+// replaced within seconds.
 const outboxLockTTL = storage.LeaseTTL
 
 // recordCtx is the context for saving what WeCom answered. Once a message has
