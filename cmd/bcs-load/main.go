@@ -126,8 +126,14 @@ func run(args []string) error {
 	case "burst", "paced":
 		err = loadRun(ctx, os.Stdout, base, o)
 	case "fault":
+		var results []faultResult
+		results, err = faultSuite(ctx, os.Stdout, base, o.scenarios, suiteSteady)
 		var failed []string
-		failed, err = faultSuite(ctx, os.Stdout, base, o)
+		for _, r := range results {
+			if len(r.invalid) > 0 {
+				failed = append(failed, r.sc.name)
+			}
+		}
 		if err == nil && len(failed) > 0 {
 			err = fmt.Errorf("invariants broken in: %v (product logs in %s)", failed, dir)
 		}

@@ -31,7 +31,13 @@ type outcome struct {
 	LastAnswer         time.Time
 	LoadEnd            time.Time // the last message queued
 	replyTimes         []time.Time
+	pairs              []qa
+	first              time.Time // the first message sent
 }
+
+// qa is one message: when it was queued at WeCom and when its answer was
+// accepted (zero if never).
+type qa struct{ q, a time.Time }
 
 // answeredAll reports whether every message has its answer.
 func (o outcome) answeredAll() bool { return o.Unanswered == 0 }
@@ -46,6 +52,7 @@ func tally(sb *sandbox.Sandbox, l *sendLog) outcome {
 		o.AckRate = float64(l.acked) / span
 	}
 	first := l.first
+	o.first = first
 	l.mu.Unlock()
 	var lat []time.Duration
 	for _, u := range users {
@@ -66,20 +73,7 @@ func tally(sb *sandbox.Sandbox, l *sendLog) outcome {
 			}
 		}
 		o.Messages += len(asked)
-		for k, q := range asked {
-			if k >= len(answers) {
-				o.Unanswered++
-				continue
-			}
-			o.Answered++
-			lat = append(lat, answers[k].At.Sub(q.At))
-			if !strings.Contains(answers[k].Text, script[k%len(script)].expect) {
-				o.WrongOrder++
-			}
-		}
-		if extra := len(answers) - len(asked); extra > 0 {
-			o.Twice += extra
-		}
+		o.match(asked, answers, &lat)
 	}
 	slices.Sort(acks)
 	slices.Sort(lat)
@@ -95,6 +89,51 @@ func tally(sb *sandbox.Sandbox, l *sendLog) outcome {
 	return o
 }
 
+// match pairs a citizen's messages with the bot's answers. Each scripted
+// message has one answer, in order, recognised by its phrase: an answer
+// missing in the middle leaves that message unanswered without shifting the
+// others; an answer repeating an earlier one counts as answered twice; any
+// other answer counts as out of order.
+func (o *outcome) match(asked, answers []sandbox.ChatLine, lat *[]time.Duration) {
+	expect := func(k int) string { return script[k%len(script)].expect }
+	// which reports the first message index ≥ from whose phrase the answer
+	// mentions, or -1.
+	which := func(a sandbox.ChatLine, from, to int) int {
+		for k := from; k < to; k++ {
+			if strings.Contains(a.Text, expect(k)) {
+				return k
+			}
+		}
+		return -1
+	}
+	extra := func(a sandbox.ChatLine, k int) {
+		if which(a, 0, k) >= 0 {
+			o.Twice++
+		} else {
+			o.WrongOrder++
+		}
+	}
+	ptr := 0
+	for k, q := range asked {
+		for ptr < len(answers) && which(answers[ptr], k, len(asked)) < 0 {
+			extra(answers[ptr], k)
+			ptr++
+		}
+		if ptr < len(answers) && which(answers[ptr], k, k+1) == k {
+			o.Answered++
+			*lat = append(*lat, answers[ptr].At.Sub(q.At))
+			o.pairs = append(o.pairs, qa{q.At, answers[ptr].At})
+			ptr++
+			continue
+		}
+		o.Unanswered++
+		o.pairs = append(o.pairs, qa{q: q.At})
+	}
+	for ; ptr < len(answers); ptr++ {
+		extra(answers[ptr], len(asked))
+	}
+}
+
 // firstReplyAfter is when the first answer after t was accepted; zero if none.
 func (o outcome) firstReplyAfter(t time.Time) time.Time {
 	i, _ := slices.BinarySearchFunc(o.replyTimes, t, func(a, b time.Time) int { return a.Compare(b) })
@@ -102,6 +141,24 @@ func (o outcome) firstReplyAfter(t time.Time) time.Time {
 		return o.replyTimes[i]
 	}
 	return time.Time{}
+}
+
+// caughtUp is when every message queued before t had its answer; zero if
+// one never did.
+func (o outcome) caughtUp(t time.Time) time.Time {
+	var last time.Time
+	for _, p := range o.pairs {
+		if p.q.After(t) {
+			continue
+		}
+		if p.a.IsZero() {
+			return time.Time{}
+		}
+		if p.a.After(last) {
+			last = p.a
+		}
+	}
+	return last
 }
 
 // waitAnswered polls the chats until every message is answered or the

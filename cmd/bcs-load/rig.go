@@ -115,7 +115,7 @@ func startRig(ctx context.Context, cfg rigConfig) (r *rig, err error) {
 	}
 	r.rdAddr = cfg.Redis
 	if cfg.Redis == "" {
-		if r.redis, err = startOwnRedis(ctx, filepath.Join(cfg.Dir, "redis")); err != nil {
+		if r.redis, err = startOwnRedis(ctx, filepath.Join(cfg.Dir, "redis-"+id)); err != nil {
 			return r, err
 		}
 		r.rdAddr = r.redis.addr
