@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -196,7 +197,7 @@ func ms(d time.Duration) string {
 }
 
 // cpuSample is the CPU time used so far by the product, MariaDB and Redis.
-type cpuSample struct{ product, mariadb, redis time.Duration }
+type cpuSample struct{ product, mariadb, redis, tool time.Duration }
 
 func (r *rig) cpu() cpuSample {
 	var s cpuSample
@@ -216,6 +217,7 @@ func (r *rig) cpu() cpuSample {
 	if redisPid != 0 {
 		s.redis, _ = cpuOf(redisPid)
 	}
+	s.tool, _ = cpuOf(os.Getpid())
 	return s
 }
 
@@ -240,7 +242,7 @@ func printLoad(w io.Writer, title string, r *rig, o outcome, cpu0, cpu1 cpuSampl
 	if o.Answered > 0 {
 		per := func(d time.Duration) string { return ms(d / time.Duration(o.Answered)) }
 		p, m, rd := cpu1.product-cpu0.product, cpu1.mariadb-cpu0.mariadb, cpu1.redis-cpu0.redis
-		fmt.Fprintf(w, "CPU per answered message: product %s, MariaDB %s, Redis %s, together %s\n",
-			per(p), per(m), per(rd), per(p+m+rd))
+		fmt.Fprintf(w, "CPU per answered message: product %s, MariaDB %s, Redis %s, together %s (this tool: sandbox, balancer, citizens %s)\n",
+			per(p), per(m), per(rd), per(p+m+rd), per(cpu1.tool-cpu0.tool))
 	}
 }
