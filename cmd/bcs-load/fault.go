@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +18,7 @@ import (
 type faultEvent struct {
 	name       string
 	start, end time.Time
+	back       time.Duration // how long the restarted part took to be ready
 }
 
 type eventLog struct {
@@ -24,9 +27,13 @@ type eventLog struct {
 }
 
 func (e *eventLog) add(name string, start, end time.Time) {
+	e.addBack(name, start, end, 0)
+}
+
+func (e *eventLog) addBack(name string, start, end time.Time, back time.Duration) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.events = append(e.events, faultEvent{name, start, end})
+	e.events = append(e.events, faultEvent{name, start, end, back})
 }
 
 // steady is the steady load the scenarios run under: paced kf messages.
@@ -67,7 +74,7 @@ func killRestart(ctx context.Context, rep *replica, ev *eventLog, name string) e
 	rep.kill()
 	end := time.Now()
 	err := rep.start(ctx)
-	ev.add(name, t, end)
+	ev.addBack(name, t, end, time.Since(end))
 	return err
 }
 
@@ -133,7 +140,7 @@ func scenarios(s steady) []scenario {
 				}
 				end := time.Now()
 				err := r.redis.start(ctx)
-				ev.add("Redis down 5 s", t, end)
+				ev.addBack("Redis down 5 s", t, end, time.Since(end))
 				return err
 			},
 			bound: time.Minute,
@@ -221,6 +228,7 @@ type faultResult struct {
 	err     error
 	allIn   time.Duration // last answer after the last message
 	invalid []string      // invariants broken
+	chats   string        // where the chats of troubled citizens were written
 }
 
 // runScenario runs one scenario on a rig of its own and checks the
@@ -265,6 +273,14 @@ func runScenario(ctx context.Context, base rigConfig, sc scenario) faultResult {
 	if res.out.Twice > 0 {
 		res.invalid = append(res.invalid, fmt.Sprintf("%d answered twice", res.out.Twice))
 	}
+	if len(res.out.troubled) > 0 {
+		path := filepath.Join(cfg.Dir, sc.name+"-chats.txt")
+		if f, err := os.Create(path); err == nil {
+			writeChats(f, r.sb, res.out.troubled, 10)
+			f.Close()
+			res.chats = path
+		}
+	}
 	return res
 }
 
@@ -305,11 +321,14 @@ func printScenario(w io.Writer, r faultResult) {
 	fmt.Fprintf(w, "   messages %d, acked %d, answered %d, lost %d, twice %d, out of order %d; reply p50 %s p99 %s max %s; refused sends %v\n",
 		o.Messages, o.Acked, o.Answered, o.Unanswered, o.Twice, o.WrongOrder, ms(o.ReplyP50), ms(o.ReplyP99), ms(o.ReplyMax), o.Refused)
 	for _, e := range r.events {
-		fmt.Fprintf(w, "   %-26s ended %s into the load; first reply after it %s later; every message queued before its end answered %s later\n",
-			e.name, ms(e.end.Sub(r.out.first)), firstReply(o, e), recovery(o, e))
+		fmt.Fprintf(w, "   %-26s ended %s into the load (back up after %s); first reply after it %s later; every message queued before its end answered %s later\n",
+			e.name, ms(e.end.Sub(r.out.first)), ms(e.back), firstReply(o, e), recovery(o, e))
 	}
 	for _, v := range r.invalid {
 		fmt.Fprintf(w, "   BROKEN: %s\n", v)
+	}
+	if r.chats != "" {
+		fmt.Fprintf(w, "   chats of citizens with a message lost, doubled or out of order: %s\n", r.chats)
 	}
 }
 

@@ -62,7 +62,7 @@ func (p *replica) start(ctx context.Context) error {
 		return fmt.Errorf("start replica %d: %w", p.n+1, err)
 	}
 	p.starts++
-	fmt.Fprintf(p.log, "--- bcs-load: start %d, pid %d\n", p.starts, cmd.Process.Pid)
+	fmt.Fprintf(p.log, "--- bcs-load %s: start %d, pid %d\n", time.Now().Format("15:04:05.000"), p.starts, cmd.Process.Pid)
 	exited := make(chan struct{})
 	p.cmd, p.exited = cmd, exited
 	p.mu.Unlock()
@@ -89,6 +89,7 @@ func (p *replica) waitReady(ctx context.Context, exited chan struct{}) error {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				fmt.Fprintf(p.log, "--- bcs-load %s: ready\n", time.Now().Format("15:04:05.000"))
 				return nil
 			}
 		}
@@ -107,7 +108,7 @@ func (p *replica) kill() {
 	p.noteCPU(cmd.Process.Pid)
 	cmd.Process.Signal(syscall.SIGKILL)
 	<-exited
-	fmt.Fprintf(p.log, "--- bcs-load: SIGKILL pid %d\n", cmd.Process.Pid)
+	fmt.Fprintf(p.log, "--- bcs-load %s: SIGKILL pid %d\n", time.Now().Format("15:04:05.000"), cmd.Process.Pid)
 	p.mu.Lock()
 	p.cmd = nil
 	p.mu.Unlock()

@@ -34,6 +34,7 @@ type outcome struct {
 	replyTimes         []time.Time
 	pairs              []qa
 	first              time.Time // the first message sent
+	troubled           []string  // citizens with a message lost, doubled or out of order
 }
 
 // qa is one message: when it was queued at WeCom and when its answer was
@@ -74,7 +75,11 @@ func tally(sb *sandbox.Sandbox, l *sendLog) outcome {
 			}
 		}
 		o.Messages += len(asked)
+		before := o.Unanswered + o.Twice + o.WrongOrder
 		o.match(asked, answers, &lat)
+		if o.Unanswered+o.Twice+o.WrongOrder > before {
+			o.troubled = append(o.troubled, u)
+		}
 	}
 	slices.Sort(acks)
 	slices.Sort(lat)
@@ -142,6 +147,17 @@ func (o outcome) firstReplyAfter(t time.Time) time.Time {
 		return o.replyTimes[i]
 	}
 	return time.Time{}
+}
+
+// writeChats writes the chats of up to n troubled citizens, line by line,
+// for the one who reads the product's logs next to them.
+func writeChats(w io.Writer, sb *sandbox.Sandbox, users []string, n int) {
+	for _, u := range users[:min(n, len(users))] {
+		fmt.Fprintf(w, "== %s\n", u)
+		for _, l := range sb.Chat(u) {
+			fmt.Fprintf(w, "%s %-8s msgid=%s errcode=%d fail=%d %q\n", l.At.Format("15:04:05.000"), l.From, l.MsgID, l.ErrCode, l.FailType, l.Text)
+		}
+	}
 }
 
 // caughtUp is when every message queued before t had its answer; zero if
