@@ -75,9 +75,13 @@ func tally(sb *sandbox.Sandbox, l *sendLog) outcome {
 			}
 		}
 		o.Messages += len(asked)
-		before := o.Unanswered + o.Twice + o.WrongOrder
+		lost, twice := o.Unanswered, o.Twice+o.WrongOrder
 		o.match(asked, answers, &lat)
-		if o.Unanswered+o.Twice+o.WrongOrder > before {
+		switch {
+		case o.Twice+o.WrongOrder > twice:
+			// The rarer trouble first: these are the chats worth reading.
+			o.troubled = append([]string{u}, o.troubled...)
+		case o.Unanswered > lost:
 			o.troubled = append(o.troubled, u)
 		}
 	}
@@ -96,47 +100,45 @@ func tally(sb *sandbox.Sandbox, l *sendLog) outcome {
 }
 
 // match pairs a citizen's messages with the bot's answers. Each scripted
-// message has one answer, in order, recognised by its phrase: an answer
-// missing in the middle leaves that message unanswered without shifting the
-// others; an answer repeating an earlier one counts as answered twice; any
-// other answer counts as out of order.
+// message has one expected answer, recognised by its phrase (unique among a
+// report's steps): an answer to a message already answered counts as
+// answered twice; an answer arriving after the answer to a later message, or
+// answering no message, counts as out of order; a message without an answer
+// is unanswered.
 func (o *outcome) match(asked, answers []sandbox.ChatLine, lat *[]time.Duration) {
-	expect := func(k int) string { return script[k%len(script)].expect }
-	// which reports the first message index ≥ from whose phrase the answer
-	// mentions, or -1.
-	which := func(a sandbox.ChatLine, from, to int) int {
-		for k := from; k < to; k++ {
-			if strings.Contains(a.Text, expect(k)) {
-				return k
+	got := make([]*sandbox.ChatLine, len(asked))
+	latest := -1
+	for i := range answers {
+		a := &answers[i]
+		k := -1
+		for j := range asked {
+			if strings.Contains(a.Text, script[j%len(script)].expect) {
+				k = j
+				break
 			}
 		}
-		return -1
-	}
-	extra := func(a sandbox.ChatLine, k int) {
-		if which(a, 0, k) >= 0 {
-			o.Twice++
-		} else {
+		switch {
+		case k < 0:
 			o.WrongOrder++
+		case got[k] != nil:
+			o.Twice++
+		default:
+			got[k] = a
+			if k < latest {
+				o.WrongOrder++
+			}
+			latest = max(latest, k)
 		}
 	}
-	ptr := 0
 	for k, q := range asked {
-		for ptr < len(answers) && which(answers[ptr], k, len(asked)) < 0 {
-			extra(answers[ptr], k)
-			ptr++
-		}
-		if ptr < len(answers) && which(answers[ptr], k, k+1) == k {
-			o.Answered++
-			*lat = append(*lat, answers[ptr].At.Sub(q.At))
-			o.pairs = append(o.pairs, qa{q.At, answers[ptr].At})
-			ptr++
+		if got[k] == nil {
+			o.Unanswered++
+			o.pairs = append(o.pairs, qa{q: q.At})
 			continue
 		}
-		o.Unanswered++
-		o.pairs = append(o.pairs, qa{q: q.At})
-	}
-	for ; ptr < len(answers); ptr++ {
-		extra(answers[ptr], len(asked))
+		o.Answered++
+		*lat = append(*lat, got[k].At.Sub(q.At))
+		o.pairs = append(o.pairs, qa{q.At, got[k].At})
 	}
 }
 

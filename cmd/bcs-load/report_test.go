@@ -10,7 +10,7 @@ import (
 )
 
 // The answers are matched to the messages by their phrase, so that one
-// missing answer does not make every later one look wrong.
+// missing or late answer does not make every later one look wrong.
 func TestMatchAnswersToMessages(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
 	asked := func(n int) []sandbox.ChatLine {
@@ -34,6 +34,7 @@ func TestMatchAnswersToMessages(t *testing.T) {
 		{"last one missing", []sandbox.ChatLine{answer(0, "请问您要办什么"), answer(1, "谁遇到的")}, counts{2, 1, 0, 0}},
 		{"one sent twice", []sandbox.ChatLine{answer(0, "请问您要办什么"), answer(0, "请问您要办什么"), answer(1, "谁遇到的"), answer(2, "姓名")}, counts{3, 0, 1, 0}},
 		{"repeat at the end", []sandbox.ChatLine{answer(0, "请问您要办什么"), answer(1, "谁遇到的"), answer(2, "姓名"), answer(1, "谁遇到的")}, counts{3, 0, 1, 0}},
+		{"first answered last", []sandbox.ChatLine{answer(1, "谁遇到的"), answer(2, "姓名"), answer(2, "请问您要办什么")}, counts{3, 0, 0, 1}},
 		{"an unrelated answer", []sandbox.ChatLine{answer(0, "请问您要办什么"), answer(1, "系统繁忙"), answer(1, "谁遇到的"), answer(2, "姓名")}, counts{3, 0, 0, 1}},
 	}
 	for _, tt := range tests {
