@@ -174,7 +174,11 @@ func (r *rig) env(addr string) []string {
 		"BCS_DATA_KEY=" + r.dataKey,
 		"BCS_REDIS_ADDR=" + r.rdAddr,
 		"BCS_REDIS_PREFIX=" + r.prefix,
+		// Production's mode, with the sandbox corp as its WeCom (as
+		// cmd/bcs-sandbox's env file configures a product).
+		"BCS_MODE=wecom",
 		"BCS_WECOM_API_BASE=" + r.sbURL,
+		"BCS_WECOM_SIGNIN_BASE=" + r.sbURL,
 		"BCS_WECOM_CORP_ID=" + sc.CorpID,
 		fmt.Sprintf("BCS_WECOM_AGENT_ID=%d", sc.AgentID),
 		"BCS_WECOM_SECRET=" + sc.Secret,
