@@ -100,9 +100,10 @@ func tally(sb *sandbox.Sandbox, l *sendLog) outcome {
 }
 
 // match pairs a citizen's messages with the bot's answers. Each scripted
-// message has one expected answer, recognised by its phrase (unique among a
-// report's steps): an answer to a message already answered counts as
-// answered twice; an answer arriving after the answer to a later message, or
+// message has one expected answer, recognised by its phrase; an answer goes
+// to the first unanswered message whose phrase it mentions (the summary
+// mentions what the description step expects too). An answer whose messages
+// are all answered already counts as answered twice; an answer arriving after the answer to a later message, or
 // answering no message, counts as out of order; a message without an answer
 // is unanswered.
 func (o *outcome) match(asked, answers []sandbox.ChatLine, lat *[]time.Duration) {
@@ -110,17 +111,26 @@ func (o *outcome) match(asked, answers []sandbox.ChatLine, lat *[]time.Duration)
 	latest := -1
 	for i := range answers {
 		a := &answers[i]
-		k := -1
+		// The first message, among those whose phrase the answer mentions,
+		// that has no answer yet; -1 if it mentions none, and the first it
+		// mentions when all of those are answered.
+		k, seen := -1, -1
 		for j := range asked {
-			if strings.Contains(a.Text, script[j%len(script)].expect) {
+			if !strings.Contains(a.Text, script[j%len(script)].expect) {
+				continue
+			}
+			if seen < 0 {
+				seen = j
+			}
+			if got[j] == nil {
 				k = j
 				break
 			}
 		}
 		switch {
-		case k < 0:
+		case seen < 0:
 			o.WrongOrder++
-		case got[k] != nil:
+		case k < 0:
 			o.Twice++
 		default:
 			got[k] = a

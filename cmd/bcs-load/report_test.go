@@ -35,6 +35,7 @@ func TestMatchAnswersToMessages(t *testing.T) {
 		{"one sent twice", []sandbox.ChatLine{answer(0, "请问您要办什么"), answer(0, "请问您要办什么"), answer(1, "谁遇到的"), answer(2, "姓名")}, counts{3, 0, 1, 0}},
 		{"repeat at the end", []sandbox.ChatLine{answer(0, "请问您要办什么"), answer(1, "谁遇到的"), answer(2, "姓名"), answer(1, "谁遇到的")}, counts{3, 0, 1, 0}},
 		{"first answered last", []sandbox.ChatLine{answer(1, "谁遇到的"), answer(2, "姓名"), answer(2, "请问您要办什么")}, counts{3, 0, 0, 1}},
+		{"an answer mentioning two steps", []sandbox.ChatLine{answer(0, "请问您要办什么"), answer(1, "谁遇到的…请问您要办什么"), answer(2, "姓名")}, counts{3, 0, 0, 0}},
 		{"an unrelated answer", []sandbox.ChatLine{answer(0, "请问您要办什么"), answer(1, "系统繁忙"), answer(1, "谁遇到的"), answer(2, "姓名")}, counts{3, 0, 0, 1}},
 	}
 	for _, tt := range tests {
