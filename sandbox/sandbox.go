@@ -46,6 +46,12 @@ type Config struct {
 	// Now is the clock; default time.Now. Tests pass a fake clock.
 	Now func() time.Time
 	Log *slog.Logger
+	// Ceilings are WeCom's per-API call limits (ceiling.go); zero fields
+	// take WeCom's documented figures.
+	Ceilings Ceilings
+	// Latency is added to every API call: the round trip to WeCom from a
+	// server in China. Default 0.
+	Latency time.Duration
 }
 
 // Validity periods and limits, as WeCom documents them.
@@ -74,7 +80,9 @@ type Sandbox struct {
 	log     *slog.Logger
 	client  *http.Client
 
-	auth *authServer // the web sign-in (auth.go)
+	auth   *authServer // the web sign-in (auth.go)
+	ceil   *ceilings   // call limits (ceiling.go)
+	faults faults      // injected failures (faults.go)
 
 	mu           sync.Mutex
 	callbackURL  string
@@ -170,6 +178,8 @@ func New(cfg Config) (*Sandbox, error) {
 		smsgw:        &smsGateway{},
 	}
 	s.auth = &authServer{s: s, codes: map[string]loginCode{}}
+	s.ceil = newCeilings(cfg.Ceilings)
+	s.cfg.Ceilings = s.ceil.limits
 	return s, nil
 }
 
@@ -213,8 +223,9 @@ func (s *Sandbox) Handler() http.Handler {
 	return mux
 }
 
-// api registers a WeCom endpoint: it counts the call, checks the method and,
-// when auth is set, the access_token, the way WeCom does before anything else.
+// api registers a WeCom endpoint: it counts the call, checks the method,
+// applies injected faults, latency and call ceilings (admit) and, when auth
+// is set, checks the access_token, the way WeCom does before anything else.
 func (s *Sandbox) api(mux *http.ServeMux, path, method string, auth bool, h http.HandlerFunc) {
 	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -228,6 +239,11 @@ func (s *Sandbox) api(mux *http.ServeMux, path, method string, auth bool, h http
 			}
 			return
 		}
+		release, ok := s.admit(w, r, path)
+		if !ok {
+			return
+		}
+		defer release()
 		if auth {
 			if code, msg := s.checkToken(r.URL.Query().Get("access_token")); code != 0 {
 				writeErr(w, code, msg)
