@@ -194,6 +194,7 @@ type Repo interface {
 	InboxStore
 	SessionStore
 	Housekeeping
+	AsideStore
 	InTx(ctx context.Context, fn func(Repo) error) error
 	Ping(ctx context.Context) error
 	Close() error

@@ -1,51 +1,19 @@
 // Package pii protects personal data (ID numbers, phone numbers, what citizens
-// typed) at rest and when shown: AES-256-GCM sealing, a keyed blind index for
-// exact-match search, and masking for display.
+// typed, the files they send) at rest and when shown: AES-256-GCM sealing
+// bound to where each value lives, with key ids so that keys can rotate; a
+// keyed blind index for exact-match search; and masking for display.
 package pii
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 )
-
-// sealedPrefix marks a sealed value, so that a column can be read whatever it holds.
-const sealedPrefix = "v1:"
-
-// ErrOpen means a sealed value could not be opened: a wrong key or damaged data.
-var ErrOpen = errors.New("pii: cannot open sealed value")
-
-// Sealer encrypts and decrypts personal data with one 32-byte key.
-type Sealer struct {
-	aead  cipher.AEAD
-	index []byte
-}
-
-// NewSealer takes a 32-byte key; the blind-index key is derived from it.
-func NewSealer(key []byte) (*Sealer, error) {
-	if len(key) != 32 {
-		return nil, fmt.Errorf("pii: key must be 32 bytes, got %d", len(key))
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte("banchengshi blind index"))
-	return &Sealer{aead: aead, index: mac.Sum(nil)}, nil
-}
 
 // ParseKey decodes a key given as 64 hex characters or base64 of 32 bytes.
 func ParseKey(s string) ([]byte, error) {
@@ -68,47 +36,31 @@ func NewKey() string {
 	return hex.EncodeToString(b)
 }
 
-// Seal encrypts s. The empty string stays empty, so "not given" stays visible.
-func (s *Sealer) Seal(plain string) string {
-	if plain == "" {
-		return ""
-	}
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := io.ReadFull(rand.Reader, nonce); err != nil {
-		panic(err)
-	}
-	out := s.aead.Seal(nonce, nonce, []byte(plain), nil)
-	return sealedPrefix + base64.RawStdEncoding.EncodeToString(out)
-}
-
-// Open decrypts what Seal returned.
-func (s *Sealer) Open(sealed string) (string, error) {
-	if sealed == "" {
-		return "", nil
-	}
-	if !strings.HasPrefix(sealed, sealedPrefix) {
-		return "", ErrOpen
-	}
-	raw, err := base64.RawStdEncoding.DecodeString(sealed[len(sealedPrefix):])
-	n := s.aead.NonceSize()
-	if err != nil || len(raw) < n {
-		return "", ErrOpen
-	}
-	plain, err := s.aead.Open(nil, raw[:n], raw[n:], nil)
-	if err != nil {
-		return "", ErrOpen
-	}
-	return string(plain), nil
-}
-
 // Index returns a keyed hash of a normalised value for exact-match search
-// (a phone number typed with spaces or dashes finds the same case).
+// (a phone number typed with spaces or dashes finds the same case), under
+// the primary key.
 func (s *Sealer) Index(plain string) string {
+	return s.keys[0].indexOf(plain)
+}
+
+// Indexes returns plain's index under every configured key, primary first:
+// while keys rotate, a row may still carry the index of the previous key.
+func (s *Sealer) Indexes(plain string) []string {
+	var out []string
+	for _, k := range s.keys {
+		if idx := k.indexOf(plain); idx != "" {
+			out = append(out, idx)
+		}
+	}
+	return out
+}
+
+func (k *key) indexOf(plain string) string {
 	v := Normalize(plain)
 	if v == "" {
 		return ""
 	}
-	mac := hmac.New(sha256.New, s.index)
+	mac := hmac.New(sha256.New, k.index)
 	mac.Write([]byte(v))
 	return hex.EncodeToString(mac.Sum(nil))[:32]
 }

@@ -1,33 +1,8 @@
 package pii
 
 import (
-	"strings"
 	"testing"
 )
-
-func TestSealOpen(t *testing.T) {
-	s, err := NewSealer(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range []string{"", "110105196107151234", "13812345678", "我的身份证号是 110105196107151234"} {
-		sealed := s.Seal(v)
-		if v != "" && strings.Contains(sealed, v) {
-			t.Errorf("sealed value contains the plaintext")
-		}
-		got, err := s.Open(sealed)
-		if err != nil || got != v {
-			t.Errorf("Open(Seal(%q)) = %q, %v", v, got, err)
-		}
-	}
-	if _, err := s.Open("v1:AAAA"); err == nil {
-		t.Error("damaged value opened")
-	}
-	other, _ := NewSealer([]byte(strings.Repeat("k", 32)))
-	if _, err := other.Open(s.Seal("x")); err == nil {
-		t.Error("opened with the wrong key")
-	}
-}
 
 func TestIndexNormalizes(t *testing.T) {
 	s, _ := NewSealer(make([]byte, 32))

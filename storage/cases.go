@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
+	"banchengshi/pii"
 )
 
 // shanghai is China Standard Time, the day a case number counts in. China has
@@ -104,7 +105,7 @@ func (s *SQL) CreateCase(ctx context.Context, c *cases.Case) error {
 
 // GetCase returns the case with the given number, or ErrNotFound.
 func (s *SQL) GetCase(ctx context.Context, number string) (*cases.Case, error) {
-	c, err := s.scanCase(s.q.QueryRowContext(ctx, caseSelect+" WHERE number = ?", number))
+	c, err := s.scanCase(ctx, s.q.QueryRowContext(ctx, caseSelect+" WHERE number = ?", number))
 	if err != nil {
 		return nil, s.wrap(err, "get case %s", number)
 	}
@@ -113,7 +114,7 @@ func (s *SQL) GetCase(ctx context.Context, number string) (*cases.Case, error) {
 
 // GetCaseByID returns the case with the given id, or ErrNotFound.
 func (s *SQL) GetCaseByID(ctx context.Context, id int64) (*cases.Case, error) {
-	c, err := s.scanCase(s.q.QueryRowContext(ctx, caseSelect+" WHERE id = ?", id))
+	c, err := s.scanCase(ctx, s.q.QueryRowContext(ctx, caseSelect+" WHERE id = ?", id))
 	if err != nil {
 		return nil, s.wrap(err, "get case %d", id)
 	}
@@ -197,12 +198,19 @@ func (s *SQL) ListCases(ctx context.Context, f cases.Filter) ([]*cases.Case, err
 		args = append(args, f.Dept)
 	}
 	if f.Phone != "" {
-		idx := s.sealer.Index(f.Phone)
-		if idx == "" {
+		// Under every configured key: during a key rotation some rows
+		// still carry the previous key's index.
+		idx := s.sealer.Indexes(f.Phone)
+		if len(idx) == 0 {
 			return nil, nil // no digits: no phone can match
 		}
-		where = append(where, "(contact_phone_index = ? OR affected_phone_index = ?)")
-		args = append(args, idx, idx)
+		in := strings.TrimSuffix(strings.Repeat("?, ", len(idx)), ", ")
+		where = append(where, "(contact_phone_index IN ("+in+") OR affected_phone_index IN ("+in+"))")
+		for range 2 {
+			for _, v := range idx {
+				args = append(args, v)
+			}
+		}
 	}
 	if !f.From.IsZero() {
 		where = append(where, "created_at >= ?")
@@ -235,7 +243,7 @@ func (s *SQL) ListCases(ctx context.Context, f cases.Filter) ([]*cases.Case, err
 	defer rows.Close()
 	var out []*cases.Case
 	for rows.Next() {
-		c, err := s.scanCase(rows)
+		c, err := s.scanCase(ctx, rows)
 		if err != nil {
 			return nil, s.wrap(err, "list cases")
 		}
@@ -268,7 +276,8 @@ func (s *SQL) saveDepts(ctx context.Context, id int64, c *cases.Case, replace bo
 	return nil
 }
 
-// caseArgs returns c's column values in caseCols order, personal data sealed:
+// caseArgs returns c's column values in caseCols order, personal data sealed
+// (bound to the case number):
 // ID and phone numbers, names, and everything the citizen told or was told
 // (relation, what they tried, the description, the resolution). What queries
 // filter, group or sort on stays in the clear: number, WeCom ids, category,
@@ -284,14 +293,16 @@ func (s *SQL) caseArgs(c *cases.Case) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode co-departments of case %s: %w", c.Number, err)
 	}
-	seal := s.sealer.Seal
+	seal := func(col, v string) string { return s.seal(v, ad("cases", col, c.Number)) }
 	return []any{
-		c.Number, c.OpenKfID, c.ReporterID, seal(c.ReporterName),
-		seal(c.Affected.Name), seal(c.Affected.IDNumber), seal(c.Affected.Phone), s.sealer.Index(c.Affected.Phone),
-		seal(c.Relation), c.Consent, seal(c.ContactPhone), s.sealer.Index(c.ContactPhone),
-		c.Category, seal(c.TriedWindow), seal(c.TriedWhen), seal(c.TriedAnswer), seal(c.Description),
+		c.Number, c.OpenKfID, c.ReporterID, seal("reporter_name", c.ReporterName),
+		seal("affected_name", c.Affected.Name), seal("affected_id_number", c.Affected.IDNumber),
+		seal("affected_phone", c.Affected.Phone), s.sealer.Index(c.Affected.Phone),
+		seal("relation", c.Relation), c.Consent, seal("contact_phone", c.ContactPhone), s.sealer.Index(c.ContactPhone),
+		c.Category, seal("tried_window", c.TriedWindow), seal("tried_when", c.TriedWhen),
+		seal("tried_answer", c.TriedAnswer), seal("description", c.Description),
 		c.LeadDept, string(coJSON), c.Assignee, string(c.Status), s.d.nt(c.Deadline), c.LimitDays, string(c.Light),
-		c.Accountability, c.CommonTag, c.MergedInto, seal(c.Resolution), c.Satisfaction, c.Reopened,
+		c.Accountability, c.CommonTag, c.MergedInto, seal("resolution", c.Resolution), c.Satisfaction, c.Reopened,
 		s.d.t(c.CreatedAt), s.d.t(c.UpdatedAt), s.d.ntp(c.ResolvedAt), s.d.ntp(c.ClosedAt), string(c.Source.OrWeCom()), c.Version,
 	}, nil
 }
@@ -300,7 +311,7 @@ func (s *SQL) caseArgs(c *cases.Case) ([]any, error) {
 type scanner interface{ Scan(dest ...any) error }
 
 // scanCase reads a row of caseSelect and opens the sealed columns.
-func (s *SQL) scanCase(r scanner) (*cases.Case, error) {
+func (s *SQL) scanCase(ctx context.Context, r scanner) (*cases.Case, error) {
 	var c cases.Case
 	var idNumber, affPhone, affIdx, contact, contactIdx, coJSON, status, light, source string
 	err := r.Scan(&c.ID,
@@ -321,26 +332,27 @@ func (s *SQL) scanCase(r scanner) (*cases.Case, error) {
 	if len(c.CoDepts) == 0 {
 		c.CoDepts = nil
 	}
+	at := func(col string) pii.AD { return ad("cases", col, c.Number) }
 	for _, f := range []struct {
-		v    *string
-		what string
+		v   *string
+		col string
 	}{
-		{&c.ReporterName, "reporter name"}, {&c.Affected.Name, "affected name"}, {&c.Relation, "relation"},
-		{&c.TriedWindow, "tried window"}, {&c.TriedWhen, "tried when"}, {&c.TriedAnswer, "tried answer"},
+		{&c.ReporterName, "reporter_name"}, {&c.Affected.Name, "affected_name"}, {&c.Relation, "relation"},
+		{&c.TriedWindow, "tried_window"}, {&c.TriedWhen, "tried_when"}, {&c.TriedAnswer, "tried_answer"},
 		{&c.Description, "description"}, {&c.Resolution, "resolution"},
 	} {
-		if *f.v, err = s.openLegacy(*f.v, f.what); err != nil {
-			return nil, err
+		if *f.v, err = s.openLegacy(ctx, *f.v, at(f.col)); err != nil {
+			return nil, caseUnreadable(err, &c)
 		}
 	}
-	if c.Affected.IDNumber, err = s.open(idNumber, "affected id number"); err != nil {
-		return nil, err
+	if c.Affected.IDNumber, err = s.open(ctx, idNumber, at("affected_id_number")); err != nil {
+		return nil, caseUnreadable(err, &c)
 	}
-	if c.Affected.Phone, err = s.open(affPhone, "affected phone"); err != nil {
-		return nil, err
+	if c.Affected.Phone, err = s.open(ctx, affPhone, at("affected_phone")); err != nil {
+		return nil, caseUnreadable(err, &c)
 	}
-	if c.ContactPhone, err = s.open(contact, "contact phone"); err != nil {
-		return nil, err
+	if c.ContactPhone, err = s.open(ctx, contact, at("contact_phone")); err != nil {
+		return nil, caseUnreadable(err, &c)
 	}
 	return &c, nil
 }
@@ -360,4 +372,12 @@ func utcPtr(t *time.Time) *time.Time {
 	}
 	v := utc(*t)
 	return &v
+}
+
+// caseUnreadable adds the case's id and reporter to an unreadable error.
+func caseUnreadable(err error, c *cases.Case) error {
+	if u := cases.AsUnreadable(err); u != nil {
+		u.ID, u.OpenKfID, u.ExternalUserID = c.ID, c.OpenKfID, c.ReporterID
+	}
+	return err
 }

@@ -10,7 +10,7 @@ import (
 
 // SaveInbound stores in unless a callback with the same Key is stored already
 // and reports whether it was new; a repeat sets no ID and is not an error,
-// also inside a transaction. The body is sealed. A zero ReceivedAt becomes now.
+// also inside a transaction. The body is sealed, bound to the key. A zero ReceivedAt becomes now.
 func (s *SQL) SaveInbound(ctx context.Context, in *cases.Inbound) (bool, error) {
 	if in.ReceivedAt.IsZero() {
 		in.ReceivedAt = time.Now()
@@ -18,7 +18,7 @@ func (s *SQL) SaveInbound(ctx context.Context, in *cases.Inbound) (bool, error) 
 	in.ReceivedAt, in.DoneAt = utc(in.ReceivedAt), utcPtr(in.DoneAt)
 	q := s.d.insertIgnore("inbound",
 		[]string{"dedupe_key", "kind", "body", "received_at", "done_at", "attempts", "last_error"}, "dedupe_key")
-	res, err := s.q.ExecContext(ctx, q, in.Key, in.Kind, s.sealer.Seal(in.Body), s.d.t(in.ReceivedAt),
+	res, err := s.q.ExecContext(ctx, q, in.Key, in.Kind, s.seal(in.Body, ad("inbound", "body", in.Key)), s.d.t(in.ReceivedAt),
 		s.d.ntp(in.DoneAt), in.Attempts, in.LastError)
 	if err != nil {
 		return false, s.wrap(err, "save inbound %s", in.Kind)
@@ -44,7 +44,10 @@ func (s *SQL) PendingInbound(ctx context.Context, limit int) ([]*cases.Inbound, 
 		if err := rows.Scan(&in.ID, &in.Key, &in.Kind, &body, timeCol{&in.ReceivedAt}, timePtrCol{&in.DoneAt}, &in.Attempts, &in.LastError); err != nil {
 			return nil, s.wrap(err, "read pending inbound")
 		}
-		if in.Body, err = s.open(body, "inbound body"); err != nil {
+		if in.Body, err = s.open(ctx, body, ad("inbound", "body", in.Key)); err != nil {
+			if u := cases.AsUnreadable(err); u != nil {
+				u.ID = in.ID
+			}
 			return nil, err
 		}
 		out = append(out, &in)
@@ -69,7 +72,7 @@ func (s *SQL) UpdateInbound(ctx context.Context, in *cases.Inbound) error {
 
 // InsertKfMessage stores m unless its MsgID is stored already and reports
 // whether it was new; a repeat sets no ID and is not an error, also inside a
-// transaction. Raw is sealed. A zero ReceivedAt becomes now.
+// transaction. Raw is sealed, bound to the msgid. A zero ReceivedAt becomes now.
 func (s *SQL) InsertKfMessage(ctx context.Context, m *cases.KfMessage) (bool, error) {
 	if m.ReceivedAt.IsZero() {
 		m.ReceivedAt = time.Now()
@@ -79,7 +82,7 @@ func (s *SQL) InsertKfMessage(ctx context.Context, m *cases.KfMessage) (bool, er
 		"msgid", "open_kfid", "external_userid", "origin", "msgtype", "send_time", "raw",
 		"received_at", "done_at", "attempts", "last_error"}, "msgid")
 	res, err := s.q.ExecContext(ctx, q, m.MsgID, m.OpenKfID, m.ExternalUserID, m.Origin, m.MsgType,
-		s.d.nt(m.SendTime), s.sealer.Seal(m.Raw), s.d.t(m.ReceivedAt), s.d.ntp(m.DoneAt), m.Attempts, m.LastError)
+		s.d.nt(m.SendTime), s.seal(m.Raw, ad("kf_messages", "raw", m.MsgID)), s.d.t(m.ReceivedAt), s.d.ntp(m.DoneAt), m.Attempts, m.LastError)
 	if err != nil {
 		return false, s.wrap(err, "save kf message")
 	}
@@ -107,7 +110,10 @@ func (s *SQL) PendingKfMessages(ctx context.Context, limit int) ([]*cases.KfMess
 		if err != nil {
 			return nil, s.wrap(err, "read pending kf messages")
 		}
-		if m.Raw, err = s.open(raw, "kf message"); err != nil {
+		if m.Raw, err = s.open(ctx, raw, ad("kf_messages", "raw", m.MsgID)); err != nil {
+			if u := cases.AsUnreadable(err); u != nil {
+				u.ID, u.OpenKfID, u.ExternalUserID = m.ID, m.OpenKfID, m.ExternalUserID
+			}
 			return nil, err
 		}
 		out = append(out, &m)

@@ -35,18 +35,29 @@ func (s *SQL) Enqueue(ctx context.Context, m *cases.OutboxMessage) error {
 	}
 	m.Version = 0
 	normalizeOutboxTimes(m)
-	args, err := s.outboxArgs(m)
-	if err != nil {
-		return err
-	}
-	res, err := s.q.ExecContext(ctx, insertSQL("outbox", outboxCols), args...)
-	if err != nil {
-		return s.wrap(err, "enqueue %s message to case %d", m.Channel, m.CaseID)
-	}
-	if m.ID, err = res.LastInsertId(); err != nil {
-		return s.wrap(err, "enqueue message: read id")
-	}
-	return nil
+	// Sealed by id once the row has one (see seal.go).
+	return s.inTx(ctx, func(t *SQL) error {
+		args, err := t.outboxArgs(m, 0)
+		if err != nil {
+			return err
+		}
+		res, err := t.q.ExecContext(ctx, insertSQL("outbox", outboxCols), args...)
+		if err != nil {
+			return t.wrap(err, "enqueue %s message to case %d", m.Channel, m.CaseID)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return t.wrap(err, "enqueue message: read id")
+		}
+		if args, err = t.outboxArgs(m, id); err != nil {
+			return err
+		}
+		if _, err := t.q.ExecContext(ctx, "UPDATE outbox SET message = ? WHERE id = ?", args[4], id); err != nil {
+			return t.wrap(err, "seal outbox message %d", id)
+		}
+		m.ID = id
+		return nil
+	})
 }
 
 // DueOutbox returns pending messages whose NextAttemptAt is not after now,
@@ -79,7 +90,7 @@ func (s *SQL) CaseOutbox(ctx context.Context, caseID int64) ([]*cases.OutboxMess
 // sent again); a missing row ErrNotFound.
 func (s *SQL) UpdateOutbox(ctx context.Context, m *cases.OutboxMessage) error {
 	normalizeOutboxTimes(m)
-	args, err := s.outboxArgs(m)
+	args, err := s.outboxArgs(m, m.ID)
 	if err != nil {
 		return err
 	}
@@ -109,14 +120,19 @@ func (s *SQL) UpdateOutbox(ctx context.Context, m *cases.OutboxMessage) error {
 func NewSendKey() string { return newToken()[:24] }
 
 // outboxArgs returns m's column values in outboxCols order. The message, texts
-// to citizens and staff with names and phone numbers in them, is sealed JSON.
-func (s *SQL) outboxArgs(m *cases.OutboxMessage) ([]any, error) {
+// to citizens and staff with names and phone numbers in them, is sealed JSON
+// bound to the row's id; with id 0 (not inserted yet) it is left empty.
+func (s *SQL) outboxArgs(m *cases.OutboxMessage, id int64) ([]any, error) {
 	msg, err := json.Marshal(m.Message)
 	if err != nil {
 		return nil, fmt.Errorf("encode outbox message: %w", err)
 	}
+	sealed := ""
+	if id != 0 {
+		sealed = s.seal(string(msg), adID("outbox", "message", id))
+	}
 	return []any{
-		m.CaseID, string(m.Channel), m.OpenKfID, m.Recipient, s.sealer.Seal(string(msg)), int(m.Priority),
+		m.CaseID, string(m.Channel), m.OpenKfID, m.Recipient, sealed, int(m.Priority),
 		string(m.Status), m.Attempts, s.d.t(m.NextAttemptAt), m.LastError, m.WeComMsgID, m.MergedInto,
 		s.d.t(m.CreatedAt), s.d.ntp(m.SentAt), m.SendKey, string(m.Purpose), m.ReplyTo,
 	}, nil
@@ -144,7 +160,7 @@ func (s *SQL) queryOutbox(ctx context.Context, what, q string, args ...any) ([]*
 			// Queued before keys existed: derived from what never changes.
 			m.SendKey = fmt.Sprintf("bcs%d-%d", m.ID, m.CreatedAt.UnixMicro())
 		}
-		if msg, err = s.openLegacy(msg, "outbox message"); err != nil {
+		if msg, err = s.openLegacy(ctx, msg, adID("outbox", "message", m.ID)); err != nil {
 			return nil, fmt.Errorf("%s: message %d: %w", what, m.ID, err)
 		}
 		if err := json.Unmarshal([]byte(msg), &m.Message); err != nil {

@@ -308,7 +308,7 @@ func (s *SQL) queryCases(ctx context.Context, what, q string, args ...any) ([]*c
 	defer rows.Close()
 	var out []*cases.Case
 	for rows.Next() {
-		c, err := s.scanCase(rows)
+		c, err := s.scanCase(ctx, rows)
 		if err != nil {
 			return nil, s.wrap(err, "%s", what)
 		}

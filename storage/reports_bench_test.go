@@ -117,7 +117,6 @@ func (s *benchSeeder) grow(b *testing.B, n int) {
 	const batch = 1000
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(benchCols)), ", ") + ")"
 	span := 3 * 365 * 24 * time.Hour
-	seal := s.sealer.Seal // as CreateCase stores them
 	for s.have < n {
 		k := min(batch, n-s.have)
 		args := make([]any, 0, k*len(benchCols))
@@ -157,11 +156,17 @@ func (s *benchSeeder) grow(b *testing.B, n int) {
 			if s.rng.IntN(80) == 0 {
 				account = "某窗口：本可当场办理"
 			}
+			number := fmt.Sprintf("BC%s%06d", created.Format("060102"), seq)
+			seal := func(col, v string) string { // as CreateCase stores them
+				return s.sealer.Seal(v, pii.AD{Table: "cases", Column: col, Row: number})
+			}
 			args = append(args,
-				fmt.Sprintf("BC%s%06d", created.Format("060102"), seq), "wkSANDBOX001", fmt.Sprintf("wm%07d", seq), seal("群众"),
-				seal("当事人"), seal("11010519610715123X"), seal(phone), s.sealer.Index(phone), seal("本人"), "同意",
-				seal(phone), s.sealer.Index(phone), fmt.Sprintf("cat%d", s.rng.IntN(10)),
-				seal("某窗口"), seal("去年"), seal("查不到"), seal("养老保险关系转移接续遇到困难，多次往返仍未办成。"), dept, "[]",
+				number, "wkSANDBOX001", fmt.Sprintf("wm%07d", seq), seal("reporter_name", "群众"),
+				seal("affected_name", "当事人"), seal("affected_id_number", "11010519610715123X"), seal("affected_phone", phone),
+				s.sealer.Index(phone), seal("relation", "本人"), "同意",
+				seal("contact_phone", phone), s.sealer.Index(phone), fmt.Sprintf("cat%d", s.rng.IntN(10)),
+				seal("tried_window", "某窗口"), seal("tried_when", "去年"), seal("tried_answer", "查不到"),
+				seal("description", "养老保险关系转移接续遇到困难，多次往返仍未办成。"), dept, "[]",
 				fmt.Sprintf("user%03d", s.rng.IntN(200)), string(status), deadline, 10, string(light),
 				account, common, "", "", s.rng.IntN(6), boolInt(s.rng.IntN(30) == 0),
 				created, created, resolved, closed, 1)

@@ -210,7 +210,7 @@ func TestLegacyPlaintextReads(t *testing.T) {
 		if err := db.UpdateCase(ctx, got); err != nil {
 			t.Fatal(err)
 		}
-		if v := rawRow(t, db, "SELECT description FROM cases WHERE id = ?", c.ID)["description"]; !strings.HasPrefix(v, "v1:") {
+		if v := rawRow(t, db, "SELECT description FROM cases WHERE id = ?", c.ID)["description"]; !strings.HasPrefix(v, "v2:") {
 			t.Errorf("description saved again = %q, want it sealed", v)
 		}
 

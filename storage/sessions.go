@@ -14,17 +14,18 @@ func (s *SQL) LoadSession(ctx context.Context, key string) ([]byte, error) {
 	if err := s.q.QueryRowContext(ctx, "SELECT data FROM sessions WHERE skey = ?", key).Scan(&sealed); err != nil {
 		return nil, s.wrap(err, "load session")
 	}
-	plain, err := s.open(sealed, "session")
+	plain, err := s.open(ctx, sealed, ad("sessions", "data", key))
 	if err != nil {
 		return nil, err
 	}
 	return []byte(plain), nil
 }
 
-// SaveSession stores a dialog session's bytes, sealed, replacing what was there.
+// SaveSession stores a dialog session's bytes, sealed (bound to the key),
+// replacing what was there.
 func (s *SQL) SaveSession(ctx context.Context, key string, data []byte) error {
 	q := s.d.upsert("sessions", []string{"skey", "data", "updated_at"}, []string{"skey"}, []string{"data", "updated_at"})
-	if _, err := s.q.ExecContext(ctx, q, key, s.sealer.Seal(string(data)), s.d.t(time.Now())); err != nil {
+	if _, err := s.q.ExecContext(ctx, q, key, s.seal(string(data), ad("sessions", "data", key)), s.d.t(time.Now())); err != nil {
 		return s.wrap(err, "save session")
 	}
 	return nil

@@ -77,7 +77,7 @@ func (s *SQL) UpdateSMS(ctx context.Context, m *cases.SMSMessage) error {
 }
 
 // smsArgs returns m's column values in smsCols order; the text's parameters
-// (the answer, what staff asked for) are sealed.
+// (the answer, what staff asked for) are sealed, bound to the event key.
 func (s *SQL) smsArgs(m *cases.SMSMessage) ([]any, error) {
 	m.CreatedAt, m.NextAttemptAt, m.SentAt = utc(m.CreatedAt), utc(m.NextAttemptAt), utcPtr(m.SentAt)
 	params, err := json.Marshal(m.Params)
@@ -85,7 +85,7 @@ func (s *SQL) smsArgs(m *cases.SMSMessage) ([]any, error) {
 		return nil, fmt.Errorf("encode sms params: %w", err)
 	}
 	return []any{
-		m.EventKey, m.CaseID, m.OutboxID, string(m.Urgent), s.sealer.Seal(string(params)), string(m.Status), m.Attempts,
+		m.EventKey, m.CaseID, m.OutboxID, string(m.Urgent), s.seal(string(params), ad("sms_messages", "params", m.EventKey)), string(m.Status), m.Attempts,
 		s.d.t(m.NextAttemptAt), m.LastError, m.ProviderID, s.d.t(m.CreatedAt), s.d.ntp(m.SentAt),
 	}, nil
 }
@@ -106,7 +106,10 @@ func (s *SQL) querySMS(ctx context.Context, what, q string, args ...any) ([]*cas
 			return nil, s.wrap(err, "%s", what)
 		}
 		m.Urgent, m.Status = cases.Urgency(urgent), cases.SMSStatus(status)
-		if params, err = s.open(params, "sms params"); err != nil {
+		if params, err = s.open(ctx, params, ad("sms_messages", "params", m.EventKey)); err != nil {
+			if u := cases.AsUnreadable(err); u != nil {
+				u.ID = m.ID
+			}
 			return nil, fmt.Errorf("%s: sms %d: %w", what, m.ID, err)
 		}
 		if err := json.Unmarshal([]byte(params), &m.Params); err != nil {

@@ -58,7 +58,7 @@ func TestSMSMessages(t *testing.T) {
 			t.Errorf("update of a missing text: %v, want ErrNotFound", err)
 		}
 		// What the text says is sealed at rest.
-		if v := rawRow(t, db, "SELECT params FROM sms_messages WHERE id = ?", first.ID)["params"]; !strings.HasPrefix(v, "v1:") || strings.Contains(v, "恢复") {
+		if v := rawRow(t, db, "SELECT params FROM sms_messages WHERE id = ?", first.ID)["params"]; !strings.HasPrefix(v, "v2:") || strings.Contains(v, "恢复") {
 			t.Errorf("params stored as %q, want sealed", v)
 		}
 	})

@@ -10,7 +10,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"banchengshi/cases"
@@ -38,14 +37,17 @@ type SQL struct {
 	tx     *sql.Tx // nil unless bound to a transaction
 	d      dialect
 	sealer *pii.Sealer
+	memory bool // an SQLite database in memory, on one connection
 }
 
 // MySQLMaxOpenConns bounds one replica's connections to MySQL.
 const MySQLMaxOpenConns = 24
 
 // Open connects to the database, adds the settings storage relies on to dsn
-// unless it sets them itself, and applies the embedded migrations. driver is
-// "sqlite" (modernc.org/sqlite; a file DSN's directory is created) or "mysql".
+// unless it sets them itself, applies the embedded migrations and checks the
+// sealer's keys against those the personal data was sealed with (a
+// *KeyError when they cannot open it). driver is "sqlite" (modernc.org/sqlite;
+// a file DSN's directory is created) or "mysql".
 func Open(ctx context.Context, driver, dsn string, sealer *pii.Sealer) (*SQL, error) {
 	if sealer == nil {
 		return nil, errors.New("open storage: a pii sealer is required")
@@ -79,7 +81,7 @@ func Open(ctx context.Context, driver, dsn string, sealer *pii.Sealer) (*SQL, er
 		db.SetMaxIdleConns(MySQLMaxOpenConns)
 		db.SetConnMaxLifetime(5 * time.Minute)
 	}
-	s := &SQL{db: db, q: db, d: dialect{name: driver}, sealer: sealer}
+	s := &SQL{db: db, q: db, d: dialect{name: driver}, sealer: sealer, memory: memory}
 	if err := s.firstPing(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -87,6 +89,10 @@ func Open(ctx context.Context, driver, dsn string, sealer *pii.Sealer) (*SQL, er
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := s.checkKeys(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("check data keys: %w", err)
 	}
 	return s, nil
 }
@@ -146,7 +152,7 @@ func (s *SQL) inTx(ctx context.Context, fn func(*SQL) error) (err error) {
 	if err != nil {
 		return s.wrap(err, "begin transaction")
 	}
-	t := &SQL{db: s.db, q: tx, tx: tx, d: s.d, sealer: s.sealer}
+	t := &SQL{db: s.db, q: tx, tx: tx, d: s.d, sealer: s.sealer, memory: s.memory}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = tx.Rollback()
@@ -179,49 +185,6 @@ func (s *SQL) wrap(err error, format string, args ...any) error {
 		return fmt.Errorf("%s: %w: %v", what, cases.ErrConflict, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
-}
-
-// open decrypts a sealed column; what cannot be opened is an error, never
-// silently shown as ciphertext.
-func (s *SQL) open(sealed, what string) (string, error) {
-	v, err := s.sealer.Open(sealed)
-	if err != nil {
-		return "", fmt.Errorf("open sealed %s: %w", what, err)
-	}
-	return v, nil
-}
-
-// openLegacy is open for the columns sealed since migration 0006 (names and
-// what citizens and staff wrote): rows written before hold plaintext, which is
-// returned as it is. ID and phone columns were sealed from the start and go
-// through open, which accepts nothing else.
-func (s *SQL) openLegacy(v, what string) (string, error) {
-	if !looksSealed(v) {
-		return v, nil
-	}
-	return s.open(v, what)
-}
-
-// sealedPrefix starts every pii.Sealer value (pii's format, version 1).
-const sealedPrefix = "v1:"
-
-// looksSealed reports whether v has the form of a sealed value: the prefix,
-// then base64 only. Legacy plaintext that merely starts with "v1:" (a file
-// "v1:材料.pdf") reads as plaintext, while a damaged or truncated sealed value
-// still fails to open rather than being shown as ciphertext.
-func looksSealed(v string) bool {
-	rest, ok := strings.CutPrefix(v, sealedPrefix)
-	if !ok || rest == "" {
-		return false
-	}
-	for i := 0; i < len(rest); i++ {
-		switch c := rest[i]; {
-		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // updatedRow checks that an UPDATE by id found its row. MySQL reports rows

@@ -8,22 +8,30 @@ import (
 )
 
 // AppendEvent adds e to its case's timeline and sets its ID; Body and Data
-// (what was said, to whom, with which number) are sealed. A zero At becomes
-// now.
+// (what was said, to whom, with which number) are sealed, bound to the
+// event's id. A zero At becomes now.
 func (s *SQL) AppendEvent(ctx context.Context, e *cases.Event) error {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
 	e.At = utc(e.At)
-	res, err := s.q.ExecContext(ctx, insertSQL("events", []string{"case_id", "at", "actor", "kind", "body", "data"}),
-		e.CaseID, s.d.t(e.At), e.Actor, string(e.Kind), s.sealer.Seal(e.Body), s.sealer.Seal(e.Data))
-	if err != nil {
-		return s.wrap(err, "append %s event to case %d", e.Kind, e.CaseID)
-	}
-	if e.ID, err = res.LastInsertId(); err != nil {
-		return s.wrap(err, "append event to case %d: read id", e.CaseID)
-	}
-	return nil
+	return s.inTx(ctx, func(t *SQL) error {
+		res, err := t.q.ExecContext(ctx, insertSQL("events", []string{"case_id", "at", "actor", "kind", "body", "data"}),
+			e.CaseID, t.d.t(e.At), e.Actor, string(e.Kind), "", "")
+		if err != nil {
+			return t.wrap(err, "append %s event to case %d", e.Kind, e.CaseID)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return t.wrap(err, "append event to case %d: read id", e.CaseID)
+		}
+		if _, err := t.q.ExecContext(ctx, "UPDATE events SET body = ?, data = ? WHERE id = ?",
+			t.seal(e.Body, adID("events", "body", id)), t.seal(e.Data, adID("events", "data", id)), id); err != nil {
+			return t.wrap(err, "seal event %d", id)
+		}
+		e.ID = id
+		return nil
+	})
 }
 
 // Timeline returns a case's events in the order they were appended.
@@ -42,10 +50,10 @@ func (s *SQL) Timeline(ctx context.Context, caseID int64) ([]cases.Event, error)
 			return nil, s.wrap(err, "read timeline of case %d", caseID)
 		}
 		e.Kind = cases.EventKind(kind)
-		if e.Body, err = s.openLegacy(e.Body, "event body"); err != nil {
+		if e.Body, err = s.openLegacy(ctx, e.Body, adID("events", "body", e.ID)); err != nil {
 			return nil, err
 		}
-		if e.Data, err = s.openLegacy(e.Data, "event data"); err != nil {
+		if e.Data, err = s.openLegacy(ctx, e.Data, adID("events", "data", e.ID)); err != nil {
 			return nil, err
 		}
 		out = append(out, e)
@@ -56,9 +64,10 @@ func (s *SQL) Timeline(ctx context.Context, caseID int64) ([]cases.Event, error)
 	return out, nil
 }
 
-// AddAttachment stores a with its bytes and sets its ID. The file name is
-// sealed (citizens name files after themselves); the bytes are kept as they
-// are. A zero Size becomes len(Data); a zero CreatedAt becomes now.
+// AddAttachment stores a with its bytes and sets its ID. The file name
+// (citizens name files after themselves) and the bytes (photos of ID cards,
+// voice) are sealed, bound to the attachment's id. A zero Size becomes
+// len(Data); a zero CreatedAt becomes now.
 func (s *SQL) AddAttachment(ctx context.Context, a *cases.Attachment) error {
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = time.Now()
@@ -67,18 +76,31 @@ func (s *SQL) AddAttachment(ctx context.Context, a *cases.Attachment) error {
 	if a.Size == 0 {
 		a.Size = int64(len(a.Data))
 	}
-	data := a.Data
-	if data == nil {
-		data = []byte{}
-	}
-	res, err := s.q.ExecContext(ctx,
-		insertSQL("attachments", []string{"case_id", "kind", "media_id", "file_name", "content_type", "size", "data", "created_at"}),
-		a.CaseID, a.Kind, a.MediaID, s.sealer.Seal(a.FileName), a.ContentType, a.Size, data, s.d.t(a.CreatedAt))
+	return s.inTx(ctx, func(t *SQL) error {
+		res, err := t.q.ExecContext(ctx,
+			insertSQL("attachments", []string{"case_id", "kind", "media_id", "file_name", "content_type", "size", "data", "created_at"}),
+			a.CaseID, a.Kind, a.MediaID, "", a.ContentType, a.Size, []byte{}, t.d.t(a.CreatedAt))
+		if err != nil {
+			return t.wrap(err, "add %s attachment to case %d", a.Kind, a.CaseID)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return t.wrap(err, "add attachment to case %d: read id", a.CaseID)
+		}
+		if err := t.sealFile(ctx, "attachments", id, a); err != nil {
+			return err
+		}
+		a.ID = id
+		return nil
+	})
+}
+
+// sealFile writes the sealed name and bytes of a file row just inserted.
+func (s *SQL) sealFile(ctx context.Context, table string, id int64, a *cases.Attachment) error {
+	_, err := s.q.ExecContext(ctx, "UPDATE "+table+" SET file_name = ?, data = ?, data_sealed = 1 WHERE id = ?",
+		s.seal(a.FileName, adID(table, "file_name", id)), s.sealer.SealBytes(a.Data, adID(table, "data", id)), id)
 	if err != nil {
-		return s.wrap(err, "add %s attachment to case %d", a.Kind, a.CaseID)
-	}
-	if a.ID, err = res.LastInsertId(); err != nil {
-		return s.wrap(err, "add attachment to case %d: read id", a.CaseID)
+		return s.wrap(err, "seal %s %d", table, id)
 	}
 	return nil
 }
@@ -99,7 +121,7 @@ func (s *SQL) Attachments(ctx context.Context, caseID int64) ([]cases.Attachment
 		if err := rows.Scan(&a.ID, &a.CaseID, &a.Kind, &a.MediaID, &a.FileName, &a.ContentType, &a.Size, timeCol{&a.CreatedAt}); err != nil {
 			return nil, s.wrap(err, "list attachments of case %d", caseID)
 		}
-		if a.FileName, err = s.openLegacy(a.FileName, "attachment file name"); err != nil {
+		if a.FileName, err = s.openLegacy(ctx, a.FileName, adID("attachments", "file_name", a.ID)); err != nil {
 			return nil, err
 		}
 		out = append(out, a)
@@ -113,12 +135,16 @@ func (s *SQL) Attachments(ctx context.Context, caseID int64) ([]cases.Attachment
 // GetAttachment returns one attachment with its bytes, or ErrNotFound.
 func (s *SQL) GetAttachment(ctx context.Context, id int64) (*cases.Attachment, error) {
 	var a cases.Attachment
-	err := s.q.QueryRowContext(ctx, "SELECT "+attachmentCols+", data FROM attachments WHERE id = ?", id).
-		Scan(&a.ID, &a.CaseID, &a.Kind, &a.MediaID, &a.FileName, &a.ContentType, &a.Size, timeCol{&a.CreatedAt}, &a.Data)
+	var sealed bool
+	err := s.q.QueryRowContext(ctx, "SELECT "+attachmentCols+", data, data_sealed FROM attachments WHERE id = ?", id).
+		Scan(&a.ID, &a.CaseID, &a.Kind, &a.MediaID, &a.FileName, &a.ContentType, &a.Size, timeCol{&a.CreatedAt}, &a.Data, &sealed)
 	if err != nil {
 		return nil, s.wrap(err, "get attachment %d", id)
 	}
-	if a.FileName, err = s.openLegacy(a.FileName, "attachment file name"); err != nil {
+	if a.FileName, err = s.openLegacy(ctx, a.FileName, adID("attachments", "file_name", a.ID)); err != nil {
+		return nil, err
+	}
+	if a.Data, err = s.openBytes(ctx, a.Data, sealed, adID("attachments", "data", a.ID)); err != nil {
 		return nil, err
 	}
 	return &a, nil
