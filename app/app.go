@@ -103,16 +103,16 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 		}
 	}()
 
-	dataKey, err := loadDataKey(cfg)
+	keys, err := loadDataKeys(cfg)
 	if err != nil {
 		return nil, startErr(StepDataKey, err)
 	}
-	sealer, err := pii.NewSealer(dataKey)
+	sealer, err := pii.NewSealer(keys.primary, keys.previous...)
 	if err != nil {
 		return nil, startErr(StepDataKey, err)
 	}
 	if a.repo, err = storage.Open(ctx, cfg.DBDriver, cfg.DBDSN, sealer); err != nil {
-		return nil, startErr(StepDatabase, err)
+		return nil, keys.openFailed(err)
 	}
 	// (Each constructor's result is checked before it goes into the
 	// interface: a nil *Redis there would not be a nil SharedStores.)
@@ -208,7 +208,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery, SessionTTL: cfg.DraftTTL + 24*time.Hour})
 
 	pages, err := web.New(web.Config{Repo: a.repo, Reports: a.repo, Desk: a.desk, Identity: client,
-		SessionKey: web.DeriveKey(dataKey), PublicURL: a.baseURL, LocalHost: a.sandbox != nil && cfg.PublicURL == "",
+		SessionKey: web.DeriveKey(keys.session()), PublicURL: a.baseURL, LocalHost: a.sandbox != nil && cfg.PublicURL == "",
 		Now: opt.Now, Log: a.log})
 	if err != nil {
 		return nil, startErr(StepPages, err)
@@ -375,10 +375,21 @@ func (a *App) closeStores() {
 	}
 }
 
-// loadDataKey returns the key that seals personal data (and from which the web
-// session key is derived). On the embedded default the key is created once in
-// DataKeyFile (mode 0600) and reused after.
-func loadDataKey(cfg configs.Config) ([]byte, error) {
+// dataKeys are the keys that seal personal data.
+type dataKeys struct {
+	primary  []byte
+	previous [][]byte // the key being rotated away from, if any
+	created  string   // the key file this start created, if it did
+}
+
+// loadDataKeys returns the key that seals personal data (BCS_DATA_KEY, or on
+// the embedded default the key file) and the previous key during a
+// rotation. A missing key file gets a new key, written before the database
+// is opened; storage.Open then refuses it if the database holds data sealed
+// with another key, and openFailed removes it again, so a lost key file is
+// never silently replaced.
+func loadDataKeys(cfg configs.Config) (*dataKeys, error) {
+	k := &dataKeys{}
 	raw := cfg.DataKey
 	if raw == "" {
 		data, err := os.ReadFile(cfg.DataKeyFile)
@@ -388,16 +399,62 @@ func loadDataKey(cfg configs.Config) ([]byte, error) {
 			if err := os.MkdirAll(filepath.Dir(cfg.DataKeyFile), 0o700); err != nil {
 				return nil, fmt.Errorf("create data key folder: %w", err)
 			}
-			if err := os.WriteFile(cfg.DataKeyFile, []byte(raw+"\n"), 0o600); err != nil {
+			// O_EXCL: two processes starting at once must not both write.
+			f, err := os.OpenFile(cfg.DataKeyFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
 				return nil, fmt.Errorf("write data key file: %w", err)
 			}
+			_, werr := f.WriteString(raw + "\n")
+			if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+				os.Remove(cfg.DataKeyFile)
+				return nil, fmt.Errorf("write data key file: %w", err)
+			}
+			k.created = cfg.DataKeyFile
 		case err != nil:
 			return nil, fmt.Errorf("read data key file: %w", err)
 		default:
 			raw = string(data)
 		}
 	}
-	return pii.ParseKey(raw)
+	var err error
+	if k.primary, err = pii.ParseKey(raw); err != nil {
+		return nil, fmt.Errorf("data key: %w", err)
+	}
+	if cfg.DataKeyPrevious != "" {
+		prev, err := pii.ParseKey(cfg.DataKeyPrevious)
+		if err != nil {
+			return nil, fmt.Errorf("previous data key: %w", err)
+		}
+		k.previous = [][]byte{prev}
+	}
+	return k, nil
+}
+
+// openFailed explains a database that would not open, and removes a key file
+// this start created: it sealed nothing.
+func (k *dataKeys) openFailed(err error) error {
+	if k.created != "" {
+		os.Remove(k.created)
+	}
+	var keyErr *storage.KeyError
+	switch {
+	case !errors.As(err, &keyErr):
+		return startErr(StepDatabase, err)
+	case k.created != "":
+		return startErr(StepDataKey, fmt.Errorf("data key file %s is missing, but the database holds personal data sealed with another key: "+
+			"restore %s from your backup; a new key cannot open that data (%w)", k.created, k.created, err))
+	}
+	return startErr(StepDataKey, err)
+}
+
+// session is the secret the web pages' session key derives from: the
+// previous data key while keys rotate, so that replicas on either side of
+// a rolling restart accept each other's sign-ins.
+func (k *dataKeys) session() []byte {
+	if len(k.previous) > 0 {
+		return k.previous[0]
+	}
+	return k.primary
 }
 
 func loadCalendar(path string) (*cases.Calendar, error) {

@@ -40,6 +40,9 @@ type Config struct {
 	// embedded default it is created in DataKeyFile on first start.
 	DataKey     string `yaml:"data_key" env:"BCS_DATA_KEY" secret:"true"`
 	DataKeyFile string `yaml:"data_key_file" env:"BCS_DATA_KEY_FILE"`
+	// DataKeyPrevious is the key being rotated away from: read, never
+	// written with (see the README's Keys section).
+	DataKeyPrevious string `yaml:"data_key_previous" env:"BCS_DATA_KEY_PREVIOUS" secret:"true"`
 
 	RedisAddr     string `yaml:"redis_addr" env:"BCS_REDIS_ADDR"`
 	RedisPassword string `yaml:"redis_password" env:"BCS_REDIS_PASSWORD" secret:"true"`
@@ -202,6 +205,13 @@ func (c Config) problems() []string {
 		p = append(p, "BCS_DATA_KEY is required with mysql (replicas must share the key that encrypts personal data)")
 	} else if c.DataKeyFile == "" {
 		p = append(p, "BCS_DATA_KEY or BCS_DATA_KEY_FILE is required")
+	}
+	if c.DataKeyPrevious != "" {
+		if _, err := pii.ParseKey(c.DataKeyPrevious); err != nil {
+			p = append(p, "BCS_DATA_KEY_PREVIOUS must be 32 bytes as 64 hex characters or base64")
+		} else if c.DataKey == "" {
+			p = append(p, "BCS_DATA_KEY_PREVIOUS needs BCS_DATA_KEY (the new key) beside it")
+		}
 	}
 	if c.RedisDB < 0 {
 		p = append(p, "BCS_REDIS_DB must not be negative")
