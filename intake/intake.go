@@ -195,7 +195,7 @@ func (in *Intake) Drain(ctx context.Context) {
 const maxAttempts = 8
 
 func (in *Intake) drainInbound(ctx context.Context) error {
-	pending, err := in.repo.PendingInbound(ctx, 100)
+	pending, err := in.pendingInbound(ctx)
 	if err != nil {
 		return fmt.Errorf("list pending callbacks: %w", err)
 	}

@@ -92,7 +92,7 @@ func (in *Intake) record(m *wecom.KfMessage) *cases.KfMessage {
 // drainKf handles stored messages left from an earlier run (a crash, a failed
 // message), account by account under the account's lock.
 func (in *Intake) drainKf(ctx context.Context) error {
-	pending, err := in.repo.PendingKfMessages(ctx, 1000)
+	pending, err := in.pendingKf(ctx)
 	if err != nil {
 		return fmt.Errorf("list pending kf messages: %w", err)
 	}
@@ -127,7 +127,7 @@ func (in *Intake) drainKf(ctx context.Context) error {
 // one citizen's words against another's. A citizen whose message failed has
 // their later messages wait, so nobody's words are handled out of order.
 func (in *Intake) handleKfLocked(ctx context.Context, openKfID string) error {
-	pending, err := in.repo.PendingKfMessages(ctx, 1000)
+	pending, err := in.pendingKf(ctx)
 	if err != nil {
 		return fmt.Errorf("list pending kf messages: %w", err)
 	}
@@ -180,6 +180,9 @@ func (in *Intake) handleCitizen(ctx context.Context, msgs []*cases.KfMessage) er
 			return nil // later messages wait their turn
 		}
 		err := in.handleKfSafely(ctx, m)
+		if u := cases.AsUnreadable(err); u != nil && in.setAside(ctx, err, m.OpenKfID, m.ExternalUserID) && u.Table == "sessions" {
+			err = in.handleKfSafely(ctx, m) // their dialog, set aside, starts afresh
+		}
 		if err == nil {
 			in.metrics.KfMessage("handled")
 			continue

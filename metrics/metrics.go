@@ -21,6 +21,7 @@ type Metrics struct {
 	kf        *prometheus.CounterVec
 	outbox    *prometheus.CounterVec
 	cases     prometheus.Counter
+	aside     *prometheus.CounterVec
 }
 
 // New registers the counters, with the Go runtime's and the process's.
@@ -48,8 +49,12 @@ func New() *Metrics {
 			Name: "bcs_cases_submitted_total",
 			Help: "Cases citizens submitted.",
 		}),
+		aside: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bcs_set_aside_total",
+			Help: "Stored rows whose personal data could not be opened (damaged, or sealed for another row), set aside by table.",
+		}, []string{"table"}),
 	}
-	m.reg.MustRegister(m.callbacks, m.callbackT, m.kf, m.outbox, m.cases,
+	m.reg.MustRegister(m.callbacks, m.callbackT, m.kf, m.outbox, m.cases, m.aside,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -91,4 +96,12 @@ func (m *Metrics) CaseSubmitted() {
 		return
 	}
 	m.cases.Inc()
+}
+
+// SetAside counts one unreadable row set aside from table.
+func (m *Metrics) SetAside(table string) {
+	if m == nil {
+		return
+	}
+	m.aside.WithLabelValues(table).Inc()
 }

@@ -205,3 +205,7 @@ func (s *SQL) updatedRow(ctx context.Context, res sql.Result, table string, id i
 	}
 	return nil
 }
+
+// DB is the database handle, for tests that look at what is stored as a
+// database dump would show it.
+func (s *SQL) DB() *sql.DB { return s.db }
