@@ -40,6 +40,9 @@ func main() {
 // to stderr, and serves until ctx ends. A failed start returns an error whose
 // text is one line saying what failed and what to do.
 func run(ctx context.Context, args, environ []string, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "rekey" {
+		return runRekey(ctx, args[1:], environ, stderr)
+	}
 	getenv := configs.EnvFrom(environ)
 	fs := flag.NewFlagSet("banchengshi", flag.ContinueOnError)
 	fs.SetOutput(stderr)
