@@ -441,11 +441,22 @@ func (k *dataKeys) openFailed(err error) error {
 	case !errors.As(err, &keyErr):
 		return startErr(StepDatabase, err)
 	case k.created != "":
-		return startErr(StepDataKey, fmt.Errorf("data key file %s is missing, but the database holds personal data sealed with another key: "+
-			"restore %s from your backup; a new key cannot open that data (%w)", k.created, k.created, err))
+		which := "another key"
+		if len(keyErr.KeyIDs) > 0 {
+			which = "data key id " + strings.Join(keyErr.KeyIDs, ", ")
+		}
+		return startErr(StepDataKey, fmt.Errorf("data key file %s is missing, but the database holds personal data sealed with %s: "+
+			"restore %s from your backup; a new key cannot open that data: %w", k.created, which, k.created, keyErrShort{keyErr}))
 	}
 	return startErr(StepDataKey, err)
 }
+
+// keyErrShort keeps a KeyError in the chain (errors.As finds it) without
+// repeating its advice after openFailed's own.
+type keyErrShort struct{ err *storage.KeyError }
+
+func (e keyErrShort) Error() string { return "key check: " + string(e.err.Reason) }
+func (e keyErrShort) Unwrap() error { return e.err }
 
 // session is the secret the web pages' session key derives from: the
 // previous data key while keys rotate, so that replicas on either side of
