@@ -188,3 +188,44 @@ func TestUnreadableSessionSetAside(t *testing.T) {
 		})
 	}
 }
+
+// A stored callback that cannot be opened is set aside and counted; the
+// callbacks after it are handled. Nobody is told: its kf messages stay at
+// WeCom and the next sync pulls them.
+func TestUnreadableCallbackSetAside(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL} {
+		t.Run(name, func(t *testing.T) {
+			repo := open(t)
+			ctx := context.Background()
+			api := &fakeKf{}
+			in, m, _ := asideIntake(t, repo, api)
+			body := "<xml><ToUserName>ww1</ToUserName><MsgType>event</MsgType><Event>kf_msg_or_event</Event>" +
+				"<Token>%s</Token><OpenKfId>wkSANDBOX001</OpenKfId></xml>"
+			for _, k := range []string{"k1", "k2"} {
+				if _, err := repo.SaveInbound(ctx, &cases.Inbound{Key: k, Kind: cases.InboundKf, Body: strings.Replace(body, "%s", k, 1)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := repo.DB().ExecContext(ctx, "UPDATE inbound SET body = (SELECT body FROM (SELECT body FROM inbound WHERE dedupe_key = 'k2') AS b) WHERE dedupe_key = 'k1'"); err != nil {
+				t.Fatal(err)
+			}
+
+			in.Drain(ctx)
+
+			if pending, err := repo.PendingInbound(ctx, 10); err != nil || len(pending) != 0 {
+				t.Fatalf("after the drain: %d pending, %v; want none", len(pending), err)
+			}
+			if diff := cmp.Diff([]string{"k2"}, api.tokens); diff != "" {
+				t.Errorf("syncs by callback token (-want +got):\n%s", diff)
+			}
+			rows, err := repo.SetAsideRows(ctx, 10)
+			want := []storage.AsideRow{{Table: "inbound", Column: "body", Key: "k1", Reason: "unreadable"}}
+			if diff := cmp.Diff(want, rows, cmpopts.IgnoreFields(storage.AsideRow{}, "At")); err != nil || diff != "" {
+				t.Errorf("set aside (-want +got), %v:\n%s", err, diff)
+			}
+			if !counted(t, m, `bcs_set_aside_total{table="inbound"} 1`) {
+				t.Error("the set-aside callback is not counted")
+			}
+		})
+	}
+}
