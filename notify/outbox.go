@@ -205,6 +205,16 @@ func (o *Outbox) Run(ctx context.Context, interval time.Duration) {
 func (o *Outbox) Flush(ctx context.Context) error {
 	for round := 0; round < 20; round++ {
 		due, err := o.repo.DueOutbox(ctx, o.now().UTC(), duePage)
+		if u := cases.AsUnreadable(err); u != nil {
+			// A message nobody can open must not stop the others.
+			if moved, err := o.repo.SetAside(ctx, u, "unreadable"); err != nil {
+				return fmt.Errorf("set unreadable message aside: %w", err)
+			} else if moved {
+				o.metrics.SetAside(u.Table)
+				o.log.Error("unreadable message set aside", "table", u.Table, "key", u.Key)
+			}
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("load due messages: %w", err)
 		}

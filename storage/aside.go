@@ -10,11 +10,12 @@ import (
 
 // SetAside takes an unreadable row out of everybody's way and records it in
 // set_aside (see cases.AsideStore). A kf message or callback is marked done
-// with the reason as its last error, so the messages after it go on; a
-// dialog session leaves its table, its stored value kept in set_aside, so
-// the citizen's next message starts a new dialog; any other row stays where
-// it is and is only recorded. Nothing is deleted that cannot be recovered
-// with the right key.
+// with the reason as its last error, so the messages after it go on; an
+// outbox message is marked failed, so the others are sent; a dialog session
+// leaves its table, its stored value kept in set_aside, so the citizen's
+// next message starts a new dialog; any other row stays where it is and is
+// only recorded. Nothing is deleted that cannot be recovered with the right
+// key.
 func (s *SQL) SetAside(ctx context.Context, u *cases.UnreadableError, reason string) (bool, error) {
 	now := s.d.t(time.Now())
 	var moved bool
@@ -29,6 +30,10 @@ func (s *SQL) SetAside(ctx context.Context, u *cases.UnreadableError, reason str
 		case "inbound":
 			res, err = t.q.ExecContext(ctx, "UPDATE inbound SET done_at = ?, last_error = ? WHERE dedupe_key = ? AND done_at IS NULL",
 				now, "set aside: "+reason, u.Key)
+		case "outbox":
+			// Given up on, as the outbox does with what it cannot send.
+			res, err = t.q.ExecContext(ctx, "UPDATE outbox SET status = ?, last_error = ?, version = version + 1 WHERE id = ? AND status IN (?, ?)",
+				string(cases.OutboxFailed), "set aside: "+reason, u.ID, string(cases.OutboxPending), string(cases.OutboxHeld))
 		case "sessions":
 			// Only the value that failed: a session saved anew since is left.
 			res, err = t.q.ExecContext(ctx, "DELETE FROM sessions WHERE skey = ? AND data = ?", u.Key, u.Sealed)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"testing"
+	"time"
 
 	"banchengshi/cases"
 	"banchengshi/pii"
@@ -174,4 +175,37 @@ func TestOldReplicaDuringRotation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSetAsideOutbox: an unreadable outbox message is marked failed and
+// recorded once; DueOutbox then reads the others.
+func TestSetAsideOutbox(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		var msgs []*cases.OutboxMessage
+		for _, user := range []string{"wmU1", "wmU2"} {
+			m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkAAA", Recipient: user, Message: cases.Message{Text: "您好"}, CreatedAt: at}
+			if err := db.Enqueue(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			msgs = append(msgs, m)
+		}
+		if _, err := db.DB().ExecContext(ctx, "UPDATE outbox SET message = ? WHERE id = ?", "v2:AAAAAAAAAAAAAAAA", msgs[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.DueOutbox(ctx, at.Add(time.Hour), 10)
+		u := cases.AsUnreadable(err)
+		if u == nil || u.Table != "outbox" || u.ID != msgs[0].ID || u.ExternalUserID != "wmU1" {
+			t.Fatalf("DueOutbox with a damaged message: %v; want ErrUnreadable naming it", err)
+		}
+		for i, want := range []bool{true, false} {
+			if moved, err := db.SetAside(ctx, u, "unreadable"); err != nil || moved != want {
+				t.Errorf("SetAside #%d = %v, %v; want %v", i+1, moved, err, want)
+			}
+		}
+		due, err := db.DueOutbox(ctx, at.Add(time.Hour), 10)
+		if err != nil || len(due) != 1 || due[0].ID != msgs[1].ID {
+			t.Errorf("DueOutbox after setting aside: %v, %v; want the other message", due, err)
+		}
+	})
 }

@@ -161,6 +161,9 @@ func (s *SQL) queryOutbox(ctx context.Context, what, q string, args ...any) ([]*
 			m.SendKey = fmt.Sprintf("bcs%d-%d", m.ID, m.CreatedAt.UnixMicro())
 		}
 		if msg, err = s.openLegacy(ctx, msg, adID("outbox", "message", m.ID)); err != nil {
+			if u := cases.AsUnreadable(err); u != nil {
+				u.ID, u.OpenKfID, u.ExternalUserID = m.ID, m.OpenKfID, m.Recipient
+			}
 			return nil, fmt.Errorf("%s: message %d: %w", what, m.ID, err)
 		}
 		if err := json.Unmarshal([]byte(msg), &m.Message); err != nil {
