@@ -132,3 +132,27 @@ func TestWrongKeyStopsStart(t *testing.T) {
 		t.Errorf("a configured key must not write a key file: %v", err)
 	}
 }
+
+// While keys rotate, the web session key derives from the previous data key,
+// which replicas on both sides of a rolling restart share.
+func TestSessionKeyDuringRotation(t *testing.T) {
+	oldKey, newKey := pii.NewKey(), pii.NewKey()
+	for _, c := range []struct {
+		name, key, previous, want string
+	}{
+		{"one key", oldKey, "", oldKey},
+		{"rotating", newKey, oldKey, oldKey},
+		{"rotated", newKey, "", newKey},
+	} {
+		cfg := configs.Default()
+		cfg.DataKey, cfg.DataKeyPrevious = c.key, c.previous
+		keys, err := loadDataKeys(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := pii.ParseKey(c.want)
+		if string(keys.session()) != string(want) {
+			t.Errorf("%s: the session key derives from another data key", c.name)
+		}
+	}
+}

@@ -140,9 +140,6 @@ func (s *Sealer) Keys() []KeyCheck {
 	return out
 }
 
-// Primary returns a Sealer with the primary key alone.
-func (s *Sealer) Primary() *Sealer { return &Sealer{keys: s.keys[:1]} }
-
 // TextPrefix is how every text value sealed by Seal now begins: the version
 // and the primary key's id. A value without it needs sealing anew.
 func (s *Sealer) TextPrefix() string {
