@@ -86,25 +86,25 @@ func (s *SQL) checkKeys(ctx context.Context) error {
 		return s.recordKey(ctx, primary)
 	}
 	var missing []string
-	active, primaryRecorded := 0, false
+	active, primaryActive := 0, false
 	for _, r := range recorded {
 		k, ok := findKey(configured, r.id)
 		if ok && subtle.ConstantTimeCompare([]byte(k.Check), []byte(r.check)) != 1 {
 			return &KeyError{Reason: KeyCheckMismatch, KeyIDs: []string{r.id}}
 		}
 		if r.retired {
-			continue
+			continue // nothing is sealed with it any more
 		}
 		active++
 		if !ok {
 			missing = append(missing, r.id)
 		}
-		primaryRecorded = primaryRecorded || r.id == primary.ID
+		primaryActive = primaryActive || r.id == primary.ID
 	}
 	if len(missing) > 0 {
 		return &KeyError{Reason: KeyNotConfigured, KeyIDs: missing}
 	}
-	if primaryRecorded {
+	if primaryActive {
 		return nil
 	}
 	if active == 0 {
@@ -114,8 +114,9 @@ func (s *SQL) checkKeys(ctx context.Context) error {
 		}
 		return &KeyError{Reason: KeyNotConfigured, KeyIDs: ids}
 	}
-	// A new primary key, the recorded one configured as previous: a rotation
-	// begins, and values sealed from now on carry the new key's id.
+	// A new primary key (or one retired before), the recorded one configured
+	// as previous: a rotation begins, and values sealed from now on carry
+	// the new key's id.
 	return s.recordKey(ctx, primary)
 }
 

@@ -278,6 +278,14 @@ func TestRekey(t *testing.T) {
 			if _, err := openWith(t, b.driver, dsn, sealerOf(t, oldKey)); !errors.As(err, &keyErr) || keyErr.Reason != storage.KeyNotConfigured {
 				t.Errorf("open with the old key alone: %v, want KeyNotConfigured", err)
 			}
+			// Rotating back to the retired key makes it a key in use again:
+			// the new key alone is then refused.
+			if _, err := openWith(t, b.driver, dsn, sealerOf(t, oldKey, newKey)); err != nil {
+				t.Fatalf("rotate back to the old key: %v", err)
+			}
+			if _, err := openWith(t, b.driver, dsn, sealerOf(t, newKey)); !errors.As(err, &keyErr) || keyErr.Reason != storage.KeyNotConfigured {
+				t.Errorf("open with the new key alone after rotating back: %v, want KeyNotConfigured", err)
+			}
 		})
 	}
 }
