@@ -67,7 +67,8 @@ type RekeyResult struct {
 	Tables []RekeyReport
 	// Left counts values not yet under the primary key and not set aside:
 	// written meanwhile by a process still sealing with an old key. While
-	// it is above zero no key is retired; run Rekey again.
+	// it is above zero no key is retired; run Rekey again, which walks the
+	// tables they are in anew.
 	Left int
 	// Retired lists the ids of the keys retired: nothing is sealed with them.
 	Retired []string
@@ -100,7 +101,15 @@ func (s *SQL) Rekey(ctx context.Context, batch int, progress func(RekeyReport)) 
 	if err != nil {
 		return res, err
 	}
-	if res.Left = left; left > 0 {
+	for table, n := range left {
+		res.Left += n
+		// Walked already, but written to since by a process on an old
+		// key: the next run walks it again.
+		if _, err := s.q.ExecContext(ctx, "DELETE FROM rekey_progress WHERE key_id = ? AND tbl = ?", s.sealer.KeyID(), table); err != nil {
+			return res, s.wrap(err, "reset rekey progress of %s", table)
+		}
+	}
+	if res.Left > 0 {
 		return res, nil
 	}
 	if res.Retired, err = s.retireOtherKeys(ctx); err != nil {
@@ -321,10 +330,10 @@ func (s *SQL) saveRekeyProgress(ctx context.Context, keyID, table, last string, 
 	return nil
 }
 
-// leftUnderOtherKeys counts values not sealed with the primary key (in the
-// current format) that are not set aside.
-func (s *SQL) leftUnderOtherKeys(ctx context.Context) (int, error) {
-	left := 0
+// leftUnderOtherKeys counts, by table, values not sealed with the primary
+// key (in the current format) that are not set aside.
+func (s *SQL) leftUnderOtherKeys(ctx context.Context) (map[string]int, error) {
+	left := map[string]int{}
 	check := func(table, col, q string, args ...any) error {
 		rows, err := s.q.QueryContext(ctx, q, args...)
 		if err != nil {
@@ -350,7 +359,7 @@ func (s *SQL) leftUnderOtherKeys(ctx context.Context) (int, error) {
 				return s.wrap(err, "check %s.%s", table, col)
 			}
 			if n == 0 {
-				left++
+				left[table]++
 			}
 		}
 		return nil
@@ -361,7 +370,7 @@ func (s *SQL) leftUnderOtherKeys(ctx context.Context) (int, error) {
 			prefix := s.sealer.TextPrefix()
 			q := "SELECT " + t.adKey + " FROM " + t.name + " WHERE " + col + " <> '' AND SUBSTR(" + col + ", 1, ?) <> ? LIMIT 1000"
 			if err := check(t.name, col, q, len(prefix), prefix); err != nil {
-				return 0, err
+				return nil, err
 			}
 		}
 		if t.bytes != "" {
@@ -369,7 +378,7 @@ func (s *SQL) leftUnderOtherKeys(ctx context.Context) (int, error) {
 				t.bytes + ", 1, ?) <> ?)"
 			prefix := s.sealer.BytesPrefix()
 			if err := check(t.name, t.bytes, q, len(prefix), prefix); err != nil {
-				return 0, err
+				return nil, err
 			}
 		}
 	}

@@ -338,3 +338,54 @@ func TestRekeySetsAsideWhatNoKeyOpens(t *testing.T) {
 		})
 	}
 }
+
+// TestRekeyAgainAfterAnOldReplicaWrote: a process still on the old key
+// writes into a table the rotation has walked; the rotation retires no key
+// and says so, and run again it walks that table anew and finishes.
+func TestRekeyAgainAfterAnOldReplicaWrote(t *testing.T) {
+	for _, b := range reopenables {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			dsn := b.dsn(t)
+			oldKey, newKey := newKey(t), newKey(t)
+			oldReplica, err := openWith(t, b.driver, dsn, sealerOf(t, oldKey))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustCreate(t, oldReplica, newCase("BC2611280001", nil))
+			db, err := openWith(t, b.driver, dsn, sealerOf(t, newKey, oldKey))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wrote := false
+			res, err := db.Rekey(ctx, 10, func(r storage.RekeyReport) {
+				if r.Table == "events" && !wrote {
+					wrote = true
+					mustCreate(t, oldReplica, newCase("BC2611280002", nil))
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Left == 0 || len(res.Retired) != 0 {
+				t.Fatalf("rekey with a late old-key write: left %d, retired %v; want the late case's values left and no key retired", res.Left, res.Retired)
+			}
+			res, err = db.Rekey(ctx, 10, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Left != 0 || len(res.Retired) != 1 || res.Tables[0].Resealed != 1 {
+				t.Errorf("run again: left %d, retired %v, cases %+v; want the late case sealed anew and the old key retired",
+					res.Left, res.Retired, res.Tables[0])
+			}
+			only, err := openWith(t, b.driver, dsn, sealerOf(t, newKey))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := only.GetCase(ctx, "BC2611280002"); err != nil {
+				t.Errorf("the late case with the new key alone: %v", err)
+			}
+		})
+	}
+}
