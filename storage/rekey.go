@@ -40,6 +40,7 @@ var sealedTables = []sealedTable{
 	{name: "inbound", order: "id", adKey: "dedupe_key", strict: []string{"body"}},
 	{name: "kf_messages", order: "id", adKey: "msgid", strict: []string{"raw"}},
 	{name: "sessions", order: "skey", adKey: "skey", strict: []string{"data"}},
+	{name: "sms_messages", order: "id", adKey: "event_key", strict: []string{"params"}},
 }
 
 func (t sealedTable) textCols() []string { return append(append([]string{}, t.strict...), t.legacy...) }

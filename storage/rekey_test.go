@@ -87,6 +87,7 @@ type stored struct {
 	Session     string
 	DraftID     int64
 	Attachments int
+	SMS         []*cases.SMSMessage
 }
 
 func readAll(t *testing.T, db *storage.SQL, number string, draftID int64) stored {
@@ -130,6 +131,9 @@ func readAll(t *testing.T, db *storage.SQL, number string, draftID int64) stored
 		t.Fatalf("read session: %v", err)
 	}
 	s.Session = string(data)
+	if s.SMS, err = db.CaseSMS(ctx, s.Case.ID); err != nil || len(s.SMS) != 1 {
+		t.Fatalf("read sms: %d, %v", len(s.SMS), err)
+	}
 	return s
 }
 
@@ -161,6 +165,8 @@ func fill(t *testing.T, db *storage.SQL, oldKey []byte) (number string, draftID 
 	_, err = db.InsertKfMessage(ctx, &cases.KfMessage{MsgID: "m1", OpenKfID: "wkAAA", ExternalUserID: "wmReporter", Raw: `{"msgid":"m1"}`, ReceivedAt: at, SendTime: at})
 	must(err)
 	must(db.SaveSession(ctx, "wkAAA:wmReporter", []byte(`{"phone":"13812345678"}`)))
+	must(db.EnqueueSMS(ctx, &cases.SMSMessage{EventKey: "answer:1:1", CaseID: c.ID, Urgent: cases.UrgentAnswer,
+		Params: []string{c.Number, "已办结。答复：已恢复发放"}, CreatedAt: at}))
 
 	raw := db.DB()
 	exec := func(q string, args ...any) {
@@ -244,6 +250,7 @@ func TestRekey(t *testing.T) {
 				"SELECT description FROM cases", "SELECT affected_id_number FROM cases", "SELECT body FROM events",
 				"SELECT data FROM sessions", "SELECT raw FROM kf_messages", "SELECT body FROM inbound",
 				"SELECT message FROM outbox", "SELECT file_name FROM attachments", "SELECT file_name FROM draft_media",
+				"SELECT params FROM sms_messages",
 			} {
 				rows, err := db.DB().QueryContext(ctx, q)
 				if err != nil {
