@@ -285,3 +285,62 @@ func FuzzEngine(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNameAnswer feeds the name parser, and the dialog's name step behind it,
+// whatever a citizen might type as their name. The parser never panics and
+// returns a piece of what was typed without surrounding spaces or
+// punctuation; the dialog always answers and never repeats a long number
+// (a phone or ID number typed where the name belongs).
+func FuzzNameAnswer(f *testing.F) {
+	for _, s := range []string{"王桂香", "我叫 王桂香。", "叫我老王就行", "１３８ １２３４ ５６７８", "370102196107151239",
+		"123", "", "  ", "。。。", "王", "就行", "我叫", strings.Repeat("名", 30), "跳过", "不方便说"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, typed string) {
+		name := nameAnswer(typed)
+		if !strings.Contains(fold(typed), name) {
+			t.Fatalf("nameAnswer(%q) = %q, not part of what was typed", typed, name)
+		}
+		if name != strings.TrimSpace(strings.Trim(name, trailingPunct)) {
+			t.Fatalf("nameAnswer(%q) = %q, with spaces or punctuation around it", typed, name)
+		}
+		if len(typed) > 4096 {
+			return // a kf text message holds 2048 bytes
+		}
+		now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+		e := New(Config{Now: func() time.Time { return now }})
+		store, desk := newMemSessions(), newFakeDesk()
+		for i, text := range []string{"1", "本人", typed} {
+			now = now.Add(time.Minute)
+			in := Incoming{MsgID: fmt.Sprint("m", i), OpenKfID: "kf1", ExternalUserID: "u", Kind: KindText, Text: text, At: now}
+			res, err := e.Handle(context.Background(), store, desk, in)
+			if err != nil {
+				t.Fatalf("message %d (%q): %v", i, text, err)
+			}
+			if len(res.Replies) == 0 {
+				t.Fatalf("message %d (%q): no reply", i, text)
+			}
+			if i < 2 {
+				continue
+			}
+			for _, number := range reLongNumber.FindAllString(fold(typed), -1) {
+				digits := strings.Map(func(r rune) rune {
+					if r >= '0' && r <= '9' || r == 'X' || r == 'x' {
+						return r
+					}
+					return -1
+				}, number)
+				for _, m := range res.Replies {
+					if len(digits) >= 7 && strings.Contains(strings.Map(func(r rune) rune {
+						if r == ' ' || r == '-' {
+							return -1
+						}
+						return r
+					}, m.Text), digits) {
+						t.Fatalf("the reply to the name %q repeats %s: %q", typed, digits, m.Text)
+					}
+				}
+			}
+		}
+	})
+}
