@@ -210,6 +210,7 @@ func (t *txDesk) move(ctx context.Context, m *staff.Member, c *cases.Case, cmd s
 	mv := cases.Move{Action: cmd.Action, Actor: "staff:" + m.ID, ActorName: m.Name, At: t.now(),
 		DeptName: dir.DeptName, MemberName: memberName(dir),
 		Text: cmd.Text, Reason: cmd.Text, ExtendDays: cmd.Days, Rating: cmd.Rating, Tag: cmd.Text}
+	var redirected string // the merge went on to where the named case was merged
 	switch cmd.Action {
 	case cases.ActionAssign:
 		lead, co, err := resolveDepts(dir, c, cmd)
@@ -218,14 +219,17 @@ func (t *txDesk) move(ctx context.Context, m *staff.Member, c *cases.Case, cmd s
 		}
 		mv.Dept, mv.CoDepts = lead, co
 	case cases.ActionMerge:
-		target, err := t.resolveCase(ctx, m, cmd.Target)
+		target, via, err := t.mergeTarget(ctx, m, c, cmd.Target)
 		if err != nil {
 			return "", err
 		}
-		if target.ID == c.ID {
-			return "", refusal(textMergeSelf)
+		if err := t.holdTarget(ctx, target); err != nil {
+			return "", err
 		}
 		mv.MergeInto = target.Number
+		if len(via) > 0 {
+			redirected = fmt.Sprintf(textMergedVia, via[0], target.Number)
+		}
 	case cases.ActionAccountability:
 		mv.Window = cmd.Target
 	case cases.ActionStart:
@@ -260,7 +264,7 @@ func (t *txDesk) move(ctx context.Context, m *staff.Member, c *cases.Case, cmd s
 	if err := t.after(ctx, m, c, mv); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf(textDone, c.Number, cases.ActionText(mv.Action), cases.StatusText(c.Status)), nil
+	return redirected + fmt.Sprintf(textDone, c.Number, cases.ActionText(mv.Action), cases.StatusText(c.Status)), nil
 }
 
 // conflict explains that somebody else changed the case first.
@@ -390,26 +394,6 @@ func (t *txDesk) after(ctx context.Context, m *staff.Member, c *cases.Case, mv c
 			}
 		}
 		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenReopened, c.Number), cases.PriorityNormal)
-	}
-	return nil
-}
-
-// answerMerged gives the answer to the citizens whose cases were merged into
-// c: they are owed it as much as c's own reporter.
-func (t *txDesk) answerMerged(ctx context.Context, c *cases.Case, answer string) error {
-	merged, err := t.r.ListCases(ctx, cases.Filter{Status: []cases.Status{cases.StatusMerged}, MergedInto: c.Number, Limit: 500})
-	if err != nil {
-		return fmt.Errorf("find cases merged into %s: %w", c.Number, err)
-	}
-	for _, mc := range merged {
-		text := fmt.Sprintf(textCitizenMergedResolved, mc.Number, answer)
-		if err := t.toCitizenMessage(ctx, mc, cases.Message{Text: text, Urgent: cases.UrgentAnswer}, cases.PriorityCritical); err != nil {
-			return err
-		}
-		ev := &cases.Event{At: t.now(), Actor: "system", Kind: cases.EventNote, Body: fmt.Sprintf(textMergedResolvedNote, c.Number)}
-		if err := t.append(ctx, mc.ID, ev); err != nil {
-			return err
-		}
 	}
 	return nil
 }
