@@ -3,6 +3,7 @@ package desk_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
+	"banchengshi/wecom"
 )
 
 // mergeCase is a case of a merge test: its number's last digits, lead
@@ -225,5 +227,88 @@ func TestMergedCaseGetsTheAnswer(t *testing.T) {
 		if answered != 1 {
 			t.Errorf("%s: the merged case's citizen was given the answer %d times, want once: %+v", number, answered, out)
 		}
+	}
+}
+
+// Two staff merge two cases into each other at the same moment on MySQL:
+// one merge commits, the other is refused, and one case carries on.
+func TestCrossingMergesOneWins(t *testing.T) {
+	db := storagetest.MySQL(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	for _, n := range []string{"BC2611300001", "BC2611300002"} {
+		c := &cases.Case{Number: n, OpenKfID: "wkSANDBOX001", ReporterID: "wm" + n, Relation: "本人", Category: "pension",
+			LeadDept: "shebao", Status: cases.StatusAccepted, LimitDays: 15, Deadline: now.Add(20 * 24 * time.Hour), CreatedAt: now}
+		if err := db.CreateCase(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := exampleDesk(t, func() time.Time { return now })
+	err := db.InTx(ctx, func(r cases.Repo) error {
+		// lisi's transaction has read both cases as open…
+		for _, n := range []string{"BC2611300001", "BC2611300002"} {
+			if _, err := r.GetCase(ctx, n); err != nil {
+				return err
+			}
+		}
+		// …when zhangsan's merge of 0002 into 0001 commits.
+		if _, err := act(ctx, db, d, "zhangsan", staff.Command{Action: cases.ActionMerge, CaseRef: "BC2611300002", Target: "BC2611300001"}); err != nil {
+			t.Fatalf("zhangsan: %v", err)
+		}
+		_, err := d.Act(ctx, r, "lisi", staff.Command{Action: cases.ActionMerge, CaseRef: "BC2611300001", Target: "BC2611300002"})
+		return err
+	})
+	var ref *desk.Refusal
+	if !errors.As(err, &ref) {
+		t.Fatalf("lisi's crossing merge: %v, want a refusal", err)
+	}
+	t.Logf("lisi is told %q", d.Explain(ctx, db, ref).Msg)
+	first, err := db.GetCase(ctx, "BC2611300001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Status != cases.StatusAccepted {
+		t.Errorf("the case that carries on is %s", first.Status)
+	}
+}
+
+// A merge typed in WeCom is answered to the staff member in Chinese: a
+// refusal says why, a merge that went on along a chain says where to.
+func TestMergeAnsweredInWeCom(t *testing.T) {
+	tests := []struct{ name, typed, want string }{
+		{"into a closed case", "并案 0001 并入 0005", "案件 BC2611300005 现在是“已结案”，已不再办理，不能并入。"},
+		{"into a case merged into this one", "并案 0001 0009", "案件 BC2611300009 已经并入本案（BC2611300001），不用再并案。"},
+		{"on to the end of a chain", "0001 并案 0007", "案件 BC2611300007 已并入 BC2611300002，本案一并并入 BC2611300002。"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			now := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+			db := seedMerge(t, now,
+				mergeCase{"0001", "shebao", cases.StatusAccepted, ""},
+				mergeCase{"0002", "shebao", cases.StatusAccepted, ""},
+				mergeCase{"0005", "shebao", cases.StatusClosed, ""},
+				mergeCase{"0007", "shebao", cases.StatusMerged, "BC2611300002"},
+				mergeCase{"0009", "shebao", cases.StatusMerged, "BC2611300001"})
+			d := exampleDesk(t, func() time.Time { return now })
+			app := &desk.StaffApp{Desk: d, Log: slog.New(slog.DiscardHandler), Repo: db}
+			cb := &wecom.Callback{MsgType: "text", FromUserName: "zhangsan", Content: tt.typed, MsgID: "1"}
+			if err := db.InTx(ctx, func(r cases.Repo) error { return app.HandleApp(ctx, r, cb) }); err != nil {
+				t.Fatal(err)
+			}
+			due, err := db.DueOutbox(ctx, now.Add(time.Hour), 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var told []string
+			for _, m := range due {
+				if m.Recipient == "zhangsan" {
+					told = append(told, m.Message.Text)
+				}
+			}
+			if len(told) != 1 || !strings.Contains(told[0], tt.want) {
+				t.Errorf("zhangsan was told %q, want one answer with %q", told, tt.want)
+			}
+		})
 	}
 }

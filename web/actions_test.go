@@ -46,6 +46,16 @@ func TestActions(t *testing.T) {
 		{name: "accountability", user: "zhangsan", number: redCase, form: url.Values{"verb": {"追责"}, "target": {"社保中心3号窗口"}, "text": {"本可当场办理"}},
 			wantStatus: http.StatusSeeOther,
 			wantCase:   func(c *cases.Case) bool { return c.Accountability == "社保中心3号窗口：本可当场办理" }},
+		{name: "window staff merge a new case into an open one", user: "zhangsan", number: newCase,
+			form: url.Values{"verb": {"并案"}, "target": {redCase}}, wantStatus: http.StatusSeeOther, wantText: "并案完成",
+			wantCase: func(c *cases.Case) bool { return c.Status == cases.StatusMerged && c.MergedInto == redCase }},
+		{name: "department supervisor cannot merge into a case they may not open", user: "liufang", number: redCase,
+			form: url.Values{"verb": {"并案"}, "target": {yellowCase}}, wantStatus: http.StatusForbidden,
+			wantText: "案件 " + yellowCase + " 不在您能查看的范围内，不能并入",
+			wantCase: func(c *cases.Case) bool { return c.Status == cases.StatusAssigned && c.MergedInto == "" }},
+		{name: "merge into a case number that does not exist", user: "zhangsan", number: newCase,
+			form: url.Values{"verb": {"并案"}, "target": {"BC2611289999"}}, wantStatus: http.StatusForbidden, wantText: "没有找到案件 BC2611289999",
+			wantCase: func(c *cases.Case) bool { return c.Status == cases.StatusSubmitted }},
 		{name: "handler of another department cannot resolve", user: "zhaoliu", number: redCase, form: url.Values{"verb": {"办结"}, "text": {"办好了"}},
 			wantStatus: http.StatusForbidden,
 			wantCase:   func(c *cases.Case) bool { return c.Status == cases.StatusAssigned && c.Resolution == "" }},
@@ -110,5 +120,26 @@ func TestActionQueuesNotifications(t *testing.T) {
 		if !strings.Contains(page, s) {
 			t.Errorf("notifications lack %q", s)
 		}
+	}
+}
+
+// Merging into a case that was itself merged goes on to the case that carries
+// on, and the page says so.
+func TestMergeFollowsTheChain(t *testing.T) {
+	f := newFixture(t)
+	b := f.signIn("sunqi")
+	if res, body := b.post("/web/cases/"+newCase+"/act", url.Values{"csrf": {b.csrf()}, "verb": {"并案"}, "target": {yellowCase}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first merge: %d\n%s", res.StatusCode, body)
+	}
+	res, body := b.post("/web/cases/"+redCase+"/act", url.Values{"csrf": {b.csrf()}, "verb": {"并案"}, "target": {newCase}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("merge into the merged case: %d\n%s", res.StatusCode, body)
+	}
+	_, page := b.get("/web/cases/" + redCase)
+	if want := "案件 " + newCase + " 已并入 " + yellowCase + "，本案一并并入 " + yellowCase; !strings.Contains(page, want) {
+		t.Errorf("the page does not say %q:\n%s", want, page)
+	}
+	if c := f.caseNow(redCase); c.MergedInto != yellowCase {
+		t.Errorf("merged into %q, want %s", c.MergedInto, yellowCase)
 	}
 }
