@@ -10,11 +10,11 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"banchengshi/cases"
-	"banchengshi/pii"
 )
 
 // API is the JSON API for the bureau's own tools, behind a bearer token.
-// Personal data is masked here: only staff working a case see it in full.
+// Personal data is masked here, in its fields and in free text (apimask.go):
+// only staff working a case see it in full.
 type API struct {
 	Repo  cases.Repo
 	Token string
@@ -44,11 +44,8 @@ type caseJSON struct {
 }
 
 func masked(c *cases.Case) caseJSON {
-	cp := *c
-	cp.Affected.IDNumber = pii.MaskID(cp.Affected.IDNumber)
-	cp.Affected.Phone = pii.MaskPhone(cp.Affected.Phone)
-	cp.ContactPhone = pii.MaskPhone(cp.ContactPhone)
-	return caseJSON{Case: &cp, Status: cp.Status, StatusText: cases.StatusText(cp.Status)}
+	cp := maskedCase(c)
+	return caseJSON{Case: cp, Status: cp.Status, StatusText: cases.StatusText(cp.Status)}
 }
 
 // listCases answers GET /api/cases?status=&limit=&after=.
@@ -118,7 +115,8 @@ func (a *API) getCase(c *gin.Context) {
 		serverError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"case": masked(cs), "timeline": timeline, "attachments": atts, "notifications": outbox})
+	c.JSON(http.StatusOK, gin.H{"case": masked(cs), "timeline": maskedEvents(timeline),
+		"attachments": maskedAttachments(atts), "notifications": maskedOutbox(outbox)})
 }
 
 func knownStatus(s cases.Status) bool {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"banchengshi/cases"
 	"banchengshi/storage/storagetest"
 )
@@ -149,5 +151,69 @@ func TestHealthAndReadiness(t *testing.T) {
 	var body map[string]string
 	if code := getJSON(t, down.URL+"/readyz", "", &body); code != 503 || body["redis"] != "unreachable" {
 		t.Errorf("readyz with redis down: %d %v", code, body)
+	}
+}
+
+// ID and phone numbers typed into free text (the description, what the
+// citizen tried, timeline notes and their detail, messages sent) come out of
+// the API masked as on the staff pages, whichever way they were typed.
+func TestAPIMasksFreeText(t *testing.T) {
+	srv, repo := apiServer(t, adminToken)
+	ctx := context.Background()
+	now := time.Now()
+	c := &cases.Case{Number: "BC2611280001", ReporterID: "wm1", Status: cases.StatusAssigned, Category: "pension",
+		Description: "我的身份证 370102196107151239，电话 138 1234 5678", TriedAnswer: "窗口让我打 0531-86012345",
+		Resolution: "已回电 13912345678", Light: cases.LightGreen, CreatedAt: now, UpdatedAt: now}
+	if err := repo.CreateCase(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*cases.Event{
+		{Kind: cases.EventNote, Actor: "staff:wangwu", Body: "老人说身份证是３７０１０２１９６１０７１５１２３９，手机13812345678"},
+		{Kind: cases.EventStatus, Actor: "staff:wangwu", Body: "回复群众", Data: `{"action":"reply","text":"请拨 13812345678 联系","limit_days":15}`},
+	} {
+		e.CaseID, e.At = c.ID, now
+		if err := repo.AppendEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := repo.Enqueue(ctx, &cases.OutboxMessage{CaseID: c.ID, Channel: cases.ChannelKf, OpenKfID: "wk1", Recipient: "wm1",
+		Message: cases.Message{Text: "请带身份证 370102196107151239 来", Menu: []cases.MenuItem{{ID: "m1", Text: "打 13812345678"}}},
+		Status:  cases.OutboxPending, NextAttemptAt: now, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{"370102196107151239", "３７０１０２１９６１０７１５１２３９", "13812345678", "138 1234 5678", "0531-86012345", "86012345", "13912345678"}
+	for _, path := range []string{"/api/cases", "/api/cases/" + c.Number} {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		body := string(raw)
+		for _, s := range secrets {
+			if strings.Contains(body, s) {
+				t.Errorf("%s shows %q:\n%s", path, s, body)
+			}
+		}
+		for _, s := range []string{"370*************39", "138****5678", "053*****2345"} {
+			if !strings.Contains(body, s) {
+				t.Errorf("%s lacks the masked %q:\n%s", path, s, body)
+			}
+		}
+	}
+	var one struct {
+		Timeline []cases.Event `json:"timeline"`
+	}
+	if code := getJSON(t, srv.URL+"/api/cases/"+c.Number, adminToken, &one); code != 200 || len(one.Timeline) != 2 {
+		t.Fatalf("get: %d, %d events", code, len(one.Timeline))
+	}
+	var data map[string]any
+	if err := json.Unmarshal([]byte(one.Timeline[1].Data), &data); err != nil {
+		t.Fatalf("the event's detail is no longer JSON: %v: %q", err, one.Timeline[1].Data)
+	}
+	if diff := cmp.Diff(map[string]any{"action": "reply", "text": "请拨 138****5678 联系", "limit_days": 15.0}, data); diff != "" {
+		t.Errorf("event detail (-want +got):\n%s", diff)
 	}
 }
