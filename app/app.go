@@ -207,7 +207,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 	a.sched = schedule.New(schedule.Config{Repo: a.repo, Locker: a.shared.Locker(), Desk: a.desk, Planner: a.outbox,
 		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery, SessionTTL: cfg.DraftTTL + 24*time.Hour})
 
-	pages, err := web.New(web.Config{Repo: a.repo, Reports: a.repo, Desk: a.desk, Identity: client,
+	pages, err := web.New(web.Config{Repo: a.repo, Reports: a.repo, Desk: a.desk, Identity: client, Sessions: a.repo,
 		SessionKey: web.DeriveKey(keys.session()), PublicURL: a.baseURL, LocalHost: a.sandbox != nil && cfg.PublicURL == "",
 		Now: opt.Now, Log: a.log})
 	if err != nil {

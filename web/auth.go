@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -13,7 +14,12 @@ import (
 // login sends the browser to WeCom's sign-in with a fresh state, remembered in
 // a signed cookie together with the page to come back to.
 func (s *Server) login(c *gin.Context) {
-	if sess := s.cookies.current(c.Writer, c.Request); sess != nil {
+	sess, err := s.sessions.current(c.Request.Context(), c.Writer, c.Request)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if sess != nil {
 		c.Redirect(http.StatusFound, localPath(c.Query("next")))
 		return
 	}
@@ -74,17 +80,42 @@ func (s *Server) callback(c *gin.Context) {
 		s.refuse(c, http.StatusForbidden, textNotMember)
 		return
 	}
-	if err := s.cookies.start(c.Writer, userID); err != nil {
+	ctx := c.Request.Context()
+	if err := s.sessions.start(ctx, c.Writer, userID); err != nil {
 		s.fail(c, err)
 		return
+	}
+	// Sign-ins are few; they also clear away sessions that expired.
+	if n, err := s.sessions.purge(ctx); err != nil {
+		s.log.WarnContext(ctx, "purge expired web sessions", "err", err)
+	} else if n > 0 {
+		s.log.InfoContext(ctx, "expired web sessions purged", "count", n)
 	}
 	c.Redirect(http.StatusFound, st.Next)
 }
 
-// logout ends the session.
+// logout ends this browser's session: its cookie no longer signs anybody in,
+// even if it was copied.
 func (s *Server) logout(c *gin.Context) {
-	s.cookies.clear(c.Writer, sessionCookie)
+	if err := s.sessions.end(c.Request.Context(), c.Writer, sessionOf(c)); err != nil {
+		s.fail(c, err)
+		return
+	}
 	s.render(c, http.StatusOK, "message", page{Title: textSignedOutTitle, Data: message{Msg: textSignedOut}, SignedOut: true})
+}
+
+// logoutAll ends every session of the member, in every browser and device,
+// for when a phone is lost or a computer was left signed in.
+func (s *Server) logoutAll(c *gin.Context) {
+	ctx := c.Request.Context()
+	m := memberOf(c)
+	n, err := s.sessions.endAll(ctx, c.Writer, m.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.log.InfoContext(ctx, "web sign-out everywhere", "userid", m.ID, "sessions", n)
+	s.render(c, http.StatusOK, "message", page{Title: textSignedOutTitle, Data: message{Msg: fmt.Sprintf(textSignedOutAll, n)}, SignedOut: true})
 }
 
 // localPath keeps a "next" target only when it is a path of these pages, so

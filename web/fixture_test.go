@@ -113,7 +113,7 @@ func newFixture(t *testing.T) *fixture {
 	var pages *web.Server
 	f.srv = httptest.NewServer(r)
 	t.Cleanup(f.srv.Close)
-	pages, err = web.New(web.Config{Repo: db, Reports: db, Desk: d, Identity: fakeIdentity{},
+	pages, err = web.New(web.Config{Repo: db, Reports: db, Desk: d, Identity: fakeIdentity{}, Sessions: db,
 		SessionKey: web.DeriveKey([]byte("test data key")), PublicURL: f.srv.URL, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

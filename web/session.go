@@ -19,8 +19,8 @@ import (
 const (
 	IdleTimeout = 8 * time.Hour
 	MaxAge      = 24 * time.Hour
-	// touchEvery is how stale the last-seen time may get before the cookie is
-	// signed again; it keeps most answers free of Set-Cookie.
+	// touchEvery is how stale a session's last-seen time may get before it
+	// is written again; it keeps most requests free of writes.
 	touchEvery = time.Minute
 	// stateTTL bounds a sign-in round trip through WeCom.
 	stateTTL = 10 * time.Minute
@@ -32,15 +32,6 @@ const (
 	stateCookie   = "bcs_oauth"
 	flashCookie   = "bcs_flash"
 )
-
-// session is what the signed session cookie carries. It holds no personal
-// data: the user id is a WeCom id, the CSRF token is random.
-type session struct {
-	UserID   string `json:"u"`
-	IssuedAt int64  `json:"i"`
-	SeenAt   int64  `json:"s"`
-	CSRF     string `json:"c"`
-}
 
 // oauthState is the signed cookie that ties WeCom's redirect back to the
 // browser that started the sign-in.
@@ -119,43 +110,6 @@ func (k cookies) set(w http.ResponseWriter, name, value string, maxAge time.Dura
 
 func (k cookies) clear(w http.ResponseWriter, name string) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/web", MaxAge: -1, HttpOnly: true, Secure: k.secure, SameSite: http.SameSiteLaxMode})
-}
-
-// start signs a new session in for userID.
-func (k cookies) start(w http.ResponseWriter, userID string) error {
-	now := k.now().Unix()
-	v, err := k.seal(sessionCookie, session{UserID: userID, IssuedAt: now, SeenAt: now, CSRF: randomToken()})
-	if err != nil {
-		return err
-	}
-	k.set(w, sessionCookie, v, MaxAge)
-	return nil
-}
-
-// current returns the request's live session, refreshing its last-seen time
-// now and then; nil when there is none or it has expired.
-func (k cookies) current(w http.ResponseWriter, r *http.Request) *session {
-	ck, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return nil
-	}
-	var s session
-	if k.open(sessionCookie, ck.Value, &s) != nil || s.UserID == "" || s.CSRF == "" {
-		return nil
-	}
-	now := k.now()
-	issued, seen := time.Unix(s.IssuedAt, 0), time.Unix(s.SeenAt, 0)
-	if now.Sub(seen) >= IdleTimeout || now.Sub(issued) >= MaxAge || seen.After(now.Add(time.Minute)) {
-		k.clear(w, sessionCookie)
-		return nil
-	}
-	if now.Sub(seen) >= touchEvery {
-		s.SeenAt = now.Unix()
-		if v, err := k.seal(sessionCookie, s); err == nil {
-			k.set(w, sessionCookie, v, issued.Add(MaxAge).Sub(now))
-		}
-	}
-	return &s
 }
 
 // setFlash leaves a one-line answer for the next page.

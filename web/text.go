@@ -14,6 +14,7 @@ const (
 	textRefusedTitle   = "无法完成"
 	textSignedOutTitle = "已退出"
 	textSignedOut      = "您已退出登录。"
+	textSignedOutAll   = "您已在所有设备上退出登录（共 %d 处）。其他电脑和手机上的页面需要重新登录。"
 	textNoWindow       = "未派单（窗口）"
 	textBadSearch      = "请输入完整的案件编号（如 BC2611280007）或完整的电话号码。"
 	textBadDate        = "日期格式应为 2026-11-28。"

@@ -51,8 +51,12 @@ type Config struct {
 	Reports  Reports
 	Desk     *desk.Desk
 	Identity Identity
-	// SessionKey signs the session cookies; at least 32 bytes. Derive it from
-	// a secret the deployment keeps (the data key) so that every replica
+	// Sessions keeps the staff's sessions, shared by every replica, so that
+	// signing out revokes them.
+	Sessions SessionStore
+	// SessionKey signs the sign-in and flash cookies and keys the hashes of
+	// session ids and the form tokens; at least 32 bytes. Derive it from a
+	// secret the deployment keeps (the data key) so that every replica
 	// accepts every other's sessions.
 	SessionKey []byte
 	// PublicURL is how browsers reach the product, e.g.
@@ -75,6 +79,7 @@ type Server struct {
 	desk     *desk.Desk
 	identity Identity
 	cookies  cookies
+	sessions *sessions
 	base     string
 	local    bool // see Config.LocalHost
 	now      func() time.Time
@@ -97,6 +102,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Identity == nil {
 		problems = append(problems, "identity is nil")
 	}
+	if cfg.Sessions == nil {
+		problems = append(problems, "session store is nil")
+	}
 	if len(cfg.SessionKey) < 32 {
 		problems = append(problems, "session key must have at least 32 bytes")
 	}
@@ -117,7 +125,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{
+	s := &Server{
 		repo:     cfg.Repo,
 		reports:  cfg.Reports,
 		desk:     cfg.Desk,
@@ -128,7 +136,9 @@ func New(cfg Config) (*Server, error) {
 		now:      cfg.Now,
 		log:      cfg.Log.With("component", "web"),
 		tmpl:     t,
-	}, nil
+	}
+	s.sessions = &sessions{store: cfg.Sessions, cookies: s.cookies, now: cfg.Now}
+	return s, nil
 }
 
 // Mount registers every page on r, all under /web.
@@ -148,6 +158,7 @@ func (s *Server) Mount(r *gin.Engine) {
 
 	post := in.Group("", s.csrf)
 	post.POST("/logout", s.logout)
+	post.POST("/logout-all", s.logoutAll)
 	post.POST("/cases/:number/pii", s.revealPII)
 	post.POST("/cases/:number/act", s.act)
 	r.GET("/web", func(c *gin.Context) { c.Redirect(http.StatusFound, "/web/") })
@@ -177,7 +188,12 @@ const (
 // still in the directory. A browser without one is sent to sign in; other
 // callers get 401.
 func (s *Server) signedIn(c *gin.Context) {
-	sess := s.cookies.current(c.Writer, c.Request)
+	sess, err := s.sessions.current(c.Request.Context(), c.Writer, c.Request)
+	if err != nil {
+		s.fail(c, err)
+		c.Abort()
+		return
+	}
 	if sess == nil {
 		if c.Request.Method == http.MethodGet && !strings.HasSuffix(c.Request.URL.Path, ".csv") {
 			c.Redirect(http.StatusFound, "/web/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
@@ -190,7 +206,11 @@ func (s *Server) signedIn(c *gin.Context) {
 	m, ok := s.desk.Directory().Member(sess.UserID)
 	if !ok {
 		// Removed from the directory since signing in.
-		s.cookies.clear(c.Writer, sessionCookie)
+		if err := s.sessions.end(c.Request.Context(), c.Writer, sess); err != nil {
+			s.fail(c, err)
+			c.Abort()
+			return
+		}
 		s.refuse(c, http.StatusForbidden, textNotMember)
 		c.Abort()
 		return
