@@ -145,6 +145,11 @@ func (t *turn) supplementText(text string) error {
 		return nil
 	}
 	if is(text, wordsDone) {
+		// Files kept during a detour (a rating asked meanwhile) belong to the
+		// case being supplemented: hand them over before the session is cleared.
+		if done, err := t.flushPending(); err != nil || done {
+			return err
+		}
 		number := s.Target
 		t.reset()
 		t.spoke(number)
