@@ -236,23 +236,7 @@ func (s *SQL) ListCases(ctx context.Context, f cases.Filter) ([]*cases.Case, err
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, limit)
 
-	rows, err := s.q.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, s.wrap(err, "list cases")
-	}
-	defer rows.Close()
-	var out []*cases.Case
-	for rows.Next() {
-		c, err := s.scanCase(ctx, rows)
-		if err != nil {
-			return nil, s.wrap(err, "list cases")
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.wrap(err, "list cases")
-	}
-	return out, nil
+	return s.queryCases(ctx, "list cases", q, args...)
 }
 
 // saveDepts keeps case_depts, the department filter's index, in step with the

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"banchengshi/cases"
 	"banchengshi/pii"
 	"banchengshi/storage"
@@ -206,6 +208,45 @@ func TestSetAsideOutbox(t *testing.T) {
 		due, err := db.DueOutbox(ctx, at.Add(time.Hour), 10)
 		if err != nil || len(due) != 1 || due[0].ID != msgs[1].ID {
 			t.Errorf("DueOutbox after setting aside: %v, %v; want the other message", due, err)
+		}
+	})
+}
+
+// One case whose personal data cannot be opened must not stop the lists,
+// reports and scheduler walks that read every other case: it is left out and
+// recorded in set_aside, once.
+func TestUnreadableCaseLeftOutOfLists(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		a := mustCreate(t, db, newCase("BC2611280001", nil))
+		b := mustCreate(t, db, newCase("BC2611280002", func(c *cases.Case) { c.Affected.IDNumber = "110105198001011234" }))
+		raw := db.DB()
+		var sealed any
+		if err := raw.QueryRowContext(ctx, "SELECT affected_id_number FROM cases WHERE id = ?", b.ID).Scan(&sealed); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.ExecContext(ctx, "UPDATE cases SET affected_id_number = ? WHERE id = ?", sealed, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			list, err := db.ListCases(ctx, cases.Filter{})
+			if err != nil {
+				t.Fatalf("list with one unreadable case: %v", err)
+			}
+			var got []string
+			for _, c := range list {
+				got = append(got, c.Number)
+			}
+			if diff := cmp.Diff([]string{b.Number}, got); diff != "" {
+				t.Errorf("listed cases (-want +got):\n%s", diff)
+			}
+		}
+		aside, err := db.SetAsideRows(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(aside) != 1 || aside[0].Table != "cases" || aside[0].Key != a.Number {
+			t.Errorf("set aside = %+v, want the one case %s", aside, a.Number)
 		}
 	})
 }

@@ -300,22 +300,47 @@ func clampLimit(n int) int {
 }
 
 // queryCases runs a caseSelect query.
+//
+// A case whose personal data cannot be opened for good (a damaged or misplaced
+// sealed value) is left out of the list and recorded in set_aside, so that
+// one such case does not stop every list, report and scheduler walk; the case
+// itself stays where it is for whoever restores the key or the row.
 func (s *SQL) queryCases(ctx context.Context, what, q string, args ...any) ([]*cases.Case, error) {
+	out, unreadable, err := s.scanCases(ctx, what, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range unreadable {
+		if _, err := s.SetAside(ctx, u, "unreadable case"); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// scanCases runs q and reads its cases, returning apart those that cannot be
+// opened; rows are closed before it returns, so the caller may write.
+func (s *SQL) scanCases(ctx context.Context, what, q string, args ...any) ([]*cases.Case, []*cases.UnreadableError, error) {
 	rows, err := s.q.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, s.wrap(err, "%s", what)
+		return nil, nil, s.wrap(err, "%s", what)
 	}
 	defer rows.Close()
 	var out []*cases.Case
+	var unreadable []*cases.UnreadableError
 	for rows.Next() {
 		c, err := s.scanCase(ctx, rows)
+		if u := cases.AsUnreadable(err); u != nil {
+			unreadable = append(unreadable, u)
+			continue
+		}
 		if err != nil {
-			return nil, s.wrap(err, "%s", what)
+			return nil, nil, s.wrap(err, "%s", what)
 		}
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.wrap(err, "%s", what)
+		return nil, nil, s.wrap(err, "%s", what)
 	}
-	return out, nil
+	return out, unreadable, nil
 }
