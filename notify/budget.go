@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
+	"banchengshi/storage"
 	"banchengshi/wecom"
 )
 
@@ -34,6 +36,9 @@ const maxBundleBytes = 1800
 //     writes again. See docs/notifications.md.
 func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) error {
 	now := o.now()
+	// "The order it was queued" is the id's, not the order due: a message
+	// retried after a failure is due later than the ones queued after it.
+	slices.SortFunc(g, func(a, b *cases.OutboxMessage) int { return cmp.Compare(a.ID, b.ID) })
 	contact, err := loadContact(ctx, o.repo, g[0].OpenKfID, g[0].Recipient)
 	if err != nil {
 		return err
@@ -51,8 +56,8 @@ func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) e
 	slices.SortStableFunc(g, func(a, b *cases.OutboxMessage) int { return int(b.Priority) - int(a.Priority) })
 	for _, m := range g {
 		err := o.deliverKf(ctx, m, contact, now)
-		if errors.Is(err, errKfWaits) {
-			return nil // the rest keep their place; kf sends wait as a whole
+		if errors.Is(err, errKfWaits) || errors.Is(err, errRetryFirst) {
+			return nil // the rest keep their place behind it
 		}
 		if err != nil {
 			return err
@@ -64,6 +69,10 @@ func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) e
 // errKfWaits stops a citizen's messages when kf sends must wait (WeCom's
 // frequency limit, or the call budget is spent).
 var errKfWaits = errors.New("kf sends wait")
+
+// errRetryFirst stops a recipient's messages after one of them failed and
+// will be tried again: what comes after it must not overtake it.
+var errRetryFirst = errors.New("an earlier message is retried first")
 
 // mergeWhenShort marks the texts that may share one message while the call
 // budget is short: everything but the answer and the follow-up, which keep
@@ -99,6 +108,10 @@ func (o *Outbox) bundle(ctx context.Context, g []*cases.OutboxMessage, sep strin
 			continue
 		}
 		head.Message.Text += sep + m.Message.Text
+		// The bundle is as urgent as the most urgent text it carries, and a
+		// reply to the citizen's latest message stays one.
+		head.Priority = max(head.Priority, m.Priority)
+		head.ReplyTo = max(head.ReplyTo, m.ReplyTo)
 		if err := o.mergeInto(ctx, m, head); err != nil {
 			return nil, err
 		}
@@ -189,7 +202,10 @@ func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact 
 		return o.settle(ctx, m, nil)
 	default:
 		o.retryLater(m, err, now)
-		return o.settle(ctx, m, nil)
+		if err := o.settle(ctx, m, nil); err != nil {
+			return err
+		}
+		return errRetryFirst
 	}
 }
 
@@ -292,10 +308,15 @@ func markSent(m *cases.OutboxMessage, msgid string, now time.Time) {
 
 // hold parks m until the citizen writes again; NextAttemptAt keeps when it was
 // held, so that an answer held too long becomes a phone task (EscalateHeld).
+//
+// A held message has not reached WeCom, or WeCom refused it: it goes out
+// later under a fresh idempotency key, or WeCom would take it for the
+// message it already has and swallow it.
 func hold(m *cases.OutboxMessage, reason string, now time.Time) {
 	m.Status = cases.OutboxHeld
 	m.LastError = reason
 	m.NextAttemptAt = now.UTC()
+	m.SendKey = storage.NewSendKey()
 }
 
 // settleCounted settles m and counts it against the citizen's window.

@@ -140,7 +140,9 @@ func TestPanicsAndFailuresForGood(t *testing.T) {
 			f.enqueue(t, 0, "wmOK", "好", cases.PriorityNormal)
 			f.enqueue(t, c.ID, "wmMore", "坏", cases.PriorityCritical)
 			f.enqueue(t, 0, "wmMore", "坏", cases.PriorityNormal)
-			f.drain(t, 14)
+			// wmMore's second message is tried only once the first is
+			// settled: each citizen's messages go out in order.
+			f.drain(t, 28)
 
 			if diff := cmp.Diff([]string{"wmOK: 好"}, api.deliveredTexts()); diff != "" {
 				t.Errorf("delivered (-want +got):\n%s", diff)
@@ -306,5 +308,72 @@ func TestShortBudgetMergesAndKeepsOrder(t *testing.T) {
 	want := []string{"一", "一\n\n二\n\n三"}
 	if diff := cmp.Diff(want, texts); diff != "" {
 		t.Errorf("sends (-want +got):\n%s", diff)
+	}
+}
+
+// A message that failed and will be tried again is not overtaken by the
+// citizen's next one: their messages arrive in the order they were written.
+func TestRetryKeepsOrder(t *testing.T) {
+	for name, open := range dialects {
+		t.Run(name, func(t *testing.T) {
+			api := &weCom{fail: func(call int, _ cases.Message) (bool, error) {
+				if call == 1 {
+					return false, errors.New("wecom /cgi-bin/kf/send_msg: HTTP status 502")
+				}
+				return true, nil
+			}}
+			f := effectsFixture(t, open(t), api)
+			f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
+			first := f.enqueue(t, 0, "wmA", "第一条", cases.PriorityNormal)
+			second := f.enqueue(t, 0, "wmA", "第二条", cases.PriorityNormal)
+			f.drain(t, 3)
+			want := []string{"第一条/" + first.SendKey, "第一条/" + first.SendKey, "第二条/" + second.SendKey}
+			if diff := cmp.Diff(want, api.calls); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// While the budget is short a citizen's waiting texts travel as one message;
+// when one of them replies to the citizen's latest message, so does the
+// bundle, and it may use the window's last message instead of being held.
+func TestShortBudgetBundleKeepsTheReply(t *testing.T) {
+	refuse := 1
+	api := &weCom{fail: func(int, cases.Message) (bool, error) {
+		if refuse > 0 {
+			refuse--
+			return false, &wecom.PausedError{Path: "/cgi-bin/kf/send_msg", For: wecom.BudgetWait, Budget: true}
+		}
+		return true, nil
+	}}
+	f := effectsFixture(t, storagetest.SQLite(t), api)
+	ctx := context.Background()
+	c := &cases.Contact{OpenKfID: "wk1", ExternalUserID: "wmA", LastInboundAt: f.now.Add(-time.Minute), InboundSeq: 7,
+		SentInWindow: cases.KfWindowMessages - 2, UpdatedAt: f.now}
+	if err := f.db.SaveContact(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	// The first flush meets a short budget: nothing goes, and for a while
+	// the citizen's waiting texts are merged.
+	f.enqueue(t, 0, "wmA", "进展", cases.PriorityLow)
+	if err := f.out.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.SentInWindow = cases.KfWindowMessages - 1 // one left: the reserve
+	if err := f.db.SaveContact(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	reply := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wk1", Recipient: "wmA", Message: cases.Message{Text: "回复"},
+		Priority: cases.PriorityNormal, ReplyTo: 7, CreatedAt: f.now}
+	if err := f.db.Enqueue(ctx, reply); err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(2 * wecom.BudgetWait)
+	if err := f.out.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"wmA: 进展\n\n回复"}, api.deliveredTexts()); diff != "" {
+		t.Errorf("delivered (-want +got):\n%s", diff)
 	}
 }

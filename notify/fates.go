@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"banchengshi/cases"
+	"banchengshi/storage"
 )
 
 // msg_send_fail fail types (kf).
@@ -58,6 +59,8 @@ func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, msgID string, fai
 	case failPast48h, failSessionClosed, failOverLimit:
 		if wroteSince {
 			m.Status, m.NextAttemptAt, m.LastError = cases.OutboxPending, now.UTC(), failReason(failType)
+			// WeCom did not deliver it: send it again as a new message.
+			m.SendKey = storage.NewSendKey()
 			release = true
 			break
 		}

@@ -218,7 +218,7 @@ func TestSendFailed(t *testing.T) {
 			ctx := context.Background()
 			c := f.newCase(t, "wmA", tt.status)
 			f.contact(t, "wmA", f.now.Add(-time.Hour), 0)
-			f.enqueueFor(t, c.ID, "wmA", "m0", tt.priority, tt.purpose, tt.urgent)
+			queued := f.enqueueFor(t, c.ID, "wmA", "m0", tt.priority, tt.purpose, tt.urgent)
 			if err := f.out.Flush(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -236,6 +236,11 @@ func TestSendFailed(t *testing.T) {
 			}
 			if len(f.tasks.got) != tt.wantTasks {
 				t.Errorf("phone tasks %q, want %d", f.tasks.got, tt.wantTasks)
+			}
+			// WeCom did not deliver it: a later send is a new message to WeCom,
+			// under a new key, or WeCom would take it for the one it has.
+			if again := out[0].Status == cases.OutboxHeld || out[0].Status == cases.OutboxPending; again && out[0].SendKey == queued.SendKey {
+				t.Errorf("message to be sent again keeps its key %q", queued.SendKey)
 			}
 			contact, _ := f.db.GetContact(ctx, "wk1", "wmA")
 			if exhausted := contact.Remaining(f.now) == 0; exhausted == tt.wroteSince {

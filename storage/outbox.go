@@ -61,14 +61,19 @@ func (s *SQL) Enqueue(ctx context.Context, m *cases.OutboxMessage) error {
 }
 
 // DueOutbox returns pending messages whose NextAttemptAt is not after now,
-// oldest first.
+// oldest first. A message queued after one to the same recipient that is
+// still waiting for its next try (a retry after a failure, a send in flight)
+// is not due yet: each recipient's messages go out in the order queued.
 func (s *SQL) DueOutbox(ctx context.Context, now time.Time, limit int) ([]*cases.OutboxMessage, error) {
 	if limit <= 0 {
 		limit = defaultListLimit
 	}
 	return s.queryOutbox(ctx, "read due outbox",
-		outboxSelect+" WHERE status = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-		string(cases.OutboxPending), s.d.t(now), limit)
+		outboxSelect+" WHERE status = ? AND next_attempt_at <= ?"+
+			" AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.open_kfid = outbox.open_kfid AND e.recipient = outbox.recipient"+
+			" AND e.status = ? AND e.id < outbox.id AND e.next_attempt_at > ?)"+
+			" ORDER BY next_attempt_at, id LIMIT ?",
+		string(cases.OutboxPending), s.d.t(now), string(cases.OutboxPending), s.d.t(now), limit)
 }
 
 // HeldOutbox returns one citizen's held messages, oldest first.

@@ -110,7 +110,7 @@ func TestOutbox(t *testing.T) {
 			{CaseID: 2, Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmX", Message: cases.Message{Text: "以后"}, NextAttemptAt: now.Add(time.Microsecond), CreatedAt: now},
 			{CaseID: 2, Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmX", Message: cases.Message{Text: "等回复"}, Status: cases.OutboxHeld, NextAttemptAt: now.Add(-time.Hour), CreatedAt: now},
 			{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmY", Message: cases.Message{Text: "别人的"}, Status: cases.OutboxHeld, CreatedAt: now},
-			{CaseID: 1, Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmX", Message: cases.Message{Text: "最早"}, Priority: cases.PriorityCritical, NextAttemptAt: now.Add(-time.Hour), CreatedAt: now},
+			{CaseID: 1, Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmZ", Message: cases.Message{Text: "最早"}, Priority: cases.PriorityCritical, NextAttemptAt: now.Add(-time.Hour), CreatedAt: now},
 		}
 		for _, m := range ms {
 			if err := db.Enqueue(ctx, m); err != nil {
@@ -129,6 +129,22 @@ func TestOutbox(t *testing.T) {
 		}
 		if due, _ := db.DueOutbox(ctx, now, 1); len(due) != 1 || due[0].ID != ms[5].ID {
 			t.Errorf("DueOutbox limit 1 = %v, want the oldest due", due)
+		}
+		// Queued after 以后, which waits for its next try: not due before it.
+		behind := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmX", Message: cases.Message{Text: "在后"},
+			NextAttemptAt: now.Add(-time.Hour), CreatedAt: now}
+		if err := db.Enqueue(ctx, behind); err != nil {
+			t.Fatal(err)
+		}
+		if due, _ := db.DueOutbox(ctx, now, 10); len(due) != 3 {
+			t.Errorf("DueOutbox with a message queued behind one not yet due = %d messages, want the same 3", len(due))
+		}
+		if due, _ := db.DueOutbox(ctx, now.Add(time.Millisecond), 10); len(due) != 5 {
+			t.Errorf("DueOutbox once 以后 is due = %d messages, want 5", len(due))
+		}
+		behind.Status = cases.OutboxSent
+		if err := db.UpdateOutbox(ctx, behind); err != nil {
+			t.Fatal(err)
 		}
 
 		sent := now.Add(time.Second)
