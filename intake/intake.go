@@ -216,10 +216,10 @@ func (in *Intake) drainInbound(ctx context.Context) error {
 			in.log.Warn("callback waits for WeCom's frequency limit", "key", rec.Key, "err", err)
 			continue
 		}
-		if errors.Is(err, errDone) {
-			continue
+		if errors.Is(err, errDone) || errors.Is(err, cases.ErrDone) {
+			continue // handled here, or by another replica meanwhile
 		}
-		if err := in.finish(ctx, in.repo, rec, err); err != nil {
+		if err := in.finish(ctx, in.repo, rec, err); err != nil && !errors.Is(err, cases.ErrDone) {
 			return err
 		}
 	}

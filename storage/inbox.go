@@ -62,12 +62,21 @@ func (s *SQL) PendingInbound(ctx context.Context, limit int) ([]*cases.Inbound, 
 // LastError. Key, Kind and Body never change.
 func (s *SQL) UpdateInbound(ctx context.Context, in *cases.Inbound) error {
 	in.DoneAt = utcPtr(in.DoneAt)
-	res, err := s.q.ExecContext(ctx, "UPDATE inbound SET done_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+	// Only a callback not yet handled changes: a second replica that handled
+	// a staff callback too gets ErrDone, and its transaction (with the
+	// command's effects) rolls back.
+	res, err := s.q.ExecContext(ctx, "UPDATE inbound SET done_at = ?, attempts = ?, last_error = ? WHERE id = ? AND done_at IS NULL",
 		s.d.ntp(in.DoneAt), in.Attempts, in.LastError, in.ID)
 	if err != nil {
 		return s.wrap(err, "update inbound %d", in.ID)
 	}
-	return s.updatedRow(ctx, res, "inbound", in.ID, fmt.Sprintf("update inbound %d", in.ID))
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		if err := s.updatedRow(ctx, res, "inbound", in.ID, fmt.Sprintf("update inbound %d", in.ID)); err != nil {
+			return err
+		}
+		return fmt.Errorf("update inbound %d: %w", in.ID, cases.ErrDone)
+	}
+	return nil
 }
 
 // InsertKfMessage stores m unless its MsgID is stored already and reports

@@ -66,6 +66,13 @@ func TestInboundDedupe(t *testing.T) {
 		if err := db.UpdateInbound(ctx, &cases.Inbound{ID: 777}); !errors.Is(err, cases.ErrNotFound) {
 			t.Errorf("UpdateInbound(missing) error = %v, want ErrNotFound", err)
 		}
+		// A second replica that handled the same callback meanwhile is told
+		// it is done, so its transaction rolls back its effects.
+		again := *stored[0]
+		again.Attempts = 2
+		if err := db.UpdateInbound(ctx, &again); !errors.Is(err, cases.ErrDone) {
+			t.Errorf("UpdateInbound(done already) error = %v, want ErrDone", err)
+		}
 	})
 }
 
