@@ -53,7 +53,7 @@ func (s *SQL) SetAside(ctx context.Context, u *cases.UnreadableError, reason str
 		}
 		_, err = t.q.ExecContext(ctx, insertSQL("set_aside",
 			[]string{"tbl", "col", "row_key", "open_kfid", "external_userid", "reason", "sealed", "created_at"}),
-			u.Table, u.Column, u.Key, u.OpenKfID, u.ExternalUserID, reason, sealed, now)
+			u.Table, u.Column, u.Key, u.OpenKfID, u.ExternalUserID, asideReason(reason), sealed, now)
 		if err != nil {
 			return t.wrap(err, "record %s %s set aside", u.Table, u.Key)
 		}
@@ -96,4 +96,16 @@ func (s *SQL) SetAsideRows(ctx context.Context, limit int) ([]AsideRow, error) {
 		return nil, fmt.Errorf("list rows set aside: %w", err)
 	}
 	return out, nil
+}
+
+// maxAsideReason is set_aside.reason's width (VARCHAR(64) on MySQL, which
+// refuses a longer value in strict mode).
+const maxAsideReason = 64
+
+// asideReason fits reason into set_aside.reason, cutting at a rune.
+func asideReason(reason string) string {
+	if r := []rune(reason); len(r) > maxAsideReason {
+		return string(r[:maxAsideReason])
+	}
+	return reason
 }

@@ -250,3 +250,24 @@ func TestUnreadableCaseLeftOutOfLists(t *testing.T) {
 		}
 	})
 }
+
+// A reason longer than set_aside's column (an error's whole text) is cut to
+// fit, so that MySQL in strict mode takes the record instead of refusing it
+// and rolling the rekey's batch back.
+func TestLongAsideReasonFits(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		u := &cases.UnreadableError{Table: "cases", Column: "affected_id_number", Key: "BC2611280001", Err: errors.New("x")}
+		long := "unreadable: pii: sealed under key 0123456789ab, which is not configured on this replica"
+		if _, err := db.SetAside(ctx, u, long); err != nil {
+			t.Fatalf("SetAside with a %d-character reason: %v", len([]rune(long)), err)
+		}
+		rows, err := db.SetAsideRows(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 || rows[0].Reason != long[:64] {
+			t.Errorf("set aside = %+v, want the reason cut to 64 characters", rows)
+		}
+	})
+}

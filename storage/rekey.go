@@ -302,7 +302,7 @@ func (s *SQL) recordAside(ctx context.Context, table, col, key, reason string) e
 	}
 	_, err := s.q.ExecContext(ctx, insertSQL("set_aside",
 		[]string{"tbl", "col", "row_key", "open_kfid", "external_userid", "reason", "sealed", "created_at"}),
-		table, col, key, "", "", reason, "", s.d.t(time.Now()))
+		table, col, key, "", "", asideReason(reason), "", s.d.t(time.Now()))
 	if err != nil {
 		return s.wrap(err, "record %s %s set aside", table, key)
 	}
