@@ -101,6 +101,9 @@ type OutboxStore interface {
 	// GetContact returns ErrNotFound for a citizen never seen.
 	GetContact(ctx context.Context, openKfID, externalUserID string) (*Contact, error)
 	SaveContact(ctx context.Context, c *Contact) error
+	// SetServiceState changes only a citizen's kf session state, leaving
+	// their window (written by every message they send) as it is now.
+	SetServiceState(ctx context.Context, openKfID, externalUserID string, state int, at time.Time) error
 }
 
 // PlanStore is what the lifecycle loop needs beyond the outbox: the scheduler

@@ -248,15 +248,13 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 	ctx, cancel := recordCtx(ctx)
 	defer cancel()
 	return o.repo.InTx(ctx, func(r cases.Repo) error {
-		// Only the state changes: the citizen may have written meanwhile,
-		// and the window read before the send must not be written back.
-		fresh, err := loadContact(ctx, r, m.OpenKfID, m.Recipient)
-		if err != nil {
+		// Only the state changes, in place: the citizen may have written
+		// meanwhile, and the window read before the send must not be
+		// written back.
+		if err := r.SetServiceState(ctx, m.OpenKfID, m.Recipient, contact.ServiceState, now); err != nil {
 			return err
 		}
-		fresh.ServiceState = contact.ServiceState
-		fresh.UpdatedAt = now.UTC()
-		return o.settleIn(ctx, r, m, fresh, now)
+		return o.settleIn(ctx, r, m, nil, now)
 	})
 }
 

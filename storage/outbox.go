@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -199,6 +200,26 @@ func (s *SQL) GetContact(ctx context.Context, openKfID, externalUserID string) (
 		return nil, s.wrap(err, "get contact")
 	}
 	return &c, nil
+}
+
+// SetServiceState changes a citizen's kf session state in place, so that a
+// window the citizen opened meanwhile is not written back with older values.
+func (s *SQL) SetServiceState(ctx context.Context, openKfID, externalUserID string, state int, at time.Time) error {
+	res, err := s.q.ExecContext(ctx, "UPDATE contacts SET service_state = ?, updated_at = ? WHERE open_kfid = ? AND external_userid = ?",
+		state, s.d.t(utc(at)), openKfID, externalUserID)
+	if err != nil {
+		return s.wrap(err, "set service state")
+	}
+	if n, err := res.RowsAffected(); err == nil && n > 0 {
+		return nil
+	}
+	// No change: the same state already, or a citizen not seen before.
+	if _, err := s.GetContact(ctx, openKfID, externalUserID); errors.Is(err, cases.ErrNotFound) {
+		return s.SaveContact(ctx, &cases.Contact{OpenKfID: openKfID, ExternalUserID: externalUserID, ServiceState: state, UpdatedAt: at})
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // SaveContact inserts or replaces a citizen's conversation state. A zero

@@ -219,3 +219,37 @@ func TestContacts(t *testing.T) {
 		}
 	})
 }
+
+// A handover changes only the citizen's session state: a window their
+// latest message opened meanwhile stays as it is now.
+func TestSetServiceStateLeavesTheWindow(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		c := &cases.Contact{OpenKfID: "wkA", ExternalUserID: "wmX", LastInboundAt: at, SentInWindow: 1, InboundSeq: 3, UpdatedAt: at}
+		if err := db.SaveContact(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		// The citizen writes again (another transaction) …
+		c.LastInboundAt, c.SentInWindow, c.InboundSeq = at.Add(time.Minute), 0, 4
+		if err := db.SaveContact(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		// … and the handover sets the state.
+		if err := db.SetServiceState(ctx, "wkA", "wmX", 2, at.Add(2*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.GetContact(ctx, "wkA", "wmX")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ServiceState != 2 || got.InboundSeq != 4 || got.SentInWindow != 0 {
+			t.Errorf("contact after handover = %+v, want state 2 and the window of message 4", got)
+		}
+		if err := db.SetServiceState(ctx, "wkA", "wmNew", 2, at); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.GetContact(ctx, "wkA", "wmNew"); err != nil || got.ServiceState != 2 {
+			t.Errorf("contact never seen after handover = %+v, %v; want state 2", got, err)
+		}
+	})
+}
