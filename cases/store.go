@@ -101,6 +101,11 @@ type OutboxStore interface {
 	// GetContact returns ErrNotFound for a citizen never seen.
 	GetContact(ctx context.Context, openKfID, externalUserID string) (*Contact, error)
 	SaveContact(ctx context.Context, c *Contact) error
+	// LockContact locks a citizen's conversation state until the transaction
+	// ends, so that a decision taken on it (to hold a message) cannot cross
+	// a message the citizen is sending: that transaction waits, or this one
+	// sees it.
+	LockContact(ctx context.Context, openKfID, externalUserID string) error
 	// SetServiceState changes only a citizen's kf session state, leaving
 	// their window (written by every message they send) as it is now.
 	SetServiceState(ctx context.Context, openKfID, externalUserID string, state int, at time.Time) error

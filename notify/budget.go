@@ -164,7 +164,7 @@ func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact 
 	}
 	if reason := holdReason(contact, m, now); reason != "" {
 		// What cannot wait goes by SMS rather than waiting (sms.go).
-		if done, err := o.smsInstead(ctx, m, contact.LastInboundAt, reason, now); done || err != nil {
+		if done, err := o.smsInstead(ctx, m, windowOf(contact), reason, now); done || err != nil {
 			return err
 		}
 		return o.holdUnlessReopened(ctx, m, windowOf(contact), reason, now)
@@ -281,6 +281,12 @@ func (o *Outbox) holdUnlessReopened(ctx context.Context, m *cases.OutboxMessage,
 	ctx, cancel := recordCtx(ctx)
 	defer cancel()
 	return o.repo.InTx(ctx, func(r cases.Repo) error {
+		// Locked before it is read: a citizen's message now being handled
+		// either committed first (and is seen here) or waits for this hold
+		// and then releases it.
+		if err := r.LockContact(ctx, m.OpenKfID, m.Recipient); err != nil {
+			return err
+		}
 		fresh, err := loadContact(ctx, r, m.OpenKfID, m.Recipient)
 		if err != nil {
 			return err

@@ -251,7 +251,7 @@ func casePhone(c *cases.Case) string {
 // chat: false, and the caller holds or releases it), or the case has no
 // mobile number (false: it is held, and staff phone if it waits too long).
 // It reports whether m was taken care of.
-func (o *Outbox) smsInstead(ctx context.Context, m *cases.OutboxMessage, seen time.Time, reason string, now time.Time) (bool, error) {
+func (o *Outbox) smsInstead(ctx context.Context, m *cases.OutboxMessage, seen window, reason string, now time.Time) (bool, error) {
 	// A person has the chat (reasonServicer): they talk to the citizen.
 	if o.sms == nil || m.Message.Urgent == "" || m.CaseID == 0 || (reason != reasonBudget && reason != reasonReserve) {
 		return false, nil
@@ -260,12 +260,17 @@ func (o *Outbox) smsInstead(ctx context.Context, m *cases.OutboxMessage, seen ti
 	defer cancel()
 	taken := false
 	err := o.repo.InTx(ctx, func(r cases.Repo) error {
+		// As in holdUnlessReopened: a message the citizen is sending now
+		// is seen here, or waits and finds this one decided.
+		if err := r.LockContact(ctx, m.OpenKfID, m.Recipient); err != nil {
+			return err
+		}
 		fresh, err := loadContact(ctx, r, m.OpenKfID, m.Recipient)
 		if err != nil {
 			return err
 		}
-		if fresh.LastInboundAt.After(seen) {
-			return nil
+		if seen.reopenedIn(fresh) {
+			return nil // they wrote again (counted by message, not by second)
 		}
 		c, err := r.GetCaseByID(ctx, m.CaseID)
 		if err != nil {

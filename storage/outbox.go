@@ -202,6 +202,17 @@ func (s *SQL) GetContact(ctx context.Context, openKfID, externalUserID string) (
 	return &c, nil
 }
 
+// LockContact takes the write lock on a citizen's contacts row (a no-op
+// UPDATE) for the rest of the transaction. On SQLite, whose transactions
+// take the database's write lock at BEGIN, it changes nothing.
+func (s *SQL) LockContact(ctx context.Context, openKfID, externalUserID string) error {
+	if _, err := s.q.ExecContext(ctx, "UPDATE contacts SET updated_at = updated_at WHERE open_kfid = ? AND external_userid = ?",
+		openKfID, externalUserID); err != nil {
+		return s.wrap(err, "lock contact")
+	}
+	return nil
+}
+
 // SetServiceState changes a citizen's kf session state in place, so that a
 // window the citizen opened meanwhile is not written back with older values.
 func (s *SQL) SetServiceState(ctx context.Context, openKfID, externalUserID string, state int, at time.Time) error {
