@@ -241,6 +241,11 @@ func (t *turn) withdrawText(text string) error {
 			return nil
 		}
 		number := s.Target
+		// Whatever was sent meanwhile (a file kept during a detour) goes to
+		// the case before the session is cleared, withdrawn or not.
+		if done, err := t.flushPending(); err != nil || done {
+			return err
+		}
 		if i == 1 {
 			t.reset()
 			t.say(cases.Message{Text: fmt.Sprintf(textWdKept, number)})
