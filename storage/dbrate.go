@@ -67,14 +67,18 @@ func allowLocked(ctx context.Context, conn *sql.Conn, k string, limit int, windo
 		k, window.Microseconds()); err != nil {
 		return false, err
 	}
-	res, err := conn.ExecContext(ctx, "INSERT INTO rate_events (rate_key, at_us) SELECT ?, "+nowUS+
-		" FROM DUAL WHERE (SELECT COUNT(*) FROM rate_events WHERE rate_key = ?) < ?", k, k, limit)
-	if err != nil {
+	// Count, then insert: k's lock keeps others out in between. (One
+	// INSERT … SELECT … FROM DUAL did the same, but MariaDB answered it now
+	// and then with error 1467, "failed to read auto-increment value".)
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM rate_events WHERE rate_key = ?", k).Scan(&n); err != nil {
 		return false, err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
+	if n >= limit {
+		return false, nil
+	}
+	if _, err := conn.ExecContext(ctx, "INSERT INTO rate_events (rate_key, at_us) VALUES (?, "+nowUS+")", k); err != nil {
 		return false, err
 	}
-	return n == 1, nil
+	return true, nil
 }
