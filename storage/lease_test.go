@@ -97,3 +97,30 @@ func TestKeepLeaseStop(t *testing.T) {
 		t.Error("the lease's context is still live after stop")
 	}
 }
+
+// hangingLock's renewals never answer until their context ends, like a
+// MySQL connection whose packets are dropped.
+type hangingLock struct{}
+
+func (hangingLock) Refresh(ctx context.Context, _ time.Duration) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (hangingLock) Unlock(context.Context) error { return nil }
+
+// A renewal that hangs does not keep the work going: each try gives up in
+// its turn, and the work stops as it does when renewals fail.
+func TestKeepLeaseStopsWhenRenewalsHang(t *testing.T) {
+	ttl := 60 * time.Millisecond
+	leased, stop := storage.KeepLease(context.Background(), hangingLock{}, ttl, slog.New(slog.DiscardHandler))
+	defer stop()
+	select {
+	case <-leased.Done():
+		if !errors.Is(context.Cause(leased), storage.ErrLockLost) {
+			t.Errorf("work stopped with %v, want ErrLockLost", context.Cause(leased))
+		}
+	case <-time.After(100 * ttl):
+		t.Fatal("work still going while every renewal hangs")
+	}
+}

@@ -128,7 +128,12 @@ func KeepLease(ctx context.Context, lock Lock, ttl time.Duration, log *slog.Logg
 				return
 			case <-t.C:
 			}
-			err := lock.Refresh(leased, ttl)
+			// A renewal may not outlast its turn: one that hangs (a MySQL
+			// connection whose packets vanish) must fail in time for the
+			// holder to stop before the lease can pass to somebody else.
+			rctx, rcancel := context.WithTimeout(leased, every)
+			err := lock.Refresh(rctx, ttl)
+			rcancel()
 			switch {
 			case err == nil:
 				renewed = time.Now()
