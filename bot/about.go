@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -56,7 +57,7 @@ func startsNew(text string) bool {
 // the case the bot spoke about: at once when it just did, after one short
 // question otherwise. done is false when there is no such case or the words
 // start something new.
-func (t *turn) continueCase(text string) (done bool, err error) {
+func (t *turn) continueCase(ctx context.Context, text string) (done bool, err error) {
 	number, since, ok := t.aboutCase()
 	if !ok || t.in.MenuID != "" || startsNew(text) || !looksLikeStory(text, 5) || t.s.hasDraft() {
 		return false, nil
@@ -64,7 +65,7 @@ func (t *turn) continueCase(text string) (done bool, err error) {
 	s := t.s
 	s.History, s.Choices, s.Held = nil, nil, nil
 	if since < menuFresh {
-		err := t.desk.Supplement(t.ctx, number, t.in.ExternalUserID, text, nil)
+		err := t.desk.Supplement(ctx, number, t.in.ExternalUserID, text, nil)
 		if _, refused := refusal(err); refused {
 			// That case is finished or gone: the words start afresh.
 			s.About = ""
@@ -84,7 +85,7 @@ func (t *turn) continueCase(text string) (done bool, err error) {
 }
 
 // aboutText answers "是补充到 BC… 吗？".
-func (t *turn) aboutText(text string) error {
+func (t *turn) aboutText(ctx context.Context, text string) error {
 	s := t.s
 	i, ok := t.choose(aboutOptions)
 	if !ok {
@@ -105,7 +106,7 @@ func (t *turn) aboutText(text string) error {
 	}
 	s.Target = s.About
 	s.Held = held
-	if done, err := t.flushPending(); err != nil || done {
+	if done, err := t.flushPending(ctx); err != nil || done {
 		return err
 	}
 	s.Step = stepSuppCollect

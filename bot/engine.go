@@ -18,7 +18,6 @@ const maxHistory = 40
 // replies it collects.
 type turn struct {
 	e     *Engine
-	ctx   context.Context
 	desk  Desk
 	store cases.SessionStore
 	key   string
@@ -47,7 +46,7 @@ func (e *Engine) Handle(ctx context.Context, sessions cases.SessionStore, desk D
 	if err != nil {
 		return Result{}, err
 	}
-	t := &turn{e: e, ctx: ctx, desk: desk, store: sessions, key: key, in: in, now: now}
+	t := &turn{e: e, desk: desk, store: sessions, key: key, in: in, now: now}
 	if s != nil {
 		t.seenMedia = s.mediaIDs()
 	}
@@ -68,14 +67,14 @@ func (e *Engine) Handle(ctx context.Context, sessions cases.SessionStore, desk D
 		s = newSession(now)
 	}
 	t.s = s
-	if err := t.run(); err != nil {
+	if err := t.run(ctx); err != nil {
 		return Result{}, err
 	}
 	t.flush()
 	if now.After(s.UpdatedAt) {
 		s.UpdatedAt = now
 	}
-	if err := t.dropMedia(); err != nil {
+	if err := t.dropMedia(ctx); err != nil {
 		return Result{}, err
 	}
 	if _, _, about := t.aboutCase(); !s.inFlow() && !s.hasDraft() && now.Sub(s.MenuAt) >= menuFresh && !about {
@@ -92,11 +91,11 @@ func (e *Engine) Handle(ctx context.Context, sessions cases.SessionStore, desk D
 
 // dropMedia deletes the draft files the session no longer refers to: those
 // of a report submitted, cancelled, expired or handed to a case.
-func (t *turn) dropMedia() error {
+func (t *turn) dropMedia(ctx context.Context) error {
 	keep := t.s.mediaIDs()
 	for _, id := range t.seenMedia {
 		if !slices.Contains(keep, id) {
-			if err := t.store.DeleteDraftMedia(t.ctx, t.key, keep); err != nil {
+			if err := t.store.DeleteDraftMedia(ctx, t.key, keep); err != nil {
 				return fmt.Errorf("delete draft files: %w", err)
 			}
 			return nil
@@ -107,15 +106,15 @@ func (t *turn) dropMedia() error {
 
 // run dispatches the message: escape words first (they work on every step),
 // then a long silence, then the current step.
-func (t *turn) run() error {
+func (t *turn) run(ctx context.Context) error {
 	if t.in.Kind == KindEnterSession {
-		return t.enter()
+		return t.enter(ctx)
 	}
 	if t.in.Kind == KindText && rateTap(t.in.MenuID) {
-		return t.rateTapped()
+		return t.rateTapped(ctx)
 	}
 	if t.in.Kind == KindText {
-		if handled, err := t.command(); handled || err != nil {
+		if handled, err := t.command(ctx); handled || err != nil {
 			return err
 		}
 	}
@@ -124,7 +123,7 @@ func (t *turn) run() error {
 	if s.inFlow() && s.Step != stepResume && !rateStep(s.Step) && t.now.Sub(s.UpdatedAt) > t.e.cfg.ResumeAfter {
 		switch {
 		case reportStep(s.Step):
-			return t.offerResume()
+			return t.offerResume(ctx)
 		case !s.holding():
 			// A supplement or withdrawal left half-way long ago is over;
 			// one holding files or words still waits for its case to be
@@ -134,9 +133,9 @@ func (t *turn) run() error {
 	}
 	switch t.in.Kind {
 	case KindText:
-		return t.text()
+		return t.text(ctx)
 	case KindImage, KindVoice, KindVideo, KindFile:
-		return t.media()
+		return t.media(ctx)
 	}
 	t.note(textUnexpected(t.in.Kind))
 	t.ask()
@@ -144,24 +143,24 @@ func (t *turn) run() error {
 }
 
 // command handles the words that mean the same on every step.
-func (t *turn) command() (bool, error) {
+func (t *turn) command(ctx context.Context) (bool, error) {
 	w := squeeze(clean(t.in.Text))
 	if t.in.MenuID == menuID(stepMenu, 5) {
 		w = wordsHandover[0]
 	}
 	switch {
 	case slices.Contains(wordsHandover, w):
-		return true, t.handover()
+		return true, t.handover(ctx)
 	case slices.Contains(wordsCancel, w):
 		t.cancel()
 	case slices.Contains(wordsRestart, w):
-		return true, t.restart()
+		return true, t.restart(ctx)
 	case slices.Contains(wordsBack, w):
 		t.back()
 	case slices.Contains(wordsRepeat, w):
 		t.ask()
 	case slices.Contains(wordsQuery, w) && t.s.inFlow():
-		return true, t.query()
+		return true, t.query(ctx)
 	case slices.Contains(wordsOtherTask, w) && group(t.s.Step) != "":
 		t.note(textFinishFirst)
 		t.ask()
@@ -177,14 +176,14 @@ func (t *turn) command() (bool, error) {
 }
 
 // enter greets a citizen who opened the chat.
-func (t *turn) enter() error {
+func (t *turn) enter(ctx context.Context) error {
 	if !t.s.inFlow() {
 		t.ask()
 		return nil
 	}
 	if t.now.Sub(t.s.UpdatedAt) > t.e.cfg.ResumeAfter && t.s.Step != stepResume && !rateStep(t.s.Step) {
 		if reportStep(t.s.Step) {
-			return t.offerResume()
+			return t.offerResume(ctx)
 		}
 		if !t.s.holding() {
 			t.reset()
@@ -200,12 +199,12 @@ func (t *turn) enter() error {
 // offerResume asks a citizen back after a long silence whether to continue.
 // What they just sent is kept: files with the report, words that look like
 // part of the problem in its description.
-func (t *turn) offerResume() error {
+func (t *turn) offerResume(ctx context.Context) error {
 	s := t.s
 	switch t.in.Kind {
 	case KindImage, KindVoice, KindVideo, KindFile:
 		if t.in.Media != nil {
-			i, err := t.keep(t.in.Media)
+			i, err := t.keep(ctx, t.in.Media)
 			if err != nil {
 				return err
 			}
@@ -224,14 +223,14 @@ func (t *turn) offerResume() error {
 	return nil
 }
 
-func (t *turn) resume(text string) error {
+func (t *turn) resume(ctx context.Context, text string) error {
 	i, ok := t.choose(resumeOptions)
 	if !ok {
 		t.notUnderstood(text)
 		return nil
 	}
 	if i == 1 {
-		return t.restart()
+		return t.restart(ctx)
 	}
 	t.s.Step, t.s.ResumeStep = t.s.ResumeStep, ""
 	t.note(textResumeGo)
@@ -240,7 +239,7 @@ func (t *turn) resume(text string) error {
 }
 
 // text answers a typed (or tapped) message on the current step.
-func (t *turn) text() error {
+func (t *turn) text(ctx context.Context) error {
 	text := strings.TrimSpace(t.in.Text)
 	if id := t.in.MenuID; id != "" && !strings.HasPrefix(id, t.s.Step+":") {
 		t.notUnderstood(text) // a tap on a menu of an earlier step
@@ -256,26 +255,26 @@ func (t *turn) text() error {
 	}
 	switch t.s.Step {
 	case stepMenu:
-		return t.idle(text)
+		return t.idle(ctx, text)
 	case stepResume:
-		return t.resume(text)
+		return t.resume(ctx, text)
 	case stepSuppPick, stepSuppCollect:
-		return t.supplementText(text)
+		return t.supplementText(ctx, text)
 	case stepWdPick, stepWdReason, stepWdConfirm:
-		return t.withdrawText(text)
+		return t.withdrawText(ctx, text)
 	case stepRatePick, stepRateWhy:
-		return t.rateText(text)
+		return t.rateText(ctx, text)
 	case stepAboutAsk:
-		return t.aboutText(text)
+		return t.aboutText(ctx, text)
 	}
-	return t.reportText(text)
+	return t.reportText(ctx, text)
 }
 
 // idle handles a message when nothing is in progress. One that is no menu
 // choice goes to a case waiting for material, if any (answerRequest);
 // otherwise a first message that already tells the problem starts a report
 // with it.
-func (t *turn) idle(text string) error {
+func (t *turn) idle(ctx context.Context, text string) error {
 	if text == "" || isGreeting(text) {
 		t.ask()
 		return nil
@@ -283,14 +282,14 @@ func (t *turn) idle(text string) error {
 	if t.in.MenuID == "" {
 		// "1" or "不满意" answers the follow-up of a resolved case, if
 		// one waits; otherwise it means what the menu says.
-		if done, err := t.rateTyped(text); done || err != nil {
+		if done, err := t.rateTyped(ctx, text); done || err != nil {
 			return err
 		}
 	}
 	i, choice := t.choose(mainOptions)
 	if t.in.MenuID == "" && (!choice || !t.meansMenu(text)) {
 		// Not a menu choice: maybe what a handler asked for.
-		if done, err := t.answerRequest(text, nil); done || err != nil {
+		if done, err := t.answerRequest(ctx, text, nil); done || err != nil {
 			return err
 		}
 	}
@@ -300,16 +299,16 @@ func (t *turn) idle(text string) error {
 			t.startReport()
 			return nil
 		case 1:
-			return t.query()
+			return t.query(ctx)
 		case 2:
-			return t.startSupplement()
+			return t.startSupplement(ctx)
 		case 3:
-			return t.startWithdraw()
+			return t.startWithdraw(ctx)
 		}
-		return t.handover()
+		return t.handover(ctx)
 	}
 	if t.in.MenuID == "" {
-		if done, err := t.continueCase(text); done || err != nil {
+		if done, err := t.continueCase(ctx, text); done || err != nil {
 			return err
 		}
 	}

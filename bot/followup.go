@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -178,23 +179,23 @@ func (t *turn) menuIsFresh() bool {
 // rateTyped reads a typed follow-up answer when nothing is in progress.
 // done is false when the text is no such answer, no follow-up waits, or a
 // digit picks from the main menu just shown.
-func (t *turn) rateTyped(text string) (done bool, err error) {
+func (t *turn) rateTyped(ctx context.Context, text string) (done bool, err error) {
 	a, ok := parseRating(text)
 	if !ok || a.digit && t.menuIsFresh() {
 		return false, nil
 	}
-	views, err := t.desk.FollowUps(t.ctx, t.in.OpenKfID, t.in.ExternalUserID)
+	views, err := t.desk.FollowUps(ctx, t.in.OpenKfID, t.in.ExternalUserID)
 	if err != nil {
 		return false, fmt.Errorf("list follow-ups: %w", err)
 	}
 	if len(views) == 0 {
 		return false, nil
 	}
-	return true, t.rateAmong(views, a, t.s.Step)
+	return true, t.rateAmong(ctx, views, a, t.s.Step)
 }
 
 // rateTapped answers a tap on a follow-up item, on any step.
-func (t *turn) rateTapped() error {
+func (t *turn) rateTapped(ctx context.Context) error {
 	number, a, ok := parseRateTap(t.in.MenuID)
 	if !ok {
 		t.note(textStaleMenu)
@@ -205,7 +206,7 @@ func (t *turn) rateTapped() error {
 	if rateStep(ret) {
 		ret = t.s.Rate.Return // a new tap replaces an answer in progress
 	}
-	views, err := t.desk.FollowUps(t.ctx, t.in.OpenKfID, t.in.ExternalUserID)
+	views, err := t.desk.FollowUps(ctx, t.in.OpenKfID, t.in.ExternalUserID)
 	if err != nil {
 		return fmt.Errorf("list follow-ups: %w", err)
 	}
@@ -216,7 +217,7 @@ func (t *turn) rateTapped() error {
 			t.ask()
 			return nil
 		}
-		return t.rateAmong(views, a, ret)
+		return t.rateAmong(ctx, views, a, ret)
 	}
 	name := ""
 	for _, v := range views {
@@ -226,14 +227,14 @@ func (t *turn) rateTapped() error {
 	}
 	// A case not waiting (answered already, or reopened) still takes the
 	// answer as the desk sees fit: a closed one may be reopened.
-	return t.rateCase(number, name, a, ret)
+	return t.rateCase(ctx, number, name, a, ret)
 }
 
 // rateAmong applies an answer that names no case: to the one waiting, or
 // after asking which when several wait.
-func (t *turn) rateAmong(views []CaseView, a rateAnswer, ret string) error {
+func (t *turn) rateAmong(ctx context.Context, views []CaseView, a rateAnswer, ret string) error {
 	if len(views) == 1 {
-		return t.rateCase(views[0].Number, proxyName(views[0]), a, ret)
+		return t.rateCase(ctx, views[0].Number, proxyName(views[0]), a, ret)
 	}
 	r := &pendingRating{Rating: a.rating, Solved: a.solved, Why: a.why, Return: ret}
 	for _, v := range views {
@@ -251,9 +252,9 @@ func (t *turn) rateAmong(views []CaseView, a rateAnswer, ret string) error {
 
 // rateCase applies an answer to case number: a happy one at once, an
 // unhappy one after asking why, unless the reason came with it.
-func (t *turn) rateCase(number, name string, a rateAnswer, ret string) error {
+func (t *turn) rateCase(ctx context.Context, number, name string, a rateAnswer, ret string) error {
 	if a.satisfied() || a.why != "" {
-		return t.sendRating(number, a, nil, ret)
+		return t.sendRating(ctx, number, a, nil, ret)
 	}
 	t.s.Rate = &pendingRating{Number: number, Rating: a.rating, Solved: a.solved, Name: name, Return: ret}
 	t.s.Step = stepRateWhy
@@ -262,7 +263,7 @@ func (t *turn) rateCase(number, name string, a rateAnswer, ret string) error {
 }
 
 // rateText answers on a follow-up step: which case, or why.
-func (t *turn) rateText(text string) error {
+func (t *turn) rateText(ctx context.Context, text string) error {
 	r := t.s.Rate
 	if t.s.Step == stepRatePick {
 		i, ok := t.choose(r.Choices)
@@ -274,7 +275,7 @@ func (t *turn) rateText(text string) error {
 		if i < len(r.Names) {
 			name = r.Names[i]
 		}
-		return t.rateCase(numberOf(r.Choices[i]), name, rateAnswer{rating: r.Rating, solved: r.Solved, why: r.Why}, r.Return)
+		return t.rateCase(ctx, numberOf(r.Choices[i]), name, rateAnswer{rating: r.Rating, solved: r.Solved, why: r.Why}, r.Return)
 	}
 	a := rateAnswer{rating: r.Rating, solved: r.Solved}
 	again, isRating := parseRating(text)
@@ -283,7 +284,7 @@ func (t *turn) rateText(text string) error {
 	case isRating && again.satisfied():
 		// A happy answer instead of a reason: they changed their mind, or
 		// "5" was meant as the best mark.
-		return t.sendRating(r.Number, again, nil, r.Return)
+		return t.sendRating(ctx, r.Number, again, nil, r.Return)
 	case isRating && again.why == "":
 		r.Rating, r.Solved = again.rating, again.solved
 		t.ask()
@@ -293,22 +294,22 @@ func (t *turn) rateText(text string) error {
 	default:
 		a.why = text
 	}
-	return t.sendRating(r.Number, a, nil, r.Return)
+	return t.sendRating(ctx, r.Number, a, nil, r.Return)
 }
 
 // rateWithMedia takes a voice message or photo sent as the reason: it goes
 // with the answer to the case, where staff listen to it.
-func (t *turn) rateWithMedia(m *Media) error {
+func (t *turn) rateWithMedia(ctx context.Context, m *Media) error {
 	r := t.s.Rate
 	att := t.received(m)
 	a := rateAnswer{rating: r.Rating, solved: r.Solved, why: textSeeMedia(att.Kind)}
-	return t.sendRating(r.Number, a, att, r.Return)
+	return t.sendRating(ctx, r.Number, a, att, r.Return)
 }
 
 // sendRating gives the answer to the desk, tells the citizen what it made of
 // it, and goes back to where the citizen was.
-func (t *turn) sendRating(number string, a rateAnswer, att *cases.Attachment, ret string) error {
-	reply, err := t.desk.Rate(t.ctx, number, t.in.ExternalUserID, a.rating, a.solved, a.why)
+func (t *turn) sendRating(ctx context.Context, number string, a rateAnswer, att *cases.Attachment, ret string) error {
+	reply, err := t.desk.Rate(ctx, number, t.in.ExternalUserID, a.rating, a.solved, a.why)
 	if msg, ok := refusal(err); ok {
 		refused := err
 		reply, err = msg, nil
@@ -321,7 +322,7 @@ func (t *turn) sendRating(number string, a rateAnswer, att *cases.Attachment, re
 				text = ""
 			}
 			if text != "" || att != nil {
-				if err := t.desk.Supplement(t.ctx, number, t.in.ExternalUserID, text, att); err != nil {
+				if err := t.desk.Supplement(ctx, number, t.in.ExternalUserID, text, att); err != nil {
 					if _, ok := refusal(err); !ok {
 						return fmt.Errorf("add the reason to the case: %w", err)
 					}
@@ -334,7 +335,7 @@ func (t *turn) sendRating(number string, a rateAnswer, att *cases.Attachment, re
 		return fmt.Errorf("rate case: %w", err)
 	}
 	if att != nil {
-		err := t.desk.Supplement(t.ctx, number, t.in.ExternalUserID, "", att)
+		err := t.desk.Supplement(ctx, number, t.in.ExternalUserID, "", att)
 		if _, ok := refusal(err); err != nil && !ok {
 			return fmt.Errorf("add the reason to the case: %w", err)
 		}

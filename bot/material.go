@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 
 	"banchengshi/cases"
@@ -16,12 +17,12 @@ import (
 // the file m) as material a handler asked for. done is false when no report
 // is half-filled and no case waits for material: the message then means
 // what it always meant.
-func (t *turn) answerRequest(text string, m *Media) (done bool, err error) {
+func (t *turn) answerRequest(ctx context.Context, text string, m *Media) (done bool, err error) {
 	s := t.s
 	if s.Step != stepMenu || s.hasDraft() {
 		return false, nil
 	}
-	views, err := t.desk.MaterialRequests(t.ctx, t.in.OpenKfID, t.in.ExternalUserID)
+	views, err := t.desk.MaterialRequests(ctx, t.in.OpenKfID, t.in.ExternalUserID)
 	if err != nil {
 		return false, fmt.Errorf("list material requests: %w", err)
 	}
@@ -41,7 +42,7 @@ func (t *turn) answerRequest(text string, m *Media) (done bool, err error) {
 		if m != nil {
 			att = t.received(m)
 		}
-		if done, err := t.supplement(text, att); err != nil || done {
+		if done, err := t.supplement(ctx, text, att); err != nil || done {
 			return true, err
 		}
 		t.sayHere(fmt.Sprintf(textMaterialAck, s.Target))
@@ -53,7 +54,7 @@ func (t *turn) answerRequest(text string, m *Media) (done bool, err error) {
 	s.Step = stepSuppPick
 	switch {
 	case m != nil:
-		if _, err := t.keep(m); err != nil {
+		if _, err := t.keep(ctx, m); err != nil {
 			return true, err
 		}
 		t.note(textMaterialHeld)

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,7 +10,7 @@ import (
 )
 
 // media handles a voice message, photo, video or file on the current step.
-func (t *turn) media() error {
+func (t *turn) media(ctx context.Context) error {
 	m, s := t.in.Media, t.s
 	if m == nil {
 		t.say(cases.Message{Text: textMediaMissing(t.in.Kind)})
@@ -18,11 +19,11 @@ func (t *turn) media() error {
 	switch s.Step {
 	case stepMenu, stepDesc:
 		if s.Step == stepMenu {
-			if done, err := t.answerRequest("", m); done || err != nil {
+			if done, err := t.answerRequest(ctx, "", m); done || err != nil {
 				return err
 			}
 		}
-		i, err := t.keep(m)
+		i, err := t.keep(ctx, m)
 		if err != nil {
 			return err
 		}
@@ -36,7 +37,7 @@ func (t *turn) media() error {
 		return nil
 	case stepConfirm:
 		// More of the problem after the summary: it joins the description.
-		i, err := t.keep(m)
+		i, err := t.keep(ctx, m)
 		if err != nil {
 			return err
 		}
@@ -45,22 +46,22 @@ func (t *turn) media() error {
 		t.ask()
 		return nil
 	case stepSuppCollect:
-		return t.supplementMedia(m)
+		return t.supplementMedia(ctx, m)
 	case stepRateWhy:
-		return t.rateWithMedia(m)
+		return t.rateWithMedia(ctx, m)
 	case stepWdReason, stepWdConfirm:
 		// A file sent while withdrawing still reaches the case's handler.
-		if _, err := t.keep(m); err != nil {
+		if _, err := t.keep(ctx, m); err != nil {
 			return err
 		}
-		if done, err := t.flushPending(); err != nil || done {
+		if done, err := t.flushPending(ctx); err != nil || done {
 			return err
 		}
 		t.note(fmt.Sprintf(textSuppAttached, s.Target))
 		t.ask()
 		return nil
 	}
-	if _, err := t.keep(m); err != nil {
+	if _, err := t.keep(ctx, m); err != nil {
 		return err
 	}
 	if t.in.Kind == KindVoice && announcedVoice(s) {
@@ -74,7 +75,7 @@ func (t *turn) media() error {
 		// Elderly citizens often answer by voice: the recording is the
 		// answer, and staff listen to it.
 		t.note(textMediaKept(KindVoice))
-		return t.reportText(voiceAnswer)
+		return t.reportText(ctx, voiceAnswer)
 	}
 	t.note(textMediaKept(t.in.Kind))
 	if choiceStep(s.Step) {
@@ -86,9 +87,9 @@ func (t *turn) media() error {
 
 // keep stores a received file with the draft media, adds it to the session
 // and returns its 1-based index there.
-func (t *turn) keep(m *Media) (int, error) {
+func (t *turn) keep(ctx context.Context, m *Media) (int, error) {
 	a := t.received(m)
-	id, err := t.store.SaveDraftMedia(t.ctx, t.key, a)
+	id, err := t.store.SaveDraftMedia(ctx, t.key, a)
 	if err != nil {
 		return 0, fmt.Errorf("keep a received %s: %w", a.Kind, err)
 	}
@@ -113,11 +114,11 @@ func (t *turn) received(m *Media) *cases.Attachment {
 // media. A file whose bytes are gone is handed on without them rather than
 // failing the citizen's message again and again; staff still see its kind
 // and WeCom media id.
-func (t *turn) stored(a attachment) (*cases.Attachment, error) {
+func (t *turn) stored(ctx context.Context, a attachment) (*cases.Attachment, error) {
 	if a.Media == 0 {
 		return a.draft(), nil
 	}
-	got, err := t.store.DraftMedia(t.ctx, a.Media)
+	got, err := t.store.DraftMedia(ctx, a.Media)
 	switch {
 	case errors.Is(err, cases.ErrNotFound):
 		got = &cases.Attachment{Kind: a.Kind, MediaID: a.MediaID, FileName: a.FileName, ContentType: a.ContentType, CreatedAt: a.At}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 
 	"banchengshi/cases"
@@ -8,12 +9,12 @@ import (
 
 // handover asks for a person: the pipeline moves the chat to a servicer.
 // Whatever was filled in stays in the session.
-func (t *turn) handover() error {
+func (t *turn) handover(ctx context.Context) error {
 	number := t.s.Target
 	if t.s.Rate != nil && t.s.Rate.Number != "" {
 		number = t.s.Rate.Number
 	}
-	if err := t.desk.Handover(t.ctx, t.in.OpenKfID, t.in.ExternalUserID, number); err != nil {
+	if err := t.desk.Handover(ctx, t.in.OpenKfID, t.in.ExternalUserID, number); err != nil {
 		return fmt.Errorf("record handover: %w", err)
 	}
 	t.res.Handover = true
@@ -50,7 +51,7 @@ func (t *turn) cancel() {
 }
 
 // restart starts the current activity over, forgetting its answers.
-func (t *turn) restart() error {
+func (t *turn) restart(ctx context.Context) error {
 	step := t.s.Step
 	if step == stepResume {
 		step = t.s.ResumeStep
@@ -62,9 +63,9 @@ func (t *turn) restart() error {
 	t.note(textRestart)
 	switch {
 	case step == stepSuppPick || step == stepSuppCollect:
-		return t.startSupplement()
+		return t.startSupplement(ctx)
 	case step == stepWdPick || step == stepWdReason || step == stepWdConfirm:
-		return t.startWithdraw()
+		return t.startWithdraw(ctx)
 	}
 	t.startReport()
 	return nil

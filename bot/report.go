@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -129,7 +130,7 @@ func (t *turn) advance() {
 }
 
 // reportText answers a step of the form.
-func (t *turn) reportText(text string) error {
+func (t *turn) reportText(ctx context.Context, text string) error {
 	s := t.s
 	d := &s.Draft
 	if s.Editing == "" && t.in.MenuID == "" && text != voiceAnswer && !nameStep(s.Step) {
@@ -273,7 +274,7 @@ func (t *turn) reportText(text string) error {
 		case !ok:
 			t.notUnderstood(text)
 		case i == 0:
-			return t.submit()
+			return t.submit(ctx)
 		case i == 1:
 			t.goTo(stepEdit)
 		default:
@@ -525,7 +526,7 @@ func descriptionText(s *session) string {
 }
 
 // submit turns the draft into a case and hands it to the desk.
-func (t *turn) submit() error {
+func (t *turn) submit(ctx context.Context) error {
 	s, d := t.s, t.s.Draft
 	c := &cases.Case{
 		OpenKfID:     t.in.OpenKfID,
@@ -558,7 +559,7 @@ func (t *turn) submit() error {
 	atts := make([]*cases.Attachment, len(s.Atts))
 	for i, a := range s.Atts {
 		var err error
-		if atts[i], err = t.stored(a); err != nil {
+		if atts[i], err = t.stored(ctx, a); err != nil {
 			return err
 		}
 	}
@@ -570,7 +571,7 @@ func (t *turn) submit() error {
 			said = append(said, "["+mediaName(s.Atts[p.Att-1].Kind)+"]")
 		}
 	}
-	if err := t.desk.Submit(t.ctx, c, atts, said); err != nil {
+	if err := t.desk.Submit(ctx, c, atts, said); err != nil {
 		if msg, ok := refusal(err); ok {
 			t.note(msg)
 			t.ask()

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 
 	"banchengshi/cases"
@@ -10,8 +11,8 @@ import (
 // material to an open one, withdraw one.
 
 // query lists the reporter's cases; an unfinished report stays where it was.
-func (t *turn) query() error {
-	views, err := t.desk.ReporterCases(t.ctx, t.in.OpenKfID, t.in.ExternalUserID)
+func (t *turn) query(ctx context.Context) error {
+	views, err := t.desk.ReporterCases(ctx, t.in.OpenKfID, t.in.ExternalUserID)
 	if err != nil {
 		return fmt.Errorf("list reporter cases: %w", err)
 	}
@@ -43,8 +44,8 @@ func hasOpen(views []CaseView) bool {
 
 // pickCase starts choosing among the reporter's open cases: with one it is
 // chosen at once and next is asked, with several pickStep offers them.
-func (t *turn) pickCase(pickStep, next, none string) error {
-	views, err := t.desk.ReporterCases(t.ctx, t.in.OpenKfID, t.in.ExternalUserID)
+func (t *turn) pickCase(ctx context.Context, pickStep, next, none string) error {
+	views, err := t.desk.ReporterCases(ctx, t.in.OpenKfID, t.in.ExternalUserID)
 	if err != nil {
 		return fmt.Errorf("list reporter cases: %w", err)
 	}
@@ -111,11 +112,11 @@ func numberOf(option string) string {
 	return option
 }
 
-func (t *turn) startSupplement() error {
-	return t.pickCase(stepSuppPick, stepSuppCollect, textNoOpenSupp)
+func (t *turn) startSupplement(ctx context.Context) error {
+	return t.pickCase(ctx, stepSuppPick, stepSuppCollect, textNoOpenSupp)
 }
 
-func (t *turn) supplementText(text string) error {
+func (t *turn) supplementText(ctx context.Context, text string) error {
 	s := t.s
 	if s.Step == stepSuppPick {
 		if _, ok := t.choose(s.Choices); !ok && t.in.MenuID == "" && looksLikeStory(text, storyAside) {
@@ -131,7 +132,7 @@ func (t *turn) supplementText(text string) error {
 		}
 		s.Target = number
 		held := s.holding()
-		if done, err := t.flushPending(); err != nil || done {
+		if done, err := t.flushPending(ctx); err != nil || done {
 			return err
 		}
 		if held {
@@ -147,7 +148,7 @@ func (t *turn) supplementText(text string) error {
 	if is(text, wordsDone) {
 		// Files kept during a detour (a rating asked meanwhile) belong to the
 		// case being supplemented: hand them over before the session is cleared.
-		if done, err := t.flushPending(); err != nil || done {
+		if done, err := t.flushPending(ctx); err != nil || done {
 			return err
 		}
 		number := s.Target
@@ -156,7 +157,7 @@ func (t *turn) supplementText(text string) error {
 		t.say(cases.Message{Text: textSuppDone})
 		return nil
 	}
-	if done, err := t.supplement(text, nil); err != nil || done {
+	if done, err := t.supplement(ctx, text, nil); err != nil || done {
 		return err
 	}
 	t.sayHere(fmt.Sprintf(textSuppAck, s.Target))
@@ -165,20 +166,20 @@ func (t *turn) supplementText(text string) error {
 
 // flushPending adds the words and files sent while a case was being chosen
 // to the chosen case, so they reach its handler.
-func (t *turn) flushPending() (done bool, err error) {
+func (t *turn) flushPending(ctx context.Context) (done bool, err error) {
 	for len(t.s.Held) > 0 {
-		if done, err := t.supplement(t.s.Held[0], nil); err != nil || done {
+		if done, err := t.supplement(ctx, t.s.Held[0], nil); err != nil || done {
 			return done, err
 		}
 		t.s.Held = t.s.Held[1:]
 	}
 	t.s.Held = nil
 	for len(t.s.Atts) > 0 {
-		a, err := t.stored(t.s.Atts[0])
+		a, err := t.stored(ctx, t.s.Atts[0])
 		if err != nil {
 			return false, err
 		}
-		if done, err := t.supplement("", a); err != nil || done {
+		if done, err := t.supplement(ctx, "", a); err != nil || done {
 			return done, err
 		}
 		t.s.Atts = t.s.Atts[1:]
@@ -187,8 +188,8 @@ func (t *turn) flushPending() (done bool, err error) {
 	return false, nil
 }
 
-func (t *turn) supplementMedia(m *Media) error {
-	if done, err := t.supplement("", t.received(m)); err != nil || done {
+func (t *turn) supplementMedia(ctx context.Context, m *Media) error {
+	if done, err := t.supplement(ctx, "", t.received(m)); err != nil || done {
 		return err
 	}
 	t.sayHere(fmt.Sprintf(textSuppAck, t.s.Target))
@@ -197,8 +198,8 @@ func (t *turn) supplementMedia(m *Media) error {
 
 // supplement hands one message to the desk. done reports that the desk
 // refused and the citizen has been told why (the activity is over).
-func (t *turn) supplement(text string, att *cases.Attachment) (done bool, err error) {
-	err = t.desk.Supplement(t.ctx, t.s.Target, t.in.ExternalUserID, text, att)
+func (t *turn) supplement(ctx context.Context, text string, att *cases.Attachment) (done bool, err error) {
+	err = t.desk.Supplement(ctx, t.s.Target, t.in.ExternalUserID, text, att)
 	if err == nil {
 		return false, nil
 	}
@@ -210,11 +211,11 @@ func (t *turn) supplement(text string, att *cases.Attachment) (done bool, err er
 	return false, fmt.Errorf("supplement case: %w", err)
 }
 
-func (t *turn) startWithdraw() error {
-	return t.pickCase(stepWdPick, stepWdReason, textNoOpenWd)
+func (t *turn) startWithdraw(ctx context.Context) error {
+	return t.pickCase(ctx, stepWdPick, stepWdReason, textNoOpenWd)
 }
 
-func (t *turn) withdrawText(text string) error {
+func (t *turn) withdrawText(ctx context.Context, text string) error {
 	s := t.s
 	switch s.Step {
 	case stepWdPick:
@@ -223,7 +224,7 @@ func (t *turn) withdrawText(text string) error {
 			return nil
 		}
 		s.Target = number
-		if done, err := t.flushPending(); err != nil || done {
+		if done, err := t.flushPending(ctx); err != nil || done {
 			return err
 		}
 		t.goTo(stepWdReason)
@@ -243,7 +244,7 @@ func (t *turn) withdrawText(text string) error {
 		number := s.Target
 		// Whatever was sent meanwhile (a file kept during a detour) goes to
 		// the case before the session is cleared, withdrawn or not.
-		if done, err := t.flushPending(); err != nil || done {
+		if done, err := t.flushPending(ctx); err != nil || done {
 			return err
 		}
 		if i == 1 {
@@ -251,7 +252,7 @@ func (t *turn) withdrawText(text string) error {
 			t.say(cases.Message{Text: fmt.Sprintf(textWdKept, number)})
 			return nil
 		}
-		err := t.desk.Withdraw(t.ctx, number, t.in.ExternalUserID, s.Reason)
+		err := t.desk.Withdraw(ctx, number, t.in.ExternalUserID, s.Reason)
 		if msg, refused := refusal(err); refused {
 			t.reset()
 			t.say(cases.Message{Text: msg})
