@@ -241,7 +241,7 @@ func (t *turn) resume(ctx context.Context, text string) error {
 // text answers a typed (or tapped) message on the current step.
 func (t *turn) text(ctx context.Context) error {
 	text := strings.TrimSpace(t.in.Text)
-	if id := t.in.MenuID; id != "" && !strings.HasPrefix(id, t.s.Step+":") {
+	if id := t.in.MenuID; id != "" && !strings.HasPrefix(id, string(t.s.Step)+":") {
 		t.notUnderstood(text) // a tap on a menu of an earlier step
 		return nil
 	}

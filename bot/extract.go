@@ -195,7 +195,7 @@ func theirs(text, name string) bool {
 
 // filled reports whether a step's answer is already known, from an earlier
 // message that said it before it was asked.
-func (t *turn) filled(step string) bool {
+func (t *turn) filled(step Step) bool {
 	d := t.s.Draft
 	switch step {
 	case stepWho:
@@ -246,7 +246,7 @@ const wholeStory = 6
 
 // nameStep reports whether a step asks for a name or a relation: a number
 // typed there is refused, not kept (it is most likely a slip).
-func nameStep(step string) bool {
+func nameStep(step Step) bool {
 	switch step {
 	case stepSelfName, stepName, stepRelation, stepReporter:
 		return true

@@ -45,7 +45,7 @@ type pendingRating struct {
 	Choices []string `json:"choices,omitempty"`
 	Names   []string `json:"names,omitempty"`
 	// Return is the step the citizen was on; the dialog goes back to it.
-	Return string `json:"return,omitempty"`
+	Return Step `json:"return,omitempty"`
 }
 
 // rateAnswer is what the citizen answered to a follow-up.
@@ -60,7 +60,7 @@ type rateAnswer struct {
 func (a rateAnswer) satisfied() bool { return a.solved && a.rating >= 1 && a.rating <= 3 }
 
 // rateStep reports whether step belongs to a follow-up answer.
-func rateStep(step string) bool { return step == stepRatePick || step == stepRateWhy }
+func rateStep(step Step) bool { return step == stepRatePick || step == stepRateWhy }
 
 // rateTap reports whether a menu id is an item of a follow-up question.
 func rateTap(id string) bool {
@@ -232,7 +232,7 @@ func (t *turn) rateTapped(ctx context.Context) error {
 
 // rateAmong applies an answer that names no case: to the one waiting, or
 // after asking which when several wait.
-func (t *turn) rateAmong(ctx context.Context, views []CaseView, a rateAnswer, ret string) error {
+func (t *turn) rateAmong(ctx context.Context, views []CaseView, a rateAnswer, ret Step) error {
 	if len(views) == 1 {
 		return t.rateCase(ctx, views[0].Number, proxyName(views[0]), a, ret)
 	}
@@ -252,7 +252,7 @@ func (t *turn) rateAmong(ctx context.Context, views []CaseView, a rateAnswer, re
 
 // rateCase applies an answer to case number: a happy one at once, an
 // unhappy one after asking why, unless the reason came with it.
-func (t *turn) rateCase(ctx context.Context, number, name string, a rateAnswer, ret string) error {
+func (t *turn) rateCase(ctx context.Context, number, name string, a rateAnswer, ret Step) error {
 	if a.satisfied() || a.why != "" {
 		return t.sendRating(ctx, number, a, nil, ret)
 	}
@@ -308,7 +308,7 @@ func (t *turn) rateWithMedia(ctx context.Context, m *Media) error {
 
 // sendRating gives the answer to the desk, tells the citizen what it made of
 // it, and goes back to where the citizen was.
-func (t *turn) sendRating(ctx context.Context, number string, a rateAnswer, att *cases.Attachment, ret string) error {
+func (t *turn) sendRating(ctx context.Context, number string, a rateAnswer, att *cases.Attachment, ret Step) error {
 	reply, err := t.desk.Rate(ctx, number, t.in.ExternalUserID, a.rating, a.solved, a.why)
 	if msg, ok := refusal(err); ok {
 		refused := err

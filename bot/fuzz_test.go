@@ -101,7 +101,7 @@ var fuzzWords = []string{
 // owners are the steps on which a draft field may change: where it is asked,
 // and where an answer makes it meaningless (who is affected, no window tried,
 // the affected person has no phone).
-var owners = map[string][]string{
+var owners = map[string][]Step{
 	"Who":         {stepWho},
 	"Name":        {stepName, stepSelfName, stepWho},
 	"Relation":    {stepRelation, stepWho},

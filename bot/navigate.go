@@ -103,7 +103,7 @@ func (t *turn) reset() {
 }
 
 // goTo moves forward to step and asks its question.
-func (t *turn) goTo(step string) {
+func (t *turn) goTo(step Step) {
 	s := t.s
 	if s.Step != stepMenu && s.Step != stepResume && s.Step != step {
 		s.History = append(s.History, s.Step)

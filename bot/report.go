@@ -26,7 +26,7 @@ func (t *turn) startReport() {
 }
 
 // group is the summary item a report step belongs to.
-func group(step string) string {
+func group(step Step) string {
 	switch step {
 	case stepWho, stepSelfName, stepName, stepRelation, stepConsent, stepReporter:
 		return "who"
@@ -45,13 +45,13 @@ func group(step string) string {
 }
 
 // reportStep reports whether step belongs to the report form.
-func reportStep(step string) bool {
+func reportStep(step Step) bool {
 	return group(step) != "" || step == stepConfirm || step == stepEdit
 }
 
 // voiceAnswers reports whether a voice message may answer a step: staff
 // listen to it later.
-func voiceAnswers(step string) bool {
+func voiceAnswers(step Step) bool {
 	switch step {
 	case stepSelfName, stepName, stepRelation, stepReporter, stepID, stepPhone, stepTriedWindow, stepTriedWhen, stepTriedAnswer:
 		return true
@@ -60,7 +60,7 @@ func voiceAnswers(step string) bool {
 }
 
 // choiceStep reports whether a step is answered by picking an option.
-func choiceStep(step string) bool {
+func choiceStep(step Step) bool {
 	switch step {
 	case stepMenu, stepResume, stepWho, stepConsent, stepPhoneWhose, stepCategory,
 		stepConfirm, stepEdit, stepSuppPick, stepWdPick, stepWdConfirm, stepRatePick, stepAboutAsk:
@@ -70,7 +70,7 @@ func choiceStep(step string) bool {
 }
 
 // nextStep is the step after from, given what the draft holds.
-func (t *turn) nextStep(from string) string {
+func (t *turn) nextStep(from Step) Step {
 	d := t.s.Draft
 	switch from {
 	case stepWho:

@@ -11,8 +11,8 @@ import (
 )
 
 // menuID names a menu item: the step it answers and its 1-based position.
-func menuID(step string, n int) string {
-	return step + ":" + strconv.Itoa(n)
+func menuID(step Step, n int) string {
+	return string(step) + ":" + strconv.Itoa(n)
 }
 
 // choose reads the citizen's choice among options on the current step, from
@@ -21,7 +21,7 @@ func (t *turn) choose(options []string) (int, bool) {
 	if id := t.in.MenuID; id != "" {
 		step, n, _ := strings.Cut(id, ":")
 		i, err := strconv.Atoi(n)
-		if step != t.s.Step || err != nil || i < 1 || i > len(options) {
+		if Step(step) != t.s.Step || err != nil || i < 1 || i > len(options) {
 			return 0, false
 		}
 		return i - 1, true
@@ -177,7 +177,7 @@ func (t *turn) sayHere(text string) {
 }
 
 // menu builds a question with tappable choices and the typed fallback.
-func menu(head, step string, options []string, tail string) cases.Message {
+func menu(head string, step Step, options []string, tail string) cases.Message {
 	m := cases.Message{Text: head, MenuTail: tail}
 	for i, o := range options {
 		m.Menu = append(m.Menu, cases.MenuItem{ID: menuID(step, i+1), Text: fmt.Sprintf("%d. %s", i+1, optionLabel(o))})

@@ -44,7 +44,7 @@ func hasOpen(views []CaseView) bool {
 
 // pickCase starts choosing among the reporter's open cases: with one it is
 // chosen at once and next is asked, with several pickStep offers them.
-func (t *turn) pickCase(ctx context.Context, pickStep, next, none string) error {
+func (t *turn) pickCase(ctx context.Context, pickStep, next Step, none string) error {
 	views, err := t.desk.ReporterCases(ctx, t.in.OpenKfID, t.in.ExternalUserID)
 	if err != nil {
 		return fmt.Errorf("list reporter cases: %w", err)

@@ -19,38 +19,43 @@ import (
 // release shows the menu for a step it does not know, keeping the answers.
 const sessionVersion = 2
 
-// Steps of the dialog. They are stored in sessions: never rename one.
+// Step is where a citizen is in the dialog: the question the next message
+// answers. Sessions store steps by name, so a step is never renamed; the
+// names stored so far are listed in steps_test.go.
+type Step string
+
+// Steps of the dialog.
 const (
-	stepMenu        = "menu" // nothing in progress
-	stepResume      = "resume"
-	stepWho         = "who"
-	stepSelfName    = "self_name" // the reporter's own name, when it is their own matter
-	stepName        = "name"
-	stepRelation    = "relation"
-	stepConsent     = "consent"
-	stepReporter    = "reporter" // how to address somebody reporting for another
-	stepID          = "id"
-	stepPhoneWhose  = "phone_whose"
-	stepPhone       = "phone"
-	stepCategory    = "category"
-	stepTriedWindow = "tried_window"
-	stepTriedWhen   = "tried_when"
-	stepTriedAnswer = "tried_answer"
-	stepDesc        = "desc"
-	stepConfirm     = "confirm"
-	stepEdit        = "edit"
-	stepSuppPick    = "supp_pick"
-	stepSuppCollect = "supp_collect"
-	stepWdPick      = "wd_pick"
-	stepWdReason    = "wd_reason"
-	stepWdConfirm   = "wd_confirm"
-	stepRatePick    = "rate_pick" // which resolved case a follow-up answer is about
-	stepRateWhy     = "rate_why"  // why the citizen is not satisfied
-	stepAboutAsk    = "about_ask" // whether words go to the case the bot last spoke about
+	stepMenu        Step = "menu" // nothing in progress
+	stepResume      Step = "resume"
+	stepWho         Step = "who"
+	stepSelfName    Step = "self_name" // the reporter's own name, when it is their own matter
+	stepName        Step = "name"
+	stepRelation    Step = "relation"
+	stepConsent     Step = "consent"
+	stepReporter    Step = "reporter" // how to address somebody reporting for another
+	stepID          Step = "id"
+	stepPhoneWhose  Step = "phone_whose"
+	stepPhone       Step = "phone"
+	stepCategory    Step = "category"
+	stepTriedWindow Step = "tried_window"
+	stepTriedWhen   Step = "tried_when"
+	stepTriedAnswer Step = "tried_answer"
+	stepDesc        Step = "desc"
+	stepConfirm     Step = "confirm"
+	stepEdit        Step = "edit"
+	stepSuppPick    Step = "supp_pick"
+	stepSuppCollect Step = "supp_collect"
+	stepWdPick      Step = "wd_pick"
+	stepWdReason    Step = "wd_reason"
+	stepWdConfirm   Step = "wd_confirm"
+	stepRatePick    Step = "rate_pick" // which resolved case a follow-up answer is about
+	stepRateWhy     Step = "rate_why"  // why the citizen is not satisfied
+	stepAboutAsk    Step = "about_ask" // whether words go to the case the bot last spoke about
 )
 
 // knownSteps are the steps this release can continue from.
-var knownSteps = map[string]bool{
+var knownSteps = map[Step]bool{
 	stepMenu: true, stepResume: true, stepWho: true, stepSelfName: true, stepName: true, stepRelation: true,
 	stepConsent: true, stepReporter: true, stepID: true, stepPhoneWhose: true, stepPhone: true, stepCategory: true,
 	stepTriedWindow: true, stepTriedWhen: true, stepTriedAnswer: true, stepDesc: true,
@@ -74,14 +79,14 @@ const (
 
 // session is one citizen's dialog state, stored as JSON between messages.
 type session struct {
-	Version int      `json:"version"`
-	Step    string   `json:"step"`
-	History []string `json:"history,omitempty"`
+	Version int    `json:"version"`
+	Step    Step   `json:"step"`
+	History []Step `json:"history,omitempty"`
 	// Editing is the summary item being changed; when its steps are answered
 	// the dialog returns to the summary.
 	Editing string `json:"editing,omitempty"`
 	// ResumeStep is where to continue after stepResume.
-	ResumeStep string `json:"resume_step,omitempty"`
+	ResumeStep Step `json:"resume_step,omitempty"`
 
 	Draft draft `json:"draft"`
 	// Parts are the description messages in order; Atts every file received

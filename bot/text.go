@@ -60,7 +60,7 @@ var (
 
 // quickAnswers are the one-tap answers offered under questions that
 // otherwise take typed words: label is shown, means is what a tap stands for.
-var quickAnswers = map[string]struct{ label, means string }{
+var quickAnswers = map[Step]struct{ label, means string }{
 	stepSelfName:    {"不方便说，跳过", "跳过"},
 	stepReporter:    {"不用称呼，跳过", "跳过"},
 	stepID:          {"不知道，跳过", "不知道"},
