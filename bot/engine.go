@@ -61,7 +61,7 @@ func (e *Engine) Handle(ctx context.Context, sessions cases.SessionStore, desk D
 	case s == nil:
 		s = newSession(now)
 	case (s.inFlow() || s.hasDraft()) && now.Sub(s.UpdatedAt) > e.cfg.DraftTTL:
-		if s.hasDraft() || !rateStep(s.Step) {
+		if s.hasDraft() || !s.Step.in(actRate) {
 			t.note(textExpired(e.cfg.DraftTTL))
 		} // an unanswered follow-up question just lapses: the desk asks again
 		s = newSession(now)
@@ -120,9 +120,9 @@ func (t *turn) run(ctx context.Context) error {
 	}
 	s := t.s
 	// A follow-up question is one line: answered late, it still counts.
-	if s.inFlow() && s.Step != stepResume && !rateStep(s.Step) && t.now.Sub(s.UpdatedAt) > t.e.cfg.ResumeAfter {
+	if s.inFlow() && s.Step != stepResume && !s.Step.in(actRate) && t.now.Sub(s.UpdatedAt) > t.e.cfg.ResumeAfter {
 		switch {
-		case reportStep(s.Step):
+		case s.Step.in(actReport):
 			return t.offerResume(ctx)
 		case !s.holding():
 			// A supplement or withdrawal left half-way long ago is over;
@@ -161,7 +161,7 @@ func (t *turn) command(ctx context.Context) (bool, error) {
 		t.ask()
 	case slices.Contains(wordsQuery, w) && t.s.inFlow():
 		return true, t.query(ctx)
-	case slices.Contains(wordsOtherTask, w) && group(t.s.Step) != "":
+	case slices.Contains(wordsOtherTask, w) && t.s.Step.def().group != "":
 		t.note(textFinishFirst)
 		t.ask()
 	case slices.Contains(wordsMenu, w):
@@ -181,8 +181,8 @@ func (t *turn) enter(ctx context.Context) error {
 		t.ask()
 		return nil
 	}
-	if t.now.Sub(t.s.UpdatedAt) > t.e.cfg.ResumeAfter && t.s.Step != stepResume && !rateStep(t.s.Step) {
-		if reportStep(t.s.Step) {
+	if t.now.Sub(t.s.UpdatedAt) > t.e.cfg.ResumeAfter && t.s.Step != stepResume && !t.s.Step.in(actRate) {
+		if t.s.Step.in(actReport) {
 			return t.offerResume(ctx)
 		}
 		if !t.s.holding() {

@@ -193,43 +193,6 @@ func theirs(text, name string) bool {
 		name != "" && name != voiceAnswer && strings.Contains(s, name)
 }
 
-// filled reports whether a step's answer is already known, from an earlier
-// message that said it before it was asked.
-func (t *turn) filled(step Step) bool {
-	d := t.s.Draft
-	switch step {
-	case stepWho:
-		return d.Who != ""
-	case stepSelfName, stepName:
-		return d.Name != ""
-	case stepRelation:
-		return d.Relation != ""
-	case stepConsent:
-		return d.Consent != ""
-	case stepReporter:
-		return d.Reporter != ""
-	case stepID:
-		return d.IDAsked
-	case stepPhoneWhose:
-		return d.PhoneWhose != "" && d.PhoneAsked
-	case stepPhone:
-		return d.PhoneAsked
-	case stepCategory:
-		return d.Category != ""
-	case stepTriedWindow:
-		return d.TriedWindow != ""
-	case stepTriedWhen:
-		return d.TriedWhen != ""
-	case stepTriedAnswer:
-		return d.TriedAnswer != ""
-	case stepDesc:
-		// The problem was told before it was asked for: the summary
-		// shows it, and more can still be sent there.
-		return toldStory(t.s)
-	}
-	return false
-}
-
 // toldStory reports whether the description holds words that tell a problem.
 func toldStory(s *session) bool {
 	for _, p := range s.Parts {
@@ -243,16 +206,6 @@ func toldStory(s *session) bool {
 // wholeStory is how many Chinese characters make one description message
 // a whole story: the summary follows at once, instead of "还有吗？".
 const wholeStory = 6
-
-// nameStep reports whether a step asks for a name or a relation: a number
-// typed there is refused, not kept (it is most likely a slip).
-func nameStep(step Step) bool {
-	switch step {
-	case stepSelfName, stepName, stepRelation, stepReporter:
-		return true
-	}
-	return false
-}
 
 // whenAndAnswer reads a time followed by what the window said, as the
 // question invites: "去年6月，说要等通知". ok is false unless both are there.

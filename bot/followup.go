@@ -59,9 +59,6 @@ type rateAnswer struct {
 // satisfied reports whether the answer closes the case.
 func (a rateAnswer) satisfied() bool { return a.solved && a.rating >= 1 && a.rating <= 3 }
 
-// rateStep reports whether step belongs to a follow-up answer.
-func rateStep(step Step) bool { return step == stepRatePick || step == stepRateWhy }
-
 // rateTap reports whether a menu id is an item of a follow-up question.
 func rateTap(id string) bool {
 	return strings.HasPrefix(id, ratePrefix) || strings.HasPrefix(id, followUpPrefix)
@@ -203,7 +200,7 @@ func (t *turn) rateTapped(ctx context.Context) error {
 		return nil
 	}
 	ret := t.s.Step
-	if rateStep(ret) {
+	if ret.in(actRate) {
 		ret = t.s.Rate.Return // a new tap replaces an answer in progress
 	}
 	views, err := t.desk.FollowUps(ctx, t.in.OpenKfID, t.in.ExternalUserID)
@@ -344,7 +341,7 @@ func (t *turn) sendRating(ctx context.Context, number string, a rateAnswer, att 
 	if !a.satisfied() {
 		t.spoke(number) // reopened: what they say next is about it
 	}
-	if t.s.Step == "" || rateStep(t.s.Step) {
+	if t.s.Step == "" || t.s.Step.in(actRate) {
 		t.s.Step = stepMenu
 	}
 	t.say(cases.Message{Text: reply})

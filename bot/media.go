@@ -71,14 +71,14 @@ func (t *turn) media(ctx context.Context) error {
 		t.ask()
 		return nil
 	}
-	if t.in.Kind == KindVoice && voiceAnswers(s.Step) {
+	if t.in.Kind == KindVoice && s.Step.def().voice {
 		// Elderly citizens often answer by voice: the recording is the
 		// answer, and staff listen to it.
 		t.note(textMediaKept(KindVoice))
 		return t.reportText(ctx, voiceAnswer)
 	}
 	t.note(textMediaKept(t.in.Kind))
-	if choiceStep(s.Step) {
+	if s.Step.def().choice {
 		t.note(textPickHint)
 	}
 	t.ask()

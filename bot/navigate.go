@@ -27,7 +27,7 @@ func (t *turn) handover(ctx context.Context) error {
 }
 
 func (t *turn) cancel() {
-	if rateStep(t.s.Step) {
+	if t.s.Step.in(actRate) {
 		t.leaveRating()
 		return
 	}
@@ -56,15 +56,15 @@ func (t *turn) restart(ctx context.Context) error {
 	if step == stepResume {
 		step = t.s.ResumeStep
 	}
-	if rateStep(step) {
+	if step.in(actRate) {
 		step = t.s.Rate.Return
 	}
 	t.reset()
 	t.note(textRestart)
 	switch {
-	case step == stepSuppPick || step == stepSuppCollect:
+	case step.in(actSupplement):
 		return t.startSupplement(ctx)
-	case step == stepWdPick || step == stepWdReason || step == stepWdConfirm:
+	case step.in(actWithdraw):
 		return t.startWithdraw(ctx)
 	}
 	t.startReport()
@@ -74,7 +74,7 @@ func (t *turn) restart(ctx context.Context) error {
 // back returns to the previous step; answers stay until changed.
 func (t *turn) back() {
 	s := t.s
-	if rateStep(s.Step) {
+	if s.Step.in(actRate) {
 		t.leaveRating()
 		return
 	}

@@ -25,94 +25,19 @@ func (t *turn) startReport() {
 	t.ask()
 }
 
-// group is the summary item a report step belongs to.
-func group(step Step) string {
-	switch step {
-	case stepWho, stepSelfName, stepName, stepRelation, stepConsent, stepReporter:
-		return "who"
-	case stepID:
-		return "id"
-	case stepPhoneWhose, stepPhone:
-		return "phone"
-	case stepCategory:
-		return "category"
-	case stepTriedWindow, stepTriedWhen, stepTriedAnswer:
-		return "tried"
-	case stepDesc:
-		return "desc"
-	}
-	return ""
-}
-
-// reportStep reports whether step belongs to the report form.
-func reportStep(step Step) bool {
-	return group(step) != "" || step == stepConfirm || step == stepEdit
-}
-
-// voiceAnswers reports whether a voice message may answer a step: staff
-// listen to it later.
-func voiceAnswers(step Step) bool {
-	switch step {
-	case stepSelfName, stepName, stepRelation, stepReporter, stepID, stepPhone, stepTriedWindow, stepTriedWhen, stepTriedAnswer:
-		return true
-	}
-	return false
-}
-
-// choiceStep reports whether a step is answered by picking an option.
-func choiceStep(step Step) bool {
-	switch step {
-	case stepMenu, stepResume, stepWho, stepConsent, stepPhoneWhose, stepCategory,
-		stepConfirm, stepEdit, stepSuppPick, stepWdPick, stepWdConfirm, stepRatePick, stepAboutAsk:
-		return true
-	}
-	return false
-}
-
-// nextStep is the step after from, given what the draft holds.
+// nextStep is the form step after from, given what the draft holds: the
+// summary once the form is done.
 func (t *turn) nextStep(from Step) Step {
-	d := t.s.Draft
-	switch from {
-	case stepWho:
-		if d.Who == whoSelf {
-			return stepSelfName
-		}
-		return stepName
-	case stepSelfName:
-		return stepID
-	case stepName:
-		return stepRelation
-	case stepRelation:
-		return stepConsent
-	case stepConsent:
-		return stepReporter
-	case stepReporter:
-		return stepID
-	case stepID:
-		if d.Who == whoSelf {
-			return stepPhone
-		}
-		return stepPhoneWhose
-	case stepPhoneWhose:
-		return stepPhone
-	case stepPhone:
-		if len(t.desk.Categories()) == 0 {
-			return stepTriedWindow
-		}
-		return stepCategory
-	case stepCategory:
-		return stepTriedWindow
-	case stepTriedWindow:
-		if d.TriedWindow == noneAnswer {
-			return stepDesc
-		}
-		return stepTriedWhen
-	case stepTriedWhen:
-		return stepTriedAnswer
-	case stepTriedAnswer:
-		return stepDesc
+	if next := from.def().next; next != nil {
+		return next(t)
 	}
 	return stepConfirm
+}
+
+// filled reports whether a form step's answer is already known.
+func (t *turn) filled(step Step) bool {
+	f := step.def().filled
+	return f != nil && f(t.s)
 }
 
 // advance moves past the answered step; while changing one summary item it
@@ -123,7 +48,7 @@ func (t *turn) advance() {
 	for s.Editing == "" && next != stepConfirm && t.filled(next) {
 		next = t.nextStep(next)
 	}
-	if s.Editing != "" && group(next) != s.Editing {
+	if s.Editing != "" && next.def().group != s.Editing {
 		next, s.Editing = stepConfirm, ""
 	}
 	t.goTo(next)
@@ -133,7 +58,7 @@ func (t *turn) advance() {
 func (t *turn) reportText(ctx context.Context, text string) error {
 	s := t.s
 	d := &s.Draft
-	if s.Editing == "" && t.in.MenuID == "" && text != voiceAnswer && !nameStep(s.Step) {
+	if s.Editing == "" && t.in.MenuID == "" && text != voiceAnswer && !s.Step.def().names {
 		// A number given before it was asked for is kept for its slot.
 		if took := t.takeNumbers(text); took != "" && onlyNumber(text) {
 			t.note(took)

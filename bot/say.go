@@ -43,7 +43,7 @@ func (t *turn) notUnderstood(text string) {
 		switch {
 		case t.s.Missed == 1:
 			t.note(textNotUnderstood)
-		case t.s.Missed == 2 && choiceStep(t.s.Step):
+		case t.s.Missed == 2 && t.s.Step.def().choice:
 			t.note(textNotUnderstood2)
 		default:
 			t.note(textOfferPerson)
@@ -74,7 +74,7 @@ func (t *turn) aside(text string) bool {
 	if step == stepResume {
 		step = t.s.ResumeStep
 	}
-	if group(step) == "" && step != stepConfirm && step != stepEdit {
+	if !step.in(actReport) {
 		return false
 	}
 	if idUnknown(text) && !t.s.Draft.IDAsked && step != stepID {

@@ -19,50 +19,6 @@ import (
 // release shows the menu for a step it does not know, keeping the answers.
 const sessionVersion = 2
 
-// Step is where a citizen is in the dialog: the question the next message
-// answers. Sessions store steps by name, so a step is never renamed; the
-// names stored so far are listed in steps_test.go.
-type Step string
-
-// Steps of the dialog.
-const (
-	stepMenu        Step = "menu" // nothing in progress
-	stepResume      Step = "resume"
-	stepWho         Step = "who"
-	stepSelfName    Step = "self_name" // the reporter's own name, when it is their own matter
-	stepName        Step = "name"
-	stepRelation    Step = "relation"
-	stepConsent     Step = "consent"
-	stepReporter    Step = "reporter" // how to address somebody reporting for another
-	stepID          Step = "id"
-	stepPhoneWhose  Step = "phone_whose"
-	stepPhone       Step = "phone"
-	stepCategory    Step = "category"
-	stepTriedWindow Step = "tried_window"
-	stepTriedWhen   Step = "tried_when"
-	stepTriedAnswer Step = "tried_answer"
-	stepDesc        Step = "desc"
-	stepConfirm     Step = "confirm"
-	stepEdit        Step = "edit"
-	stepSuppPick    Step = "supp_pick"
-	stepSuppCollect Step = "supp_collect"
-	stepWdPick      Step = "wd_pick"
-	stepWdReason    Step = "wd_reason"
-	stepWdConfirm   Step = "wd_confirm"
-	stepRatePick    Step = "rate_pick" // which resolved case a follow-up answer is about
-	stepRateWhy     Step = "rate_why"  // why the citizen is not satisfied
-	stepAboutAsk    Step = "about_ask" // whether words go to the case the bot last spoke about
-)
-
-// knownSteps are the steps this release can continue from.
-var knownSteps = map[Step]bool{
-	stepMenu: true, stepResume: true, stepWho: true, stepSelfName: true, stepName: true, stepRelation: true,
-	stepConsent: true, stepReporter: true, stepID: true, stepPhoneWhose: true, stepPhone: true, stepCategory: true,
-	stepTriedWindow: true, stepTriedWhen: true, stepTriedAnswer: true, stepDesc: true,
-	stepConfirm: true, stepEdit: true, stepSuppPick: true, stepSuppCollect: true,
-	stepWdPick: true, stepWdReason: true, stepWdConfirm: true, stepRatePick: true, stepRateWhy: true, stepAboutAsk: true,
-}
-
 // Who is affected, as stored in a draft.
 const (
 	whoSelf      = "self"
@@ -224,15 +180,15 @@ func (s *session) upgrade() bool {
 	default:
 		return false
 	}
-	if !knownSteps[s.Step] || rateStep(s.Step) && (s.Rate == nil || rateStep(s.Rate.Return)) {
+	if !s.Step.known() || s.Step.in(actRate) && (s.Rate == nil || s.Rate.Return.in(actRate)) {
 		// A step this release does not have: answers are kept, the
 		// citizen is shown the menu.
 		s.Step, s.History, s.Editing, s.Rate = stepMenu, nil, "", nil
 	}
-	if s.Rate != nil && !knownSteps[s.Rate.Return] {
+	if s.Rate != nil && !s.Rate.Return.known() {
 		s.Rate.Return = stepMenu
 	}
-	if s.Step == stepResume && !knownSteps[s.ResumeStep] {
+	if s.Step == stepResume && !s.ResumeStep.known() {
 		s.ResumeStep = stepWho
 	}
 	return true

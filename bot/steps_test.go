@@ -2,7 +2,10 @@ package bot
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"banchengshi/cases"
 )
@@ -69,5 +72,31 @@ func TestEveryStoredStepContinues(t *testing.T) {
 				t.Errorf("step after loading = %q, want %q", saved.Step, tc.step)
 			}
 		})
+	}
+}
+
+// TestStepTable checks the table against the stored names: a step is never
+// dropped or renamed (a session saved on it would lose its place), and a
+// new one is added to storedSteps, so that it is loaded and asked above.
+// Every step of the form says whether it is filled and what follows it.
+func TestStepTable(t *testing.T) {
+	var stored []Step
+	for _, tc := range storedSteps {
+		stored = append(stored, Step(tc.step))
+	}
+	var table []Step
+	for step, def := range steps {
+		table = append(table, step)
+		if def.activity == "" {
+			t.Errorf("step %s belongs to no activity", step)
+		}
+		if def.group != "" && (def.filled == nil || def.next == nil) {
+			t.Errorf("form step %s lacks filled or next", step)
+		}
+	}
+	slices.Sort(stored)
+	slices.Sort(table)
+	if diff := cmp.Diff(stored, table); diff != "" {
+		t.Errorf("steps in the table (-stored names +table):\n%s", diff)
 	}
 }

@@ -1,0 +1,207 @@
+package bot
+
+// The dialog's steps, and everything the dialog knows about each one in a
+// single table: what the citizen is doing there, the summary item it fills,
+// how it may be answered, and which form step follows it.
+
+// Step is where a citizen is in the dialog: the question the next message
+// answers. Sessions store steps by name, so a step is never renamed; the
+// names stored so far are listed in steps_test.go.
+type Step string
+
+// Steps of the dialog.
+const (
+	stepMenu        Step = "menu" // nothing in progress
+	stepResume      Step = "resume"
+	stepWho         Step = "who"
+	stepSelfName    Step = "self_name" // the reporter's own name, when it is their own matter
+	stepName        Step = "name"
+	stepRelation    Step = "relation"
+	stepConsent     Step = "consent"
+	stepReporter    Step = "reporter" // how to address somebody reporting for another
+	stepID          Step = "id"
+	stepPhoneWhose  Step = "phone_whose"
+	stepPhone       Step = "phone"
+	stepCategory    Step = "category"
+	stepTriedWindow Step = "tried_window"
+	stepTriedWhen   Step = "tried_when"
+	stepTriedAnswer Step = "tried_answer"
+	stepDesc        Step = "desc"
+	stepConfirm     Step = "confirm"
+	stepEdit        Step = "edit"
+	stepSuppPick    Step = "supp_pick"
+	stepSuppCollect Step = "supp_collect"
+	stepWdPick      Step = "wd_pick"
+	stepWdReason    Step = "wd_reason"
+	stepWdConfirm   Step = "wd_confirm"
+	stepRatePick    Step = "rate_pick" // which resolved case a follow-up answer is about
+	stepRateWhy     Step = "rate_why"  // why the citizen is not satisfied
+	stepAboutAsk    Step = "about_ask" // whether words go to the case the bot last spoke about
+)
+
+// activity is what the citizen is doing on a step. A long silence, 取消 and
+// 重新开始 treat the steps of one activity alike.
+type activity string
+
+const (
+	actMenu       activity = "menu"       // nothing in progress
+	actResume     activity = "resume"     // asked whether to continue after a long silence
+	actReport     activity = "report"     // the report form, its summary and its changes
+	actSupplement activity = "supplement" // adding material to an open case
+	actWithdraw   activity = "withdraw"   // withdrawing an open case
+	actRate       activity = "rate"       // the follow-up answer of a resolved case
+	actAbout      activity = "about"      // whether words go to the case last spoken about
+)
+
+// stepDef is what the dialog knows about one step. The zero value is that
+// of a step this release does not have.
+type stepDef struct {
+	activity activity
+	// group is the summary item a step of the report form fills: changing
+	// that item goes through the group's steps. The summary and its change
+	// menu have none.
+	group string
+	// choice: answered by picking an option. voice: a voice message may
+	// answer it (staff listen to it later). names: it asks a name or a
+	// relation, so a number typed there is refused, not kept (it is most
+	// likely a slip).
+	choice, voice, names bool
+	// filled reports whether a form step's answer is already known, from an
+	// earlier message that said it before it was asked; the form skips it.
+	filled func(s *session) bool
+	// next is the form step after this one, given what the draft holds;
+	// nil for the summary.
+	next func(t *turn) Step
+}
+
+// steps is the dialog's step table.
+var steps = map[Step]stepDef{
+	stepMenu:   {activity: actMenu, choice: true},
+	stepResume: {activity: actResume, choice: true},
+
+	stepWho: {
+		activity: actReport, group: "who", choice: true,
+		filled: func(s *session) bool { return s.Draft.Who != "" },
+		next: func(t *turn) Step {
+			if t.s.Draft.Who == whoSelf {
+				return stepSelfName
+			}
+			return stepName
+		},
+	},
+	stepSelfName: {
+		activity: actReport, group: "who", voice: true, names: true,
+		filled: func(s *session) bool { return s.Draft.Name != "" },
+		next:   then(stepID),
+	},
+	stepName: {
+		activity: actReport, group: "who", voice: true, names: true,
+		filled: func(s *session) bool { return s.Draft.Name != "" },
+		next:   then(stepRelation),
+	},
+	stepRelation: {
+		activity: actReport, group: "who", voice: true, names: true,
+		filled: func(s *session) bool { return s.Draft.Relation != "" },
+		next:   then(stepConsent),
+	},
+	stepConsent: {
+		activity: actReport, group: "who", choice: true,
+		filled: func(s *session) bool { return s.Draft.Consent != "" },
+		next:   then(stepReporter),
+	},
+	stepReporter: {
+		activity: actReport, group: "who", voice: true, names: true,
+		filled: func(s *session) bool { return s.Draft.Reporter != "" },
+		next:   then(stepID),
+	},
+	stepID: {
+		activity: actReport, group: "id", voice: true,
+		filled: func(s *session) bool { return s.Draft.IDAsked },
+		next: func(t *turn) Step {
+			if t.s.Draft.Who == whoSelf {
+				return stepPhone
+			}
+			return stepPhoneWhose
+		},
+	},
+	stepPhoneWhose: {
+		activity: actReport, group: "phone", choice: true,
+		filled: func(s *session) bool { return s.Draft.PhoneWhose != "" && s.Draft.PhoneAsked },
+		next:   then(stepPhone),
+	},
+	stepPhone: {
+		activity: actReport, group: "phone", voice: true,
+		filled: func(s *session) bool { return s.Draft.PhoneAsked },
+		next: func(t *turn) Step {
+			if len(t.desk.Categories()) == 0 {
+				return stepTriedWindow
+			}
+			return stepCategory
+		},
+	},
+	stepCategory: {
+		activity: actReport, group: "category", choice: true,
+		filled: func(s *session) bool { return s.Draft.Category != "" },
+		next:   then(stepTriedWindow),
+	},
+	stepTriedWindow: {
+		activity: actReport, group: "tried", voice: true,
+		filled: func(s *session) bool { return s.Draft.TriedWindow != "" },
+		next: func(t *turn) Step {
+			if t.s.Draft.TriedWindow == noneAnswer {
+				return stepDesc
+			}
+			return stepTriedWhen
+		},
+	},
+	stepTriedWhen: {
+		activity: actReport, group: "tried", voice: true,
+		filled: func(s *session) bool { return s.Draft.TriedWhen != "" },
+		next:   then(stepTriedAnswer),
+	},
+	stepTriedAnswer: {
+		activity: actReport, group: "tried", voice: true,
+		filled: func(s *session) bool { return s.Draft.TriedAnswer != "" },
+		next:   then(stepDesc),
+	},
+	stepDesc: {
+		activity: actReport, group: "desc",
+		// The problem was told before it was asked for: the summary
+		// shows it, and more can still be sent there.
+		filled: toldStory,
+		next:   then(stepConfirm),
+	},
+	stepConfirm: {activity: actReport, choice: true},
+	stepEdit:    {activity: actReport, choice: true},
+
+	stepSuppPick:    {activity: actSupplement, choice: true},
+	stepSuppCollect: {activity: actSupplement},
+
+	stepWdPick:    {activity: actWithdraw, choice: true},
+	stepWdReason:  {activity: actWithdraw},
+	stepWdConfirm: {activity: actWithdraw, choice: true},
+
+	stepRatePick: {activity: actRate, choice: true},
+	stepRateWhy:  {activity: actRate},
+
+	stepAboutAsk: {activity: actAbout, choice: true},
+}
+
+// then is the next form step when it does not depend on the answers.
+func then(next Step) func(*turn) Step {
+	return func(*turn) Step { return next }
+}
+
+// def is the step's entry in the table: the zero stepDef for a step this
+// release does not have.
+func (s Step) def() stepDef { return steps[s] }
+
+// known reports whether this release has the step, so a stored session on
+// it can continue.
+func (s Step) known() bool {
+	_, ok := steps[s]
+	return ok
+}
+
+// in reports whether the step belongs to activity a.
+func (s Step) in(a activity) bool { return steps[s].activity == a }
