@@ -100,3 +100,11 @@ func TestStepTable(t *testing.T) {
 		t.Errorf("steps in the table (-stored names +table):\n%s", diff)
 	}
 }
+
+// TestBackToAStepThisReleaseDoesNotHave goes back from a stored session
+// whose history holds a step of a newer release: the menu is shown.
+func TestBackToAStepThisReleaseDoesNotHave(t *testing.T) {
+	c := newConversation(t, newFakeDesk())
+	c.store.m[SessionKey("kf1", "wm_citizen")] = []byte(`{"version":2,"step":"id","history":["who","quantum"],"draft":{"who":"self"},"updated_at":"2026-11-28T09:25:00+08:00"}`)
+	c.play("我：上一步\n办：请问您要办什么？\n我：1\n办：请问您的姓名？")
+}
