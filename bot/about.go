@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"banchengshi/cases"
 )
 
 // The conversation's context: right after the bot spoke about a case (its
@@ -112,9 +110,4 @@ func (t *turn) aboutText(ctx context.Context, text string) error {
 	s.Step = stepSuppCollect
 	t.sayHere(fmt.Sprintf(textMaterialAck, s.Target))
 	return nil
-}
-
-// askAbout is the question of stepAboutAsk.
-func (t *turn) askAbout() cases.Message {
-	return menu(fmt.Sprintf(textAskAbout, t.s.About), stepAboutAsk, aboutOptions, textMenuTail)
 }

@@ -1,5 +1,7 @@
 package bot
 
+import "banchengshi/cases"
+
 // The dialog's steps, and everything the dialog knows about each one in a
 // single table: what the citizen is doing there, the summary item it fills,
 // how it may be answered, and which form step follows it.
@@ -66,6 +68,8 @@ type stepDef struct {
 	// relation, so a number typed there is refused, not kept (it is most
 	// likely a slip).
 	choice, voice, names bool
+	// ask is the step's question (questions.go).
+	ask func(t *turn) cases.Message
 	// filled reports whether a form step's answer is already known, from an
 	// earlier message that said it before it was asked; the form skips it.
 	filled func(s *session) bool
@@ -76,11 +80,12 @@ type stepDef struct {
 
 // steps is the dialog's step table.
 var steps = map[Step]stepDef{
-	stepMenu:   {activity: actMenu, choice: true},
-	stepResume: {activity: actResume, choice: true},
+	stepMenu:   {activity: actMenu, choice: true, ask: (*turn).askMenu},
+	stepResume: {activity: actResume, choice: true, ask: offers(textResumeAsk, resumeOptions, textMenuTail)},
 
 	stepWho: {
 		activity: actReport, group: "who", choice: true,
+		ask:    offers(textAskWho, whoOptions, textStepTail),
 		filled: func(s *session) bool { return s.Draft.Who != "" },
 		next: func(t *turn) Step {
 			if t.s.Draft.Who == whoSelf {
@@ -91,31 +96,37 @@ var steps = map[Step]stepDef{
 	},
 	stepSelfName: {
 		activity: actReport, group: "who", voice: true, names: true,
+		ask:    says(textAskSelfName),
 		filled: func(s *session) bool { return s.Draft.Name != "" },
 		next:   then(stepID),
 	},
 	stepName: {
 		activity: actReport, group: "who", voice: true, names: true,
+		ask:    (*turn).askName,
 		filled: func(s *session) bool { return s.Draft.Name != "" },
 		next:   then(stepRelation),
 	},
 	stepRelation: {
 		activity: actReport, group: "who", voice: true, names: true,
+		ask:    (*turn).askRelation,
 		filled: func(s *session) bool { return s.Draft.Relation != "" },
 		next:   then(stepConsent),
 	},
 	stepConsent: {
 		activity: actReport, group: "who", choice: true,
+		ask:    (*turn).askConsent,
 		filled: func(s *session) bool { return s.Draft.Consent != "" },
 		next:   then(stepReporter),
 	},
 	stepReporter: {
 		activity: actReport, group: "who", voice: true, names: true,
+		ask:    says(textAskReporter),
 		filled: func(s *session) bool { return s.Draft.Reporter != "" },
 		next:   then(stepID),
 	},
 	stepID: {
 		activity: actReport, group: "id", voice: true,
+		ask:    (*turn).askID,
 		filled: func(s *session) bool { return s.Draft.IDAsked },
 		next: func(t *turn) Step {
 			if t.s.Draft.Who == whoSelf {
@@ -126,11 +137,13 @@ var steps = map[Step]stepDef{
 	},
 	stepPhoneWhose: {
 		activity: actReport, group: "phone", choice: true,
+		ask:    (*turn).askPhoneWhose,
 		filled: func(s *session) bool { return s.Draft.PhoneWhose != "" && s.Draft.PhoneAsked },
 		next:   then(stepPhone),
 	},
 	stepPhone: {
 		activity: actReport, group: "phone", voice: true,
+		ask:    (*turn).askPhone,
 		filled: func(s *session) bool { return s.Draft.PhoneAsked },
 		next: func(t *turn) Step {
 			if len(t.desk.Categories()) == 0 {
@@ -141,11 +154,13 @@ var steps = map[Step]stepDef{
 	},
 	stepCategory: {
 		activity: actReport, group: "category", choice: true,
+		ask:    (*turn).askCategory,
 		filled: func(s *session) bool { return s.Draft.Category != "" },
 		next:   then(stepTriedWindow),
 	},
 	stepTriedWindow: {
 		activity: actReport, group: "tried", voice: true,
+		ask:    says(textAskWindow),
 		filled: func(s *session) bool { return s.Draft.TriedWindow != "" },
 		next: func(t *turn) Step {
 			if t.s.Draft.TriedWindow == noneAnswer {
@@ -156,35 +171,38 @@ var steps = map[Step]stepDef{
 	},
 	stepTriedWhen: {
 		activity: actReport, group: "tried", voice: true,
+		ask:    says(textAskWhen),
 		filled: func(s *session) bool { return s.Draft.TriedWhen != "" },
 		next:   then(stepTriedAnswer),
 	},
 	stepTriedAnswer: {
 		activity: actReport, group: "tried", voice: true,
+		ask:    says(textAskAnswer),
 		filled: func(s *session) bool { return s.Draft.TriedAnswer != "" },
 		next:   then(stepDesc),
 	},
 	stepDesc: {
 		activity: actReport, group: "desc",
+		ask: (*turn).askDesc,
 		// The problem was told before it was asked for: the summary
 		// shows it, and more can still be sent there.
 		filled: toldStory,
 		next:   then(stepConfirm),
 	},
-	stepConfirm: {activity: actReport, choice: true},
-	stepEdit:    {activity: actReport, choice: true},
+	stepConfirm: {activity: actReport, choice: true, ask: (*turn).askConfirm},
+	stepEdit:    {activity: actReport, choice: true, ask: offers(textAskEdit, editOptions, textStepTail)},
 
-	stepSuppPick:    {activity: actSupplement, choice: true},
-	stepSuppCollect: {activity: actSupplement},
+	stepSuppPick:    {activity: actSupplement, choice: true, ask: (*turn).askSuppPick},
+	stepSuppCollect: {activity: actSupplement, ask: (*turn).askSupp},
 
-	stepWdPick:    {activity: actWithdraw, choice: true},
-	stepWdReason:  {activity: actWithdraw},
-	stepWdConfirm: {activity: actWithdraw, choice: true},
+	stepWdPick:    {activity: actWithdraw, choice: true, ask: (*turn).askWdPick},
+	stepWdReason:  {activity: actWithdraw, ask: says(textAskWdReason)},
+	stepWdConfirm: {activity: actWithdraw, choice: true, ask: (*turn).askWdConfirm},
 
-	stepRatePick: {activity: actRate, choice: true},
-	stepRateWhy:  {activity: actRate},
+	stepRatePick: {activity: actRate, choice: true, ask: (*turn).askRatePick},
+	stepRateWhy:  {activity: actRate, ask: (*turn).askRateWhy},
 
-	stepAboutAsk: {activity: actAbout, choice: true},
+	stepAboutAsk: {activity: actAbout, choice: true, ask: (*turn).askAbout},
 }
 
 // then is the next form step when it does not depend on the answers.
