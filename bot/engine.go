@@ -253,21 +253,16 @@ func (t *turn) text(ctx context.Context) error {
 	if q, ok := quickAnswers[t.s.Step]; ok && (t.in.MenuID == menuID(t.s.Step, 1) || t.in.MenuID == "" && squeeze(clean(text)) == squeeze(clean(q.label))) {
 		text = q.means
 	}
-	switch t.s.Step {
-	case stepMenu:
-		return t.idle(ctx, text)
-	case stepResume:
-		return t.resume(ctx, text)
-	case stepSuppPick, stepSuppCollect:
-		return t.supplementText(ctx, text)
-	case stepWdPick, stepWdReason, stepWdConfirm:
-		return t.withdrawText(ctx, text)
-	case stepRatePick, stepRateWhy:
-		return t.rateText(ctx, text)
-	case stepAboutAsk:
-		return t.aboutText(ctx, text)
+	def, ok := steps[t.s.Step]
+	switch {
+	case !ok:
+		t.s.Step = stepMenu // not reached: upgrade and ask leave no unknown step
+		t.ask()
+		return nil
+	case def.activity == actReport:
+		return t.reportText(ctx, text)
 	}
-	return t.reportText(ctx, text)
+	return def.answer(t, ctx, text)
 }
 
 // idle handles a message when nothing is in progress. One that is no menu

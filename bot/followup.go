@@ -259,21 +259,24 @@ func (t *turn) rateCase(ctx context.Context, number, name string, a rateAnswer, 
 	return nil
 }
 
-// rateText answers on a follow-up step: which case, or why.
-func (t *turn) rateText(ctx context.Context, text string) error {
+// answerRatePick reads which waiting case a follow-up answer is about.
+func (t *turn) answerRatePick(ctx context.Context, text string) error {
 	r := t.s.Rate
-	if t.s.Step == stepRatePick {
-		i, ok := t.choose(r.Choices)
-		if !ok {
-			t.notUnderstood(text)
-			return nil
-		}
-		name := ""
-		if i < len(r.Names) {
-			name = r.Names[i]
-		}
-		return t.rateCase(ctx, numberOf(r.Choices[i]), name, rateAnswer{rating: r.Rating, solved: r.Solved, why: r.Why}, r.Return)
+	i, ok := t.choose(r.Choices)
+	if !ok {
+		t.notUnderstood(text)
+		return nil
 	}
+	name := ""
+	if i < len(r.Names) {
+		name = r.Names[i]
+	}
+	return t.rateCase(ctx, numberOf(r.Choices[i]), name, rateAnswer{rating: r.Rating, solved: r.Solved, why: r.Why}, r.Return)
+}
+
+// answerRateWhy reads why the citizen is unhappy, or a new answer instead.
+func (t *turn) answerRateWhy(ctx context.Context, text string) error {
+	r := t.s.Rate
 	a := rateAnswer{rating: r.Rating, solved: r.Solved}
 	again, isRating := parseRating(text)
 	switch {

@@ -72,6 +72,30 @@ func nameAnswer(text string) string {
 	return strings.TrimSpace(strings.Trim(name, trailingPunct))
 }
 
+// answerWho reads who is affected; a change between the reporter's own
+// matter and somebody else's forgets the answers about the other side.
+func (t *turn) answerWho(text string) error {
+	d := &t.s.Draft
+	who, relation, name, ok := t.whoAnswer(text)
+	if !ok {
+		t.notUnderstood(text)
+		return nil
+	}
+	if who != d.Who && (who == whoSelf || d.Who == whoSelf) {
+		// The name given belongs to the other side of the change.
+		d.Name, d.Relation, d.Consent, d.PhoneWhose, d.Reporter = "", "", "", "", ""
+	}
+	d.Who = who
+	if relation != "" {
+		d.Relation = relation
+	}
+	if name != "" {
+		d.Name = name
+	}
+	t.advance()
+	return nil
+}
+
 // whoAnswer reads the answer to "这件事是谁遇到的？": a menu choice, or the
 // words people use ("我妈", "替我姥姥问问", "是俺爹的事", "我公公张德福"), which
 // also give the relation and perhaps the name.
@@ -104,6 +128,9 @@ func (t *turn) whoAnswer(text string) (who, relation, name string, ok bool) {
 // which also gives the relation. What cannot be a name ("她知道") is asked
 // again, saying what is wanted.
 func (t *turn) affectedName(text string) error {
+	if !t.couldName(text) {
+		return nil
+	}
 	d := &t.s.Draft
 	if text == voiceAnswer {
 		d.Name = text
@@ -136,6 +163,9 @@ func (t *turn) affectedName(text string) error {
 // in the lexicon's word ("我妈" is 母亲); an unknown short word is kept as
 // typed, anything that cannot be a relation is asked again.
 func (t *turn) relation(text string) error {
+	if !t.couldName(text) {
+		return nil
+	}
 	d := &t.s.Draft
 	switch k, ok := parseRelation(text); {
 	case text == voiceAnswer:
@@ -150,4 +180,20 @@ func (t *turn) relation(text string) error {
 	}
 	t.advance()
 	return nil
+}
+
+// couldName reports whether words could name the affected person or the
+// relation; when not, the citizen has been answered: a story is kept as
+// description, a number refused without being repeated.
+func (t *turn) couldName(text string) bool {
+	if runeLen(text) > 30 {
+		t.notUnderstood(text) // a story rather than a name: kept as description
+		return false
+	}
+	if text != maskNumbers(text) {
+		t.note(textNotAName)
+		t.ask()
+		return false
+	}
+	return true
 }

@@ -54,12 +54,21 @@ func (t *turn) advance() {
 	t.goTo(next)
 }
 
-// reportText answers a step of the form.
+// reportText answers a step of the form: words that answer something else
+// first, then the step's own answer (the step table's answer).
 func (t *turn) reportText(ctx context.Context, text string) error {
+	if t.outOfTurn(text) {
+		return nil
+	}
+	return t.s.Step.def().answer(t, ctx, text)
+}
+
+// outOfTurn takes words on a form step that are no answer to it: a number
+// given before it was asked for, kept for its slot, or what the citizen
+// wants to do. It reports whether the citizen has been answered.
+func (t *turn) outOfTurn(text string) bool {
 	s := t.s
-	d := &s.Draft
 	if s.Editing == "" && t.in.MenuID == "" && text != voiceAnswer && !s.Step.def().names {
-		// A number given before it was asked for is kept for its slot.
 		if took := t.takeNumbers(text); took != "" && onlyNumber(text) {
 			t.note(took)
 			if t.filled(s.Step) {
@@ -67,7 +76,7 @@ func (t *turn) reportText(ctx context.Context, text string) error {
 			} else {
 				t.ask()
 			}
-			return nil
+			return true
 		}
 	}
 	if t.in.MenuID == "" && isIntent(text) && s.Step != stepDesc {
@@ -78,179 +87,125 @@ func (t *turn) reportText(ctx context.Context, text string) error {
 			t.note(textAlreadyOn)
 		}
 		t.ask()
+		return true
+	}
+	return false
+}
+
+// answerConsent reads whether the affected person knows and agrees.
+func (t *turn) answerConsent(text string) error {
+	i, ok := t.choose(consentOptions)
+	if !ok {
+		t.notUnderstood(text)
 		return nil
 	}
-	switch s.Step {
-	case stepWho:
-		who, relation, name, ok := t.whoAnswer(text)
-		if !ok {
-			t.notUnderstood(text)
-			return nil
-		}
-		if who != d.Who && (who == whoSelf || d.Who == whoSelf) {
-			// The name given belongs to the other side of the change.
-			d.Name, d.Relation, d.Consent, d.PhoneWhose, d.Reporter = "", "", "", "", ""
-		}
-		d.Who = who
-		if relation != "" {
-			d.Relation = relation
-		}
-		if name != "" {
-			d.Name = name
-		}
-	case stepSelfName, stepReporter:
-		return t.personName(text)
-	case stepName, stepRelation:
-		if runeLen(text) > 30 {
-			t.notUnderstood(text) // a story rather than a name: kept as description
-			return nil
-		}
-		if text != maskNumbers(text) {
-			t.note(textNotAName)
-			t.ask()
-			return nil
-		}
-		if s.Step == stepName {
-			return t.affectedName(text)
-		}
-		return t.relation(text)
-	case stepConsent:
-		i, ok := t.choose(consentOptions)
-		if !ok {
-			t.notUnderstood(text)
-			return nil
-		}
-		d.Consent = optionLabel(consentOptions[i])
-	case stepID:
-		return t.idNumber(text)
-	case stepPhoneWhose:
-		i, ok := t.choose(phoneOptions(affectedName(*d)))
-		if !ok {
-			t.notUnderstood(text)
-			return nil
-		}
-		d.PhoneWhose = []string{phoneReporter, phoneAffected}[i]
-	case stepPhone:
-		return t.phone(text)
-	case stepCategory:
-		cats := t.desk.Categories()
-		i, ok := t.choose(categoryOptions(cats))
-		if !ok {
-			t.notUnderstood(text)
-			return nil
-		}
-		d.Category = cats[i].Key
-	case stepTriedWindow:
-		switch {
-		case is(text, wordsNone):
-			d.TriedWindow, d.TriedWhen, d.TriedAnswer = noneAnswer, "", ""
-		case s.Editing == "" && t.takeTried(text):
-			// "去年6月去的区社保中心，说要等": the window, when and its answer.
-		default:
-			d.TriedWindow = text
-		}
-	case stepTriedWhen:
-		if when, told, ok := whenAndAnswer(text, t.now); ok {
-			// "去年6月，说要等通知": the answer came with the time.
-			s.WhenTries = 0
-			d.TriedWhen, d.TriedAnswer = when, told
-			break
-		}
-		when, ok := ParseDate(text, t.now)
-		if !ok {
-			s.WhenTries++
-			if s.WhenTries < 2 && text != voiceAnswer {
-				t.sayHere(textWhenBad)
-				return nil
-			}
-			when = text // their own words are better than nothing
-		}
-		s.WhenTries = 0
-		d.TriedWhen = when
-	case stepTriedAnswer:
-		if is(text, wordsNone) {
-			d.TriedAnswer = noneAnswer
-		} else {
-			d.TriedAnswer = text
-		}
-	case stepDesc:
-		if is(text, wordsDone) {
-			if len(s.Parts) == 0 {
-				t.sayHere(textDescEmpty)
-				return nil
-			}
-			break
-		}
-		if text != voiceAnswer {
-			s.Parts = append(s.Parts, part{Text: text})
-		}
-		if text == voiceAnswer || !looksLikeStory(text, wholeStory) || s.Editing != "" {
-			t.sayHere(textDescAck)
-			return nil
-		}
-		t.note(textGotStory)
-	case stepConfirm:
-		i, ok := t.choose(confirmOptions)
-		switch {
-		case !ok && t.in.MenuID == "" && is(text, wordsDone):
-			t.ask() // "说完了" after the story: here is the summary
-		case !ok && t.in.MenuID == "":
-			return t.confirmWords(text)
-		case !ok:
-			t.notUnderstood(text)
-		case i == 0:
-			return t.submit(ctx)
-		case i == 1:
-			t.goTo(stepEdit)
-		default:
-			t.cancel()
-		}
+	t.s.Draft.Consent = optionLabel(consentOptions[i])
+	t.advance()
+	return nil
+}
+
+// answerPhoneWhose reads whose phone staff call.
+func (t *turn) answerPhoneWhose(text string) error {
+	d := &t.s.Draft
+	i, ok := t.choose(phoneOptions(affectedName(*d)))
+	if !ok {
+		t.notUnderstood(text)
 		return nil
-	case stepEdit:
-		i, ok := t.choose(editOptions)
-		if !ok {
-			t.notUnderstood(text)
-			return nil
-		}
-		t.edit(editGroups[i])
+	}
+	d.PhoneWhose = []string{phoneReporter, phoneAffected}[i]
+	t.advance()
+	return nil
+}
+
+// answerCategory reads the kind of problem among the configured ones.
+func (t *turn) answerCategory(text string) error {
+	cats := t.desk.Categories()
+	i, ok := t.choose(categoryOptions(cats))
+	if !ok {
+		t.notUnderstood(text)
 		return nil
+	}
+	t.s.Draft.Category = cats[i].Key
+	t.advance()
+	return nil
+}
+
+// answerTriedWindow reads where the citizen tried before: nowhere, or a
+// window, perhaps with when and what it said.
+func (t *turn) answerTriedWindow(text string) error {
+	d := &t.s.Draft
+	switch {
+	case is(text, wordsNone):
+		d.TriedWindow, d.TriedWhen, d.TriedAnswer = noneAnswer, "", ""
+	case t.s.Editing == "" && t.takeTried(text):
+		// "去年6月去的区社保中心，说要等": the window, when and its answer.
 	default:
-		s.Step = stepMenu // not reached: upgrade maps unknown steps to the menu
-		t.ask()
-		return nil
+		d.TriedWindow = text
 	}
 	t.advance()
 	return nil
 }
 
-// edit starts changing one summary item.
-func (t *turn) edit(g string) {
-	s := t.s
-	s.Editing = g
-	switch g {
-	case "who":
-		t.goTo(stepWho)
-	case "id":
-		s.IDTries = 0
-		t.goTo(stepID)
-	case "phone":
-		if s.Draft.Who == whoSelf {
-			t.goTo(stepPhone)
-		} else {
-			t.goTo(stepPhoneWhose)
-		}
-	case "category":
-		if len(t.desk.Categories()) == 0 {
-			s.Editing = ""
-			t.ask()
-			return
-		}
-		t.goTo(stepCategory)
-	case "tried":
-		t.goTo(stepTriedWindow)
-	default:
-		t.goTo(stepDesc)
+// answerTriedWhen reads when the citizen went to the window: a date, asked
+// once more when it cannot be read, then taken in their own words.
+func (t *turn) answerTriedWhen(text string) error {
+	s, d := t.s, &t.s.Draft
+	if when, told, ok := whenAndAnswer(text, t.now); ok {
+		// "去年6月，说要等通知": the answer came with the time.
+		s.WhenTries = 0
+		d.TriedWhen, d.TriedAnswer = when, told
+		t.advance()
+		return nil
 	}
+	when, ok := ParseDate(text, t.now)
+	if !ok {
+		s.WhenTries++
+		if s.WhenTries < 2 && text != voiceAnswer {
+			t.sayHere(textWhenBad)
+			return nil
+		}
+		when = text // their own words are better than nothing
+	}
+	s.WhenTries = 0
+	d.TriedWhen = when
+	t.advance()
+	return nil
+}
+
+// answerTriedAnswer reads what the window answered.
+func (t *turn) answerTriedAnswer(text string) error {
+	d := &t.s.Draft
+	if is(text, wordsNone) {
+		d.TriedAnswer = noneAnswer
+	} else {
+		d.TriedAnswer = text
+	}
+	t.advance()
+	return nil
+}
+
+// answerDesc takes the problem in the citizen's words, in as many messages
+// as they like: a whole story, or 说完了, leads to the summary.
+func (t *turn) answerDesc(text string) error {
+	s := t.s
+	if is(text, wordsDone) {
+		if len(s.Parts) == 0 {
+			t.sayHere(textDescEmpty)
+			return nil
+		}
+		t.advance()
+		return nil
+	}
+	if text != voiceAnswer {
+		s.Parts = append(s.Parts, part{Text: text})
+	}
+	if text == voiceAnswer || !looksLikeStory(text, wholeStory) || s.Editing != "" {
+		t.sayHere(textDescAck)
+		return nil
+	}
+	t.note(textGotStory)
+	t.advance()
+	return nil
 }
 
 // idNumber checks the affected person's ID number: a wrong one is explained,

@@ -1,6 +1,10 @@
 package bot
 
-import "banchengshi/cases"
+import (
+	"context"
+
+	"banchengshi/cases"
+)
 
 // The dialog's steps, and everything the dialog knows about each one in a
 // single table: what the citizen is doing there, the summary item it fills,
@@ -70,6 +74,10 @@ type stepDef struct {
 	choice, voice, names bool
 	// ask is the step's question (questions.go).
 	ask func(t *turn) cases.Message
+	// answer reads a typed (or tapped) answer on the step and says what
+	// comes next. On a form step it is reached through reportText, which
+	// first takes words that answer something else.
+	answer func(t *turn, ctx context.Context, text string) error
 	// filled reports whether a form step's answer is already known, from an
 	// earlier message that said it before it was asked; the form skips it.
 	filled func(s *session) bool
@@ -78,131 +86,204 @@ type stepDef struct {
 	next func(t *turn) Step
 }
 
-// steps is the dialog's step table.
-var steps = map[Step]stepDef{
-	stepMenu:   {activity: actMenu, choice: true, ask: (*turn).askMenu},
-	stepResume: {activity: actResume, choice: true, ask: offers(textResumeAsk, resumeOptions, textMenuTail)},
+// steps is the dialog's step table. It is filled by init because the
+// answers it names refer back to it, through ask and advance.
+var steps map[Step]stepDef
 
-	stepWho: {
-		activity: actReport, group: "who", choice: true,
-		ask:    offers(textAskWho, whoOptions, textStepTail),
-		filled: func(s *session) bool { return s.Draft.Who != "" },
-		next: func(t *turn) Step {
-			if t.s.Draft.Who == whoSelf {
-				return stepSelfName
-			}
-			return stepName
+func init() {
+	steps = map[Step]stepDef{
+		stepMenu: {
+			activity: actMenu, choice: true,
+			ask:    (*turn).askMenu,
+			answer: (*turn).idle,
 		},
-	},
-	stepSelfName: {
-		activity: actReport, group: "who", voice: true, names: true,
-		ask:    says(textAskSelfName),
-		filled: func(s *session) bool { return s.Draft.Name != "" },
-		next:   then(stepID),
-	},
-	stepName: {
-		activity: actReport, group: "who", voice: true, names: true,
-		ask:    (*turn).askName,
-		filled: func(s *session) bool { return s.Draft.Name != "" },
-		next:   then(stepRelation),
-	},
-	stepRelation: {
-		activity: actReport, group: "who", voice: true, names: true,
-		ask:    (*turn).askRelation,
-		filled: func(s *session) bool { return s.Draft.Relation != "" },
-		next:   then(stepConsent),
-	},
-	stepConsent: {
-		activity: actReport, group: "who", choice: true,
-		ask:    (*turn).askConsent,
-		filled: func(s *session) bool { return s.Draft.Consent != "" },
-		next:   then(stepReporter),
-	},
-	stepReporter: {
-		activity: actReport, group: "who", voice: true, names: true,
-		ask:    says(textAskReporter),
-		filled: func(s *session) bool { return s.Draft.Reporter != "" },
-		next:   then(stepID),
-	},
-	stepID: {
-		activity: actReport, group: "id", voice: true,
-		ask:    (*turn).askID,
-		filled: func(s *session) bool { return s.Draft.IDAsked },
-		next: func(t *turn) Step {
-			if t.s.Draft.Who == whoSelf {
-				return stepPhone
-			}
-			return stepPhoneWhose
+		stepResume: {
+			activity: actResume, choice: true,
+			ask:    offers(textResumeAsk, resumeOptions, textMenuTail),
+			answer: (*turn).resume,
 		},
-	},
-	stepPhoneWhose: {
-		activity: actReport, group: "phone", choice: true,
-		ask:    (*turn).askPhoneWhose,
-		filled: func(s *session) bool { return s.Draft.PhoneWhose != "" && s.Draft.PhoneAsked },
-		next:   then(stepPhone),
-	},
-	stepPhone: {
-		activity: actReport, group: "phone", voice: true,
-		ask:    (*turn).askPhone,
-		filled: func(s *session) bool { return s.Draft.PhoneAsked },
-		next: func(t *turn) Step {
-			if len(t.desk.Categories()) == 0 {
-				return stepTriedWindow
-			}
-			return stepCategory
+
+		stepWho: {
+			activity: actReport, group: "who", choice: true,
+			ask:    offers(textAskWho, whoOptions, textStepTail),
+			answer: reads((*turn).answerWho),
+			filled: func(s *session) bool { return s.Draft.Who != "" },
+			next: func(t *turn) Step {
+				if t.s.Draft.Who == whoSelf {
+					return stepSelfName
+				}
+				return stepName
+			},
 		},
-	},
-	stepCategory: {
-		activity: actReport, group: "category", choice: true,
-		ask:    (*turn).askCategory,
-		filled: func(s *session) bool { return s.Draft.Category != "" },
-		next:   then(stepTriedWindow),
-	},
-	stepTriedWindow: {
-		activity: actReport, group: "tried", voice: true,
-		ask:    says(textAskWindow),
-		filled: func(s *session) bool { return s.Draft.TriedWindow != "" },
-		next: func(t *turn) Step {
-			if t.s.Draft.TriedWindow == noneAnswer {
-				return stepDesc
-			}
-			return stepTriedWhen
+		stepSelfName: {
+			activity: actReport, group: "who", voice: true, names: true,
+			ask:    says(textAskSelfName),
+			answer: reads((*turn).personName),
+			filled: func(s *session) bool { return s.Draft.Name != "" },
+			next:   then(stepID),
 		},
-	},
-	stepTriedWhen: {
-		activity: actReport, group: "tried", voice: true,
-		ask:    says(textAskWhen),
-		filled: func(s *session) bool { return s.Draft.TriedWhen != "" },
-		next:   then(stepTriedAnswer),
-	},
-	stepTriedAnswer: {
-		activity: actReport, group: "tried", voice: true,
-		ask:    says(textAskAnswer),
-		filled: func(s *session) bool { return s.Draft.TriedAnswer != "" },
-		next:   then(stepDesc),
-	},
-	stepDesc: {
-		activity: actReport, group: "desc",
-		ask: (*turn).askDesc,
-		// The problem was told before it was asked for: the summary
-		// shows it, and more can still be sent there.
-		filled: toldStory,
-		next:   then(stepConfirm),
-	},
-	stepConfirm: {activity: actReport, choice: true, ask: (*turn).askConfirm},
-	stepEdit:    {activity: actReport, choice: true, ask: offers(textAskEdit, editOptions, textStepTail)},
+		stepName: {
+			activity: actReport, group: "who", voice: true, names: true,
+			ask:    (*turn).askName,
+			answer: reads((*turn).affectedName),
+			filled: func(s *session) bool { return s.Draft.Name != "" },
+			next:   then(stepRelation),
+		},
+		stepRelation: {
+			activity: actReport, group: "who", voice: true, names: true,
+			ask:    (*turn).askRelation,
+			answer: reads((*turn).relation),
+			filled: func(s *session) bool { return s.Draft.Relation != "" },
+			next:   then(stepConsent),
+		},
+		stepConsent: {
+			activity: actReport, group: "who", choice: true,
+			ask:    (*turn).askConsent,
+			answer: reads((*turn).answerConsent),
+			filled: func(s *session) bool { return s.Draft.Consent != "" },
+			next:   then(stepReporter),
+		},
+		stepReporter: {
+			activity: actReport, group: "who", voice: true, names: true,
+			ask:    says(textAskReporter),
+			answer: reads((*turn).personName),
+			filled: func(s *session) bool { return s.Draft.Reporter != "" },
+			next:   then(stepID),
+		},
+		stepID: {
+			activity: actReport, group: "id", voice: true,
+			ask:    (*turn).askID,
+			answer: reads((*turn).idNumber),
+			filled: func(s *session) bool { return s.Draft.IDAsked },
+			next: func(t *turn) Step {
+				if t.s.Draft.Who == whoSelf {
+					return stepPhone
+				}
+				return stepPhoneWhose
+			},
+		},
+		stepPhoneWhose: {
+			activity: actReport, group: "phone", choice: true,
+			ask:    (*turn).askPhoneWhose,
+			answer: reads((*turn).answerPhoneWhose),
+			filled: func(s *session) bool { return s.Draft.PhoneWhose != "" && s.Draft.PhoneAsked },
+			next:   then(stepPhone),
+		},
+		stepPhone: {
+			activity: actReport, group: "phone", voice: true,
+			ask:    (*turn).askPhone,
+			answer: reads((*turn).phone),
+			filled: func(s *session) bool { return s.Draft.PhoneAsked },
+			next: func(t *turn) Step {
+				if len(t.desk.Categories()) == 0 {
+					return stepTriedWindow
+				}
+				return stepCategory
+			},
+		},
+		stepCategory: {
+			activity: actReport, group: "category", choice: true,
+			ask:    (*turn).askCategory,
+			answer: reads((*turn).answerCategory),
+			filled: func(s *session) bool { return s.Draft.Category != "" },
+			next:   then(stepTriedWindow),
+		},
+		stepTriedWindow: {
+			activity: actReport, group: "tried", voice: true,
+			ask:    says(textAskWindow),
+			answer: reads((*turn).answerTriedWindow),
+			filled: func(s *session) bool { return s.Draft.TriedWindow != "" },
+			next: func(t *turn) Step {
+				if t.s.Draft.TriedWindow == noneAnswer {
+					return stepDesc
+				}
+				return stepTriedWhen
+			},
+		},
+		stepTriedWhen: {
+			activity: actReport, group: "tried", voice: true,
+			ask:    says(textAskWhen),
+			answer: reads((*turn).answerTriedWhen),
+			filled: func(s *session) bool { return s.Draft.TriedWhen != "" },
+			next:   then(stepTriedAnswer),
+		},
+		stepTriedAnswer: {
+			activity: actReport, group: "tried", voice: true,
+			ask:    says(textAskAnswer),
+			answer: reads((*turn).answerTriedAnswer),
+			filled: func(s *session) bool { return s.Draft.TriedAnswer != "" },
+			next:   then(stepDesc),
+		},
+		stepDesc: {
+			activity: actReport, group: "desc",
+			ask:    (*turn).askDesc,
+			answer: reads((*turn).answerDesc),
+			// The problem was told before it was asked for: the summary
+			// shows it, and more can still be sent there.
+			filled: toldStory,
+			next:   then(stepConfirm),
+		},
+		stepConfirm: {
+			activity: actReport, choice: true,
+			ask:    (*turn).askConfirm,
+			answer: (*turn).answerConfirm,
+		},
+		stepEdit: {
+			activity: actReport, choice: true,
+			ask:    offers(textAskEdit, editOptions, textStepTail),
+			answer: reads((*turn).answerEdit),
+		},
 
-	stepSuppPick:    {activity: actSupplement, choice: true, ask: (*turn).askSuppPick},
-	stepSuppCollect: {activity: actSupplement, ask: (*turn).askSupp},
+		stepSuppPick: {
+			activity: actSupplement, choice: true,
+			ask:    (*turn).askSuppPick,
+			answer: (*turn).supplementText,
+		},
+		stepSuppCollect: {
+			activity: actSupplement,
+			ask:      (*turn).askSupp,
+			answer:   (*turn).supplementText,
+		},
 
-	stepWdPick:    {activity: actWithdraw, choice: true, ask: (*turn).askWdPick},
-	stepWdReason:  {activity: actWithdraw, ask: says(textAskWdReason)},
-	stepWdConfirm: {activity: actWithdraw, choice: true, ask: (*turn).askWdConfirm},
+		stepWdPick: {
+			activity: actWithdraw, choice: true,
+			ask:    (*turn).askWdPick,
+			answer: (*turn).withdrawText,
+		},
+		stepWdReason: {
+			activity: actWithdraw,
+			ask:      says(textAskWdReason),
+			answer:   (*turn).withdrawText,
+		},
+		stepWdConfirm: {
+			activity: actWithdraw, choice: true,
+			ask:    (*turn).askWdConfirm,
+			answer: (*turn).withdrawText,
+		},
 
-	stepRatePick: {activity: actRate, choice: true, ask: (*turn).askRatePick},
-	stepRateWhy:  {activity: actRate, ask: (*turn).askRateWhy},
+		stepRatePick: {
+			activity: actRate, choice: true,
+			ask:    (*turn).askRatePick,
+			answer: (*turn).answerRatePick,
+		},
+		stepRateWhy: {
+			activity: actRate,
+			ask:      (*turn).askRateWhy,
+			answer:   (*turn).answerRateWhy,
+		},
 
-	stepAboutAsk: {activity: actAbout, choice: true, ask: (*turn).askAbout},
+		stepAboutAsk: {
+			activity: actAbout, choice: true,
+			ask:    (*turn).askAbout,
+			answer: (*turn).aboutText,
+		},
+	}
+}
+
+// reads is an answer read from the words alone, without the desk or the
+// session store.
+func reads(answer func(t *turn, text string) error) func(*turn, context.Context, string) error {
+	return func(t *turn, _ context.Context, text string) error { return answer(t, text) }
 }
 
 // then is the next form step when it does not depend on the answers.

@@ -78,7 +78,7 @@ func TestEveryStoredStepContinues(t *testing.T) {
 // TestStepTable checks the table against the stored names: a step is never
 // dropped or renamed (a session saved on it would lose its place), and a
 // new one is added to storedSteps, so that it is loaded and asked above.
-// Every step has its question; every step of the form says whether it is
+// Every step has its question and its answer; every step of the form says whether it is
 // filled and what follows it.
 func TestStepTable(t *testing.T) {
 	var stored []Step
@@ -88,8 +88,8 @@ func TestStepTable(t *testing.T) {
 	var table []Step
 	for step, def := range steps {
 		table = append(table, step)
-		if def.activity == "" || def.ask == nil {
-			t.Errorf("step %s lacks its activity or its question", step)
+		if def.activity == "" || def.ask == nil || def.answer == nil {
+			t.Errorf("step %s lacks its activity, its question or its answer", step)
 		}
 		if def.group != "" && (def.filled == nil || def.next == nil) {
 			t.Errorf("form step %s lacks filled or next", step)
