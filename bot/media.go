@@ -9,57 +9,17 @@ import (
 	"banchengshi/cases"
 )
 
-// media handles a voice message, photo, video or file on the current step.
+// media handles a voice message, photo, video or file on the current step:
+// by the step's own handling (the step table's media), or else kept with
+// the session, as the answer on a step a voice message may answer.
 func (t *turn) media(ctx context.Context) error {
 	m, s := t.in.Media, t.s
 	if m == nil {
 		t.say(cases.Message{Text: textMediaMissing(t.in.Kind)})
 		return nil
 	}
-	switch s.Step {
-	case stepMenu, stepDesc:
-		if s.Step == stepMenu {
-			if done, err := t.answerRequest(ctx, "", m); done || err != nil {
-				return err
-			}
-		}
-		i, err := t.keep(ctx, m)
-		if err != nil {
-			return err
-		}
-		s.Parts = append(s.Parts, part{Att: i})
-		if s.Step == stepDesc {
-			t.sayHere(textMediaAck(t.in.Kind))
-			return nil
-		}
-		t.note(textStartedWithMedia(t.in.Kind))
-		t.startReport()
-		return nil
-	case stepConfirm:
-		// More of the problem after the summary: it joins the description.
-		i, err := t.keep(ctx, m)
-		if err != nil {
-			return err
-		}
-		s.Parts = append(s.Parts, part{Att: i})
-		t.note(textMediaKept(t.in.Kind))
-		t.ask()
-		return nil
-	case stepSuppCollect:
-		return t.supplementMedia(ctx, m)
-	case stepRateWhy:
-		return t.rateWithMedia(ctx, m)
-	case stepWdReason, stepWdConfirm:
-		// A file sent while withdrawing still reaches the case's handler.
-		if _, err := t.keep(ctx, m); err != nil {
-			return err
-		}
-		if done, err := t.flushPending(ctx); err != nil || done {
-			return err
-		}
-		t.note(fmt.Sprintf(textSuppAttached, s.Target))
-		t.ask()
-		return nil
+	if handle := s.Step.def().media; handle != nil {
+		return handle(t, ctx, m)
 	}
 	if _, err := t.keep(ctx, m); err != nil {
 		return err
@@ -81,6 +41,60 @@ func (t *turn) media(ctx context.Context) error {
 	if s.Step.def().choice {
 		t.note(textPickHint)
 	}
+	t.ask()
+	return nil
+}
+
+// mediaOnMenu takes a file sent when nothing is in progress: material a
+// handler asked for, or else the start of a report.
+func (t *turn) mediaOnMenu(ctx context.Context, m *Media) error {
+	if done, err := t.answerRequest(ctx, "", m); done || err != nil {
+		return err
+	}
+	i, err := t.keep(ctx, m)
+	if err != nil {
+		return err
+	}
+	t.s.Parts = append(t.s.Parts, part{Att: i})
+	t.note(textStartedWithMedia(t.in.Kind))
+	t.startReport()
+	return nil
+}
+
+// mediaInStory takes a file as part of the description.
+func (t *turn) mediaInStory(ctx context.Context, m *Media) error {
+	i, err := t.keep(ctx, m)
+	if err != nil {
+		return err
+	}
+	t.s.Parts = append(t.s.Parts, part{Att: i})
+	t.sayHere(textMediaAck(t.in.Kind))
+	return nil
+}
+
+// mediaOnSummary takes more of the problem after the summary: it joins the
+// description.
+func (t *turn) mediaOnSummary(ctx context.Context, m *Media) error {
+	i, err := t.keep(ctx, m)
+	if err != nil {
+		return err
+	}
+	t.s.Parts = append(t.s.Parts, part{Att: i})
+	t.note(textMediaKept(t.in.Kind))
+	t.ask()
+	return nil
+}
+
+// mediaWhileWithdrawing hands a file sent while withdrawing to the case's
+// handler all the same.
+func (t *turn) mediaWhileWithdrawing(ctx context.Context, m *Media) error {
+	if _, err := t.keep(ctx, m); err != nil {
+		return err
+	}
+	if done, err := t.flushPending(ctx); err != nil || done {
+		return err
+	}
+	t.note(fmt.Sprintf(textSuppAttached, t.s.Target))
 	t.ask()
 	return nil
 }

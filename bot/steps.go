@@ -8,7 +8,8 @@ import (
 
 // The dialog's steps, and everything the dialog knows about each one in a
 // single table: what the citizen is doing there, the summary item it fills,
-// how it may be answered, and which form step follows it.
+// its question, how words and files sent on it are taken, and which form
+// step follows it.
 
 // Step is where a citizen is in the dialog: the question the next message
 // answers. Sessions store steps by name, so a step is never renamed; the
@@ -78,6 +79,9 @@ type stepDef struct {
 	// comes next. On a form step it is reached through reportText, which
 	// first takes words that answer something else.
 	answer func(t *turn, ctx context.Context, text string) error
+	// media handles a file or voice message sent on the step, when the step
+	// does more with it than keep it (media.go).
+	media func(t *turn, ctx context.Context, m *Media) error
 	// filled reports whether a form step's answer is already known, from an
 	// earlier message that said it before it was asked; the form skips it.
 	filled func(s *session) bool
@@ -96,6 +100,7 @@ func init() {
 			activity: actMenu, choice: true,
 			ask:    (*turn).askMenu,
 			answer: (*turn).idle,
+			media:  (*turn).mediaOnMenu,
 		},
 		stepResume: {
 			activity: actResume, choice: true,
@@ -218,6 +223,7 @@ func init() {
 			activity: actReport, group: "desc",
 			ask:    (*turn).askDesc,
 			answer: reads((*turn).answerDesc),
+			media:  (*turn).mediaInStory,
 			// The problem was told before it was asked for: the summary
 			// shows it, and more can still be sent there.
 			filled: toldStory,
@@ -227,6 +233,7 @@ func init() {
 			activity: actReport, choice: true,
 			ask:    (*turn).askConfirm,
 			answer: (*turn).answerConfirm,
+			media:  (*turn).mediaOnSummary,
 		},
 		stepEdit: {
 			activity: actReport, choice: true,
@@ -243,6 +250,7 @@ func init() {
 			activity: actSupplement,
 			ask:      (*turn).askSupp,
 			answer:   (*turn).supplementText,
+			media:    (*turn).supplementMedia,
 		},
 
 		stepWdPick: {
@@ -254,11 +262,13 @@ func init() {
 			activity: actWithdraw,
 			ask:      says(textAskWdReason),
 			answer:   (*turn).withdrawText,
+			media:    (*turn).mediaWhileWithdrawing,
 		},
 		stepWdConfirm: {
 			activity: actWithdraw, choice: true,
 			ask:    (*turn).askWdConfirm,
 			answer: (*turn).withdrawText,
+			media:  (*turn).mediaWhileWithdrawing,
 		},
 
 		stepRatePick: {
@@ -270,6 +280,7 @@ func init() {
 			activity: actRate,
 			ask:      (*turn).askRateWhy,
 			answer:   (*turn).answerRateWhy,
+			media:    (*turn).rateWithMedia,
 		},
 
 		stepAboutAsk: {
