@@ -311,6 +311,31 @@ func descriptionText(s *session) string {
 
 // submit turns the draft into a case and hands it to the desk.
 func (t *turn) submit(ctx context.Context) error {
+	s := t.s
+	c := t.draftCase()
+	atts := make([]*cases.Attachment, len(s.Atts))
+	for i, a := range s.Atts {
+		var err error
+		if atts[i], err = t.stored(ctx, a); err != nil {
+			return err
+		}
+	}
+	if err := t.desk.Submit(ctx, c, atts, saidParts(s)); err != nil {
+		if msg, ok := refusal(err); ok {
+			t.note(msg)
+			t.ask()
+			return nil
+		}
+		return fmt.Errorf("submit case: %w", err)
+	}
+	t.reset()
+	t.s.About = "" // a new case: words about an older one are no longer likely
+	t.say(cases.Message{Text: textSubmitted(c)})
+	return nil
+}
+
+// draftCase is the case the draft describes, as the desk receives it.
+func (t *turn) draftCase() *cases.Case {
 	s, d := t.s, t.s.Draft
 	c := &cases.Case{
 		OpenKfID:     t.in.OpenKfID,
@@ -340,13 +365,12 @@ func (t *turn) submit(ctx context.Context) error {
 	if c.Description == "" {
 		c.Description = textSeeFiles(filesText(s.Atts))
 	}
-	atts := make([]*cases.Attachment, len(s.Atts))
-	for i, a := range s.Atts {
-		var err error
-		if atts[i], err = t.stored(ctx, a); err != nil {
-			return err
-		}
-	}
+	return c
+}
+
+// saidParts are the description messages in order, a file by its kind, as
+// the case's timeline shows them.
+func saidParts(s *session) []string {
 	said := make([]string, 0, len(s.Parts))
 	for _, p := range s.Parts {
 		if p.Text != "" {
@@ -355,16 +379,5 @@ func (t *turn) submit(ctx context.Context) error {
 			said = append(said, "["+mediaName(s.Atts[p.Att-1].Kind)+"]")
 		}
 	}
-	if err := t.desk.Submit(ctx, c, atts, said); err != nil {
-		if msg, ok := refusal(err); ok {
-			t.note(msg)
-			t.ask()
-			return nil
-		}
-		return fmt.Errorf("submit case: %w", err)
-	}
-	t.reset()
-	t.s.About = "" // a new case: words about an older one are no longer likely
-	t.say(cases.Message{Text: textSubmitted(c)})
-	return nil
+	return said
 }
