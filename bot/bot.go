@@ -5,6 +5,33 @@
 // It is pure logic over small interfaces: the pipeline calls Engine.Handle for
 // each citizen kf message inside one database transaction, with a session store
 // and a Desk bound to that transaction, and enqueues the replies it returns.
+//
+// # How to add a dialog step
+//
+// Everything the dialog knows about a step is its entry in the step table,
+// steps.go. A new step touches:
+//
+//   - steps.go: a Step constant (its name is stored in sessions: never
+//     rename one) and its table entry: the activity it belongs to, its
+//     question and its answer, whether it is answered by a choice or may be
+//     answered by voice, and media when a file sent on it means more than a
+//     file kept. A step of the report form also names its summary group, when
+//     it is filled already, and the step after it; the step before it then
+//     names the new one as its next.
+//   - questions.go: its question, when it is more than fixed words or fixed
+//     options; text.go: its words, and its one-tap answer in quickAnswers if it
+//     has one.
+//   - its answer, beside those of its activity: report.go for the form
+//     (people.go for who is affected, confirm.go for the summary),
+//     service.go for supplements and withdrawals, followup.go for the
+//     follow-up.
+//   - steps_test.go: the name in storedSteps, with words of its question;
+//     and a conversation through it in conversations_test.go.
+//
+// A step that asks for something new also adds it to the draft (session.go),
+// to the summary and its change menu (summary, editOptions and editGroups in
+// text.go, edit in confirm.go), to the case submitted (draftCase in report.go)
+// and to the steps that may change it in fuzz_test.go (owners).
 package bot
 
 import (
