@@ -78,65 +78,23 @@ func (s *Sandbox) handleMessageSend(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, errInvalidAgentID, "invalid agentid")
 		return
 	}
-	msg := AppMessage{MsgType: req.MsgType}
-	var view *Card
-	switch req.MsgType {
-	case "text", "markdown":
-		content := ""
-		if req.MsgType == "text" && req.Text != nil {
-			content = req.Text.Content
-		} else if req.MsgType == "markdown" && req.Markdown != nil {
-			content = req.Markdown.Content
-		}
-		if content == "" {
-			writeErr(w, errEmptyContent, "empty content")
-			return
-		}
-		if len(content) > 2048 {
-			writeErr(w, errContentTooLong, "content size out of limit")
-			return
-		}
-		msg.Text = content
-	case "textcard":
-		tc := req.TextCard
-		if tc == nil || tc.Title == "" || tc.Description == "" || tc.URL == "" {
-			writeErr(w, errInvalidParameter, "textcard title, description and url required")
-			return
-		}
-		if len(tc.Title) > 128 || len(tc.Description) > 512 || len(tc.URL) > 2048 {
-			writeErr(w, errContentTooLong, "content size out of limit")
-			return
-		}
-		msg.Title, msg.Text, msg.URL = tc.Title, tc.Description, tc.URL
-	case "template_card":
-		c, code, m := buildCard(req.TemplateCard)
-		if code != 0 {
-			writeErr(w, code, m)
-			return
-		}
-		view = &c
-	default:
-		writeErr(w, errInvalidMsgType, "invalid message type")
+	msg, view, code, errMsg := req.message()
+	if code != 0 {
+		writeErr(w, code, errMsg)
 		return
 	}
-
-	interval := 1800
-	if req.DuplicateCheckInterval != nil {
-		interval = *req.DuplicateCheckInterval
-	}
-	if req.EnableDuplicateCheck == 1 && (interval <= 0 || interval > maxDuplicateCheckInterval) {
-		writeErr(w, errInvalidParameter, "duplicate_check_interval must be 1 to 14400 seconds")
+	interval, code, errMsg := req.duplicateInterval()
+	if code != 0 {
+		writeErr(w, code, errMsg)
 		return
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	dupKey := ""
-	if req.EnableDuplicateCheck == 1 {
+	if interval > 0 {
 		dupKey = req.duplicateKey()
-		if d, ok := s.idem.app[dupKey]; ok && s.now().Before(d.expires) {
-			// The same content to the same members within the interval: not
-			// delivered again.
+		if d, ok := s.appRepeatLocked(dupKey); ok {
 			writeJSON(w, struct {
 				apiError
 				MsgID        string `json:"msgid"`
@@ -145,13 +103,9 @@ func (s *Sandbox) handleMessageSend(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if view != nil && view.TaskID != "" {
-		for _, c := range s.cards {
-			if c.view.TaskID == view.TaskID {
-				writeErr(w, errInvalidParameter, "task_id already used in this app")
-				return
-			}
-		}
+	if view != nil && s.taskIDUsedLocked(view.TaskID) {
+		writeErr(w, errInvalidParameter, "task_id already used in this app")
+		return
 	}
 	valid, invalid := s.recipientsLocked(req.ToUser)
 	invalidParty, invalidTag := req.ToParty, req.ToTag // departments and tags are not modelled
@@ -160,31 +114,12 @@ func (s *Sandbox) handleMessageSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	msg.MsgID = randHex(16)
-	msg.At = now
-	var cd *card
-	respCode := ""
-	if view != nil {
-		cd = &card{msgid: msg.MsgID, recipients: valid, view: *view}
-		s.cards[msg.MsgID] = cd
-		if interactiveCards[view.CardType] {
-			respCode = randHex(20)
-			s.respCodes[respCode] = responseCode{card: cd, expires: now.Add(responseCodeTTL)}
-		}
-	}
+	msg.MsgID, msg.At = randHex(16), now
+	cd, respCode := s.keepCardLocked(msg.MsgID, view, valid, now)
 	if dupKey != "" {
-		if s.idem.app == nil {
-			s.idem.app = map[string]appDuplicate{}
-		}
-		s.idem.app[dupKey] = appDuplicate{msgid: msg.MsgID, responseCode: respCode, expires: now.Add(time.Duration(interval) * time.Second)}
+		s.rememberAppLocked(dupKey, appDuplicate{msgid: msg.MsgID, responseCode: respCode, expires: now.Add(interval)})
 	}
-	for _, u := range valid {
-		if !s.allowAppSendLocked(u, now) {
-			s.dropped[u]++
-			continue
-		}
-		s.inbox[u] = append(s.inbox[u], &inboxEntry{msg: msg, card: cd})
-	}
+	s.deliverAppLocked(valid, msg, cd, now)
 	writeJSON(w, struct {
 		apiError
 		InvalidUser    string `json:"invaliduser"`
@@ -194,6 +129,123 @@ func (s *Sandbox) handleMessageSend(w http.ResponseWriter, r *http.Request) {
 		MsgID          string `json:"msgid"`
 		ResponseCode   string `json:"response_code,omitempty"`
 	}{apiError{0, "ok"}, strings.Join(invalid, "|"), invalidParty, invalidTag, "", msg.MsgID, respCode})
+}
+
+// message is the message req sends as its recipients will see it, and for a
+// template card the card's view; code is 0 when WeCom would take the content.
+func (req *appSendRequest) message() (AppMessage, *Card, int, string) {
+	msg := AppMessage{MsgType: req.MsgType}
+	switch req.MsgType {
+	case "text", "markdown":
+		content := ""
+		if req.MsgType == "text" && req.Text != nil {
+			content = req.Text.Content
+		} else if req.MsgType == "markdown" && req.Markdown != nil {
+			content = req.Markdown.Content
+		}
+		if content == "" {
+			return msg, nil, errEmptyContent, "empty content"
+		}
+		if len(content) > 2048 {
+			return msg, nil, errContentTooLong, "content size out of limit"
+		}
+		msg.Text = content
+	case "textcard":
+		tc := req.TextCard
+		if tc == nil || tc.Title == "" || tc.Description == "" || tc.URL == "" {
+			return msg, nil, errInvalidParameter, "textcard title, description and url required"
+		}
+		if len(tc.Title) > 128 || len(tc.Description) > 512 || len(tc.URL) > 2048 {
+			return msg, nil, errContentTooLong, "content size out of limit"
+		}
+		msg.Title, msg.Text, msg.URL = tc.Title, tc.Description, tc.URL
+	case "template_card":
+		c, code, m := buildCard(req.TemplateCard)
+		if code != 0 {
+			return msg, nil, code, m
+		}
+		return msg, &c, 0, ""
+	default:
+		return msg, nil, errInvalidMsgType, "invalid message type"
+	}
+	return msg, nil, 0, ""
+}
+
+// duplicateInterval is how long WeCom's duplicate check holds req back from
+// being delivered again (30 minutes unless the request says), or 0 when req
+// asks for no check.
+func (req *appSendRequest) duplicateInterval() (time.Duration, int, string) {
+	if req.EnableDuplicateCheck != 1 {
+		return 0, 0, ""
+	}
+	interval := 1800
+	if req.DuplicateCheckInterval != nil {
+		interval = *req.DuplicateCheckInterval
+	}
+	if interval <= 0 || interval > maxDuplicateCheckInterval {
+		return 0, errInvalidParameter, "duplicate_check_interval must be 1 to 14400 seconds"
+	}
+	return time.Duration(interval) * time.Second, 0, ""
+}
+
+// appRepeatLocked returns the message sent before with the same content to
+// the same members (key) within the duplicate check's interval: WeCom does
+// not deliver it again.
+func (s *Sandbox) appRepeatLocked(key string) (appDuplicate, bool) {
+	d, ok := s.idem.app[key]
+	return d, ok && s.now().Before(d.expires)
+}
+
+// rememberAppLocked records a message sent with the duplicate check on.
+func (s *Sandbox) rememberAppLocked(key string, d appDuplicate) {
+	if s.idem.app == nil {
+		s.idem.app = map[string]appDuplicate{}
+	}
+	s.idem.app[key] = d
+}
+
+// taskIDUsedLocked reports whether a card sent before has task id taskID:
+// WeCom takes each task id once per app, since a click names the card by it.
+func (s *Sandbox) taskIDUsedLocked(taskID string) bool {
+	if taskID == "" {
+		return false
+	}
+	for _, c := range s.cards {
+		if c.view.TaskID == taskID {
+			return true
+		}
+	}
+	return false
+}
+
+// keepCardLocked records the card message msgID shows its recipients, and
+// for a card that can be clicked the response code that may update it once.
+// Without a card (view nil) it keeps nothing.
+func (s *Sandbox) keepCardLocked(msgID string, view *Card, recipients []string, now time.Time) (*card, string) {
+	if view == nil {
+		return nil, ""
+	}
+	cd := &card{msgid: msgID, recipients: recipients, view: *view}
+	s.cards[msgID] = cd
+	if !interactiveCards[view.CardType] {
+		return cd, ""
+	}
+	respCode := randHex(20)
+	s.respCodes[respCode] = responseCode{card: cd, expires: now.Add(responseCodeTTL)}
+	return cd, respCode
+}
+
+// deliverAppLocked puts msg (and its card, if any) in each recipient's inbox,
+// but for those past their rate limit: WeCom drops those silently, and the
+// sandbox counts them.
+func (s *Sandbox) deliverAppLocked(recipients []string, msg AppMessage, cd *card, now time.Time) {
+	for _, u := range recipients {
+		if !s.allowAppSendLocked(u, now) {
+			s.dropped[u]++
+			continue
+		}
+		s.inbox[u] = append(s.inbox[u], &inboxEntry{msg: msg, card: cd})
+	}
 }
 
 // recipientsLocked splits "a|b|c" (or "@all") into directory members and
