@@ -75,15 +75,7 @@ type Options struct {
 // text is one line saying what failed and what to do; whatever was opened
 // before it is closed again.
 func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err error) {
-	if opt.Log == nil {
-		opt.Log = slog.Default()
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	if opt.WorkerInterval == 0 {
-		opt.WorkerInterval = 2 * time.Second
-	}
+	opt = opt.withDefaults()
 	// The sandbox lets anyone sign in as any staff member: refuse a
 	// configuration that would run it where it looks like production, even
 	// when the caller skipped configs.Load.
@@ -114,25 +106,8 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 	if a.repo, err = storage.Open(ctx, cfg.DBDriver, cfg.DBDSN, sealer); err != nil {
 		return nil, keys.openFailed(err)
 	}
-	// (Each constructor's result is checked before it goes into the
-	// interface: a nil *Redis there would not be a nil SharedStores.)
-	switch {
-	case cfg.RedisAddr != "":
-		r, err := storage.NewRedis(ctx, cfg.RedisAddr, cfg.RedisPassword, cfg.RedisDB, cfg.RedisPrefix)
-		if err != nil {
-			return nil, startErr(StepRedis, err)
-		}
-		a.shared = r
-	case cfg.DBDriver == storage.DriverMySQL:
-		// Replicas share the database: never lock in process.
-		db, err := storage.NewDBShared(ctx, cfg.DBDSN)
-		if err != nil {
-			return nil, startErr(StepLocks, err)
-		}
-		a.shared = db
-		a.log.Info("no Redis configured: locks and rate limits are kept in MySQL")
-	default:
-		a.shared = storage.NewMemory()
+	if a.shared, err = openShared(ctx, cfg, a.log); err != nil {
+		return nil, err
 	}
 	dir, err := staff.WatchDirectory(runCtx, cfg.Directory, 5*time.Second, a.log)
 	if err != nil {
@@ -142,49 +117,33 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 	if err != nil {
 		return nil, startErr(StepHolidays, err)
 	}
-	// Deadlines a year ahead need next year's holidays: say so until the
-	// State Council's notice is in the calendar file.
-	for _, t := range []time.Time{opt.Now(), opt.Now().AddDate(1, 0, 0)} {
-		if !cal.Covers(t) || cal.Provisional(t) {
-			a.log.Warn("the working-day calendar lacks the official holidays of a year deadlines fall in; update configs/holidays-cn.yaml (or BCS_HOLIDAYS)",
-				"year", t.In(cases.Shanghai).Year(), "covered", cal.Covers(t))
-		}
-	}
+	warnCalendarGaps(cal, opt.Now(), a.log)
 
-	if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		return nil, startErr(StepListen, err)
+	if err := a.listen(cfg.HTTPAddr, cfg.PublicURL); err != nil {
+		return nil, err
 	}
-	a.baseURL = cfg.PublicURL
-	if a.baseURL == "" {
-		a.baseURL = "http://" + a.listener.Addr().String()
-	}
-	a.baseURL = strings.TrimSuffix(a.baseURL, "/")
 
 	// Decided before the sandbox fills in its corp: the embedded default texts
 	// through the sandbox.
 	smsMode := cfg.SMS()
-	var mounts []func(*gin.Engine)
 	if cfg.Sandbox() {
 		if err := a.startSandbox(&cfg, dir.Current()); err != nil {
 			return nil, startErr(StepSandbox, err)
 		}
-		mounts = append(mounts, mountSandbox(a.sandbox))
 	}
-
-	client, err := wecom.New(wecom.Config{APIBase: cfg.WeComAPIBase, SignInBase: cfg.SignInBase, CorpID: cfg.CorpID,
-		AgentID: cfg.AgentID, Secret: cfg.Secret}, a.shared.TokenCache(), a.log)
+	client, err := a.wecomClient(cfg)
 	if err != nil {
-		return nil, startErr(StepWeCom, fmt.Errorf("client: %w", err))
+		return nil, err
 	}
-	// WeCom's frequency limits are per corp: one pause and one call budget
-	// for all replicas.
-	client.SharePauses(a.shared.Pauses())
-	client.UseBudget(storage.NewCallBudget(a.shared.RateLimiter(), cfg.WeComCallsPerMinute, cfg.WeComCallsPerHour))
-	crypter, err := wecom.NewCrypter(cfg.Token, cfg.AESKey, cfg.CorpID)
-	if err != nil {
-		return nil, startErr(StepWeCom, fmt.Errorf("callback keys: %w", err))
-	}
+	return a.assemble(runCtx, cfg, opt, keys, dir, cal, client, smsMode)
+}
 
+// assemble builds the services on what New opened (the stores, the
+// directory, the calendar, WeCom), puts the HTTP server in front of them and
+// starts the workers. smsMode is the SMS provider as configured, before the
+// sandbox filled in its corp.
+func (a *App) assemble(runCtx context.Context, cfg configs.Config, opt Options, keys *dataKeys, dir *staff.Source,
+	cal *cases.Calendar, client *wecom.Client, smsMode string) (*App, error) {
 	counts := metrics.New()
 	a.desk = desk.New(dir, cal, opt.Now).CountWith(counts)
 	staffApp := &desk.StaffApp{Desk: a.desk, Log: a.log, Repo: a.repo}
@@ -213,13 +172,31 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 	if err != nil {
 		return nil, startErr(StepPages, err)
 	}
-	mounts = append(mounts, pages.Mount)
+	if a.server, err = a.newServer(cfg, pages, counts, opt.Now); err != nil {
+		return nil, err
+	}
+	go a.work(runCtx, opt.WorkerInterval)
+	return a, nil
+}
 
+// newServer is the HTTP server of every route: the WeCom callbacks (whose
+// keys are checked here), the API, Open311, metrics and health, the staff
+// pages and, on the embedded default, the sandbox.
+func (a *App) newServer(cfg configs.Config, pages *web.Server, counts *metrics.Metrics, now func() time.Time) (*http.Server, error) {
+	crypter, err := wecom.NewCrypter(cfg.Token, cfg.AESKey, cfg.CorpID)
+	if err != nil {
+		return nil, startErr(StepWeCom, fmt.Errorf("callback keys: %w", err))
+	}
+	var mounts []func(*gin.Engine)
+	if a.sandbox != nil {
+		mounts = append(mounts, mountSandbox(a.sandbox))
+	}
+	mounts = append(mounts, pages.Mount)
 	routes := handlers.Routes{
 		Callback: &handlers.Callback{Crypter: crypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log, Metrics: counts},
 		API:      &handlers.API{Repo: a.repo, Token: cfg.AdminToken},
 		Open311: &handlers.Open311{Log: a.log, Service: open311.New(open311.Config{Repo: a.repo, Desk: a.desk,
-			Keys: cfg.Open311Keys(), Jurisdiction: cfg.Open311Jurisdiction, Kick: a.outbox.Kick, Now: opt.Now})},
+			Keys: cfg.Open311Keys(), Jurisdiction: cfg.Open311Jurisdiction, Kick: a.outbox.Kick, Now: now})},
 		Metrics: counts.Handler(),
 		Ready:   map[string]handlers.Pinger{"database": a.repo, "shared": a.shared},
 		Mount:   mounts,
@@ -233,15 +210,92 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 		}
 		routes.KfCallback = &handlers.Callback{Crypter: kfCrypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log, Metrics: counts}
 	}
-	a.server = &http.Server{
+	return &http.Server{
 		Handler:           handlers.NewRouter(routes),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+	}, nil
+}
+
+// withDefaults fills in what the caller left zero.
+func (opt Options) withDefaults() Options {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
 	}
-	go a.work(runCtx, opt.WorkerInterval)
-	return a, nil
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.WorkerInterval == 0 {
+		opt.WorkerInterval = 2 * time.Second
+	}
+	return opt
+}
+
+// openShared opens what replicas share besides the database: Redis when
+// configured; on MySQL without Redis, the database itself (replicas share
+// it: never lock in process); otherwise in-process stand-ins.
+func openShared(ctx context.Context, cfg configs.Config, log *slog.Logger) (storage.SharedStores, error) {
+	// (Each constructor's result is checked before it goes into the
+	// interface: a nil *Redis there would not be a nil SharedStores.)
+	switch {
+	case cfg.RedisAddr != "":
+		r, err := storage.NewRedis(ctx, cfg.RedisAddr, cfg.RedisPassword, cfg.RedisDB, cfg.RedisPrefix)
+		if err != nil {
+			return nil, startErr(StepRedis, err)
+		}
+		return r, nil
+	case cfg.DBDriver == storage.DriverMySQL:
+		db, err := storage.NewDBShared(ctx, cfg.DBDSN)
+		if err != nil {
+			return nil, startErr(StepLocks, err)
+		}
+		log.Info("no Redis configured: locks and rate limits are kept in MySQL")
+		return db, nil
+	}
+	return storage.NewMemory(), nil
+}
+
+// warnCalendarGaps warns while the calendar lacks the official holidays of
+// this year or the next: deadlines a year ahead need next year's, and the
+// State Council's notice must be put in the calendar file by hand.
+func warnCalendarGaps(cal *cases.Calendar, now time.Time, log *slog.Logger) {
+	for _, t := range []time.Time{now, now.AddDate(1, 0, 0)} {
+		if !cal.Covers(t) || cal.Provisional(t) {
+			log.Warn("the working-day calendar lacks the official holidays of a year deadlines fall in; update configs/holidays-cn.yaml (or BCS_HOLIDAYS)",
+				"year", t.In(cases.Shanghai).Year(), "covered", cal.Covers(t))
+		}
+	}
+}
+
+// listen opens the HTTP listener on addr and settles the product's base URL:
+// publicURL when given, else the address actually bound (addr may end in :0).
+func (a *App) listen(addr, publicURL string) error {
+	var err error
+	if a.listener, err = net.Listen("tcp", addr); err != nil {
+		return startErr(StepListen, err)
+	}
+	a.baseURL = publicURL
+	if a.baseURL == "" {
+		a.baseURL = "http://" + a.listener.Addr().String()
+	}
+	a.baseURL = strings.TrimSuffix(a.baseURL, "/")
+	return nil
+}
+
+// wecomClient is the WeCom API client for cfg's corp (the sandbox's on the
+// embedded default). WeCom's frequency limits are per corp: the client shares
+// one pause and one call budget with all replicas.
+func (a *App) wecomClient(cfg configs.Config) (*wecom.Client, error) {
+	client, err := wecom.New(wecom.Config{APIBase: cfg.WeComAPIBase, SignInBase: cfg.SignInBase, CorpID: cfg.CorpID,
+		AgentID: cfg.AgentID, Secret: cfg.Secret}, a.shared.TokenCache(), a.log)
+	if err != nil {
+		return nil, startErr(StepWeCom, fmt.Errorf("client: %w", err))
+	}
+	client.SharePauses(a.shared.Pauses())
+	client.UseBudget(storage.NewCallBudget(a.shared.RateLimiter(), cfg.WeComCallsPerMinute, cfg.WeComCallsPerHour))
+	return client, nil
 }
 
 func (a *App) work(ctx context.Context, every time.Duration) {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
-	"banchengshi/clock"
+	clock "banchengshi/internal/clocktest"
 	"banchengshi/sandbox"
 	"banchengshi/staff"
 	"banchengshi/storage"

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"banchengshi/cases"
-	"banchengshi/clock"
 	"banchengshi/configs"
+	clock "banchengshi/internal/clocktest"
 	"banchengshi/sandbox"
 	"banchengshi/staff"
 )

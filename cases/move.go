@@ -98,30 +98,48 @@ func mustJSON(v any) string {
 //     (重办 gets a full time limit again); the lead department keeps the case.
 //   - accountability, common: Accountability ("window：why"), CommonTag.
 func Apply(c *Case, m Move, cal *Calendar) ([]Event, error) {
-	if c == nil {
-		return nil, errors.New("apply move: nil case")
-	}
-	if m.At.IsZero() || m.Actor == "" {
-		return nil, errors.New("apply move: actor and time are required")
-	}
-	from := c.Status
-	to, ok := Allowed(from, m.Action)
-	if !ok {
-		return nil, &MoveError{From: from, Action: m.Action, Reason: refusedReason(from, m.Action)}
-	}
-	if reason := missingDetail(c, m); reason != "" {
-		return nil, &MoveError{From: from, Action: m.Action, Reason: reason}
+	to, err := guard(c, m)
+	if err != nil {
+		return nil, err
 	}
 	if m.Action == ActionView {
 		return nil, nil
 	}
+	n, data := transition(c, m, to, cal)
+	events := timelineEvents(c, n, m, data)
+	*c = *n
+	return events, nil
+}
 
+// guard decides whether m may be made on c: the lifecycle allows the action
+// from c's status and m has the detail it needs. It returns the status m
+// leads to.
+func guard(c *Case, m Move) (Status, error) {
+	if c == nil {
+		return "", errors.New("apply move: nil case")
+	}
+	if m.At.IsZero() || m.Actor == "" {
+		return "", errors.New("apply move: actor and time are required")
+	}
+	to, ok := Allowed(c.Status, m.Action)
+	if !ok {
+		return "", &MoveError{From: c.Status, Action: m.Action, Reason: refusedReason(c.Status, m.Action)}
+	}
+	if reason := missingDetail(c, m); reason != "" {
+		return "", &MoveError{From: c.Status, Action: m.Action, Reason: reason}
+	}
+	return to, nil
+}
+
+// transition is a copy of c after m, in status to (Apply lists what each
+// action changes), and the detail the move's timeline event records.
+func transition(c *Case, m Move, to Status, cal *Calendar) (*Case, moveData) {
 	n := *c
 	n.CoDepts = slices.Clone(c.CoDepts)
 	at := m.At
 	data := moveData{Action: m.Action, Reason: m.Reason, Text: m.Text}
-	if to != from {
-		data.From, data.To = from, to
+	if to != c.Status {
+		data.From, data.To = c.Status, to
 	}
 	switch m.Action {
 	case ActionAssign:
@@ -173,9 +191,14 @@ func Apply(c *Case, m Move, cal *Calendar) ([]Event, error) {
 	n.Status = to
 	n.UpdatedAt = at
 	n.Light = LightAt(&n, at, cal)
+	return &n, data
+}
 
+// timelineEvents are what m, taking old to n, adds to the timeline, in
+// order: the citizen's rating when m carries one, then the move itself.
+func timelineEvents(old, n *Case, m Move, data moveData) []Event {
 	ev := func(kind EventKind, body string, d any) Event {
-		return Event{CaseID: c.ID, At: at, Actor: m.Actor, Kind: kind, Body: body, Data: mustJSON(d)}
+		return Event{CaseID: old.ID, At: m.At, Actor: m.Actor, Kind: kind, Body: body, Data: mustJSON(d)}
 	}
 	var events []Event
 	rated := m.Rating != 0 && (m.Action == ActionRate || m.Action == ActionReopen || m.Action == ActionFollowUpResult)
@@ -185,9 +208,7 @@ func Apply(c *Case, m Move, cal *Calendar) ([]Event, error) {
 			Text   string `json:"text"`
 		}{m.Rating, RatingText(m.Rating)}))
 	}
-	events = append(events, ev(eventKind(m.Action), moveBody(from, &n, m), data))
-	*c = n
-	return events, nil
+	return append(events, ev(eventKind(m.Action), moveBody(old.Status, n, m), data))
 }
 
 // eventKind is the timeline kind of an action's main event.

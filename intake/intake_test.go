@@ -15,8 +15,8 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
-	"banchengshi/clock"
 	"banchengshi/desk"
+	clock "banchengshi/internal/clocktest"
 	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"

@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -22,71 +21,9 @@ type AppMessage struct {
 	Card    *Card     `json:"card,omitempty"`
 }
 
-// Card is a template card as a recipient sees it now, updates included.
-type Card struct {
-	CardType string       `json:"card_type"`
-	TaskID   string       `json:"task_id,omitempty"`
-	Source   string       `json:"source,omitempty"`
-	Title    string       `json:"title,omitempty"`
-	Desc     string       `json:"desc,omitempty"`
-	SubTitle string       `json:"sub_title,omitempty"`
-	Fields   []CardField  `json:"fields,omitempty"`
-	Buttons  []CardButton `json:"buttons,omitempty"`
-	// Replaced is the text that replaced the buttons after an update
-	// ("已由 张三 受理"); the buttons can no longer be clicked.
-	Replaced string `json:"replaced,omitempty"`
-	Updates  int    `json:"updates,omitempty"`
-}
-
-// CardField is one key/value line of a card.
-type CardField struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
-
-// CardButton is one button of a button_interaction card.
-type CardButton struct {
-	Text  string `json:"text"`
-	Key   string `json:"key"`
-	Style int    `json:"style,omitempty"`
-}
-
-type card struct {
-	msgid      string
-	recipients []string
-	view       Card
-}
-
 type inboxEntry struct {
 	msg  AppMessage
 	card *card
-}
-
-type responseCode struct {
-	card    *card
-	expires time.Time
-}
-
-type templateCard struct {
-	CardType string `json:"card_type"`
-	Source   *struct {
-		Desc string `json:"desc"`
-	} `json:"source"`
-	MainTitle *struct {
-		Title string `json:"title"`
-		Desc  string `json:"desc"`
-	} `json:"main_title"`
-	SubTitleText          string `json:"sub_title_text"`
-	HorizontalContentList []struct {
-		KeyName string `json:"keyname"`
-		Value   string `json:"value"`
-	} `json:"horizontal_content_list"`
-	TaskID     string `json:"task_id"`
-	ButtonList []struct {
-		Text  string `json:"text"`
-		Style int    `json:"style"`
-		Key   string `json:"key"`
-	} `json:"button_list"`
 }
 
 type appSendRequest struct {
@@ -129,54 +66,6 @@ func (req *appSendRequest) duplicateKey() string {
 	return req.ToUser + "\x00" + string(content)
 }
 
-var (
-	taskIDPattern    = regexp.MustCompile(`^[a-zA-Z0-9_\-@]{1,128}$`)
-	interactiveCards = map[string]bool{"button_interaction": true, "vote_interaction": true, "multiple_interaction": true}
-	knownCards       = map[string]bool{"text_notice": true, "news_notice": true, "button_interaction": true,
-		"vote_interaction": true, "multiple_interaction": true}
-)
-
-// buildCard validates a template card and returns what recipients will see.
-func buildCard(tc *templateCard) (Card, int, string) {
-	if tc == nil || !knownCards[tc.CardType] {
-		return Card{}, errInvalidParameter, "invalid template_card card_type"
-	}
-	c := Card{CardType: tc.CardType, TaskID: tc.TaskID, SubTitle: tc.SubTitleText}
-	if tc.Source != nil {
-		c.Source = tc.Source.Desc
-	}
-	if tc.MainTitle != nil {
-		c.Title, c.Desc = tc.MainTitle.Title, tc.MainTitle.Desc
-	}
-	if c.Title == "" && c.SubTitle == "" {
-		return c, errEmptyContent, "template_card main_title.title or sub_title_text required"
-	}
-	if len(c.Title) > 108 || len(c.Desc) > 132 || len(c.SubTitle) > 600 {
-		return c, errContentTooLong, "content size out of limit"
-	}
-	for _, h := range tc.HorizontalContentList {
-		c.Fields = append(c.Fields, CardField{Key: h.KeyName, Value: h.Value})
-	}
-	if len(c.Fields) > 6 {
-		return c, errInvalidParameter, "horizontal_content_list has more than 6 items"
-	}
-	if interactiveCards[tc.CardType] && !taskIDPattern.MatchString(tc.TaskID) {
-		return c, errInvalidParameter, "task_id required: 1..128 bytes of [a-zA-Z0-9_-@]"
-	}
-	if tc.CardType == "button_interaction" {
-		if len(tc.ButtonList) < 1 || len(tc.ButtonList) > 6 {
-			return c, errInvalidParameter, "button_list must have 1..6 buttons"
-		}
-		for _, b := range tc.ButtonList {
-			if b.Text == "" || b.Key == "" || len(b.Key) > 1024 {
-				return c, errInvalidParameter, "button text and key required"
-			}
-			c.Buttons = append(c.Buttons, CardButton{Text: b.Text, Key: b.Key, Style: b.Style})
-		}
-	}
-	return c, 0, ""
-}
-
 // handleMessageSend is /cgi-bin/message/send for text, markdown, textcard and
 // template_card. Past 30 a minute or 1000 an hour to one member, messages are
 // dropped silently as WeCom does (see Dropped).
@@ -189,65 +78,23 @@ func (s *Sandbox) handleMessageSend(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, errInvalidAgentID, "invalid agentid")
 		return
 	}
-	msg := AppMessage{MsgType: req.MsgType}
-	var view *Card
-	switch req.MsgType {
-	case "text", "markdown":
-		content := ""
-		if req.MsgType == "text" && req.Text != nil {
-			content = req.Text.Content
-		} else if req.MsgType == "markdown" && req.Markdown != nil {
-			content = req.Markdown.Content
-		}
-		if content == "" {
-			writeErr(w, errEmptyContent, "empty content")
-			return
-		}
-		if len(content) > 2048 {
-			writeErr(w, errContentTooLong, "content size out of limit")
-			return
-		}
-		msg.Text = content
-	case "textcard":
-		tc := req.TextCard
-		if tc == nil || tc.Title == "" || tc.Description == "" || tc.URL == "" {
-			writeErr(w, errInvalidParameter, "textcard title, description and url required")
-			return
-		}
-		if len(tc.Title) > 128 || len(tc.Description) > 512 || len(tc.URL) > 2048 {
-			writeErr(w, errContentTooLong, "content size out of limit")
-			return
-		}
-		msg.Title, msg.Text, msg.URL = tc.Title, tc.Description, tc.URL
-	case "template_card":
-		c, code, m := buildCard(req.TemplateCard)
-		if code != 0 {
-			writeErr(w, code, m)
-			return
-		}
-		view = &c
-	default:
-		writeErr(w, errInvalidMsgType, "invalid message type")
+	msg, view, code, errMsg := req.message()
+	if code != 0 {
+		writeErr(w, code, errMsg)
 		return
 	}
-
-	interval := 1800
-	if req.DuplicateCheckInterval != nil {
-		interval = *req.DuplicateCheckInterval
-	}
-	if req.EnableDuplicateCheck == 1 && (interval <= 0 || interval > maxDuplicateCheckInterval) {
-		writeErr(w, errInvalidParameter, "duplicate_check_interval must be 1 to 14400 seconds")
+	interval, code, errMsg := req.duplicateInterval()
+	if code != 0 {
+		writeErr(w, code, errMsg)
 		return
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	dupKey := ""
-	if req.EnableDuplicateCheck == 1 {
+	if interval > 0 {
 		dupKey = req.duplicateKey()
-		if d, ok := s.idem.app[dupKey]; ok && s.now().Before(d.expires) {
-			// The same content to the same members within the interval: not
-			// delivered again.
+		if d, ok := s.appRepeatLocked(dupKey); ok {
 			writeJSON(w, struct {
 				apiError
 				MsgID        string `json:"msgid"`
@@ -256,13 +103,9 @@ func (s *Sandbox) handleMessageSend(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if view != nil && view.TaskID != "" {
-		for _, c := range s.cards {
-			if c.view.TaskID == view.TaskID {
-				writeErr(w, errInvalidParameter, "task_id already used in this app")
-				return
-			}
-		}
+	if view != nil && s.taskIDUsedLocked(view.TaskID) {
+		writeErr(w, errInvalidParameter, "task_id already used in this app")
+		return
 	}
 	valid, invalid := s.recipientsLocked(req.ToUser)
 	invalidParty, invalidTag := req.ToParty, req.ToTag // departments and tags are not modelled
@@ -271,31 +114,12 @@ func (s *Sandbox) handleMessageSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	msg.MsgID = randHex(16)
-	msg.At = now
-	var cd *card
-	respCode := ""
-	if view != nil {
-		cd = &card{msgid: msg.MsgID, recipients: valid, view: *view}
-		s.cards[msg.MsgID] = cd
-		if interactiveCards[view.CardType] {
-			respCode = randHex(20)
-			s.respCodes[respCode] = responseCode{card: cd, expires: now.Add(responseCodeTTL)}
-		}
-	}
+	msg.MsgID, msg.At = randHex(16), now
+	cd, respCode := s.keepCardLocked(msg.MsgID, view, valid, now)
 	if dupKey != "" {
-		if s.idem.app == nil {
-			s.idem.app = map[string]appDuplicate{}
-		}
-		s.idem.app[dupKey] = appDuplicate{msgid: msg.MsgID, responseCode: respCode, expires: now.Add(time.Duration(interval) * time.Second)}
+		s.rememberAppLocked(dupKey, appDuplicate{msgid: msg.MsgID, responseCode: respCode, expires: now.Add(interval)})
 	}
-	for _, u := range valid {
-		if !s.allowAppSendLocked(u, now) {
-			s.dropped[u]++
-			continue
-		}
-		s.inbox[u] = append(s.inbox[u], &inboxEntry{msg: msg, card: cd})
-	}
+	s.deliverAppLocked(valid, msg, cd, now)
 	writeJSON(w, struct {
 		apiError
 		InvalidUser    string `json:"invaliduser"`
@@ -305,6 +129,123 @@ func (s *Sandbox) handleMessageSend(w http.ResponseWriter, r *http.Request) {
 		MsgID          string `json:"msgid"`
 		ResponseCode   string `json:"response_code,omitempty"`
 	}{apiError{0, "ok"}, strings.Join(invalid, "|"), invalidParty, invalidTag, "", msg.MsgID, respCode})
+}
+
+// message is the message req sends as its recipients will see it, and for a
+// template card the card's view; code is 0 when WeCom would take the content.
+func (req *appSendRequest) message() (AppMessage, *Card, int, string) {
+	msg := AppMessage{MsgType: req.MsgType}
+	switch req.MsgType {
+	case "text", "markdown":
+		content := ""
+		if req.MsgType == "text" && req.Text != nil {
+			content = req.Text.Content
+		} else if req.MsgType == "markdown" && req.Markdown != nil {
+			content = req.Markdown.Content
+		}
+		if content == "" {
+			return msg, nil, errEmptyContent, "empty content"
+		}
+		if len(content) > 2048 {
+			return msg, nil, errContentTooLong, "content size out of limit"
+		}
+		msg.Text = content
+	case "textcard":
+		tc := req.TextCard
+		if tc == nil || tc.Title == "" || tc.Description == "" || tc.URL == "" {
+			return msg, nil, errInvalidParameter, "textcard title, description and url required"
+		}
+		if len(tc.Title) > 128 || len(tc.Description) > 512 || len(tc.URL) > 2048 {
+			return msg, nil, errContentTooLong, "content size out of limit"
+		}
+		msg.Title, msg.Text, msg.URL = tc.Title, tc.Description, tc.URL
+	case "template_card":
+		c, code, m := buildCard(req.TemplateCard)
+		if code != 0 {
+			return msg, nil, code, m
+		}
+		return msg, &c, 0, ""
+	default:
+		return msg, nil, errInvalidMsgType, "invalid message type"
+	}
+	return msg, nil, 0, ""
+}
+
+// duplicateInterval is how long WeCom's duplicate check holds req back from
+// being delivered again (30 minutes unless the request says), or 0 when req
+// asks for no check.
+func (req *appSendRequest) duplicateInterval() (time.Duration, int, string) {
+	if req.EnableDuplicateCheck != 1 {
+		return 0, 0, ""
+	}
+	interval := 1800
+	if req.DuplicateCheckInterval != nil {
+		interval = *req.DuplicateCheckInterval
+	}
+	if interval <= 0 || interval > maxDuplicateCheckInterval {
+		return 0, errInvalidParameter, "duplicate_check_interval must be 1 to 14400 seconds"
+	}
+	return time.Duration(interval) * time.Second, 0, ""
+}
+
+// appRepeatLocked returns the message sent before with the same content to
+// the same members (key) within the duplicate check's interval: WeCom does
+// not deliver it again.
+func (s *Sandbox) appRepeatLocked(key string) (appDuplicate, bool) {
+	d, ok := s.idem.app[key]
+	return d, ok && s.now().Before(d.expires)
+}
+
+// rememberAppLocked records a message sent with the duplicate check on.
+func (s *Sandbox) rememberAppLocked(key string, d appDuplicate) {
+	if s.idem.app == nil {
+		s.idem.app = map[string]appDuplicate{}
+	}
+	s.idem.app[key] = d
+}
+
+// taskIDUsedLocked reports whether a card sent before has task id taskID:
+// WeCom takes each task id once per app, since a click names the card by it.
+func (s *Sandbox) taskIDUsedLocked(taskID string) bool {
+	if taskID == "" {
+		return false
+	}
+	for _, c := range s.cards {
+		if c.view.TaskID == taskID {
+			return true
+		}
+	}
+	return false
+}
+
+// keepCardLocked records the card message msgID shows its recipients, and
+// for a card that can be clicked the response code that may update it once.
+// Without a card (view nil) it keeps nothing.
+func (s *Sandbox) keepCardLocked(msgID string, view *Card, recipients []string, now time.Time) (*card, string) {
+	if view == nil {
+		return nil, ""
+	}
+	cd := &card{msgid: msgID, recipients: recipients, view: *view}
+	s.cards[msgID] = cd
+	if !interactiveCards[view.CardType] {
+		return cd, ""
+	}
+	respCode := randHex(20)
+	s.respCodes[respCode] = responseCode{card: cd, expires: now.Add(responseCodeTTL)}
+	return cd, respCode
+}
+
+// deliverAppLocked puts msg (and its card, if any) in each recipient's inbox,
+// but for those past their rate limit: WeCom drops those silently, and the
+// sandbox counts them.
+func (s *Sandbox) deliverAppLocked(recipients []string, msg AppMessage, cd *card, now time.Time) {
+	for _, u := range recipients {
+		if !s.allowAppSendLocked(u, now) {
+			s.dropped[u]++
+			continue
+		}
+		s.inbox[u] = append(s.inbox[u], &inboxEntry{msg: msg, card: cd})
+	}
 }
 
 // recipientsLocked splits "a|b|c" (or "@all") into directory members and
@@ -357,86 +298,6 @@ func (s *Sandbox) Dropped(userID string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.dropped[userID]
-}
-
-type updateCardRequest struct {
-	UserIDs      []string `json:"userids"`
-	PartyIDs     []int    `json:"partyids"`
-	TagIDs       []int    `json:"tagids"`
-	AtAll        int      `json:"atall"`
-	AgentID      flexInt  `json:"agentid"`
-	ResponseCode string   `json:"response_code"`
-	Button       *struct {
-		ReplaceName string `json:"replace_name"`
-	} `json:"button"`
-	TemplateCard *templateCard `json:"template_card"`
-}
-
-// handleUpdateCard is /cgi-bin/message/update_template_card: a single-use
-// response_code changes the card for everyone who got it. (Restricting the
-// update to some of the recipients through userids is not modelled.)
-func (s *Sandbox) handleUpdateCard(w http.ResponseWriter, r *http.Request) {
-	var req updateCardRequest
-	if !decodeJSON(w, r, &req) {
-		return
-	}
-	if int(req.AgentID) != s.cfg.AgentID {
-		writeErr(w, errInvalidAgentID, "invalid agentid")
-		return
-	}
-	var replacement *Card
-	switch {
-	case req.Button != nil:
-		if req.Button.ReplaceName == "" {
-			writeErr(w, errEmptyContent, "button replace_name required")
-			return
-		}
-		if len(req.Button.ReplaceName) > 60 {
-			writeErr(w, errContentTooLong, "replace_name size out of limit")
-			return
-		}
-	case req.TemplateCard != nil:
-		c, code, m := buildCard(req.TemplateCard)
-		if code != 0 {
-			writeErr(w, code, m)
-			return
-		}
-		replacement = &c
-	default:
-		writeErr(w, errInvalidParameter, "button or template_card required")
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rc, ok := s.respCodes[req.ResponseCode]
-	if !ok || !s.now().Before(rc.expires) {
-		writeErr(w, errInvalidResponseCode, "invalid response_code: unknown, used or expired")
-		return
-	}
-	delete(s.respCodes, req.ResponseCode)
-	cd := rc.card
-	if replacement != nil {
-		replacement.TaskID = cd.view.TaskID
-		replacement.Updates = cd.view.Updates
-		cd.view = *replacement
-	} else {
-		cd.view.Replaced = req.Button.ReplaceName
-	}
-	cd.view.Updates++
-	invalid := []string{}
-	for _, u := range req.UserIDs {
-		found := false
-		for _, got := range cd.recipients {
-			found = found || got == u
-		}
-		if !found {
-			invalid = append(invalid, u)
-		}
-	}
-	writeJSON(w, struct {
-		apiError
-		InvalidUser []string `json:"invaliduser"`
-	}{apiError{0, "ok"}, invalid})
 }
 
 // AppInbox returns what a staff member received through message/send, cards

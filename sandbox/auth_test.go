@@ -13,7 +13,7 @@ import (
 
 	"github.com/silenceper/wechat/v2/cache"
 
-	"banchengshi/clock"
+	"banchengshi/internal/clocktest"
 	"banchengshi/wecom"
 )
 
@@ -21,7 +21,7 @@ import (
 // product client pointed at it, and a browser that does not follow redirects.
 type authFixture struct {
 	sb      *Sandbox
-	clock   *clock.Fake
+	clock   *clocktest.Fake
 	srv     *httptest.Server
 	client  *wecom.Client
 	browser *http.Client
@@ -29,7 +29,7 @@ type authFixture struct {
 
 func newAuthFixture(t *testing.T) *authFixture {
 	t.Helper()
-	clock := clock.NewFake(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC))
+	clock := clocktest.NewFake(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC))
 	sb, err := New(Config{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"banchengshi/clock"
+	"banchengshi/internal/clocktest"
 )
 
 // limitEnv is a sandbox with scaled-down ceilings on a fake clock; its calls
@@ -17,12 +17,12 @@ import (
 type limitEnv struct {
 	sb    *Sandbox
 	api   string
-	clock *clock.Fake
+	clock *clocktest.Fake
 }
 
 func newLimitEnv(t *testing.T, cfg Config) *limitEnv {
 	t.Helper()
-	clk := clock.NewFake(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC))
+	clk := clocktest.NewFake(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC))
 	cfg.Now = clk.Now
 	sb, err := New(cfg)
 	if err != nil {

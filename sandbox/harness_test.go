@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"banchengshi/clock"
+	"banchengshi/internal/clocktest"
 	"banchengshi/wecom"
 )
 
@@ -136,13 +136,13 @@ func (p *fakeProduct) Callbacks() []callbackXML {
 type env struct {
 	sb      *Sandbox
 	api     string
-	clock   *clock.Fake
+	clock   *clocktest.Fake
 	product *fakeProduct
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	clock := clock.NewFake(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC))
+	clock := clocktest.NewFake(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC))
 	sb, err := New(Config{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)

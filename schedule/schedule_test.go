@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"banchengshi/cases"
-	"banchengshi/clock"
 	"banchengshi/desk"
+	"banchengshi/internal/clocktest"
 	"banchengshi/schedule"
 	"banchengshi/staff"
 	"banchengshi/storage"
@@ -27,7 +27,7 @@ type fixture struct {
 	t     *testing.T
 	db    *storage.SQL
 	desk  *desk.Desk
-	clock *clock.Fake
+	clock *clocktest.Fake
 	skip  map[int64]bool // outbox messages queued by staff moves, not by the scheduler
 }
 
@@ -41,7 +41,7 @@ func newFixture(t *testing.T, db *storage.SQL) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := clock.NewFake(monday)
+	clk := clocktest.NewFake(monday)
 	return &fixture{t: t, db: db, desk: desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now), clock: clk, skip: map[int64]bool{}}
 }
 

@@ -135,11 +135,9 @@ func ParseDirectory(data []byte) (*Directory, error) {
 // quotedValue matches a value yaml.v3 quotes in an error message.
 var quotedValue = regexp.MustCompile("`[^`]*`")
 
-// build validates f and indexes it.
+// build validates f and indexes it. Each part of the file is checked in
+// turn and every problem is kept, so one error lists them all, in file order.
 func build(f *file) (*Directory, error) {
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-
 	d := &Directory{
 		deptByID:   map[string]*Department{},
 		deptByKey:  map[string]*Department{},
@@ -147,12 +145,31 @@ func build(f *file) (*Directory, error) {
 		memberByID: map[string]*Member{},
 		catByKey:   map[string]int{},
 	}
-
-	if len(f.Departments) == 0 {
-		bad("no departments")
+	var bad problems
+	d.addDepartments(f.Departments, &bad)
+	d.chooseDefaultWindow(f.DefaultOpenKfID, &bad)
+	d.addStaff(f.Staff, &bad)
+	d.checkWindowsStaffed(&bad)
+	d.addCategories(f.Categories, &bad)
+	if len(bad) > 0 {
+		return nil, &ValidationError{Problems: bad}
 	}
-	for i := range f.Departments {
-		dep := &f.Departments[i]
+	return d, nil
+}
+
+// problems collects what is wrong with a directory file.
+type problems []string
+
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+// addDepartments checks each department and indexes it by id, by the names
+// staff may type for it, and by the 微信客服 accounts it is the window of.
+func (d *Directory) addDepartments(deps []Department, bad *problems) {
+	if len(deps) == 0 {
+		bad.add("no departments")
+	}
+	for i := range deps {
+		dep := &deps[i]
 		dep.ID = strings.TrimSpace(dep.ID)
 		dep.Name = strings.TrimSpace(dep.Name)
 		where := fmt.Sprintf("department #%d", i+1)
@@ -160,98 +177,131 @@ func build(f *file) (*Directory, error) {
 			where = fmt.Sprintf("department %q", dep.ID)
 		}
 		if dep.Name == "" {
-			bad("%s: no name", where)
+			bad.add("%s: no name", where)
 		}
 		switch {
 		case dep.ID == "":
-			bad("%s: no id", where)
+			bad.add("%s: no id", where)
 			continue
 		case d.deptByID[dep.ID] != nil:
-			bad("%s: duplicate id", where)
+			bad.add("%s: duplicate id", where)
 			continue
 		}
 		d.deptByID[dep.ID] = dep
 		d.depts = append(d.depts, dep)
-		for _, name := range append([]string{dep.ID, dep.Name}, dep.Aliases...) {
-			k := normKey(name)
-			if k == "" {
-				continue
-			}
-			if other, ok := d.deptByKey[k]; ok && other != dep {
-				bad("%s: name or alias %q is also used by department %q", where, name, other.ID)
-				continue
-			}
-			d.deptByKey[k] = dep
-		}
-		for _, kf := range dep.OpenKfIDs {
-			if other, ok := d.deptByKf[kf]; ok && other != dep {
-				bad("%s: open_kfid %q is also the window of department %q", where, kf, other.ID)
-				continue
-			}
-			d.deptByKf[kf] = dep
-		}
+		d.indexDeptNames(dep, where, bad)
+		d.indexWindows(dep, where, bad)
 	}
-	if len(d.deptByKf) == 0 && len(f.Departments) > 0 {
-		bad("no department has an open_kfid: citizens could not reach any window")
+	if len(d.deptByKf) == 0 && len(deps) > 0 {
+		bad.add("no department has an open_kfid: citizens could not reach any window")
 	}
-	if f.DefaultOpenKfID != "" && d.deptByKf[f.DefaultOpenKfID] == nil {
-		bad("default_open_kfid %q is not the window of any department", f.DefaultOpenKfID)
-	}
-	d.defaultKf = f.DefaultOpenKfID
-	if d.defaultKf == "" {
-		for _, dep := range d.depts {
-			if len(dep.OpenKfIDs) > 0 {
-				d.defaultKf = dep.OpenKfIDs[0]
-				break
-			}
-		}
-	}
+}
 
-	for i := range f.Staff {
-		m := &f.Staff[i]
+// indexDeptNames makes dep findable by its id, name and aliases; two
+// departments may not answer to the same name.
+func (d *Directory) indexDeptNames(dep *Department, where string, bad *problems) {
+	for _, name := range append([]string{dep.ID, dep.Name}, dep.Aliases...) {
+		k := normKey(name)
+		if k == "" {
+			continue
+		}
+		if other, ok := d.deptByKey[k]; ok && other != dep {
+			bad.add("%s: name or alias %q is also used by department %q", where, name, other.ID)
+			continue
+		}
+		d.deptByKey[k] = dep
+	}
+}
+
+// indexWindows records the 微信客服 accounts dep is the window of; an
+// account belongs to one department only.
+func (d *Directory) indexWindows(dep *Department, where string, bad *problems) {
+	for _, kf := range dep.OpenKfIDs {
+		if other, ok := d.deptByKf[kf]; ok && other != dep {
+			bad.add("%s: open_kfid %q is also the window of department %q", where, kf, other.ID)
+			continue
+		}
+		d.deptByKf[kf] = dep
+	}
+}
+
+// chooseDefaultWindow sets the main window: the file's default_open_kfid,
+// which must be some department's window, or else the first window listed.
+func (d *Directory) chooseDefaultWindow(kf string, bad *problems) {
+	if kf != "" && d.deptByKf[kf] == nil {
+		bad.add("default_open_kfid %q is not the window of any department", kf)
+	}
+	d.defaultKf = kf
+	if d.defaultKf != "" {
+		return
+	}
+	for _, dep := range d.depts {
+		if len(dep.OpenKfIDs) > 0 {
+			d.defaultKf = dep.OpenKfIDs[0]
+			return
+		}
+	}
+}
+
+// addStaff checks each member (id, name, roles, departments that exist) and
+// indexes them by id. Problems name a member by position only: the error is
+// logged, and ids and names are personal data.
+func (d *Directory) addStaff(staff []Member, bad *problems) {
+	for i := range staff {
+		m := &staff[i]
 		m.ID = strings.TrimSpace(m.ID)
 		m.Name = strings.TrimSpace(m.Name)
 		where := fmt.Sprintf("staff #%d", i+1) // never the id or name: this may be logged
 		switch {
 		case m.ID == "":
-			bad("%s: no id", where)
+			bad.add("%s: no id", where)
 		case d.memberByID[m.ID] != nil:
-			bad("%s: duplicate id (same as staff #%d)", where, slices.Index(d.members, d.memberByID[m.ID])+1)
+			bad.add("%s: duplicate id (same as staff #%d)", where, slices.Index(d.members, d.memberByID[m.ID])+1)
 		default:
 			d.memberByID[m.ID] = m
 		}
 		d.members = append(d.members, m)
 		if m.Name == "" {
-			bad("%s: no name", where)
+			bad.add("%s: no name", where)
 		}
 		if len(m.Roles) == 0 {
-			bad("%s: no roles (window, handler or supervisor)", where)
+			bad.add("%s: no roles (window, handler or supervisor)", where)
 		}
 		for _, r := range m.Roles {
 			if !r.valid() {
-				bad("%s: unknown role %q (want window, handler or supervisor)", where, r)
+				bad.add("%s: unknown role %q (want window, handler or supervisor)", where, r)
 			}
 		}
 		for _, dep := range m.Depts {
 			if d.deptByID[dep] == nil {
-				bad("%s: unknown department %q", where, dep)
+				bad.add("%s: unknown department %q", where, dep)
 			}
 		}
 		if len(m.Depts) == 0 && (m.Has(RoleWindow) || m.Has(RoleHandler)) {
-			bad("%s: window staff and handlers need a department", where)
+			bad.add("%s: window staff and handlers need a department", where)
 		}
 	}
+}
+
+// checkWindowsStaffed refuses a window nobody is on duty at: a new case
+// there would be announced to nobody of its department.
+func (d *Directory) checkWindowsStaffed(bad *problems) {
 	for _, dep := range d.depts {
 		if len(dep.OpenKfIDs) > 0 && len(d.windowStaff(dep.ID)) == 0 {
-			bad("department %q has a window (open_kfid) but no staff with role window", dep.ID)
+			bad.add("department %q has a window (open_kfid) but no staff with role window", dep.ID)
 		}
 	}
+}
 
-	if len(f.Categories) == 0 {
-		bad("no categories")
+// addCategories checks each category (key, name, a department that exists, a
+// time limit, keywords that can match, names no other category uses) and
+// indexes it by key.
+func (d *Directory) addCategories(cats []cases.Category, bad *problems) {
+	if len(cats) == 0 {
+		bad.add("no categories")
 	}
-	catNames := map[string]string{}
-	for i, c := range f.Categories {
+	names := map[string]string{} // normalised name or alias → category key
+	for i, c := range cats {
 		c.Key = strings.TrimSpace(c.Key)
 		c.Name = strings.TrimSpace(c.Name)
 		where := fmt.Sprintf("category #%d", i+1)
@@ -260,59 +310,67 @@ func build(f *file) (*Directory, error) {
 		}
 		switch _, dup := d.catByKey[c.Key]; {
 		case c.Key == "":
-			bad("%s: no key", where)
+			bad.add("%s: no key", where)
 		case dup:
-			bad("%s: duplicate key", where)
+			bad.add("%s: duplicate key", where)
 		default:
 			d.catByKey[c.Key] = len(d.categories)
 			d.categories = append(d.categories, c)
 		}
 		if c.Name == "" {
-			bad("%s: no name", where)
+			bad.add("%s: no name", where)
 		}
 		switch {
 		case c.Dept == "":
-			bad("%s: no default department (dept)", where)
+			bad.add("%s: no default department (dept)", where)
 		case d.deptByID[c.Dept] == nil:
-			bad("%s: unknown department %q", where, c.Dept)
+			bad.add("%s: unknown department %q", where, c.Dept)
 		}
 		if c.LimitDays <= 0 {
-			bad("%s: limit_days must be a positive number of working days", where)
+			bad.add("%s: limit_days must be a positive number of working days", where)
 		} else if c.LimitDays > 365 {
-			bad("%s: limit_days %d is more than a year", where, c.LimitDays)
+			bad.add("%s: limit_days %d is more than a year", where, c.LimitDays)
 		}
-		seenKW := map[string]bool{}
-		for _, kw := range c.Keywords {
-			k := normKey(kw)
-			switch {
-			case k == "":
-				bad("%s: an empty keyword", where)
-			case len([]rune(k)) < 2:
-				bad("%s: keyword %q is one character: it would match almost any story", where, kw)
-			case len([]rune(k)) > 20:
-				bad("%s: keyword %q is longer than 20 characters", where, kw)
-			case seenKW[k]:
-				bad("%s: keyword %q is listed twice", where, kw)
-			}
-			seenKW[k] = true
-		}
-		for _, name := range append([]string{c.Name}, c.Aliases...) {
-			k := normKey(name)
-			if k == "" {
-				continue
-			}
-			if other, ok := catNames[k]; ok && other != c.Key {
-				bad("%s: name or alias %q is also used by category %q", where, name, other)
-				continue
-			}
-			catNames[k] = c.Key
-		}
+		checkKeywords(c.Keywords, where, bad)
+		claimCategoryNames(names, c, where, bad)
 	}
+}
 
-	if len(problems) > 0 {
-		return nil, &ValidationError{Problems: problems}
+// checkKeywords refuses keywords that would misfile stories: empty, a single
+// character (it matches almost anything), too long to ever match, or listed
+// twice.
+func checkKeywords(keywords []string, where string, bad *problems) {
+	seen := map[string]bool{}
+	for _, kw := range keywords {
+		k := normKey(kw)
+		switch {
+		case k == "":
+			bad.add("%s: an empty keyword", where)
+		case len([]rune(k)) < 2:
+			bad.add("%s: keyword %q is one character: it would match almost any story", where, kw)
+		case len([]rune(k)) > 20:
+			bad.add("%s: keyword %q is longer than 20 characters", where, kw)
+		case seen[k]:
+			bad.add("%s: keyword %q is listed twice", where, kw)
+		}
+		seen[k] = true
 	}
-	return d, nil
+}
+
+// claimCategoryNames records c's name and aliases in names; two categories
+// may not answer to the same name.
+func claimCategoryNames(names map[string]string, c cases.Category, where string, bad *problems) {
+	for _, name := range append([]string{c.Name}, c.Aliases...) {
+		k := normKey(name)
+		if k == "" {
+			continue
+		}
+		if other, ok := names[k]; ok && other != c.Key {
+			bad.add("%s: name or alias %q is also used by category %q", where, name, other)
+			continue
+		}
+		names[k] = c.Key
+	}
 }
 
 // windowStaff returns the window duty staff of one department, in file order.

@@ -91,18 +91,44 @@ func (d *Directory) RenderCase(c *cases.Case, events []cases.Event, showPII bool
 		return MaskText(s)
 	}
 	var head []string
-	head = append(head, fmt.Sprintf(textCaseHead, c.Number, d.CategoryName(c.Category)))
-	head = append(head, fmt.Sprintf(textCaseStatus, statusLine(c)))
-	head = append(head, textCardReporter+"："+whoFor(c))
-	if c.Affected.Name != "" {
-		head = append(head, fmt.Sprintf(textCaseAffected, c.Affected.Name))
+	head = append(head, d.caseIdentity(c)...)
+	head = append(head, personalNumbers(c, showPII)...)
+	head = append(head, d.caseHandling(c, show)...)
+	out := strings.Join(head, "\n")
+	if len(events) == 0 {
+		return out
 	}
+	lines := make([]string, len(events))
+	for i, e := range events {
+		lines[i] = d.eventLine(e, show)
+	}
+	return out + fitTimeline(len(out), lines)
+}
+
+// caseIdentity is the case card's first lines: number and category, status,
+// who reports for whom, and whom it is about.
+func (d *Directory) caseIdentity(c *cases.Case) []string {
+	lines := []string{
+		fmt.Sprintf(textCaseHead, c.Number, d.CategoryName(c.Category)),
+		fmt.Sprintf(textCaseStatus, statusLine(c)),
+		textCardReporter + "：" + whoFor(c),
+	}
+	if c.Affected.Name != "" {
+		lines = append(lines, fmt.Sprintf(textCaseAffected, c.Affected.Name))
+	}
+	return lines
+}
+
+// personalNumbers are the affected person's ID number and the phone numbers
+// to call back (each once), masked unless showPII.
+func personalNumbers(c *cases.Case, showPII bool) []string {
+	var lines []string
 	if c.Affected.IDNumber != "" {
 		id := c.Affected.IDNumber
 		if !showPII {
 			id = pii.MaskID(id)
 		}
-		head = append(head, fmt.Sprintf(textCaseIDNumber, id))
+		lines = append(lines, fmt.Sprintf(textCaseIDNumber, id))
 	}
 	var phones []string
 	seen := map[string]bool{}
@@ -118,20 +144,27 @@ func (d *Directory) RenderCase(c *cases.Case, events []cases.Event, showPII bool
 		phones = append(phones, p)
 	}
 	if len(phones) > 0 {
-		head = append(head, fmt.Sprintf(textCasePhone, strings.Join(phones, textSeparator)))
+		lines = append(lines, fmt.Sprintf(textCasePhone, strings.Join(phones, textSeparator)))
 	}
-	head = append(head, d.deptLine(c))
+	return lines
+}
+
+// caseHandling is where the case stands with the bureau: departments and
+// handler, what the citizen tried before, the story, and what has come of it.
+// Free text goes through show, which masks numbers typed into it.
+func (d *Directory) caseHandling(c *cases.Case, show func(string) string) []string {
+	lines := []string{d.deptLine(c)}
 	if c.Assignee != "" {
-		head = append(head, fmt.Sprintf(textCaseAssignee, d.memberName(c.Assignee)))
+		lines = append(lines, fmt.Sprintf(textCaseAssignee, d.memberName(c.Assignee)))
 	}
 	if tried := joinNonEmpty("，", c.TriedWindow, c.TriedWhen, c.TriedAnswer); tried != "" {
-		head = append(head, fmt.Sprintf(textCaseTried, oneLine(show(tried), 80)))
+		lines = append(lines, fmt.Sprintf(textCaseTried, oneLine(show(tried), 80)))
 	}
 	desc := oneLine(show(c.Description), 200)
 	if desc == "" {
 		desc = textNoDescription
 	}
-	head = append(head, fmt.Sprintf(textCaseDescription, desc))
+	lines = append(lines, fmt.Sprintf(textCaseDescription, desc))
 	for _, extra := range []struct{ format, value string }{
 		{textCaseAccount, c.Accountability},
 		{textCaseCommon, c.CommonTag},
@@ -139,30 +172,26 @@ func (d *Directory) RenderCase(c *cases.Case, events []cases.Event, showPII bool
 		{textCaseResolution, oneLine(show(c.Resolution), 120)},
 	} {
 		if extra.value != "" {
-			head = append(head, fmt.Sprintf(extra.format, extra.value))
+			lines = append(lines, fmt.Sprintf(extra.format, extra.value))
 		}
 	}
 	if c.Satisfaction > 0 {
-		head = append(head, fmt.Sprintf(textCaseRating, c.Satisfaction))
+		lines = append(lines, fmt.Sprintf(textCaseRating, c.Satisfaction))
 	}
-	out := strings.Join(head, "\n")
-	if len(events) == 0 {
-		return out
-	}
+	return lines
+}
 
-	lines := make([]string, len(events))
-	for i, e := range events {
-		lines[i] = d.eventLine(e, show)
-	}
-	// Keep the newest events that fit; say how many older ones were left out.
-	budget := maxTextBytes - len(out) - len(textCaseTimeline) - len(textCaseEarlier) - 16
+// fitTimeline is the timeline section that follows a head of headBytes:
+// the newest lines that fit in one message, and how many older ones were
+// left out.
+func fitTimeline(headBytes int, lines []string) string {
+	budget := maxTextBytes - headBytes - len(textCaseTimeline) - len(textCaseEarlier) - 16
 	first := len(lines)
 	for first > 0 && budget-len(lines[first-1])-1 >= 0 {
 		budget -= len(lines[first-1]) + 1
 		first--
 	}
 	var b strings.Builder
-	b.WriteString(out)
 	b.WriteString("\n" + textCaseTimeline)
 	if first > 0 {
 		b.WriteString("\n" + fmt.Sprintf(textCaseEarlier, first))

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,31 +16,16 @@ import (
 	"banchengshi/app"
 	"banchengshi/cases"
 	"banchengshi/configs"
+	"banchengshi/internal/browsertest"
 	"banchengshi/pii"
 	"banchengshi/sandbox"
 )
-
-// chromium finds the distribution's Chromium (installed by .ci/run), or skips
-// the test; under CI=true a missing browser is a failure.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is not installed (CI=true): .ci/run installs the distribution's package")
-	}
-	t.Skip("chromium is not installed; skipping the browser test (apt-get install chromium, or set CI=true to make this a failure)")
-	return ""
-}
 
 // TestBrowserResolveRedCase is a staff member's morning in a real browser: sign
 // in through the (sandbox) WeCom sign-in page, see the overdue case on the
 // overview, open it, resolve it with the form, and see the overview change.
 func TestBrowserResolveRedCase(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	product := startProduct(t)
 	ctx := context.Background()
 
@@ -55,42 +39,28 @@ func TestBrowserResolveRedCase(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bctx := startBrowser(t, exe)
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		browserStep(t, bctx, what, steps...)
-	}
+	b := browsertest.Start(t, exe)
 	text := func(id string) string {
 		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.ID(id)))
-		if err != nil {
-			t.Fatalf("browser: read #%s: %v", id, err)
-		}
-		return strings.TrimSpace(s)
+		return strings.TrimSpace(browsertest.Read(b, "#"+id, chromedp.Text(chromedp.ID(id))))
 	}
 
 	// Not signed in: the overview sends the browser to WeCom's sign-in.
-	step("sign in", signInSteps(product.URL(), "wangwu")...)
+	b.Do("sign in", signInSteps(product.URL(), "wangwu")...)
 	redBefore, overdue := text("count-red"), text("overdue")
-	if shot, err := chromedp.Run(bctx, chromedp.CaptureScreenshot()); err != nil {
-		t.Errorf("screenshot: %v", err)
-	} else {
-		saveArtifact(t, "overview.png", shot)
-	}
-	step("open the case",
+	b.Screenshot("overview.png")
+	b.Do("open the case",
 		chromedp.Click(chromedp.CSS(`#overdue a[href="/web/cases/`+red.Number+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[data-verb="办结"] textarea`)),
 	)
-	if shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)); err == nil {
-		saveArtifact(t, "case.png", shot)
-	}
-	step("resolve the case",
+	b.FullScreenshot("case.png")
+	b.Do("resolve the case",
 		chromedp.SendKeys(chromedp.CSS(`form[data-verb="办结"] textarea`), "您的养老保险关系已转入，可到社保中心查询。"),
 		chromedp.Click(chromedp.CSS(`form[data-verb="办结"] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
 	)
 	status := text("case-status")
-	step("back to the overview",
+	b.Do("back to the overview",
 		chromedp.Navigate(product.URL()+"/web/"),
 		chromedp.WaitVisible(chromedp.ID("no-overdue")),
 	)
@@ -110,37 +80,6 @@ func TestBrowserResolveRedCase(t *testing.T) {
 	}
 	if c.Status != cases.StatusResolved || c.Resolution == "" {
 		t.Errorf("stored case: status %s, resolution %q", c.Status, c.Resolution)
-	}
-}
-
-// startBrowser starts a headless Chromium for the test and returns its
-// context, which ends with the test or after 45 seconds.
-func startBrowser(t *testing.T, exe string) context.Context {
-	t.Helper()
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 1000),
-	)
-	t.Cleanup(cancel)
-	bctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(cancel)
-	bctx, cancel = context.WithTimeout(bctx, 45*time.Second)
-	t.Cleanup(cancel)
-	return bctx
-}
-
-// browserStep runs one step of the story in the browser, or stops the test.
-func browserStep(t *testing.T, bctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	if err := chromedp.Do(bctx, steps...); err != nil {
-		t.Fatalf("browser: %s: %v", what, err)
 	}
 }
 
@@ -195,19 +134,4 @@ func startProduct(t *testing.T) *app.App {
 	})
 	sb.SetCallbackURL(a.URL() + "/wecom/callback")
 	return a
-}
-
-// saveArtifact writes a test artifact under artifacts/ at the repository root.
-func saveArtifact(t *testing.T, name string, data []byte) {
-	t.Helper()
-	dir := filepath.Join("..", "artifacts")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Errorf("create artifacts folder: %v", err)
-		return
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-		t.Errorf("save %s: %v", name, err)
-		return
-	}
-	t.Logf("saved artifacts/%s", name)
 }

@@ -5,13 +5,13 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"banchengshi/cases"
+	"banchengshi/internal/browsertest"
 )
 
 // TestBrowserPlaysAMRVoice is a staff member listening to a citizen's WeChat
@@ -19,7 +19,7 @@ import (
 // page: the play button decodes it with the vendored player, shows its
 // duration and plays it, and the same button stops it.
 func TestBrowserPlaysAMRVoice(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	product := startProduct(t)
 	ctx := context.Background()
 
@@ -38,27 +38,16 @@ func TestBrowserPlaysAMRVoice(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bctx := startBrowser(t, exe)
-	console := collectConsole(bctx)
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, steps...); err != nil {
-			t.Fatalf("browser: %s: %v\nconsole:\n%s", what, err, console())
-		}
-	}
+	b := browsertest.Start(t, exe)
 	read := func(what string, a chromedp.Action[string]) string {
 		t.Helper()
-		s, err := chromedp.Run(bctx, a)
-		if err != nil {
-			t.Fatalf("browser: read %s: %v\nconsole:\n%s", what, err, console())
-		}
-		return strings.TrimSpace(s)
+		return strings.TrimSpace(browsertest.Read(b, what, a))
 	}
 	player := `.voice[data-src="/web/attachments/` + strconv.FormatInt(voice.ID, 10) + `"]`
 	button := chromedp.CSS(player + ` .voice-play`)
 
-	step("sign in", signInSteps(product.URL(), "wangwu")...)
-	step("open the case and see the play button",
+	b.Do("sign in", signInSteps(product.URL(), "wangwu")...)
+	b.Do("open the case and see the play button",
 		chromedp.Navigate(product.URL()+"/web/cases/"+c.Number),
 		chromedp.WaitVisible(button),
 		chromedp.WaitVisible(chromedp.CSS(player+` a[download]`)),
@@ -66,20 +55,15 @@ func TestBrowserPlaysAMRVoice(t *testing.T) {
 	if got := read("the button", chromedp.Text(button)); got != "▶ 播放语音" {
 		t.Errorf("button before playing: %q, want ▶ 播放语音", got)
 	}
-	step("play the voice message",
+	b.Do("play the voice message",
 		chromedp.Click(button),
 		chromedp.WaitVisible(chromedp.CSS(player+`[data-state="playing"]`)),
 	)
 	playing := read("the button", chromedp.Text(button))
 	shown := read("the duration", chromedp.Text(chromedp.CSS(player+` .voice-status`)))
-	seconds, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector('`+player+`').dataset.duration`))
-	if err != nil {
-		t.Fatalf("browser: read the decoded duration: %v", err)
-	}
-	if shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)); err == nil {
-		saveArtifact(t, "case-voice.png", shot)
-	}
-	step("stop it",
+	seconds := browsertest.Read(b, "the decoded duration", chromedp.Evaluate[string](`document.querySelector('`+player+`').dataset.duration`))
+	b.FullScreenshot("case-voice.png")
+	b.Do("stop it",
 		chromedp.Click(button),
 		chromedp.WaitVisible(chromedp.CSS(player+`[data-state="ready"]`)),
 	)
@@ -109,31 +93,4 @@ func amrNB(n int) []byte {
 		}
 	}
 	return b
-}
-
-// collectConsole keeps what the page writes to the console (errors such as a
-// refused Content-Security-Policy included) for the test's failure messages.
-func collectConsole(bctx context.Context) func() string {
-	var mu sync.Mutex
-	var lines []string
-	messages := chromedp.Console(bctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			line := m.String()
-			if m.URL != "" {
-				line += " (" + m.URL + ")"
-			}
-			mu.Lock()
-			lines = append(lines, line)
-			mu.Unlock()
-		}
-	}()
-	return func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return strings.Join(lines, "\n")
-	}
 }

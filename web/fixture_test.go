@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,30 +19,13 @@ import (
 
 	"banchengshi/cases"
 	"banchengshi/desk"
+	"banchengshi/internal/clocktest"
 	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 	"banchengshi/web"
 	"banchengshi/wecom"
 )
-
-// clock is a time tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // fakeIdentity is WeCom's sign-in reduced to its contract: the code
 // "code-<userid>" signs userid in, "code-outsider" is somebody outside the
@@ -85,7 +67,7 @@ const (
 // WeCom sign-in, served by a test server.
 type fixture struct {
 	t     *testing.T
-	clock *clock
+	clock *clocktest.Fake
 	db    *storage.SQL
 	srv   *httptest.Server
 	ids   map[string]int64 // case number → id
@@ -102,7 +84,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)} // 10:00 in Shanghai
+	clk := clocktest.NewFake(time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)) // 10:00 in Shanghai
 	db := storagetest.SQLite(t)
 	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now)
 	f := &fixture{t: t, clock: clk, db: db, ids: map[string]int64{}, atts: map[string]int64{}}

@@ -1,6 +1,8 @@
-// Package clock gives tests one hand-moved clock that the product, the
-// sandbox and the test share: a case lasting two weeks runs in a second.
-package clock
+// Package clocktest gives tests one hand-moved clock that the product, the
+// sandbox and the test share: a case lasting two weeks runs in a second. It
+// lives under internal because only tests use it: nothing in the product
+// moves its own clock.
+package clocktest
 
 import (
 	"sync"
