@@ -420,7 +420,7 @@ func filesText(atts []attachment) string {
 }
 
 // textCaseList answers 查询进度.
-func textCaseList(views []CaseView) string {
+func textCaseList(views []cases.CaseView) string {
 	if len(views) == 0 {
 		return textNoCases
 	}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"banchengshi/bot"
 	"banchengshi/cases"
 	"banchengshi/metrics"
 	"banchengshi/staff"
@@ -40,7 +39,7 @@ func New(dir *staff.Source, cal *cases.Calendar, now func() time.Time) *Desk {
 }
 
 // With binds the desk to a transaction.
-func (d *Desk) With(r cases.Repo) bot.Desk { return &txDesk{Desk: d, r: r} }
+func (d *Desk) With(r cases.Repo) cases.Desk { return &txDesk{Desk: d, r: r} }
 
 // Calendar is the working-day calendar deadlines are computed with.
 func (d *Desk) Calendar() *cases.Calendar { return d.cal }
@@ -53,7 +52,7 @@ type txDesk struct {
 	r cases.Repo
 }
 
-var _ bot.Desk = (*txDesk)(nil)
+var _ cases.Desk = (*txDesk)(nil)
 
 func (t *txDesk) Categories() []cases.Category { return t.dir.Current().Categories() }
 
@@ -127,18 +126,18 @@ func (d *Desk) TellWindow(ctx context.Context, r cases.Repo, openKfID, text stri
 
 // ReporterCases lists the reporter's cases with the last thing that happened
 // on each, in words for the citizen.
-func (t *txDesk) ReporterCases(ctx context.Context, openKfID, reporterID string) ([]bot.CaseView, error) {
+func (t *txDesk) ReporterCases(ctx context.Context, openKfID, reporterID string) ([]cases.CaseView, error) {
 	list, err := t.r.ListCases(ctx, cases.Filter{ReporterID: reporterID, Limit: 20})
 	if err != nil {
 		return nil, fmt.Errorf("list reporter's cases: %w", err)
 	}
-	views := make([]bot.CaseView, 0, len(list))
+	views := make([]cases.CaseView, 0, len(list))
 	for _, c := range list {
 		timeline, err := t.r.Timeline(ctx, c.ID)
 		if err != nil {
 			return nil, fmt.Errorf("load timeline: %w", err)
 		}
-		views = append(views, bot.CaseView{
+		views = append(views, cases.CaseView{
 			Number:     c.Number,
 			Category:   t.dir.Current().CategoryName(c.Category),
 			StatusText: cases.CitizenStatusText(c.Status),
@@ -300,7 +299,7 @@ func (t *txDesk) toStaff(ctx context.Context, caseID int64, userID string, m cas
 // dialog answers kindly (the case is no longer open to that).
 func citizenRefusal(err error) error {
 	if me, ok := cases.IsMoveError(err); ok {
-		return fmt.Errorf("%w: %s", bot.ErrNotOpen, me.Reason)
+		return fmt.Errorf("%w: %s", cases.ErrNotOpen, me.Reason)
 	}
 	return err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"banchengshi/bot"
 	"banchengshi/cases"
 )
 
@@ -23,19 +22,19 @@ func rateItemID(number string, n int) string { return fmt.Sprintf("rate:%s:%d", 
 // the problem solved closes the case (ActionRate). A rating of 4–5, or "not
 // solved" (solved false; rating may then be 0), reopens it (重办) with why as
 // the reason and alerts the lead department's supervisors and the people
-// working on it. As bot.Desk says, refusals wrap cases.ErrNotFound (not this
-// reporter's case), bot.ErrNotOpen (the case is finished: withdrawn, merged,
-// or closed and the citizen is satisfied) or bot.ErrRefused (still being
+// working on it. As cases.Desk says, refusals wrap cases.ErrNotFound (not this
+// reporter's case), cases.ErrNotOpen (the case is finished: withdrawn, merged,
+// or closed and the citizen is satisfied) or cases.ErrRefused (still being
 // worked on, or a rating off the scale); only a closed case can still be
 // reopened.
 func (d *Desk) Rate(ctx context.Context, r cases.Repo, number, reporterID string, rating int, solved bool, why string) (string, error) {
 	return (&txDesk{Desk: d, r: r}).Rate(ctx, number, reporterID, rating, solved, why)
 }
 
-// Rate is Desk.Rate bound to the transaction (bot.Desk).
+// Rate is Desk.Rate bound to the transaction (cases.Desk).
 func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int, solved bool, why string) (string, error) {
 	if rating < 0 || rating > 5 || rating == 0 && solved {
-		return "", fmt.Errorf("rate %s with %d: %w", number, rating, bot.ErrRefused)
+		return "", fmt.Errorf("rate %s with %d: %w", number, rating, cases.ErrRefused)
 	}
 	c, err := t.reporterCase(ctx, number, reporterID)
 	if err != nil {
@@ -46,9 +45,9 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 	case c.Status == cases.StatusResolved:
 	case c.Status == cases.StatusClosed && !satisfied:
 	case !c.Status.Open() || c.Status == cases.StatusClosed:
-		return "", fmt.Errorf("rate %s: %w", number, bot.ErrNotOpen)
+		return "", fmt.Errorf("rate %s: %w", number, cases.ErrNotOpen)
 	default:
-		return "", fmt.Errorf("rate %s while %s: %w", number, c.Status, bot.ErrRefused)
+		return "", fmt.Errorf("rate %s while %s: %w", number, c.Status, cases.ErrRefused)
 	}
 	dir := t.dir.Current()
 	mv := cases.Move{Actor: "citizen:" + reporterID, ActorName: c.ReporterName, At: t.now(), Rating: rating,
@@ -97,19 +96,19 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 }
 
 // FollowUps lists the reporter's resolved cases that wait for their
-// follow-up answer, newest first (bot.Desk).
-func (t *txDesk) FollowUps(ctx context.Context, openKfID, reporterID string) ([]bot.CaseView, error) {
+// follow-up answer, newest first (cases.Desk).
+func (t *txDesk) FollowUps(ctx context.Context, openKfID, reporterID string) ([]cases.CaseView, error) {
 	list, err := t.r.ListCases(ctx, cases.Filter{ReporterID: reporterID, Status: []cases.Status{cases.StatusResolved}, Limit: 20})
 	if err != nil {
 		return nil, fmt.Errorf("list cases waiting for follow-up: %w", err)
 	}
 	dir := t.dir.Current()
-	views := make([]bot.CaseView, 0, len(list))
+	views := make([]cases.CaseView, 0, len(list))
 	for _, c := range list {
 		if openKfID != "" && c.OpenKfID != "" && c.OpenKfID != openKfID {
 			continue
 		}
-		views = append(views, bot.CaseView{
+		views = append(views, cases.CaseView{
 			Number:       c.Number,
 			Category:     dir.CategoryName(c.Category),
 			StatusText:   cases.CitizenStatusText(c.Status),

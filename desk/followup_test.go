@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"banchengshi/bot"
 	"banchengshi/cases"
 	"banchengshi/desk"
 	"banchengshi/storage/storagetest"
@@ -55,10 +54,10 @@ func TestRate(t *testing.T) {
 			wantReply: "负责人已经知道了", wantStaff: []string{"liufang", "sunqi", "wangwu"}},
 		{name: "only not solved", rating: 0, solved: false, why: "还是查不到", wantStatus: cases.StatusAssigned,
 			wantReply: "已重新办理", wantStaff: []string{"liufang", "sunqi", "wangwu"}},
-		{name: "out of range", rating: 7, solved: true, wantStatus: cases.StatusResolved, wantErr: bot.ErrRefused},
-		{name: "still in progress", rating: 1, solved: true, status: cases.StatusInProgress, wantStatus: cases.StatusInProgress, wantErr: bot.ErrRefused},
-		{name: "closed, and satisfied again", rating: 1, solved: true, status: cases.StatusClosed, wantStatus: cases.StatusClosed, wantErr: bot.ErrNotOpen},
-		{name: "withdrawn", rating: 5, solved: false, status: cases.StatusWithdrawn, wantStatus: cases.StatusWithdrawn, wantErr: bot.ErrNotOpen},
+		{name: "out of range", rating: 7, solved: true, wantStatus: cases.StatusResolved, wantErr: cases.ErrRefused},
+		{name: "still in progress", rating: 1, solved: true, status: cases.StatusInProgress, wantStatus: cases.StatusInProgress, wantErr: cases.ErrRefused},
+		{name: "closed, and satisfied again", rating: 1, solved: true, status: cases.StatusClosed, wantStatus: cases.StatusClosed, wantErr: cases.ErrNotOpen},
+		{name: "withdrawn", rating: 5, solved: false, status: cases.StatusWithdrawn, wantStatus: cases.StatusWithdrawn, wantErr: cases.ErrNotOpen},
 		{name: "closed, now not solved", rating: 5, solved: false, why: "又停发了", status: cases.StatusClosed, wantStatus: cases.StatusAssigned,
 			wantReply: "已重新办理", wantStaff: []string{"liufang", "sunqi", "wangwu"}},
 	}

@@ -29,7 +29,7 @@ type KfAPI interface {
 }
 
 // DeskFunc returns the bureau's side of the dialog bound to a transaction.
-type DeskFunc func(r cases.Repo) bot.Desk
+type DeskFunc func(r cases.Repo) cases.Desk
 
 // StaffHandler handles what staff send to the self-built app: typed commands
 // and card clicks. It runs inside the transaction that marks the callback done.
