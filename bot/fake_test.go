@@ -237,29 +237,29 @@ func (d *fakeDesk) FollowUps(_ context.Context, openKfID, reporterID string) ([]
 // Rate behaves like the bureau's: a happy answer closes a resolved case, an
 // unhappy one reopens it (or a closed one); a finished case is not open to
 // it, and one still being handled refuses it.
-func (d *fakeDesk) Rate(_ context.Context, number, reporterID string, rating int, solved bool, why string) (string, error) {
+func (d *fakeDesk) Rate(_ context.Context, number, reporterID string, rating int, solved bool, why string) (cases.Rated, error) {
 	if err := d.fail(); err != nil {
-		return "", err
+		return 0, err
 	}
 	c, err := d.find(number, reporterID)
 	if err != nil {
-		return "", err
+		return 0, err
 	}
 	happy := solved && rating >= 1 && rating <= 3
 	switch {
 	case c.Status == cases.StatusResolved, c.Status == cases.StatusClosed && !happy:
 	case !c.Status.Open() || c.Status == cases.StatusClosed:
-		return "", fmt.Errorf("rate %s: %w", number, cases.ErrNotOpen)
+		return 0, fmt.Errorf("rate %s: %w", number, cases.ErrNotOpen)
 	default:
-		return "", fmt.Errorf("rate %s while %s: %w", number, c.Status, cases.ErrRefused)
+		return 0, fmt.Errorf("rate %s while %s: %w", number, c.Status, cases.ErrRefused)
 	}
 	d.ratings = append(d.ratings, rated{Number: number, Rating: rating, Solved: solved, Why: why})
 	if happy {
 		c.Status = cases.StatusClosed
-		return "谢谢您的评价（" + cases.RatingText(rating) + "）！这件事就办结了。", nil
+		return cases.RatedClosed, nil
 	}
 	c.Status = cases.StatusInProgress
-	return "对不起，没能让您满意。您的事项（" + number + "）已重新办理。", nil
+	return cases.RatedReopened, nil
 }
 
 func (d *fakeDesk) Supplement(_ context.Context, number, reporterID, text string, att *cases.Attachment) error {

@@ -309,7 +309,8 @@ func (t *turn) rateWithMedia(ctx context.Context, m *Media) error {
 // sendRating gives the answer to the desk, tells the citizen what it made of
 // it, and goes back to where the citizen was.
 func (t *turn) sendRating(ctx context.Context, number string, a rateAnswer, att *cases.Attachment, ret Step) error {
-	reply, err := t.desk.Rate(ctx, number, t.in.ExternalUserID, a.rating, a.solved, a.why)
+	rated, err := t.desk.Rate(ctx, number, t.in.ExternalUserID, a.rating, a.solved, a.why)
+	reply := textRated(rated, number, a.rating)
 	if msg, ok := refusal(err); ok {
 		refused := err
 		reply, err = msg, nil

@@ -63,9 +63,22 @@ type Desk interface {
 	// on the government service scale (1 非常满意 … 5 非常不满意), or 0 when
 	// the citizen only said the problem is not solved. solved false or a
 	// rating of 4–5 reopens the case (重办) with why as the reason (may be
-	// empty). It returns the line to tell the citizen, in Chinese.
-	Rate(ctx context.Context, number, reporterID string, rating int, solved bool, why string) (reply string, err error)
+	// empty). It returns what the answer did to the case; the dialog words
+	// it for the citizen.
+	Rate(ctx context.Context, number, reporterID string, rating int, solved bool, why string) (Rated, error)
 }
+
+// Rated is what a follow-up answer did to the case (Desk.Rate).
+type Rated int
+
+// Outcomes of a follow-up answer.
+const (
+	// RatedClosed: the citizen is satisfied and the case is closed.
+	RatedClosed Rated = iota + 1
+	// RatedReopened: the case is handled again (重办), and the people
+	// responsible for it have been told.
+	RatedReopened
+)
 
 // Refusals a Desk may return (wrapped) besides ErrNotFound; see Desk.
 var (

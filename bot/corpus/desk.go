@@ -167,21 +167,21 @@ func (d *desk) Handover(context.Context, string, string, string) error {
 
 // Rate behaves like the bureau's: a happy answer closes a resolved case, an
 // unhappy one reopens it.
-func (d *desk) Rate(_ context.Context, number, reporter string, rating int, solved bool, _ string) (string, error) {
+func (d *desk) Rate(_ context.Context, number, reporter string, rating int, solved bool, _ string) (cases.Rated, error) {
 	c, err := d.find(number, reporter)
 	if err != nil {
-		return "", err
+		return 0, err
 	}
 	if c.Status != cases.StatusResolved && c.Status != cases.StatusClosed {
-		return "", fmt.Errorf("rate %s: %w", number, cases.ErrRefused)
+		return 0, fmt.Errorf("rate %s: %w", number, cases.ErrRefused)
 	}
 	d.ratings++
 	if solved && rating >= 1 && rating <= 3 {
 		c.Status = cases.StatusClosed
-		return "谢谢您的评价！这件事就办结了。", nil
+		return cases.RatedClosed, nil
 	}
 	c.Status = cases.StatusInProgress
-	return "对不起，没能让您满意。您的事项（" + number + "）已重新办理。", nil
+	return cases.RatedReopened, nil
 }
 
 // sessions is an in-memory session store.
