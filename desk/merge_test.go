@@ -15,7 +15,6 @@ import (
 	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
-	"banchengshi/wecom"
 )
 
 // mergeCase is a case of a merge test: its number's last digits, lead
@@ -292,8 +291,8 @@ func TestMergeAnsweredInWeCom(t *testing.T) {
 				mergeCase{"0009", "shebao", cases.StatusMerged, "BC2611300001"})
 			d := exampleDesk(t, func() time.Time { return now })
 			app := &desk.StaffApp{Desk: d, Log: slog.New(slog.DiscardHandler), Repo: db}
-			cb := &wecom.Callback{MsgType: "text", FromUserName: "zhangsan", Content: tt.typed, MsgID: "1"}
-			if err := db.InTx(ctx, func(r cases.Repo) error { return app.HandleApp(ctx, r, cb) }); err != nil {
+			m := cases.AppMessage{UserID: "zhangsan", Kind: cases.AppText, Text: tt.typed}
+			if err := db.InTx(ctx, func(r cases.Repo) error { return app.HandleApp(ctx, r, m) }); err != nil {
 				t.Fatal(err)
 			}
 			due, err := db.DueOutbox(ctx, now.Add(time.Hour), 50)
