@@ -51,7 +51,7 @@ func (d *Desk) Act(ctx context.Context, r cases.Repo, userID string, cmd staff.C
 		return t.view(ctx, m, c)
 	}
 	if err := staff.Can(m, cmd.Action, c); err != nil {
-		return "", &Refusal{Msg: err.Error()}
+		return "", forbidden(err)
 	}
 	if cmd.Action == cases.ActionAccept && c.Status != cases.StatusSubmitted {
 		return "", t.takenBy(ctx, c)
@@ -116,7 +116,7 @@ func (t *txDesk) resolveCase(ctx context.Context, m *staff.Member, ref string) (
 
 func (t *txDesk) view(ctx context.Context, m *staff.Member, c *cases.Case) (string, error) {
 	if err := staff.Can(m, cases.ActionView, c); err != nil {
-		return "", &Refusal{Msg: err.Error()}
+		return "", forbidden(err)
 	}
 	events, err := t.r.Timeline(ctx, c.ID)
 	if err != nil {
@@ -295,6 +295,15 @@ func (d *Desk) Explain(ctx context.Context, repo cases.Repo, ref *Refusal) *Refu
 		}
 	}
 	return &Refusal{Msg: fmt.Sprintf(textConflictState, c.Number, cases.StatusText(c.Status))}
+}
+
+// forbidden passes on a refusal of the permission check.
+func forbidden(err error) error {
+	var ref *staff.Refusal
+	if errors.As(err, &ref) {
+		return &Refusal{Msg: ref.Text()}
+	}
+	return err
 }
 
 func moveRefusal(err error) error {

@@ -98,7 +98,7 @@ func (d *Desk) viewable(ctx context.Context, r cases.Repo, userID, ref string, l
 		return nil, nil, fmt.Errorf("load case: %w", err)
 	}
 	if err := staff.Can(m, cases.ActionView, c); err != nil {
-		return nil, nil, &Refusal{Msg: err.Error()}
+		return nil, nil, forbidden(err)
 	}
 	return m, c, nil
 }

@@ -111,7 +111,7 @@ func (s *Server) act(c *gin.Context) {
 		s.render(c, http.StatusForbidden, "message", page{Title: textRefusedTitle, Data: message{Msg: ref.Msg, Back: back}})
 		return
 	case errors.As(err, &sref):
-		s.render(c, http.StatusForbidden, "message", page{Title: textRefusedTitle, Data: message{Msg: sref.Msg, Back: back}})
+		s.render(c, http.StatusForbidden, "message", page{Title: textRefusedTitle, Data: message{Msg: sref.Text(), Back: back}})
 		return
 	case err != nil:
 		s.fail(c, err)

@@ -263,7 +263,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.As(err, &ref):
 		s.refuse(c, http.StatusForbidden, ref.Msg)
 	case errors.As(err, &sref):
-		s.refuse(c, http.StatusForbidden, sref.Msg)
+		s.refuse(c, http.StatusForbidden, sref.Text())
 	default:
 		s.log.ErrorContext(c.Request.Context(), "web page", "path", c.FullPath(), "err", err)
 		s.refuse(c, http.StatusInternalServerError, textServerError)
