@@ -65,7 +65,7 @@ func (s *StaffApp) act(ctx context.Context, r cases.Repo, user string, cmd staff
 		if s.Repo != nil {
 			ref = s.Desk.Explain(ctx, s.Repo, ref)
 		}
-		return s.answer(ctx, r, user, ref.Msg)
+		return s.answer(ctx, r, user, ref.Text())
 	}
 	if err != nil {
 		return err

@@ -110,8 +110,8 @@ func TestMergeTarget(t *testing.T) {
 			switch {
 			case tt.wantInto == "" && !errors.As(err, &ref):
 				t.Fatalf("answer %q, error %v; want a refusal", answer, err)
-			case tt.wantInto == "" && !strings.Contains(ref.Msg, tt.wantAnswer):
-				t.Fatalf("refusal %q, want one with %q", ref.Msg, tt.wantAnswer)
+			case tt.wantInto == "" && !strings.Contains(ref.Text(), tt.wantAnswer):
+				t.Fatalf("refusal %q, want one with %q", ref.Text(), tt.wantAnswer)
 			case tt.wantInto != "" && err != nil:
 				t.Fatalf("refused: %v", err)
 			case tt.wantInto != "" && !strings.Contains(answer, tt.wantAnswer):
@@ -157,7 +157,7 @@ func TestMergeBackRefused(t *testing.T) {
 	}
 	_, err := act(ctx, db, d, "lisi", staff.Command{Action: cases.ActionMerge, CaseRef: "BC2611300002", Target: "BC2611300001"})
 	var ref *desk.Refusal
-	if !errors.As(err, &ref) || !strings.Contains(ref.Msg, "已经并入本案") {
+	if !errors.As(err, &ref) || !strings.Contains(ref.Text(), "已经并入本案") {
 		t.Fatalf("merging back: %v, want a refusal", err)
 	}
 	if c, _ := db.GetCase(ctx, "BC2611300002"); c.Status != cases.StatusAccepted {
@@ -261,7 +261,7 @@ func TestCrossingMergesOneWins(t *testing.T) {
 	if !errors.As(err, &ref) {
 		t.Fatalf("lisi's crossing merge: %v, want a refusal", err)
 	}
-	t.Logf("lisi is told %q", d.Explain(ctx, db, ref).Msg)
+	t.Logf("lisi is told %q", d.Explain(ctx, db, ref).Text())
 	first, err := db.GetCase(ctx, "BC2611300001")
 	if err != nil {
 		t.Fatal(err)

@@ -261,7 +261,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	var sref *staff.Refusal
 	switch {
 	case errors.As(err, &ref):
-		s.refuse(c, http.StatusForbidden, ref.Msg)
+		s.refuse(c, http.StatusForbidden, ref.Text())
 	case errors.As(err, &sref):
 		s.refuse(c, http.StatusForbidden, sref.Text())
 	default:
