@@ -124,6 +124,14 @@ func (d *Desk) TellWindow(ctx context.Context, r cases.Repo, openKfID, text stri
 	return nil
 }
 
+// Note records a system note on the timeline of case caseID inside r's
+// transaction: what the case has no field for, for staff to read (such as the
+// contact an Open311 reporter left). data is the note's structured detail.
+func (d *Desk) Note(ctx context.Context, r cases.Repo, caseID int64, at time.Time, body, data string) error {
+	t := &txDesk{Desk: d, r: r}
+	return t.append(ctx, caseID, &cases.Event{At: at, Actor: "system", Kind: cases.EventNote, Body: body, Data: data})
+}
+
 // ReporterCases lists the reporter's cases with the last thing that happened
 // on each, in words for the citizen.
 func (t *txDesk) ReporterCases(ctx context.Context, openKfID, reporterID string) ([]cases.CaseView, error) {
