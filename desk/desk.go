@@ -1,7 +1,14 @@
-// Package desk is the bureau's side of a case: it stores what the citizen
-// dialog submits, moves cases through their lifecycle, and queues the
-// notifications each change owes staff and citizens, all in the caller's
-// transaction so that a change and its notifications commit together.
+// Package desk alone writes cases and their timelines. It is the bureau's
+// side of a case: it stores what the citizen dialog submits (as the dialog's
+// cases.Desk), carries out staff commands from the WeCom app and the web
+// pages, moves cases through their lifecycle, and queues the notifications
+// each change owes staff and citizens, all in the caller's transaction so
+// that a change and its notifications commit together.
+//
+// It knows neither the dialog nor WeCom: the dialog's contract lives in
+// cases (cases.Desk), and what staff send the app arrives as a
+// cases.AppMessage. What it cannot do for a staff member is a *Refusal with
+// a reason, worded for them by Refusal.Text.
 package desk
 
 import (
@@ -304,10 +311,11 @@ func (t *txDesk) toStaff(ctx context.Context, caseID int64, userID string, m cas
 }
 
 // citizenRefusal turns a move the lifecycle refuses into the refusal the
-// dialog answers kindly (the case is no longer open to that).
+// dialog answers kindly (the case is no longer open to that); the dialog
+// words it.
 func citizenRefusal(err error) error {
-	if me, ok := cases.IsMoveError(err); ok {
-		return fmt.Errorf("%w: %s", cases.ErrNotOpen, me.Reason)
+	if _, ok := cases.IsMoveError(err); ok {
+		return fmt.Errorf("%w: %w", cases.ErrNotOpen, err)
 	}
 	return err
 }
