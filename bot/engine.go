@@ -18,7 +18,7 @@ const maxHistory = 40
 // replies it collects.
 type turn struct {
 	e     *Engine
-	desk  Desk
+	desk  cases.Desk
 	store cases.SessionStore
 	key   string
 	in    Incoming
@@ -36,7 +36,7 @@ type turn struct {
 // answer. The session is read from and written to sessions, so the caller
 // decides the transaction. Errors are infrastructure failures (the session
 // store or the desk); the caller retries the message.
-func (e *Engine) Handle(ctx context.Context, sessions cases.SessionStore, desk Desk, in Incoming) (Result, error) {
+func (e *Engine) Handle(ctx context.Context, sessions cases.SessionStore, desk cases.Desk, in Incoming) (Result, error) {
 	now := in.At
 	if now.IsZero() {
 		now = e.cfg.Now()

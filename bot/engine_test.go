@@ -79,7 +79,7 @@ func TestInfrastructureErrorsPropagateAndChangeNothing(t *testing.T) {
 type refusingDesk struct{ *fakeDesk }
 
 func (refusingDesk) Withdraw(context.Context, string, string, string) error {
-	return errors.New("withdraw: resolved cases wait for the follow-up: " + ErrRefused.Error())
+	return errors.New("withdraw: resolved cases wait for the follow-up: " + cases.ErrRefused.Error())
 }
 
 func TestRefusalsAreAnsweredKindly(t *testing.T) {
@@ -89,8 +89,8 @@ func TestRefusalsAreAnsweredKindly(t *testing.T) {
 		want string
 	}{
 		{"not found", errors.Join(errors.New("withdraw"), cases.ErrNotFound), textCaseNotFound},
-		{"not open", errors.Join(errors.New("withdraw"), ErrNotOpen), textCaseNotOpen},
-		{"refused", errors.Join(errors.New("withdraw"), ErrRefused), textCaseRefused},
+		{"not open", errors.Join(errors.New("withdraw"), cases.ErrNotOpen), textCaseNotOpen},
+		{"refused", errors.Join(errors.New("withdraw"), cases.ErrRefused), textCaseRefused},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

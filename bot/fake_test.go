@@ -138,7 +138,7 @@ type fakeDesk struct {
 	failNext error // returned once by the next call, to test retries
 }
 
-var _ Desk = (*fakeDesk)(nil)
+var _ cases.Desk = (*fakeDesk)(nil)
 
 func newFakeDesk() *fakeDesk {
 	return &fakeDesk{cats: testCategories, withdrawn: map[string]string{}, asked: map[string]int{}}
@@ -186,11 +186,11 @@ func (d *fakeDesk) find(number, reporter string) (*cases.Case, error) {
 	return nil, fmt.Errorf("case %s: %w", number, cases.ErrNotFound)
 }
 
-func (d *fakeDesk) ReporterCases(_ context.Context, openKfID, reporterID string) ([]CaseView, error) {
+func (d *fakeDesk) ReporterCases(_ context.Context, openKfID, reporterID string) ([]cases.CaseView, error) {
 	if err := d.fail(); err != nil {
 		return nil, err
 	}
-	var out []CaseView
+	var out []cases.CaseView
 	for i := len(d.cases) - 1; i >= 0; i-- {
 		c := d.cases[i].Case
 		if c.ReporterID != reporterID || c.OpenKfID != openKfID {
@@ -201,10 +201,10 @@ func (d *fakeDesk) ReporterCases(_ context.Context, openKfID, reporterID string)
 	return out, nil
 }
 
-func (d *fakeDesk) view(c *cases.Case) CaseView {
+func (d *fakeDesk) view(c *cases.Case) cases.CaseView {
 	status := map[cases.Status]string{cases.StatusSubmitted: "已收到，等待受理", cases.StatusWithdrawn: "已撤回",
 		cases.StatusClosed: "已办结", cases.StatusResolved: "已办结，等您评价", cases.StatusInProgress: "正在重新办理"}[c.Status]
-	return CaseView{
+	return cases.CaseView{
 		Number: c.Number, Category: categoryName(d.cats, c.Category), StatusText: status,
 		LastUpdate: "窗口已收到您的反映", Open: c.Status.Open() && c.Status != cases.StatusResolved, Deadline: c.Deadline,
 		AffectedName: c.Affected.Name, Relation: c.Relation,
@@ -220,11 +220,11 @@ func (d *fakeDesk) resolved(reporter, category, name, relation string) string {
 	return number
 }
 
-func (d *fakeDesk) FollowUps(_ context.Context, openKfID, reporterID string) ([]CaseView, error) {
+func (d *fakeDesk) FollowUps(_ context.Context, openKfID, reporterID string) ([]cases.CaseView, error) {
 	if err := d.fail(); err != nil {
 		return nil, err
 	}
-	var out []CaseView
+	var out []cases.CaseView
 	for i := len(d.cases) - 1; i >= 0; i-- {
 		c := d.cases[i].Case
 		if c.ReporterID == reporterID && c.OpenKfID == openKfID && c.Status == cases.StatusResolved {
@@ -237,29 +237,29 @@ func (d *fakeDesk) FollowUps(_ context.Context, openKfID, reporterID string) ([]
 // Rate behaves like the bureau's: a happy answer closes a resolved case, an
 // unhappy one reopens it (or a closed one); a finished case is not open to
 // it, and one still being handled refuses it.
-func (d *fakeDesk) Rate(_ context.Context, number, reporterID string, rating int, solved bool, why string) (string, error) {
+func (d *fakeDesk) Rate(_ context.Context, number, reporterID string, rating int, solved bool, why string) (cases.Rated, error) {
 	if err := d.fail(); err != nil {
-		return "", err
+		return 0, err
 	}
 	c, err := d.find(number, reporterID)
 	if err != nil {
-		return "", err
+		return 0, err
 	}
 	happy := solved && rating >= 1 && rating <= 3
 	switch {
 	case c.Status == cases.StatusResolved, c.Status == cases.StatusClosed && !happy:
 	case !c.Status.Open() || c.Status == cases.StatusClosed:
-		return "", fmt.Errorf("rate %s: %w", number, ErrNotOpen)
+		return 0, fmt.Errorf("rate %s: %w", number, cases.ErrNotOpen)
 	default:
-		return "", fmt.Errorf("rate %s while %s: %w", number, c.Status, ErrRefused)
+		return 0, fmt.Errorf("rate %s while %s: %w", number, c.Status, cases.ErrRefused)
 	}
 	d.ratings = append(d.ratings, rated{Number: number, Rating: rating, Solved: solved, Why: why})
 	if happy {
 		c.Status = cases.StatusClosed
-		return "谢谢您的评价（" + cases.RatingText(rating) + "）！这件事就办结了。", nil
+		return cases.RatedClosed, nil
 	}
 	c.Status = cases.StatusInProgress
-	return "对不起，没能让您满意。您的事项（" + number + "）已重新办理。", nil
+	return cases.RatedReopened, nil
 }
 
 func (d *fakeDesk) Supplement(_ context.Context, number, reporterID, text string, att *cases.Attachment) error {
@@ -271,7 +271,7 @@ func (d *fakeDesk) Supplement(_ context.Context, number, reporterID, text string
 		return err
 	}
 	if !c.Status.Open() {
-		return fmt.Errorf("supplement %s: %w", number, ErrNotOpen)
+		return fmt.Errorf("supplement %s: %w", number, cases.ErrNotOpen)
 	}
 	s := supplemented{Number: number, Text: text}
 	if att != nil {
@@ -288,18 +288,18 @@ func (d *fakeDesk) askMaterial(number string) {
 	d.asked[number] = d.askCount
 }
 
-func (d *fakeDesk) MaterialRequests(_ context.Context, openKfID, reporterID string) ([]CaseView, error) {
+func (d *fakeDesk) MaterialRequests(_ context.Context, openKfID, reporterID string) ([]cases.CaseView, error) {
 	if err := d.fail(); err != nil {
 		return nil, err
 	}
-	var out []CaseView
+	var out []cases.CaseView
 	for _, s := range d.cases {
 		c := s.Case
 		if d.asked[c.Number] != 0 && c.ReporterID == reporterID && c.OpenKfID == openKfID && c.Status.Open() && c.Status != cases.StatusResolved {
 			out = append(out, d.view(c))
 		}
 	}
-	slices.SortFunc(out, func(a, b CaseView) int { return d.asked[b.Number] - d.asked[a.Number] })
+	slices.SortFunc(out, func(a, b cases.CaseView) int { return d.asked[b.Number] - d.asked[a.Number] })
 	return out, nil
 }
 
@@ -312,7 +312,7 @@ func (d *fakeDesk) Withdraw(_ context.Context, number, reporterID, reason string
 		return err
 	}
 	if !c.Status.Open() {
-		return fmt.Errorf("withdraw %s: %w", number, ErrNotOpen)
+		return fmt.Errorf("withdraw %s: %w", number, cases.ErrNotOpen)
 	}
 	c.Status = cases.StatusWithdrawn
 	d.withdrawn[number] = reason

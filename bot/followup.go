@@ -160,7 +160,7 @@ func hasHan(s string) bool {
 
 // proxyName is the affected person's name when the reporter wrote for
 // somebody else, "" when they wrote for themselves.
-func proxyName(v CaseView) string {
+func proxyName(v cases.CaseView) string {
 	if v.Relation == "" || v.Relation == relationSelf || v.AffectedName == "" {
 		return ""
 	}
@@ -229,7 +229,7 @@ func (t *turn) rateTapped(ctx context.Context) error {
 
 // rateAmong applies an answer that names no case: to the one waiting, or
 // after asking which when several wait.
-func (t *turn) rateAmong(ctx context.Context, views []CaseView, a rateAnswer, ret Step) error {
+func (t *turn) rateAmong(ctx context.Context, views []cases.CaseView, a rateAnswer, ret Step) error {
 	if len(views) == 1 {
 		return t.rateCase(ctx, views[0].Number, proxyName(views[0]), a, ret)
 	}
@@ -309,11 +309,12 @@ func (t *turn) rateWithMedia(ctx context.Context, m *Media) error {
 // sendRating gives the answer to the desk, tells the citizen what it made of
 // it, and goes back to where the citizen was.
 func (t *turn) sendRating(ctx context.Context, number string, a rateAnswer, att *cases.Attachment, ret Step) error {
-	reply, err := t.desk.Rate(ctx, number, t.in.ExternalUserID, a.rating, a.solved, a.why)
+	rated, err := t.desk.Rate(ctx, number, t.in.ExternalUserID, a.rating, a.solved, a.why)
+	reply := textRated(rated, number, a.rating)
 	if msg, ok := refusal(err); ok {
 		refused := err
 		reply, err = msg, nil
-		if errors.Is(refused, ErrRefused) {
+		if errors.Is(refused, cases.ErrRefused) {
 			// The only refusal of an answer on the scale: the case is
 			// being handled again. What they said still reaches it.
 			reply = fmt.Sprintf(textRateNotYet, number)

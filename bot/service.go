@@ -33,7 +33,7 @@ func (t *turn) query(ctx context.Context) error {
 	return nil
 }
 
-func hasOpen(views []CaseView) bool {
+func hasOpen(views []cases.CaseView) bool {
 	for _, v := range views {
 		if v.Open {
 			return true
@@ -49,7 +49,7 @@ func (t *turn) pickCase(ctx context.Context, pickStep, next Step, none string) e
 	if err != nil {
 		return fmt.Errorf("list reporter cases: %w", err)
 	}
-	var open []CaseView
+	var open []cases.CaseView
 	for _, v := range views {
 		if v.Open {
 			open = append(open, v)
@@ -78,7 +78,7 @@ func (t *turn) pickCase(ctx context.Context, pickStep, next Step, none string) e
 
 // caseOption offers a case by number and category; its last digits alone
 // also choose it.
-func caseOption(v CaseView) string {
+func caseOption(v cases.CaseView) string {
 	return numberedOption(v.Number+" "+v.Category, v.Number)
 }
 

@@ -217,6 +217,8 @@ const (
 	textRateDropped = "好的，这次先不评价。"
 	textRateNone    = "现在没有等您评价的事。"
 	textRateNotYet  = "%s 还在办理中，\n办结后再请您评价。"
+	textRateThanks  = "谢谢您的评价（%s）！这件事就办结了，以后有事随时找我们。"
+	textReopened    = "对不起，没能让您满意。您的事项（%s）已重新办理，负责人已经知道了，我们会尽快给您答复。"
 	textRateWhyTail = "\n我们会转给负责人重新办理。\n不想说，回复“跳过”就行。"
 
 	textHandover      = "好的，正在为您转接工作人员，请稍等。"
@@ -420,7 +422,7 @@ func filesText(atts []attachment) string {
 }
 
 // textCaseList answers 查询进度.
-func textCaseList(views []CaseView) string {
+func textCaseList(views []cases.CaseView) string {
 	if len(views) == 0 {
 		return textNoCases
 	}
@@ -496,6 +498,17 @@ func textRateName(rating int, solved bool) string {
 		return "问题没解决"
 	}
 	return cases.RatingText(rating)
+}
+
+// textRated answers a follow-up answer the desk recorded on case number.
+func textRated(r cases.Rated, number string, rating int) string {
+	switch r {
+	case cases.RatedClosed:
+		return fmt.Sprintf(textRateThanks, cases.RatingText(rating))
+	case cases.RatedReopened:
+		return fmt.Sprintf(textReopened, number)
+	}
+	return ""
 }
 
 // textAskRatePick asks which case an answer is about when several wait.

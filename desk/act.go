@@ -13,18 +13,6 @@ import (
 	"banchengshi/staff"
 )
 
-// Refusal is an action that cannot be done as asked; Msg is one Chinese line
-// telling the staff member what to do instead.
-type Refusal struct {
-	Msg string
-	// conflict is the case somebody else changed first; see Explain.
-	conflict string
-}
-
-func (r *Refusal) Error() string { return r.Msg }
-
-func refusal(format string, args ...any) error { return &Refusal{Msg: fmt.Sprintf(format, args...)} }
-
 // Act carries out a staff member's command inside r's transaction: it checks
 // the directory and permissions, moves the case, records who did what, and
 // queues what the citizen and other staff must be told. It returns the answer
@@ -34,7 +22,7 @@ func (d *Desk) Act(ctx context.Context, r cases.Repo, userID string, cmd staff.C
 	dir := d.dir.Current()
 	m, ok := dir.Member(userID)
 	if !ok {
-		return "", refusal(textNotStaff)
+		return "", refuse(ReasonNotStaff, "")
 	}
 	t := &txDesk{Desk: d, r: r}
 	switch {
@@ -51,7 +39,7 @@ func (d *Desk) Act(ctx context.Context, r cases.Repo, userID string, cmd staff.C
 		return t.view(ctx, m, c)
 	}
 	if err := staff.Can(m, cmd.Action, c); err != nil {
-		return "", &Refusal{Msg: err.Error()}
+		return "", forbidden(err)
 	}
 	if cmd.Action == cases.ActionAccept && c.Status != cases.StatusSubmitted {
 		return "", t.takenBy(ctx, c)
@@ -72,10 +60,10 @@ func (t *txDesk) takenBy(ctx context.Context, c *cases.Case) error {
 			if mem, ok := dir.Member(name); ok {
 				name = mem.Name
 			}
-			return refusal(textTakenBy, c.Number, name, cases.StatusText(c.Status))
+			return &Refusal{Reason: ReasonTaken, Case: c.Number, By: name, Status: c.Status}
 		}
 	}
-	return refusal(textConflictState, c.Number, cases.StatusText(c.Status))
+	return &Refusal{Reason: ReasonChanged, Case: c.Number, Status: c.Status}
 }
 
 // resolveCase finds the case a staff member named by its number or its last
@@ -83,12 +71,12 @@ func (t *txDesk) takenBy(ctx context.Context, c *cases.Case) error {
 func (t *txDesk) resolveCase(ctx context.Context, m *staff.Member, ref string) (*cases.Case, error) {
 	ref = strings.ToUpper(strings.TrimSpace(ref))
 	if ref == "" {
-		return nil, refusal(textNeedCase)
+		return nil, refuse(ReasonNeedCase, "")
 	}
 	if strings.HasPrefix(ref, "BC") {
 		c, err := t.r.GetCase(ctx, ref)
 		if errors.Is(err, cases.ErrNotFound) {
-			return nil, refusal(textNoSuchCase, ref)
+			return nil, refuse(ReasonNoSuchCase, ref)
 		}
 		return c, err
 	}
@@ -109,14 +97,14 @@ func (t *txDesk) resolveCase(ctx context.Context, m *staff.Member, ref string) (
 	}
 	number, err := staff.ResolveRef(ref, numbers)
 	if err != nil {
-		return nil, &Refusal{Msg: err.Error()}
+		return nil, &Refusal{Reason: ReasonCaseRef, Case: ref, Err: err}
 	}
 	return t.r.GetCase(ctx, number)
 }
 
 func (t *txDesk) view(ctx context.Context, m *staff.Member, c *cases.Case) (string, error) {
 	if err := staff.Can(m, cases.ActionView, c); err != nil {
-		return "", &Refusal{Msg: err.Error()}
+		return "", forbidden(err)
 	}
 	events, err := t.r.Timeline(ctx, c.ID)
 	if err != nil {
@@ -271,9 +259,9 @@ func (t *txDesk) move(ctx context.Context, m *staff.Member, c *cases.Case, cmd s
 func (t *txDesk) conflict(ctx context.Context, number string) *Refusal {
 	c, err := t.r.GetCase(ctx, number)
 	if err != nil {
-		return &Refusal{Msg: fmt.Sprintf(textConflict, number)}
+		return refuse(ReasonChanged, number)
 	}
-	return &Refusal{Msg: fmt.Sprintf(textConflictState, number, cases.StatusText(c.Status))}
+	return &Refusal{Reason: ReasonChanged, Case: number, Status: c.Status}
 }
 
 // Explain rewrites a refusal because somebody else changed the case first
@@ -294,14 +282,7 @@ func (d *Desk) Explain(ctx context.Context, repo cases.Repo, ref *Refusal) *Refu
 			return taken
 		}
 	}
-	return &Refusal{Msg: fmt.Sprintf(textConflictState, c.Number, cases.StatusText(c.Status))}
-}
-
-func moveRefusal(err error) error {
-	if me, ok := cases.IsMoveError(err); ok {
-		return &Refusal{Msg: me.Reason}
-	}
-	return err
+	return &Refusal{Reason: ReasonChanged, Case: c.Number, Status: c.Status}
 }
 
 func resolveDepts(dir *staff.Directory, c *cases.Case, cmd staff.Command) (string, []string, error) {
@@ -309,7 +290,7 @@ func resolveDepts(dir *staff.Directory, c *cases.Case, cmd staff.Command) (strin
 	if cmd.Dept != "" {
 		d, err := dir.ResolveDepartment(cmd.Dept)
 		if err != nil {
-			return "", nil, &Refusal{Msg: err.Error()}
+			return "", nil, &Refusal{Reason: ReasonDeptName, Case: c.Number, Err: err}
 		}
 		lead = d.ID
 	}
@@ -317,14 +298,14 @@ func resolveDepts(dir *staff.Directory, c *cases.Case, cmd staff.Command) (strin
 	for _, name := range cmd.CoDepts {
 		d, err := dir.ResolveDepartment(name)
 		if err != nil {
-			return "", nil, &Refusal{Msg: err.Error()}
+			return "", nil, &Refusal{Reason: ReasonDeptName, Case: c.Number, Err: err}
 		}
 		if d.ID != lead && !contains(co, d.ID) {
 			co = append(co, d.ID)
 		}
 	}
 	if lead == "" {
-		return "", nil, refusal(textNeedDept)
+		return "", nil, refuse(ReasonNeedDept, c.Number)
 	}
 	return lead, co, nil
 }

@@ -10,7 +10,6 @@ import (
 
 	"banchengshi/cases"
 	"banchengshi/staff"
-	"banchengshi/wecom"
 )
 
 // StaffApp handles what staff send to the self-built app: typed commands and
@@ -23,23 +22,23 @@ type StaffApp struct {
 	Repo cases.Repo
 }
 
-// HandleApp handles one app callback inside r's transaction.
-func (s *StaffApp) HandleApp(ctx context.Context, r cases.Repo, cb *wecom.Callback) error {
-	user := cb.FromUserName
+// HandleApp handles one message to the app inside r's transaction.
+func (s *StaffApp) HandleApp(ctx context.Context, r cases.Repo, m cases.AppMessage) error {
+	user := m.UserID
 	dir := s.Desk.dir.Current()
 	if _, ok := dir.Member(user); !ok {
 		// Somebody outside the directory: a polite refusal, and a log line
 		// without what they wrote.
-		s.Log.Warn("app message from outside the directory", "userid", user, "msgtype", cb.MsgType)
+		s.Log.Warn("app message from outside the directory", "userid", user, "kind", m.Kind)
 		return s.answer(ctx, r, user, textNotStaff)
 	}
-	switch {
-	case cb.MsgType == "text":
-		return s.command(ctx, r, user, cb.Content)
-	case cb.MsgType == "event" && cb.Event == wecom.EventTemplateCard:
-		return s.click(ctx, r, user, cb)
-	case cb.MsgType == "event":
-		return nil // enter_agent and the like need no answer
+	switch m.Kind {
+	case cases.AppText:
+		return s.command(ctx, r, user, m.Text)
+	case cases.AppCardClick:
+		return s.click(ctx, r, user, m)
+	case cases.AppEvent:
+		return nil // the member opened the app and the like: no answer
 	}
 	return s.answer(ctx, r, user, textOnlyText)
 }
@@ -66,7 +65,7 @@ func (s *StaffApp) act(ctx context.Context, r cases.Repo, user string, cmd staff
 		if s.Repo != nil {
 			ref = s.Desk.Explain(ctx, s.Repo, ref)
 		}
-		return s.answer(ctx, r, user, ref.Msg)
+		return s.answer(ctx, r, user, ref.Text())
 	}
 	if err != nil {
 		return err
@@ -77,13 +76,13 @@ func (s *StaffApp) act(ctx context.Context, r cases.Repo, user string, cmd staff
 // click handles a template card button. The click's response code updates
 // the card for everyone who got it; a second click on a case already taken is
 // told who took it.
-func (s *StaffApp) click(ctx context.Context, r cases.Repo, user string, cb *wecom.Callback) error {
-	action, number, ok := staff.ParseCardKey(cb.EventKey)
+func (s *StaffApp) click(ctx context.Context, r cases.Repo, user string, m cases.AppMessage) error {
+	action, number, ok := staff.ParseCardKey(m.ButtonKey)
 	if !ok {
 		return s.answer(ctx, r, user, textBadButton)
 	}
-	if cb.ResponseCode != "" {
-		if err := saveCardCode(ctx, r, cb.TaskID, cb.ResponseCode); err != nil {
+	if m.ResponseCode != "" {
+		if err := saveCardCode(ctx, r, m.TaskID, m.ResponseCode); err != nil {
 			return err
 		}
 	}

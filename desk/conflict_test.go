@@ -47,8 +47,8 @@ func TestSimultaneousAcceptTellsWhoWon(t *testing.T) {
 	if !errors.As(err, &ref) {
 		t.Fatalf("lisi's accept: %v, want a refusal", err)
 	}
-	t.Logf("inside the transaction: %q", ref.Msg)
-	if got := d.Explain(ctx, db, ref).Msg; !strings.Contains(got, "张三") || !strings.Contains(got, "已受理") {
+	t.Logf("inside the transaction: %q", ref.Text())
+	if got := d.Explain(ctx, db, ref).Text(); !strings.Contains(got, "张三") || !strings.Contains(got, "已受理") {
 		t.Errorf("lisi is told %q; want who accepted it", got)
 	}
 }

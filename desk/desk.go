@@ -1,7 +1,14 @@
-// Package desk is the bureau's side of a case: it stores what the citizen
-// dialog submits, moves cases through their lifecycle, and queues the
-// notifications each change owes staff and citizens, all in the caller's
-// transaction so that a change and its notifications commit together.
+// Package desk alone writes cases and their timelines. It is the bureau's
+// side of a case: it stores what the citizen dialog submits (as the dialog's
+// cases.Desk), carries out staff commands from the WeCom app and the web
+// pages, moves cases through their lifecycle, and queues the notifications
+// each change owes staff and citizens, all in the caller's transaction so
+// that a change and its notifications commit together.
+//
+// It knows neither the dialog nor WeCom: the dialog's contract lives in
+// cases (cases.Desk), and what staff send the app arrives as a
+// cases.AppMessage. What it cannot do for a staff member is a *Refusal with
+// a reason, worded for them by Refusal.Text.
 package desk
 
 import (
@@ -11,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"banchengshi/bot"
 	"banchengshi/cases"
 	"banchengshi/metrics"
 	"banchengshi/staff"
@@ -40,7 +46,7 @@ func New(dir *staff.Source, cal *cases.Calendar, now func() time.Time) *Desk {
 }
 
 // With binds the desk to a transaction.
-func (d *Desk) With(r cases.Repo) bot.Desk { return &txDesk{Desk: d, r: r} }
+func (d *Desk) With(r cases.Repo) cases.Desk { return &txDesk{Desk: d, r: r} }
 
 // Calendar is the working-day calendar deadlines are computed with.
 func (d *Desk) Calendar() *cases.Calendar { return d.cal }
@@ -53,7 +59,7 @@ type txDesk struct {
 	r cases.Repo
 }
 
-var _ bot.Desk = (*txDesk)(nil)
+var _ cases.Desk = (*txDesk)(nil)
 
 func (t *txDesk) Categories() []cases.Category { return t.dir.Current().Categories() }
 
@@ -125,20 +131,28 @@ func (d *Desk) TellWindow(ctx context.Context, r cases.Repo, openKfID, text stri
 	return nil
 }
 
+// Note records a system note on the timeline of case caseID inside r's
+// transaction: what the case has no field for, for staff to read (such as the
+// contact an Open311 reporter left). data is the note's structured detail.
+func (d *Desk) Note(ctx context.Context, r cases.Repo, caseID int64, at time.Time, body, data string) error {
+	t := &txDesk{Desk: d, r: r}
+	return t.append(ctx, caseID, &cases.Event{At: at, Actor: "system", Kind: cases.EventNote, Body: body, Data: data})
+}
+
 // ReporterCases lists the reporter's cases with the last thing that happened
 // on each, in words for the citizen.
-func (t *txDesk) ReporterCases(ctx context.Context, openKfID, reporterID string) ([]bot.CaseView, error) {
+func (t *txDesk) ReporterCases(ctx context.Context, openKfID, reporterID string) ([]cases.CaseView, error) {
 	list, err := t.r.ListCases(ctx, cases.Filter{ReporterID: reporterID, Limit: 20})
 	if err != nil {
 		return nil, fmt.Errorf("list reporter's cases: %w", err)
 	}
-	views := make([]bot.CaseView, 0, len(list))
+	views := make([]cases.CaseView, 0, len(list))
 	for _, c := range list {
 		timeline, err := t.r.Timeline(ctx, c.ID)
 		if err != nil {
 			return nil, fmt.Errorf("load timeline: %w", err)
 		}
-		views = append(views, bot.CaseView{
+		views = append(views, cases.CaseView{
 			Number:     c.Number,
 			Category:   t.dir.Current().CategoryName(c.Category),
 			StatusText: cases.CitizenStatusText(c.Status),
@@ -297,10 +311,11 @@ func (t *txDesk) toStaff(ctx context.Context, caseID int64, userID string, m cas
 }
 
 // citizenRefusal turns a move the lifecycle refuses into the refusal the
-// dialog answers kindly (the case is no longer open to that).
+// dialog answers kindly (the case is no longer open to that); the dialog
+// words it.
 func citizenRefusal(err error) error {
-	if me, ok := cases.IsMoveError(err); ok {
-		return fmt.Errorf("%w: %s", bot.ErrNotOpen, me.Reason)
+	if _, ok := cases.IsMoveError(err); ok {
+		return fmt.Errorf("%w: %w", cases.ErrNotOpen, err)
 	}
 	return err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"banchengshi/bot"
 	"banchengshi/cases"
 )
 
@@ -19,36 +18,36 @@ const relationSelf = "本人"
 func rateItemID(number string, n int) string { return fmt.Sprintf("rate:%s:%d", number, n) }
 
 // Rate records the citizen's answer to the follow-up of case number, inside
-// r's transaction, and returns the line to tell them. A rating of 1–3 with
+// r's transaction, and returns what it did to the case. A rating of 1–3 with
 // the problem solved closes the case (ActionRate). A rating of 4–5, or "not
 // solved" (solved false; rating may then be 0), reopens it (重办) with why as
 // the reason and alerts the lead department's supervisors and the people
-// working on it. As bot.Desk says, refusals wrap cases.ErrNotFound (not this
-// reporter's case), bot.ErrNotOpen (the case is finished: withdrawn, merged,
-// or closed and the citizen is satisfied) or bot.ErrRefused (still being
+// working on it. As cases.Desk says, refusals wrap cases.ErrNotFound (not this
+// reporter's case), cases.ErrNotOpen (the case is finished: withdrawn, merged,
+// or closed and the citizen is satisfied) or cases.ErrRefused (still being
 // worked on, or a rating off the scale); only a closed case can still be
 // reopened.
-func (d *Desk) Rate(ctx context.Context, r cases.Repo, number, reporterID string, rating int, solved bool, why string) (string, error) {
+func (d *Desk) Rate(ctx context.Context, r cases.Repo, number, reporterID string, rating int, solved bool, why string) (cases.Rated, error) {
 	return (&txDesk{Desk: d, r: r}).Rate(ctx, number, reporterID, rating, solved, why)
 }
 
-// Rate is Desk.Rate bound to the transaction (bot.Desk).
-func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int, solved bool, why string) (string, error) {
+// Rate is Desk.Rate bound to the transaction (cases.Desk).
+func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int, solved bool, why string) (cases.Rated, error) {
 	if rating < 0 || rating > 5 || rating == 0 && solved {
-		return "", fmt.Errorf("rate %s with %d: %w", number, rating, bot.ErrRefused)
+		return 0, fmt.Errorf("rate %s with %d: %w", number, rating, cases.ErrRefused)
 	}
 	c, err := t.reporterCase(ctx, number, reporterID)
 	if err != nil {
-		return "", err
+		return 0, err
 	}
 	satisfied := solved && rating <= 3
 	switch {
 	case c.Status == cases.StatusResolved:
 	case c.Status == cases.StatusClosed && !satisfied:
 	case !c.Status.Open() || c.Status == cases.StatusClosed:
-		return "", fmt.Errorf("rate %s: %w", number, bot.ErrNotOpen)
+		return 0, fmt.Errorf("rate %s: %w", number, cases.ErrNotOpen)
 	default:
-		return "", fmt.Errorf("rate %s while %s: %w", number, c.Status, bot.ErrRefused)
+		return 0, fmt.Errorf("rate %s while %s: %w", number, c.Status, cases.ErrRefused)
 	}
 	dir := t.dir.Current()
 	mv := cases.Move{Actor: "citizen:" + reporterID, ActorName: c.ReporterName, At: t.now(), Rating: rating,
@@ -57,12 +56,12 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 		mv.Action = cases.ActionRate
 		events, err := cases.Apply(c, mv, t.cal)
 		if err != nil {
-			return "", err
+			return 0, err
 		}
 		if err := t.save(ctx, c, events); err != nil {
-			return "", err
+			return 0, err
 		}
-		return fmt.Sprintf(textRateThanks, cases.RatingText(rating)), nil
+		return cases.RatedClosed, nil
 	}
 	mv.Action = cases.ActionReopen
 	mv.Reason = why
@@ -74,10 +73,10 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 	}
 	events, err := cases.Apply(c, mv, t.cal)
 	if err != nil {
-		return "", err
+		return 0, err
 	}
 	if err := t.save(ctx, c, events); err != nil {
-		return "", err
+		return 0, err
 	}
 	text := fmt.Sprintf(textStaffReopened, c.Number, mv.Reason)
 	alerted := t.handlerIDs(c)
@@ -88,28 +87,28 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 	}
 	for _, u := range alerted {
 		if err := t.toStaff(ctx, c.ID, u, cases.Message{Text: text}, cases.PriorityNormal); err != nil {
-			return "", err
+			return 0, err
 		}
 	}
 	// The dialog asks why before it rates; a reason skipped there is not
 	// asked for again.
-	return fmt.Sprintf(textRateReopened, c.Number), nil
+	return cases.RatedReopened, nil
 }
 
 // FollowUps lists the reporter's resolved cases that wait for their
-// follow-up answer, newest first (bot.Desk).
-func (t *txDesk) FollowUps(ctx context.Context, openKfID, reporterID string) ([]bot.CaseView, error) {
+// follow-up answer, newest first (cases.Desk).
+func (t *txDesk) FollowUps(ctx context.Context, openKfID, reporterID string) ([]cases.CaseView, error) {
 	list, err := t.r.ListCases(ctx, cases.Filter{ReporterID: reporterID, Status: []cases.Status{cases.StatusResolved}, Limit: 20})
 	if err != nil {
 		return nil, fmt.Errorf("list cases waiting for follow-up: %w", err)
 	}
 	dir := t.dir.Current()
-	views := make([]bot.CaseView, 0, len(list))
+	views := make([]cases.CaseView, 0, len(list))
 	for _, c := range list {
 		if openKfID != "" && c.OpenKfID != "" && c.OpenKfID != openKfID {
 			continue
 		}
-		views = append(views, bot.CaseView{
+		views = append(views, cases.CaseView{
 			Number:       c.Number,
 			Category:     dir.CategoryName(c.Category),
 			StatusText:   cases.CitizenStatusText(c.Status),

@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"banchengshi/bot"
 	"banchengshi/cases"
 	"banchengshi/desk"
 	"banchengshi/storage/storagetest"
@@ -43,24 +42,24 @@ func TestRate(t *testing.T) {
 		why        string
 		status     cases.Status
 		wantStatus cases.Status
-		wantReply  string
+		wantRated  cases.Rated
 		wantStaff  []string // who was alerted
 		wantErr    error
 	}{
-		{name: "very satisfied", rating: 1, solved: true, wantStatus: cases.StatusClosed, wantReply: "谢谢您的评价（非常满意）"},
-		{name: "basically satisfied", rating: 3, solved: true, wantStatus: cases.StatusClosed, wantReply: "谢谢您的评价（基本满意）"},
+		{name: "very satisfied", rating: 1, solved: true, wantStatus: cases.StatusClosed, wantRated: cases.RatedClosed},
+		{name: "basically satisfied", rating: 3, solved: true, wantStatus: cases.StatusClosed, wantRated: cases.RatedClosed},
 		{name: "dissatisfied with a reason", rating: 4, solved: true, why: "窗口态度不好", wantStatus: cases.StatusAssigned,
-			wantReply: "已重新办理，负责人已经知道了", wantStaff: []string{"liufang", "sunqi", "wangwu"}},
+			wantRated: cases.RatedReopened, wantStaff: []string{"liufang", "sunqi", "wangwu"}},
 		{name: "rated well but not solved", rating: 2, solved: false, wantStatus: cases.StatusAssigned,
-			wantReply: "负责人已经知道了", wantStaff: []string{"liufang", "sunqi", "wangwu"}},
+			wantRated: cases.RatedReopened, wantStaff: []string{"liufang", "sunqi", "wangwu"}},
 		{name: "only not solved", rating: 0, solved: false, why: "还是查不到", wantStatus: cases.StatusAssigned,
-			wantReply: "已重新办理", wantStaff: []string{"liufang", "sunqi", "wangwu"}},
-		{name: "out of range", rating: 7, solved: true, wantStatus: cases.StatusResolved, wantErr: bot.ErrRefused},
-		{name: "still in progress", rating: 1, solved: true, status: cases.StatusInProgress, wantStatus: cases.StatusInProgress, wantErr: bot.ErrRefused},
-		{name: "closed, and satisfied again", rating: 1, solved: true, status: cases.StatusClosed, wantStatus: cases.StatusClosed, wantErr: bot.ErrNotOpen},
-		{name: "withdrawn", rating: 5, solved: false, status: cases.StatusWithdrawn, wantStatus: cases.StatusWithdrawn, wantErr: bot.ErrNotOpen},
+			wantRated: cases.RatedReopened, wantStaff: []string{"liufang", "sunqi", "wangwu"}},
+		{name: "out of range", rating: 7, solved: true, wantStatus: cases.StatusResolved, wantErr: cases.ErrRefused},
+		{name: "still in progress", rating: 1, solved: true, status: cases.StatusInProgress, wantStatus: cases.StatusInProgress, wantErr: cases.ErrRefused},
+		{name: "closed, and satisfied again", rating: 1, solved: true, status: cases.StatusClosed, wantStatus: cases.StatusClosed, wantErr: cases.ErrNotOpen},
+		{name: "withdrawn", rating: 5, solved: false, status: cases.StatusWithdrawn, wantStatus: cases.StatusWithdrawn, wantErr: cases.ErrNotOpen},
 		{name: "closed, now not solved", rating: 5, solved: false, why: "又停发了", status: cases.StatusClosed, wantStatus: cases.StatusAssigned,
-			wantReply: "已重新办理", wantStaff: []string{"liufang", "sunqi", "wangwu"}},
+			wantRated: cases.RatedReopened, wantStaff: []string{"liufang", "sunqi", "wangwu"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,17 +69,17 @@ func TestRate(t *testing.T) {
 				}
 			})
 			ctx := context.Background()
-			var reply string
+			var rated cases.Rated
 			err := db.InTx(ctx, func(r cases.Repo) error {
 				var err error
-				reply, err = d.Rate(ctx, r, c.Number, "wmA", tt.rating, tt.solved, tt.why)
+				rated, err = d.Rate(ctx, r, c.Number, "wmA", tt.rating, tt.solved, tt.why)
 				return err
 			})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("error %v, want %v", err, tt.wantErr)
 			}
-			if !strings.Contains(reply, tt.wantReply) {
-				t.Errorf("reply %q, want it to contain %q", reply, tt.wantReply)
+			if rated != tt.wantRated {
+				t.Errorf("rated %d, want %d", rated, tt.wantRated)
 			}
 			got, err := db.GetCase(ctx, c.Number)
 			if err != nil {

@@ -24,7 +24,7 @@ const (
 	textRatedLow         = "群众评价 %d %s"
 )
 
-// For citizens: the follow-up question and the answers to their rating.
+// For citizens: the follow-up question. The dialog answers their rating.
 const (
 	textFollowUpHead         = "关于您反映的事项（%s），"
 	textFollowUpReminderHead = "打扰了，关于您反映的事项（%s）还想听听您的意见："
@@ -32,6 +32,4 @@ const (
 	textAskProxy             = "请问%s的问题真正解决了吗？请您代%s为这次办理打分："
 	textMenuUnsolved         = "6 问题没解决"
 	textFollowUpTail         = "点选或直接回复数字即可。"
-	textRateThanks           = "谢谢您的评价（%s）！这件事就办结了，以后有事随时找我们。"
-	textRateReopened         = "对不起，没能让您满意。您的事项（%s）已重新办理，负责人已经知道了，我们会尽快给您答复。"
 )

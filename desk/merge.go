@@ -25,20 +25,20 @@ func (t *txDesk) mergeTarget(ctx context.Context, m *staff.Member, c *cases.Case
 		return nil, nil, err
 	}
 	if target.ID == c.ID {
-		return nil, nil, refusal(textMergeSelf)
+		return nil, nil, refuse(ReasonMergeSelf, c.Number)
 	}
 	if staff.Can(m, cases.ActionView, target) != nil {
-		return nil, nil, refusal(textMergeNotVisible, target.Number)
+		return nil, nil, refuse(ReasonMergeHidden, target.Number)
 	}
 	var via []string
 	for target.Status == cases.StatusMerged {
 		if len(via) == maxMergeHops || target.MergedInto == "" || slices.Contains(via, target.Number) {
-			return nil, nil, refusal(textMergeChainBroken, target.Number)
+			return nil, nil, refuse(ReasonMergeChainBroken, target.Number)
 		}
 		via = append(via, target.Number)
 		next, err := t.r.GetCase(ctx, target.MergedInto)
 		if errors.Is(err, cases.ErrNotFound) {
-			return nil, nil, refusal(textMergeChainBroken, target.Number)
+			return nil, nil, refuse(ReasonMergeChainBroken, target.Number)
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("follow merge of %s: %w", target.Number, err)
@@ -46,13 +46,13 @@ func (t *txDesk) mergeTarget(ctx context.Context, m *staff.Member, c *cases.Case
 		target = next
 	}
 	if target.ID == c.ID {
-		return nil, nil, refusal(textMergedHereAlready, via[0], c.Number)
+		return nil, nil, &Refusal{Reason: ReasonMergedHere, Case: c.Number, Via: via[0]}
 	}
 	if len(via) > 0 && staff.Can(m, cases.ActionView, target) != nil {
-		return nil, nil, refusal(textMergeChainNotVisible, via[0], target.Number)
+		return nil, nil, &Refusal{Reason: ReasonMergeChainHidden, Case: target.Number, Via: via[0]}
 	}
 	if !slices.Contains(OpenStatuses, target.Status) {
-		return nil, nil, refusal(textMergeTargetClosed, target.Number, cases.StatusText(target.Status))
+		return nil, nil, &Refusal{Reason: ReasonMergeTargetClosed, Case: target.Number, Status: target.Status}
 	}
 	return target, via, nil
 }
@@ -106,12 +106,5 @@ func (t *txDesk) answerMerged(ctx context.Context, c *cases.Case, answer string)
 	return nil
 }
 
-// Answers to staff about a merge's target.
-const (
-	textMergeNotVisible      = "案件 %s 不在您能查看的范围内，不能并入。请核对编号，或请窗口工作人员并案。"
-	textMergeChainNotVisible = "案件 %s 已并入案件 %s，而案件 %[2]s 不在您能查看的范围内，不能并入。请窗口工作人员并案。"
-	textMergeTargetClosed    = "案件 %s 现在是“%s”，已不再办理，不能并入。请并入仍在办理中的案件。"
-	textMergedHereAlready    = "案件 %s 已经并入本案（%s），不用再并案。"
-	textMergeChainBroken     = "案件 %s 已并案，但找不到它最终并入的案件，不能并入。请回复“查 %[1]s”看看，或请窗口负责人处理。"
-	textMergedVia            = "案件 %s 已并入 %s，本案一并并入 %[2]s。\n"
-)
+// Answers to staff about a merge.
+const textMergedVia = "案件 %s 已并入 %s，本案一并并入 %[2]s。\n"

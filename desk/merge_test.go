@@ -15,7 +15,6 @@ import (
 	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
-	"banchengshi/wecom"
 )
 
 // mergeCase is a case of a merge test: its number's last digits, lead
@@ -111,8 +110,8 @@ func TestMergeTarget(t *testing.T) {
 			switch {
 			case tt.wantInto == "" && !errors.As(err, &ref):
 				t.Fatalf("answer %q, error %v; want a refusal", answer, err)
-			case tt.wantInto == "" && !strings.Contains(ref.Msg, tt.wantAnswer):
-				t.Fatalf("refusal %q, want one with %q", ref.Msg, tt.wantAnswer)
+			case tt.wantInto == "" && !strings.Contains(ref.Text(), tt.wantAnswer):
+				t.Fatalf("refusal %q, want one with %q", ref.Text(), tt.wantAnswer)
 			case tt.wantInto != "" && err != nil:
 				t.Fatalf("refused: %v", err)
 			case tt.wantInto != "" && !strings.Contains(answer, tt.wantAnswer):
@@ -158,7 +157,7 @@ func TestMergeBackRefused(t *testing.T) {
 	}
 	_, err := act(ctx, db, d, "lisi", staff.Command{Action: cases.ActionMerge, CaseRef: "BC2611300002", Target: "BC2611300001"})
 	var ref *desk.Refusal
-	if !errors.As(err, &ref) || !strings.Contains(ref.Msg, "已经并入本案") {
+	if !errors.As(err, &ref) || !strings.Contains(ref.Text(), "已经并入本案") {
 		t.Fatalf("merging back: %v, want a refusal", err)
 	}
 	if c, _ := db.GetCase(ctx, "BC2611300002"); c.Status != cases.StatusAccepted {
@@ -262,7 +261,7 @@ func TestCrossingMergesOneWins(t *testing.T) {
 	if !errors.As(err, &ref) {
 		t.Fatalf("lisi's crossing merge: %v, want a refusal", err)
 	}
-	t.Logf("lisi is told %q", d.Explain(ctx, db, ref).Msg)
+	t.Logf("lisi is told %q", d.Explain(ctx, db, ref).Text())
 	first, err := db.GetCase(ctx, "BC2611300001")
 	if err != nil {
 		t.Fatal(err)
@@ -292,8 +291,8 @@ func TestMergeAnsweredInWeCom(t *testing.T) {
 				mergeCase{"0009", "shebao", cases.StatusMerged, "BC2611300001"})
 			d := exampleDesk(t, func() time.Time { return now })
 			app := &desk.StaffApp{Desk: d, Log: slog.New(slog.DiscardHandler), Repo: db}
-			cb := &wecom.Callback{MsgType: "text", FromUserName: "zhangsan", Content: tt.typed, MsgID: "1"}
-			if err := db.InTx(ctx, func(r cases.Repo) error { return app.HandleApp(ctx, r, cb) }); err != nil {
+			m := cases.AppMessage{UserID: "zhangsan", Kind: cases.AppText, Text: tt.typed}
+			if err := db.InTx(ctx, func(r cases.Repo) error { return app.HandleApp(ctx, r, m) }); err != nil {
 				t.Fatal(err)
 			}
 			due, err := db.DueOutbox(ctx, now.Add(time.Hour), 50)

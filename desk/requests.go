@@ -7,21 +7,20 @@ import (
 	"fmt"
 	"slices"
 
-	"banchengshi/bot"
 	"banchengshi/cases"
 )
 
 // MaterialRequests lists the reporter's open cases on which a handler asked
 // for material (补充) that the citizen has not sent since, the newest request
-// first (bot.Desk). LastUpdate is what the handler asked for.
-func (t *txDesk) MaterialRequests(ctx context.Context, openKfID, reporterID string) ([]bot.CaseView, error) {
+// first (cases.Desk). LastUpdate is what the handler asked for.
+func (t *txDesk) MaterialRequests(ctx context.Context, openKfID, reporterID string) ([]cases.CaseView, error) {
 	list, err := t.r.ListCases(ctx, cases.Filter{ReporterID: reporterID, Status: OpenStatuses, Limit: 20})
 	if err != nil {
 		return nil, fmt.Errorf("list cases waiting for material: %w", err)
 	}
 	dir := t.dir.Current()
 	type waiting struct {
-		view bot.CaseView
+		view cases.CaseView
 		ask  cases.Event
 	}
 	var found []waiting
@@ -37,7 +36,7 @@ func (t *txDesk) MaterialRequests(ctx context.Context, openKfID, reporterID stri
 		if !ok {
 			continue
 		}
-		found = append(found, waiting{ask: ask, view: bot.CaseView{
+		found = append(found, waiting{ask: ask, view: cases.CaseView{
 			Number:       c.Number,
 			Category:     dir.CategoryName(c.Category),
 			StatusText:   cases.CitizenStatusText(c.Status),
@@ -54,7 +53,7 @@ func (t *txDesk) MaterialRequests(ctx context.Context, openKfID, reporterID stri
 		}
 		return cmp.Compare(b.ask.ID, a.ask.ID)
 	})
-	views := make([]bot.CaseView, 0, len(found))
+	views := make([]cases.CaseView, 0, len(found))
 	for _, w := range found {
 		views = append(views, w.view)
 	}

@@ -20,19 +20,33 @@ func kindName(kind string) string {
 	return "文件"
 }
 
+// Refusals to staff (Refusal.Text).
+const (
+	textNotStaff             = "抱歉，您不在本窗口的工作人员名单中，暂时不能使用。如需开通，请联系窗口负责人。"
+	textNeedCase             = "请写上案件编号或编号的后几位，例如：受理 0007"
+	textNoSuchCase           = "没有找到案件 %s，请核对编号。"
+	textTakenBy              = "案件 %s 已由 %s 受理，现在是“%s”。"
+	textConflict             = "案件 %s 刚被其他人改动，请回复“查 %[1]s”看看最新情况。"
+	textConflictState        = "案件 %s 刚被其他人处理，现在是“%s”，请回复“查 %[1]s”看看。"
+	textNeedDept             = "请写明主办部门，例如：派单 0007 社保中心"
+	textMergeSelf            = "不能把案件并入它自己，请写另一个案件的编号。"
+	textMergeNotVisible      = "案件 %s 不在您能查看的范围内，不能并入。请核对编号，或请窗口工作人员并案。"
+	textMergeChainNotVisible = "案件 %s 已并入案件 %s，而案件 %[2]s 不在您能查看的范围内，不能并入。请窗口工作人员并案。"
+	textMergeChainBroken     = "案件 %s 已并案，但找不到它最终并入的案件，不能并入。请回复“查 %[1]s”看看，或请窗口负责人处理。"
+	textMergedHereAlready    = "案件 %s 已经并入本案（%s），不用再并案。"
+	textMergeTargetClosed    = "案件 %s 现在是“%s”，已不再办理，不能并入。请并入仍在办理中的案件。"
+	textNoPII                = "您无权查看这件案件群众的完整身份证号和电话。"
+	textNoAttachment         = "没有找到这个附件，或您无权查看。"
+	// textRefused is for a refusal without a reason this table knows, which
+	// only a mistake in the code can make: still a polite line.
+	textRefused = "这项操作现在无法办理，请回复“帮助”查看可用的指令。"
+)
+
 // Answers to staff.
 const (
-	textNotStaff      = "抱歉，您不在本窗口的工作人员名单中，暂时不能使用。如需开通，请联系窗口负责人。"
 	textOnlyText      = "请用文字输入指令，回复“帮助”查看可用的指令。"
 	textBadButton     = "这个按钮已失效，请回复“查 案件编号”查看案件。"
-	textNeedCase      = "请写上案件编号或编号的后几位，例如：受理 0007"
-	textNoSuchCase    = "没有找到案件 %s，请核对编号。"
-	textMergeSelf     = "不能把案件并入它自己，请写另一个案件的编号。"
-	textNeedDept      = "请写明主办部门，例如：派单 0007 社保中心"
 	textDone          = "案件 %s：%s完成，当前状态：%s。"
-	textConflict      = "案件 %s 刚被其他人改动，请回复“查 %[1]s”看看最新情况。"
-	textTakenBy       = "案件 %s 已由 %s 受理，现在是“%s”。"
-	textConflictState = "案件 %s 刚被其他人处理，现在是“%s”，请回复“查 %[1]s”看看。"
 	textHowAssign     = "请回复派单指令，例如：派单 %s 社保中心（或：派单 %s 社保中心 协办 档案馆）"
 	textHowAsk        = "请回复要群众补充的材料，例如：补充 %s 请提供原单位的工作证明（或用后四位 %s）"
 	textPIIViewed     = "%s 查看了群众的身份证号和电话"

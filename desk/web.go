@@ -40,7 +40,7 @@ func (d *Desk) OpenCase(ctx context.Context, r cases.Repo, userID, number string
 	f := &CaseFile{Member: m, Case: c, MayRevealPII: staff.Visible(m, c)}
 	if revealPII {
 		if !f.MayRevealPII {
-			return nil, refusal(textNoPII)
+			return nil, refuse(ReasonNoPII, c.Number)
 		}
 		f.ShowPII = true
 		// Every full view is recorded: numbers may sit in the citizen's own
@@ -69,7 +69,7 @@ func (d *Desk) OpenCase(ctx context.Context, r cases.Repo, userID, number string
 func (d *Desk) OpenAttachment(ctx context.Context, r cases.Repo, userID string, id int64) (*cases.Attachment, error) {
 	a, err := r.GetAttachment(ctx, id)
 	if errors.Is(err, cases.ErrNotFound) {
-		return nil, refusal(textNoAttachment)
+		return nil, refuse(ReasonNoAttachment, "")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load attachment %d: %w", id, err)
@@ -77,7 +77,7 @@ func (d *Desk) OpenAttachment(ctx context.Context, r cases.Repo, userID string, 
 	if _, _, err := d.viewable(ctx, r, userID, "", func() (*cases.Case, error) { return r.GetCaseByID(ctx, a.CaseID) }); err != nil {
 		var ref *Refusal
 		if errors.As(err, &ref) {
-			return nil, refusal(textNoAttachment)
+			return nil, refuse(ReasonNoAttachment, "")
 		}
 		return nil, err
 	}
@@ -88,23 +88,17 @@ func (d *Desk) OpenAttachment(ctx context.Context, r cases.Repo, userID string, 
 func (d *Desk) viewable(ctx context.Context, r cases.Repo, userID, ref string, load func() (*cases.Case, error)) (*staff.Member, *cases.Case, error) {
 	m, ok := d.dir.Current().Member(userID)
 	if !ok {
-		return nil, nil, refusal(textNotStaff)
+		return nil, nil, refuse(ReasonNotStaff, "")
 	}
 	c, err := load()
 	if errors.Is(err, cases.ErrNotFound) {
-		return nil, nil, refusal(textNoSuchCase, ref)
+		return nil, nil, refuse(ReasonNoSuchCase, ref)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("load case: %w", err)
 	}
 	if err := staff.Can(m, cases.ActionView, c); err != nil {
-		return nil, nil, &Refusal{Msg: err.Error()}
+		return nil, nil, forbidden(err)
 	}
 	return m, c, nil
 }
-
-// Text of the web case page's refusals.
-const (
-	textNoPII        = "您无权查看这件案件群众的完整身份证号和电话。"
-	textNoAttachment = "没有找到这个附件，或您无权查看。"
-)

@@ -103,7 +103,7 @@ func TestPanickingMessageIsContained(t *testing.T) {
 // failingStaff fails every command, as a database in trouble would.
 type failingStaff struct{ calls int }
 
-func (f *failingStaff) HandleApp(context.Context, cases.Repo, *wecom.Callback) error {
+func (f *failingStaff) HandleApp(context.Context, cases.Repo, cases.AppMessage) error {
 	f.calls++
 	return errors.New("deadlock found when trying to get lock")
 }

@@ -29,12 +29,12 @@ type KfAPI interface {
 }
 
 // DeskFunc returns the bureau's side of the dialog bound to a transaction.
-type DeskFunc func(r cases.Repo) bot.Desk
+type DeskFunc func(r cases.Repo) cases.Desk
 
 // StaffHandler handles what staff send to the self-built app: typed commands
 // and card clicks. It runs inside the transaction that marks the callback done.
 type StaffHandler interface {
-	HandleApp(ctx context.Context, r cases.Repo, cb *wecom.Callback) error
+	HandleApp(ctx context.Context, r cases.Repo, m cases.AppMessage) error
 }
 
 // Events receives kf system events that concern messages we sent
@@ -304,7 +304,7 @@ func (in *Intake) handleInbound(ctx context.Context, rec *cases.Inbound) error {
 		}
 		done := *rec
 		err := in.repo.InTx(ctx, func(r cases.Repo) error {
-			if err := in.staff.HandleApp(ctx, r, cb); err != nil {
+			if err := in.staff.HandleApp(ctx, r, appMessage(cb)); err != nil {
 				return err
 			}
 			return in.finish(ctx, r, &done, nil)

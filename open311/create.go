@@ -167,7 +167,7 @@ func (s *Service) Create(ctx context.Context, client string, r Request) (Created
 			return err
 		}
 		body, data := contactNote(client, r)
-		return tx.AppendEvent(ctx, &cases.Event{CaseID: c.ID, At: now, Actor: "system", Kind: cases.EventNote, Body: body, Data: data})
+		return s.cfg.Desk.Note(ctx, tx, c.ID, now, body, data)
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("open311: create case: %w", err)

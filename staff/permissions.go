@@ -54,17 +54,46 @@ var matrix = map[cases.Action]struct{ window, handler, supervisor scope }{
 // ErrForbidden is what every refusal from Can wraps.
 var ErrForbidden = errors.New("forbidden")
 
-// Refusal is a refused action; its message is one polite Chinese line that can
-// be sent to the staff member as it is.
-type Refusal struct{ Msg string }
+// Reason says why Can refused an action.
+type Reason string
 
-// Error is the Chinese line for the staff member.
-func (r *Refusal) Error() string { return r.Msg }
+// Reasons Can refuses an action for.
+const (
+	ReasonNotMember    Reason = "not_member"    // not in the directory
+	ReasonCitizenOnly  Reason = "citizen_only"  // the citizen's own action, or none staff know
+	ReasonNoPermission Reason = "no_permission" // none of the member's roles takes it
+	ReasonNotYourDept  Reason = "not_your_dept" // not on a case outside the member's departments
+	ReasonLeadOnly     Reason = "lead_only"     // the lead department's, and the member's co-handles
+)
+
+// Refusal is an action Can refused: why, and which action.
+type Refusal struct {
+	Reason Reason
+	Action cases.Action
+}
+
+// Error describes the refusal for logs; Text words it for the staff member.
+func (r *Refusal) Error() string { return fmt.Sprintf("%s refused: %s", r.Action, r.Reason) }
 
 // Unwrap makes errors.Is(err, ErrForbidden) hold.
 func (r *Refusal) Unwrap() error { return ErrForbidden }
 
-func refuse(format string, args ...any) error { return &Refusal{Msg: fmt.Sprintf(format, args...)} }
+// Text is the refusal as one polite Chinese line for the staff member.
+func (r *Refusal) Text() string {
+	switch r.Reason {
+	case ReasonNotMember:
+		return textNotMember
+	case ReasonCitizenOnly:
+		return fmt.Sprintf(textNotStaffAction, actionName(r.Action))
+	case ReasonNotYourDept:
+		return fmt.Sprintf(textNotYourDept, actionName(r.Action))
+	case ReasonLeadOnly:
+		return fmt.Sprintf(textLeadOnly, actionName(r.Action))
+	}
+	return fmt.Sprintf(textNoPermission, actionName(r.Action))
+}
+
+func refuse(reason Reason, a cases.Action) error { return &Refusal{Reason: reason, Action: a} }
 
 // Can reports whether m may take action a on case c: nil, or a *Refusal. m is
 // nil for somebody not in the directory. A nil c asks whether m may take the
@@ -72,11 +101,11 @@ func refuse(format string, args ...any) error { return &Refusal{Msg: fmt.Sprintf
 // holding several roles may do what any of them allows.
 func Can(m *Member, a cases.Action, c *cases.Case) error {
 	if m == nil {
-		return refuse(textNotMember)
+		return refuse(ReasonNotMember, a)
 	}
 	row, ok := matrix[a]
 	if !ok {
-		return refuse(textNotStaffAction, actionName(a))
+		return refuse(ReasonCitizenOnly, a)
 	}
 	var best scope
 	for _, r := range m.Roles {
@@ -104,11 +133,11 @@ func Can(m *Member, a cases.Action, c *cases.Case) error {
 	}
 	switch {
 	case best == leadDept && coHandles(m, c):
-		return refuse(textLeadOnly, actionName(a))
+		return refuse(ReasonLeadOnly, a)
 	case best != never:
-		return refuse(textNotYourDept, actionName(a))
+		return refuse(ReasonNotYourDept, a)
 	}
-	return refuse(textNoPermission, actionName(a))
+	return refuse(ReasonNoPermission, a)
 }
 
 // Visible reports whether m may see the personal data of c in full: the

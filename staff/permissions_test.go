@@ -79,33 +79,40 @@ func TestRefusals(t *testing.T) {
 		m      *Member
 		action cases.Action
 		c      *cases.Case
-		want   string // "" for allowed, else a part of the refusal
+		reason Reason // "" for allowed
+		text   string // a part of the refusal's wording
 	}{
-		{"not in the directory", nil, cases.ActionView, leadCase, "不在本局办成事通讯录中"},
-		{"role without the action", handler, cases.ActionAccept, leadCase, "您的岗位不能“受理”"},
-		{"other department's case", handler, cases.ActionReply, otherCase, "不在您所在部门的办理范围内，不能“回复群众”"},
-		{"co-handler cannot resolve", handler, cases.ActionResolve, coCase, "由主办部门办理"},
-		{"co-handler cannot extend", handler, cases.ActionExtend, coCase, "由主办部门办理"},
-		{"lead handler of another case", handler, cases.ActionResolve, otherCase, "不在您所在部门的办理范围内"},
-		{"citizen action", supervisor, cases.ActionWithdraw, leadCase, "由群众本人操作"},
-		{"unknown action", supervisor, cases.Action("launch"), leadCase, "由群众本人操作"},
-		{"no case: the role has the action somewhere", handler, cases.ActionResolve, nil, ""},
-		{"no case: the role never has it", handler, cases.ActionAccept, nil, "您的岗位不能“受理”"},
-		{"two roles: window part accepts", multi, cases.ActionAccept, otherCase, ""},
-		{"two roles: handler part resolves own case", multi, cases.ActionResolve, coCase, ""},
-		{"two roles: co-handler part cannot resolve", multi, cases.ActionResolve, leadCase, "由主办部门办理"},
-		{"two roles: neither resolves an unrelated case", multi, cases.ActionResolve, &cases.Case{LeadDept: "tuiyi"}, "不在您所在部门的办理范围内"},
+		{"not in the directory", nil, cases.ActionView, leadCase, ReasonNotMember, "不在本局办成事通讯录中"},
+		{"role without the action", handler, cases.ActionAccept, leadCase, ReasonNoPermission, "您的岗位不能“受理”"},
+		{"other department's case", handler, cases.ActionReply, otherCase, ReasonNotYourDept, "不在您所在部门的办理范围内，不能“回复群众”"},
+		{"co-handler cannot resolve", handler, cases.ActionResolve, coCase, ReasonLeadOnly, "“办结”由主办部门办理"},
+		{"co-handler cannot extend", handler, cases.ActionExtend, coCase, ReasonLeadOnly, "由主办部门办理"},
+		{"lead handler of another case", handler, cases.ActionResolve, otherCase, ReasonNotYourDept, "不在您所在部门的办理范围内"},
+		{"citizen action", supervisor, cases.ActionWithdraw, leadCase, ReasonCitizenOnly, "“撤回”由群众本人操作"},
+		{"unknown action", supervisor, cases.Action("launch"), leadCase, ReasonCitizenOnly, "由群众本人操作"},
+		{"no case: the role has the action somewhere", handler, cases.ActionResolve, nil, "", ""},
+		{"no case: the role never has it", handler, cases.ActionAccept, nil, ReasonNoPermission, "您的岗位不能“受理”"},
+		{"two roles: window part accepts", multi, cases.ActionAccept, otherCase, "", ""},
+		{"two roles: handler part resolves own case", multi, cases.ActionResolve, coCase, "", ""},
+		{"two roles: co-handler part cannot resolve", multi, cases.ActionResolve, leadCase, ReasonLeadOnly, "由主办部门办理"},
+		{"two roles: neither resolves an unrelated case", multi, cases.ActionResolve, &cases.Case{LeadDept: "tuiyi"}, ReasonNotYourDept, "不在您所在部门的办理范围内"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := Can(tc.m, tc.action, tc.c)
+			var ref *Refusal
 			switch {
-			case tc.want == "" && err != nil:
-				t.Errorf("refused: %v", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Errorf("got %v, want a refusal containing %q", err, tc.want)
+			case tc.reason == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.reason == "":
+				return
+			case !errors.As(err, &ref):
+				t.Fatalf("got %v, want a *Refusal", err)
 			}
-			if err != nil && strings.Contains(err.Error(), "\n") {
-				t.Errorf("refusal is more than one line: %q", err)
+			if ref.Reason != tc.reason || ref.Action != tc.action {
+				t.Errorf("refused %s for %s, want %s for %s", ref.Action, ref.Reason, tc.action, tc.reason)
+			}
+			if text := ref.Text(); !strings.Contains(text, tc.text) || strings.Contains(text, "\n") || strings.Contains(text, "%!") {
+				t.Errorf("staff read %q, want one line containing %q", text, tc.text)
 			}
 		})
 	}

@@ -82,7 +82,7 @@ const (
 	textDeptAmbiguous = "“%s”对应多个部门：%s，请写得更具体些。"
 )
 
-// Permission refusals.
+// Permission refusals (Refusal.Text).
 const (
 	textNotMember      = "您好，您不在本局办成事通讯录中，暂时无法使用。如需开通，请联系办不成事反映窗口。"
 	textNotStaffAction = "“%s”由群众本人操作，工作人员无法代为办理。"

@@ -108,10 +108,10 @@ func (s *Server) act(c *gin.Context) {
 	switch {
 	case errors.As(err, &ref):
 		ref = s.desk.Explain(ctx, s.repo, ref)
-		s.render(c, http.StatusForbidden, "message", page{Title: textRefusedTitle, Data: message{Msg: ref.Msg, Back: back}})
+		s.render(c, http.StatusForbidden, "message", page{Title: textRefusedTitle, Data: message{Msg: ref.Text(), Back: back}})
 		return
 	case errors.As(err, &sref):
-		s.render(c, http.StatusForbidden, "message", page{Title: textRefusedTitle, Data: message{Msg: sref.Msg, Back: back}})
+		s.render(c, http.StatusForbidden, "message", page{Title: textRefusedTitle, Data: message{Msg: sref.Text(), Back: back}})
 		return
 	case err != nil:
 		s.fail(c, err)
@@ -235,7 +235,7 @@ func (s *Server) attachment(c *gin.Context) {
 	a, err := s.desk.OpenAttachment(ctx, s.repo, memberOf(c).ID, id)
 	var ref *desk.Refusal
 	if errors.As(err, &ref) {
-		s.refuse(c, http.StatusNotFound, ref.Msg)
+		s.refuse(c, http.StatusNotFound, ref.Text())
 		return
 	}
 	if err != nil {

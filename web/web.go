@@ -261,9 +261,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 	var sref *staff.Refusal
 	switch {
 	case errors.As(err, &ref):
-		s.refuse(c, http.StatusForbidden, ref.Msg)
+		s.refuse(c, http.StatusForbidden, ref.Text())
 	case errors.As(err, &sref):
-		s.refuse(c, http.StatusForbidden, sref.Msg)
+		s.refuse(c, http.StatusForbidden, sref.Text())
 	default:
 		s.log.ErrorContext(c.Request.Context(), "web page", "path", c.FullPath(), "err", err)
 		s.refuse(c, http.StatusInternalServerError, textServerError)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"banchengshi/bot"
 	"banchengshi/cases"
 )
 
@@ -33,7 +32,7 @@ type filed struct {
 
 type supp struct{ number, text string }
 
-var _ bot.Desk = (*desk)(nil)
+var _ cases.Desk = (*desk)(nil)
 
 func newDesk(cats []cases.Category, now time.Time) *desk {
 	return &desk{cats: cats, asked: map[string]bool{}, now: now}
@@ -98,7 +97,7 @@ func (d *desk) find(number, reporter string) (*cases.Case, error) {
 	return nil, fmt.Errorf("case %s: %w", number, cases.ErrNotFound)
 }
 
-func (d *desk) view(c *cases.Case) bot.CaseView {
+func (d *desk) view(c *cases.Case) cases.CaseView {
 	status := map[cases.Status]string{cases.StatusSubmitted: "已收到，等待受理", cases.StatusWithdrawn: "已撤回",
 		cases.StatusClosed: "已办结", cases.StatusResolved: "已办结，等您评价", cases.StatusInProgress: "正在办理"}[c.Status]
 	name := c.Category
@@ -107,13 +106,13 @@ func (d *desk) view(c *cases.Case) bot.CaseView {
 			name = cat.Name
 		}
 	}
-	return bot.CaseView{Number: c.Number, Category: name, StatusText: status, LastUpdate: "窗口已收到您的反映",
+	return cases.CaseView{Number: c.Number, Category: name, StatusText: status, LastUpdate: "窗口已收到您的反映",
 		Open: c.Status.Open() && c.Status != cases.StatusResolved, Deadline: c.Deadline,
 		AffectedName: c.Affected.Name, Relation: c.Relation}
 }
 
-func (d *desk) list(reporter string, keep func(*cases.Case) bool) []bot.CaseView {
-	var out []bot.CaseView
+func (d *desk) list(reporter string, keep func(*cases.Case) bool) []cases.CaseView {
+	var out []cases.CaseView
 	for i := len(d.cases) - 1; i >= 0; i-- {
 		if c := d.cases[i].c; c.ReporterID == reporter && keep(c) {
 			out = append(out, d.view(c))
@@ -122,17 +121,17 @@ func (d *desk) list(reporter string, keep func(*cases.Case) bool) []bot.CaseView
 	return out
 }
 
-func (d *desk) ReporterCases(_ context.Context, _, reporter string) ([]bot.CaseView, error) {
+func (d *desk) ReporterCases(_ context.Context, _, reporter string) ([]cases.CaseView, error) {
 	return d.list(reporter, func(*cases.Case) bool { return true }), nil
 }
 
-func (d *desk) MaterialRequests(_ context.Context, _, reporter string) ([]bot.CaseView, error) {
+func (d *desk) MaterialRequests(_ context.Context, _, reporter string) ([]cases.CaseView, error) {
 	return d.list(reporter, func(c *cases.Case) bool {
 		return d.asked[c.Number] && c.Status.Open() && c.Status != cases.StatusResolved
 	}), nil
 }
 
-func (d *desk) FollowUps(_ context.Context, _, reporter string) ([]bot.CaseView, error) {
+func (d *desk) FollowUps(_ context.Context, _, reporter string) ([]cases.CaseView, error) {
 	return d.list(reporter, func(c *cases.Case) bool { return c.Status == cases.StatusResolved }), nil
 }
 
@@ -142,7 +141,7 @@ func (d *desk) Supplement(_ context.Context, number, reporter, text string, _ *c
 		return err
 	}
 	if !c.Status.Open() {
-		return fmt.Errorf("supplement %s: %w", number, bot.ErrNotOpen)
+		return fmt.Errorf("supplement %s: %w", number, cases.ErrNotOpen)
 	}
 	d.supps = append(d.supps, supp{number, text})
 	delete(d.asked, number)
@@ -155,7 +154,7 @@ func (d *desk) Withdraw(_ context.Context, number, reporter, _ string) error {
 		return err
 	}
 	if !c.Status.Open() {
-		return fmt.Errorf("withdraw %s: %w", number, bot.ErrNotOpen)
+		return fmt.Errorf("withdraw %s: %w", number, cases.ErrNotOpen)
 	}
 	c.Status = cases.StatusWithdrawn
 	return nil
@@ -168,21 +167,21 @@ func (d *desk) Handover(context.Context, string, string, string) error {
 
 // Rate behaves like the bureau's: a happy answer closes a resolved case, an
 // unhappy one reopens it.
-func (d *desk) Rate(_ context.Context, number, reporter string, rating int, solved bool, _ string) (string, error) {
+func (d *desk) Rate(_ context.Context, number, reporter string, rating int, solved bool, _ string) (cases.Rated, error) {
 	c, err := d.find(number, reporter)
 	if err != nil {
-		return "", err
+		return 0, err
 	}
 	if c.Status != cases.StatusResolved && c.Status != cases.StatusClosed {
-		return "", fmt.Errorf("rate %s: %w", number, bot.ErrRefused)
+		return 0, fmt.Errorf("rate %s: %w", number, cases.ErrRefused)
 	}
 	d.ratings++
 	if solved && rating >= 1 && rating <= 3 {
 		c.Status = cases.StatusClosed
-		return "谢谢您的评价！这件事就办结了。", nil
+		return cases.RatedClosed, nil
 	}
 	c.Status = cases.StatusInProgress
-	return "对不起，没能让您满意。您的事项（" + number + "）已重新办理。", nil
+	return cases.RatedReopened, nil
 }
 
 // sessions is an in-memory session store.
