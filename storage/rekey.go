@@ -196,7 +196,11 @@ func (s *SQL) rekeyBatch(ctx context.Context, t sealedTable, last string, batch 
 	if err := rows.Err(); err != nil {
 		return 0, last, s.wrap(err, "read %s", t.name)
 	}
-	prefix, bytesPrefix := s.sealer.TextPrefix(), s.sealer.BytesPrefix()
+	k, err := s.sealKey(ctx)
+	if err != nil {
+		return 0, last, err
+	}
+	prefix, bytesPrefix := k.TextPrefix(), k.BytesPrefix()
 	for _, r := range read {
 		rep.Rows++
 		last = r.order
@@ -226,14 +230,14 @@ func (s *SQL) rekeyBatch(ctx context.Context, t sealedTable, last string, batch 
 			}
 			opened[col] = plain
 			set = append(set, col+" = ?")
-			setArgs = append(setArgs, s.seal(plain, at))
+			setArgs = append(setArgs, k.Seal(plain, at))
 			cond = append(cond, col+" = ?")
 			condArgs = append(condArgs, v)
 		}
 		for idx, col := range t.index {
 			if plain, ok := opened[col]; ok {
 				set = append(set, idx+" = ?")
-				setArgs = append(setArgs, s.sealer.Index(plain))
+				setArgs = append(setArgs, k.Index(plain))
 			}
 		}
 		if t.bytes != "" && len(r.data) > 0 && (!r.sealed || !bytes.HasPrefix(r.data, bytesPrefix)) {
@@ -245,7 +249,7 @@ func (s *SQL) rekeyBatch(ctx context.Context, t sealedTable, last string, batch 
 			switch {
 			case err == nil:
 				set = append(set, t.bytes+" = ?", "data_sealed = 1")
-				setArgs = append(setArgs, s.sealer.SealBytes(plain, at))
+				setArgs = append(setArgs, k.SealBytes(plain, at))
 				// Files never change once stored; the flag is enough to
 				// tell that nobody sealed this one meanwhile.
 				cond = append(cond, "data_sealed = ?")

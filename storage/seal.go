@@ -24,8 +24,15 @@ func adID(table, column string, id int64) pii.AD {
 	return pii.AD{Table: table, Column: column, Row: strconv.FormatInt(id, 10)}
 }
 
-// seal seals plain for ad with the primary key.
-func (s *SQL) seal(plain string, at pii.AD) string { return s.sealer.Seal(plain, at) }
+// sealKey returns the sealer that this transaction seals personal data
+// with. Every write that seals runs in a transaction and asks here, so that
+// the key it seals with is decided in one place.
+func (s *SQL) sealKey(ctx context.Context) (*pii.Sealer, error) {
+	if s.tx == nil {
+		return nil, errors.New("storage: personal data is sealed only inside a transaction")
+	}
+	return s.sealer, nil
+}
 
 // open decrypts a sealed column; what cannot be opened is an error, never
 // silently shown as ciphertext: a *cases.UnreadableError when the value is
