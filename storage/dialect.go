@@ -76,6 +76,15 @@ func (d dialect) lockShared() string {
 	return ""
 }
 
+// lockUpdate ends a SELECT whose rows the transaction holds against any
+// other lock until it ends (see lockShared).
+func (d dialect) lockUpdate() string {
+	if d.name == DriverMySQL {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
 func insertSQL(table string, cols []string) string {
 	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" +
 		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"

@@ -150,11 +150,14 @@ func (s *SQL) InTx(ctx context.Context, fn func(cases.Repo) error) error {
 	return s.inTx(ctx, func(t *SQL) error { return fn(t) })
 }
 
-func (s *SQL) inTx(ctx context.Context, fn func(*SQL) error) (err error) {
+func (s *SQL) inTx(ctx context.Context, fn func(*SQL) error) error { return s.inTxOpts(ctx, nil, fn) }
+
+// inTxOpts is inTx with options for a transaction it begins.
+func (s *SQL) inTxOpts(ctx context.Context, opts *sql.TxOptions, fn func(*SQL) error) (err error) {
 	if s.tx != nil {
 		return fn(s)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return s.wrap(err, "begin transaction")
 	}
