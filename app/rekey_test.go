@@ -197,3 +197,12 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestStaleSummary: what rekey says about values left under other keys.
+func TestStaleSummary(t *testing.T) {
+	got := staleSummary([]storage.StaleValues{{Table: "events", KeyID: "0a1b2c3d4e5f", Count: 1001}, {Table: "cases", Count: 2}})
+	want := "events: 1001 under key id 0a1b2c3d4e5f; cases: 2 sealed before key ids or not sealed at all"
+	if got != want {
+		t.Errorf("staleSummary = %q, want %q", got, want)
+	}
+}
