@@ -300,11 +300,12 @@ func (a *App) wecomClient(cfg configs.Config) (*wecom.Client, error) {
 
 func (a *App) work(ctx context.Context, every time.Duration) {
 	defer close(a.done)
-	done := make(chan struct{}, 4)
+	done := make(chan struct{}, 5)
 	go func() { a.intake.Run(ctx, every); done <- struct{}{} }()
 	go func() { a.outbox.Run(ctx, every); done <- struct{}{} }()
 	go func() { a.sched.Run(ctx); done <- struct{}{} }()
-	workers := 3
+	go func() { a.watchKeys(ctx); done <- struct{}{} }()
+	workers := 4
 	if a.sms != nil {
 		workers++
 		go func() { a.sms.Run(ctx, every); done <- struct{}{} }()

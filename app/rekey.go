@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"banchengshi/configs"
 	"banchengshi/pii"
@@ -68,8 +69,23 @@ func Rekey(ctx context.Context, cfg configs.Config, opt RekeyOptions) (*storage.
 		return res, fmt.Errorf("rekey (run it again to continue): %w", err)
 	}
 	if res.Left > 0 {
-		return res, fmt.Errorf("rekey: %d values were sealed meanwhile with another key: a replica still runs without "+
-			"the new key; restart every replica with BCS_DATA_KEY set to it and run rekey again", res.Left)
+		return res, fmt.Errorf("rekey: no key retired: %d values were sealed with another key after this run had sealed "+
+			"their table anew (%s), so a replica still seals with its old key; restart every replica with BCS_DATA_KEY set "+
+			"to the new key (id %s) and the old one as BCS_DATA_KEY_PREVIOUS, then run rekey again", res.Left, staleSummary(res.Stale), res.KeyID)
 	}
 	return res, nil
+}
+
+// staleSummary says where the values left under other keys are, by table
+// and key id.
+func staleSummary(stale []storage.StaleValues) string {
+	parts := make([]string, len(stale))
+	for i, v := range stale {
+		under := "under key id " + v.KeyID
+		if v.KeyID == "" {
+			under = "sealed before key ids or not sealed at all"
+		}
+		parts[i] = fmt.Sprintf("%s: %d %s", v.Table, v.Count, under)
+	}
+	return strings.Join(parts, "; ")
 }

@@ -1,15 +1,20 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"banchengshi/cases"
 	"banchengshi/pii"
 	"banchengshi/sandbox"
+	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 )
 
@@ -105,5 +110,99 @@ func TestRekeyWhileRunning(t *testing.T) {
 				t.Errorf("restart with the old key: %v; want a refusal that explains", err)
 			}
 		})
+	}
+}
+
+// TestWatchDataKeys: a replica started before a rotation, on the old key
+// alone, says once that the rotation began with a key it does not have, and
+// once, when the rotation retired its key, that it writes no personal data
+// until it is restarted.
+func TestWatchDataKeys(t *testing.T) {
+	ctx := context.Background()
+	dsn := storage.DefaultSQLiteDSN(filepath.Join(t.TempDir(), "banchengshi.db"))
+	sealer := func(keys ...string) *pii.Sealer {
+		var raw [][]byte
+		for _, k := range keys {
+			b, err := pii.ParseKey(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw = append(raw, b)
+		}
+		s, err := pii.NewSealer(raw[0], raw[1:]...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	open := func(s *pii.Sealer) *storage.SQL {
+		db, err := storage.Open(ctx, storage.DriverSQLite, dsn, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	oldKey, newKey := pii.NewKey(), pii.NewKey()
+	oldReplica := open(sealer(oldKey))
+
+	var logged lockedBuffer
+	watching, stop := context.WithCancel(ctx)
+	tick, stopped := make(chan time.Time), make(chan struct{})
+	go func() {
+		watchDataKeys(watching, oldReplica, slog.New(slog.NewTextHandler(&logged, nil)), tick)
+		close(stopped)
+	}()
+	// A tick is handled once the next one is taken.
+	ticks := func(n int) {
+		for range n {
+			tick <- time.Now()
+		}
+	}
+
+	ticks(2)
+	if got := logged.String(); got != "" {
+		t.Errorf("logged before any rotation:\n%s", got)
+	}
+	rotating := open(sealer(newKey, oldKey))
+	ticks(3)
+	if got := strings.Count(logged.String(), "a data key rotation began with a key this replica does not have"); got != 1 {
+		t.Errorf("the rotation was reported %d times, want once:\n%s", got, logged.String())
+	}
+	if res, err := rotating.Rekey(ctx, 100, nil); err != nil || len(res.Retired) != 1 {
+		t.Fatalf("rekey: %+v, %v", res, err)
+	}
+	ticks(3)
+	if got := strings.Count(logged.String(), "level=ERROR msg=\"data key retired"); got != 1 {
+		t.Errorf("the refusal was reported %d times, want once:\n%s", got, logged.String())
+	}
+	stop()
+	<-stopped
+}
+
+// lockedBuffer is a log destination read while a goroutine writes to it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestStaleSummary: what rekey says about values left under other keys.
+func TestStaleSummary(t *testing.T) {
+	got := staleSummary([]storage.StaleValues{{Table: "events", KeyID: "0a1b2c3d4e5f", Count: 1001}, {Table: "cases", Count: 2}})
+	want := "events: 1001 under key id 0a1b2c3d4e5f; cases: 2 sealed before key ids or not sealed at all"
+	if got != want {
+		t.Errorf("staleSummary = %q, want %q", got, want)
 	}
 }

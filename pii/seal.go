@@ -128,6 +128,28 @@ func derive(raw []byte, label string) []byte {
 	return mac.Sum(nil)
 }
 
+// SealingWith returns a Sealer that seals with the configured key whose id
+// (hex) is id and opens with every configured key, like s. During a key
+// rotation the key a process seals with is the one the database has in use,
+// which need not be the key it was started with as primary. A key that is
+// not configured gives ErrUnknownKey.
+func (s *Sealer) SealingWith(id string) (*Sealer, error) {
+	for i, k := range s.keys {
+		if hex.EncodeToString(k.id[:]) != id {
+			continue
+		}
+		if i == 0 {
+			return s, nil
+		}
+		keys := make([]*key, 0, len(s.keys))
+		keys = append(keys, k)
+		keys = append(keys, s.keys[:i]...)
+		keys = append(keys, s.keys[i+1:]...)
+		return &Sealer{keys: keys}, nil
+	}
+	return nil, fmt.Errorf("%w (key id %s)", ErrUnknownKey, id)
+}
+
 // KeyID returns the primary key's id (hex).
 func (s *Sealer) KeyID() string { return hex.EncodeToString(s.keys[0].id[:]) }
 

@@ -151,3 +151,43 @@ func TestLooksSealed(t *testing.T) {
 		}
 	}
 }
+
+// TestSealingWith: a process that moves to another configured key seals with
+// it from then on, and still opens what either key sealed.
+func TestSealingWith(t *testing.T) {
+	oldKey, newKey := testKey(0), testKey(1)
+	s := mustSealer(t, oldKey, newKey)
+	byOld := s.Seal("13812345678", here)
+	newID := mustSealer(t, newKey).KeyID()
+
+	moved, err := s.SealingWith(newID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved.KeyID() != newID || moved.TextPrefix() != mustSealer(t, newKey).TextPrefix() {
+		t.Errorf("SealingWith(new) seals with %s, want %s", moved.KeyID(), newID)
+	}
+	byNew := moved.Seal("13912345678", here)
+	if got := SealedKeyID(byNew); got != newID {
+		t.Errorf("sealed with key id %s, want %s", got, newID)
+	}
+	if moved.Index("13912345678") != mustSealer(t, newKey).Index("13912345678") {
+		t.Error("the blind index is not the new key's")
+	}
+	for _, c := range []struct{ sealed, want string }{{byOld, "13812345678"}, {byNew, "13912345678"}} {
+		for _, sealer := range []*Sealer{s, moved} {
+			if got, err := sealer.Open(c.sealed, here); err != nil || got != c.want {
+				t.Errorf("Open = %q, %v; want %q", got, err, c.want)
+			}
+		}
+	}
+	if s.KeyID() != mustSealer(t, oldKey).KeyID() {
+		t.Error("SealingWith changed the sealer it was called on")
+	}
+	if same, err := s.SealingWith(s.KeyID()); err != nil || same != s {
+		t.Errorf("SealingWith(its own primary) = %p, %v; want the sealer itself", same, err)
+	}
+	if _, err := s.SealingWith(mustSealer(t, testKey(2)).KeyID()); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("SealingWith(a key not configured) = %v, want ErrUnknownKey", err)
+	}
+}

@@ -83,7 +83,7 @@ func (s *SQL) CreateCase(ctx context.Context, c *cases.Case) error {
 	}
 	normalizeCaseTimes(c)
 	return s.inTx(ctx, func(t *SQL) error {
-		args, err := t.caseArgs(c)
+		args, err := t.caseArgs(ctx, c)
 		if err != nil {
 			return err
 		}
@@ -130,7 +130,7 @@ func (s *SQL) UpdateCase(ctx context.Context, c *cases.Case) error {
 	}
 	normalizeCaseTimes(c)
 	return s.inTx(ctx, func(t *SQL) error {
-		args, err := t.caseArgs(c)
+		args, err := t.caseArgs(ctx, c)
 		if err != nil {
 			return err
 		}
@@ -268,7 +268,11 @@ func (s *SQL) saveDepts(ctx context.Context, id int64, c *cases.Case, replace bo
 // departments, assignee, status, light, times, the accountability note (a
 // window and why, written by staff) and the common-problem tag; so does
 // consent, one of a few fixed answers.
-func (s *SQL) caseArgs(c *cases.Case) ([]any, error) {
+func (s *SQL) caseArgs(ctx context.Context, c *cases.Case) ([]any, error) {
+	k, err := s.sealKey(ctx)
+	if err != nil {
+		return nil, err
+	}
 	co := c.CoDepts
 	if co == nil {
 		co = []string{}
@@ -277,12 +281,12 @@ func (s *SQL) caseArgs(c *cases.Case) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode co-departments of case %s: %w", c.Number, err)
 	}
-	seal := func(col, v string) string { return s.seal(v, ad("cases", col, c.Number)) }
+	seal := func(col, v string) string { return k.Seal(v, ad("cases", col, c.Number)) }
 	return []any{
 		c.Number, c.OpenKfID, c.ReporterID, seal("reporter_name", c.ReporterName),
 		seal("affected_name", c.Affected.Name), seal("affected_id_number", c.Affected.IDNumber),
-		seal("affected_phone", c.Affected.Phone), s.sealer.Index(c.Affected.Phone),
-		seal("relation", c.Relation), c.Consent, seal("contact_phone", c.ContactPhone), s.sealer.Index(c.ContactPhone),
+		seal("affected_phone", c.Affected.Phone), k.Index(c.Affected.Phone),
+		seal("relation", c.Relation), c.Consent, seal("contact_phone", c.ContactPhone), k.Index(c.ContactPhone),
 		c.Category, seal("tried_window", c.TriedWindow), seal("tried_when", c.TriedWhen),
 		seal("tried_answer", c.TriedAnswer), seal("description", c.Description),
 		c.LeadDept, string(coJSON), c.Assignee, string(c.Status), s.d.nt(c.Deadline), c.LimitDays, string(c.Light),

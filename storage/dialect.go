@@ -65,6 +65,26 @@ func (d dialect) upsertSet(table string, cols, conflict []string, set string) st
 	return q + " ON CONFLICT(" + strings.Join(conflict, ", ") + ") DO UPDATE SET " + set
 }
 
+// lockShared ends a SELECT whose rows the transaction holds until it ends,
+// others reading them alike but none changing them: MySQL's shared row lock.
+// SQLite needs none; its transactions take the write lock when they begin
+// (_txlock=immediate), so nobody else changes anything meanwhile.
+func (d dialect) lockShared() string {
+	if d.name == DriverMySQL {
+		return " LOCK IN SHARE MODE"
+	}
+	return ""
+}
+
+// lockUpdate ends a SELECT whose rows the transaction holds against any
+// other lock until it ends (see lockShared).
+func (d dialect) lockUpdate() string {
+	if d.name == DriverMySQL {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
 func insertSQL(table string, cols []string) string {
 	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" +
 		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"

@@ -18,12 +18,26 @@ func (s *SQL) SaveInbound(ctx context.Context, in *cases.Inbound) (bool, error) 
 	in.ReceivedAt, in.DoneAt = utc(in.ReceivedAt), utcPtr(in.DoneAt)
 	q := s.d.insertIgnore("inbound",
 		[]string{"dedupe_key", "kind", "body", "received_at", "done_at", "attempts", "last_error"}, "dedupe_key")
-	res, err := s.q.ExecContext(ctx, q, in.Key, in.Kind, s.seal(in.Body, ad("inbound", "body", in.Key)), s.d.t(in.ReceivedAt),
-		s.d.ntp(in.DoneAt), in.Attempts, in.LastError)
-	if err != nil {
-		return false, s.wrap(err, "save inbound %s", in.Kind)
+	var id int64
+	var isNew bool
+	err := s.inTx(ctx, func(t *SQL) error {
+		k, err := t.sealKey(ctx)
+		if err != nil {
+			return err
+		}
+		res, err := t.q.ExecContext(ctx, q, in.Key, in.Kind, k.Seal(in.Body, ad("inbound", "body", in.Key)), t.d.t(in.ReceivedAt),
+			t.d.ntp(in.DoneAt), in.Attempts, in.LastError)
+		if err != nil {
+			return t.wrap(err, "save inbound %s", in.Kind)
+		}
+		isNew, err = t.inserted(res, &id, "save inbound")
+		return err
+	})
+	if err != nil || !isNew {
+		return false, err
 	}
-	return s.inserted(res, &in.ID, "save inbound")
+	in.ID = id
+	return true, nil
 }
 
 // PendingInbound returns unhandled callbacks (DoneAt unset) in id order.
@@ -90,12 +104,26 @@ func (s *SQL) InsertKfMessage(ctx context.Context, m *cases.KfMessage) (bool, er
 	q := s.d.insertIgnore("kf_messages", []string{
 		"msgid", "open_kfid", "external_userid", "origin", "msgtype", "send_time", "raw",
 		"received_at", "done_at", "attempts", "last_error"}, "msgid")
-	res, err := s.q.ExecContext(ctx, q, m.MsgID, m.OpenKfID, m.ExternalUserID, m.Origin, m.MsgType,
-		s.d.nt(m.SendTime), s.seal(m.Raw, ad("kf_messages", "raw", m.MsgID)), s.d.t(m.ReceivedAt), s.d.ntp(m.DoneAt), m.Attempts, m.LastError)
-	if err != nil {
-		return false, s.wrap(err, "save kf message")
+	var id int64
+	var isNew bool
+	err := s.inTx(ctx, func(t *SQL) error {
+		k, err := t.sealKey(ctx)
+		if err != nil {
+			return err
+		}
+		res, err := t.q.ExecContext(ctx, q, m.MsgID, m.OpenKfID, m.ExternalUserID, m.Origin, m.MsgType,
+			t.d.nt(m.SendTime), k.Seal(m.Raw, ad("kf_messages", "raw", m.MsgID)), t.d.t(m.ReceivedAt), t.d.ntp(m.DoneAt), m.Attempts, m.LastError)
+		if err != nil {
+			return t.wrap(err, "save kf message")
+		}
+		isNew, err = t.inserted(res, &id, "save kf message")
+		return err
+	})
+	if err != nil || !isNew {
+		return false, err
 	}
-	return s.inserted(res, &m.ID, "save kf message")
+	m.ID = id
+	return true, nil
 }
 
 // PendingKfMessages returns unhandled kf messages in the order they were stored.

@@ -25,11 +25,16 @@ const (
 	// KeyCheckMismatch: a configured key has the id of a recorded key but not
 	// its check value.
 	KeyCheckMismatch KeyReason = "check_mismatch"
+	// KeyRetired: a running process would seal with a key a rotation has
+	// retired, and it does not have the key in use (KeyIDs). It refuses the
+	// write rather than seal data the other processes may no longer open.
+	KeyRetired KeyReason = "retired"
 )
 
 // KeyError refuses a start whose data keys cannot open the personal data
 // already stored: with it the product would seal new data with a key that
-// nobody can open the old data with.
+// nobody can open the old data with. It also refuses a write that a running
+// process could only seal with a retired key (KeyRetired).
 type KeyError struct {
 	Reason KeyReason
 	// KeyIDs are the ids of the keys the database needs (never the keys).
@@ -46,6 +51,13 @@ func (e *KeyError) Error() string {
 	case KeyCannotOpen:
 		return "the configured data key cannot open the personal data already in the database: " +
 			"set BCS_DATA_KEY to the key it was sealed with (or restore the key file from backup)"
+	case KeyRetired:
+		if ids == "" {
+			return "the data key this process seals with is retired and no key is in use: nothing new is written " +
+				"until it is restarted with the key the database's data was last sealed with"
+		}
+		return fmt.Sprintf("the data key this process seals with is retired and the key in use, id %s, is not configured: "+
+			"nothing new is written until it is restarted with BCS_DATA_KEY set to that key", ids)
 	}
 	return fmt.Sprintf("the configured data key has the id %s but not its check value: it is not the key the data was sealed with", ids)
 }
@@ -54,6 +66,8 @@ func (e *KeyError) Error() string {
 type dataKey struct {
 	id, check string
 	retired   bool
+	created   time.Time
+	activated *time.Time // nil for keys recorded before migration 0014
 }
 
 // checkKeys compares the configured keys with the keys the database records
@@ -77,13 +91,13 @@ func (s *SQL) checkKeys(ctx context.Context) error {
 		if opened != "" && opened != primary.ID {
 			for _, k := range configured {
 				if k.ID == opened {
-					if err := s.recordKey(ctx, k); err != nil {
+					if err := s.recordKey(ctx, k, false); err != nil {
 						return err
 					}
 				}
 			}
 		}
-		return s.recordKey(ctx, primary)
+		return s.recordKey(ctx, primary, true)
 	}
 	var missing []string
 	active, primaryActive := 0, false
@@ -117,7 +131,7 @@ func (s *SQL) checkKeys(ctx context.Context) error {
 	// A new primary key (or one retired before), the recorded one configured
 	// as previous: a rotation begins, and values sealed from now on carry
 	// the new key's id.
-	return s.recordKey(ctx, primary)
+	return s.recordKey(ctx, primary, true)
 }
 
 func findKey(keys []pii.KeyCheck, id string) (pii.KeyCheck, bool) {
@@ -129,8 +143,11 @@ func findKey(keys []pii.KeyCheck, id string) (pii.KeyCheck, bool) {
 	return pii.KeyCheck{}, false
 }
 
-func (s *SQL) dataKeys(ctx context.Context) ([]dataKey, error) {
-	rows, err := s.q.QueryContext(ctx, "SELECT key_id, check_value, retired_at FROM data_keys ORDER BY created_at, key_id")
+func (s *SQL) dataKeys(ctx context.Context) ([]dataKey, error) { return s.dataKeysOn(ctx, s.q, "") }
+
+// dataKeysOn reads data_keys on q, the SELECT ended with lock.
+func (s *SQL) dataKeysOn(ctx context.Context, q querier, lock string) ([]dataKey, error) {
+	rows, err := q.QueryContext(ctx, "SELECT key_id, check_value, retired_at, created_at, activated_at FROM data_keys ORDER BY created_at, key_id"+lock)
 	if err != nil {
 		return nil, s.wrap(err, "read data keys")
 	}
@@ -139,7 +156,7 @@ func (s *SQL) dataKeys(ctx context.Context) ([]dataKey, error) {
 	for rows.Next() {
 		var k dataKey
 		var retired *time.Time
-		if err := rows.Scan(&k.id, &k.check, timePtrCol{&retired}); err != nil {
+		if err := rows.Scan(&k.id, &k.check, timePtrCol{&retired}, timeCol{&k.created}, timePtrCol{&k.activated}); err != nil {
 			return nil, s.wrap(err, "read data keys")
 		}
 		k.retired = retired != nil
@@ -151,14 +168,24 @@ func (s *SQL) dataKeys(ctx context.Context) ([]dataKey, error) {
 	return out, nil
 }
 
-// recordKey records k as a key data is sealed with, or marks it in use again.
-func (s *SQL) recordKey(ctx context.Context, k pii.KeyCheck) error {
+// recordKey records k as a key data is sealed with, or marks it in use
+// again; activate makes it the key in use (see keyRing), which every process
+// that has it seals with from then on.
+func (s *SQL) recordKey(ctx context.Context, k pii.KeyCheck, activate bool) error {
 	now := s.d.t(time.Now())
-	q := s.d.insertIgnore("data_keys", []string{"key_id", "check_value", "created_at", "retired_at"}, "key_id")
-	if _, err := s.q.ExecContext(ctx, q, k.ID, k.Check, now, nil); err != nil {
+	var activated any
+	if activate {
+		activated = now
+	}
+	q := s.d.insertIgnore("data_keys", []string{"key_id", "check_value", "created_at", "retired_at", "activated_at"}, "key_id")
+	if _, err := s.q.ExecContext(ctx, q, k.ID, k.Check, now, nil, activated); err != nil {
 		return s.wrap(err, "record data key %s", k.ID)
 	}
-	if _, err := s.q.ExecContext(ctx, "UPDATE data_keys SET retired_at = NULL WHERE key_id = ?", k.ID); err != nil {
+	q, args := "UPDATE data_keys SET retired_at = NULL WHERE key_id = ?", []any{k.ID}
+	if activate {
+		q, args = "UPDATE data_keys SET retired_at = NULL, activated_at = ? WHERE key_id = ?", []any{now, k.ID}
+	}
+	if _, err := s.q.ExecContext(ctx, q, args...); err != nil {
 		return s.wrap(err, "record data key %s", k.ID)
 	}
 	return nil

@@ -38,7 +38,7 @@ func (s *SQL) Enqueue(ctx context.Context, m *cases.OutboxMessage) error {
 	normalizeOutboxTimes(m)
 	// Sealed by id once the row has one (see seal.go).
 	return s.inTx(ctx, func(t *SQL) error {
-		args, err := t.outboxArgs(m, 0)
+		args, err := t.outboxArgs(ctx, m, 0)
 		if err != nil {
 			return err
 		}
@@ -50,7 +50,7 @@ func (s *SQL) Enqueue(ctx context.Context, m *cases.OutboxMessage) error {
 		if err != nil {
 			return t.wrap(err, "enqueue message: read id")
 		}
-		if args, err = t.outboxArgs(m, id); err != nil {
+		if args, err = t.outboxArgs(ctx, m, id); err != nil {
 			return err
 		}
 		if _, err := t.q.ExecContext(ctx, "UPDATE outbox SET message = ? WHERE id = ?", args[4], id); err != nil {
@@ -96,26 +96,32 @@ func (s *SQL) CaseOutbox(ctx context.Context, caseID int64) ([]*cases.OutboxMess
 // sent again); a missing row ErrNotFound.
 func (s *SQL) UpdateOutbox(ctx context.Context, m *cases.OutboxMessage) error {
 	normalizeOutboxTimes(m)
-	args, err := s.outboxArgs(m, m.ID)
-	if err != nil {
-		return err
-	}
-	args = append(args, m.ID, m.Version)
-	res, err := s.q.ExecContext(ctx, "UPDATE outbox SET "+setList(outboxCols)+", version = version + 1 WHERE id = ? AND version = ?", args...)
-	if err != nil {
-		return s.wrap(err, "update outbox message %d", m.ID)
-	}
-	what := fmt.Sprintf("update outbox message %d", m.ID)
-	n, err := res.RowsAffected()
-	if err != nil {
-		return s.wrap(err, "%s: rows affected", what)
-	}
-	if n == 0 {
-		// Not there, or changed since m was read.
-		if err := s.updatedRow(ctx, res, "outbox", m.ID, what); err != nil {
+	err := s.inTx(ctx, func(t *SQL) error {
+		args, err := t.outboxArgs(ctx, m, m.ID)
+		if err != nil {
 			return err
 		}
-		return fmt.Errorf("%s at version %d: %w", what, m.Version, cases.ErrConflict)
+		args = append(args, m.ID, m.Version)
+		res, err := t.q.ExecContext(ctx, "UPDATE outbox SET "+setList(outboxCols)+", version = version + 1 WHERE id = ? AND version = ?", args...)
+		if err != nil {
+			return t.wrap(err, "update outbox message %d", m.ID)
+		}
+		what := fmt.Sprintf("update outbox message %d", m.ID)
+		n, err := res.RowsAffected()
+		if err != nil {
+			return t.wrap(err, "%s: rows affected", what)
+		}
+		if n == 0 {
+			// Not there, or changed since m was read.
+			if err := t.updatedRow(ctx, res, "outbox", m.ID, what); err != nil {
+				return err
+			}
+			return fmt.Errorf("%s at version %d: %w", what, m.Version, cases.ErrConflict)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	m.Version++
 	return nil
@@ -128,14 +134,18 @@ func NewSendKey() string { return newToken()[:24] }
 // outboxArgs returns m's column values in outboxCols order. The message, texts
 // to citizens and staff with names and phone numbers in them, is sealed JSON
 // bound to the row's id; with id 0 (not inserted yet) it is left empty.
-func (s *SQL) outboxArgs(m *cases.OutboxMessage, id int64) ([]any, error) {
+func (s *SQL) outboxArgs(ctx context.Context, m *cases.OutboxMessage, id int64) ([]any, error) {
 	msg, err := json.Marshal(m.Message)
 	if err != nil {
 		return nil, fmt.Errorf("encode outbox message: %w", err)
 	}
 	sealed := ""
 	if id != 0 {
-		sealed = s.seal(string(msg), adID("outbox", "message", id))
+		k, err := s.sealKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sealed = k.Seal(string(msg), adID("outbox", "message", id))
 	}
 	return []any{
 		m.CaseID, string(m.Channel), m.OpenKfID, m.Recipient, sealed, int(m.Priority),

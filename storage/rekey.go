@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -65,64 +66,105 @@ type RekeyReport struct {
 
 // RekeyResult is the outcome of a whole Rekey.
 type RekeyResult struct {
+	// KeyID is the id of the key everything was sealed anew with: the key
+	// in use.
+	KeyID  string
 	Tables []RekeyReport
-	// Left counts values not yet under the primary key and not set aside:
-	// written meanwhile by a process still sealing with an old key. While
-	// it is above zero no key is retired; run Rekey again, which walks the
-	// tables they are in anew.
-	Left int
+	// Left counts values not under the key in use and not set aside, found
+	// after every table was walked: written meanwhile by a process still
+	// sealing with an old key. While it is above zero no key is retired; run
+	// Rekey again, which walks the tables they are in anew. Stale says where
+	// they are.
+	Left  int
+	Stale []StaleValues
 	// Retired lists the ids of the keys retired: nothing is sealed with them.
 	Retired []string
 }
 
-// Rekey seals every personal value anew with the sealer's primary key,
-// while the product runs: values under a previous key or from before
-// associated data (v1), legacy plaintext, files stored in clear, and the
-// blind indexes. It walks each table in batches, one transaction per batch
-// with its progress (rekey_progress), so an interrupted run continues where
-// it stopped and every row is, at every moment, either as it was or sealed
-// anew; a row the product changed meanwhile is left as the product wrote
-// it. Values no key opens are set aside (set_aside) and left as they are.
-// When nothing is left under another key, the other keys are retired in
-// data_keys: replicas may then drop BCS_DATA_KEY_PREVIOUS. progress, if not
-// nil, is called after every batch.
+// StaleValues counts the values of one table, under one key, that are not
+// sealed with the key in use and not set aside.
+type StaleValues struct {
+	Table string
+	// KeyID is the id of the key that sealed them; "" for values sealed
+	// before key ids or not sealed at all (text and files from before
+	// sealing).
+	KeyID string
+	Count int
+}
+
+// Rekey seals every personal value anew with the key in use (the process's
+// data key, recorded in data_keys when it started), while the product runs:
+// values under a previous key or from before associated data (v1), legacy
+// plaintext, files stored in clear, and the blind indexes. It walks each
+// table in batches, one transaction per batch with its progress
+// (rekey_progress), so an interrupted run continues where it stopped and
+// every row is, at every moment, either as it was or sealed anew; a row the
+// product changed meanwhile is left as the product wrote it. Values no key
+// opens are set aside (set_aside) and left as they are.
+//
+// Then it counts, in SQL over every sealed column, the values not under the
+// key in use and not set aside. Any found were written after their table
+// was walked, by a process still sealing with an old key: no key is retired,
+// the result says where they are (Left, Stale), and the next run walks those
+// tables again. When none are found, the other keys are retired in one
+// transaction that holds their data_keys rows for update and counts again
+// (see keyRing): a write still sealing with an old key either came first and
+// is counted, or waits and then seals with the key in use or is refused.
+// Replicas may then drop BCS_DATA_KEY_PREVIOUS. progress, if not nil, is
+// called after every batch.
 func (s *SQL) Rekey(ctx context.Context, batch int, progress func(RekeyReport)) (*RekeyResult, error) {
 	if batch <= 0 {
 		batch = 200
 	}
-	res := &RekeyResult{}
+	st, err := s.RefreshKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.Refused() {
+		return nil, st.refusal()
+	}
+	if st.Behind() {
+		return nil, fmt.Errorf("the data key in use is id %s, which is not configured for this run: "+
+			"run rekey with BCS_DATA_KEY set to that key and the old one as BCS_DATA_KEY_PREVIOUS", st.InUse)
+	}
+	res := &RekeyResult{KeyID: st.Sealing}
 	for _, t := range sealedTables {
-		rep, err := s.rekeyTable(ctx, t, batch, progress)
+		rep, err := s.rekeyTable(ctx, t, res.KeyID, batch, progress)
 		if err != nil {
 			return res, err
 		}
 		res.Tables = append(res.Tables, rep)
 	}
-	left, err := s.leftUnderOtherKeys(ctx)
-	if err != nil {
+	if res.Stale, err = s.leftUnderOtherKeys(ctx, res.KeyID); err != nil {
 		return res, err
 	}
-	for table, n := range left {
-		res.Left += n
-		// Walked already, but written to since by a process on an old
-		// key: the next run walks it again.
-		if _, err := s.q.ExecContext(ctx, "DELETE FROM rekey_progress WHERE key_id = ? AND tbl = ?", s.sealer.KeyID(), table); err != nil {
-			return res, s.wrap(err, "reset rekey progress of %s", table)
+	if len(res.Stale) == 0 {
+		if res.Retired, res.Stale, err = s.retireOtherKeys(ctx, res.KeyID); err != nil {
+			return res, err
 		}
 	}
-	if res.Left > 0 {
-		return res, nil
-	}
-	if res.Retired, err = s.retireOtherKeys(ctx); err != nil {
-		return res, err
+	done := map[string]bool{}
+	for _, v := range res.Stale {
+		res.Left += v.Count
+		if done[v.Table] {
+			continue
+		}
+		done[v.Table] = true
+		// Walked already, but written to since by a process on an old
+		// key: the next run walks it again.
+		if _, err := s.q.ExecContext(ctx, "DELETE FROM rekey_progress WHERE key_id = ? AND tbl = ?", res.KeyID, v.Table); err != nil {
+			return res, s.wrap(err, "reset rekey progress of %s", v.Table)
+		}
 	}
 	return res, nil
 }
 
+// errKeyMoved stops a rotation whose key is no longer the key in use.
+var errKeyMoved = errors.New("the data key in use changed during this rotation: run rekey again with the key in use as BCS_DATA_KEY")
+
 // rekeyTable walks one table from its recorded progress.
-func (s *SQL) rekeyTable(ctx context.Context, t sealedTable, batch int, progress func(RekeyReport)) (RekeyReport, error) {
+func (s *SQL) rekeyTable(ctx context.Context, t sealedTable, keyID string, batch int, progress func(RekeyReport)) (RekeyReport, error) {
 	rep := RekeyReport{Table: t.name}
-	keyID := s.sealer.KeyID()
 	last, done, err := s.rekeyProgress(ctx, keyID, t.name)
 	if err != nil || done {
 		return rep, err
@@ -131,7 +173,7 @@ func (s *SQL) rekeyTable(ctx context.Context, t sealedTable, batch int, progress
 		var n int
 		err := s.inTx(ctx, func(tx *SQL) error {
 			var err error
-			n, last, err = tx.rekeyBatch(ctx, t, last, batch, &rep)
+			n, last, err = tx.rekeyBatch(ctx, t, keyID, last, batch, &rep)
 			if err != nil {
 				return err
 			}
@@ -152,9 +194,9 @@ func (s *SQL) rekeyTable(ctx context.Context, t sealedTable, batch int, progress
 	}
 }
 
-// rekeyBatch seals anew up to batch rows after last and returns how many it
-// read and the order key of the last.
-func (s *SQL) rekeyBatch(ctx context.Context, t sealedTable, last string, batch int, rep *RekeyReport) (int, string, error) {
+// rekeyBatch seals anew with keyID up to batch rows after last and returns
+// how many it read and the order key of the last.
+func (s *SQL) rekeyBatch(ctx context.Context, t sealedTable, keyID, last string, batch int, rep *RekeyReport) (int, string, error) {
 	text := t.textCols()
 	cols := append([]string{t.order, t.adKey}, text...)
 	if t.bytes != "" {
@@ -196,7 +238,14 @@ func (s *SQL) rekeyBatch(ctx context.Context, t sealedTable, last string, batch 
 	if err := rows.Err(); err != nil {
 		return 0, last, s.wrap(err, "read %s", t.name)
 	}
-	prefix, bytesPrefix := s.sealer.TextPrefix(), s.sealer.BytesPrefix()
+	k, err := s.sealKey(ctx)
+	if err != nil {
+		return 0, last, err
+	}
+	if k.KeyID() != keyID {
+		return 0, last, errKeyMoved
+	}
+	prefix, bytesPrefix := k.TextPrefix(), k.BytesPrefix()
 	for _, r := range read {
 		rep.Rows++
 		last = r.order
@@ -226,14 +275,14 @@ func (s *SQL) rekeyBatch(ctx context.Context, t sealedTable, last string, batch 
 			}
 			opened[col] = plain
 			set = append(set, col+" = ?")
-			setArgs = append(setArgs, s.seal(plain, at))
+			setArgs = append(setArgs, k.Seal(plain, at))
 			cond = append(cond, col+" = ?")
 			condArgs = append(condArgs, v)
 		}
 		for idx, col := range t.index {
 			if plain, ok := opened[col]; ok {
 				set = append(set, idx+" = ?")
-				setArgs = append(setArgs, s.sealer.Index(plain))
+				setArgs = append(setArgs, k.Index(plain))
 			}
 		}
 		if t.bytes != "" && len(r.data) > 0 && (!r.sealed || !bytes.HasPrefix(r.data, bytesPrefix)) {
@@ -245,7 +294,7 @@ func (s *SQL) rekeyBatch(ctx context.Context, t sealedTable, last string, batch 
 			switch {
 			case err == nil:
 				set = append(set, t.bytes+" = ?", "data_sealed = 1")
-				setArgs = append(setArgs, s.sealer.SealBytes(plain, at))
+				setArgs = append(setArgs, k.SealBytes(plain, at))
 				// Files never change once stored; the flag is enough to
 				// tell that nobody sealed this one meanwhile.
 				cond = append(cond, "data_sealed = ?")
@@ -331,79 +380,136 @@ func (s *SQL) saveRekeyProgress(ctx context.Context, keyID, table, last string, 
 	return nil
 }
 
-// leftUnderOtherKeys counts, by table, values not sealed with the primary
-// key (in the current format) that are not set aside.
-func (s *SQL) leftUnderOtherKeys(ctx context.Context) (map[string]int, error) {
-	left := map[string]int{}
-	check := func(table, col, q string, args ...any) error {
+// leftUnderOtherKeys counts, by table and key, the values not sealed with
+// keyID (in the current format) that are not set aside: in SQL, every row of
+// every sealed column.
+func (s *SQL) leftUnderOtherKeys(ctx context.Context, keyID string) ([]StaleValues, error) {
+	k, err := s.sealer.SealingWith(keyID)
+	if err != nil {
+		return nil, err
+	}
+	var out []StaleValues
+	count := func(t sealedTable, col, q string, keyOf func([]byte) string, args ...any) error {
 		rows, err := s.q.QueryContext(ctx, q, args...)
 		if err != nil {
-			return s.wrap(err, "check %s.%s", table, col)
+			return s.wrap(err, "count %s.%s not sealed with key %s", t.name, col, keyID)
 		}
-		var keys []string
+		defer rows.Close()
 		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				rows.Close()
-				return s.wrap(err, "check %s.%s", table, col)
-			}
-			keys = append(keys, k)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return s.wrap(err, "check %s.%s", table, col)
-		}
-		for _, k := range keys {
+			var prefix []byte
 			var n int
-			if err := s.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM set_aside WHERE tbl = ? AND row_key = ? AND col = ?",
-				table, k, col).Scan(&n); err != nil {
-				return s.wrap(err, "check %s.%s", table, col)
+			if err := rows.Scan(&prefix, &n); err != nil {
+				return s.wrap(err, "count %s.%s not sealed with key %s", t.name, col, keyID)
 			}
-			if n == 0 {
-				left[table]++
-			}
+			out = addStale(out, StaleValues{Table: t.name, KeyID: keyOf(prefix), Count: n})
+		}
+		if err := rows.Err(); err != nil {
+			return s.wrap(err, "count %s.%s not sealed with key %s", t.name, col, keyID)
 		}
 		return nil
 	}
+	textKey := func(b []byte) string { return pii.SealedKeyID(string(b)) }
 	for _, t := range sealedTables {
+		row := "x." + t.adKey
+		if t.adKey == "id" {
+			row = "CAST(x.id AS CHAR)" // set_aside keeps row keys as text
+		}
+		notAside := " AND NOT EXISTS (SELECT 1 FROM set_aside a WHERE a.tbl = ? AND a.col = ? AND a.row_key = " + row + ")"
 		for _, col := range t.textCols() {
-			// SUBSTR and <>, not LIKE: SQLite's LIKE ignores case, base64 does not.
-			prefix := s.sealer.TextPrefix()
-			q := "SELECT " + t.adKey + " FROM " + t.name + " WHERE " + col + " <> '' AND SUBSTR(" + col + ", 1, ?) <> ? LIMIT 1000"
-			if err := check(t.name, col, q, len(prefix), prefix); err != nil {
+			// SUBSTR and <>, not LIKE: SQLite's LIKE ignores case, base64
+			// does not. The first 11 characters of a v2 value name its key.
+			q := "SELECT CASE WHEN SUBSTR(" + col + ", 1, 3) = 'v2:' THEN SUBSTR(" + col + ", 1, 11) ELSE '' END, COUNT(*)" +
+				" FROM " + t.name + " x WHERE " + col + " <> '' AND SUBSTR(" + col + ", 1, ?) <> ?" + notAside + " GROUP BY 1"
+			prefix := k.TextPrefix()
+			if err := count(t, col, q, textKey, len(prefix), prefix, t.name, col); err != nil {
 				return nil, err
 			}
 		}
 		if t.bytes != "" {
-			q := "SELECT " + t.adKey + " FROM " + t.name + " WHERE LENGTH(" + t.bytes + ") > 0 AND (data_sealed = 0 OR SUBSTR(" +
-				t.bytes + ", 1, ?) <> ?)"
-			prefix := s.sealer.BytesPrefix()
-			if err := check(t.name, t.bytes, q, len(prefix), prefix); err != nil {
+			col := t.bytes
+			q := "SELECT CASE WHEN data_sealed = 1 THEN SUBSTR(" + col + ", 1, 9) ELSE ? END, COUNT(*)" +
+				" FROM " + t.name + " x WHERE LENGTH(" + col + ") > 0 AND (data_sealed = 0 OR SUBSTR(" + col + ", 1, ?) <> ?)" +
+				notAside + " GROUP BY 1"
+			prefix := k.BytesPrefix()
+			if err := count(t, col, q, pii.SealedBytesKeyID, []byte{}, len(prefix), prefix, t.name, col); err != nil {
 				return nil, err
 			}
 		}
 	}
-	return left, nil
+	return out, nil
 }
 
-// retireOtherKeys marks every key but the primary retired.
-func (s *SQL) retireOtherKeys(ctx context.Context) ([]string, error) {
+// addStale adds v to the count of its table and key.
+func addStale(out []StaleValues, v StaleValues) []StaleValues {
+	for i := range out {
+		if out[i].Table == v.Table && out[i].KeyID == v.KeyID {
+			out[i].Count += v.Count
+			return out
+		}
+	}
+	return append(out, v)
+}
+
+// retireOtherKeys retires every key but keyID in one transaction: it holds
+// their data_keys rows for update, which waits for every write still
+// sealing with them (they hold the row shared, see sealKey) and keeps new
+// ones waiting, then counts the values not under keyID again, now that
+// those writes are in, and retires only when there are none. Otherwise it
+// retires nothing and returns where they are.
+func (s *SQL) retireOtherKeys(ctx context.Context, keyID string) ([]string, []StaleValues, error) {
+	var opts *sql.TxOptions
+	if s.d.name == DriverMySQL {
+		// The count must see every write committed before the rows were
+		// taken, not a snapshot from before.
+		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	if hook := s.keys.hooks.retire; hook != nil {
+		hook()
+	}
 	var ids []string
-	err := s.inTx(ctx, func(tx *SQL) error {
-		recorded, err := tx.dataKeys(ctx)
+	var stale []StaleValues
+	err := s.inTxOpts(ctx, opts, func(tx *SQL) error {
+		ids, stale = nil, nil
+		rows, err := tx.q.QueryContext(ctx, "SELECT key_id FROM data_keys WHERE key_id <> ? AND retired_at IS NULL ORDER BY key_id"+
+			tx.d.lockUpdate(), keyID)
 		if err != nil {
+			return tx.wrap(err, "hold data keys to retire")
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return tx.wrap(err, "hold data keys to retire")
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return tx.wrap(err, "hold data keys to retire")
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if hook := tx.keys.hooks.retireHeld; hook != nil {
+			hook()
+		}
+		if stale, err = tx.leftUnderOtherKeys(ctx, keyID); err != nil || len(stale) > 0 {
+			ids = nil
 			return err
 		}
-		for _, k := range recorded {
-			if k.retired || k.id == tx.sealer.KeyID() {
-				continue
+		now := tx.d.t(time.Now())
+		for _, id := range ids {
+			if _, err := tx.q.ExecContext(ctx, "UPDATE data_keys SET retired_at = ? WHERE key_id = ?", now, id); err != nil {
+				return tx.wrap(err, "retire data key %s", id)
 			}
-			if _, err := tx.q.ExecContext(ctx, "UPDATE data_keys SET retired_at = ? WHERE key_id = ?", tx.d.t(time.Now()), k.id); err != nil {
-				return tx.wrap(err, "retire data key %s", k.id)
-			}
-			ids = append(ids, k.id)
 		}
 		return nil
 	})
-	return ids, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := s.RefreshKeys(ctx); err != nil {
+		return ids, stale, err
+	}
+	return ids, stale, nil
 }

@@ -24,9 +24,6 @@ func adID(table, column string, id int64) pii.AD {
 	return pii.AD{Table: table, Column: column, Row: strconv.FormatInt(id, 10)}
 }
 
-// seal seals plain for ad with the primary key.
-func (s *SQL) seal(plain string, at pii.AD) string { return s.sealer.Seal(plain, at) }
-
 // open decrypts a sealed column; what cannot be opened is an error, never
 // silently shown as ciphertext: a *cases.UnreadableError when the value is
 // damaged or misplaced, a passing error when it was sealed with a key this
@@ -66,22 +63,24 @@ func (s *SQL) openBytes(ctx context.Context, data []byte, sealed bool, at pii.AD
 	return plain, nil
 }
 
-// openError classifies a failure to open. A value under a key id that the
-// database knows (data_keys) but this process is not configured with passes
-// once the process is restarted with that key; anything else is unreadable
-// for good.
+// openError classifies a failure to open. A value under a key that is in use
+// (in data_keys, not retired) but that this process does not have passes
+// once the process is restarted with that key: a rotation moved on without
+// it. A key that is retired, and not configured here, or that the database
+// never had, is not coming back: the value is unreadable for good, to be set
+// aside, so that it stops nobody else.
 func (s *SQL) openError(ctx context.Context, err error, at pii.AD, sealed, keyID string) error {
-	if errors.Is(err, pii.ErrUnknownKey) && keyID != "" && !s.memory {
-		// On the pool, not s.q: the caller may be reading rows of its
-		// transaction, and MySQL takes no second query on a connection
-		// with rows open. A database in memory has no other process that
-		// could hold a key this one lacks.
-		var n int
-		qerr := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM data_keys WHERE key_id = ?", keyID).Scan(&n)
-		if qerr != nil {
-			return s.wrap(qerr, "open %s: look up key %s", at, keyID)
+	if errors.Is(err, pii.ErrUnknownKey) && keyID != "" {
+		if !s.memory {
+			// On the pool, not s.q: the caller may be reading rows of its
+			// transaction, and MySQL takes no second query on a connection
+			// with rows open. A database in memory has no other process
+			// that could have recorded a key since this one last looked.
+			if _, rerr := s.refreshKeys(ctx, s.db, ""); rerr != nil {
+				return fmt.Errorf("open %s: %w", at, rerr)
+			}
 		}
-		if n > 0 {
+		if _, inUse := s.keys.known(keyID); inUse {
 			return fmt.Errorf("open %s: %w; restart this process with that key (BCS_DATA_KEY or BCS_DATA_KEY_PREVIOUS)", at, err)
 		}
 	}

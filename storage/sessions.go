@@ -25,10 +25,16 @@ func (s *SQL) LoadSession(ctx context.Context, key string) ([]byte, error) {
 // replacing what was there.
 func (s *SQL) SaveSession(ctx context.Context, key string, data []byte) error {
 	q := s.d.upsert("sessions", []string{"skey", "data", "updated_at"}, []string{"skey"}, []string{"data", "updated_at"})
-	if _, err := s.q.ExecContext(ctx, q, key, s.seal(string(data), ad("sessions", "data", key)), s.d.t(time.Now())); err != nil {
-		return s.wrap(err, "save session")
-	}
-	return nil
+	return s.inTx(ctx, func(t *SQL) error {
+		k, err := t.sealKey(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := t.q.ExecContext(ctx, q, key, k.Seal(string(data), ad("sessions", "data", key)), t.d.t(time.Now())); err != nil {
+			return t.wrap(err, "save session")
+		}
+		return nil
+	})
 }
 
 // DeleteSession removes a dialog session; removing none is not an error.

@@ -32,17 +32,25 @@ func (s *SQL) EnqueueSMS(ctx context.Context, m *cases.SMSMessage) error {
 	if m.Status == "" {
 		m.Status = cases.SMSPending
 	}
-	args, err := s.smsArgs(m)
+	var id int64
+	err := s.inTx(ctx, func(t *SQL) error {
+		args, err := t.smsArgs(ctx, m)
+		if err != nil {
+			return err
+		}
+		res, err := t.q.ExecContext(ctx, insertSQL("sms_messages", smsCols), args...)
+		if err != nil {
+			return t.wrap(err, "enqueue sms for case %d", m.CaseID)
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return t.wrap(err, "enqueue sms: read id")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	res, err := s.q.ExecContext(ctx, insertSQL("sms_messages", smsCols), args...)
-	if err != nil {
-		return s.wrap(err, "enqueue sms for case %d", m.CaseID)
-	}
-	if m.ID, err = res.LastInsertId(); err != nil {
-		return s.wrap(err, "enqueue sms: read id")
-	}
+	m.ID = id
 	return nil
 }
 
@@ -64,28 +72,34 @@ func (s *SQL) CaseSMS(ctx context.Context, caseID int64) ([]*cases.SMSMessage, e
 
 // UpdateSMS saves m (found by ID), or returns ErrNotFound.
 func (s *SQL) UpdateSMS(ctx context.Context, m *cases.SMSMessage) error {
-	args, err := s.smsArgs(m)
-	if err != nil {
-		return err
-	}
-	args = append(args, m.ID)
-	res, err := s.q.ExecContext(ctx, "UPDATE sms_messages SET "+setList(smsCols)+" WHERE id = ?", args...)
-	if err != nil {
-		return s.wrap(err, "update sms %d", m.ID)
-	}
-	return s.updatedRow(ctx, res, "sms_messages", m.ID, fmt.Sprintf("update sms %d", m.ID))
+	return s.inTx(ctx, func(t *SQL) error {
+		args, err := t.smsArgs(ctx, m)
+		if err != nil {
+			return err
+		}
+		args = append(args, m.ID)
+		res, err := t.q.ExecContext(ctx, "UPDATE sms_messages SET "+setList(smsCols)+" WHERE id = ?", args...)
+		if err != nil {
+			return t.wrap(err, "update sms %d", m.ID)
+		}
+		return t.updatedRow(ctx, res, "sms_messages", m.ID, fmt.Sprintf("update sms %d", m.ID))
+	})
 }
 
 // smsArgs returns m's column values in smsCols order; the text's parameters
 // (the answer, what staff asked for) are sealed, bound to the event key.
-func (s *SQL) smsArgs(m *cases.SMSMessage) ([]any, error) {
+func (s *SQL) smsArgs(ctx context.Context, m *cases.SMSMessage) ([]any, error) {
+	k, err := s.sealKey(ctx)
+	if err != nil {
+		return nil, err
+	}
 	m.CreatedAt, m.NextAttemptAt, m.SentAt = utc(m.CreatedAt), utc(m.NextAttemptAt), utcPtr(m.SentAt)
 	params, err := json.Marshal(m.Params)
 	if err != nil {
 		return nil, fmt.Errorf("encode sms params: %w", err)
 	}
 	return []any{
-		m.EventKey, m.CaseID, m.OutboxID, string(m.Urgent), s.seal(string(params), ad("sms_messages", "params", m.EventKey)), string(m.Status), m.Attempts,
+		m.EventKey, m.CaseID, m.OutboxID, string(m.Urgent), k.Seal(string(params), ad("sms_messages", "params", m.EventKey)), string(m.Status), m.Attempts,
 		s.d.t(m.NextAttemptAt), m.LastError, m.ProviderID, s.d.t(m.CreatedAt), s.d.ntp(m.SentAt),
 	}, nil
 }

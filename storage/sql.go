@@ -37,7 +37,9 @@ type SQL struct {
 	tx     *sql.Tx // nil unless bound to a transaction
 	d      dialect
 	sealer *pii.Sealer
-	memory bool // an SQLite database in memory, on one connection
+	keys   *keyRing    // which key to seal with, shared by the whole process
+	pinned *pii.Sealer // the sealer of this transaction, once sealKey chose it
+	memory bool        // an SQLite database in memory, on one connection
 }
 
 // MySQLMaxOpenConns bounds one replica's connections to MySQL.
@@ -81,7 +83,7 @@ func Open(ctx context.Context, driver, dsn string, sealer *pii.Sealer) (*SQL, er
 		db.SetMaxIdleConns(MySQLMaxOpenConns)
 		db.SetConnMaxLifetime(5 * time.Minute)
 	}
-	s := &SQL{db: db, q: db, d: dialect{name: driver}, sealer: sealer, memory: memory}
+	s := &SQL{db: db, q: db, d: dialect{name: driver}, sealer: sealer, keys: newKeyRing(sealer), memory: memory}
 	if err := s.firstPing(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -93,6 +95,10 @@ func Open(ctx context.Context, driver, dsn string, sealer *pii.Sealer) (*SQL, er
 	if err := s.checkKeys(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("check data keys: %w", err)
+	}
+	if _, err := s.refreshKeys(ctx, s.q, ""); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -144,15 +150,18 @@ func (s *SQL) InTx(ctx context.Context, fn func(cases.Repo) error) error {
 	return s.inTx(ctx, func(t *SQL) error { return fn(t) })
 }
 
-func (s *SQL) inTx(ctx context.Context, fn func(*SQL) error) (err error) {
+func (s *SQL) inTx(ctx context.Context, fn func(*SQL) error) error { return s.inTxOpts(ctx, nil, fn) }
+
+// inTxOpts is inTx with options for a transaction it begins.
+func (s *SQL) inTxOpts(ctx context.Context, opts *sql.TxOptions, fn func(*SQL) error) (err error) {
 	if s.tx != nil {
 		return fn(s)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return s.wrap(err, "begin transaction")
 	}
-	t := &SQL{db: s.db, q: tx, tx: tx, d: s.d, sealer: s.sealer, memory: s.memory}
+	t := &SQL{db: s.db, q: tx, tx: tx, d: s.d, sealer: s.sealer, keys: s.keys, memory: s.memory}
 	defer func() {
 		if p := recover(); p != nil {
 			_ = tx.Rollback()

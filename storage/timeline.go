@@ -25,8 +25,12 @@ func (s *SQL) AppendEvent(ctx context.Context, e *cases.Event) error {
 		if err != nil {
 			return t.wrap(err, "append event to case %d: read id", e.CaseID)
 		}
+		k, err := t.sealKey(ctx)
+		if err != nil {
+			return err
+		}
 		if _, err := t.q.ExecContext(ctx, "UPDATE events SET body = ?, data = ? WHERE id = ?",
-			t.seal(e.Body, adID("events", "body", id)), t.seal(e.Data, adID("events", "data", id)), id); err != nil {
+			k.Seal(e.Body, adID("events", "body", id)), k.Seal(e.Data, adID("events", "data", id)), id); err != nil {
 			return t.wrap(err, "seal event %d", id)
 		}
 		e.ID = id
@@ -97,8 +101,12 @@ func (s *SQL) AddAttachment(ctx context.Context, a *cases.Attachment) error {
 
 // sealFile writes the sealed name and bytes of a file row just inserted.
 func (s *SQL) sealFile(ctx context.Context, table string, id int64, a *cases.Attachment) error {
-	_, err := s.q.ExecContext(ctx, "UPDATE "+table+" SET file_name = ?, data = ?, data_sealed = 1 WHERE id = ?",
-		s.seal(a.FileName, adID(table, "file_name", id)), s.sealer.SealBytes(a.Data, adID(table, "data", id)), id)
+	k, err := s.sealKey(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.q.ExecContext(ctx, "UPDATE "+table+" SET file_name = ?, data = ?, data_sealed = 1 WHERE id = ?",
+		k.Seal(a.FileName, adID(table, "file_name", id)), k.SealBytes(a.Data, adID(table, "data", id)), id)
 	if err != nil {
 		return s.wrap(err, "seal %s %d", table, id)
 	}

@@ -42,10 +42,10 @@ func runRekey(ctx context.Context, args, environ []string, stderr io.Writer) err
 		return err
 	}
 	if len(res.Retired) > 0 {
-		fmt.Fprintf(stderr, "done: every value is sealed with the new key; retired key id(s) %v. "+
-			"Remove BCS_DATA_KEY_PREVIOUS from the replicas at their next restart.\n", res.Retired)
+		fmt.Fprintf(stderr, "done: every value is sealed with the new key (id %s); retired key id(s) %v. "+
+			"Remove BCS_DATA_KEY_PREVIOUS from the replicas at their next restart.\n", res.KeyID, res.Retired)
 	} else {
-		fmt.Fprintln(stderr, "done: every value is sealed with the data key.")
+		fmt.Fprintf(stderr, "done: every value is sealed with the data key (id %s).\n", res.KeyID)
 	}
 	return nil
 }
