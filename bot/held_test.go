@@ -216,4 +216,23 @@ var heldConversations = []transcriptCase{
 			}
 		},
 	},
+	{
+		name: "held: words waiting for their case during a rating question lapse with the draft, and the citizen is told",
+		seed: func(d *fakeDesk) {
+			twoOpen(d)
+			d.resolved("wm_citizen", "transfer", "", "本人")
+			d.resolved("wm_citizen", "retire", "", "本人")
+		},
+		script: `
+			（BC2611280001 要补充：请拍一下退休证）
+			（BC2611280002 要补充：请拍档案袋封面）
+			我：退休证在我儿子那里，他明天拍给我
+			办：刚才发的，要补充到哪一件？
+			我：[点 followup:6]
+			办：您说的是哪一件？
+			（过了8天）
+			我：你好
+			办：您上次填的内容已超过7天，已经失效了。`,
+		check: wantSupplements(),
+	},
 }
