@@ -87,9 +87,7 @@ func (s *SQL) InsertKfMessage(ctx context.Context, m *cases.KfMessage) (bool, er
 		m.ReceivedAt = time.Now()
 	}
 	m.ReceivedAt, m.SendTime, m.DoneAt = utc(m.ReceivedAt), utc(m.SendTime), utcPtr(m.DoneAt)
-	q := s.d.insertIgnore("kf_messages", []string{
-		"msgid", "open_kfid", "external_userid", "origin", "msgtype", "send_time", "raw",
-		"received_at", "done_at", "attempts", "last_error"}, "msgid")
+	q := s.d.insertIgnore("kf_messages", kfColumns, "msgid")
 	res, err := s.q.ExecContext(ctx, q, m.MsgID, m.OpenKfID, m.ExternalUserID, m.Origin, m.MsgType,
 		s.d.nt(m.SendTime), s.seal(m.Raw, ad("kf_messages", "raw", m.MsgID)), s.d.t(m.ReceivedAt), s.d.ntp(m.DoneAt), m.Attempts, m.LastError)
 	if err != nil {
@@ -98,16 +96,27 @@ func (s *SQL) InsertKfMessage(ctx context.Context, m *cases.KfMessage) (bool, er
 	return s.inserted(res, &m.ID, "save kf message")
 }
 
+// kfColumns are the columns a kf message is inserted with.
+var kfColumns = []string{"msgid", "open_kfid", "external_userid", "origin", "msgtype", "send_time", "raw",
+	"received_at", "done_at", "attempts", "last_error"}
+
+// kfSelect reads kf messages with their sealed Raw.
+const kfSelect = "SELECT id, msgid, open_kfid, external_userid, origin, msgtype, send_time, raw, received_at, done_at, attempts, last_error FROM kf_messages "
+
 // PendingKfMessages returns unhandled kf messages in the order they were stored.
 func (s *SQL) PendingKfMessages(ctx context.Context, limit int) ([]*cases.KfMessage, error) {
 	if limit <= 0 {
 		limit = defaultListLimit
 	}
-	rows, err := s.q.QueryContext(ctx,
-		"SELECT id, msgid, open_kfid, external_userid, origin, msgtype, send_time, raw, received_at, done_at, attempts, last_error "+
-			"FROM kf_messages WHERE done_at IS NULL ORDER BY id LIMIT ?", limit)
+	return s.kfMessages(ctx, "read pending kf messages", kfSelect+"WHERE done_at IS NULL ORDER BY id LIMIT ?", limit)
+}
+
+// kfMessages reads the kf messages q selects (kfSelect), Raw opened; one that
+// cannot be opened stops the read and names its row (cases.Unreadable).
+func (s *SQL) kfMessages(ctx context.Context, what, q string, args ...any) ([]*cases.KfMessage, error) {
+	rows, err := s.q.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, s.wrap(err, "read pending kf messages")
+		return nil, s.wrap(err, "%s", what)
 	}
 	defer rows.Close()
 	var out []*cases.KfMessage
@@ -117,7 +126,7 @@ func (s *SQL) PendingKfMessages(ctx context.Context, limit int) ([]*cases.KfMess
 		err := rows.Scan(&m.ID, &m.MsgID, &m.OpenKfID, &m.ExternalUserID, &m.Origin, &m.MsgType, timeCol{&m.SendTime},
 			&raw, timeCol{&m.ReceivedAt}, timePtrCol{&m.DoneAt}, &m.Attempts, &m.LastError)
 		if err != nil {
-			return nil, s.wrap(err, "read pending kf messages")
+			return nil, s.wrap(err, "%s", what)
 		}
 		if m.Raw, err = s.open(ctx, raw, ad("kf_messages", "raw", m.MsgID)); err != nil {
 			if u := cases.AsUnreadable(err); u != nil {
@@ -128,7 +137,7 @@ func (s *SQL) PendingKfMessages(ctx context.Context, limit int) ([]*cases.KfMess
 		out = append(out, &m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.wrap(err, "read pending kf messages")
+		return nil, s.wrap(err, "%s", what)
 	}
 	return out, nil
 }
