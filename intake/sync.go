@@ -29,10 +29,10 @@ const (
 
 func kfLockKey(openKfID string) string { return "kf:" + openKfID }
 
-// sync pulls every new message of one kf account, saving the messages and the
-// cursor after each page in one transaction, then handles them in order. Only
-// one worker across all replicas does this for an account at a time: two
-// pullers would handle messages twice or out of order.
+// sync pulls every new message of one kf account, saving the messages (one
+// statement) and the cursor after each page in one transaction, then handles
+// them in order. Only one worker across all replicas does this for an
+// account at a time: two pullers would handle messages twice or out of order.
 func (in *Intake) sync(ctx context.Context, openKfID, token string) error {
 	if openKfID == "" {
 		return errors.New("kf callback without OpenKfId")
@@ -57,12 +57,13 @@ func (in *Intake) sync(ctx context.Context, openKfID, token string) error {
 		if err != nil {
 			return fmt.Errorf("sync_msg: %w", err)
 		}
+		recs := make([]*cases.KfMessage, len(resp.Messages))
+		for i := range resp.Messages {
+			recs[i] = in.record(&resp.Messages[i])
+		}
 		err = in.repo.InTx(ctx, func(r cases.Repo) error {
-			for i := range resp.Messages {
-				m := &resp.Messages[i]
-				if _, err := r.InsertKfMessage(ctx, in.record(m)); err != nil {
-					return fmt.Errorf("store kf message: %w", err)
-				}
+			if _, err := r.InsertKfMessages(ctx, recs); err != nil {
+				return fmt.Errorf("store kf messages: %w", err)
 			}
 			if resp.NextCursor != "" {
 				return r.SaveCursor(ctx, openKfID, resp.NextCursor)
