@@ -64,6 +64,9 @@ type Intake struct {
 	kick     chan struct{}
 	released func() // called when held messages became sendable
 	mu       sync.Mutex
+
+	signal  storage.Signal // nil: other replicas' pulls are found by polling
+	workers *workers
 }
 
 // Config wires an Intake.
@@ -89,9 +92,13 @@ type Config struct {
 	// Metrics counts messages handled, retried and given up; nil counts
 	// nothing.
 	Metrics *metrics.Metrics
+	// Signal carries the news of stored kf messages to every replica's
+	// workers; nil: each replica hears its own pulls only, and finds the
+	// others' messages by polling.
+	Signal storage.Signal
 }
 
-// New returns an Intake; call Run to start its worker.
+// New returns an Intake; call Run to start its puller and workers.
 func New(cfg Config) *Intake {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -106,7 +113,7 @@ func New(cfg Config) *Intake {
 		repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, engine: cfg.Engine, desk: cfg.Desk,
 		staff: cfg.Staff, events: cfg.Events, log: cfg.Log, now: cfg.Now, released: cfg.Released, staffTask: cfg.StaffTask,
 		accounts: cfg.KfAccounts, metrics: cfg.Metrics,
-		kick: make(chan struct{}, 1),
+		kick: make(chan struct{}, 1), signal: cfg.Signal, workers: newWorkers(),
 	}
 }
 
@@ -125,7 +132,7 @@ func (in *Intake) Receive(ctx context.Context, cb *wecom.Callback, plain []byte)
 	return isNew, nil
 }
 
-// Kick wakes the worker.
+// Kick wakes the puller: a callback was stored.
 func (in *Intake) Kick() {
 	select {
 	case in.kick <- struct{}{}:
@@ -133,15 +140,23 @@ func (in *Intake) Kick() {
 	}
 }
 
-// Run works until ctx ends: on every kick, and every interval to retry what
-// failed and to catch up after a restart.
+// Run works until ctx ends: it pulls on every kick (a callback) and every
+// interval (to retry what failed and to catch up after a restart), and,
+// side by side, handles what was pulled, here or by another replica
+// (workers.go), as soon as it is stored.
 func (in *Intake) Run(ctx context.Context, interval time.Duration) {
+	handling := make(chan struct{})
+	go func() {
+		defer close(handling)
+		in.runWorkers(ctx, interval)
+	}()
+	defer func() { <-handling }()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	catchUp := time.NewTicker(catchUpEvery)
 	defer catchUp.Stop()
 	for {
-		in.Drain(ctx)
+		in.pull(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -173,18 +188,27 @@ func (in *Intake) CatchUp(ctx context.Context) {
 	}
 }
 
-// Drain handles everything pending once: stored callbacks, then pulled kf
-// messages. Tests call it directly.
+// Drain handles everything pending once: stored callbacks (pulling what
+// kf callbacks announce), then pulled kf messages, waiting for the workers.
+// Tests call it directly.
 func (in *Intake) Drain(ctx context.Context) {
+	in.pull(ctx)
+	if err := in.handlePending(ctx); err != nil && ctx.Err() == nil {
+		in.log.Error("handle kf messages", "err", err)
+	}
+	// What was handled may have queued messages: wake the outbox.
+	in.released()
+}
+
+// pull handles the stored callbacks: staff's app callbacks one by one, kf
+// callbacks by pulling their accounts.
+func (in *Intake) pull(ctx context.Context) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if err := in.drainInbound(ctx); err != nil && ctx.Err() == nil {
 		in.log.Error("handle callbacks", "err", err)
 	}
-	if err := in.drainKf(ctx); err != nil && ctx.Err() == nil {
-		in.log.Error("handle kf messages", "err", err)
-	}
-	// Whatever was handled may have queued messages: wake the outbox.
+	// A staff member's command may have queued messages: wake the outbox.
 	in.released()
 }
 
