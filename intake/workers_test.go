@@ -69,22 +69,39 @@ func (s replicaSetup) replica(t *testing.T, api KfAPI) *Intake {
 // (then empty ones), and each media download goes through a hook, which
 // sees who downloads what for whom.
 type pagedKf struct {
-	mu    sync.Mutex
-	pages []wecom.SyncResponse
-	syncs int
-	media func(ctx context.Context, mediaID string) error
+	mu     sync.Mutex
+	pages  []wecom.SyncResponse
+	tokens []string // of each sync_msg call
+	media  func(ctx context.Context, mediaID string) error
+	// during, if not nil, runs inside each sync_msg call; an error fails it.
+	during func(call int) error
 }
 
 func (f *pagedKf) SyncMsg(_ context.Context, req wecom.SyncRequest) (*wecom.SyncResponse, error) {
 	f.mu.Lock()
+	f.tokens = append(f.tokens, req.Token)
+	call, during := len(f.tokens), f.during
+	f.mu.Unlock()
+	if during != nil {
+		if err := during(call); err != nil {
+			return nil, err
+		}
+	}
+	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.syncs++
 	if len(f.pages) == 0 {
 		return &wecom.SyncResponse{NextCursor: req.Cursor}, nil
 	}
 	p := f.pages[0]
 	f.pages = f.pages[1:]
 	return &p, nil
+}
+
+// calls returns the Token of each sync_msg call so far.
+func (f *pagedKf) calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.tokens)
 }
 
 // add queues a page for the next sync_msg.
