@@ -26,24 +26,23 @@ func BenchmarkPendingKfCitizens(b *testing.B) {
 			db := be.open(b)
 			ctx := context.Background()
 			at := time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)
-			page := func(from, n int, user func(i int) string) []*cases.KfMessage {
+			page := func(from, n int, done *time.Time, user func(i int) string) []*cases.KfMessage {
 				out := make([]*cases.KfMessage, n)
 				for i := range out {
 					id := fmt.Sprintf("msg%07d", from+i)
 					out[i] = &cases.KfMessage{MsgID: id, OpenKfID: "wkA", ExternalUserID: user(from + i), Origin: 3, MsgType: "text",
-						SendTime: at, Raw: `{"msgid":"` + id + `","text":{"content":"你好"}}`, ReceivedAt: at}
+						SendTime: at, Raw: `{"msgid":"` + id + `","text":{"content":"你好"}}`, ReceivedAt: at, DoneAt: done}
 				}
 				return out
 			}
+			// Stored handled (one UPDATE of the whole table would leave
+			// InnoDB purging for a while, which is not what a replica sees).
 			for from := 0; from < handled; from += 1000 {
-				if _, err := db.InsertKfMessages(ctx, page(from, 1000, func(i int) string { return fmt.Sprintf("wmOld%05d", i%20_000) })); err != nil {
+				if _, err := db.InsertKfMessages(ctx, page(from, 1000, &at, func(i int) string { return fmt.Sprintf("wmOld%05d", i%20_000) })); err != nil {
 					b.Fatal(err)
 				}
 			}
-			if _, err := storage.RawDB(db).ExecContext(ctx, "UPDATE kf_messages SET done_at = received_at"); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := db.InsertKfMessages(ctx, page(handled, burst, func(i int) string { return fmt.Sprintf("wmNew%03d", i%citizens) })); err != nil {
+			if _, err := db.InsertKfMessages(ctx, page(handled, burst, nil, func(i int) string { return fmt.Sprintf("wmNew%03d", i%citizens) })); err != nil {
 				b.Fatal(err)
 			}
 			for _, q := range []string{"EXPLAIN SELECT MIN(id) AS first_id FROM kf_messages WHERE done_at IS NULL " +
@@ -92,7 +91,7 @@ func BenchmarkPendingKfCitizens(b *testing.B) {
 			b.Run("store-page", func(b *testing.B) {
 				next := handled + burst
 				for b.Loop() {
-					if n, err := db.InsertKfMessages(ctx, page(next, 1000, func(i int) string { return "wmPage" })); err != nil || n != 1000 {
+					if n, err := db.InsertKfMessages(ctx, page(next, 1000, nil, func(int) string { return "wmPage" })); err != nil || n != 1000 {
 						b.Fatalf("InsertKfMessages = %d, %v", n, err)
 					}
 					next += 1000
