@@ -3,12 +3,12 @@ package intake
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"banchengshi/bot"
 	"banchengshi/cases"
+	"banchengshi/notify"
 	"banchengshi/wecom"
 )
 
@@ -19,9 +19,9 @@ const (
 	originServicer = 5
 )
 
-// kf session states.
+// kf session states a session_status_change leads to (notify keeps them on
+// the citizen's contact).
 const (
-	statePool  = 2
 	stateHuman = 3
 	stateEnded = 4
 )
@@ -87,14 +87,12 @@ func (in *Intake) citizenMessage(ctx context.Context, m *cases.KfMessage, msg *w
 	var res bot.Result
 	released := false
 	err := in.repo.InTx(ctx, func(r cases.Repo) error {
-		contact, err := in.touchContact(ctx, r, m)
+		conv, err := notify.CitizenWrote(ctx, r, m, in.now())
 		if err != nil {
 			return err
 		}
-		if released, err = releaseHeld(ctx, r, contact, in.now()); err != nil {
-			return err
-		}
-		if contact.ServiceState == statePool || contact.ServiceState == stateHuman {
+		released = conv.Released
+		if conv.WithServicer {
 			// A person has the chat: the bot keeps quiet, the words go on the case.
 			if err := in.recordOnCase(ctx, r, m.ExternalUserID, "citizen:"+m.ExternalUserID, cases.EventMessageIn, describe(incoming)); err != nil {
 				return err
@@ -111,7 +109,7 @@ func (in *Intake) citizenMessage(ctx context.Context, m *cases.KfMessage, msg *w
 			// is told before the chat leaves the bot.
 			replies = append(replies, cases.Message{Handover: true})
 		}
-		if err := enqueueReplies(ctx, r, m.OpenKfID, m.ExternalUserID, contact.InboundSeq, replies, in.now()); err != nil {
+		if err := notify.Reply(ctx, r, m.OpenKfID, m.ExternalUserID, conv.Seq, replies, in.now()); err != nil {
 			return err
 		}
 		return in.markDone(ctx, r, m)
@@ -125,92 +123,14 @@ func (in *Intake) citizenMessage(ctx context.Context, m *cases.KfMessage, msg *w
 	return nil
 }
 
-// touchContact opens the citizen's 48-hour window anew: a message from them
-// resets WeCom's limit to 5 messages in 48 hours.
-func (in *Intake) touchContact(ctx context.Context, r cases.Repo, m *cases.KfMessage) (*cases.Contact, error) {
-	c, err := r.GetContact(ctx, m.OpenKfID, m.ExternalUserID)
-	if errors.Is(err, cases.ErrNotFound) {
-		c = &cases.Contact{OpenKfID: m.OpenKfID, ExternalUserID: m.ExternalUserID}
-	} else if err != nil {
-		return nil, fmt.Errorf("load contact: %w", err)
-	}
-	// Every message from the citizen opens WeCom's window anew, however close
-	// to the last it came (send_time has whole seconds; several photos
-	// forwarded at once share one): it is counted (InboundSeq), and the
-	// window's count starts again. What counts in it is what the outbox sent
-	// after the message reached us, which is surely after it reached WeCom;
-	// replies sent before (answers to the citizen's earlier messages) are
-	// not counted. A rare undercount ends in WeCom's 95001, which holds the
-	// message until the citizen writes; an overcount would hold live replies
-	// for nothing. (Strictly after: a reply stamped the same microsecond is
-	// taken to have gone first.)
-	sent, err := r.SentSince(ctx, m.OpenKfID, m.ExternalUserID, m.ReceivedAt.Add(time.Microsecond))
-	if err != nil {
-		return nil, fmt.Errorf("count messages in the new window: %w", err)
-	}
-	c.InboundSeq++
-	if m.SendTime.After(c.LastInboundAt) {
-		c.LastInboundAt = m.SendTime
-	}
-	c.SentInWindow = sent
-	if c.ServiceState == stateEnded {
-		c.ServiceState = 0
-	}
-	c.UpdatedAt = in.now().UTC()
-	if err := r.SaveContact(ctx, c); err != nil {
-		return nil, fmt.Errorf("save contact: %w", err)
-	}
-	return c, nil
-}
-
-// releaseHeld makes messages held outside the citizen's window due again.
-func releaseHeld(ctx context.Context, r cases.Repo, c *cases.Contact, now time.Time) (bool, error) {
-	held, err := r.HeldOutbox(ctx, c.OpenKfID, c.ExternalUserID)
-	if err != nil {
-		return false, fmt.Errorf("load held messages: %w", err)
-	}
-	for _, h := range held {
-		h.Status = cases.OutboxPending
-		h.NextAttemptAt = now.UTC()
-		if err := r.UpdateOutbox(ctx, h); err != nil {
-			return false, fmt.Errorf("release held message: %w", err)
-		}
-	}
-	return len(held) > 0, nil
-}
-
-// enqueueReplies queues replies to a citizen; replyTo is the InboundSeq of
-// the message they answer (0: none).
-func enqueueReplies(ctx context.Context, r cases.Repo, openKfID, user string, replyTo int64, replies []cases.Message, now time.Time) error {
-	for _, reply := range replies {
-		p := cases.PriorityNormal
-		if reply.Handover {
-			p = cases.PriorityLow // the outbox sends by priority: the handover goes last
-		}
-		out := &cases.OutboxMessage{
-			Channel: cases.ChannelKf, OpenKfID: openKfID, Recipient: user, Message: reply,
-			Priority: p, Status: cases.OutboxPending, NextAttemptAt: now.UTC(), CreatedAt: now.UTC(), ReplyTo: replyTo,
-		}
-		if err := r.Enqueue(ctx, out); err != nil {
-			return fmt.Errorf("queue reply: %w", err)
-		}
-	}
-	return nil
-}
-
 func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *wecom.KfMessage) error {
 	text := "[" + msg.MsgType + "]"
 	if msg.Text != nil {
 		text = msg.Text.Content
 	}
 	return in.repo.InTx(ctx, func(r cases.Repo) error {
-		c, err := r.GetContact(ctx, m.OpenKfID, m.ExternalUserID)
-		if err == nil && c.ServiceState != stateHuman {
-			c.ServiceState = stateHuman
-			c.UpdatedAt = in.now().UTC()
-			if err := r.SaveContact(ctx, c); err != nil {
-				return fmt.Errorf("save contact: %w", err)
-			}
+		if err := notify.ServicerWrote(ctx, r, m.OpenKfID, m.ExternalUserID, in.now()); err != nil {
+			return err
 		}
 		if err := in.recordOnCase(ctx, r, m.ExternalUserID, "staff:"+msg.ServicerUserID, cases.EventServicerMsg, text); err != nil {
 			return err

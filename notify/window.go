@@ -54,3 +54,141 @@ func loadContact(ctx context.Context, r cases.Repo, openKfID, user string) (*cas
 	}
 	return c, nil
 }
+
+// kf session states (service_state) the window depends on.
+const (
+	// statePool is kf's waiting pool, where the account's human servicers
+	// pick up chats (stateServicer once one does).
+	statePool     = 2
+	stateServicer = 3
+	// stateEnded: the session ended; the citizen's next message starts a
+	// new one (0).
+	stateEnded = 4
+)
+
+// withServicer reports whether a person has the citizen's chat, or it waits
+// in the servicers' pool: the bot keeps quiet, and messages to the citizen
+// wait for the person (WeCom refuses send_msg then).
+func withServicer(c *cases.Contact) bool {
+	return c.ServiceState == statePool || c.ServiceState == stateServicer
+}
+
+// Conversation is what a citizen's message found and changed in their chat.
+type Conversation struct {
+	// Seq numbers the message among the citizen's: a reply names the message
+	// it answers (see Reply), so that the answer to their latest message may
+	// spend the window's last message.
+	Seq int64
+	// WithServicer says a person has the chat, or it waits in the servicers'
+	// pool: the bot keeps quiet.
+	WithServicer bool
+	// Released says messages held for the citizen are due again.
+	Released bool
+}
+
+// CitizenWrote records m, a message from a citizen, inside r's transaction:
+// it opens a new 48-hour window (WeCom resets its limit to 5 messages with
+// each message from the citizen), and the messages held until they wrote
+// again are due again.
+func CitizenWrote(ctx context.Context, r cases.Repo, m *cases.KfMessage, now time.Time) (Conversation, error) {
+	c, err := openWindow(ctx, r, m, now)
+	if err != nil {
+		return Conversation{}, err
+	}
+	released, err := releaseHeld(ctx, r, c, now)
+	if err != nil {
+		return Conversation{}, err
+	}
+	return Conversation{Seq: c.InboundSeq, WithServicer: withServicer(c), Released: released}, nil
+}
+
+// openWindow opens the citizen's 48-hour window anew for their message m.
+func openWindow(ctx context.Context, r cases.Repo, m *cases.KfMessage, now time.Time) (*cases.Contact, error) {
+	c, err := loadContact(ctx, r, m.OpenKfID, m.ExternalUserID)
+	if err != nil {
+		return nil, err
+	}
+	// Every message from the citizen opens WeCom's window anew, however close
+	// to the last it came (send_time has whole seconds; several photos
+	// forwarded at once share one): it is counted (InboundSeq), and the
+	// window's count starts again. What counts in it is what the outbox sent
+	// after the message reached us, which is surely after it reached WeCom;
+	// replies sent before (answers to the citizen's earlier messages) are
+	// not counted. A rare undercount ends in WeCom's 95001, which holds the
+	// message until the citizen writes; an overcount would hold live replies
+	// for nothing. (Strictly after: a reply stamped the same microsecond is
+	// taken to have gone first.)
+	sent, err := r.SentSince(ctx, m.OpenKfID, m.ExternalUserID, m.ReceivedAt.Add(time.Microsecond))
+	if err != nil {
+		return nil, fmt.Errorf("count messages in the new window: %w", err)
+	}
+	c.InboundSeq++
+	if m.SendTime.After(c.LastInboundAt) {
+		c.LastInboundAt = m.SendTime
+	}
+	c.SentInWindow = sent
+	if c.ServiceState == stateEnded {
+		c.ServiceState = 0
+	}
+	c.UpdatedAt = now.UTC()
+	if err := r.SaveContact(ctx, c); err != nil {
+		return nil, fmt.Errorf("save contact: %w", err)
+	}
+	return c, nil
+}
+
+// releaseHeld makes the messages held outside the citizen's window due
+// again, and reports whether there were any.
+func releaseHeld(ctx context.Context, r cases.Repo, c *cases.Contact, now time.Time) (bool, error) {
+	held, err := r.HeldOutbox(ctx, c.OpenKfID, c.ExternalUserID)
+	if err != nil {
+		return false, fmt.Errorf("load held messages: %w", err)
+	}
+	for _, h := range held {
+		h.Status = cases.OutboxPending
+		h.NextAttemptAt = now.UTC()
+		if err := r.UpdateOutbox(ctx, h); err != nil {
+			return false, fmt.Errorf("release held message: %w", err)
+		}
+	}
+	return len(held) > 0, nil
+}
+
+// ServicerWrote records, inside r's transaction, that a servicer wrote to
+// the citizen from the WeCom client: a person has the chat, and the bot
+// keeps quiet. A citizen never seen is left unrecorded; their first message
+// finds the session's state anew.
+func ServicerWrote(ctx context.Context, r cases.Repo, openKfID, user string, now time.Time) error {
+	c, err := r.GetContact(ctx, openKfID, user)
+	if errors.Is(err, cases.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load contact: %w", err)
+	}
+	if c.ServiceState == stateServicer {
+		return nil
+	}
+	c.ServiceState = stateServicer
+	c.UpdatedAt = now.UTC()
+	if err := r.SaveContact(ctx, c); err != nil {
+		return fmt.Errorf("save contact: %w", err)
+	}
+	return nil
+}
+
+// SessionChanged records, inside r's transaction, the citizen's kf session
+// state after WeCom reported a change (taken by a servicer, transferred,
+// ended, re-entered).
+func SessionChanged(ctx context.Context, r cases.Repo, openKfID, user string, state int, now time.Time) error {
+	c, err := loadContact(ctx, r, openKfID, user)
+	if err != nil {
+		return err
+	}
+	c.ServiceState = state
+	c.UpdatedAt = now.UTC()
+	if err := r.SaveContact(ctx, c); err != nil {
+		return fmt.Errorf("save contact: %w", err)
+	}
+	return nil
+}
