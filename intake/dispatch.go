@@ -139,22 +139,21 @@ func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *
 	})
 }
 
-// recordOnCase puts a message on the citizen's newest open case, if any: the
-// case timeline is where staff read the whole story.
+// Timeline is the desk's side of what intake records on cases (desk alone
+// writes case timelines).
+type Timeline interface {
+	// RecordChat puts what passed in a citizen's chat outside the dialog on
+	// their newest open or resolved case, if any, inside r's transaction.
+	RecordChat(ctx context.Context, r cases.Repo, reporterID, actor string, kind cases.EventKind, body string) error
+}
+
+// recordOnCase puts a message on the citizen's newest open case, if any,
+// through the desk: the case timeline is where staff read the whole story.
 func (in *Intake) recordOnCase(ctx context.Context, r cases.Repo, reporter, actor string, kind cases.EventKind, body string) error {
-	open := []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, cases.StatusAssigned, cases.StatusInProgress, cases.StatusResolved}
-	list, err := r.ListCases(ctx, cases.Filter{ReporterID: reporter, Status: open, Limit: 1})
-	if err != nil {
-		return fmt.Errorf("find open case: %w", err)
-	}
-	if len(list) == 0 {
+	if in.timeline == nil {
 		return nil
 	}
-	ev := &cases.Event{CaseID: list[0].ID, At: in.now().UTC(), Actor: actor, Kind: kind, Body: body}
-	if err := r.AppendEvent(ctx, ev); err != nil {
-		return fmt.Errorf("record message on case: %w", err)
-	}
-	return nil
+	return in.timeline.RecordChat(ctx, r, reporter, actor, kind, body)
 }
 
 func (in *Intake) download(ctx context.Context, kind, mediaID string) (*bot.Media, error) {

@@ -60,6 +60,7 @@ type Intake struct {
 	staffTask func(ctx context.Context, r cases.Repo, openKfID, text string) error
 	accounts  func() []string
 	metrics   *metrics.Metrics
+	timeline  Timeline
 
 	kick     chan struct{}
 	released func() // called when held messages became sendable
@@ -89,6 +90,10 @@ type Config struct {
 	// Metrics counts messages handled, retried and given up; nil counts
 	// nothing.
 	Metrics *metrics.Metrics
+
+	// Timeline records on the citizen's case what passed in the chat outside
+	// the dialog (while a person has it); nil records nothing.
+	Timeline Timeline
 }
 
 // New returns an Intake; call Run to start its worker.
@@ -105,7 +110,7 @@ func New(cfg Config) *Intake {
 	return &Intake{
 		repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, engine: cfg.Engine, desk: cfg.Desk,
 		staff: cfg.Staff, events: cfg.Events, log: cfg.Log, now: cfg.Now, released: cfg.Released, staffTask: cfg.StaffTask,
-		accounts: cfg.KfAccounts, metrics: cfg.Metrics,
+		accounts: cfg.KfAccounts, metrics: cfg.Metrics, timeline: cfg.Timeline,
 		kick: make(chan struct{}, 1),
 	}
 }
