@@ -1,8 +1,3 @@
-// Package intake carries what WeCom sends us from the callback to the case: it
-// stores every callback before the callback is answered, pulls 微信客服
-// messages with kf sync_msg (one puller per kf account across replicas, the
-// cursor saved after every page), and hands each message, in order, to the
-// citizen dialog or the staff side inside one transaction with its effects.
 package intake
 
 import (
