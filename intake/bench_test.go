@@ -1,0 +1,239 @@
+package intake
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"banchengshi/bot"
+	"banchengshi/cases"
+	"banchengshi/desk"
+	"banchengshi/staff"
+	"banchengshi/storage"
+	"banchengshi/storage/storagetest"
+)
+
+// report is what each citizen says in the benchmark: the load run's script
+// (cmd/bcs-load), a whole report from greeting to submission.
+var report = []string{"你好", "1", "1", "王桂香", "不知道", "13812345678", "1", "没有", "养老保险关系转不过来，跑了两年了", "说完了", "确认"}
+
+// BenchmarkCitizenMessage handles b.N citizen messages already pulled from
+// WeCom (citizens walking a whole report, 11 messages each, stored as
+// sync_msg stores a page) through intake's real path (Drain: each citizen's
+// messages in order, citizens side by side), and reports per message the
+// database statements, round trips and transactions (counted at the
+// driver), and the CPU of this process: the product (and, on SQLite, the
+// database, which runs inside it). On MySQL it also reports the CPU that
+// mariadbd and redis-server spent meanwhile, read from /proc: on a shared
+// machine that includes other people's work.
+//
+//	go test ./intake -run '^$' -bench CitizenMessage -benchtime 1100x
+func BenchmarkCitizenMessage(b *testing.B) {
+	backends := []struct {
+		name    string
+		open    func(testing.TB) (*storage.SQL, *storagetest.Counter)
+		locker  func(testing.TB) storage.Locker
+		servers []string
+	}{
+		{"sqlite", storagetest.CountedSQLite, func(testing.TB) storage.Locker { return storage.NewMemory().Locker() }, nil},
+		{"mysql+redis", storagetest.CountedMySQL, func(t testing.TB) storage.Locker { return storagetest.Redis(t).Locker() },
+			[]string{"mariadbd", "redis-server"}},
+	}
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			repo, counter := be.open(b)
+			in := benchIntake(b, repo, be.locker(b))
+			ctx := context.Background()
+			storeMessages(b, in, b.N)
+
+			counter.Reset()
+			servers := serverCPU(be.servers)
+			var took cpuTime
+			var counts storagetest.Counts
+			b.ResetTimer()
+			rounds := 0
+			for ; ; rounds++ {
+				before, c := processCPU(), counter.Counts()
+				in.Drain(ctx)
+				took += processCPU() - before
+				counts = counts.Add(counter.Counts().Sub(c))
+				b.StopTimer()
+				pending, err := repo.PendingKfMessages(ctx, 1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(pending) == 0 {
+					break
+				}
+				if rounds > b.N {
+					b.Fatalf("messages still pending after %d rounds: %+v", rounds, pending[0])
+				}
+				b.StartTimer()
+			}
+			b.StopTimer()
+			serverTook := serverCPU(be.servers)
+
+			n := float64(b.N)
+			b.ReportMetric(float64(counts.Statements)/n, "stmts/msg")
+			b.ReportMetric(float64(counts.RoundTrips())/n, "roundtrips/msg")
+			b.ReportMetric(float64(counts.Begins)/n, "tx/msg")
+			b.ReportMetric(took.ms()/n, "cpu-ms/msg")
+			for i, name := range be.servers {
+				b.ReportMetric((serverTook[i]-servers[i]).ms()/n, name+"-cpu-ms/msg")
+			}
+			checkAnswered(b, repo, b.N)
+			b.Logf("%d messages in %d rounds", b.N, rounds)
+			if path := os.Getenv("BCS_BENCH_QUERIES"); path != "" {
+				writeQueries(b, path+"."+be.name, counter.Queries(), b.N)
+			}
+		})
+	}
+}
+
+func benchIntake(b *testing.B, repo cases.Repo, locker storage.Locker) *Intake {
+	b.Helper()
+	dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), nil)
+	return New(Config{
+		Repo: repo, API: &fakeKf{}, Locker: locker, Engine: bot.New(bot.Config{}),
+		Desk: d.With, Timeline: d, StaffTask: d.TellWindow, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+}
+
+// storeMessages stores n citizen messages as sync_msg pages of 1,000 are
+// stored: the citizens' first steps, then their second steps, and so on.
+func storeMessages(b *testing.B, in *Intake, n int) {
+	b.Helper()
+	ctx := context.Background()
+	citizens := (n + len(report) - 1) / len(report)
+	at := time.Now().Unix()
+	var page []*cases.KfMessage
+	flush := func() {
+		err := in.repo.InTx(ctx, func(r cases.Repo) error {
+			for _, m := range page {
+				if _, err := r.InsertKfMessage(ctx, m); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		page = page[:0]
+	}
+	stored := 0
+	for step := 0; step < len(report) && stored < n; step++ {
+		for c := 0; c < citizens && stored < n; c++ {
+			m := text(fmt.Sprintf("m%d-%d", c, step), fmt.Sprintf("u%04d", c), report[step], at)
+			page = append(page, in.record(&m))
+			stored++
+			if len(page) == syncLimit {
+				flush()
+			}
+		}
+	}
+	if len(page) > 0 {
+		flush()
+	}
+}
+
+// checkAnswered fails the benchmark unless every message was handled and
+// answered (a reply naming it): a fast path that drops messages measures
+// nothing.
+func checkAnswered(b *testing.B, repo cases.Repo, n int) {
+	b.Helper()
+	due, err := repo.DueOutbox(context.Background(), time.Now().Add(time.Hour), n*4+100)
+	if err != nil {
+		b.Fatal(err)
+	}
+	answered := map[string]bool{}
+	for _, m := range due {
+		if m.Channel == cases.ChannelKf && m.ReplyTo > 0 {
+			answered[fmt.Sprintf("%s/%d", m.Recipient, m.ReplyTo)] = true
+		}
+	}
+	if len(answered) != n {
+		b.Fatalf("%d of %d messages answered", len(answered), n)
+	}
+}
+
+// writeQueries writes to path how often each statement ran per message,
+// the most frequent first.
+func writeQueries(b *testing.B, path string, queries map[string]int, n int) {
+	type q struct {
+		text  string
+		count int
+	}
+	var list []q
+	for text, count := range queries {
+		list = append(list, q{text, count})
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].count > list[j].count })
+	var sb strings.Builder
+	for _, x := range list {
+		fmt.Fprintf(&sb, "%7.2f  %s\n", float64(x.count)/float64(n), x.text)
+	}
+	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// cpuTime is CPU time in nanoseconds.
+type cpuTime int64
+
+func (c cpuTime) ms() float64 { return float64(c) / 1e6 }
+
+// processCPU is the CPU (user and system) this process has used.
+func processCPU() cpuTime {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return cpuTime(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverCPU is the CPU each named process (by its command name) has used,
+// from /proc/<pid>/stat; 0 for one not found.
+func serverCPU(names []string) []cpuTime {
+	out := make([]cpuTime, len(names))
+	if len(names) == 0 {
+		return out
+	}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, path := range stats {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		s := string(raw)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open {
+			continue
+		}
+		comm, fields := s[open+1:end], strings.Fields(s[end+1:])
+		for i, name := range names {
+			if comm != name || len(fields) < 13 {
+				continue
+			}
+			// Fields after the command: state is the first, utime the 12th
+			// and stime the 13th, in clock ticks (100 a second on Linux).
+			utime, _ := strconv.ParseInt(fields[11], 10, 64)
+			stime, _ := strconv.ParseInt(fields[12], 10, 64)
+			out[i] += cpuTime((utime + stime) * int64(10*time.Millisecond))
+		}
+	}
+	return out
+}
