@@ -2,6 +2,7 @@ package intake
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,8 +34,10 @@ var report = []string{"你好", "1", "1", "王桂香", "不知道", "13812345678
 // database statements, round trips and transactions (counted at the
 // driver), and the CPU of this process: the product (and, on SQLite, the
 // database, which runs inside it). On MySQL it also reports the CPU that
-// mariadbd and redis-server spent meanwhile, read from /proc: on a shared
-// machine that includes other people's work.
+// MariaDB spent on the benchmark's own connections (their server threads,
+// from /proc; MariaDB's background threads, such as the log writer, are not
+// in it), and the CPU of the whole mariadbd and redis-server meanwhile,
+// which on a shared machine includes other people's work.
 //
 //	go test ./intake -run '^$' -bench CitizenMessage -benchtime 1100x
 func BenchmarkCitizenMessage(b *testing.B) {
@@ -55,6 +58,11 @@ func BenchmarkCitizenMessage(b *testing.B) {
 			ctx := context.Background()
 			storeMessages(b, in, b.N)
 
+			var threads map[int]cpuTime
+			if repo.Driver() == storage.DriverMySQL {
+				warmPool(b, repo.DB())
+				threads = connectionThreads(b, repo.DB())
+			}
 			counter.Reset()
 			servers := serverCPU(be.servers)
 			var took cpuTime
@@ -81,22 +89,55 @@ func BenchmarkCitizenMessage(b *testing.B) {
 			}
 			b.StopTimer()
 			serverTook := serverCPU(be.servers)
+			var ownDB cpuTime
+			if threads != nil {
+				for tid, cpu := range connectionThreads(b, repo.DB()) {
+					before, ok := threads[tid]
+					if !ok {
+						b.Logf("connection thread %d opened during the run: its CPU is left out", tid)
+						continue
+					}
+					ownDB += cpu - before
+				}
+			}
 
 			n := float64(b.N)
 			b.ReportMetric(float64(counts.Statements)/n, "stmts/msg")
 			b.ReportMetric(float64(counts.RoundTrips())/n, "roundtrips/msg")
 			b.ReportMetric(float64(counts.Begins)/n, "tx/msg")
 			b.ReportMetric(took.ms()/n, "cpu-ms/msg")
+			if threads != nil {
+				b.ReportMetric(ownDB.ms()/n, "mariadb-conn-cpu-ms/msg")
+			}
 			for i, name := range be.servers {
 				b.ReportMetric((serverTook[i]-servers[i]).ms()/n, name+"-cpu-ms/msg")
 			}
 			checkAnswered(b, repo, b.N)
-			b.Logf("%d messages in %d rounds", b.N, rounds)
+			if n := retried(b, repo.DB()); n != "" {
+				b.Log(n)
+			}
 			if path := os.Getenv("BCS_BENCH_QUERIES"); path != "" {
 				writeQueries(b, path+"."+be.name, counter.Queries(), b.N)
 			}
 		})
 	}
+}
+
+// retried says how many messages needed more than one attempt, and why one
+// of them failed; "" when none did.
+func retried(b *testing.B, db *sql.DB) string {
+	b.Helper()
+	var n int
+	var last sql.NullString
+	err := db.QueryRowContext(context.Background(),
+		"SELECT COUNT(*), MIN(last_error) FROM kf_messages WHERE attempts > 1").Scan(&n, &last)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d messages retried (%s)", n, last.String)
 }
 
 func benchIntake(b *testing.B, repo cases.Repo, locker storage.Locker) *Intake {
@@ -205,35 +246,98 @@ func processCPU() cpuTime {
 	return cpuTime(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// serverCPU is the CPU each named process (by its command name) has used,
-// from /proc/<pid>/stat; 0 for one not found.
+// serverCPU is the CPU each named process (by its command name) has used;
+// 0 for one not found.
 func serverCPU(names []string) []cpuTime {
 	out := make([]cpuTime, len(names))
-	if len(names) == 0 {
-		return out
+	for i, name := range names {
+		for _, pid := range pidsOf(name) {
+			out[i] += statCPU(fmt.Sprintf("/proc/%d/stat", pid))
+		}
 	}
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, path := range stats {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		s := string(raw)
-		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || end < open {
-			continue
-		}
-		comm, fields := s[open+1:end], strings.Fields(s[end+1:])
-		for i, name := range names {
-			if comm != name || len(fields) < 13 {
-				continue
+	return out
+}
+
+// pidsOf lists the processes whose command is name.
+func pidsOf(name string) []int {
+	var pids []int
+	comms, _ := filepath.Glob("/proc/[0-9]*/comm")
+	for _, path := range comms {
+		if raw, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(raw)) == name {
+			if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(path))); err == nil {
+				pids = append(pids, pid)
 			}
-			// Fields after the command: state is the first, utime the 12th
-			// and stime the 13th, in clock ticks (100 a second on Linux).
-			utime, _ := strconv.ParseInt(fields[11], 10, 64)
-			stime, _ := strconv.ParseInt(fields[12], 10, 64)
-			out[i] += cpuTime((utime + stime) * int64(10*time.Millisecond))
 		}
+	}
+	return pids
+}
+
+// statCPU is the user and system CPU of the process or thread whose
+// /proc stat file is path; 0 when it cannot be read.
+func statCPU(path string) cpuTime {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	s := string(raw)
+	end := strings.LastIndexByte(s, ')')
+	if end < 0 {
+		return 0
+	}
+	// After the command: state is the first field, utime the 12th and stime
+	// the 13th, in clock ticks (100 a second on Linux).
+	fields := strings.Fields(s[end+1:])
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return cpuTime((utime + stime) * int64(10*time.Millisecond))
+}
+
+// warmPool opens the connections the run will use before it is measured,
+// so that each has a server thread whose CPU is read at the start.
+func warmPool(b *testing.B, db *sql.DB) {
+	b.Helper()
+	ctx := context.Background()
+	conns := make([]*sql.Conn, 8)
+	for i := range conns {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns[i] = c
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+// connectionThreads is the CPU of the mariadbd thread serving each of this
+// database's connections (one thread per connection; their ids from
+// information_schema.PROCESSLIST.TID).
+func connectionThreads(b *testing.B, db *sql.DB) map[int]cpuTime {
+	b.Helper()
+	pids := pidsOf("mariadbd")
+	if len(pids) != 1 {
+		return nil // not on this machine: nothing to read
+	}
+	rows, err := db.QueryContext(context.Background(), "SELECT TID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND TID IS NOT NULL")
+	if err != nil {
+		b.Logf("no server threads: %v", err)
+		return nil
+	}
+	defer rows.Close()
+	out := map[int]cpuTime{}
+	for rows.Next() {
+		var tid int
+		if err := rows.Scan(&tid); err != nil {
+			b.Fatal(err)
+		}
+		out[tid] = statCPU(fmt.Sprintf("/proc/%d/task/%d/stat", pids[0], tid))
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
 	}
 	return out
 }
