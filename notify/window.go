@@ -90,51 +90,28 @@ type Conversation struct {
 // it opens a new 48-hour window (WeCom resets its limit to 5 messages with
 // each message from the citizen), and the messages held until they wrote
 // again are due again.
+//
+// Every message from the citizen opens WeCom's window anew, however close to
+// the last it came (send_time has whole seconds; several photos forwarded at
+// once share one): it is counted (InboundSeq), and the window's count starts
+// again. What counts in it is what the outbox sent after the message reached
+// us, which is surely after it reached WeCom; replies sent before (answers to
+// the citizen's earlier messages) are not counted. A rare undercount ends in
+// WeCom's 95001, which holds the message until the citizen writes; an
+// overcount would hold live replies for nothing. (Strictly after: a reply
+// stamped the same microsecond is taken to have gone first.)
 func CitizenWrote(ctx context.Context, r cases.Repo, m *cases.KfMessage, now time.Time) (Conversation, error) {
-	c, err := openWindow(ctx, r, m, now)
+	c, held, err := r.OpenWindow(ctx, m.OpenKfID, m.ExternalUserID, m.SendTime, m.ReceivedAt, now)
 	if err != nil {
-		return Conversation{}, err
+		return Conversation{}, fmt.Errorf("open the window: %w", err)
 	}
-	released, err := releaseHeld(ctx, r, c, now)
-	if err != nil {
-		return Conversation{}, err
+	conv := Conversation{Seq: c.InboundSeq, WithServicer: withServicer(c)}
+	if held {
+		if conv.Released, err = releaseHeld(ctx, r, c, now); err != nil {
+			return Conversation{}, err
+		}
 	}
-	return Conversation{Seq: c.InboundSeq, WithServicer: withServicer(c), Released: released}, nil
-}
-
-// openWindow opens the citizen's 48-hour window anew for their message m.
-func openWindow(ctx context.Context, r cases.Repo, m *cases.KfMessage, now time.Time) (*cases.Contact, error) {
-	c, err := loadContact(ctx, r, m.OpenKfID, m.ExternalUserID)
-	if err != nil {
-		return nil, err
-	}
-	// Every message from the citizen opens WeCom's window anew, however close
-	// to the last it came (send_time has whole seconds; several photos
-	// forwarded at once share one): it is counted (InboundSeq), and the
-	// window's count starts again. What counts in it is what the outbox sent
-	// after the message reached us, which is surely after it reached WeCom;
-	// replies sent before (answers to the citizen's earlier messages) are
-	// not counted. A rare undercount ends in WeCom's 95001, which holds the
-	// message until the citizen writes; an overcount would hold live replies
-	// for nothing. (Strictly after: a reply stamped the same microsecond is
-	// taken to have gone first.)
-	sent, err := r.SentSince(ctx, m.OpenKfID, m.ExternalUserID, m.ReceivedAt.Add(time.Microsecond))
-	if err != nil {
-		return nil, fmt.Errorf("count messages in the new window: %w", err)
-	}
-	c.InboundSeq++
-	if m.SendTime.After(c.LastInboundAt) {
-		c.LastInboundAt = m.SendTime
-	}
-	c.SentInWindow = sent
-	if c.ServiceState == stateEnded {
-		c.ServiceState = 0
-	}
-	c.UpdatedAt = now.UTC()
-	if err := r.SaveContact(ctx, c); err != nil {
-		return nil, fmt.Errorf("save contact: %w", err)
-	}
-	return c, nil
+	return conv, nil
 }
 
 // releaseHeld makes the messages held outside the citizen's window due
