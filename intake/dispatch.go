@@ -65,6 +65,32 @@ func (in *Intake) markDone(ctx context.Context, r cases.Repo, m *cases.KfMessage
 }
 
 func (in *Intake) citizenMessage(ctx context.Context, m *cases.KfMessage, msg *wecom.KfMessage) error {
+	incoming := incomingOf(m, msg)
+	if id := mediaID(msg); id != "" {
+		media, err := in.download(ctx, incoming.Kind, id)
+		if err != nil && m.Attempts+1 < mediaAttempts {
+			return fmt.Errorf("download %s: %w", incoming.Kind, err)
+		}
+		incoming.Media = media // nil after repeated failures: the dialog asks again
+	}
+	wake := false
+	err := in.repo.InTx(ctx, func(r cases.Repo) error {
+		var err error
+		wake, err = in.citizenMessageIn(ctx, r, m, incoming)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if wake {
+		in.released()
+	}
+	return nil
+}
+
+// incomingOf is a citizen's message as the dialog reads it, without its
+// media (see citizenMessage).
+func incomingOf(m *cases.KfMessage, msg *wecom.KfMessage) bot.Incoming {
 	incoming := bot.Incoming{
 		MsgID:          m.MsgID,
 		OpenKfID:       m.OpenKfID,
@@ -76,51 +102,38 @@ func (in *Intake) citizenMessage(ctx context.Context, m *cases.KfMessage, msg *w
 		incoming.Text = msg.Text.Content
 		incoming.MenuID = msg.Text.MenuID
 	}
-	if id := mediaID(msg); id != "" {
-		media, err := in.download(ctx, incoming.Kind, id)
-		if err != nil && m.Attempts+1 < mediaAttempts {
-			return fmt.Errorf("download %s: %w", incoming.Kind, err)
-		}
-		incoming.Media = media // nil after repeated failures: the dialog asks again
-	}
+	return incoming
+}
 
-	var res bot.Result
-	released := false
-	err := in.repo.InTx(ctx, func(r cases.Repo) error {
-		conv, err := notify.CitizenWrote(ctx, r, m, in.now())
-		if err != nil {
-			return err
-		}
-		released = conv.Released
-		if conv.WithServicer {
-			// A person has the chat: the bot keeps quiet, the words go on the case.
-			if err := in.recordOnCase(ctx, r, m.ExternalUserID, "citizen:"+m.ExternalUserID, cases.EventMessageIn, describe(incoming)); err != nil {
-				return err
-			}
-			return in.markDone(ctx, r, m)
-		}
-		res, err = in.engine.Handle(ctx, r, in.desk(r), incoming)
-		if err != nil {
-			return fmt.Errorf("dialog: %w", err)
-		}
-		replies := res.Replies
-		if res.Handover {
-			// After the replies, through the same ordered outbox: the citizen
-			// is told before the chat leaves the bot.
-			replies = append(replies, cases.Message{Handover: true})
-		}
-		if err := notify.Reply(ctx, r, m.OpenKfID, m.ExternalUserID, conv.Seq, replies, in.now()); err != nil {
-			return err
-		}
-		return in.markDone(ctx, r, m)
-	})
+// citizenMessageIn handles a citizen's message inside r's transaction and
+// marks it done there. It reports whether the outbox has something new to
+// send: replies, or held messages the message released.
+func (in *Intake) citizenMessageIn(ctx context.Context, r cases.Repo, m *cases.KfMessage, incoming bot.Incoming) (bool, error) {
+	conv, err := notify.CitizenWrote(ctx, r, m, in.now())
 	if err != nil {
-		return err
+		return false, err
 	}
-	if released || len(res.Replies) > 0 {
-		in.released()
+	if conv.WithServicer {
+		// A person has the chat: the bot keeps quiet, the words go on the case.
+		if err := in.recordOnCase(ctx, r, m.ExternalUserID, "citizen:"+m.ExternalUserID, cases.EventMessageIn, describe(incoming)); err != nil {
+			return false, err
+		}
+		return conv.Released, in.markDone(ctx, r, m)
 	}
-	return nil
+	res, err := in.engine.Handle(ctx, r, in.desk(r), incoming)
+	if err != nil {
+		return false, fmt.Errorf("dialog: %w", err)
+	}
+	replies := res.Replies
+	if res.Handover {
+		// After the replies, through the same ordered outbox: the citizen
+		// is told before the chat leaves the bot.
+		replies = append(replies, cases.Message{Handover: true})
+	}
+	if err := notify.Reply(ctx, r, m.OpenKfID, m.ExternalUserID, conv.Seq, replies, in.now()); err != nil {
+		return false, err
+	}
+	return conv.Released || len(res.Replies) > 0, in.markDone(ctx, r, m)
 }
 
 func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *wecom.KfMessage) error {
