@@ -207,3 +207,66 @@ func describe(in bot.Incoming) string {
 	}
 	return "[" + kindLabel[in.Kind] + "]"
 }
+
+// maxRun bounds how many of a citizen's messages share one transaction:
+// enough for the quick lines of a burst, not so many that the citizen's
+// contact stays locked for long.
+const maxRun = 20
+
+// handleRun handles the messages at the head of msgs (one citizen's pending
+// messages, in order) that may share one transaction, and reports how many
+// it handled: all of the run, or none. A run is the citizen's own messages
+// with nothing to download, each due now, at least two and at most maxRun;
+// each is handled exactly as alone (its window opened, its dialog turn, its
+// replies, marked done), in order, and they commit together, which spares a
+// transaction per message. When anything in the run fails or panics it is
+// rolled back whole, none is counted and ok is false: the caller then
+// handles the messages one by one, each with its own attempts and fate.
+func (in *Intake) handleRun(ctx context.Context, msgs []*cases.KfMessage) (handled int, ok bool) {
+	type item struct {
+		m        *cases.KfMessage
+		incoming bot.Incoming
+	}
+	var run []item
+	now := in.now()
+	for _, m := range msgs {
+		if len(run) == maxRun || m.Origin != originCitizen || !retryDue(m.Attempts, m.ReceivedAt, now) {
+			break
+		}
+		var msg wecom.KfMessage
+		if err := json.Unmarshal([]byte(m.Raw), &msg); err != nil || mediaID(&msg) != "" {
+			break
+		}
+		run = append(run, item{m, incomingOf(m, &msg)})
+	}
+	if len(run) < 2 {
+		return 0, true
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			// The messages are handled again one by one, where a panic
+			// counts as an attempt and is logged with its stack.
+			in.log.Debug("a run of messages panicked; they are handled one by one", "panic", fmt.Sprint(p))
+			handled, ok = 0, false
+		}
+	}()
+	wake := false
+	err := in.repo.InTx(ctx, func(r cases.Repo) error {
+		for _, it := range run {
+			w, err := in.citizenMessageIn(ctx, r, it.m, it.incoming)
+			if err != nil {
+				return fmt.Errorf("message %s: %w", it.m.MsgID, err)
+			}
+			wake = wake || w
+		}
+		return nil
+	})
+	if err != nil {
+		in.log.Debug("a run of messages failed; they are handled one by one", "err", err)
+		return 0, false
+	}
+	if wake {
+		in.released()
+	}
+	return len(run), true
+}

@@ -173,10 +173,25 @@ const citizenWorkers = 4
 // handleCitizen handles one citizen's pending messages in order, stopping at
 // the first that must wait.
 func (in *Intake) handleCitizen(ctx context.Context, msgs []*cases.KfMessage) error {
-	for _, m := range msgs {
+	runs := true
+	for len(msgs) > 0 {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		// Several messages at once share a transaction where they can; after
+		// a run failed, the rest go one by one.
+		if runs {
+			n, ok := in.handleRun(ctx, msgs)
+			for range n {
+				in.metrics.KfMessage("handled")
+			}
+			msgs, runs = msgs[n:], ok
+			if n > 0 {
+				continue
+			}
+		}
+		m := msgs[0]
+		msgs = msgs[1:]
 		if !retryDue(m.Attempts, m.ReceivedAt, in.now()) {
 			return nil // later messages wait their turn
 		}
