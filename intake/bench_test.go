@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,6 +40,10 @@ var report = []string{"你好", "1", "1", "王桂香", "不知道", "13812345678
 // in it), and the CPU of the whole mariadbd and redis-server meanwhile,
 // which on a shared machine includes other people's work.
 //
+// "burst": every message is pending at once (a citizen's quick lines share
+// a transaction); "one-at-a-time": each citizen has one message pending at
+// a time, as in a conversation, which is the most work per message.
+//
 //	go test ./intake -run '^$' -bench CitizenMessage -benchtime 1100x
 func BenchmarkCitizenMessage(b *testing.B) {
 	backends := []struct {
@@ -52,74 +57,93 @@ func BenchmarkCitizenMessage(b *testing.B) {
 			[]string{"mariadbd", "redis-server"}},
 	}
 	for _, be := range backends {
-		b.Run(be.name, func(b *testing.B) {
-			repo, counter := be.open(b)
-			in := benchIntake(b, repo, be.locker(b))
-			ctx := context.Background()
-			storeMessages(b, in, b.N)
-
-			var threads map[int]cpuTime
-			if repo.Driver() == storage.DriverMySQL {
-				warmPool(b, repo.DB())
-				threads = connectionThreads(b, repo.DB())
-			}
-			counter.Reset()
-			servers := serverCPU(be.servers)
-			var took cpuTime
-			var counts storagetest.Counts
-			b.ResetTimer()
-			rounds := 0
-			for ; ; rounds++ {
-				before, c := processCPU(), counter.Counts()
-				in.Drain(ctx)
-				took += processCPU() - before
-				counts = counts.Add(counter.Counts().Sub(c))
+		for _, mode := range []string{"burst", "one-at-a-time"} {
+			b.Run(be.name+"/"+mode, func(b *testing.B) {
+				repo, counter := be.open(b)
+				in := benchIntake(b, repo, be.locker(b))
+				steps := messages(in, b.N)
+				if mode == "burst" {
+					steps = [][]*cases.KfMessage{slices.Concat(steps...)}
+				}
+				var threads map[int]cpuTime
+				if repo.Driver() == storage.DriverMySQL {
+					warmPool(b, repo.DB())
+					threads = connectionThreads(b, repo.DB())
+				}
+				var took cpuTime
+				var counts storagetest.Counts
+				servers := serverCPU(be.servers)
+				b.ResetTimer()
+				for _, step := range steps {
+					b.StopTimer()
+					store(b, in, step)
+					b.StartTimer()
+					c, cpu := drain(b, in, counter)
+					took += cpu
+					counts = counts.Add(c)
+				}
 				b.StopTimer()
-				pending, err := repo.PendingKfMessages(ctx, 1)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(pending) == 0 {
-					break
-				}
-				if rounds > b.N {
-					b.Fatalf("messages still pending after %d rounds: %+v", rounds, pending[0])
-				}
-				b.StartTimer()
-			}
-			b.StopTimer()
-			serverTook := serverCPU(be.servers)
-			var ownDB cpuTime
-			if threads != nil {
-				for tid, cpu := range connectionThreads(b, repo.DB()) {
-					before, ok := threads[tid]
-					if !ok {
-						b.Logf("connection thread %d opened during the run: its CPU is left out", tid)
-						continue
+				serverTook := serverCPU(be.servers)
+				var ownDB cpuTime
+				if threads != nil {
+					for tid, cpu := range connectionThreads(b, repo.DB()) {
+						before, ok := threads[tid]
+						if !ok {
+							b.Logf("connection thread %d opened during the run: its CPU is left out", tid)
+							continue
+						}
+						ownDB += cpu - before
 					}
-					ownDB += cpu - before
 				}
-			}
 
-			n := float64(b.N)
-			b.ReportMetric(float64(counts.Statements)/n, "stmts/msg")
-			b.ReportMetric(float64(counts.RoundTrips())/n, "roundtrips/msg")
-			b.ReportMetric(float64(counts.Begins)/n, "tx/msg")
-			b.ReportMetric(took.ms()/n, "cpu-ms/msg")
-			if threads != nil {
-				b.ReportMetric(ownDB.ms()/n, "mariadb-conn-cpu-ms/msg")
-			}
-			for i, name := range be.servers {
-				b.ReportMetric((serverTook[i]-servers[i]).ms()/n, name+"-cpu-ms/msg")
-			}
-			checkAnswered(b, repo, b.N)
-			if n := retried(b, repo.DB()); n != "" {
-				b.Log(n)
-			}
-			if path := os.Getenv("BCS_BENCH_QUERIES"); path != "" {
-				writeQueries(b, path+"."+be.name, counter.Queries(), b.N)
-			}
-		})
+				n := float64(b.N)
+				b.ReportMetric(float64(counts.Statements)/n, "stmts/msg")
+				b.ReportMetric(float64(counts.RoundTrips())/n, "roundtrips/msg")
+				b.ReportMetric(float64(counts.Begins)/n, "tx/msg")
+				b.ReportMetric(took.ms()/n, "cpu-ms/msg")
+				if threads != nil {
+					b.ReportMetric(ownDB.ms()/n, "mariadb-conn-cpu-ms/msg")
+				}
+				for i, name := range be.servers {
+					b.ReportMetric((serverTook[i]-servers[i]).ms()/n, name+"-cpu-ms/msg")
+				}
+				checkAnswered(b, repo, b.N)
+				if n := retried(b, repo.DB()); n != "" {
+					b.Log(n)
+				}
+				if path := os.Getenv("BCS_BENCH_QUERIES"); path != "" {
+					writeQueries(b, path+"."+be.name+"."+mode, counter.Queries(), b.N)
+				}
+			})
+		}
+	}
+}
+
+// drain handles everything pending, and returns what the handling asked the
+// database and the CPU it took (the benchmark's timer runs only while
+// handling).
+func drain(b *testing.B, in *Intake, counter *storagetest.Counter) (storagetest.Counts, cpuTime) {
+	b.Helper()
+	ctx := context.Background()
+	var counts storagetest.Counts
+	var took cpuTime
+	for round := 0; ; round++ {
+		before, c := processCPU(), counter.Counts()
+		in.Drain(ctx)
+		took += processCPU() - before
+		counts = counts.Add(counter.Counts().Sub(c))
+		b.StopTimer()
+		pending, err := in.repo.PendingKfMessages(ctx, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if len(pending) == 0 {
+			return counts, took
+		}
+		if round > 100 {
+			b.Fatalf("messages still pending after %d rounds: %+v", round, pending[0])
+		}
 	}
 }
 
@@ -153,15 +177,29 @@ func benchIntake(b *testing.B, repo cases.Repo, locker storage.Locker) *Intake {
 	})
 }
 
-// storeMessages stores n citizen messages as sync_msg pages of 1,000 are
-// stored: the citizens' first steps, then their second steps, and so on.
-func storeMessages(b *testing.B, in *Intake, n int) {
-	b.Helper()
-	ctx := context.Background()
+// messages returns n citizen messages, step by step: every citizen's first
+// message, then every citizen's second, and so on.
+func messages(in *Intake, n int) [][]*cases.KfMessage {
 	citizens := (n + len(report) - 1) / len(report)
 	at := time.Now().Unix()
-	var page []*cases.KfMessage
-	flush := func() {
+	var steps [][]*cases.KfMessage
+	for step := 0; step < len(report) && n > 0; step++ {
+		var page []*cases.KfMessage
+		for c := 0; c < citizens && n > 0; c++ {
+			m := text(fmt.Sprintf("m%d-%d", c, step), fmt.Sprintf("u%04d", c), report[step], at)
+			page = append(page, in.record(&m))
+			n--
+		}
+		steps = append(steps, page)
+	}
+	return steps
+}
+
+// store stores msgs as sync_msg pages of 1,000 are stored.
+func store(b *testing.B, in *Intake, msgs []*cases.KfMessage) {
+	b.Helper()
+	ctx := context.Background()
+	for page := range slices.Chunk(msgs, syncLimit) {
 		err := in.repo.InTx(ctx, func(r cases.Repo) error {
 			for _, m := range page {
 				if _, err := r.InsertKfMessage(ctx, m); err != nil {
@@ -173,21 +211,6 @@ func storeMessages(b *testing.B, in *Intake, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		page = page[:0]
-	}
-	stored := 0
-	for step := 0; step < len(report) && stored < n; step++ {
-		for c := 0; c < citizens && stored < n; c++ {
-			m := text(fmt.Sprintf("m%d-%d", c, step), fmt.Sprintf("u%04d", c), report[step], at)
-			page = append(page, in.record(&m))
-			stored++
-			if len(page) == syncLimit {
-				flush()
-			}
-		}
-	}
-	if len(page) > 0 {
-		flush()
 	}
 }
 
