@@ -72,13 +72,14 @@ func BenchmarkCitizenMessage(b *testing.B) {
 				}
 				var took cpuTime
 				var counts storagetest.Counts
+				queries := map[string]int{}
 				servers := serverCPU(be.servers)
 				b.ResetTimer()
 				for _, step := range steps {
 					b.StopTimer()
 					store(b, in, step)
 					b.StartTimer()
-					c, cpu := drain(b, in, counter)
+					c, cpu := drain(b, in, counter, queries)
 					took += cpu
 					counts = counts.Add(c)
 				}
@@ -112,26 +113,29 @@ func BenchmarkCitizenMessage(b *testing.B) {
 					b.Log(n)
 				}
 				if path := os.Getenv("BCS_BENCH_QUERIES"); path != "" {
-					writeQueries(b, path+"."+be.name+"."+mode, counter.Queries(), b.N)
+					writeQueries(b, path+"."+be.name+"."+mode, queries, b.N)
 				}
 			})
 		}
 	}
 }
 
-// drain handles everything pending, and returns what the handling asked the
-// database and the CPU it took (the benchmark's timer runs only while
-// handling).
-func drain(b *testing.B, in *Intake, counter *storagetest.Counter) (storagetest.Counts, cpuTime) {
+// drain handles everything pending, and adds to queries how often each
+// statement ran; it returns what the handling asked the database and the
+// CPU it took (the benchmark's timer runs only while handling).
+func drain(b *testing.B, in *Intake, counter *storagetest.Counter, queries map[string]int) (storagetest.Counts, cpuTime) {
 	b.Helper()
 	ctx := context.Background()
 	var counts storagetest.Counts
 	var took cpuTime
 	for round := 0; ; round++ {
-		before, c := processCPU(), counter.Counts()
+		before, c, q := processCPU(), counter.Counts(), counter.Queries()
 		in.Drain(ctx)
 		took += processCPU() - before
 		counts = counts.Add(counter.Counts().Sub(c))
+		for text, n := range counter.Queries() {
+			queries[text] += n - q[text]
+		}
 		b.StopTimer()
 		pending, err := in.repo.PendingKfMessages(ctx, 1)
 		if err != nil {
@@ -243,7 +247,9 @@ func writeQueries(b *testing.B, path string, queries map[string]int, n int) {
 	}
 	var list []q
 	for text, count := range queries {
-		list = append(list, q{text, count})
+		if count > 0 {
+			list = append(list, q{text, count})
+		}
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].count > list[j].count })
 	var sb strings.Builder
