@@ -109,15 +109,16 @@ type OutboxStore interface {
 	// SetServiceState changes only a citizen's kf session state, leaving
 	// their window (written by every message they send) as it is now.
 	SetServiceState(ctx context.Context, openKfID, externalUserID string, state int, at time.Time) error
-	// OpenWindow records, in place, a message from the citizen that they
-	// sent at sentAt and that reached us at receivedAt: InboundSeq goes up
-	// by one, LastInboundAt moves forward to sentAt (never back), an ended
-	// session is new again, and SentInWindow starts again from the kf
-	// messages WeCom accepted for them after receivedAt. It returns the
-	// contact as it is now (a citizen never seen is created) and whether any
-	// message to them is held. The contact is locked before anything is
-	// read (see LockContact).
-	OpenWindow(ctx context.Context, openKfID, externalUserID string, sentAt, receivedAt, now time.Time) (c *Contact, held bool, err error)
+	// OpenWindow records, in place, one or more messages from the citizen
+	// (handled in order in one transaction), the last of which they sent at
+	// sentAt and reached us at receivedAt: InboundSeq goes up by messages,
+	// LastInboundAt moves forward to sentAt (never back), an ended session
+	// is new again, and SentInWindow starts again from the kf messages WeCom
+	// accepted for them after receivedAt. It returns the contact as it is
+	// now (a citizen never seen is created) and whether any message to them
+	// is held. The contact is locked before anything is read (see
+	// LockContact).
+	OpenWindow(ctx context.Context, openKfID, externalUserID string, messages int, sentAt, receivedAt, now time.Time) (c *Contact, held bool, err error)
 }
 
 // PlanStore is what the lifecycle loop needs beyond the outbox: the scheduler

@@ -28,7 +28,8 @@ func servicerText(msgid, user, servicer, content string, at int64) wecom.KfMessa
 
 // While a servicer has the chat, what they and the citizen write goes on
 // the citizen's open case through the desk, and the bot keeps quiet: no
-// reply is queued, and the citizen's message still opens their window.
+// reply is queued, and the citizen's messages (two quick ones, handled
+// together) still open their window, one each.
 func TestChatWithAServicerGoesOnTheCase(t *testing.T) {
 	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
@@ -49,6 +50,7 @@ func TestChatWithAServicerGoesOnTheCase(t *testing.T) {
 			api := &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{
 				servicerText("s1", "u1", "zhangsan", "档案调出来了", now.Unix()),
 				text("m1", "u1", "好的，谢谢", now.Unix()),
+				text("m2", "u1", "还有一件事", now.Unix()),
 			}}}}
 			in := newIntake(t, repo, api)
 			if err := in.sync(ctx, "wkSANDBOX001", "tok"); err != nil {
@@ -71,6 +73,7 @@ func TestChatWithAServicerGoesOnTheCase(t *testing.T) {
 			want := []line{
 				{"staff:zhangsan", cases.EventServicerMsg, "档案调出来了"},
 				{"citizen:u1", cases.EventMessageIn, "好的，谢谢"},
+				{"citizen:u1", cases.EventMessageIn, "还有一件事"},
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("timeline (-want +got):\n%s", diff)
@@ -82,8 +85,8 @@ func TestChatWithAServicerGoesOnTheCase(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if contact.ServiceState != stateHuman || contact.InboundSeq != 4 || contact.SentInWindow != 0 {
-				t.Errorf("contact: state %d, message number %d, sent %d; want %d, 4, 0", contact.ServiceState, contact.InboundSeq, contact.SentInWindow, stateHuman)
+			if contact.ServiceState != stateHuman || contact.InboundSeq != 5 || contact.SentInWindow != 0 {
+				t.Errorf("contact: state %d, message number %d, sent %d; want %d, 5, 0", contact.ServiceState, contact.InboundSeq, contact.SentInWindow, stateHuman)
 			}
 		})
 	}

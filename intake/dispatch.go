@@ -109,16 +109,25 @@ func incomingOf(m *cases.KfMessage, msg *wecom.KfMessage) bot.Incoming {
 // marks it done there. It reports whether the outbox has something new to
 // send: replies, or held messages the message released.
 func (in *Intake) citizenMessageIn(ctx context.Context, r cases.Repo, m *cases.KfMessage, incoming bot.Incoming) (bool, error) {
-	conv, err := notify.CitizenWrote(ctx, r, m, in.now())
+	conv, err := notify.CitizenWrote(ctx, r, in.now(), m)
 	if err != nil {
 		return false, err
 	}
-	if conv.WithServicer {
+	replied, err := in.citizenTurn(ctx, r, m, incoming, conv.Seqs[0], conv.WithServicer)
+	return conv.Released || replied, err
+}
+
+// citizenTurn gives a citizen's message, its window already opened (seq is
+// its number), to the dialog, or to the case while a person has the chat,
+// queues the replies and marks the message done, inside r's transaction. It
+// reports whether it queued replies.
+func (in *Intake) citizenTurn(ctx context.Context, r cases.Repo, m *cases.KfMessage, incoming bot.Incoming, seq int64, withServicer bool) (bool, error) {
+	if withServicer {
 		// A person has the chat: the bot keeps quiet, the words go on the case.
 		if err := in.recordOnCase(ctx, r, m.ExternalUserID, "citizen:"+m.ExternalUserID, cases.EventMessageIn, describe(incoming)); err != nil {
 			return false, err
 		}
-		return conv.Released, in.markDone(ctx, r, m)
+		return false, in.markDone(ctx, r, m)
 	}
 	res, err := in.engine.Handle(ctx, r, in.desk(r), incoming)
 	if err != nil {
@@ -130,10 +139,10 @@ func (in *Intake) citizenMessageIn(ctx context.Context, r cases.Repo, m *cases.K
 		// is told before the chat leaves the bot.
 		replies = append(replies, cases.Message{Handover: true})
 	}
-	if err := notify.Reply(ctx, r, m.OpenKfID, m.ExternalUserID, conv.Seq, replies, in.now()); err != nil {
+	if err := notify.Reply(ctx, r, m.OpenKfID, m.ExternalUserID, seq, replies, in.now()); err != nil {
 		return false, err
 	}
-	return conv.Released || len(res.Replies) > 0, in.markDone(ctx, r, m)
+	return len(res.Replies) > 0, in.markDone(ctx, r, m)
 }
 
 func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *wecom.KfMessage) error {
@@ -217,9 +226,9 @@ const maxRun = 20
 // messages, in order) that may share one transaction, and reports how many
 // it handled: all of the run, or none. A run is the citizen's own messages
 // with nothing to download, each due now, at least two and at most maxRun;
-// each is handled exactly as alone (its window opened, its dialog turn, its
+// each is handled as alone (counted in the window, its dialog turn, its
 // replies, marked done), in order, and they commit together, which spares a
-// transaction per message. When anything in the run fails or panics it is
+// transaction per message and the window's statements per message. When anything in the run fails or panics it is
 // rolled back whole, none is counted and ok is false: the caller then
 // handles the messages one by one, each with its own attempts and fate.
 func (in *Intake) handleRun(ctx context.Context, msgs []*cases.KfMessage) (handled int, ok bool) {
@@ -250,14 +259,26 @@ func (in *Intake) handleRun(ctx context.Context, msgs []*cases.KfMessage) (handl
 			handled, ok = 0, false
 		}
 	}()
+	ms := make([]*cases.KfMessage, len(run))
+	for i, it := range run {
+		ms[i] = it.m
+	}
 	wake := false
 	err := in.repo.InTx(ctx, func(r cases.Repo) error {
-		for _, it := range run {
-			w, err := in.citizenMessageIn(ctx, r, it.m, it.incoming)
+		// The run's windows are opened at once: one after the other, only
+		// the last would ever be seen (the turns neither read nor change
+		// the window).
+		conv, err := notify.CitizenWrote(ctx, r, in.now(), ms...)
+		if err != nil {
+			return err
+		}
+		wake = conv.Released
+		for i, it := range run {
+			replied, err := in.citizenTurn(ctx, r, it.m, it.incoming, conv.Seqs[i], conv.WithServicer)
 			if err != nil {
 				return fmt.Errorf("message %s: %w", it.m.MsgID, err)
 			}
-			wake = wake || w
+			wake = wake || replied
 		}
 		return nil
 	})

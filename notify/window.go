@@ -73,12 +73,13 @@ func withServicer(c *cases.Contact) bool {
 	return c.ServiceState == statePool || c.ServiceState == stateServicer
 }
 
-// Conversation is what a citizen's message found and changed in their chat.
+// Conversation is what a citizen's messages found and changed in their chat.
 type Conversation struct {
-	// Seq numbers the message among the citizen's: a reply names the message
-	// it answers (see Reply), so that the answer to their latest message may
-	// spend the window's last message.
-	Seq int64
+	// Seqs number the messages among the citizen's, one for each message
+	// given to CitizenWrote: a reply names the message it answers (see
+	// Reply), so that the answer to their latest message may spend the
+	// window's last message.
+	Seqs []int64
 	// WithServicer says a person has the chat, or it waits in the servicers'
 	// pool: the bot keeps quiet.
 	WithServicer bool
@@ -86,10 +87,13 @@ type Conversation struct {
 	Released bool
 }
 
-// CitizenWrote records m, a message from a citizen, inside r's transaction:
-// it opens a new 48-hour window (WeCom resets its limit to 5 messages with
-// each message from the citizen), and the messages held until they wrote
-// again are due again.
+// CitizenWrote records ms, messages from one citizen in the order they sent
+// them (usually one; several handled together in one transaction), inside
+// r's transaction: each opens a new 48-hour window (WeCom resets its limit
+// to 5 messages with each message from the citizen), and the messages held
+// until they wrote again are due again. Several messages at once are
+// recorded as one after the other would be: within the transaction only
+// the window the last one opened is ever seen.
 //
 // Every message from the citizen opens WeCom's window anew, however close to
 // the last it came (send_time has whole seconds; several photos forwarded at
@@ -100,12 +104,28 @@ type Conversation struct {
 // WeCom's 95001, which holds the message until the citizen writes; an
 // overcount would hold live replies for nothing. (Strictly after: a reply
 // stamped the same microsecond is taken to have gone first.)
-func CitizenWrote(ctx context.Context, r cases.Repo, m *cases.KfMessage, now time.Time) (Conversation, error) {
-	c, held, err := r.OpenWindow(ctx, m.OpenKfID, m.ExternalUserID, m.SendTime, m.ReceivedAt, now)
+func CitizenWrote(ctx context.Context, r cases.Repo, now time.Time, ms ...*cases.KfMessage) (Conversation, error) {
+	if len(ms) == 0 {
+		return Conversation{}, errors.New("open the window: no message")
+	}
+	last := ms[len(ms)-1]
+	sent := last.SendTime
+	for _, m := range ms {
+		if m.OpenKfID != last.OpenKfID || m.ExternalUserID != last.ExternalUserID {
+			return Conversation{}, fmt.Errorf("open the window: messages from %s and %s", m.ExternalUserID, last.ExternalUserID)
+		}
+		if m.SendTime.After(sent) {
+			sent = m.SendTime
+		}
+	}
+	c, held, err := r.OpenWindow(ctx, last.OpenKfID, last.ExternalUserID, len(ms), sent, last.ReceivedAt, now)
 	if err != nil {
 		return Conversation{}, fmt.Errorf("open the window: %w", err)
 	}
-	conv := Conversation{Seq: c.InboundSeq, WithServicer: withServicer(c)}
+	conv := Conversation{WithServicer: withServicer(c)}
+	for i := range ms {
+		conv.Seqs = append(conv.Seqs, c.InboundSeq-int64(len(ms)-1-i))
+	}
 	if held {
 		if conv.Released, err = releaseHeld(ctx, r, c, now); err != nil {
 			return Conversation{}, err

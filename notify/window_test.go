@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"banchengshi/cases"
 	"banchengshi/notify"
 	"banchengshi/storage"
@@ -37,7 +39,7 @@ func TestHoldDecidedWhileTheCitizenWritesIsReleased(t *testing.T) {
 		wrote <- db.InTx(ctx, func(r cases.Repo) error {
 			var err error
 			msg := &cases.KfMessage{OpenKfID: "wk1", ExternalUserID: "wmA", SendTime: now, ReceivedAt: now}
-			conv, err = notify.CitizenWrote(ctx, r, msg, now)
+			conv, err = notify.CitizenWrote(ctx, r, now, msg)
 			return err
 		})
 	}()
@@ -81,4 +83,43 @@ func waitForLockWait(t *testing.T, db *storage.SQL) {
 		}
 	}
 	t.Fatal("the citizen's message never waited for the contact's lock")
+}
+
+// Several messages from a citizen recorded together are numbered one after
+// the other, and what was held for them is released once.
+func TestSeveralMessagesAtOnce(t *testing.T) {
+	db := storagetest.SQLite(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	if err := db.SaveContact(ctx, &cases.Contact{OpenKfID: "wk1", ExternalUserID: "wmA", LastInboundAt: now.Add(-time.Hour), InboundSeq: 7, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	held := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wk1", Recipient: "wmA", Message: cases.Message{Text: "进展"},
+		Status: cases.OutboxHeld, CreatedAt: now}
+	if err := db.Enqueue(ctx, held); err != nil {
+		t.Fatal(err)
+	}
+	var ms []*cases.KfMessage
+	for i := range 3 {
+		ms = append(ms, &cases.KfMessage{OpenKfID: "wk1", ExternalUserID: "wmA", SendTime: now.Add(time.Duration(i) * time.Second), ReceivedAt: now})
+	}
+	var conv notify.Conversation
+	err := db.InTx(ctx, func(r cases.Repo) error {
+		var err error
+		conv, err = notify.CitizenWrote(ctx, r, now, ms...)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(notify.Conversation{Seqs: []int64{8, 9, 10}, Released: true}, conv); diff != "" {
+		t.Errorf("conversation (-want +got):\n%s", diff)
+	}
+	c, err := db.GetContact(ctx, "wk1", "wmA")
+	if err != nil || c.InboundSeq != 10 || !c.LastInboundAt.Equal(now.Add(2*time.Second)) {
+		t.Errorf("contact after three messages: %+v, %v", c, err)
+	}
+	if left, err := db.HeldOutbox(ctx, "wk1", "wmA"); err != nil || len(left) != 0 {
+		t.Errorf("still held: %d, %v", len(left), err)
+	}
 }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"banchengshi/cases"
@@ -24,17 +25,21 @@ func (s *SQL) OutboxByWeComMsgID(ctx context.Context, msgID string) (*cases.Outb
 	return list[0], nil
 }
 
-// OpenWindow records, in place, a message from the citizen that they sent at
-// sentAt and that reached us at receivedAt (see cases.OutboxStore). The
+// OpenWindow records, in place, messages from the citizen, the last of
+// which they sent at sentAt and reached us at receivedAt (see
+// cases.OutboxStore). The
 // contact's row is written (and so locked) before anything is read: a
 // decision to hold a message for the citizen (LockContact) either committed
 // before and is seen here, or waits and then sees this message. What was
 // sent in the window is counted in the same read as the contact and whether
 // anything is held: one write and one read, and a second write only when
 // something was sent after the message reached us.
-func (s *SQL) OpenWindow(ctx context.Context, openKfID, externalUserID string, sentAt, receivedAt, now time.Time) (*cases.Contact, bool, error) {
+func (s *SQL) OpenWindow(ctx context.Context, openKfID, externalUserID string, messages int, sentAt, receivedAt, now time.Time) (*cases.Contact, bool, error) {
+	if messages < 1 {
+		return nil, false, fmt.Errorf("open the window for %d messages", messages)
+	}
 	lastInbound := "last_inbound_at"
-	args := []any{openKfID, externalUserID, s.d.nt(sentAt), 0, 0, s.d.t(utc(now)), 1}
+	args := []any{openKfID, externalUserID, s.d.nt(sentAt), 0, 0, s.d.t(utc(now)), messages, messages}
 	if !sentAt.IsZero() {
 		// Forward only: messages are handled in order, but send_time has
 		// whole seconds.
@@ -46,7 +51,7 @@ func (s *SQL) OpenWindow(ctx context.Context, openKfID, externalUserID string, s
 		[]string{"open_kfid", "external_userid", "last_inbound_at", "sent_in_window", "service_state", "updated_at", "inbound_seq"},
 		[]string{"open_kfid", "external_userid"},
 		// kf's rule: an ended session (4) is new (0) again when the citizen writes.
-		"inbound_seq = inbound_seq + 1, last_inbound_at = "+lastInbound+", sent_in_window = 0, "+
+		"inbound_seq = inbound_seq + ?, last_inbound_at = "+lastInbound+", sent_in_window = 0, "+
 			"service_state = CASE WHEN service_state = 4 THEN 0 ELSE service_state END, updated_at = ?")
 	if _, err := s.q.ExecContext(ctx, q, args...); err != nil {
 		return nil, false, s.wrap(err, "open the window")

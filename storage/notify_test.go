@@ -129,11 +129,11 @@ func TestOpenWindow(t *testing.T) {
 			State int
 			Held  bool
 		}
-		open := func(user string, sentAt, receivedAt time.Time) window {
+		openFor := func(messages int, user string, sentAt, receivedAt time.Time) window {
 			t.Helper()
 			var w window
 			err := db.InTx(ctx, func(r cases.Repo) error {
-				c, held, err := r.OpenWindow(ctx, "wk1", user, sentAt, receivedAt, receivedAt.Add(time.Second))
+				c, held, err := r.OpenWindow(ctx, "wk1", user, messages, sentAt, receivedAt, receivedAt.Add(time.Second))
 				if err != nil {
 					return err
 				}
@@ -151,6 +151,10 @@ func TestOpenWindow(t *testing.T) {
 				t.Fatal(err)
 			}
 			return w
+		}
+		open := func(user string, sentAt, receivedAt time.Time) window {
+			t.Helper()
+			return openFor(1, user, sentAt, receivedAt)
 		}
 		queue := func(user, msgid string, status cases.OutboxStatus, sent time.Time) {
 			t.Helper()
@@ -210,6 +214,14 @@ func TestOpenWindow(t *testing.T) {
 		}
 		if diff := cmp.Diff(window{Seq: 1, Last: later, State: 3}, open("wmC", later, later)); diff != "" {
 			t.Errorf("first message after a session change (-want +got):\n%s", diff)
+		}
+		// Several messages handled together count as many, from nothing or
+		// from what was counted before.
+		if diff := cmp.Diff(window{Seq: 3, Last: later}, openFor(3, "wmD", later, later)); diff != "" {
+			t.Errorf("three messages at once (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(window{Seq: 5, Last: later.Add(time.Second)}, openFor(2, "wmD", later.Add(time.Second), later)); diff != "" {
+			t.Errorf("two more (-want +got):\n%s", diff)
 		}
 	})
 }
