@@ -25,9 +25,6 @@ func (d *Desk) RecordChat(ctx context.Context, r cases.Repo, reporterID, actor s
 	if len(list) == 0 {
 		return nil
 	}
-	ev := &cases.Event{CaseID: list[0].ID, At: d.now().UTC(), Actor: actor, Kind: kind, Body: body}
-	if err := r.AppendEvent(ctx, ev); err != nil {
-		return fmt.Errorf("record chat on case: %w", err)
-	}
-	return nil
+	t := &txDesk{Desk: d, r: r}
+	return t.append(ctx, list[0].ID, &cases.Event{At: d.now().UTC(), Actor: actor, Kind: kind, Body: body})
 }
