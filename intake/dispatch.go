@@ -228,9 +228,10 @@ const maxRun = 20
 // with nothing to download, each due now, at least two and at most maxRun;
 // each is handled as alone (counted in the window, its dialog turn, its
 // replies, marked done), in order, and they commit together, which spares a
-// transaction per message and the window's statements per message. When anything in the run fails or panics it is
-// rolled back whole, none is counted and ok is false: the caller then
-// handles the messages one by one, each with its own attempts and fate.
+// transaction per message and the window's statements per message. When
+// anything in the run fails or panics it is rolled back whole, none is
+// counted and ok is false: the caller then handles the messages one by one,
+// each with its own attempts and fate.
 func (in *Intake) handleRun(ctx context.Context, msgs []*cases.KfMessage) (handled int, ok bool) {
 	type item struct {
 		m        *cases.KfMessage
