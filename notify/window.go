@@ -11,8 +11,8 @@ import (
 
 // This file is the one home of a citizen's 48-hour window: what a message
 // from them opens, what each message sent to them spends, and what WeCom's
-// refusals say about it. The planner (budget.go) and WeCom's reports
-// (fates.go) read and change the window only through it.
+// refusals say about it. The planner (budget.go, sms.go) and WeCom's reports
+// (fates.go) read the window and count in it through these functions.
 
 // window names one of a citizen's 48-hour windows: the one their latest
 // message opened. Messages are counted (InboundSeq), not only timed: two
