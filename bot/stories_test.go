@@ -2,7 +2,8 @@ package bot
 
 import "banchengshi/cases"
 
-// storyConversations carry the six cases of the source story (DESIGN.md)
+// storyConversations carry the six cases of the source story (docs/architecture.md,
+// "The cases it must carry")
 // and a neighbour reporting for an elderly man without WeChat.
 var storyConversations = []transcriptCase{
 	{

@@ -11,7 +11,7 @@ import (
 // Status is where a case stands in its lifecycle.
 type Status string
 
-// The lifecycle states (see DESIGN.md, "Case lifecycle").
+// The lifecycle states (see docs/architecture.md, "Case lifecycle").
 const (
 	StatusSubmitted  Status = "submitted"   // 待受理
 	StatusAccepted   Status = "accepted"    // 已受理

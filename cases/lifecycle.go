@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// The lifecycle, adapted from the 12345 hotline loop (DESIGN.md):
+// The lifecycle, adapted from the 12345 hotline loop (docs/architecture.md,
+// "Case lifecycle"):
 //
 //	submitted ─accept→ accepted ─assign→ assigned ─start→ in_progress ─resolve→ resolved
 //	resolved ─rate 1–3 / close / followup→ closed
