@@ -12,7 +12,7 @@ import (
 // the action; Apply refuses a move whose required detail is missing.
 type Move struct {
 	Action    Action
-	Actor     string // "citizen:<external id>", "staff:<user id>", "bot" or "system"
+	Actor     Actor
 	ActorName string // shown on the timeline, e.g. "张三"
 	At        time.Time
 

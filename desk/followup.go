@@ -50,7 +50,7 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 		return 0, fmt.Errorf("rate %s while %s: %w", number, c.Status, cases.ErrRefused)
 	}
 	dir := t.dir.Current()
-	mv := cases.Move{Actor: "citizen:" + reporterID, ActorName: c.ReporterName, At: t.now(), Rating: rating,
+	mv := cases.Move{Actor: cases.CitizenActor(reporterID), ActorName: c.ReporterName, At: t.now(), Rating: rating,
 		DeptName: dir.DeptName, MemberName: memberName(dir)}
 	if satisfied {
 		mv.Action = cases.ActionRate

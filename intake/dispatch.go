@@ -96,7 +96,7 @@ func (in *Intake) citizenMessage(ctx context.Context, m *cases.KfMessage, msg *w
 		}
 		if contact.ServiceState == statePool || contact.ServiceState == stateHuman {
 			// A person has the chat: the bot keeps quiet, the words go on the case.
-			if err := in.recordOnCase(ctx, r, m.ExternalUserID, "citizen:"+m.ExternalUserID, cases.EventMessageIn, describe(incoming)); err != nil {
+			if err := in.recordOnCase(ctx, r, m.ExternalUserID, cases.CitizenActor(m.ExternalUserID), cases.EventMessageIn, describe(incoming)); err != nil {
 				return err
 			}
 			return in.markDone(ctx, r, m)
@@ -212,7 +212,7 @@ func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *
 				return fmt.Errorf("save contact: %w", err)
 			}
 		}
-		if err := in.recordOnCase(ctx, r, m.ExternalUserID, "staff:"+msg.ServicerUserID, cases.EventServicerMsg, text); err != nil {
+		if err := in.recordOnCase(ctx, r, m.ExternalUserID, cases.StaffActor(msg.ServicerUserID), cases.EventServicerMsg, text); err != nil {
 			return err
 		}
 		return in.markDone(ctx, r, m)
@@ -221,7 +221,7 @@ func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *
 
 // recordOnCase puts a message on the citizen's newest open case, if any: the
 // case timeline is where staff read the whole story.
-func (in *Intake) recordOnCase(ctx context.Context, r cases.Repo, reporter, actor string, kind cases.EventKind, body string) error {
+func (in *Intake) recordOnCase(ctx context.Context, r cases.Repo, reporter string, actor cases.Actor, kind cases.EventKind, body string) error {
 	open := []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, cases.StatusAssigned, cases.StatusInProgress, cases.StatusResolved}
 	list, err := r.ListCases(ctx, cases.Filter{ReporterID: reporter, Status: open, Limit: 1})
 	if err != nil {

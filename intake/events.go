@@ -54,7 +54,7 @@ func (in *Intake) systemEvent(ctx context.Context, m *cases.KfMessage, msg *weco
 		// What the citizen took back was already handled; staff should know
 		// it is withdrawn, not forget it was said.
 		return in.repo.InTx(ctx, func(r cases.Repo) error {
-			if err := in.recordOnCase(ctx, r, m.ExternalUserID, "citizen:"+m.ExternalUserID, cases.EventNote, textRecalled); err != nil {
+			if err := in.recordOnCase(ctx, r, m.ExternalUserID, cases.CitizenActor(m.ExternalUserID), cases.EventNote, textRecalled); err != nil {
 				return err
 			}
 			return in.markDone(ctx, r, m)
