@@ -188,7 +188,7 @@ func NewCase(c *Case, cat Category, now time.Time, cal *Calendar) (Event, error)
 		Actor:  CitizenActor(c.ReporterID),
 		Kind:   EventSubmitted,
 		Body:   submittedBody(c, cat),
-		Data: mustJSON(moveData{
+		Data: EventData(MoveData{
 			Action:    ActionSubmit,
 			To:        StatusSubmitted,
 			Dept:      c.LeadDept,

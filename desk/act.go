@@ -55,7 +55,8 @@ func (t *txDesk) takenBy(ctx context.Context, c *cases.Case) error {
 	}
 	dir := t.dir.Current()
 	for _, e := range events {
-		if e.Kind == cases.EventStatus && strings.Contains(e.Data, `"action":"accept"`) {
+		var data cases.MoveData
+		if e.Kind == cases.EventStatus && cases.ParseData(e.Data, &data) == nil && data.Action == cases.ActionAccept {
 			name := string(e.Actor)
 			if id, ok := e.Actor.Staff(); ok {
 				name = id

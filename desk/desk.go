@@ -330,7 +330,7 @@ func supplementText(text string, att *cases.Attachment) string {
 
 func attachmentEvent(a *cases.Attachment, actor cases.Actor, at time.Time) *cases.Event {
 	return &cases.Event{At: at, Actor: actor, Kind: cases.EventAttachment,
-		Body: fmt.Sprintf(textAttachment, kindName(a.Kind), a.FileName), Data: fmt.Sprintf(`{"attachment_id":%d}`, a.ID)}
+		Body: fmt.Sprintf(textAttachment, kindName(a.Kind), a.FileName), Data: cases.EventData(cases.AttachmentData{AttachmentID: a.ID})}
 }
 
 // lastPublic is the newest timeline entry a citizen may read.

@@ -91,7 +91,7 @@ func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, msgID string, fai
 			// settleIn records no fate for a pending message; this one
 			// changed, and staff should see why it goes out again.
 			ev := &cases.Event{CaseID: m.CaseID, At: now.UTC(), Actor: cases.ActorSystem, Kind: cases.EventNotification, Body: Fate(m),
-				Data: fmt.Sprintf(`{"outbox_id":%d,"status":%q}`, m.ID, m.Status)}
+				Data: cases.EventData(cases.OutboxFate{OutboxID: m.ID, Status: m.Status})}
 			if err := r.AppendEvent(ctx, ev); err != nil {
 				return fmt.Errorf("record notification fate: %w", err)
 			}
