@@ -19,13 +19,6 @@ const (
 	originServicer = 5
 )
 
-// kf session states.
-const (
-	statePool  = 2
-	stateHuman = 3
-	stateEnded = 4
-)
-
 // mediaAttempts is how often a media download is tried (over about a minute,
 // see retryDue) before the dialog is told the file did not arrive and asks
 // the citizen to send it again. WeCom keeps media three days; a hiccup must
@@ -94,7 +87,7 @@ func (in *Intake) citizenMessage(ctx context.Context, m *cases.KfMessage, msg *w
 		if released, err = releaseHeld(ctx, r, contact, in.now()); err != nil {
 			return err
 		}
-		if contact.ServiceState == statePool || contact.ServiceState == stateHuman {
+		if contact.ServiceState.WithServicers() {
 			// A person has the chat: the bot keeps quiet, the words go on the case.
 			if err := in.recordOnCase(ctx, r, m.ExternalUserID, cases.CitizenActor(m.ExternalUserID), cases.EventMessageIn, describe(incoming)); err != nil {
 				return err
@@ -153,8 +146,8 @@ func (in *Intake) touchContact(ctx context.Context, r cases.Repo, m *cases.KfMes
 		c.LastInboundAt = m.SendTime
 	}
 	c.SentInWindow = sent
-	if c.ServiceState == stateEnded {
-		c.ServiceState = 0
+	if c.ServiceState == cases.StateEnded {
+		c.ServiceState = cases.StateNew
 	}
 	c.UpdatedAt = in.now().UTC()
 	if err := r.SaveContact(ctx, c); err != nil {
@@ -205,8 +198,8 @@ func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *
 	}
 	return in.repo.InTx(ctx, func(r cases.Repo) error {
 		c, err := r.GetContact(ctx, m.OpenKfID, m.ExternalUserID)
-		if err == nil && c.ServiceState != stateHuman {
-			c.ServiceState = stateHuman
+		if err == nil && c.ServiceState != cases.StateHuman {
+			c.ServiceState = cases.StateHuman
 			c.UpdatedAt = in.now().UTC()
 			if err := r.SaveContact(ctx, c); err != nil {
 				return fmt.Errorf("save contact: %w", err)

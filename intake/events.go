@@ -29,7 +29,7 @@ var kindLabel = map[string]string{
 
 // session_status_change change types (kf): 1 taken from the pool, 2 transferred,
 // 3 ended, 4 re-entered.
-var stateAfterChange = map[int]int{1: stateHuman, 2: stateHuman, 3: stateEnded, 4: stateHuman}
+var stateAfterChange = map[int]cases.ServiceState{1: cases.StateHuman, 2: cases.StateHuman, 3: cases.StateEnded, 4: cases.StateHuman}
 
 func (in *Intake) systemEvent(ctx context.Context, m *cases.KfMessage, msg *wecom.KfMessage) error {
 	ev := msg.Event
@@ -74,7 +74,7 @@ func (in *Intake) systemEvent(ctx context.Context, m *cases.KfMessage, msg *weco
 	return in.markDone(ctx, in.repo, m)
 }
 
-func (in *Intake) setState(ctx context.Context, r cases.Repo, openKfID, user string, state int) error {
+func (in *Intake) setState(ctx context.Context, r cases.Repo, openKfID, user string, state cases.ServiceState) error {
 	c, err := r.GetContact(ctx, openKfID, user)
 	if errors.Is(err, cases.ErrNotFound) {
 		c = &cases.Contact{OpenKfID: openKfID, ExternalUserID: user}
