@@ -110,7 +110,7 @@ func (t *turn) run(ctx context.Context) error {
 	if t.in.Kind == KindEnterSession {
 		return t.enter(ctx)
 	}
-	if t.in.Kind == KindText && rateTap(t.in.MenuID) {
+	if t.in.Kind == KindText && cases.IsRateItem(t.in.MenuID) {
 		return t.rateTapped(ctx)
 	}
 	if t.in.Kind == KindText {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -15,18 +14,11 @@ import (
 
 // The follow-up (回访): when a case is resolved the desk asks the citizen,
 // outside the dialog, whether the problem is really solved and to rate the
-// handling, with a menu whose items are rate:<number>:<n> (n 1–5 on the
-// government service scale, 0 for "not solved"). A tap rates at any point,
+// handling, with a menu of cases.RateItem (1–5 on the government service
+// scale, and "not solved"), each naming its case. A tap rates at any point,
 // even in the middle of a report. Typed answers ("2", "满意", "没解决")
 // count when nothing else is in progress and a follow-up waits. An answer
 // that reopens the case is asked why first, in one question.
-
-// Menu id prefixes of follow-up items: rate:<number>:<n>, and the desk's
-// earlier followup:<n> (1–5, 6 for "not solved"), which names no case.
-const (
-	ratePrefix     = "rate:"
-	followUpPrefix = "followup:"
-)
 
 // menuFresh is how long after the main menu was shown a typed digit picks
 // from it rather than rating a resolved case.
@@ -59,38 +51,17 @@ type rateAnswer struct {
 // satisfied reports whether the answer closes the case.
 func (a rateAnswer) satisfied() bool { return a.solved && a.rating >= 1 && a.rating <= 3 }
 
-// rateTap reports whether a menu id is an item of a follow-up question.
-func rateTap(id string) bool {
-	return strings.HasPrefix(id, ratePrefix) || strings.HasPrefix(id, followUpPrefix)
-}
-
-// parseRateTap reads a follow-up item: the case number ("" for a followup:
-// item) and the answer.
+// parseRateTap reads a follow-up item (cases.RateItem): the case number (""
+// for an item of the older form) and the answer.
 func parseRateTap(id string) (number string, a rateAnswer, ok bool) {
-	if rest, found := strings.CutPrefix(id, followUpPrefix); found {
-		n, err := strconv.Atoi(rest)
-		switch {
-		case err != nil:
-		case n >= 1 && n <= 5:
-			return "", rateAnswer{rating: n, solved: true}, true
-		case n == 6:
-			return "", rateAnswer{}, true
-		}
-		return "", rateAnswer{}, false
-	}
-	rest := strings.TrimPrefix(id, ratePrefix)
-	i := strings.LastIndexByte(rest, ':')
-	if i <= 0 {
-		return "", rateAnswer{}, false
-	}
-	n, err := strconv.Atoi(rest[i+1:])
+	item, ok := cases.ParseRateItem(id)
 	switch {
-	case err != nil || n < 0 || n > 5:
+	case !ok:
 		return "", rateAnswer{}, false
-	case n == 0:
-		return rest[:i], rateAnswer{}, true
+	case item.Rating == cases.RatingNotSolved:
+		return item.Number, rateAnswer{}, true
 	}
-	return rest[:i], rateAnswer{rating: n, solved: true}, true
+	return item.Number, rateAnswer{rating: item.Rating, solved: true}, true
 }
 
 // parseRating reads a typed follow-up answer: a number in any form the

@@ -114,9 +114,8 @@ type Event struct {
 	ID     int64     `json:"id"`
 	CaseID int64     `json:"case_id"`
 	At     time.Time `json:"at"`
-	// Actor: "citizen:<external id>", "staff:<user id>", "bot" or "system".
-	Actor string    `json:"actor"`
-	Kind  EventKind `json:"kind"`
+	Actor  Actor     `json:"actor"`
+	Kind   EventKind `json:"kind"`
 	// Body is human-readable text (Chinese when it is what the citizen said or
 	// was told). Data carries structured detail as JSON, may be empty.
 	Body string `json:"body"`

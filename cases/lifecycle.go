@@ -186,10 +186,10 @@ func NewCase(c *Case, cat Category, now time.Time, cal *Calendar) (Event, error)
 	return Event{
 		CaseID: c.ID,
 		At:     now,
-		Actor:  "citizen:" + c.ReporterID,
+		Actor:  CitizenActor(c.ReporterID),
 		Kind:   EventSubmitted,
 		Body:   submittedBody(c, cat),
-		Data: mustJSON(moveData{
+		Data: EventData(MoveData{
 			Action:    ActionSubmit,
 			To:        StatusSubmitted,
 			Dept:      c.LeadDept,

@@ -12,7 +12,7 @@ import (
 // the action; Apply refuses a move whose required detail is missing.
 type Move struct {
 	Action    Action
-	Actor     string // "citizen:<external id>", "staff:<user id>", "bot" or "system"
+	Actor     Actor
 	ActorName string // shown on the timeline, e.g. "张三"
 	At        time.Time
 
@@ -50,30 +50,10 @@ func (m Move) member(id string) string {
 	return m.MemberName(id)
 }
 
-// moveData is the structured detail of a timeline event (Event.Data).
-type moveData struct {
-	Action     Action     `json:"action"`
-	From       Status     `json:"from,omitempty"`
-	To         Status     `json:"to,omitempty"`
-	Reason     string     `json:"reason,omitempty"`
-	Text       string     `json:"text,omitempty"`
-	Dept       string     `json:"dept,omitempty"`
-	CoDepts    []string   `json:"co_depts,omitempty"`
-	Assignee   string     `json:"assignee,omitempty"`
-	ExtendDays int        `json:"extend_days,omitempty"`
-	LimitDays  int        `json:"limit_days,omitempty"`
-	Deadline   *time.Time `json:"deadline,omitempty"`
-	MergeInto  string     `json:"merge_into,omitempty"`
-	Rating     int        `json:"rating,omitempty"`
-	Window     string     `json:"window,omitempty"`
-	Tag        string     `json:"tag,omitempty"`
-	Reopened   int        `json:"reopened,omitempty"`
-}
-
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
-		// moveData holds only strings, numbers and times: this cannot happen.
+		// payloads hold only strings, numbers and times: this cannot happen.
 		panic(err)
 	}
 	return string(b)
@@ -133,11 +113,11 @@ func guard(c *Case, m Move) (Status, error) {
 
 // transition is a copy of c after m, in status to (Apply lists what each
 // action changes), and the detail the move's timeline event records.
-func transition(c *Case, m Move, to Status, cal *Calendar) (*Case, moveData) {
+func transition(c *Case, m Move, to Status, cal *Calendar) (*Case, MoveData) {
 	n := *c
 	n.CoDepts = slices.Clone(c.CoDepts)
 	at := m.At
-	data := moveData{Action: m.Action, Reason: m.Reason, Text: m.Text}
+	data := MoveData{Action: m.Action, Reason: m.Reason, Text: m.Text}
 	if to != c.Status {
 		data.From, data.To = c.Status, to
 	}
@@ -196,17 +176,14 @@ func transition(c *Case, m Move, to Status, cal *Calendar) (*Case, moveData) {
 
 // timelineEvents are what m, taking old to n, adds to the timeline, in
 // order: the citizen's rating when m carries one, then the move itself.
-func timelineEvents(old, n *Case, m Move, data moveData) []Event {
-	ev := func(kind EventKind, body string, d any) Event {
-		return Event{CaseID: old.ID, At: m.At, Actor: m.Actor, Kind: kind, Body: body, Data: mustJSON(d)}
+func timelineEvents(old, n *Case, m Move, data MoveData) []Event {
+	ev := func(kind EventKind, body string, d Payload) Event {
+		return Event{CaseID: old.ID, At: m.At, Actor: m.Actor, Kind: kind, Body: body, Data: EventData(d)}
 	}
 	var events []Event
 	rated := m.Rating != 0 && (m.Action == ActionRate || m.Action == ActionReopen || m.Action == ActionFollowUpResult)
 	if rated {
-		events = append(events, ev(EventRating, ratingBody(m), struct {
-			Rating int    `json:"rating"`
-			Text   string `json:"text"`
-		}{m.Rating, RatingText(m.Rating)}))
+		events = append(events, ev(EventRating, ratingBody(m), RatingData{m.Rating, RatingText(m.Rating)}))
 	}
 	return append(events, ev(eventKind(m.Action), moveBody(old.Status, n, m), data))
 }

@@ -157,10 +157,9 @@ type Contact struct {
 	ExternalUserID string    `json:"external_userid"`
 	LastInboundAt  time.Time `json:"last_inbound_at"`
 	SentInWindow   int       `json:"sent_in_window"`
-	// ServiceState mirrors kf's session state as last seen (3 = a human servicer
-	// has the chat: the bot keeps quiet).
-	ServiceState int       `json:"service_state"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	// ServiceState mirrors kf's session state as last seen.
+	ServiceState ServiceState `json:"service_state"`
+	UpdatedAt    time.Time    `json:"updated_at"`
 	// InboundSeq counts the citizen's messages: each opens a new window, even
 	// one in the same second as the last (LastInboundAt has whole seconds).
 	InboundSeq int64 `json:"inbound_seq"`

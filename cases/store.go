@@ -108,7 +108,7 @@ type OutboxStore interface {
 	LockContact(ctx context.Context, openKfID, externalUserID string) error
 	// SetServiceState changes only a citizen's kf session state, leaving
 	// their window (written by every message they send) as it is now.
-	SetServiceState(ctx context.Context, openKfID, externalUserID string, state int, at time.Time) error
+	SetServiceState(ctx context.Context, openKfID, externalUserID string, state ServiceState, at time.Time) error
 	// OpenWindow records, in place, one or more messages from the citizen
 	// (handled in order in one transaction), the last of which they sent at
 	// sentAt and reached us at receivedAt: InboundSeq goes up by messages,

@@ -138,15 +138,16 @@ func actorText(m Move) string {
 	if m.ActorName != "" {
 		return m.ActorName
 	}
-	switch {
-	case strings.HasPrefix(m.Actor, "citizen:"):
+	if _, ok := m.Actor.Citizen(); ok {
 		return "群众"
-	case m.Actor == "system", m.Actor == "bot":
-		return "系统"
-	case strings.HasPrefix(m.Actor, "staff:"):
-		return strings.TrimPrefix(m.Actor, "staff:")
 	}
-	return m.Actor
+	if id, ok := m.Actor.Staff(); ok {
+		return id
+	}
+	if m.Actor == ActorSystem || m.Actor == ActorBot {
+		return "系统"
+	}
+	return string(m.Actor)
 }
 
 // dayText writes a day as people read it: "2025年10月10日".

@@ -55,8 +55,12 @@ func (t *txDesk) takenBy(ctx context.Context, c *cases.Case) error {
 	}
 	dir := t.dir.Current()
 	for _, e := range events {
-		if e.Kind == cases.EventStatus && strings.Contains(e.Data, `"action":"accept"`) {
-			name := strings.TrimPrefix(e.Actor, "staff:")
+		var data cases.MoveData
+		if e.Kind == cases.EventStatus && cases.ParseData(e.Data, &data) == nil && data.Action == cases.ActionAccept {
+			name := string(e.Actor)
+			if id, ok := e.Actor.Staff(); ok {
+				name = id
+			}
 			if mem, ok := dir.Member(name); ok {
 				name = mem.Name
 			}
@@ -113,7 +117,7 @@ func (t *txDesk) view(ctx context.Context, m *staff.Member, c *cases.Case) (stri
 	show := staff.Visible(m, c) && (c.Affected.IDNumber != "" || c.Affected.Phone != "" || c.ContactPhone != "")
 	if show {
 		// Who saw a citizen's personal data, and when, is on the record.
-		ev := &cases.Event{At: t.now(), Actor: "staff:" + m.ID, Kind: cases.EventPIIViewed, Body: fmt.Sprintf(textPIIViewed, m.Name)}
+		ev := &cases.Event{At: t.now(), Actor: cases.StaffActor(m.ID), Kind: cases.EventPIIViewed, Body: fmt.Sprintf(textPIIViewed, m.Name)}
 		if err := t.append(ctx, c.ID, ev); err != nil {
 			return "", err
 		}
@@ -195,7 +199,7 @@ func startOfDay(t time.Time) time.Time {
 // move applies a lifecycle action and queues its notifications.
 func (t *txDesk) move(ctx context.Context, m *staff.Member, c *cases.Case, cmd staff.Command) (string, error) {
 	dir := t.dir.Current()
-	mv := cases.Move{Action: cmd.Action, Actor: "staff:" + m.ID, ActorName: m.Name, At: t.now(),
+	mv := cases.Move{Action: cmd.Action, Actor: cases.StaffActor(m.ID), ActorName: m.Name, At: t.now(),
 		DeptName: dir.DeptName, MemberName: memberName(dir),
 		Text: cmd.Text, Reason: cmd.Text, ExtendDays: cmd.Days, Rating: cmd.Rating, Tag: cmd.Text}
 	var redirected string // the merge went on to where the named case was merged

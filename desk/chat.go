@@ -17,7 +17,7 @@ var chatStatuses = []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, c
 // while a person has the chat, a servicer's reply from the WeCom client, a
 // message they recalled. The case timeline is where staff read the whole
 // story. A reporter without such a case has nothing recorded.
-func (d *Desk) RecordChat(ctx context.Context, r cases.Repo, reporterID, actor string, kind cases.EventKind, body string) error {
+func (d *Desk) RecordChat(ctx context.Context, r cases.Repo, reporterID string, actor cases.Actor, kind cases.EventKind, body string) error {
 	list, err := r.ListCases(ctx, cases.Filter{ReporterID: reporterID, Status: chatStatuses, Limit: 1})
 	if err != nil {
 		return fmt.Errorf("find open case: %w", err)

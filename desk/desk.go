@@ -85,7 +85,7 @@ func (t *txDesk) Submit(ctx context.Context, c *cases.Case, atts []*cases.Attach
 		return fmt.Errorf("submit: %w", err)
 	}
 	t.metrics.CaseSubmitted()
-	citizen := "citizen:" + c.ReporterID
+	citizen := cases.CitizenActor(c.ReporterID)
 	events := []*cases.Event{&submitted}
 	for _, s := range said {
 		events = append(events, &cases.Event{At: now, Actor: citizen, Kind: cases.EventMessageIn, Body: s})
@@ -136,7 +136,7 @@ func (d *Desk) TellWindow(ctx context.Context, r cases.Repo, openKfID, text stri
 // contact an Open311 reporter left). data is the note's structured detail.
 func (d *Desk) Note(ctx context.Context, r cases.Repo, caseID int64, at time.Time, body, data string) error {
 	t := &txDesk{Desk: d, r: r}
-	return t.append(ctx, caseID, &cases.Event{At: at, Actor: "system", Kind: cases.EventNote, Body: body, Data: data})
+	return t.append(ctx, caseID, &cases.Event{At: at, Actor: cases.ActorSystem, Kind: cases.EventNote, Body: body, Data: data})
 }
 
 // ReporterCases lists the reporter's cases with the last thing that happened
@@ -172,7 +172,7 @@ func (t *txDesk) Supplement(ctx context.Context, number, reporterID, text string
 		return err
 	}
 	now := t.now()
-	events, err := cases.Apply(c, cases.Move{Action: cases.ActionSupplement, Actor: "citizen:" + reporterID, At: now, Text: supplementText(text, att)}, t.cal)
+	events, err := cases.Apply(c, cases.Move{Action: cases.ActionSupplement, Actor: cases.CitizenActor(reporterID), At: now, Text: supplementText(text, att)}, t.cal)
 	if err != nil {
 		return citizenRefusal(err)
 	}
@@ -182,7 +182,7 @@ func (t *txDesk) Supplement(ctx context.Context, number, reporterID, text string
 		if err := t.r.AddAttachment(ctx, att); err != nil {
 			return fmt.Errorf("supplement: %w", err)
 		}
-		events = append(events, *attachmentEvent(att, "citizen:"+reporterID, now))
+		events = append(events, *attachmentEvent(att, cases.CitizenActor(reporterID), now))
 	}
 	if err := t.save(ctx, c, events); err != nil {
 		return err
@@ -196,7 +196,7 @@ func (t *txDesk) Withdraw(ctx context.Context, number, reporterID, reason string
 	if err != nil {
 		return err
 	}
-	events, err := cases.Apply(c, cases.Move{Action: cases.ActionWithdraw, Actor: "citizen:" + reporterID, At: t.now(), Reason: reason}, t.cal)
+	events, err := cases.Apply(c, cases.Move{Action: cases.ActionWithdraw, Actor: cases.CitizenActor(reporterID), At: t.now(), Reason: reason}, t.cal)
 	if err != nil {
 		return citizenRefusal(err)
 	}
@@ -222,7 +222,7 @@ func (t *txDesk) Handover(ctx context.Context, openKfID, reporterID, number stri
 	if err != nil {
 		return err
 	}
-	return t.append(ctx, c.ID, &cases.Event{At: t.now(), Actor: "citizen:" + reporterID, Kind: cases.EventHandover, Body: textHandover})
+	return t.append(ctx, c.ID, &cases.Event{At: t.now(), Actor: cases.CitizenActor(reporterID), Kind: cases.EventHandover, Body: textHandover})
 }
 
 func (t *txDesk) reporterCase(ctx context.Context, number, reporterID string) (*cases.Case, error) {
@@ -328,9 +328,9 @@ func supplementText(text string, att *cases.Attachment) string {
 	return text
 }
 
-func attachmentEvent(a *cases.Attachment, actor string, at time.Time) *cases.Event {
+func attachmentEvent(a *cases.Attachment, actor cases.Actor, at time.Time) *cases.Event {
 	return &cases.Event{At: at, Actor: actor, Kind: cases.EventAttachment,
-		Body: fmt.Sprintf(textAttachment, kindName(a.Kind), a.FileName), Data: fmt.Sprintf(`{"attachment_id":%d}`, a.ID)}
+		Body: fmt.Sprintf(textAttachment, kindName(a.Kind), a.FileName), Data: cases.EventData(cases.AttachmentData{AttachmentID: a.ID})}
 }
 
 // lastPublic is the newest timeline entry a citizen may read.

@@ -11,12 +11,6 @@ import (
 // person.
 const relationSelf = "本人"
 
-// Follow-up menu item ids name the case, so a tap rates the right one even
-// when several wait: "rate:<number>:<n>", n 1–5 on the government service
-// scale and 0 for "the problem is not solved". The bot reads them (and the
-// typed digits 1–6) back into Rate.
-func rateItemID(number string, n int) string { return fmt.Sprintf("rate:%s:%d", number, n) }
-
 // Rate records the citizen's answer to the follow-up of case number, inside
 // r's transaction, and returns what it did to the case. A rating of 1–3 with
 // the problem solved closes the case (ActionRate). A rating of 4–5, or "not
@@ -50,7 +44,7 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 		return 0, fmt.Errorf("rate %s while %s: %w", number, c.Status, cases.ErrRefused)
 	}
 	dir := t.dir.Current()
-	mv := cases.Move{Actor: "citizen:" + reporterID, ActorName: c.ReporterName, At: t.now(), Rating: rating,
+	mv := cases.Move{Actor: cases.CitizenActor(reporterID), ActorName: c.ReporterName, At: t.now(), Rating: rating,
 		DeptName: dir.DeptName, MemberName: memberName(dir)}
 	if satisfied {
 		mv.Action = cases.ActionRate
@@ -159,8 +153,8 @@ func followUpMenu(c *cases.Case, head string) cases.Message {
 	}
 	items := make([]cases.MenuItem, 0, 6)
 	for r := 1; r <= 5; r++ {
-		items = append(items, cases.MenuItem{ID: rateItemID(c.Number, r), Text: fmt.Sprintf("%d %s", r, cases.RatingText(r))})
+		items = append(items, cases.MenuItem{ID: cases.RateItem{Number: c.Number, Rating: r}.ID(), Text: fmt.Sprintf("%d %s", r, cases.RatingText(r))})
 	}
-	items = append(items, cases.MenuItem{ID: rateItemID(c.Number, 0), Text: textMenuUnsolved})
+	items = append(items, cases.MenuItem{ID: cases.RateItem{Number: c.Number, Rating: cases.RatingNotSolved}.ID(), Text: textMenuUnsolved})
 	return cases.Message{Text: head + ask, Menu: items, MenuTail: textFollowUpTail}
 }

@@ -43,8 +43,8 @@ func (d *Desk) LightChanged(ctx context.Context, r cases.Repo, c *cases.Case, fr
 	if len(to) > 0 {
 		body += fmt.Sprintf(textReminded, names(dir, to))
 	}
-	ev := &cases.Event{At: d.now(), Actor: "system", Kind: cases.EventReminder, Body: body,
-		Data: fmt.Sprintf(`{"light":%q,"from":%q}`, c.Light, from)}
+	ev := &cases.Event{At: d.now(), Actor: cases.ActorSystem, Kind: cases.EventReminder, Body: body,
+		Data: cases.EventData(cases.LightChange{Light: c.Light, From: from})}
 	if err := t.append(ctx, c.ID, ev); err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (d *Desk) LightChanged(ctx context.Context, r cases.Repo, c *cases.Case, fr
 // critical: it may use the last message of their window.
 func (d *Desk) FollowUpReminder(ctx context.Context, r cases.Repo, c *cases.Case) error {
 	t := &txDesk{Desk: d, r: r}
-	ev := &cases.Event{At: d.now(), Actor: "system", Kind: cases.EventReminder, Body: textFollowUpReminded, Data: `{"followup":"reminder"}`}
+	ev := &cases.Event{At: d.now(), Actor: cases.ActorSystem, Kind: cases.EventReminder, Body: textFollowUpReminded, Data: cases.EventData(cases.FollowUpData{FollowUp: cases.FollowUpReminder})}
 	if err := t.append(ctx, c.ID, ev); err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (t *txDesk) phoneTask(ctx context.Context, c *cases.Case, reason string) er
 	if len(ids) > 0 {
 		body += fmt.Sprintf(textReminded, names(dir, ids))
 	}
-	ev := &cases.Event{At: now, Actor: "system", Kind: cases.EventReminder, Body: body, Data: `{"followup":"phone_task"}`}
+	ev := &cases.Event{At: now, Actor: cases.ActorSystem, Kind: cases.EventReminder, Body: body, Data: cases.EventData(cases.FollowUpData{FollowUp: cases.FollowUpPhoneTask})}
 	return t.append(ctx, c.ID, ev)
 }
 

@@ -97,7 +97,7 @@ func (t *txDesk) answerMerged(ctx context.Context, c *cases.Case, answer string)
 			if err := t.toCitizenMessage(ctx, mc, cases.Message{Text: text, Urgent: cases.UrgentAnswer}, cases.PriorityCritical); err != nil {
 				return err
 			}
-			ev := &cases.Event{At: t.now(), Actor: "system", Kind: cases.EventNote, Body: fmt.Sprintf(textMergedResolvedNote, c.Number)}
+			ev := &cases.Event{At: t.now(), Actor: cases.ActorSystem, Kind: cases.EventNote, Body: fmt.Sprintf(textMergedResolvedNote, c.Number)}
 			if err := t.append(ctx, mc.ID, ev); err != nil {
 				return err
 			}

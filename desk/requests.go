@@ -3,7 +3,6 @@ package desk
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -73,11 +72,8 @@ func outstandingRequest(timeline []cases.Event) (cases.Event, string, bool) {
 		default:
 			continue
 		}
-		var data struct {
-			Action cases.Action `json:"action"`
-			Text   string       `json:"text"`
-		}
-		if e.Data == "" || json.Unmarshal([]byte(e.Data), &data) != nil {
+		var data cases.MoveData
+		if cases.ParseData(e.Data, &data) != nil {
 			continue
 		}
 		switch data.Action {

@@ -46,7 +46,7 @@ func (d *Desk) OpenCase(ctx context.Context, r cases.Repo, userID, number string
 		// Every full view is recorded: numbers may sit in the citizen's own
 		// words even when the ID and phone fields are empty.
 		t := &txDesk{Desk: d, r: r}
-		ev := &cases.Event{At: d.now(), Actor: "staff:" + m.ID, Kind: cases.EventPIIViewed, Body: fmt.Sprintf(textPIIViewed, m.Name)}
+		ev := &cases.Event{At: d.now(), Actor: cases.StaffActor(m.ID), Kind: cases.EventPIIViewed, Body: fmt.Sprintf(textPIIViewed, m.Name)}
 		if err := t.append(ctx, c.ID, ev); err != nil {
 			return nil, err
 		}

@@ -99,7 +99,7 @@ func TestOpenCase(t *testing.T) {
 			for _, e := range events {
 				if e.Kind == cases.EventPIIViewed {
 					n++
-					if e.Actor != "staff:"+tt.user {
+					if e.Actor != cases.StaffActor(tt.user) {
 						t.Errorf("pii event actor %q, want staff:%s", e.Actor, tt.user)
 					}
 				}

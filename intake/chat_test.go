@@ -65,7 +65,7 @@ func TestChatWithAServicerGoesOnTheCase(t *testing.T) {
 				t.Fatal(err)
 			}
 			type line struct {
-				Actor string
+				Actor cases.Actor
 				Kind  cases.EventKind
 				Body  string
 			}
@@ -88,8 +88,8 @@ func TestChatWithAServicerGoesOnTheCase(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if contact.ServiceState != stateHuman || contact.InboundSeq != 5 || contact.SentInWindow != 0 {
-				t.Errorf("contact: state %d, message number %d, sent %d; want %d, 5, 0", contact.ServiceState, contact.InboundSeq, contact.SentInWindow, stateHuman)
+			if contact.ServiceState != cases.StateHuman || contact.InboundSeq != 5 || contact.SentInWindow != 0 {
+				t.Errorf("contact: state %d, message number %d, sent %d; want %d, 5, 0", contact.ServiceState, contact.InboundSeq, contact.SentInWindow, cases.StateHuman)
 			}
 		})
 	}

@@ -19,13 +19,6 @@ const (
 	originServicer = 5
 )
 
-// kf session states a session_status_change leads to (notify keeps them on
-// the citizen's contact).
-const (
-	stateHuman = 3
-	stateEnded = 4
-)
-
 // mediaAttempts is how often a media download is tried (over about a minute,
 // see retryDue) before the dialog is told the file did not arrive and asks
 // the citizen to send it again. WeCom keeps media three days; a hiccup must
@@ -124,7 +117,7 @@ func (in *Intake) citizenMessageIn(ctx context.Context, r cases.Repo, m *cases.K
 func (in *Intake) citizenTurn(ctx context.Context, r cases.Repo, m *cases.KfMessage, incoming bot.Incoming, seq int64, withServicer bool) (bool, error) {
 	if withServicer {
 		// A person has the chat: the bot keeps quiet, the words go on the case.
-		if err := in.recordOnCase(ctx, r, m.ExternalUserID, "citizen:"+m.ExternalUserID, cases.EventMessageIn, describe(incoming)); err != nil {
+		if err := in.recordOnCase(ctx, r, m.ExternalUserID, cases.CitizenActor(m.ExternalUserID), cases.EventMessageIn, describe(incoming)); err != nil {
 			return false, err
 		}
 		return false, in.markDone(ctx, r, m)
@@ -154,7 +147,7 @@ func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *
 		if err := notify.ServicerWrote(ctx, r, m.OpenKfID, m.ExternalUserID, in.now()); err != nil {
 			return err
 		}
-		if err := in.recordOnCase(ctx, r, m.ExternalUserID, "staff:"+msg.ServicerUserID, cases.EventServicerMsg, text); err != nil {
+		if err := in.recordOnCase(ctx, r, m.ExternalUserID, cases.StaffActor(msg.ServicerUserID), cases.EventServicerMsg, text); err != nil {
 			return err
 		}
 		return in.markDone(ctx, r, m)
@@ -166,12 +159,12 @@ func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *
 type Timeline interface {
 	// RecordChat puts what passed in a citizen's chat outside the dialog on
 	// their newest open or resolved case, if any, inside r's transaction.
-	RecordChat(ctx context.Context, r cases.Repo, reporterID, actor string, kind cases.EventKind, body string) error
+	RecordChat(ctx context.Context, r cases.Repo, reporterID string, actor cases.Actor, kind cases.EventKind, body string) error
 }
 
 // recordOnCase puts a message on the citizen's newest open case, if any,
 // through the desk: the case timeline is where staff read the whole story.
-func (in *Intake) recordOnCase(ctx context.Context, r cases.Repo, reporter, actor string, kind cases.EventKind, body string) error {
+func (in *Intake) recordOnCase(ctx context.Context, r cases.Repo, reporter string, actor cases.Actor, kind cases.EventKind, body string) error {
 	if in.timeline == nil {
 		return nil
 	}

@@ -29,7 +29,7 @@ var kindLabel = map[string]string{
 
 // session_status_change change types (kf): 1 taken from the pool, 2 transferred,
 // 3 ended, 4 re-entered.
-var stateAfterChange = map[int]int{1: stateHuman, 2: stateHuman, 3: stateEnded, 4: stateHuman}
+var stateAfterChange = map[int]cases.ServiceState{1: cases.StateHuman, 2: cases.StateHuman, 3: cases.StateEnded, 4: cases.StateHuman}
 
 func (in *Intake) systemEvent(ctx context.Context, m *cases.KfMessage, msg *wecom.KfMessage) error {
 	ev := msg.Event
@@ -54,7 +54,7 @@ func (in *Intake) systemEvent(ctx context.Context, m *cases.KfMessage, msg *weco
 		// What the citizen took back was already handled; staff should know
 		// it is withdrawn, not forget it was said.
 		return in.repo.InTx(ctx, func(r cases.Repo) error {
-			if err := in.recordOnCase(ctx, r, m.ExternalUserID, "citizen:"+m.ExternalUserID, cases.EventNote, textRecalled); err != nil {
+			if err := in.recordOnCase(ctx, r, m.ExternalUserID, cases.CitizenActor(m.ExternalUserID), cases.EventNote, textRecalled); err != nil {
 				return err
 			}
 			return in.markDone(ctx, r, m)

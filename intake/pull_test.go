@@ -13,8 +13,8 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
-	clock "banchengshi/internal/clocktest"
 	"banchengshi/desk"
+	clock "banchengshi/internal/clocktest"
 	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"

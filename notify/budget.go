@@ -140,7 +140,7 @@ func (o *Outbox) mergeInto(ctx context.Context, m, head *cases.OutboxMessage) er
 
 // holdReason says why a message to a citizen must wait, or "" to send it now.
 func holdReason(c *cases.Contact, m *cases.OutboxMessage, now time.Time) string {
-	if withServicer(c) {
+	if c.ServiceState.WithServicers() {
 		return reasonServicer
 	}
 	left := c.Remaining(now)
@@ -217,8 +217,8 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 	if ok, err := o.claim(ctx, m, now); !ok {
 		return err
 	}
-	if !withServicer(contact) {
-		if _, err := o.api.TransServiceState(ctx, m.OpenKfID, m.Recipient, statePool, ""); err != nil {
+	if !contact.ServiceState.WithServicers() {
+		if _, err := o.api.TransServiceState(ctx, m.OpenKfID, m.Recipient, int(cases.StatePool), ""); err != nil {
 			if wait, ok := wecom.RetryAfter(err); ok {
 				return o.later(ctx, m, due, err, wait, now)
 			}
@@ -238,7 +238,7 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 				return o.settleIn(ctx, r, m, nil, now)
 			})
 		}
-		contact.ServiceState = statePool
+		contact.ServiceState = cases.StatePool
 	}
 	markSent(m, "", now)
 	ctx, cancel := recordCtx(ctx)

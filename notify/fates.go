@@ -90,8 +90,8 @@ func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, msgID string, fai
 		if m.CaseID != 0 {
 			// settleIn records no fate for a pending message; this one
 			// changed, and staff should see why it goes out again.
-			ev := &cases.Event{CaseID: m.CaseID, At: now.UTC(), Actor: "system", Kind: cases.EventNotification, Body: Fate(m),
-				Data: fmt.Sprintf(`{"outbox_id":%d,"status":%q}`, m.ID, m.Status)}
+			ev := &cases.Event{CaseID: m.CaseID, At: now.UTC(), Actor: cases.ActorSystem, Kind: cases.EventNotification, Body: Fate(m),
+				Data: cases.EventData(cases.OutboxFate{OutboxID: m.ID, Status: m.Status})}
 			if err := r.AppendEvent(ctx, ev); err != nil {
 				return fmt.Errorf("record notification fate: %w", err)
 			}

@@ -60,7 +60,7 @@ const nudgePage = 500
 
 func (o *Outbox) nudgePage(ctx context.Context, list []*cases.Contact, now time.Time, queued *bool) error {
 	for _, c := range list {
-		if withServicer(c) || c.Remaining(now) == 0 {
+		if c.ServiceState.WithServicers() || c.Remaining(now) == 0 {
 			continue
 		}
 		open, err := o.repo.ListCases(ctx, cases.Filter{ReporterID: c.ExternalUserID, Status: working, Limit: 1})

@@ -477,8 +477,8 @@ func (o *Outbox) settleIn(ctx context.Context, r cases.Repo, m *cases.OutboxMess
 	if m.CaseID == 0 || m.Status == cases.OutboxPending {
 		return nil
 	}
-	ev := &cases.Event{CaseID: m.CaseID, At: now.UTC(), Actor: "system", Kind: cases.EventNotification, Body: Fate(m),
-		Data: fmt.Sprintf(`{"outbox_id":%d,"status":%q}`, m.ID, m.Status)}
+	ev := &cases.Event{CaseID: m.CaseID, At: now.UTC(), Actor: cases.ActorSystem, Kind: cases.EventNotification, Body: Fate(m),
+		Data: cases.EventData(cases.OutboxFate{OutboxID: m.ID, Status: m.Status})}
 	if err := r.AppendEvent(ctx, ev); err != nil {
 		return fmt.Errorf("record notification fate: %w", err)
 	}

@@ -211,8 +211,8 @@ func (s *SMS) finish(ctx context.Context, m *cases.SMSMessage, masked, receiptID
 		if m.Status == cases.SMSPending {
 			return nil
 		}
-		ev := &cases.Event{CaseID: m.CaseID, At: now.UTC(), Actor: "system", Kind: cases.EventNotification,
-			Body: SMSFate(m, masked), Data: fmt.Sprintf(`{"sms_id":%d,"status":%q}`, m.ID, m.Status)}
+		ev := &cases.Event{CaseID: m.CaseID, At: now.UTC(), Actor: cases.ActorSystem, Kind: cases.EventNotification,
+			Body: SMSFate(m, masked), Data: cases.EventData(cases.SMSFate{SMSID: m.ID, Status: m.Status})}
 		if err := r.AppendEvent(ctx, ev); err != nil {
 			return fmt.Errorf("record text fate: %w", err)
 		}

@@ -73,7 +73,7 @@ func TestPlannerChoosesChatSMSOrHold(t *testing.T) {
 		name     string
 		inbound  time.Duration // how long ago the citizen last wrote; 0: never
 		sent     int
-		state    int // kf service state
+		state    cases.ServiceState
 		phone    string
 		urgent   cases.Urgency
 		priority cases.Priority

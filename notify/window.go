@@ -55,24 +55,6 @@ func loadContact(ctx context.Context, r cases.Repo, openKfID, user string) (*cas
 	return c, nil
 }
 
-// kf session states (service_state) the window depends on.
-const (
-	// statePool is kf's waiting pool, where the account's human servicers
-	// pick up chats (stateServicer once one does).
-	statePool     = 2
-	stateServicer = 3
-	// stateEnded: the session ended; the citizen's next message starts a
-	// new one (0).
-	stateEnded = 4
-)
-
-// withServicer reports whether a person has the citizen's chat, or it waits
-// in the servicers' pool: the bot keeps quiet, and messages to the citizen
-// wait for the person (WeCom refuses send_msg then).
-func withServicer(c *cases.Contact) bool {
-	return c.ServiceState == statePool || c.ServiceState == stateServicer
-}
-
 // Conversation is what a citizen's messages found and changed in their chat.
 type Conversation struct {
 	// Seqs number the messages among the citizen's, one for each message
@@ -122,7 +104,7 @@ func CitizenWrote(ctx context.Context, r cases.Repo, now time.Time, ms ...*cases
 	if err != nil {
 		return Conversation{}, fmt.Errorf("open the window: %w", err)
 	}
-	conv := Conversation{WithServicer: withServicer(c)}
+	conv := Conversation{WithServicer: c.ServiceState.WithServicers()}
 	for i := range ms {
 		conv.Seqs = append(conv.Seqs, c.InboundSeq-int64(len(ms)-1-i))
 	}
@@ -163,10 +145,10 @@ func ServicerWrote(ctx context.Context, r cases.Repo, openKfID, user string, now
 	if err != nil {
 		return fmt.Errorf("load contact: %w", err)
 	}
-	if c.ServiceState == stateServicer {
+	if c.ServiceState == cases.StateHuman {
 		return nil
 	}
-	c.ServiceState = stateServicer
+	c.ServiceState = cases.StateHuman
 	c.UpdatedAt = now.UTC()
 	if err := r.SaveContact(ctx, c); err != nil {
 		return fmt.Errorf("save contact: %w", err)
@@ -177,7 +159,7 @@ func ServicerWrote(ctx context.Context, r cases.Repo, openKfID, user string, now
 // SessionChanged records, inside r's transaction, the citizen's kf session
 // state after WeCom reported a change (taken by a servicer, transferred,
 // ended, re-entered).
-func SessionChanged(ctx context.Context, r cases.Repo, openKfID, user string, state int, now time.Time) error {
+func SessionChanged(ctx context.Context, r cases.Repo, openKfID, user string, state cases.ServiceState, now time.Time) error {
 	c, err := loadContact(ctx, r, openKfID, user)
 	if err != nil {
 		return err

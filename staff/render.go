@@ -354,14 +354,14 @@ func (d *Directory) eventLine(e cases.Event, show func(string) string) string {
 }
 
 // actorName shows a timeline actor; a citizen is never named by their WeCom id.
-func (d *Directory) actorName(actor string) string {
-	kind, id, _ := strings.Cut(actor, ":")
-	switch kind {
-	case "staff":
+func (d *Directory) actorName(actor cases.Actor) string {
+	if id, ok := actor.Staff(); ok {
 		return d.memberName(id)
-	case "citizen":
+	}
+	if _, ok := actor.Citizen(); ok {
 		return textActorCitizen
-	case "bot":
+	}
+	if actor == cases.ActorBot {
 		return textActorBot
 	}
 	return textActorSystem

@@ -126,7 +126,7 @@ func TestOpenWindow(t *testing.T) {
 			Seq   int64
 			Last  time.Time
 			Sent  int
-			State int
+			State cases.ServiceState
 			Held  bool
 		}
 		openFor := func(messages int, user string, sentAt, receivedAt time.Time) window {

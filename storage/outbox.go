@@ -225,7 +225,7 @@ func (s *SQL) LockContact(ctx context.Context, openKfID, externalUserID string) 
 
 // SetServiceState changes a citizen's kf session state in place, so that a
 // window the citizen opened meanwhile is not written back with older values.
-func (s *SQL) SetServiceState(ctx context.Context, openKfID, externalUserID string, state int, at time.Time) error {
+func (s *SQL) SetServiceState(ctx context.Context, openKfID, externalUserID string, state cases.ServiceState, at time.Time) error {
 	res, err := s.q.ExecContext(ctx, "UPDATE contacts SET service_state = ?, updated_at = ? WHERE open_kfid = ? AND external_userid = ?",
 		state, s.d.t(utc(at)), openKfID, externalUserID)
 	if err != nil {
@@ -254,7 +254,7 @@ func (s *SQL) SaveContact(ctx context.Context, c *cases.Contact) error {
 		[]string{"open_kfid", "external_userid", "last_inbound_at", "sent_in_window", "service_state", "updated_at", "inbound_seq"},
 		[]string{"open_kfid", "external_userid"},
 		[]string{"last_inbound_at", "sent_in_window", "service_state", "updated_at", "inbound_seq"})
-	_, err := s.q.ExecContext(ctx, q, c.OpenKfID, c.ExternalUserID, s.d.nt(c.LastInboundAt), c.SentInWindow, c.ServiceState, s.d.t(c.UpdatedAt), c.InboundSeq)
+	_, err := s.q.ExecContext(ctx, q, c.OpenKfID, c.ExternalUserID, s.d.nt(c.LastInboundAt), c.SentInWindow, int(c.ServiceState), s.d.t(c.UpdatedAt), c.InboundSeq)
 	if err != nil {
 		return s.wrap(err, "save contact")
 	}

@@ -98,14 +98,14 @@ func (v view) MemberName(id string) string {
 }
 
 // ActorName shows a timeline actor; a citizen is never named by WeCom id.
-func (v view) ActorName(actor string) string {
-	kind, id, _ := strings.Cut(actor, ":")
-	switch kind {
-	case "staff":
+func (v view) ActorName(actor cases.Actor) string {
+	if id, ok := actor.Staff(); ok {
 		return v.MemberName(id)
-	case "citizen":
+	}
+	if _, ok := actor.Citizen(); ok {
 		return textActorCitizen
-	case "bot":
+	}
+	if actor == cases.ActorBot {
 		return textActorBot
 	}
 	return textActorSystem
