@@ -42,6 +42,9 @@ type KfMessage struct {
 	DoneAt         *time.Time `json:"done_at,omitempty"`
 	Attempts       int        `json:"attempts"`
 	LastError      string     `json:"last_error,omitempty"`
+	// TriedAt is when the last attempt was counted, nil before the first:
+	// the wait for the next one runs from it.
+	TriedAt *time.Time `json:"tried_at,omitempty"`
 }
 
 // Filter selects cases for lists. Zero fields do not filter. Paging is by

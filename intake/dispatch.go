@@ -20,7 +20,7 @@ const (
 )
 
 // mediaAttempts is how often a media download is tried (over about a minute,
-// see retryDue) before the dialog is told the file did not arrive and asks
+// see retryWait) before the dialog is told the file did not arrive and asks
 // the citizen to send it again. WeCom keeps media three days; a hiccup must
 // not cost an elderly citizen their voice message.
 const mediaAttempts = 6
@@ -49,7 +49,7 @@ func (in *Intake) handleKf(ctx context.Context, m *cases.KfMessage) error {
 func (in *Intake) markDone(ctx context.Context, r cases.Repo, m *cases.KfMessage) error {
 	done := *m
 	now := in.now().UTC()
-	done.DoneAt = &now
+	done.DoneAt, done.TriedAt = &now, &now
 	done.Attempts++
 	if err := r.UpdateKfMessage(ctx, &done); err != nil {
 		return fmt.Errorf("mark kf message done: %w", err)
@@ -233,7 +233,7 @@ func (in *Intake) handleRun(ctx context.Context, msgs []*cases.KfMessage) (handl
 	var run []item
 	now := in.now()
 	for _, m := range msgs {
-		if len(run) == maxRun || m.Origin != originCitizen || !retryDue(m.Attempts, m.ReceivedAt, now) {
+		if len(run) == maxRun || m.Origin != originCitizen || !kfDue(m, now) {
 			break
 		}
 		var msg wecom.KfMessage

@@ -118,7 +118,7 @@ func (in *Intake) handleCitizen(ctx context.Context, msgs []*cases.KfMessage) er
 		}
 		m := msgs[0]
 		msgs = msgs[1:]
-		if !retryDue(m.Attempts, m.ReceivedAt, in.now()) {
+		if !kfDue(m, in.now()) {
 			return nil // later messages wait their turn
 		}
 		err := in.handleKfSafely(ctx, m)
@@ -141,8 +141,9 @@ func (in *Intake) handleCitizen(ctx context.Context, msgs []*cases.KfMessage) er
 			in.log.Warn("kf message handled by another worker", "msgid", m.MsgID)
 			return nil
 		}
+		tried := in.now().UTC()
 		m.Attempts++
-		m.LastError = err.Error()
+		m.LastError, m.TriedAt = err.Error(), &tried
 		in.log.Warn("kf message not handled", "msgid", m.MsgID, "attempt", m.Attempts, "err", err)
 		if m.Attempts >= kfMaxAttempts {
 			in.metrics.KfMessage("given_up")
@@ -174,19 +175,43 @@ func (in *Intake) handleKfSafely(ctx context.Context, m *cases.KfMessage) (err e
 	return in.handleKf(ctx, m)
 }
 
-// kfMaxAttempts bounds the tries of one kf message (about an hour, see
-// retryDue).
+// kfMaxAttempts bounds the tries of one kf message: the waits between them
+// (see retryWait) add up to about 51 minutes, so a database outage of most
+// of an hour is ridden out before a message is given up.
 const kfMaxAttempts = 12
 
+// retryWait is the wait after the attempts-th failed attempt: it doubles
+// from 2 s to about 17 minutes.
+func retryWait(attempts int) time.Duration {
+	if attempts <= 0 {
+		return 0
+	}
+	return min(2*time.Second<<(attempts-1), 17*time.Minute)
+}
+
 // retryDue reports whether something received at since that failed attempts
-// times may be tried again: the waits double from 2 s to about 17 minutes, so
-// a database outage of an hour is ridden out before a message is given up.
+// times may be tried again: the waits (retryWait) are counted together from
+// since, so a database outage of an hour is ridden out before it is given up.
 func retryDue(attempts int, since, now time.Time) bool {
 	wait := time.Duration(0)
 	for i := 1; i <= attempts; i++ {
-		wait += min(2*time.Second<<(i-1), 17*time.Minute)
+		wait += retryWait(i)
 	}
 	return !now.Before(since.Add(wait))
+}
+
+// kfDue reports whether the kf message m may be tried now: at once when
+// never tried, else one wait (retryWait) after its last attempt. The wait
+// runs from the attempt, not from its arrival, because a message may wait
+// long behind an earlier one of the same citizen; counted from its arrival,
+// its attempts would follow one another with no wait at all, and a short
+// hiccup (a media download) would spend them all.
+func kfDue(m *cases.KfMessage, now time.Time) bool {
+	since := m.ReceivedAt
+	if m.TriedAt != nil && m.TriedAt.After(since) {
+		since = *m.TriedAt
+	}
+	return !now.Before(since.Add(retryWait(m.Attempts)))
 }
 
 // giveUp ends the retries of a message the product could not handle, so the

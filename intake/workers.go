@@ -162,7 +162,7 @@ func (in *Intake) handleRound(ctx context.Context, running *sync.WaitGroup) erro
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if !retryDue(first.Attempts, first.ReceivedAt, in.now()) {
+			if !kfDue(first, in.now()) {
 				continue // their later messages wait with it
 			}
 			c := citizen{first.OpenKfID, first.ExternalUserID}

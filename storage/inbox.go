@@ -125,7 +125,7 @@ func (s *SQL) InsertKfMessage(ctx context.Context, m *cases.KfMessage) (bool, er
 	if m.ReceivedAt.IsZero() {
 		m.ReceivedAt = time.Now()
 	}
-	m.ReceivedAt, m.SendTime, m.DoneAt = utc(m.ReceivedAt), utc(m.SendTime), utcPtr(m.DoneAt)
+	m.ReceivedAt, m.SendTime, m.DoneAt, m.TriedAt = utc(m.ReceivedAt), utc(m.SendTime), utcPtr(m.DoneAt), utcPtr(m.TriedAt)
 	q := s.d.insertIgnore("kf_messages", kfColumns, "msgid")
 	var id int64
 	var isNew bool
@@ -135,7 +135,7 @@ func (s *SQL) InsertKfMessage(ctx context.Context, m *cases.KfMessage) (bool, er
 			return err
 		}
 		res, err := t.q.ExecContext(ctx, q, m.MsgID, m.OpenKfID, m.ExternalUserID, m.Origin, m.MsgType,
-			t.d.nt(m.SendTime), k.Seal(m.Raw, ad("kf_messages", "raw", m.MsgID)), t.d.t(m.ReceivedAt), t.d.ntp(m.DoneAt), m.Attempts, m.LastError)
+			t.d.nt(m.SendTime), k.Seal(m.Raw, ad("kf_messages", "raw", m.MsgID)), t.d.t(m.ReceivedAt), t.d.ntp(m.DoneAt), m.Attempts, m.LastError, t.d.ntp(m.TriedAt))
 		if err != nil {
 			return t.wrap(err, "save kf message")
 		}
@@ -150,13 +150,13 @@ func (s *SQL) InsertKfMessage(ctx context.Context, m *cases.KfMessage) (bool, er
 }
 
 // kfInsertRows bounds the rows of one INSERT of kf messages: a whole
-// sync_msg page (at most 1000 messages) is one statement, whose 11,000
+// sync_msg page (at most 1000 messages) is one statement, whose 12,000
 // placeholders are within SQLite's 32,766 and MySQL's 65,535.
 const kfInsertRows = 1000
 
 // kfColumns are the columns a kf message is inserted with.
 var kfColumns = []string{"msgid", "open_kfid", "external_userid", "origin", "msgtype", "send_time", "raw",
-	"received_at", "done_at", "attempts", "last_error"}
+	"received_at", "done_at", "attempts", "last_error", "tried_at"}
 
 // InsertKfMessages stores a page of kf messages in one statement (per
 // kfInsertRows), skipping those whose MsgID is stored already, also a repeat
@@ -187,9 +187,9 @@ func (s *SQL) insertKfMessages(ctx context.Context, k *pii.Sealer, ms []*cases.K
 			if m.ReceivedAt.IsZero() {
 				m.ReceivedAt = time.Now()
 			}
-			m.ReceivedAt, m.SendTime, m.DoneAt = utc(m.ReceivedAt), utc(m.SendTime), utcPtr(m.DoneAt)
+			m.ReceivedAt, m.SendTime, m.DoneAt, m.TriedAt = utc(m.ReceivedAt), utc(m.SendTime), utcPtr(m.DoneAt), utcPtr(m.TriedAt)
 			args = append(args, m.MsgID, m.OpenKfID, m.ExternalUserID, m.Origin, m.MsgType, s.d.nt(m.SendTime),
-				k.Seal(m.Raw, ad("kf_messages", "raw", m.MsgID)), s.d.t(m.ReceivedAt), s.d.ntp(m.DoneAt), m.Attempts, m.LastError)
+				k.Seal(m.Raw, ad("kf_messages", "raw", m.MsgID)), s.d.t(m.ReceivedAt), s.d.ntp(m.DoneAt), m.Attempts, m.LastError, s.d.ntp(m.TriedAt))
 		}
 		res, err := s.q.ExecContext(ctx, s.d.insertIgnoreRows("kf_messages", kfColumns, "msgid", len(chunk)), args...)
 		if err != nil {
@@ -207,7 +207,7 @@ func (s *SQL) insertKfMessages(ctx context.Context, k *pii.Sealer, ms []*cases.K
 }
 
 // kfSelect reads kf messages with their sealed Raw.
-const kfSelect = "SELECT id, msgid, open_kfid, external_userid, origin, msgtype, send_time, raw, received_at, done_at, attempts, last_error FROM kf_messages "
+const kfSelect = "SELECT id, msgid, open_kfid, external_userid, origin, msgtype, send_time, raw, received_at, done_at, attempts, last_error, tried_at FROM kf_messages "
 
 // PendingKfMessages returns unhandled kf messages in the order they were stored.
 func (s *SQL) PendingKfMessages(ctx context.Context, limit int) ([]*cases.KfMessage, error) {
@@ -241,7 +241,7 @@ func (s *SQL) kfMessages(ctx context.Context, what, q string, args ...any) ([]*c
 		var m cases.KfMessage
 		var raw string
 		err := rows.Scan(&m.ID, &m.MsgID, &m.OpenKfID, &m.ExternalUserID, &m.Origin, &m.MsgType, timeCol{&m.SendTime},
-			&raw, timeCol{&m.ReceivedAt}, timePtrCol{&m.DoneAt}, &m.Attempts, &m.LastError)
+			&raw, timeCol{&m.ReceivedAt}, timePtrCol{&m.DoneAt}, &m.Attempts, &m.LastError, timePtrCol{&m.TriedAt})
 		if err != nil {
 			return nil, s.wrap(err, "%s", what)
 		}
@@ -271,7 +271,7 @@ func (s *SQL) PendingKfCitizens(ctx context.Context, after int64, limit int) ([]
 		limit = defaultListLimit
 	}
 	rows, err := s.q.QueryContext(ctx,
-		"SELECT k.id, k.msgid, k.open_kfid, k.external_userid, k.origin, k.msgtype, k.send_time, k.received_at, k.attempts, k.last_error "+
+		"SELECT k.id, k.msgid, k.open_kfid, k.external_userid, k.origin, k.msgtype, k.send_time, k.received_at, k.attempts, k.last_error, k.tried_at "+
 			"FROM (SELECT MIN(id) AS first_id FROM kf_messages WHERE done_at IS NULL GROUP BY open_kfid, external_userid "+
 			"HAVING MIN(id) > ? ORDER BY first_id LIMIT ?) f JOIN kf_messages k ON k.id = f.first_id ORDER BY k.id", after, limit)
 	if err != nil {
@@ -282,7 +282,7 @@ func (s *SQL) PendingKfCitizens(ctx context.Context, after int64, limit int) ([]
 	for rows.Next() {
 		var m cases.KfMessage
 		err := rows.Scan(&m.ID, &m.MsgID, &m.OpenKfID, &m.ExternalUserID, &m.Origin, &m.MsgType, timeCol{&m.SendTime},
-			timeCol{&m.ReceivedAt}, &m.Attempts, &m.LastError)
+			timeCol{&m.ReceivedAt}, &m.Attempts, &m.LastError, timePtrCol{&m.TriedAt})
 		if err != nil {
 			return nil, s.wrap(err, "read citizens with pending kf messages")
 		}
@@ -294,14 +294,15 @@ func (s *SQL) PendingKfCitizens(ctx context.Context, after int64, limit int) ([]
 	return out, nil
 }
 
-// UpdateKfMessage records the handling of a kf message: DoneAt, Attempts and
-// LastError.
+// UpdateKfMessage records the handling of a kf message: DoneAt, Attempts,
+// LastError and TriedAt, which the caller sets to the time of the attempt
+// whenever it counts one (the waits between retries run from it).
 func (s *SQL) UpdateKfMessage(ctx context.Context, m *cases.KfMessage) error {
-	m.DoneAt = utcPtr(m.DoneAt)
+	m.DoneAt, m.TriedAt = utcPtr(m.DoneAt), utcPtr(m.TriedAt)
 	// Only a message not yet handled changes: a second worker that handled it
 	// too (its lock expired under it) gets ErrDone and rolls back.
-	res, err := s.q.ExecContext(ctx, "UPDATE kf_messages SET done_at = ?, attempts = ?, last_error = ? WHERE id = ? AND done_at IS NULL",
-		s.d.ntp(m.DoneAt), m.Attempts, m.LastError, m.ID)
+	res, err := s.q.ExecContext(ctx, "UPDATE kf_messages SET done_at = ?, attempts = ?, last_error = ?, tried_at = ? WHERE id = ? AND done_at IS NULL",
+		s.d.ntp(m.DoneAt), m.Attempts, m.LastError, s.d.ntp(m.TriedAt), m.ID)
 	if err != nil {
 		return s.wrap(err, "update kf message %d", m.ID)
 	}

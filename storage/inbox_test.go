@@ -264,6 +264,58 @@ func TestKfMessagesByCitizen(t *testing.T) {
 	})
 }
 
+// When a kf message was last tried is kept with its attempts and read back
+// by every listing, since its next retry waits from it; stored with a page,
+// it is kept too.
+func TestKfMessageTriedAtRoundTrips(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		msg := func(id string) *cases.KfMessage {
+			return &cases.KfMessage{MsgID: id, OpenKfID: "wkA", ExternalUserID: "alice", Origin: 3, MsgType: "text",
+				Raw: `{"msgid":"` + id + `"}`, ReceivedAt: at}
+		}
+		m1, m2 := msg("t1"), msg("t2")
+		earlier := at.Add(-time.Minute)
+		m2.Attempts, m2.TriedAt = 1, &earlier
+		if n, err := db.InsertKfMessages(ctx, []*cases.KfMessage{m1, m2}); err != nil || n != 2 {
+			t.Fatalf("InsertKfMessages = %d, %v; want 2 stored", n, err)
+		}
+		pending, err := db.PendingKfMessages(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) != 2 || pending[0].TriedAt != nil || pending[1].TriedAt == nil || !pending[1].TriedAt.Equal(micro(earlier)) {
+			t.Fatalf("stored TriedAt = %v, %v; want nil and %v", pending[0].TriedAt, pending[1].TriedAt, micro(earlier))
+		}
+
+		tried := at.Add(3 * time.Second)
+		m := pending[0]
+		m.Attempts, m.LastError, m.TriedAt = 1, "media: timeout", &tried
+		if err := db.UpdateKfMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		check := func(what string, got []*cases.KfMessage, err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if len(got) == 0 || got[0].MsgID != "t1" || got[0].Attempts != 1 || got[0].TriedAt == nil || !got[0].TriedAt.Equal(micro(tried)) {
+				t.Errorf("%s: first = %+v; want t1 tried once at %v", what, got, micro(tried))
+				return
+			}
+			if got[0].TriedAt.Location() != time.UTC {
+				t.Errorf("%s: TriedAt in %v, want UTC", what, got[0].TriedAt.Location())
+			}
+		}
+		got, err := db.PendingKfMessages(ctx, 10)
+		check("PendingKfMessages", got, err)
+		got, err = db.PendingKfMessagesOf(ctx, "wkA", "alice", 10)
+		check("PendingKfMessagesOf", got, err)
+		got, err = db.PendingKfCitizens(ctx, 0, 10)
+		check("PendingKfCitizens", got, err)
+	})
+}
+
 // The callbacks one pull covered are marked done together; one handled
 // meanwhile (by another replica) is left as it is.
 func TestMarkInboundDone(t *testing.T) {

@@ -1,0 +1,128 @@
+package intake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"banchengshi/bot"
+	"banchengshi/cases"
+	"banchengshi/desk"
+	clock "banchengshi/internal/clocktest"
+	"banchengshi/staff"
+	"banchengshi/storage"
+	"banchengshi/storage/storagetest"
+	"banchengshi/wecom"
+)
+
+// troubledSessions fails every session save while broken is set, as a
+// database in trouble for a while would.
+type troubledSessions struct {
+	cases.Repo
+	broken *atomic.Bool
+}
+
+func (b troubledSessions) SaveSession(ctx context.Context, key string, data []byte) error {
+	if b.broken.Load() {
+		return errors.New("disk full")
+	}
+	return b.Repo.SaveSession(ctx, key, data)
+}
+
+func (b troubledSessions) InTx(ctx context.Context, fn func(cases.Repo) error) error {
+	return b.Repo.InTx(ctx, func(r cases.Repo) error { return fn(troubledSessions{r, b.broken}) })
+}
+
+func voice(msgid, user, mediaID string, at int64) wecom.KfMessage {
+	raw, _ := json.Marshal(map[string]any{
+		"msgid": msgid, "open_kfid": "wkSANDBOX001", "external_userid": user, "send_time": at,
+		"origin": 3, "msgtype": "voice", "voice": map[string]string{"media_id": mediaID},
+	})
+	var m wecom.KfMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		panic(err)
+	}
+	m.Raw = raw
+	return m
+}
+
+// A message that waited behind an earlier one of the same citizen still
+// gets its retries spaced out, each wait counted from its last attempt: a
+// voice message whose download fails is not asked for again after seconds
+// only because it arrived long ago.
+func TestMessageThatWaitedStillGetsSpacedRetries(t *testing.T) {
+	repo := storagetest.SQLite(t)
+	clk := clock.NewFake(time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC))
+	api := &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{
+		text("m1", "u1", "你好", clk.Now().Unix()), voice("m2", "u1", "MEDIA2", clk.Now().Unix()),
+	}}}}
+	dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now)
+	broken := &atomic.Bool{}
+	broken.Store(true)
+	in := New(Config{
+		Repo: troubledSessions{repo, broken}, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{Now: clk.Now}),
+		Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
+	})
+	ctx := context.Background()
+	pullAndHandle(t, in, "tok")
+	state := func() map[string]*cases.KfMessage {
+		t.Helper()
+		pending, err := repo.PendingKfMessages(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]*cases.KfMessage{}
+		for _, m := range pending {
+			out[m.MsgID] = m
+		}
+		return out
+	}
+
+	// The first message fails for twenty minutes; the voice message waits
+	// behind it, untried.
+	for range 20 {
+		clk.Advance(time.Minute)
+		in.Drain(ctx)
+	}
+	s := state()
+	if s["m1"] == nil || s["m1"].Attempts < 2 || s["m2"] == nil || s["m2"].Attempts != 0 {
+		t.Fatalf("while the first fails: %+v; want m1 retried, m2 waiting untried", s)
+	}
+	broken.Store(false)
+	clk.Advance(17 * time.Minute) // m1's longest wait
+	in.Drain(ctx)
+	s = state()
+	if s["m1"] != nil || s["m2"] == nil || s["m2"].Attempts != 1 {
+		t.Fatalf("after the first was handled: %+v; want m1 done and m2 tried once", s)
+	}
+
+	// The download keeps failing: each retry comes one growing wait after
+	// the previous attempt, not at once.
+	for attempt := 1; attempt < mediaAttempts; attempt++ {
+		wait := retryWait(attempt)
+		in.Drain(ctx)
+		clk.Advance(wait - time.Second)
+		in.Drain(ctx)
+		if got := state()["m2"]; got == nil || got.Attempts != attempt {
+			t.Fatalf("%v after attempt %d: %+v; want no retry before the wait of %v", wait-time.Second, attempt, got, wait)
+		}
+		clk.Advance(time.Second)
+		in.Drain(ctx)
+		got := state()["m2"]
+		if attempt+1 < mediaAttempts && (got == nil || got.Attempts != attempt+1) {
+			t.Fatalf("after the wait of %v: %+v; want attempt %d made", wait, got, attempt+1)
+		}
+		if attempt+1 == mediaAttempts && got != nil {
+			t.Fatalf("after the last download attempt the message is still pending: %+v", got)
+		}
+	}
+}
