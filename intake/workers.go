@@ -13,11 +13,11 @@ import (
 // Pulled kf messages are handled by citizen, on every replica. A worker
 // takes a citizen with unhandled messages (the one who has waited longest
 // first) under a lease of the citizen's own, handles their messages in
-// order (handleCitizen) and lets the lease go. Two workers, here or on
-// another replica, never serve one citizen at once, and a citizen's message
-// is never handled before an earlier one, not even one waiting for its
-// retry; different citizens are handled side by side everywhere, so another
-// replica adds handling capacity. The puller wakes the workers of every
+// order (handleCitizen) for a bounded while (leaseBatches) and lets the
+// lease go. Two workers, here or on another replica, never serve one citizen
+// at once, and a citizen's message is never handled before an earlier one,
+// not even one waiting for its retry; different citizens are handled side
+// by side everywhere, so another replica adds handling capacity. The puller wakes the workers of every
 // replica as it stores each page (stored); workers also look every interval,
 // for retries and for notices that were lost.
 
@@ -40,6 +40,12 @@ const (
 	// citizenBatch is how many of one citizen's messages one read takes; a
 	// worker reads again while it makes progress.
 	citizenBatch = 100
+	// leaseBatches bounds the reads one worker serves a citizen for before
+	// it lets them go: a citizen who keeps writing must not hold a worker
+	// for good, or a few of them would hold every worker while everyone
+	// else waits. Let go, they are found again by the next round, behind
+	// the citizens who have waited longer.
+	leaseBatches = 5
 )
 
 // citizenLease names the lease of one citizen's kf messages.
@@ -202,13 +208,16 @@ func (in *Intake) serve(ctx context.Context, c citizen, lock storage.Lock) {
 	// The lease is renewed while c is served; leased ends when it is lost,
 	// before another worker could take c over.
 	leased, stop := storage.KeepLease(ctx, lock, lockTTL, in.log)
-	err := in.serveLeased(leased, c)
+	more, err := in.serveLeased(leased, c)
 	stop()
 	lock.Unlock(context.WithoutCancel(ctx))
 	// In this order: a round that finds c still busy here looks again
 	// after done, when the lease is free.
 	in.workers.done(c)
 	<-in.workers.slots
+	if more {
+		in.workers.poke() // c back in line
+	}
 	in.released()
 	if err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) {
 		in.log.Error("handle a citizen's kf messages", "open_kfid", c.openKfID, "external_userid", c.user, "err", err)
@@ -217,22 +226,25 @@ func (in *Intake) serve(ctx context.Context, c citizen, lock storage.Lock) {
 
 // serveLeased handles c's pending messages in order while it makes
 // progress: messages stored while it worked are handled under the same
-// lease, and it stops at a message that must wait.
-func (in *Intake) serveLeased(ctx context.Context, c citizen) error {
+// lease, and it stops at a message that must wait. After leaseBatches reads
+// it stops anyway and reports more: c may have messages left, to be served
+// in a later round.
+func (in *Intake) serveLeased(ctx context.Context, c citizen) (more bool, err error) {
 	var first int64
-	for {
+	for range leaseBatches {
 		msgs, err := in.pendingOf(ctx, c)
 		if err != nil {
-			return fmt.Errorf("read pending kf messages: %w", err)
+			return false, fmt.Errorf("read pending kf messages: %w", err)
 		}
 		if len(msgs) == 0 || msgs[0].ID == first {
-			return nil // all handled, or the first must wait
+			return false, nil // all handled, or the first must wait
 		}
 		first = msgs[0].ID
 		if err := in.handleCitizen(ctx, msgs); err != nil {
-			return err
+			return false, err
 		}
 	}
+	return true, nil
 }
 
 // handlePending handles what is pending once, waiting for its workers.
