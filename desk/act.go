@@ -83,7 +83,7 @@ func (t *txDesk) resolveCase(ctx context.Context, m *staff.Member, ref string) (
 	// Last digits name a case being worked on (resolved ones wait for their
 	// follow-up); only when none matches are finished cases searched.
 	var numbers []string
-	for _, statuses := range [][]cases.Status{append(OpenStatuses, cases.StatusResolved), nil} {
+	for _, statuses := range [][]cases.Status{cases.UnfinishedStatuses(), nil} {
 		found, err := t.r.ListCases(ctx, cases.Filter{Status: statuses, NumberSuffix: ref, Limit: 20})
 		if err != nil {
 			return nil, fmt.Errorf("find case %s: %w", ref, err)
@@ -123,7 +123,7 @@ func (t *txDesk) view(ctx context.Context, m *staff.Member, c *cases.Case) (stri
 
 func (t *txDesk) list(ctx context.Context, m *staff.Member, which string) (string, error) {
 	now := t.now()
-	f := cases.Filter{Status: OpenStatuses, Limit: 50}
+	f := cases.Filter{Status: cases.WorkingStatuses(), Limit: 50}
 	title := textListMine
 	switch which {
 	case staff.ListMine:
@@ -149,7 +149,7 @@ func (t *txDesk) list(ctx context.Context, m *staff.Member, which string) (strin
 	}
 	if which == staff.ListMine && len(list) == 0 {
 		// Nothing assigned to them: the open cases of their departments.
-		if list, err = t.listIn(ctx, cases.Filter{Status: OpenStatuses, Limit: 50}, m.Depts); err != nil {
+		if list, err = t.listIn(ctx, cases.Filter{Status: cases.WorkingStatuses(), Limit: 50}, m.Depts); err != nil {
 			return "", err
 		}
 	}

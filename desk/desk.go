@@ -157,7 +157,7 @@ func (t *txDesk) ReporterCases(ctx context.Context, openKfID, reporterID string)
 			Category:   t.dir.Current().CategoryName(c.Category),
 			StatusText: cases.CitizenStatusText(c.Status),
 			LastUpdate: lastPublic(timeline),
-			Open:       c.Status.Open() && c.Status != cases.StatusResolved,
+			Open:       c.Status.Working(),
 			Deadline:   c.Deadline,
 		})
 	}
@@ -238,7 +238,7 @@ func (t *txDesk) reporterCase(ctx context.Context, number, reporterID string) (*
 }
 
 func (t *txDesk) newestOpen(ctx context.Context, reporterID string) (*cases.Case, error) {
-	list, err := t.r.ListCases(ctx, cases.Filter{ReporterID: reporterID, Status: OpenStatuses, Limit: 1})
+	list, err := t.r.ListCases(ctx, cases.Filter{ReporterID: reporterID, Status: cases.WorkingStatuses(), Limit: 1})
 	if err != nil {
 		return nil, fmt.Errorf("find open case: %w", err)
 	}
@@ -247,9 +247,6 @@ func (t *txDesk) newestOpen(ctx context.Context, reporterID string) (*cases.Case
 	}
 	return list[0], nil
 }
-
-// OpenStatuses are the statuses of cases the bureau still works on.
-var OpenStatuses = []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, cases.StatusAssigned, cases.StatusInProgress}
 
 func (t *txDesk) save(ctx context.Context, c *cases.Case, events []cases.Event) error {
 	if err := t.r.UpdateCase(ctx, c); err != nil {

@@ -44,7 +44,7 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 	switch {
 	case c.Status == cases.StatusResolved:
 	case c.Status == cases.StatusClosed && !satisfied:
-	case !c.Status.Open() || c.Status == cases.StatusClosed:
+	case !c.Status.Unfinished():
 		return 0, fmt.Errorf("rate %s: %w", number, cases.ErrNotOpen)
 	default:
 		return 0, fmt.Errorf("rate %s while %s: %w", number, c.Status, cases.ErrRefused)

@@ -291,10 +291,10 @@ func consentWords(consent string) string {
 // statusLine is "办理中 · 🟡黄灯 · 12-18前（15个工作日）".
 func statusLine(c *cases.Case) string {
 	parts := []string{statusName(c.Status)}
-	if l, ok := lightNames[c.Light]; ok && c.Status.Open() {
+	if l, ok := lightNames[c.Light]; ok && c.Status.Unfinished() {
 		parts = append(parts, l)
 	}
-	if dl := deadline(c); dl != "" && c.Status.Open() {
+	if dl := deadline(c); dl != "" && c.Status.Unfinished() {
 		parts = append(parts, dl)
 	}
 	return strings.Join(parts, " · ")
