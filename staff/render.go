@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 	"unicode"
 
 	"banchengshi/cases"
@@ -14,10 +13,6 @@ import (
 // maxTextBytes bounds a text message to a staff member: WeCom's app text
 // message holds 2048 bytes.
 const maxTextBytes = 2000
-
-// chinaTime is the time zone staff read times in. China has no daylight
-// saving, so a fixed zone is exact and needs no tz database.
-var chinaTime = time.FixedZone("CST", 8*60*60)
 
 // NewCaseCard is the template card announcing a new case to the window's duty
 // staff: number, category, who reports for whom, a one-line summary and the
@@ -313,7 +308,7 @@ func deadline(c *cases.Case) string {
 		return ""
 	}
 	// Deadline is the midnight after the last working day: show that day.
-	return fmt.Sprintf(textDeadline, cases.LastDay(c.Deadline).In(chinaTime).Format("2006-01-02"), c.LimitDays)
+	return fmt.Sprintf(textDeadline, cases.LastDay(c.Deadline).In(cases.Shanghai).Format("2006-01-02"), c.LimitDays)
 }
 
 func (d *Directory) deptLine(c *cases.Case) string {
@@ -346,7 +341,7 @@ func (d *Directory) eventLine(e cases.Event, show func(string) string) string {
 	if !ok {
 		kind = string(e.Kind)
 	}
-	line := e.At.In(chinaTime).Format("01-02 15:04") + " " + d.actorName(e.Actor) + " " + kind
+	line := e.At.In(cases.Shanghai).Format("01-02 15:04") + " " + d.actorName(e.Actor) + " " + kind
 	if body := oneLine(show(e.Body), 50); body != "" {
 		line += "：" + body
 	}
