@@ -321,7 +321,7 @@ func phoneOptions(name string) []string {
 // affectedName is how the dialog refers to the affected person.
 func affectedName(d draft) string {
 	if d.Name != "" && d.Name != voiceAnswer {
-		return maskNumbers(d.Name)
+		return pii.MaskText(d.Name)
 	}
 	return "他（她）"
 }
@@ -377,17 +377,17 @@ func summary(s *session, cats []cases.Category) string {
 		fmt.Fprintf(&b, "\n类别：%s", categoryName(cats, d.Category))
 	}
 	if d.TriedWindow != "" {
-		fmt.Fprintf(&b, "\n去过：%s", maskNumbers(d.TriedWindow))
+		fmt.Fprintf(&b, "\n去过：%s", pii.MaskText(d.TriedWindow))
 		if d.TriedWhen != "" {
-			fmt.Fprintf(&b, "，%s", maskNumbers(d.TriedWhen))
+			fmt.Fprintf(&b, "，%s", pii.MaskText(d.TriedWhen))
 		}
 		if d.TriedAnswer != "" {
-			fmt.Fprintf(&b, "\n答复：%s", clip(maskNumbers(d.TriedAnswer), 16))
+			fmt.Fprintf(&b, "\n答复：%s", clip(pii.MaskText(d.TriedAnswer), 16))
 		}
 	}
 	text := descriptionText(s)
 	if text != "" {
-		fmt.Fprintf(&b, "\n问题：%s", clip(maskNumbers(text), 24))
+		fmt.Fprintf(&b, "\n问题：%s", clip(pii.MaskText(text), 24))
 	}
 	if files := filesText(s.Atts); files != "" {
 		fmt.Fprintf(&b, "\n附件：%s", files)
@@ -452,27 +452,12 @@ func textCaseList(views []cases.CaseView) string {
 // spaces and dashes included.
 var reLongNumber = regexp.MustCompile(`[0-9０-９][0-9０-９ \-－]{5,}[0-9０-９XxＸｘ]`)
 
-// maskNumbers hides phone and ID numbers a citizen typed into free text
-// before it is shown back in the chat.
-func maskNumbers(s string) string {
-	return reLongNumber.ReplaceAllStringFunc(s, func(m string) string {
-		digits := pii.Normalize(m)
-		switch {
-		case len(digits) < 7:
-			return m
-		case len(digits) >= 15:
-			return pii.MaskID(digits)
-		}
-		return pii.MaskPhone(digits)
-	})
-}
-
 // orDash shows free text back to the citizen, masked, or a dash for nothing.
 func orDash(s string) string {
 	if s == "" {
 		return "—"
 	}
-	return maskNumbers(s)
+	return pii.MaskText(s)
 }
 
 // orNone shows an optional answer back, masked, or 未提供 for none.
@@ -480,7 +465,7 @@ func orNone(s string) string {
 	if s == "" {
 		return "未提供"
 	}
-	return maskNumbers(s)
+	return pii.MaskText(s)
 }
 
 // clip shortens s to n characters for the summary.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
+	"banchengshi/pii"
 	"banchengshi/staff"
 )
 
@@ -394,7 +395,7 @@ func deadlineText(c *cases.Case) string {
 
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
-	s = staff.MaskText(s)
+	s = pii.MaskText(s)
 	r := []rune(s)
 	if len(r) > n {
 		return string(r[:n]) + "…"

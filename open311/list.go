@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
-	"banchengshi/staff"
+	"banchengshi/pii"
 )
 
 // List bounds. The specification's defaults: the last 90 days, at most 1000.
@@ -111,14 +111,14 @@ func (s *Service) Request(ctx context.Context, id string) (ServiceRequest, error
 
 // public is a case as anyone may see it: no name, relation, ID or phone
 // number, no address; the description and the answer masked as the product
-// masks free text (staff.MaskText: ID and phone numbers inside it).
+// masks free text (pii.MaskText: ID and phone numbers inside it).
 func (s *Service) public(c *cases.Case) ServiceRequest {
 	dir := s.cfg.Desk.Directory()
 	status, notes := "open", cases.CitizenStatusText(c.Status)
 	if !c.Status.Working() {
 		status = "closed"
 		if c.Resolution != "" {
-			notes = fmt.Sprintf(textStatusNotesClosed, notes, staff.MaskText(c.Resolution))
+			notes = fmt.Sprintf(textStatusNotesClosed, notes, pii.MaskText(c.Resolution))
 		}
 	}
 	r := ServiceRequest{
@@ -127,7 +127,7 @@ func (s *Service) public(c *cases.Case) ServiceRequest {
 		StatusNotes:       notes,
 		ServiceName:       dir.CategoryName(c.Category),
 		ServiceCode:       c.Category,
-		Description:       staff.MaskText(c.Description),
+		Description:       pii.MaskText(c.Description),
 		AgencyResponsible: dir.DeptName(c.LeadDept),
 		RequestedDatetime: timestamp(c.CreatedAt),
 		UpdatedDatetime:   timestamp(c.UpdatedAt),

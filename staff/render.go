@@ -2,7 +2,6 @@ package staff
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 
@@ -29,7 +28,7 @@ func NewCaseCard(c *cases.Case, d *Directory) cases.Message {
 		fields = append(fields, cases.CardField{Key: textCardDeadline, Value: dl})
 	}
 	if c.TriedWindow != "" {
-		fields = append(fields, cases.CardField{Key: textCardTried, Value: oneLine(MaskText(c.TriedWindow), 30)})
+		fields = append(fields, cases.CardField{Key: textCardTried, Value: oneLine(pii.MaskText(c.TriedWindow), 30)})
 	}
 	if c.Source.OrWeCom() != cases.SourceWeCom {
 		fields = append(fields, cases.CardField{Key: textCardSource, Value: cases.SourceText(c.Source)})
@@ -83,7 +82,7 @@ func (d *Directory) RenderCase(c *cases.Case, events []cases.Event, showPII bool
 		if showPII {
 			return s
 		}
-		return MaskText(s)
+		return pii.MaskText(s)
 	}
 	var head []string
 	head = append(head, d.caseIdentity(c)...)
@@ -363,7 +362,7 @@ func (d *Directory) actorName(actor string) string {
 }
 
 // summary is one masked line of at most n characters.
-func summary(s string, n int) string { return oneLine(MaskText(s), n) }
+func summary(s string, n int) string { return oneLine(pii.MaskText(s), n) }
 
 // oneLine collapses whitespace and cuts s to n characters with an ellipsis.
 func oneLine(s string, n int) string {
@@ -383,41 +382,3 @@ func joinNonEmpty(sep string, parts ...string) string {
 	}
 	return strings.Join(out, sep)
 }
-
-// MaskText masks ID numbers and phone numbers a person typed into free text:
-// 18 characters of digits (the last may be X) or 15 digits as an ID number,
-// 11 digits starting with 1 as a mobile number (also typed "138 1234 5678" or
-// with dashes), 10 to 12 digits starting with 0 or "0571-88886666" as a
-// landline, 7 or 8 digits as a local number. Digits may be full-width. Dates
-// written with 年月日 or dashes, and amounts, are left alone.
-func MaskText(s string) string {
-	phone := func(m string) string { return pii.MaskPhone(pii.Normalize(m)) }
-	s = spacedMobile.ReplaceAllStringFunc(s, phone)
-	s = dashedLandline.ReplaceAllStringFunc(s, phone)
-	return digitRun.ReplaceAllStringFunc(s, func(m string) string {
-		n := pii.Normalize(m)
-		hasX := strings.HasSuffix(n, "X")
-		switch {
-		case len(n) == 18 || len(n) == 15 && !hasX:
-			return pii.MaskID(n)
-		case hasX:
-			return m
-		case len(n) == 11 && n[0] == '1':
-			return pii.MaskPhone(n)
-		case len(n) >= 10 && len(n) <= 12 && n[0] == '0':
-			return pii.MaskPhone(n)
-		case len(n) == 7 || len(n) == 8:
-			// A local number without its area code. A date typed as
-			// 20240615 is masked too: privacy comes before readability.
-			return pii.MaskPhone(n)
-		}
-		return m
-	})
-}
-
-// Patterns of numbers in free text, full-width digits included.
-var (
-	digitRun       = regexp.MustCompile(`[0-9０-９]+[XxＸｘ]?`)
-	spacedMobile   = regexp.MustCompile(`[1１][0-9０-９]{2}[ \-－][0-9０-９]{4}[ \-－][0-9０-９]{4}`)
-	dashedLandline = regexp.MustCompile(`[0０][0-9０-９]{2,3}[\-－][0-9０-９]{7,8}`)
-)
