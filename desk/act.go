@@ -339,7 +339,7 @@ func (t *txDesk) after(ctx context.Context, m *staff.Member, c *cases.Case, mv c
 				role = textCo
 			}
 			for _, h := range dir.Handlers(dept) {
-				text := fmt.Sprintf(textStaffAssigned, c.Number, role, dir.CategoryName(c.Category), oneLine(c.Description, 60), deadlineText(c))
+				text := fmt.Sprintf(textStaffAssigned, c.Number, role, dir.CategoryName(c.Category), cases.OneLine(pii.MaskText(c.Description), 60), deadlineText(c))
 				if err := t.toStaff(ctx, c.ID, h.ID, cases.Message{Text: text}, cases.PriorityNormal); err != nil {
 					return err
 				}
@@ -391,16 +391,6 @@ func deadlineText(c *cases.Case) string {
 		return ""
 	}
 	return cases.LastDay(c.Deadline).In(cases.Shanghai).Format("1月2日")
-}
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	s = pii.MaskText(s)
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }
 
 // memberName shows a staff id as the member's name.

@@ -28,7 +28,7 @@ func NewCaseCard(c *cases.Case, d *Directory) cases.Message {
 		fields = append(fields, cases.CardField{Key: textCardDeadline, Value: dl})
 	}
 	if c.TriedWindow != "" {
-		fields = append(fields, cases.CardField{Key: textCardTried, Value: oneLine(pii.MaskText(c.TriedWindow), 30)})
+		fields = append(fields, cases.CardField{Key: textCardTried, Value: cases.OneLine(pii.MaskText(c.TriedWindow), 30)})
 	}
 	if c.Source.OrWeCom() != cases.SourceWeCom {
 		fields = append(fields, cases.CardField{Key: textCardSource, Value: cases.SourceText(c.Source)})
@@ -152,9 +152,9 @@ func (d *Directory) caseHandling(c *cases.Case, show func(string) string) []stri
 		lines = append(lines, fmt.Sprintf(textCaseAssignee, d.memberName(c.Assignee)))
 	}
 	if tried := joinNonEmpty("，", c.TriedWindow, c.TriedWhen, c.TriedAnswer); tried != "" {
-		lines = append(lines, fmt.Sprintf(textCaseTried, oneLine(show(tried), 80)))
+		lines = append(lines, fmt.Sprintf(textCaseTried, cases.OneLine(show(tried), 80)))
 	}
-	desc := oneLine(show(c.Description), 200)
+	desc := cases.OneLine(show(c.Description), 200)
 	if desc == "" {
 		desc = textNoDescription
 	}
@@ -163,7 +163,7 @@ func (d *Directory) caseHandling(c *cases.Case, show func(string) string) []stri
 		{textCaseAccount, c.Accountability},
 		{textCaseCommon, c.CommonTag},
 		{textCaseMerged, c.MergedInto},
-		{textCaseResolution, oneLine(show(c.Resolution), 120)},
+		{textCaseResolution, cases.OneLine(show(c.Resolution), 120)},
 	} {
 		if extra.value != "" {
 			lines = append(lines, fmt.Sprintf(extra.format, extra.value))
@@ -341,7 +341,7 @@ func (d *Directory) eventLine(e cases.Event, show func(string) string) string {
 		kind = string(e.Kind)
 	}
 	line := e.At.In(cases.Shanghai).Format("01-02 15:04") + " " + d.actorName(e.Actor) + " " + kind
-	if body := oneLine(show(e.Body), 50); body != "" {
+	if body := cases.OneLine(show(e.Body), 50); body != "" {
 		line += "：" + body
 	}
 	return line
@@ -362,16 +362,7 @@ func (d *Directory) actorName(actor string) string {
 }
 
 // summary is one masked line of at most n characters.
-func summary(s string, n int) string { return oneLine(pii.MaskText(s), n) }
-
-// oneLine collapses whitespace and cuts s to n characters with an ellipsis.
-func oneLine(s string, n int) string {
-	r := []rune(strings.Join(strings.Fields(s), " "))
-	if len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return string(r)
-}
+func summary(s string, n int) string { return cases.OneLine(pii.MaskText(s), n) }
 
 func joinNonEmpty(sep string, parts ...string) string {
 	var out []string

@@ -212,7 +212,7 @@ var funcs = template.FuncMap{
 	"maskID":    pii.MaskID,
 	"maskPhone": pii.MaskPhone,
 	"maskText":  pii.MaskText,
-	"summary":   func(s string) string { return oneLine(pii.MaskText(s), 60) },
+	"summary":   func(s string) string { return cases.OneLine(pii.MaskText(s), 60) },
 	"pct": func(f float64) string {
 		if f < 0 {
 			return textNoData
@@ -298,13 +298,4 @@ func playableAudio(a cases.Attachment) bool {
 		return true
 	}
 	return false
-}
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }
