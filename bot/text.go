@@ -266,33 +266,20 @@ func textExpired(ttl time.Duration) string {
 	return fmt.Sprintf("您上次填的内容已超过%d天，已经失效了。", max(1, int(ttl.Hours()/24)))
 }
 
-// mediaName is how the dialog calls a kind of file.
-func mediaName(kind string) string {
-	switch kind {
-	case KindVoice:
-		return "语音"
-	case KindImage:
-		return "照片"
-	case KindVideo:
-		return "视频"
-	}
-	return "文件"
-}
-
 func textMediaMissing(kind string) string {
-	return fmt.Sprintf("您发的%s没有收到，麻烦再发一次。", mediaName(kind))
+	return fmt.Sprintf("您发的%s没有收到，麻烦再发一次。", cases.MediaLabel(kind))
 }
 
 func textMediaKept(kind string) string {
-	return fmt.Sprintf("%s收到了，会一起交给工作人员。", mediaName(kind))
+	return fmt.Sprintf("%s收到了，会一起交给工作人员。", cases.MediaLabel(kind))
 }
 
 func textMediaAck(kind string) string {
-	return fmt.Sprintf("%s收到了。\n还有吗？说完了请回复“说完了”。", mediaName(kind))
+	return fmt.Sprintf("%s收到了。\n还有吗？说完了请回复“说完了”。", cases.MediaLabel(kind))
 }
 
 func textStartedWithMedia(kind string) string {
-	return fmt.Sprintf("%s收到了，已经记下。\n为了交给对的部门，还要问几个问题。", mediaName(kind))
+	return fmt.Sprintf("%s收到了，已经记下。\n为了交给对的部门，还要问几个问题。", cases.MediaLabel(kind))
 }
 
 // textUnexpected answers a message the dialog cannot read.
@@ -415,7 +402,7 @@ func filesText(atts []attachment) string {
 	var out []string
 	for _, k := range []struct{ kind, unit string }{{KindVoice, "条"}, {KindImage, "张"}, {KindVideo, "段"}, {KindFile, "个"}} {
 		if n := counts[k.kind]; n > 0 {
-			out = append(out, fmt.Sprintf("%s%d%s", mediaName(k.kind), n, k.unit))
+			out = append(out, fmt.Sprintf("%s%d%s", cases.MediaLabel(k.kind), n, k.unit))
 		}
 	}
 	return strings.Join(out, "、")
@@ -517,5 +504,5 @@ func textAskRateWhy(name string, solved bool) string {
 
 // textSeeMedia is the reason of an answer given as a voice message or photo.
 func textSeeMedia(kind string) string {
-	return "（见" + mediaName(kind) + "）"
+	return "（见" + cases.MediaLabel(kind) + "）"
 }

@@ -320,14 +320,14 @@ func citizenRefusal(err error) error {
 // supplementText is how a supplement reads on the timeline.
 func supplementText(text string, att *cases.Attachment) string {
 	if text == "" && att != nil {
-		return "[" + kindName(att.Kind) + "]"
+		return "[" + cases.MediaLabel(att.Kind) + "]"
 	}
 	return text
 }
 
 func attachmentEvent(a *cases.Attachment, actor string, at time.Time) *cases.Event {
 	return &cases.Event{At: at, Actor: actor, Kind: cases.EventAttachment,
-		Body: fmt.Sprintf(textAttachment, kindName(a.Kind), a.FileName), Data: fmt.Sprintf(`{"attachment_id":%d}`, a.ID)}
+		Body: fmt.Sprintf(textAttachment, cases.MediaLabel(a.Kind), a.FileName), Data: fmt.Sprintf(`{"attachment_id":%d}`, a.ID)}
 }
 
 // lastPublic is the newest timeline entry a citizen may read.
@@ -344,7 +344,7 @@ func lastPublic(events []cases.Event) string {
 
 func preview(text string, att *cases.Attachment) string {
 	if att != nil && text == "" {
-		return "[" + kindName(att.Kind) + "]"
+		return "[" + cases.MediaLabel(att.Kind) + "]"
 	}
 	r := []rune(text)
 	if len(r) > 60 {
