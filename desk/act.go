@@ -301,7 +301,7 @@ func resolveDepts(dir *staff.Directory, c *cases.Case, cmd staff.Command) (strin
 		if err != nil {
 			return "", nil, &Refusal{Reason: ReasonDeptName, Case: c.Number, Err: err}
 		}
-		if d.ID != lead && !contains(co, d.ID) {
+		if d.ID != lead && !slices.Contains(co, d.ID) {
 			co = append(co, d.ID)
 		}
 	}
@@ -309,15 +309,6 @@ func resolveDepts(dir *staff.Directory, c *cases.Case, cmd staff.Command) (strin
 		return "", nil, refuse(ReasonNeedDept, c.Number)
 	}
 	return lead, co, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // after queues what a move owes the citizen and other staff.

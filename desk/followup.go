@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"banchengshi/cases"
 )
@@ -81,7 +82,7 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 	text := fmt.Sprintf(textStaffReopened, c.Number, mv.Reason)
 	alerted := t.handlerIDs(c)
 	for _, s := range t.dir.Current().Supervisors(c.LeadDept) {
-		if !contains(alerted, s.ID) {
+		if !slices.Contains(alerted, s.ID) {
 			alerted = append(alerted, s.ID)
 		}
 	}
