@@ -495,12 +495,21 @@ var dialogConversations = []transcriptCase{
 			（BC2611280001 办结了）
 			我：[照片]
 			办：这件事已经办结或撤回了
+			办：您发的内容还没有交给哪件事
+			办：要把它作为一件新的事反映吗？
 			我：好了
-			办：请问您要办什么？`,
+			办：没太明白
+			办：要把它作为一件新的事反映吗？
+			我：不用了
+			办：[转人工]
+			办：您发的内容先帮您留着`,
 		check: func(t *testing.T, d *fakeDesk) {
 			want := []supplemented{{Number: "BC2611280001", Text: "又找到一张工资单"}}
 			if diff := cmp.Diff(want, d.supplements); diff != "" {
 				t.Errorf("supplements (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"wm_citizen@BC2611280001"}, d.handovers); diff != "" {
+				t.Errorf("handovers (-want +got):\n%s", diff)
 			}
 		},
 	},
@@ -733,7 +742,7 @@ var dialogConversations = []transcriptCase{
 }
 
 func TestConversations(t *testing.T) {
-	for _, tc := range slices.Concat(storyConversations, dialogConversations, nameConversations, followUpConversations, materialConversations, understandConversations) {
+	for _, tc := range slices.Concat(storyConversations, dialogConversations, nameConversations, followUpConversations, materialConversations, understandConversations, heldConversations) {
 		t.Run(tc.name, func(t *testing.T) {
 			desk := newFakeDesk()
 			if tc.seed != nil {

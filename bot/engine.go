@@ -61,9 +61,9 @@ func (e *Engine) Handle(ctx context.Context, sessions cases.SessionStore, desk c
 	case s == nil:
 		s = newSession(now)
 	case (s.inFlow() || s.hasDraft()) && now.Sub(s.UpdatedAt) > e.cfg.DraftTTL:
-		if s.hasDraft() || !s.Step.in(actRate) {
+		if s.hasDraft() || s.holding() || !s.Step.in(actRate) {
 			t.note(textExpired(e.cfg.DraftTTL))
-		} // an unanswered follow-up question just lapses: the desk asks again
+		} // an unanswered follow-up question alone just lapses: the desk asks again
 		s = newSession(now)
 	}
 	t.s = s

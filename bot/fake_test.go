@@ -282,6 +282,15 @@ func (d *fakeDesk) Supplement(_ context.Context, number, reporterID, text string
 	return nil
 }
 
+// closeCase is staff closing case number meanwhile.
+func (d *fakeDesk) closeCase(number string) {
+	for _, s := range d.cases {
+		if s.Case.Number == number {
+			s.Case.Status = cases.StatusClosed
+		}
+	}
+}
+
 // askMaterial is a handler asking the citizen for material on case number.
 func (d *fakeDesk) askMaterial(number string) {
 	d.askCount++

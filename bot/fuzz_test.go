@@ -151,8 +151,10 @@ func peek(t *testing.T, store *memSessions, key string) *session {
 
 // FuzzEngine feeds the dialog random message sequences: it never panics,
 // always answers, never repeats a full ID or phone number, and never loses a
-// stored answer unless the citizen changes it, starts over, cancels or
-// submits. An infrastructure error leaves the session as it was.
+// stored answer, a file or words held for a case unless the citizen changes
+// it, starts over, cancels or submits, or it lapses after the draft's time
+// and they are told. An infrastructure error is returned and leaves the
+// session as it was.
 func FuzzEngine(f *testing.F) {
 	f.Add([]byte{0, 7, 15, 18, 21, 23, 27, 28}, "我家老人的档案丢了")
 	f.Add([]byte{44, 1, 5, 13, 0, 17, 22, 26, 28, 29, 200, 201, 30}, "上一步")
@@ -216,6 +218,14 @@ func FuzzEngine(f *testing.F) {
 				if v == 57 {
 					in.Kind, in.Text, in.Media = KindImage, "", &Media{Kind: KindImage, Data: []byte("jpg"), MediaID: "i"}
 				}
+			case v == 58, v == 59:
+				// Staff close an open case meanwhile; the citizen sends
+				// material, maybe for it, in a photo or in words.
+				desk.closeCase(fmt.Sprintf("BC261128%04d", 1+n%2))
+				in.Kind, in.Media = KindImage, &Media{Kind: KindImage, Data: []byte("jpg"), MediaID: "i"}
+				if v == 59 {
+					in.Kind, in.Text, in.Media = KindText, "单位的证明也找到了，明天送过去", nil
+				}
 			default:
 				// Tap an item of the last menu, or of a made-up one.
 				var items []cases.MenuItem
@@ -231,19 +241,24 @@ func FuzzEngine(f *testing.F) {
 			}
 			before := peek(t, store, key)
 			supplementsBefore := len(desk.supplements)
-			if b%17 == 16 {
+			injected := b%17 == 16
+			if injected {
 				desk.failNext = errors.New("database is down")
-				raw := bytes.Clone(store.m[key])
-				if _, err := e.Handle(context.Background(), store, desk, in); err == nil {
-					desk.failNext = nil // the message did not reach the desk
-				} else if !bytes.Equal(raw, store.m[key]) {
-					t.Fatalf("message %d: a failed message changed the session", n)
-				} else {
-					continue
-				}
 			}
+			raw := bytes.Clone(store.m[key])
 			res, err := e.Handle(context.Background(), store, desk, in)
-			if err != nil {
+			failed := injected && desk.failNext == nil // the desk was called and failed
+			desk.failNext = nil
+			switch {
+			case failed && err == nil:
+				t.Fatalf("message %d (%q): the desk's failure was swallowed", n, in.Text)
+			case failed:
+				// The pipeline would retry the message; here it is dropped.
+				if !bytes.Equal(raw, store.m[key]) {
+					t.Fatalf("message %d: a failed message changed the session", n)
+				}
+				continue
+			case err != nil:
 				t.Fatalf("message %d (%q): %v", n, in.Text, err)
 			}
 			last = res
@@ -261,6 +276,18 @@ func FuzzEngine(f *testing.F) {
 				}
 			}
 			after := peek(t, store, key)
+			if kept := store.mediaOf(key); !slices.Equal(kept, after.mediaIDs()) {
+				t.Fatalf("message %d (%q) on step %s: draft files %v, the session refers to %v", n, in.Text, before.Step, kept, after.mediaIDs())
+			}
+			if !before.UpdatedAt.IsZero() && now.Sub(before.UpdatedAt) > e.cfg.DraftTTL {
+				// Failed messages are dropped, so silences add up past
+				// the time a draft is kept: it lapses, as it would for a
+				// citizen silent that long, and they are told.
+				if (before.hasDraft() || before.holding()) && !strings.Contains(render(res), textExpired(e.cfg.DraftTTL)) {
+					t.Fatalf("message %d: a draft or held material lapsed in silence", n)
+				}
+				continue
+			}
 			w := squeeze(clean(in.Text))
 			reset := in.Kind == KindText && (slices.Contains(wordsCancel, w) || slices.Contains(wordsRestart, w)) ||
 				before.Step == stepConfirm || before.Step == stepResume
@@ -279,8 +306,20 @@ func FuzzEngine(f *testing.F) {
 			if len(after.Atts)+len(desk.supplements)-supplementsBefore < len(before.Atts) {
 				t.Fatalf("message %d (%q) on step %s lost attachments", n, in.Text, before.Step)
 			}
-			if kept := store.mediaOf(key); !slices.Equal(kept, after.mediaIDs()) {
-				t.Fatalf("message %d (%q) on step %s: draft files %v, the session refers to %v", n, in.Text, before.Step, kept, after.mediaIDs())
+			// Held words reach a case, join a report's story, or stay held.
+			words := len(after.Held)
+			for _, p := range after.Parts[len(before.Parts):] {
+				if p.Text != "" {
+					words++
+				}
+			}
+			for _, s := range desk.supplements[supplementsBefore:] {
+				if s.Text != "" {
+					words++
+				}
+			}
+			if words < len(before.Held) {
+				t.Fatalf("message %d (%q) on step %s lost words held for a case", n, in.Text, before.Step)
 			}
 		}
 	})

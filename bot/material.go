@@ -42,8 +42,19 @@ func (t *turn) answerRequest(ctx context.Context, text string, m *Media) (done b
 		if m != nil {
 			att = t.received(m)
 		}
-		if done, err := t.supplement(ctx, text, att); err != nil || done {
+		refused, err := t.supplement(ctx, text, att)
+		if err != nil {
 			return true, err
+		}
+		if refused != "" {
+			if m != nil {
+				if _, err := t.keep(ctx, m); err != nil {
+					return true, err
+				}
+			} else {
+				s.Held = append(s.Held, text)
+			}
+			return true, t.rehome(ctx, refused)
 		}
 		t.sayHere(fmt.Sprintf(textMaterialAck, s.Target))
 		return true, nil

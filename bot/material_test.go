@@ -195,7 +195,12 @@ var materialConversations = []transcriptCase{
 			（BC2611280001 办结了）
 			我：[照片]
 			办：这件事已经办结或撤回了
+			办：要把它作为一件新的事反映吗？
 			我：[照片]
+			办：照片收到了
+			办：要把它作为一件新的事反映吗？
+			我：1
+			办：您发的内容已经记下了，作为一件新的事来反映
 			办：这件事是谁遇到的？`,
 		check: wantSupplements(supplemented{Number: "BC2611280001", AttKind: KindImage}),
 	},

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"banchengshi/cases"
 )
@@ -157,19 +158,30 @@ func (t *turn) supplementText(ctx context.Context, text string) error {
 		t.say(cases.Message{Text: textSuppDone})
 		return nil
 	}
-	if done, err := t.supplement(ctx, text, nil); err != nil || done {
+	refused, err := t.supplement(ctx, text, nil)
+	if err != nil {
 		return err
+	}
+	if refused != "" {
+		s.Held = append(s.Held, text)
+		return t.rehome(ctx, refused)
 	}
 	t.sayHere(fmt.Sprintf(textSuppAck, s.Target))
 	return nil
 }
 
 // flushPending adds the words and files sent while a case was being chosen
-// to the chosen case, so they reach its handler.
+// to the chosen case, so they reach its handler. done reports that the case
+// refused them: what it did not take is still held, and the citizen has
+// been asked where it should go (rehome).
 func (t *turn) flushPending(ctx context.Context) (done bool, err error) {
 	for len(t.s.Held) > 0 {
-		if done, err := t.supplement(ctx, t.s.Held[0], nil); err != nil || done {
-			return done, err
+		refused, err := t.supplement(ctx, t.s.Held[0], nil)
+		if err != nil {
+			return false, err
+		}
+		if refused != "" {
+			return true, t.rehome(ctx, refused)
 		}
 		t.s.Held = t.s.Held[1:]
 	}
@@ -179,8 +191,12 @@ func (t *turn) flushPending(ctx context.Context) (done bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		if done, err := t.supplement(ctx, "", a); err != nil || done {
-			return done, err
+		refused, err := t.supplement(ctx, "", a)
+		if err != nil {
+			return false, err
+		}
+		if refused != "" {
+			return true, t.rehome(ctx, refused)
 		}
 		t.s.Atts = t.s.Atts[1:]
 	}
@@ -189,26 +205,116 @@ func (t *turn) flushPending(ctx context.Context) (done bool, err error) {
 }
 
 func (t *turn) supplementMedia(ctx context.Context, m *Media) error {
-	if done, err := t.supplement(ctx, "", t.received(m)); err != nil || done {
+	refused, err := t.supplement(ctx, "", t.received(m))
+	if err != nil {
 		return err
+	}
+	if refused != "" {
+		if _, err := t.keep(ctx, m); err != nil {
+			return err
+		}
+		return t.rehome(ctx, refused)
 	}
 	t.sayHere(fmt.Sprintf(textSuppAck, t.s.Target))
 	return nil
 }
 
-// supplement hands one message to the desk. done reports that the desk
-// refused and the citizen has been told why (the activity is over).
-func (t *turn) supplement(ctx context.Context, text string, att *cases.Attachment) (done bool, err error) {
+// supplement hands one message to the case being supplemented. refused is
+// the desk's refusal in the citizen's words, "" when the case took it; the
+// caller keeps what was refused and calls rehome.
+func (t *turn) supplement(ctx context.Context, text string, att *cases.Attachment) (refused string, err error) {
 	err = t.desk.Supplement(ctx, t.s.Target, t.in.ExternalUserID, text, att)
 	if err == nil {
-		return false, nil
+		return "", nil
 	}
 	if msg, ok := refusal(err); ok {
-		t.reset()
-		t.say(cases.Message{Text: msg})
-		return true, nil
+		return msg, nil
 	}
-	return false, fmt.Errorf("supplement case: %w", err)
+	return "", fmt.Errorf("supplement case: %w", err)
+}
+
+// rehome answers a supplement the desk refused (the case was closed,
+// withdrawn or merged meanwhile). Nothing the citizen sent is dropped: they
+// are told why, and what is held (words in Held, files in Atts) waits for a
+// case that can take it. With other open cases they pick again; with none
+// they are offered to report it as a new matter or to have a person look
+// at it (stepHeldNew). Whatever they were doing with the refused case is
+// over.
+func (t *turn) rehome(ctx context.Context, refusal string) error {
+	s := t.s
+	refused := s.Target
+	views, err := t.desk.ReporterCases(ctx, t.in.OpenKfID, t.in.ExternalUserID)
+	if err != nil {
+		return fmt.Errorf("list reporter cases: %w", err)
+	}
+	s.History, s.Choices, s.Reason, s.Missed = nil, nil, "", 0
+	for _, v := range views {
+		if v.Open && v.Number != refused {
+			s.Choices = append(s.Choices, caseOption(v))
+		}
+	}
+	t.note(refusal)
+	if len(s.Choices) > 0 {
+		s.Target, s.Step = "", stepSuppPick
+		t.note(textHeldStill)
+		t.ask()
+		return nil
+	}
+	// Target stays: a person asked to look is shown the case that refused.
+	s.Step = stepHeldNew
+	t.ask()
+	return nil
+}
+
+// heldNewText answers whether what no case could take becomes a new report.
+// More words meanwhile join what is held.
+func (t *turn) heldNewText(ctx context.Context, text string) error {
+	s := t.s
+	i, ok := t.choose(heldNewOptions)
+	switch {
+	case !ok && t.in.MenuID == "" && looksLikeStory(text, storyAside):
+		s.Held = append(s.Held, text)
+		t.note(textKeptAside)
+		t.ask()
+		return nil
+	case !ok:
+		t.notUnderstood(text)
+		return nil
+	case i == 1:
+		return t.heldToStaff(ctx)
+	}
+	t.heldAsReport()
+	return nil
+}
+
+// heldAsReport starts a report with what no case could take: the words as
+// the story and the files attached, the way a first message is taken.
+func (t *turn) heldAsReport() {
+	s := t.s
+	held := s.Held
+	s.Held, s.Choices, s.Target, s.About = nil, nil, "", ""
+	for _, h := range held {
+		s.Parts = append(s.Parts, part{Text: h})
+		t.takeStory(h)
+	}
+	for i := range s.Atts {
+		if !slices.ContainsFunc(s.Parts, func(p part) bool { return p.Att == i+1 }) {
+			s.Parts = append(s.Parts, part{Att: i + 1})
+		}
+	}
+	t.note(textHeldAsReport)
+	t.startReport()
+}
+
+// heldToStaff hands the chat to a person, recorded on the case that refused
+// what was sent. What is held stays: the citizen may still report it.
+func (t *turn) heldToStaff(ctx context.Context) error {
+	if err := t.desk.Handover(ctx, t.in.OpenKfID, t.in.ExternalUserID, t.s.Target); err != nil {
+		return fmt.Errorf("record handover: %w", err)
+	}
+	t.res.Handover = true
+	t.say(cases.Message{Text: textHeldToStaff})
+	return nil
 }
 
 func (t *turn) startWithdraw(ctx context.Context) error {

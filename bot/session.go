@@ -59,7 +59,8 @@ type session struct {
 	Choices []string `json:"choices,omitempty"`
 	Reason  string   `json:"reason,omitempty"`
 	// Held are words sent as material while the case they are for is being
-	// chosen; they reach it once it is (files wait in Atts).
+	// chosen, or that the chosen case refused; they reach a case once one
+	// takes them, or become a new report (files wait in Atts).
 	Held []string `json:"held,omitempty"`
 
 	// Rate is a follow-up answer waiting for its case or its reason.

@@ -44,6 +44,7 @@ const (
 	stepRatePick    Step = "rate_pick" // which resolved case a follow-up answer is about
 	stepRateWhy     Step = "rate_why"  // why the citizen is not satisfied
 	stepAboutAsk    Step = "about_ask" // whether words go to the case the bot last spoke about
+	stepHeldNew     Step = "held_new"  // whether material no case could take becomes a new report
 )
 
 // activity is what the citizen is doing on a step. A long silence, 取消 and
@@ -251,6 +252,12 @@ func init() {
 			ask:      (*turn).askSupp,
 			answer:   (*turn).supplementText,
 			media:    (*turn).supplementMedia,
+		},
+
+		stepHeldNew: {
+			activity: actSupplement, choice: true,
+			ask:    offers(textAskHeldNew, heldNewOptions, textMenuTail),
+			answer: (*turn).heldNewText,
 		},
 
 		stepWdPick: {

@@ -45,6 +45,7 @@ var storedSteps = []struct {
 	{"rate_pick", `"rate":{"rating":4,"solved":true,"choices":["BC2611280001 养老保险|BC2611280001|0001","BC2611280002 档案问题|BC2611280002|0002"],"return":"menu"}`, "您说的是哪一件？"},
 	{"rate_why", `"rate":{"number":"BC2611280001","solved":false,"return":"phone"}`, "请说说哪里还没解决？"},
 	{"about_ask", `"about":"BC2611280001","about_at":"2026-11-27T09:00:00+08:00","held":["工资单找到了"]`, "是补充到 BC2611280001 吗？"},
+	{"held_new", `"target":"BC2611280001","held":["工资单找到了"]`, "要把它作为一件新的事反映吗？"},
 }
 
 // TestEveryStoredStepContinues loads a session saved on each step name and

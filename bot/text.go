@@ -52,6 +52,10 @@ var (
 		"接着填|继续|接着|继续填|好|好的|是",
 		"重新开始|重来|从头开始|重新填",
 	}
+	heldNewOptions = []string{
+		"作为新的事反映|新的事|反映|反映问题|新反映|是|是的|好|好的|要|可以|提交",
+		"不用，请工作人员看看|不用|不要|不|不用了|交给工作人员|请工作人员看看",
+	}
 	withdrawOptions = []string{
 		"确认撤回|确认|确定|撤回|是|是的|对",
 		"不撤回|不|不了|算了|不要|不用|不撤",
@@ -213,6 +217,10 @@ const (
 	textMaterialHeld    = "收到，先帮您记下了。"
 	textMaterialWaiting = "有%d件事在等您补充材料。"
 	textAskHeldPick     = "刚才发的，要补充到哪一件？"
+	textHeldStill       = "您发的内容还留着，没有丢。"
+	textAskHeldNew      = "您发的内容还没有交给哪件事。\n要把它作为一件新的事反映吗？"
+	textHeldAsReport    = "好的，您发的内容已经记下了，作为一件新的事来反映。\n为了交给对的部门，还要问几个问题。"
+	textHeldToStaff     = "好的，正在为您转接工作人员，请稍等。\n您发的内容先帮您留着。"
 
 	textRateDropped = "好的，这次先不评价。"
 	textRateNone    = "现在没有等您评价的事。"

@@ -77,12 +77,7 @@ func (c *conversation) play(script string) {
 			unit := map[string]time.Duration{"天": 24 * time.Hour, "小时": time.Hour, "分钟": time.Minute}[g[2]]
 			c.now = c.now.Add(time.Duration(k) * unit)
 		case reClose.MatchString(line):
-			number := reClose.FindStringSubmatch(line)[1]
-			for _, s := range c.desk.cases {
-				if s.Case.Number == number {
-					s.Case.Status = cases.StatusClosed
-				}
-			}
+			c.desk.closeCase(reClose.FindStringSubmatch(line)[1])
 		case reFollow.MatchString(line):
 			c.last = Result{Replies: []cases.Message{followUpQuestion(reFollow.FindStringSubmatch(line)[1])}}
 			c.lastText = render(c.last)
