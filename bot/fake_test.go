@@ -206,7 +206,7 @@ func (d *fakeDesk) view(c *cases.Case) cases.CaseView {
 		cases.StatusClosed: "已办结", cases.StatusResolved: "已办结，等您评价", cases.StatusInProgress: "正在重新办理"}[c.Status]
 	return cases.CaseView{
 		Number: c.Number, Category: categoryName(d.cats, c.Category), StatusText: status,
-		LastUpdate: "窗口已收到您的反映", Open: c.Status.Working(), Deadline: c.Deadline,
+		LastUpdate: "窗口已收到您的反映", Working: c.Status.Working(), Deadline: c.Deadline,
 		AffectedName: c.Affected.Name, Relation: c.Relation,
 	}
 }

@@ -433,11 +433,11 @@ func textCaseList(views []cases.CaseView) string {
 		if v.LastUpdate != "" {
 			fmt.Fprintf(&b, "\n最近：%s", v.LastUpdate)
 		}
-		if v.Open && !v.Deadline.IsZero() {
+		if v.Working && !v.Deadline.IsZero() {
 			fmt.Fprintf(&b, "\n期限：%s前", dateText(v.Deadline))
 		}
 	}
-	if hasOpen(views) {
+	if hasWorking(views) {
 		b.WriteString("\n" + textCasesTail)
 	}
 	return b.String()

@@ -157,7 +157,7 @@ func (t *txDesk) ReporterCases(ctx context.Context, openKfID, reporterID string)
 			Category:   t.dir.Current().CategoryName(c.Category),
 			StatusText: cases.CitizenStatusText(c.Status),
 			LastUpdate: lastPublic(timeline),
-			Open:       c.Status.Working(),
+			Working:    c.Status.Working(),
 			Deadline:   c.Deadline,
 		})
 	}

@@ -114,7 +114,7 @@ func (t *txDesk) FollowUps(ctx context.Context, openKfID, reporterID string) ([]
 			Category:     dir.CategoryName(c.Category),
 			StatusText:   cases.CitizenStatusText(c.Status),
 			LastUpdate:   c.Resolution,
-			Open:         false,
+			Working:      false,
 			Deadline:     c.Deadline,
 			AffectedName: c.Affected.Name,
 			Relation:     c.Relation,

@@ -41,7 +41,7 @@ func (t *txDesk) MaterialRequests(ctx context.Context, openKfID, reporterID stri
 			Category:     dir.CategoryName(c.Category),
 			StatusText:   cases.CitizenStatusText(c.Status),
 			LastUpdate:   asked,
-			Open:         true,
+			Working:      true,
 			Deadline:     c.Deadline,
 			AffectedName: c.Affected.Name,
 			Relation:     c.Relation,

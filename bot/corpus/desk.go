@@ -107,7 +107,7 @@ func (d *desk) view(c *cases.Case) cases.CaseView {
 		}
 	}
 	return cases.CaseView{Number: c.Number, Category: name, StatusText: status, LastUpdate: "窗口已收到您的反映",
-		Open: c.Status.Working(), Deadline: c.Deadline,
+		Working: c.Status.Working(), Deadline: c.Deadline,
 		AffectedName: c.Affected.Name, Relation: c.Relation}
 }
 
