@@ -222,7 +222,7 @@ func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *
 // recordOnCase puts a message on the citizen's newest open case, if any: the
 // case timeline is where staff read the whole story.
 func (in *Intake) recordOnCase(ctx context.Context, r cases.Repo, reporter, actor string, kind cases.EventKind, body string) error {
-	open := []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, cases.StatusAssigned, cases.StatusInProgress, cases.StatusResolved}
+	open := cases.UnfinishedStatuses()
 	list, err := r.ListCases(ctx, cases.Filter{ReporterID: reporter, Status: open, Limit: 1})
 	if err != nil {
 		return fmt.Errorf("find open case: %w", err)
