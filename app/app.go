@@ -161,7 +161,7 @@ func (a *App) assemble(runCtx context.Context, cfg configs.Config, opt Options, 
 	a.intake = intake.New(intake.Config{
 		Repo: a.repo, API: client, Locker: a.shared.Locker(), Engine: engine, Desk: a.desk.With, Staff: staffApp,
 		Log: a.log, Now: opt.Now, Released: a.outbox.Kick, Events: a.outbox, StaffTask: a.desk.TellWindow,
-		KfAccounts: func() []string { return kfAccounts(dir.Current()) }, Metrics: counts,
+		KfAccounts: func() []string { return kfAccounts(dir.Current()) }, Metrics: counts, Signal: a.shared.Signal(),
 	})
 	a.sched = schedule.New(schedule.Config{Repo: a.repo, Locker: a.shared.Locker(), Desk: a.desk, Planner: a.outbox,
 		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery, SessionTTL: cfg.DraftTTL + 24*time.Hour})

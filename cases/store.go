@@ -150,12 +150,24 @@ type InboxStore interface {
 	SaveInbound(ctx context.Context, in *Inbound) (bool, error)
 	PendingInbound(ctx context.Context, limit int) ([]*Inbound, error)
 	UpdateInbound(ctx context.Context, in *Inbound) error
+	// MarkInboundDone marks callbacks handled at at, those handled already
+	// left as they are; it reports how many it marked.
+	MarkInboundDone(ctx context.Context, ids []int64, at time.Time) (int, error)
 
 	// InsertKfMessage stores m unless its MsgID is stored already; it reports
 	// whether m was new.
 	InsertKfMessage(ctx context.Context, m *KfMessage) (bool, error)
+	// InsertKfMessages stores a page of messages, skipping those whose MsgID
+	// is stored already, and reports how many were new.
+	InsertKfMessages(ctx context.Context, ms []*KfMessage) (int, error)
 	// PendingKfMessages returns unhandled messages in the order they were stored.
 	PendingKfMessages(ctx context.Context, limit int) ([]*KfMessage, error)
+	// PendingKfMessagesOf returns one citizen's unhandled messages in the
+	// order they were stored.
+	PendingKfMessagesOf(ctx context.Context, openKfID, externalUserID string, limit int) ([]*KfMessage, error)
+	// PendingKfCitizens returns the oldest unhandled message (without Raw)
+	// of each citizen who has any, oldest first, if its ID is above after.
+	PendingKfCitizens(ctx context.Context, after int64, limit int) ([]*KfMessage, error)
 	UpdateKfMessage(ctx context.Context, m *KfMessage) error
 
 	// Cursor returns "" for a kf account never synced.

@@ -64,16 +64,16 @@ func (in *Intake) setAside(ctx context.Context, err error, openKfID, user string
 	return true
 }
 
-// pendingKf is PendingKfMessages that sets unreadable messages aside, so
-// that one of them does not stop every other citizen's.
-func (in *Intake) pendingKf(ctx context.Context) ([]*cases.KfMessage, error) {
+// pendingOf is PendingKfMessagesOf that sets unreadable messages aside, so
+// that one of them does not stop the citizen's others.
+func (in *Intake) pendingOf(ctx context.Context, c citizen) ([]*cases.KfMessage, error) {
 	for range maxAsidePerRead {
-		pending, err := in.repo.PendingKfMessages(ctx, 1000)
-		if err == nil || !in.setAside(ctx, err, "", "") {
+		pending, err := in.repo.PendingKfMessagesOf(ctx, c.openKfID, c.user, citizenBatch)
+		if err == nil || !in.setAside(ctx, err, c.openKfID, c.user) {
 			return pending, err
 		}
 	}
-	return in.repo.PendingKfMessages(ctx, 1000)
+	return in.repo.PendingKfMessagesOf(ctx, c.openKfID, c.user, citizenBatch)
 }
 
 // pendingInbound is PendingInbound that sets unreadable callbacks aside.

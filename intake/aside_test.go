@@ -143,9 +143,7 @@ func TestUnreadableSessionSetAside(t *testing.T) {
 				{NextCursor: "c2", Messages: []wecom.KfMessage{text("m3", "u1", "1", now), text("m4", "u2", "1", now)}},
 			}}
 			in, m, _ := asideIntake(t, repo, api)
-			if err := in.sync(ctx, "wkSANDBOX001", "tok1"); err != nil {
-				t.Fatal(err)
-			}
+			pullAndHandle(t, in, "tok1")
 			raw := repo.DB()
 			k1, k2 := bot.SessionKey("wkSANDBOX001", "u1"), bot.SessionKey("wkSANDBOX001", "u2")
 			var swapped string
@@ -157,9 +155,7 @@ func TestUnreadableSessionSetAside(t *testing.T) {
 			}
 			before := queued(t, repo, "u1", "")
 
-			if err := in.sync(ctx, "wkSANDBOX001", "tok2"); err != nil {
-				t.Fatal(err)
-			}
+			pullAndHandle(t, in, "tok2")
 
 			if pending, err := repo.PendingKfMessages(ctx, 10); err != nil || len(pending) != 0 {
 				t.Fatalf("after the sync: %d pending, %v; want none", len(pending), err)

@@ -63,9 +63,7 @@ func TestPanickingMessageIsContained(t *testing.T) {
 				Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
 			})
 			ctx := context.Background()
-			if err := in.sync(ctx, "wkSANDBOX001", "tok"); err != nil {
-				t.Fatal(err)
-			}
+			pullAndHandle(t, in, "tok")
 			replies := func(user string) int {
 				due, err := repo.DueOutbox(ctx, clk.Now().Add(time.Hour), 100)
 				if err != nil {

@@ -64,6 +64,9 @@ type Intake struct {
 	kick     chan struct{}
 	released func() // called when held messages became sendable
 	mu       sync.Mutex
+
+	signal  storage.Signal // nil: other replicas' pulls are found by polling
+	workers *workers
 }
 
 // Config wires an Intake.
@@ -89,9 +92,13 @@ type Config struct {
 	// Metrics counts messages handled, retried and given up; nil counts
 	// nothing.
 	Metrics *metrics.Metrics
+	// Signal carries the news of stored kf messages to every replica's
+	// workers; nil: each replica hears its own pulls only, and finds the
+	// others' messages by polling.
+	Signal storage.Signal
 }
 
-// New returns an Intake; call Run to start its worker.
+// New returns an Intake; call Run to start its puller and workers.
 func New(cfg Config) *Intake {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -106,7 +113,7 @@ func New(cfg Config) *Intake {
 		repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, engine: cfg.Engine, desk: cfg.Desk,
 		staff: cfg.Staff, events: cfg.Events, log: cfg.Log, now: cfg.Now, released: cfg.Released, staffTask: cfg.StaffTask,
 		accounts: cfg.KfAccounts, metrics: cfg.Metrics,
-		kick: make(chan struct{}, 1),
+		kick: make(chan struct{}, 1), signal: cfg.Signal, workers: newWorkers(),
 	}
 }
 
@@ -125,7 +132,7 @@ func (in *Intake) Receive(ctx context.Context, cb *wecom.Callback, plain []byte)
 	return isNew, nil
 }
 
-// Kick wakes the worker.
+// Kick wakes the puller: a callback was stored.
 func (in *Intake) Kick() {
 	select {
 	case in.kick <- struct{}{}:
@@ -133,15 +140,23 @@ func (in *Intake) Kick() {
 	}
 }
 
-// Run works until ctx ends: on every kick, and every interval to retry what
-// failed and to catch up after a restart.
+// Run works until ctx ends: it pulls on every kick (a callback) and every
+// interval (to retry what failed and to catch up after a restart), and,
+// side by side, handles what was pulled, here or by another replica
+// (workers.go), as soon as it is stored.
 func (in *Intake) Run(ctx context.Context, interval time.Duration) {
+	handling := make(chan struct{})
+	go func() {
+		defer close(handling)
+		in.runWorkers(ctx, interval)
+	}()
+	defer func() { <-handling }()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	catchUp := time.NewTicker(catchUpEvery)
 	defer catchUp.Stop()
 	for {
-		in.Drain(ctx)
+		in.pull(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -173,18 +188,27 @@ func (in *Intake) CatchUp(ctx context.Context) {
 	}
 }
 
-// Drain handles everything pending once: stored callbacks, then pulled kf
-// messages. Tests call it directly.
+// Drain handles everything pending once: stored callbacks (pulling what
+// kf callbacks announce), then pulled kf messages, waiting for the workers.
+// Tests call it directly.
 func (in *Intake) Drain(ctx context.Context) {
+	in.pull(ctx)
+	if err := in.handlePending(ctx); err != nil && ctx.Err() == nil {
+		in.log.Error("handle kf messages", "err", err)
+	}
+	// What was handled may have queued messages: wake the outbox.
+	in.released()
+}
+
+// pull handles the stored callbacks: staff's app callbacks one by one, kf
+// callbacks by pulling their accounts.
+func (in *Intake) pull(ctx context.Context) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if err := in.drainInbound(ctx); err != nil && ctx.Err() == nil {
 		in.log.Error("handle callbacks", "err", err)
 	}
-	if err := in.drainKf(ctx); err != nil && ctx.Err() == nil {
-		in.log.Error("handle kf messages", "err", err)
-	}
-	// Whatever was handled may have queued messages: wake the outbox.
+	// A staff member's command may have queued messages: wake the outbox.
 	in.released()
 }
 
@@ -194,36 +218,151 @@ func (in *Intake) Drain(ctx context.Context) {
 // skip them, so a kf event given up on loses nothing.
 const maxAttempts = 8
 
+// inboundRounds bounds how often one pulling round lists the stored
+// callbacks again. After a pull it lists them again: kf callbacks stored
+// meanwhile, here or on a replica that found the account busy, are pulled
+// for before the puller rests.
+const inboundRounds = 20
+
 func (in *Intake) drainInbound(ctx context.Context) error {
+	for range inboundRounds {
+		progressed, err := in.drainInboundOnce(ctx)
+		if err != nil || !progressed {
+			return err
+		}
+	}
+	return nil
+}
+
+// drainInboundOnce handles one page of stored callbacks and reports whether
+// it handled or pulled for any.
+func (in *Intake) drainInboundOnce(ctx context.Context) (bool, error) {
 	pending, err := in.pendingInbound(ctx)
 	if err != nil {
-		return fmt.Errorf("list pending callbacks: %w", err)
+		return false, fmt.Errorf("list pending callbacks: %w", err)
 	}
+	progressed := false
+	var accounts []string
+	kf := map[string][]*cases.Inbound{}
+	token := map[string]string{}
 	for _, rec := range pending {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return progressed, ctx.Err()
+		}
+		if rec.Kind == cases.InboundKf {
+			// Pulled for by account below; one that cannot be read is
+			// handled (and fails) alone.
+			if cb, err := wecom.ParseCallback([]byte(rec.Body)); err == nil && cb.OpenKfID != "" {
+				if kf[cb.OpenKfID] == nil {
+					accounts = append(accounts, cb.OpenKfID)
+				}
+				kf[cb.OpenKfID] = append(kf[cb.OpenKfID], rec)
+				token[cb.OpenKfID] = cb.Token // the newest: valid longest
+				continue
+			}
 		}
 		if !retryDue(rec.Attempts, rec.ReceivedAt, in.now()) {
 			continue
 		}
 		err := in.handleInboundSafely(ctx, rec)
-		if errors.Is(err, errBusy) {
-			continue // another replica is pulling this kf account; retry later
-		}
 		if _, later := wecom.RetryAfter(err); later {
 			// WeCom's frequency limit: not an attempt; the next tick tries
 			// again, and the client does not call WeCom before the pause ends.
 			in.log.Warn("callback waits for WeCom's frequency limit", "key", rec.Key, "err", err)
 			continue
 		}
+		progressed = true
 		if errors.Is(err, errDone) || errors.Is(err, cases.ErrDone) {
 			continue // handled here, or by another replica meanwhile
 		}
 		if err := in.finish(ctx, in.repo, rec, err); err != nil && !errors.Is(err, cases.ErrDone) {
-			return err
+			return progressed, err
 		}
 	}
-	return nil
+	for _, id := range accounts {
+		if ctx.Err() != nil {
+			return progressed, ctx.Err()
+		}
+		pulled, err := in.pullFor(ctx, id, token[id], kf[id])
+		if err != nil {
+			return progressed, err
+		}
+		progressed = progressed || pulled
+	}
+	return progressed, nil
+}
+
+// pullFor pulls a kf account for its stored callbacks recs, with the newest
+// callback's Token, and reports whether it pulled. One pull covers every
+// callback stored before it began: each said only "there is something new",
+// and the pull takes everything up to WeCom's present. So recs are marked
+// done together, also those waiting for a retry after a failed pull; a
+// failed pull counts an attempt for each that was due.
+func (in *Intake) pullFor(ctx context.Context, openKfID, token string, recs []*cases.Inbound) (bool, error) {
+	var due []*cases.Inbound
+	for _, rec := range recs {
+		if retryDue(rec.Attempts, rec.ReceivedAt, in.now()) {
+			due = append(due, rec)
+		}
+	}
+	if len(due) == 0 {
+		return false, nil
+	}
+	err := in.syncSafely(ctx, openKfID, token)
+	if errors.Is(err, errBusy) {
+		// Another worker pulls the account; it lists the callbacks again
+		// when it is done, and these are covered then.
+		return false, nil
+	}
+	if _, later := wecom.RetryAfter(err); later {
+		in.log.Warn("kf pull waits for WeCom's frequency limit", "open_kfid", openKfID, "err", err)
+		return false, nil
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		in.log.Warn("kf pull failed", "open_kfid", openKfID, "callbacks", len(due), "err", err)
+		for _, rec := range due {
+			if err := in.recordFailure(ctx, rec, err); err != nil && !errors.Is(err, cases.ErrDone) {
+				return false, err
+			}
+		}
+		return false, nil
+	}
+	ids := make([]int64, len(recs))
+	for i, rec := range recs {
+		ids[i] = rec.ID
+	}
+	if _, err := in.repo.MarkInboundDone(ctx, ids, in.now().UTC()); err != nil {
+		return true, fmt.Errorf("mark kf callbacks done: %w", err)
+	}
+	return true, nil
+}
+
+// syncSafely is sync, turning a panic into an error that counts as an
+// attempt: one bad page cannot crash every replica in turn.
+func (in *Intake) syncSafely(ctx context.Context, openKfID, token string) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			in.log.Error("panic while pulling kf messages", "open_kfid", openKfID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return in.sync(ctx, openKfID, token)
+}
+
+// recordFailure counts a failed attempt at a kf callback; after maxAttempts
+// it is marked done with its error (its messages stay at WeCom, and the
+// next pull takes them).
+func (in *Intake) recordFailure(ctx context.Context, rec *cases.Inbound, handleErr error) error {
+	rec.Attempts++
+	rec.LastError = handleErr.Error()
+	if rec.Attempts >= maxAttempts {
+		now := in.now().UTC()
+		rec.DoneAt = &now
+	}
+	return in.repo.UpdateInbound(ctx, rec)
 }
 
 // errDone says the callback was marked done inside the transaction of its work.

@@ -76,6 +76,19 @@ func newIntake(t *testing.T, repo cases.Repo, api KfAPI) *Intake {
 	})
 }
 
+// pullAndHandle pulls the kf account as its callback asks, then handles
+// what was pulled as the workers do, and returns when they are done.
+func pullAndHandle(t *testing.T, in *Intake, token string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := in.sync(ctx, "wkSANDBOX001", token); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.handlePending(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestSyncStoresEachMessageOnceAndResumesFromCursor(t *testing.T) {
 	for name, open := range map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL} {
 		t.Run(name, func(t *testing.T) {
@@ -88,9 +101,7 @@ func TestSyncStoresEachMessageOnceAndResumesFromCursor(t *testing.T) {
 				{NextCursor: "c3", Messages: []wecom.KfMessage{text("m2", "u1", "1", now), text("m3", "u2", "你好", now)}},
 			}}
 			in := newIntake(t, repo, api)
-			if err := in.sync(ctx, "wkSANDBOX001", "tok1"); err != nil {
-				t.Fatal(err)
-			}
+			pullAndHandle(t, in, "tok1")
 			if diff := cmp.Diff([]string{"", "c1", "c2"}, api.cursors); diff != "" {
 				t.Errorf("cursors asked (-want +got):\n%s", diff)
 			}
@@ -118,9 +129,7 @@ func TestSyncStoresEachMessageOnceAndResumesFromCursor(t *testing.T) {
 			// A fresh worker (a restart) asks from the saved cursor, with the
 			// callback's new Token.
 			again := newIntake(t, repo, api)
-			if err := again.sync(ctx, "wkSANDBOX001", "tok2"); err != nil {
-				t.Fatal(err)
-			}
+			pullAndHandle(t, again, "tok2")
 			if got := api.cursors[len(api.cursors)-1]; got != "c3" {
 				t.Errorf("after restart asked from %q, want c3", got)
 			}
@@ -178,9 +187,7 @@ func TestFailingMessageIsRetriedThenHandedToStaff(t *testing.T) {
 		Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
 	})
 	ctx := context.Background()
-	if err := in.sync(ctx, "wkSANDBOX001", "tok"); err != nil {
-		t.Fatal(err)
-	}
+	pullAndHandle(t, in, "tok")
 	attempts := func() (int, int) {
 		pending, err := repo.PendingKfMessages(ctx, 10)
 		if err != nil {
@@ -244,9 +251,7 @@ func TestRecallNotedOnTheCase(t *testing.T) {
 	}
 	ev.Raw = raw
 	in := newIntake(t, repo, &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{ev}}}})
-	if err := in.sync(ctx, "wkSANDBOX001", "tok"); err != nil {
-		t.Fatal(err)
-	}
+	pullAndHandle(t, in, "tok")
 	timeline, err := repo.Timeline(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,10 @@
 package intake
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"banchengshi/cases"
@@ -18,9 +16,9 @@ import (
 var errBusy = errors.New("kf account is being pulled by another worker")
 
 const (
-	// lockTTL is the kf puller's lease: short, and renewed while it works
-	// (storage.KeepLease), so that a puller that died is replaced within
-	// seconds.
+	// lockTTL is the lease of a kf account's puller and of a citizen's
+	// worker: short, and renewed while they work (storage.KeepLease), so
+	// that one that died is replaced within seconds.
 	lockTTL = storage.LeaseTTL
 	// maxPages bounds one sync run; the next callback or tick carries on.
 	maxPages  = 200
@@ -29,10 +27,12 @@ const (
 
 func kfLockKey(openKfID string) string { return "kf:" + openKfID }
 
-// sync pulls every new message of one kf account, saving the messages and the
-// cursor after each page in one transaction, then handles them in order. Only
-// one worker across all replicas does this for an account at a time: two
-// pullers would handle messages twice or out of order.
+// sync pulls every new message of one kf account and stores each page with
+// the cursor that follows it, in one transaction, until WeCom has no more.
+// Only one worker across all replicas pulls an account at a time (its lease
+// is held for pulling alone): two pullers would store pages out of order. It
+// does not handle what it pulls: each stored page wakes the workers of every
+// replica (workers.go), and the puller goes on to the next page at once.
 func (in *Intake) sync(ctx context.Context, openKfID, token string) error {
 	if openKfID == "" {
 		return errors.New("kf callback without OpenKfId")
@@ -57,12 +57,15 @@ func (in *Intake) sync(ctx context.Context, openKfID, token string) error {
 		if err != nil {
 			return fmt.Errorf("sync_msg: %w", err)
 		}
+		recs := make([]*cases.KfMessage, len(resp.Messages))
+		for i := range resp.Messages {
+			recs[i] = in.record(&resp.Messages[i])
+		}
+		added := 0
 		err = in.repo.InTx(ctx, func(r cases.Repo) error {
-			for i := range resp.Messages {
-				m := &resp.Messages[i]
-				if _, err := r.InsertKfMessage(ctx, in.record(m)); err != nil {
-					return fmt.Errorf("store kf message: %w", err)
-				}
+			var err error
+			if added, err = r.InsertKfMessages(ctx, recs); err != nil {
+				return fmt.Errorf("store kf messages: %w", err)
 			}
 			if resp.NextCursor != "" {
 				return r.SaveCursor(ctx, openKfID, resp.NextCursor)
@@ -72,6 +75,9 @@ func (in *Intake) sync(ctx context.Context, openKfID, token string) error {
 		if err != nil {
 			return err
 		}
+		if added > 0 {
+			in.stored(ctx)
+		}
 		if resp.NextCursor != "" {
 			cursor = resp.NextCursor
 		}
@@ -79,7 +85,7 @@ func (in *Intake) sync(ctx context.Context, openKfID, token string) error {
 			break
 		}
 	}
-	return in.handleKfLocked(ctx, openKfID)
+	return nil
 }
 
 func (in *Intake) record(m *wecom.KfMessage) *cases.KfMessage {
@@ -88,86 +94,6 @@ func (in *Intake) record(m *wecom.KfMessage) *cases.KfMessage {
 	rec.ReceivedAt = in.now().UTC()
 	return &rec
 }
-
-// drainKf handles stored messages left from an earlier run (a crash, a failed
-// message), account by account under the account's lock.
-func (in *Intake) drainKf(ctx context.Context) error {
-	pending, err := in.pendingKf(ctx)
-	if err != nil {
-		return fmt.Errorf("list pending kf messages: %w", err)
-	}
-	seen := map[string]bool{}
-	for _, m := range pending {
-		if seen[m.OpenKfID] || ctx.Err() != nil {
-			continue
-		}
-		seen[m.OpenKfID] = true
-		lock, ok, err := in.locker.TryLock(ctx, kfLockKey(m.OpenKfID), lockTTL)
-		if err != nil {
-			return fmt.Errorf("lock kf account: %w", err)
-		}
-		if !ok {
-			continue
-		}
-		leased, stop := storage.KeepLease(ctx, lock, lockTTL, in.log)
-		err = in.handleKfLocked(leased, m.OpenKfID)
-		stop()
-		lock.Unlock(context.WithoutCancel(ctx))
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// handleKfLocked handles the account's pending messages; the caller holds
-// the account's lease and keeps it (ctx ends when it is lost). Each citizen's
-// messages are handled one after another, in order; different citizens are
-// handled side by side (at most citizenWorkers at once), since nothing orders
-// one citizen's words against another's. A citizen whose message failed has
-// their later messages wait, so nobody's words are handled out of order.
-func (in *Intake) handleKfLocked(ctx context.Context, openKfID string) error {
-	pending, err := in.pendingKf(ctx)
-	if err != nil {
-		return fmt.Errorf("list pending kf messages: %w", err)
-	}
-	var order []string
-	byCitizen := map[string][]*cases.KfMessage{}
-	for _, m := range pending {
-		if m.OpenKfID != openKfID {
-			continue
-		}
-		if _, seen := byCitizen[m.ExternalUserID]; !seen {
-			order = append(order, m.ExternalUserID)
-		}
-		byCitizen[m.ExternalUserID] = append(byCitizen[m.ExternalUserID], m)
-	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		slots = make(chan struct{}, citizenWorkers)
-	)
-	for _, user := range order {
-		msgs := byCitizen[user]
-		slots <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			if err := in.handleCitizen(ctx, msgs); err != nil {
-				mu.Lock()
-				first = cmp.Or(first, err)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return first
-}
-
-// citizenWorkers bounds how many citizens of one kf account are handled at
-// once: enough to keep a database busy, few enough not to crowd it.
-const citizenWorkers = 4
 
 // handleCitizen handles one citizen's pending messages in order, stopping at
 // the first that must wait.

@@ -241,6 +241,10 @@ func NewDBShared(ctx context.Context, dsn string) (*DBShared, error) {
 	return &DBShared{Memory: NewMemory(), locks: locks, rates: &DBRateLimiter{db: locks.db, scope: locks.scope}}, nil
 }
 
+// Signal reaches this process only: without Redis, replicas learn of each
+// other's work by polling.
+func (s *DBShared) Signal() Signal { return s.Memory.Signal() }
+
 // Locker returns the MySQL locks.
 func (s *DBShared) Locker() Locker { return s.locks }
 

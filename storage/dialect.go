@@ -34,11 +34,7 @@ type dialect struct {
 // other errors into warnings, so a no-op upsert is used there instead; neither
 // form aborts a surrounding transaction.
 func (d dialect) insertIgnore(table string, cols []string, conflict string) string {
-	q := insertSQL(table, cols)
-	if d.name == DriverMySQL {
-		return q + " ON DUPLICATE KEY UPDATE " + conflict + " = " + conflict
-	}
-	return q + " ON CONFLICT(" + conflict + ") DO NOTHING"
+	return d.insertIgnoreRows(table, cols, conflict, 1)
 }
 
 // upsert returns an INSERT that, when a row with the same key (the conflict
@@ -85,9 +81,21 @@ func (d dialect) lockUpdate() string {
 	return ""
 }
 
-func insertSQL(table string, cols []string) string {
-	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" +
-		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+// insertIgnoreRows is insertIgnore for rows rows in one statement.
+func (d dialect) insertIgnoreRows(table string, cols []string, conflict string, rows int) string {
+	q := insertRowsSQL(table, cols, rows)
+	if d.name == DriverMySQL {
+		return q + " ON DUPLICATE KEY UPDATE " + conflict + " = " + conflict
+	}
+	return q + " ON CONFLICT(" + conflict + ") DO NOTHING"
+}
+
+func insertSQL(table string, cols []string) string { return insertRowsSQL(table, cols, 1) }
+
+func insertRowsSQL(table string, cols []string, rows int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " +
+		strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
 }
 
 // isDuplicate reports a unique-key violation.

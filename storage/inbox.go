@@ -3,9 +3,11 @@ package storage
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"banchengshi/cases"
+	"banchengshi/pii"
 )
 
 // SaveInbound stores in unless a callback with the same Key is stored already
@@ -93,6 +95,29 @@ func (s *SQL) UpdateInbound(ctx context.Context, in *cases.Inbound) error {
 	return nil
 }
 
+// MarkInboundDone marks the callbacks ids handled at at, one more attempt
+// each, in one statement; those handled already are left as they are. It
+// reports how many it marked.
+func (s *SQL) MarkInboundDone(ctx context.Context, ids []int64, at time.Time) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	args := []any{s.d.t(utc(at))}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	res, err := s.q.ExecContext(ctx, "UPDATE inbound SET done_at = ?, attempts = attempts + 1 WHERE done_at IS NULL AND id IN ("+
+		strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", args...)
+	if err != nil {
+		return 0, s.wrap(err, "mark %d callbacks done", len(ids))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.wrap(err, "mark callbacks done: rows affected")
+	}
+	return int(n), nil
+}
+
 // InsertKfMessage stores m unless its MsgID is stored already and reports
 // whether it was new; a repeat sets no ID and is not an error, also inside a
 // transaction. Raw is sealed, bound to the msgid. A zero ReceivedAt becomes now.
@@ -101,9 +126,7 @@ func (s *SQL) InsertKfMessage(ctx context.Context, m *cases.KfMessage) (bool, er
 		m.ReceivedAt = time.Now()
 	}
 	m.ReceivedAt, m.SendTime, m.DoneAt = utc(m.ReceivedAt), utc(m.SendTime), utcPtr(m.DoneAt)
-	q := s.d.insertIgnore("kf_messages", []string{
-		"msgid", "open_kfid", "external_userid", "origin", "msgtype", "send_time", "raw",
-		"received_at", "done_at", "attempts", "last_error"}, "msgid")
+	q := s.d.insertIgnore("kf_messages", kfColumns, "msgid")
 	var id int64
 	var isNew bool
 	err := s.inTx(ctx, func(t *SQL) error {
@@ -126,16 +149,91 @@ func (s *SQL) InsertKfMessage(ctx context.Context, m *cases.KfMessage) (bool, er
 	return true, nil
 }
 
+// kfInsertRows bounds the rows of one INSERT of kf messages: a whole
+// sync_msg page (at most 1000 messages) is one statement, whose 11,000
+// placeholders are within SQLite's 32,766 and MySQL's 65,535.
+const kfInsertRows = 1000
+
+// kfColumns are the columns a kf message is inserted with.
+var kfColumns = []string{"msgid", "open_kfid", "external_userid", "origin", "msgtype", "send_time", "raw",
+	"received_at", "done_at", "attempts", "last_error"}
+
+// InsertKfMessages stores a page of kf messages in one statement (per
+// kfInsertRows), skipping those whose MsgID is stored already, also a repeat
+// within the page, and reports how many were new. The new rows' ids follow
+// the order of ms, which is the order they are handled in; IDs are not set.
+// Raw is sealed, bound to the msgid; a zero ReceivedAt becomes now.
+func (s *SQL) InsertKfMessages(ctx context.Context, ms []*cases.KfMessage) (int, error) {
+	added := 0
+	err := s.inTx(ctx, func(t *SQL) error {
+		k, err := t.sealKey(ctx)
+		if err != nil {
+			return err
+		}
+		added, err = t.insertKfMessages(ctx, k, ms)
+		return err
+	})
+	return added, err
+}
+
+// insertKfMessages is InsertKfMessages inside its transaction, sealing with k.
+func (s *SQL) insertKfMessages(ctx context.Context, k *pii.Sealer, ms []*cases.KfMessage) (int, error) {
+	added := 0
+	for len(ms) > 0 {
+		chunk := ms[:min(len(ms), kfInsertRows)]
+		ms = ms[len(chunk):]
+		args := make([]any, 0, len(chunk)*len(kfColumns))
+		for _, m := range chunk {
+			if m.ReceivedAt.IsZero() {
+				m.ReceivedAt = time.Now()
+			}
+			m.ReceivedAt, m.SendTime, m.DoneAt = utc(m.ReceivedAt), utc(m.SendTime), utcPtr(m.DoneAt)
+			args = append(args, m.MsgID, m.OpenKfID, m.ExternalUserID, m.Origin, m.MsgType, s.d.nt(m.SendTime),
+				k.Seal(m.Raw, ad("kf_messages", "raw", m.MsgID)), s.d.t(m.ReceivedAt), s.d.ntp(m.DoneAt), m.Attempts, m.LastError)
+		}
+		res, err := s.q.ExecContext(ctx, s.d.insertIgnoreRows("kf_messages", kfColumns, "msgid", len(chunk)), args...)
+		if err != nil {
+			return added, s.wrap(err, "save %d kf messages", len(chunk))
+		}
+		// A skipped repeat affects no row in either dialect (MySQL's no-op
+		// update counts 0 without CLIENT_FOUND_ROWS, which we never set).
+		n, err := res.RowsAffected()
+		if err != nil {
+			return added, s.wrap(err, "save kf messages: rows affected")
+		}
+		added += int(n)
+	}
+	return added, nil
+}
+
+// kfSelect reads kf messages with their sealed Raw.
+const kfSelect = "SELECT id, msgid, open_kfid, external_userid, origin, msgtype, send_time, raw, received_at, done_at, attempts, last_error FROM kf_messages "
+
 // PendingKfMessages returns unhandled kf messages in the order they were stored.
 func (s *SQL) PendingKfMessages(ctx context.Context, limit int) ([]*cases.KfMessage, error) {
 	if limit <= 0 {
 		limit = defaultListLimit
 	}
-	rows, err := s.q.QueryContext(ctx,
-		"SELECT id, msgid, open_kfid, external_userid, origin, msgtype, send_time, raw, received_at, done_at, attempts, last_error "+
-			"FROM kf_messages WHERE done_at IS NULL ORDER BY id LIMIT ?", limit)
+	return s.kfMessages(ctx, "read pending kf messages", kfSelect+"WHERE done_at IS NULL ORDER BY id LIMIT ?", limit)
+}
+
+// PendingKfMessagesOf returns one citizen's unhandled kf messages in the
+// order they were stored (kf_messages_citizen serves it).
+func (s *SQL) PendingKfMessagesOf(ctx context.Context, openKfID, externalUserID string, limit int) ([]*cases.KfMessage, error) {
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	return s.kfMessages(ctx, "read a citizen's pending kf messages",
+		kfSelect+"WHERE done_at IS NULL AND open_kfid = ? AND external_userid = ? ORDER BY id LIMIT ?",
+		openKfID, externalUserID, limit)
+}
+
+// kfMessages reads the kf messages q selects (kfSelect), Raw opened; one that
+// cannot be opened stops the read and names its row (cases.Unreadable).
+func (s *SQL) kfMessages(ctx context.Context, what, q string, args ...any) ([]*cases.KfMessage, error) {
+	rows, err := s.q.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, s.wrap(err, "read pending kf messages")
+		return nil, s.wrap(err, "%s", what)
 	}
 	defer rows.Close()
 	var out []*cases.KfMessage
@@ -145,7 +243,7 @@ func (s *SQL) PendingKfMessages(ctx context.Context, limit int) ([]*cases.KfMess
 		err := rows.Scan(&m.ID, &m.MsgID, &m.OpenKfID, &m.ExternalUserID, &m.Origin, &m.MsgType, timeCol{&m.SendTime},
 			&raw, timeCol{&m.ReceivedAt}, timePtrCol{&m.DoneAt}, &m.Attempts, &m.LastError)
 		if err != nil {
-			return nil, s.wrap(err, "read pending kf messages")
+			return nil, s.wrap(err, "%s", what)
 		}
 		if m.Raw, err = s.open(ctx, raw, ad("kf_messages", "raw", m.MsgID)); err != nil {
 			if u := cases.AsUnreadable(err); u != nil {
@@ -156,7 +254,42 @@ func (s *SQL) PendingKfMessages(ctx context.Context, limit int) ([]*cases.KfMess
 		out = append(out, &m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.wrap(err, "read pending kf messages")
+		return nil, s.wrap(err, "%s", what)
+	}
+	return out, nil
+}
+
+// PendingKfCitizens returns, for each citizen with unhandled kf messages,
+// the oldest of them without Raw (nothing is opened, so an unreadable
+// message does not hide the others), the citizen who has waited longest
+// first. Only citizens whose oldest unhandled message has an id above after
+// are listed, so that a caller can page on. The work is proportional to the
+// unhandled messages, whatever the size of the table: kf_messages_citizen
+// holds them together, by citizen.
+func (s *SQL) PendingKfCitizens(ctx context.Context, after int64, limit int) ([]*cases.KfMessage, error) {
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	rows, err := s.q.QueryContext(ctx,
+		"SELECT k.id, k.msgid, k.open_kfid, k.external_userid, k.origin, k.msgtype, k.send_time, k.received_at, k.attempts, k.last_error "+
+			"FROM (SELECT MIN(id) AS first_id FROM kf_messages WHERE done_at IS NULL GROUP BY open_kfid, external_userid "+
+			"HAVING MIN(id) > ? ORDER BY first_id LIMIT ?) f JOIN kf_messages k ON k.id = f.first_id ORDER BY k.id", after, limit)
+	if err != nil {
+		return nil, s.wrap(err, "read citizens with pending kf messages")
+	}
+	defer rows.Close()
+	var out []*cases.KfMessage
+	for rows.Next() {
+		var m cases.KfMessage
+		err := rows.Scan(&m.ID, &m.MsgID, &m.OpenKfID, &m.ExternalUserID, &m.Origin, &m.MsgType, timeCol{&m.SendTime},
+			timeCol{&m.ReceivedAt}, &m.Attempts, &m.LastError)
+		if err != nil {
+			return nil, s.wrap(err, "read citizens with pending kf messages")
+		}
+		out = append(out, &m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err, "read citizens with pending kf messages")
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"banchengshi/cases"
 	"banchengshi/storage"
@@ -150,6 +151,175 @@ func TestKfMessagesDedupe(t *testing.T) {
 		}
 		if c, err := db.Cursor(ctx, "wkA"); err != nil || c != "cursor-after-m4" {
 			t.Errorf("Cursor = %q, %v; want the one saved in the transaction", c, err)
+		}
+	})
+}
+
+// A sync_msg page is stored in one statement: repeats (stored before, or
+// twice in the page) are skipped, and the new messages keep the page's order.
+// Handling then goes by citizen: each citizen's oldest unhandled message,
+// the citizen who waited longest first, page by page, and one citizen's
+// unhandled messages in order.
+func TestKfMessagesByCitizen(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		msg := func(id, user string) *cases.KfMessage {
+			return &cases.KfMessage{MsgID: id, OpenKfID: "wkA", ExternalUserID: user, Origin: 3, MsgType: "text",
+				SendTime: at.Truncate(time.Second), Raw: `{"msgid":"` + id + `"}`, ReceivedAt: at}
+		}
+		if _, err := db.InsertKfMessage(ctx, msg("a1", "alice")); err != nil {
+			t.Fatal(err)
+		}
+		page := []*cases.KfMessage{msg("b1", "bob"), msg("a1", "alice"), msg("a2", "alice"), msg("c1", "carol"),
+			msg("b2", "bob"), msg("c1", "carol"), msg("a3", "alice")}
+		var added int
+		err := db.InTx(ctx, func(r cases.Repo) error {
+			var err error
+			added, err = r.InsertKfMessages(ctx, page)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("InsertKfMessages: %v", err)
+		}
+		if added != 5 {
+			t.Errorf("InsertKfMessages added %d, want 5 (a1 stored before, c1 twice in the page)", added)
+		}
+		if n, err := db.InsertKfMessages(ctx, nil); err != nil || n != 0 {
+			t.Errorf("InsertKfMessages(none) = %d, %v", n, err)
+		}
+		ids := func(ms []*cases.KfMessage) []string {
+			var out []string
+			for _, m := range ms {
+				out = append(out, m.MsgID)
+			}
+			return out
+		}
+		all, err := db.PendingKfMessages(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"a1", "b1", "a2", "c1", "b2", "a3"}, ids(all)); diff != "" {
+			t.Errorf("stored order (-want +got):\n%s", diff)
+		}
+		byID := map[string]*cases.KfMessage{}
+		for _, m := range all {
+			byID[m.MsgID] = m
+		}
+
+		// The citizens by their oldest unhandled message; nothing sealed is
+		// read for the list.
+		first, err := db.PendingKfCitizens(ctx, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []*cases.KfMessage{byID["a1"], byID["b1"], byID["c1"]}
+		if diff := cmp.Diff(want, first, cmpopts.IgnoreFields(cases.KfMessage{}, "Raw")); diff != "" {
+			t.Errorf("PendingKfCitizens (-want +got):\n%s", diff)
+		}
+		for _, m := range first {
+			if m.Raw != "" {
+				t.Errorf("PendingKfCitizens read the sealed message %s", m.MsgID)
+			}
+		}
+		// Page by page.
+		page1, err := db.PendingKfCitizens(ctx, 0, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page2, err := db.PendingKfCitizens(ctx, page1[len(page1)-1].ID, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"a1", "b1", "c1"}, append(ids(page1), ids(page2)...)); diff != "" {
+			t.Errorf("PendingKfCitizens in pages of 2 (-want +got):\n%s", diff)
+		}
+
+		// Alice's first message handled: she is listed by her next, now
+		// the newest of the three.
+		done := at
+		byID["a1"].DoneAt = &done
+		if err := db.UpdateKfMessage(ctx, byID["a1"]); err != nil {
+			t.Fatal(err)
+		}
+		first, err = db.PendingKfCitizens(ctx, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"b1", "a2", "c1"}, ids(first)); diff != "" {
+			t.Errorf("PendingKfCitizens after a1 (-want +got):\n%s", diff)
+		}
+		alice, err := db.PendingKfMessagesOf(ctx, "wkA", "alice", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]*cases.KfMessage{byID["a2"], byID["a3"]}, alice); diff != "" {
+			t.Errorf("PendingKfMessagesOf(alice) (-want +got):\n%s", diff)
+		}
+		if got, err := db.PendingKfMessagesOf(ctx, "wkB", "alice", 10); err != nil || len(got) != 0 {
+			t.Errorf("PendingKfMessagesOf(another kf account) = %d messages, %v; want none", len(got), err)
+		}
+		if got, err := db.PendingKfMessagesOf(ctx, "wkA", "alice", 1); err != nil || len(got) != 1 || got[0].MsgID != "a2" {
+			t.Errorf("PendingKfMessagesOf(alice, limit 1) = %v, %v; want a2", ids(got), err)
+		}
+	})
+}
+
+// The callbacks one pull covered are marked done together; one handled
+// meanwhile (by another replica) is left as it is.
+func TestMarkInboundDone(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		var recs []*cases.Inbound
+		for _, key := range []string{"kf:wkA:t1", "kf:wkA:t2", "kf:wkA:t3", "kf:wkA:t4"} {
+			rec := &cases.Inbound{Key: key, Kind: cases.InboundKf, Body: "<xml/>", ReceivedAt: at}
+			if _, err := db.SaveInbound(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			recs = append(recs, rec)
+		}
+		earlier := at.Add(-time.Hour)
+		recs[1].DoneAt, recs[1].Attempts = &earlier, 1
+		if err := db.UpdateInbound(ctx, recs[1]); err != nil {
+			t.Fatal(err)
+		}
+		recs[2].Attempts, recs[2].LastError = 2, "sync_msg: timeout"
+		if err := db.UpdateInbound(ctx, recs[2]); err != nil {
+			t.Fatal(err)
+		}
+		n, err := db.MarkInboundDone(ctx, []int64{recs[0].ID, recs[1].ID, recs[2].ID}, at.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 2 {
+			t.Errorf("MarkInboundDone marked %d, want 2 (one was done already)", n)
+		}
+		if n, err := db.MarkInboundDone(ctx, nil, at); err != nil || n != 0 {
+			t.Errorf("MarkInboundDone(none) = %d, %v", n, err)
+		}
+		pending, err := db.PendingInbound(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) != 1 || pending[0].Key != "kf:wkA:t4" {
+			t.Fatalf("pending after MarkInboundDone: %+v; want only t4", pending)
+		}
+		got := map[string][2]any{}
+		rows, err := db.DB().QueryContext(ctx, "SELECT dedupe_key, attempts, last_error FROM inbound")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var key, lastError string
+			var attempts int
+			if err := rows.Scan(&key, &attempts, &lastError); err != nil {
+				t.Fatal(err)
+			}
+			got[key] = [2]any{attempts, lastError}
+		}
+		want := map[string][2]any{"kf:wkA:t1": {1, ""}, "kf:wkA:t2": {1, ""}, "kf:wkA:t3": {3, "sync_msg: timeout"}, "kf:wkA:t4": {0, ""}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("callbacks after MarkInboundDone (-want +got):\n%s", diff)
 		}
 	})
 }

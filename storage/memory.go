@@ -17,6 +17,7 @@ type Memory struct {
 	events map[string][]time.Time
 	tokens map[string]memValue
 	pauses map[string]time.Time
+	topics map[Topic]map[chan struct{}]struct{} // Signal's subscribers (signal.go)
 }
 
 type memLock struct {
@@ -37,6 +38,7 @@ func NewMemory() *Memory {
 		events: map[string][]time.Time{},
 		tokens: map[string]memValue{},
 		pauses: map[string]time.Time{},
+		topics: map[Topic]map[chan struct{}]struct{}{},
 	}
 }
 

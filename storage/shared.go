@@ -58,6 +58,8 @@ type SharedStores interface {
 	Locker() Locker
 	RateLimiter() RateLimiter
 	Pauses() APIPauses
+	// Signal wakes other replicas' workers when there is new work.
+	Signal() Signal
 	// TokenCache keeps WeCom access tokens for silenceper/wechat: Get returns
 	// the string that was set, or nil.
 	TokenCache() cache.Cache
