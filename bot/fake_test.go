@@ -163,7 +163,7 @@ func (d *fakeDesk) Submit(_ context.Context, c *cases.Case, atts []*cases.Attach
 			c.LimitDays, c.LeadDept = cat.LimitDays, cat.Dept
 		}
 	}
-	c.Deadline = time.Date(2026, 12, 18, 17, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	c.Deadline = time.Date(2026, 12, 18, 17, 0, 0, 0, cases.Shanghai)
 	cp := *c
 	d.cases = append(d.cases, &submitted{Case: &cp, Atts: atts, Said: said})
 	return nil

@@ -11,8 +11,6 @@ import (
 	"banchengshi/cases"
 )
 
-var beijing = time.FixedZone("CST", 8*60*60)
-
 // neighbourCase is the story's case: a neighbour reports for a sick man of 63.
 func neighbourCase() *cases.Case {
 	return &cases.Case{
@@ -34,7 +32,7 @@ func neighbourCase() *cases.Case {
 		CoDepts:      []string{"yanglao"},
 		Assignee:     "zhaoliu",
 		Status:       cases.StatusInProgress,
-		Deadline:     time.Date(2026, 12, 18, 17, 30, 0, 0, beijing),
+		Deadline:     time.Date(2026, 12, 18, 17, 30, 0, 0, cases.Shanghai),
 		LimitDays:    15,
 		Light:        cases.LightYellow,
 	}
@@ -121,7 +119,7 @@ func TestParseCardKey(t *testing.T) {
 }
 
 func timeline() []cases.Event {
-	at := time.Date(2026, 11, 28, 9, 12, 0, 0, beijing)
+	at := time.Date(2026, 11, 28, 9, 12, 0, 0, cases.Shanghai)
 	return []cases.Event{
 		{At: at, Actor: "citizen:wmEXTERNAL123", Kind: cases.EventSubmitted, Body: "我的电话13812345678"},
 		{At: at.Add(time.Hour), Actor: "staff:zhangsan", Kind: cases.EventStatus, Body: "受理"},
@@ -175,7 +173,7 @@ func TestRenderCaseFull(t *testing.T) {
 }
 
 func TestRenderCaseFitsOneMessage(t *testing.T) {
-	at := time.Date(2026, 11, 28, 9, 0, 0, 0, beijing)
+	at := time.Date(2026, 11, 28, 9, 0, 0, 0, cases.Shanghai)
 	var events []cases.Event
 	for i := range 200 {
 		events = append(events, cases.Event{At: at.Add(time.Duration(i) * time.Minute), Actor: "staff:wangwu", Kind: cases.EventNote,
@@ -201,7 +199,7 @@ func TestRenderList(t *testing.T) {
 	a := neighbourCase()
 	a.Light = cases.LightRed
 	b := &cases.Case{Number: "BC2611280009", Category: "archive", Status: cases.StatusSubmitted, Light: cases.LightGreen,
-		Deadline: time.Date(2026, 12, 19, 0, 0, 0, 0, beijing), LimitDays: 15, Description: "档案找不到"}
+		Deadline: time.Date(2026, 12, 19, 0, 0, 0, 0, cases.Shanghai), LimitDays: 15, Description: "档案找不到"}
 	c := &cases.Case{Number: "BC2611270001", Category: "pension", Status: cases.StatusClosed, Light: cases.LightRed, Description: ""}
 	got := d.RenderList("我的案件", []*cases.Case{a, b, c})
 	want := `我的案件（3件）
