@@ -159,7 +159,7 @@ func (a *App) assemble(runCtx context.Context, cfg configs.Config, opt Options, 
 	a.outbox = notify.New(notify.Config{Repo: a.repo, API: client, Locker: a.shared.Locker(), Limiter: a.shared.RateLimiter(),
 		Cards: staffApp, Tasks: a.desk, Log: a.log, Now: opt.Now, Metrics: counts, SMS: a.sms})
 	a.intake = intake.New(intake.Config{
-		Repo: a.repo, API: client, Locker: a.shared.Locker(), Engine: engine, Desk: a.desk.With, Staff: staffApp,
+		Repo: a.repo, API: client, Locker: a.shared.Locker(), Engine: engine, Desk: a.desk.With, Timeline: a.desk, Staff: staffApp,
 		Log: a.log, Now: opt.Now, Released: a.outbox.Kick, Events: a.outbox, StaffTask: a.desk.TellWindow,
 		KfAccounts: func() []string { return kfAccounts(dir.Current()) }, Metrics: counts, Signal: a.shared.Signal(),
 	})

@@ -109,6 +109,16 @@ type OutboxStore interface {
 	// SetServiceState changes only a citizen's kf session state, leaving
 	// their window (written by every message they send) as it is now.
 	SetServiceState(ctx context.Context, openKfID, externalUserID string, state int, at time.Time) error
+	// OpenWindow records, in place, one or more messages from the citizen
+	// (handled in order in one transaction), the last of which they sent at
+	// sentAt and reached us at receivedAt: InboundSeq goes up by messages,
+	// LastInboundAt moves forward to sentAt (never back), an ended session
+	// is new again, and SentInWindow starts again from the kf messages WeCom
+	// accepted for them after receivedAt. It returns the contact as it is
+	// now (a citizen never seen is created) and whether any message to them
+	// is held. The contact is locked before anything is read (see
+	// LockContact).
+	OpenWindow(ctx context.Context, openKfID, externalUserID string, messages int, sentAt, receivedAt, now time.Time) (c *Contact, held bool, err error)
 }
 
 // PlanStore is what the lifecycle loop needs beyond the outbox: the scheduler
@@ -128,10 +138,6 @@ type PlanStore interface {
 	// MarkOnce records key at the given time unless it is recorded already; it
 	// reports whether this call recorded it.
 	MarkOnce(ctx context.Context, key string, at time.Time) (bool, error)
-	// SentSince counts the kf messages WeCom accepted for one citizen at or
-	// after since: what counts against the window their message at since
-	// opened.
-	SentSince(ctx context.Context, openKfID, externalUserID string, since time.Time) (int, error)
 	// MarkedAt returns when key was recorded, or ErrNotFound.
 	MarkedAt(ctx context.Context, key string) (time.Time, error)
 	// CountSentInWindow counts one more kf message sent to the citizen in

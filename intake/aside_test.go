@@ -34,7 +34,7 @@ func asideIntake(t *testing.T, repo cases.Repo, api KfAPI) (*Intake, *metrics.Me
 	m := metrics.New()
 	in := New(Config{
 		Repo: repo, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{}),
-		Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), StaffTask: d.TellWindow, Metrics: m,
+		Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), StaffTask: d.TellWindow, Metrics: m,
 	})
 	return in, m, len(dir.DutyStaff("wkSANDBOX001"))
 }

@@ -3,12 +3,12 @@ package intake
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"banchengshi/bot"
 	"banchengshi/cases"
+	"banchengshi/notify"
 	"banchengshi/wecom"
 )
 
@@ -19,9 +19,9 @@ const (
 	originServicer = 5
 )
 
-// kf session states.
+// kf session states a session_status_change leads to (notify keeps them on
+// the citizen's contact).
 const (
-	statePool  = 2
 	stateHuman = 3
 	stateEnded = 4
 )
@@ -65,6 +65,32 @@ func (in *Intake) markDone(ctx context.Context, r cases.Repo, m *cases.KfMessage
 }
 
 func (in *Intake) citizenMessage(ctx context.Context, m *cases.KfMessage, msg *wecom.KfMessage) error {
+	incoming := incomingOf(m, msg)
+	if id := mediaID(msg); id != "" {
+		media, err := in.download(ctx, incoming.Kind, id)
+		if err != nil && m.Attempts+1 < mediaAttempts {
+			return fmt.Errorf("download %s: %w", incoming.Kind, err)
+		}
+		incoming.Media = media // nil after repeated failures: the dialog asks again
+	}
+	wake := false
+	err := in.repo.InTx(ctx, func(r cases.Repo) error {
+		var err error
+		wake, err = in.citizenMessageIn(ctx, r, m, incoming)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if wake {
+		in.released()
+	}
+	return nil
+}
+
+// incomingOf is a citizen's message as the dialog reads it, without its
+// media (see citizenMessage).
+func incomingOf(m *cases.KfMessage, msg *wecom.KfMessage) bot.Incoming {
 	incoming := bot.Incoming{
 		MsgID:          m.MsgID,
 		OpenKfID:       m.OpenKfID,
@@ -76,126 +102,47 @@ func (in *Intake) citizenMessage(ctx context.Context, m *cases.KfMessage, msg *w
 		incoming.Text = msg.Text.Content
 		incoming.MenuID = msg.Text.MenuID
 	}
-	if id := mediaID(msg); id != "" {
-		media, err := in.download(ctx, incoming.Kind, id)
-		if err != nil && m.Attempts+1 < mediaAttempts {
-			return fmt.Errorf("download %s: %w", incoming.Kind, err)
-		}
-		incoming.Media = media // nil after repeated failures: the dialog asks again
-	}
-
-	var res bot.Result
-	released := false
-	err := in.repo.InTx(ctx, func(r cases.Repo) error {
-		contact, err := in.touchContact(ctx, r, m)
-		if err != nil {
-			return err
-		}
-		if released, err = releaseHeld(ctx, r, contact, in.now()); err != nil {
-			return err
-		}
-		if contact.ServiceState == statePool || contact.ServiceState == stateHuman {
-			// A person has the chat: the bot keeps quiet, the words go on the case.
-			if err := in.recordOnCase(ctx, r, m.ExternalUserID, "citizen:"+m.ExternalUserID, cases.EventMessageIn, describe(incoming)); err != nil {
-				return err
-			}
-			return in.markDone(ctx, r, m)
-		}
-		res, err = in.engine.Handle(ctx, r, in.desk(r), incoming)
-		if err != nil {
-			return fmt.Errorf("dialog: %w", err)
-		}
-		replies := res.Replies
-		if res.Handover {
-			// After the replies, through the same ordered outbox: the citizen
-			// is told before the chat leaves the bot.
-			replies = append(replies, cases.Message{Handover: true})
-		}
-		if err := enqueueReplies(ctx, r, m.OpenKfID, m.ExternalUserID, contact.InboundSeq, replies, in.now()); err != nil {
-			return err
-		}
-		return in.markDone(ctx, r, m)
-	})
-	if err != nil {
-		return err
-	}
-	if released || len(res.Replies) > 0 {
-		in.released()
-	}
-	return nil
+	return incoming
 }
 
-// touchContact opens the citizen's 48-hour window anew: a message from them
-// resets WeCom's limit to 5 messages in 48 hours.
-func (in *Intake) touchContact(ctx context.Context, r cases.Repo, m *cases.KfMessage) (*cases.Contact, error) {
-	c, err := r.GetContact(ctx, m.OpenKfID, m.ExternalUserID)
-	if errors.Is(err, cases.ErrNotFound) {
-		c = &cases.Contact{OpenKfID: m.OpenKfID, ExternalUserID: m.ExternalUserID}
-	} else if err != nil {
-		return nil, fmt.Errorf("load contact: %w", err)
-	}
-	// Every message from the citizen opens WeCom's window anew, however close
-	// to the last it came (send_time has whole seconds; several photos
-	// forwarded at once share one): it is counted (InboundSeq), and the
-	// window's count starts again. What counts in it is what the outbox sent
-	// after the message reached us, which is surely after it reached WeCom;
-	// replies sent before (answers to the citizen's earlier messages) are
-	// not counted. A rare undercount ends in WeCom's 95001, which holds the
-	// message until the citizen writes; an overcount would hold live replies
-	// for nothing. (Strictly after: a reply stamped the same microsecond is
-	// taken to have gone first.)
-	sent, err := r.SentSince(ctx, m.OpenKfID, m.ExternalUserID, m.ReceivedAt.Add(time.Microsecond))
+// citizenMessageIn handles a citizen's message inside r's transaction and
+// marks it done there. It reports whether the outbox has something new to
+// send: replies, or held messages the message released.
+func (in *Intake) citizenMessageIn(ctx context.Context, r cases.Repo, m *cases.KfMessage, incoming bot.Incoming) (bool, error) {
+	conv, err := notify.CitizenWrote(ctx, r, in.now(), m)
 	if err != nil {
-		return nil, fmt.Errorf("count messages in the new window: %w", err)
+		return false, err
 	}
-	c.InboundSeq++
-	if m.SendTime.After(c.LastInboundAt) {
-		c.LastInboundAt = m.SendTime
-	}
-	c.SentInWindow = sent
-	if c.ServiceState == stateEnded {
-		c.ServiceState = 0
-	}
-	c.UpdatedAt = in.now().UTC()
-	if err := r.SaveContact(ctx, c); err != nil {
-		return nil, fmt.Errorf("save contact: %w", err)
-	}
-	return c, nil
+	replied, err := in.citizenTurn(ctx, r, m, incoming, conv.Seqs[0], conv.WithServicer)
+	return conv.Released || replied, err
 }
 
-// releaseHeld makes messages held outside the citizen's window due again.
-func releaseHeld(ctx context.Context, r cases.Repo, c *cases.Contact, now time.Time) (bool, error) {
-	held, err := r.HeldOutbox(ctx, c.OpenKfID, c.ExternalUserID)
+// citizenTurn gives a citizen's message, its window already opened (seq is
+// its number), to the dialog, or to the case while a person has the chat,
+// queues the replies and marks the message done, inside r's transaction. It
+// reports whether it queued replies.
+func (in *Intake) citizenTurn(ctx context.Context, r cases.Repo, m *cases.KfMessage, incoming bot.Incoming, seq int64, withServicer bool) (bool, error) {
+	if withServicer {
+		// A person has the chat: the bot keeps quiet, the words go on the case.
+		if err := in.recordOnCase(ctx, r, m.ExternalUserID, "citizen:"+m.ExternalUserID, cases.EventMessageIn, describe(incoming)); err != nil {
+			return false, err
+		}
+		return false, in.markDone(ctx, r, m)
+	}
+	res, err := in.engine.Handle(ctx, r, in.desk(r), incoming)
 	if err != nil {
-		return false, fmt.Errorf("load held messages: %w", err)
+		return false, fmt.Errorf("dialog: %w", err)
 	}
-	for _, h := range held {
-		h.Status = cases.OutboxPending
-		h.NextAttemptAt = now.UTC()
-		if err := r.UpdateOutbox(ctx, h); err != nil {
-			return false, fmt.Errorf("release held message: %w", err)
-		}
+	replies := res.Replies
+	if res.Handover {
+		// After the replies, through the same ordered outbox: the citizen
+		// is told before the chat leaves the bot.
+		replies = append(replies, cases.Message{Handover: true})
 	}
-	return len(held) > 0, nil
-}
-
-// enqueueReplies queues replies to a citizen; replyTo is the InboundSeq of
-// the message they answer (0: none).
-func enqueueReplies(ctx context.Context, r cases.Repo, openKfID, user string, replyTo int64, replies []cases.Message, now time.Time) error {
-	for _, reply := range replies {
-		p := cases.PriorityNormal
-		if reply.Handover {
-			p = cases.PriorityLow // the outbox sends by priority: the handover goes last
-		}
-		out := &cases.OutboxMessage{
-			Channel: cases.ChannelKf, OpenKfID: openKfID, Recipient: user, Message: reply,
-			Priority: p, Status: cases.OutboxPending, NextAttemptAt: now.UTC(), CreatedAt: now.UTC(), ReplyTo: replyTo,
-		}
-		if err := r.Enqueue(ctx, out); err != nil {
-			return fmt.Errorf("queue reply: %w", err)
-		}
+	if err := notify.Reply(ctx, r, m.OpenKfID, m.ExternalUserID, seq, replies, in.now()); err != nil {
+		return false, err
 	}
-	return nil
+	return len(res.Replies) > 0, in.markDone(ctx, r, m)
 }
 
 func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *wecom.KfMessage) error {
@@ -204,13 +151,8 @@ func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *
 		text = msg.Text.Content
 	}
 	return in.repo.InTx(ctx, func(r cases.Repo) error {
-		c, err := r.GetContact(ctx, m.OpenKfID, m.ExternalUserID)
-		if err == nil && c.ServiceState != stateHuman {
-			c.ServiceState = stateHuman
-			c.UpdatedAt = in.now().UTC()
-			if err := r.SaveContact(ctx, c); err != nil {
-				return fmt.Errorf("save contact: %w", err)
-			}
+		if err := notify.ServicerWrote(ctx, r, m.OpenKfID, m.ExternalUserID, in.now()); err != nil {
+			return err
 		}
 		if err := in.recordOnCase(ctx, r, m.ExternalUserID, "staff:"+msg.ServicerUserID, cases.EventServicerMsg, text); err != nil {
 			return err
@@ -219,22 +161,21 @@ func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *
 	})
 }
 
-// recordOnCase puts a message on the citizen's newest open case, if any: the
-// case timeline is where staff read the whole story.
+// Timeline is the desk's side of what intake records on cases (desk alone
+// writes case timelines).
+type Timeline interface {
+	// RecordChat puts what passed in a citizen's chat outside the dialog on
+	// their newest open or resolved case, if any, inside r's transaction.
+	RecordChat(ctx context.Context, r cases.Repo, reporterID, actor string, kind cases.EventKind, body string) error
+}
+
+// recordOnCase puts a message on the citizen's newest open case, if any,
+// through the desk: the case timeline is where staff read the whole story.
 func (in *Intake) recordOnCase(ctx context.Context, r cases.Repo, reporter, actor string, kind cases.EventKind, body string) error {
-	open := cases.UnfinishedStatuses()
-	list, err := r.ListCases(ctx, cases.Filter{ReporterID: reporter, Status: open, Limit: 1})
-	if err != nil {
-		return fmt.Errorf("find open case: %w", err)
-	}
-	if len(list) == 0 {
+	if in.timeline == nil {
 		return nil
 	}
-	ev := &cases.Event{CaseID: list[0].ID, At: in.now().UTC(), Actor: actor, Kind: kind, Body: body}
-	if err := r.AppendEvent(ctx, ev); err != nil {
-		return fmt.Errorf("record message on case: %w", err)
-	}
-	return nil
+	return in.timeline.RecordChat(ctx, r, reporter, actor, kind, body)
 }
 
 func (in *Intake) download(ctx context.Context, kind, mediaID string) (*bot.Media, error) {
@@ -274,4 +215,80 @@ func describe(in bot.Incoming) string {
 		return in.Text
 	}
 	return "[" + kindLabel[in.Kind] + "]"
+}
+
+// maxRun bounds how many of a citizen's messages share one transaction:
+// enough for the quick lines of a burst, not so many that the citizen's
+// contact stays locked for long.
+const maxRun = 20
+
+// handleRun handles the messages at the head of msgs (one citizen's pending
+// messages, in order) that may share one transaction, and reports how many
+// it handled: all of the run, or none. A run is the citizen's own messages
+// with nothing to download, each due now, at least two and at most maxRun;
+// each is handled as alone (counted in the window, its dialog turn, its
+// replies, marked done), in order, and they commit together, which spares a
+// transaction per message and the window's statements per message. When
+// anything in the run fails or panics it is rolled back whole, none is
+// counted and ok is false: the caller then handles the messages one by one,
+// each with its own attempts and fate.
+func (in *Intake) handleRun(ctx context.Context, msgs []*cases.KfMessage) (handled int, ok bool) {
+	type item struct {
+		m        *cases.KfMessage
+		incoming bot.Incoming
+	}
+	var run []item
+	now := in.now()
+	for _, m := range msgs {
+		if len(run) == maxRun || m.Origin != originCitizen || !retryDue(m.Attempts, m.ReceivedAt, now) {
+			break
+		}
+		var msg wecom.KfMessage
+		if err := json.Unmarshal([]byte(m.Raw), &msg); err != nil || mediaID(&msg) != "" {
+			break
+		}
+		run = append(run, item{m, incomingOf(m, &msg)})
+	}
+	if len(run) < 2 {
+		return 0, true
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			// The messages are handled again one by one, where a panic
+			// counts as an attempt and is logged with its stack.
+			in.log.Debug("a run of messages panicked; they are handled one by one", "panic", fmt.Sprint(p))
+			handled, ok = 0, false
+		}
+	}()
+	ms := make([]*cases.KfMessage, len(run))
+	for i, it := range run {
+		ms[i] = it.m
+	}
+	wake := false
+	err := in.repo.InTx(ctx, func(r cases.Repo) error {
+		// The run's windows are opened at once: one after the other, only
+		// the last would ever be seen (the turns neither read nor change
+		// the window).
+		conv, err := notify.CitizenWrote(ctx, r, in.now(), ms...)
+		if err != nil {
+			return err
+		}
+		wake = conv.Released
+		for i, it := range run {
+			replied, err := in.citizenTurn(ctx, r, it.m, it.incoming, conv.Seqs[i], conv.WithServicer)
+			if err != nil {
+				return fmt.Errorf("message %s: %w", it.m.MsgID, err)
+			}
+			wake = wake || replied
+		}
+		return nil
+	})
+	if err != nil {
+		in.log.Debug("a run of messages failed; they are handled one by one", "err", err)
+		return 0, false
+	}
+	if wake {
+		in.released()
+	}
+	return len(run), true
 }

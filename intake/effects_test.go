@@ -60,7 +60,7 @@ func TestPanickingMessageIsContained(t *testing.T) {
 			d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now)
 			in := New(Config{
 				Repo: panickySessions{repo, "uBad"}, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{Now: clk.Now}),
-				Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
+				Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
 			})
 			ctx := context.Background()
 			pullAndHandle(t, in, "tok")

@@ -2,11 +2,11 @@ package intake
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"banchengshi/bot"
 	"banchengshi/cases"
+	"banchengshi/notify"
 	"banchengshi/wecom"
 )
 
@@ -68,28 +68,13 @@ func (in *Intake) systemEvent(ctx context.Context, m *cases.KfMessage, msg *weco
 			return in.markDone(ctx, in.repo, m)
 		}
 		return in.repo.InTx(ctx, func(r cases.Repo) error {
-			if err := in.setState(ctx, r, m.OpenKfID, m.ExternalUserID, state); err != nil {
+			if err := notify.SessionChanged(ctx, r, m.OpenKfID, m.ExternalUserID, state, in.now()); err != nil {
 				return err
 			}
 			return in.markDone(ctx, r, m)
 		})
 	}
 	return in.markDone(ctx, in.repo, m)
-}
-
-func (in *Intake) setState(ctx context.Context, r cases.Repo, openKfID, user string, state int) error {
-	c, err := r.GetContact(ctx, openKfID, user)
-	if errors.Is(err, cases.ErrNotFound) {
-		c = &cases.Contact{OpenKfID: openKfID, ExternalUserID: user}
-	} else if err != nil {
-		return fmt.Errorf("load contact: %w", err)
-	}
-	c.ServiceState = state
-	c.UpdatedAt = in.now().UTC()
-	if err := r.SaveContact(ctx, c); err != nil {
-		return fmt.Errorf("save contact: %w", err)
-	}
-	return nil
 }
 
 // enterSession greets a citizen who opened the chat. The greeting must use the

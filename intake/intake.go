@@ -1,8 +1,3 @@
-// Package intake carries what WeCom sends us from the callback to the case: it
-// stores every callback before the callback is answered, pulls 微信客服
-// messages with kf sync_msg (one puller per kf account across replicas, the
-// cursor saved after every page), and hands each message, in order, to the
-// citizen dialog or the staff side inside one transaction with its effects.
 package intake
 
 import (
@@ -60,6 +55,7 @@ type Intake struct {
 	staffTask func(ctx context.Context, r cases.Repo, openKfID, text string) error
 	accounts  func() []string
 	metrics   *metrics.Metrics
+	timeline  Timeline
 
 	kick     chan struct{}
 	released func() // called when held messages became sendable
@@ -96,6 +92,10 @@ type Config struct {
 	// workers; nil: each replica hears its own pulls only, and finds the
 	// others' messages by polling.
 	Signal storage.Signal
+
+	// Timeline records on the citizen's case what passed in the chat outside
+	// the dialog (while a person has it); nil records nothing.
+	Timeline Timeline
 }
 
 // New returns an Intake; call Run to start its puller and workers.
@@ -112,7 +112,7 @@ func New(cfg Config) *Intake {
 	return &Intake{
 		repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, engine: cfg.Engine, desk: cfg.Desk,
 		staff: cfg.Staff, events: cfg.Events, log: cfg.Log, now: cfg.Now, released: cfg.Released, staffTask: cfg.StaffTask,
-		accounts: cfg.KfAccounts, metrics: cfg.Metrics,
+		accounts: cfg.KfAccounts, metrics: cfg.Metrics, timeline: cfg.Timeline,
 		kick: make(chan struct{}, 1), signal: cfg.Signal, workers: newWorkers(),
 	}
 }

@@ -72,7 +72,7 @@ func newIntake(t *testing.T, repo cases.Repo, api KfAPI) *Intake {
 	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), nil)
 	return New(Config{
 		Repo: repo, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{}),
-		Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 }
 
@@ -184,7 +184,7 @@ func TestFailingMessageIsRetriedThenHandedToStaff(t *testing.T) {
 	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now)
 	in := New(Config{
 		Repo: brokenSessions{repo}, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{Now: clk.Now}),
-		Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
+		Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
 	})
 	ctx := context.Background()
 	pullAndHandle(t, in, "tok")

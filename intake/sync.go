@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
+	"banchengshi/notify"
 	"banchengshi/storage"
 	"banchengshi/wecom"
 )
@@ -98,10 +99,25 @@ func (in *Intake) record(m *wecom.KfMessage) *cases.KfMessage {
 // handleCitizen handles one citizen's pending messages in order, stopping at
 // the first that must wait.
 func (in *Intake) handleCitizen(ctx context.Context, msgs []*cases.KfMessage) error {
-	for _, m := range msgs {
+	runs := true
+	for len(msgs) > 0 {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		// Several messages at once share a transaction where they can; after
+		// a run failed, the rest go one by one.
+		if runs {
+			n, ok := in.handleRun(ctx, msgs)
+			for range n {
+				in.metrics.KfMessage("handled")
+			}
+			msgs, runs = msgs[n:], ok
+			if n > 0 {
+				continue
+			}
+		}
+		m := msgs[0]
+		msgs = msgs[1:]
 		if !retryDue(m.Attempts, m.ReceivedAt, in.now()) {
 			return nil // later messages wait their turn
 		}
@@ -190,7 +206,7 @@ func (in *Intake) giveUp(ctx context.Context, m *cases.KfMessage) error {
 		if m.Origin != originCitizen {
 			return nil
 		}
-		if err := enqueueReplies(ctx, r, m.OpenKfID, m.ExternalUserID, 0, []cases.Message{{Text: givenUpText}}, now); err != nil {
+		if err := notify.Reply(ctx, r, m.OpenKfID, m.ExternalUserID, 0, []cases.Message{{Text: givenUpText}}, now); err != nil {
 			return err
 		}
 		if in.staffTask == nil {

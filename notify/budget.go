@@ -140,7 +140,7 @@ func (o *Outbox) mergeInto(ctx context.Context, m, head *cases.OutboxMessage) er
 
 // holdReason says why a message to a citizen must wait, or "" to send it now.
 func holdReason(c *cases.Contact, m *cases.OutboxMessage, now time.Time) string {
-	if c.ServiceState == 3 || c.ServiceState == 2 {
+	if withServicer(c) {
 		return reasonServicer
 	}
 	left := c.Remaining(now)
@@ -209,10 +209,6 @@ func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact 
 	}
 }
 
-// statePool is kf's waiting pool, where the account's human servicers pick up
-// chats (state 3 once one does).
-const statePool = 2
-
 // handOver moves the citizen's chat to the servicers' waiting pool. It sends
 // no message, so it costs nothing from the window. Should WeCom keep refusing,
 // the citizen is told, not left waiting for a person who never comes.
@@ -221,7 +217,7 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 	if ok, err := o.claim(ctx, m, now); !ok {
 		return err
 	}
-	if contact.ServiceState != statePool && contact.ServiceState != 3 {
+	if !withServicer(contact) {
 		if _, err := o.api.TransServiceState(ctx, m.OpenKfID, m.Recipient, statePool, ""); err != nil {
 			if wait, ok := wecom.RetryAfter(err); ok {
 				return o.later(ctx, m, due, err, wait, now)
@@ -256,22 +252,6 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 		}
 		return o.settleIn(ctx, r, m, nil, now)
 	})
-}
-
-// window names one of a citizen's 48-hour windows: the one their latest
-// message opened. Messages are counted (InboundSeq), not only timed: two
-// messages in the same second (LastInboundAt has whole seconds) open two
-// windows.
-type window struct {
-	at  time.Time
-	seq int64
-}
-
-func windowOf(c *cases.Contact) window { return window{c.LastInboundAt, c.InboundSeq} }
-
-// reopenedIn reports whether c shows a message from the citizen after w.
-func (w window) reopenedIn(c *cases.Contact) bool {
-	return c.InboundSeq > w.seq || c.LastInboundAt.After(w.at)
 }
 
 // holdUnlessReopened holds m, unless the citizen wrote after the window seen
@@ -333,29 +313,4 @@ func (o *Outbox) settleCounted(ctx context.Context, m *cases.OutboxMessage, w wi
 		}
 		return o.settleIn(ctx, r, m, nil, o.now())
 	})
-}
-
-// countSent records one more message in the citizen's window, or (exhausted)
-// that WeCom says the window w is used up. It works on the stored contact, in
-// place, not on the copy read before sending, because the citizen may have
-// written in between: a new window is never marked used up by the old one's
-// refusal, and a message sent around the moment the window reset is counted
-// in the new one, which errs on the side of sending less.
-func countSent(ctx context.Context, r cases.Repo, openKfID, user string, w window, exhausted bool, now time.Time) error {
-	if !exhausted {
-		return r.CountSentInWindow(ctx, openKfID, user, now.UTC())
-	}
-	_, err := r.ExhaustWindow(ctx, openKfID, user, w.at, w.seq, now.UTC())
-	return err
-}
-
-func loadContact(ctx context.Context, r cases.Repo, openKfID, user string) (*cases.Contact, error) {
-	c, err := r.GetContact(ctx, openKfID, user)
-	if errors.Is(err, cases.ErrNotFound) {
-		return &cases.Contact{OpenKfID: openKfID, ExternalUserID: user}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load contact: %w", err)
-	}
-	return c, nil
 }

@@ -56,7 +56,7 @@ const nudgePage = 500
 
 func (o *Outbox) nudgePage(ctx context.Context, list []*cases.Contact, now time.Time, queued *bool) error {
 	for _, c := range list {
-		if c.ServiceState == 2 || c.ServiceState == 3 || c.Remaining(now) == 0 {
+		if withServicer(c) || c.Remaining(now) == 0 {
 			continue
 		}
 		open, err := o.repo.ListCases(ctx, cases.Filter{ReporterID: c.ExternalUserID, Status: cases.WorkingStatuses(), Limit: 1})

@@ -1,13 +1,3 @@
-// Package notify delivers the outbox: every message the bureau owes a citizen
-// (through 微信客服) or a staff member (through the self-built app), within
-// WeCom's limits, and records each message's fate where staff can see it.
-//
-// Messages to citizens are planned per citizen, not fired one by one (see
-// budget.go): WeCom allows 5 messages within 48 hours after the citizen's last
-// message, so low-priority updates are bundled, the last message of a window
-// is kept for the answer and the follow-up, what cannot be sent is held until
-// the citizen writes again, and an answer that cannot reach the citizen
-// becomes a phone task for staff.
 package notify
 
 import (

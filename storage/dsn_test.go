@@ -33,9 +33,15 @@ func TestMySQLDSN(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"bare", "root@tcp(127.0.0.1:3306)/bcs", "root@tcp(127.0.0.1:3306)/bcs?charset=utf8mb4&collation=utf8mb4_unicode_ci&parseTime=true"},
+		{"bare", "root@tcp(127.0.0.1:3306)/bcs", "root@tcp(127.0.0.1:3306)/bcs?charset=utf8mb4&collation=utf8mb4_unicode_ci&interpolateParams=true&parseTime=true"},
 		{"own charset and zone kept", "u:p@tcp(db:3306)/bcs?charset=utf8mb4&loc=Asia%2FShanghai",
-			"u:p@tcp(db:3306)/bcs?charset=utf8mb4&loc=Asia%2FShanghai&parseTime=true"},
+			"u:p@tcp(db:3306)/bcs?charset=utf8mb4&interpolateParams=true&loc=Asia%2FShanghai&parseTime=true"},
+		{"own choice to prepare kept", "u:p@tcp(db:3306)/bcs?interpolateParams=false",
+			"u:p@tcp(db:3306)/bcs?charset=utf8mb4&collation=utf8mb4_unicode_ci&parseTime=true"},
+		{"no inline values in a charset where escaping is unsafe", "u:p@tcp(db:3306)/bcs?charset=gbk",
+			"u:p@tcp(db:3306)/bcs?charset=gbk&parseTime=true"},
+		{"nor in such a collation", "u:p@tcp(db:3306)/bcs?charset=utf8mb4&collation=gbk_chinese_ci",
+			"u:p@tcp(db:3306)/bcs?charset=utf8mb4&collation=gbk_chinese_ci&parseTime=true"},
 	}
 	for _, tt := range tests {
 		got, err := mysqlDSN(tt.in)

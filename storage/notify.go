@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"banchengshi/cases"
@@ -24,17 +25,60 @@ func (s *SQL) OutboxByWeComMsgID(ctx context.Context, msgID string) (*cases.Outb
 	return list[0], nil
 }
 
-// SentSince counts the kf messages sent to one citizen at or after since (a
-// handover to a servicer sends nothing and has no WeCom msgid).
-func (s *SQL) SentSince(ctx context.Context, openKfID, externalUserID string, since time.Time) (int, error) {
-	var n int
-	err := s.q.QueryRowContext(ctx,
-		"SELECT COUNT(*) FROM outbox WHERE open_kfid = ? AND recipient = ? AND status = ? AND channel = ? AND wecom_msgid <> '' AND sent_at >= ?",
-		openKfID, externalUserID, string(cases.OutboxSent), string(cases.ChannelKf), s.d.t(since)).Scan(&n)
-	if err != nil {
-		return 0, s.wrap(err, "count messages sent since %s", since.UTC().Format(time.RFC3339))
+// OpenWindow records, in place, messages from the citizen, the last of
+// which they sent at sentAt and reached us at receivedAt (see
+// cases.OutboxStore). The
+// contact's row is written (and so locked) before anything is read: a
+// decision to hold a message for the citizen (LockContact) either committed
+// before and is seen here, or waits and then sees this message. What was
+// sent in the window is counted in the same read as the contact and whether
+// anything is held: one write and one read, and a second write only when
+// something was sent after the message reached us.
+func (s *SQL) OpenWindow(ctx context.Context, openKfID, externalUserID string, messages int, sentAt, receivedAt, now time.Time) (*cases.Contact, bool, error) {
+	if messages < 1 {
+		return nil, false, fmt.Errorf("open the window for %d messages", messages)
 	}
-	return n, nil
+	lastInbound := "last_inbound_at"
+	args := []any{openKfID, externalUserID, s.d.nt(sentAt), 0, 0, s.d.t(utc(now)), messages, messages}
+	if !sentAt.IsZero() {
+		// Forward only: messages are handled in order, but send_time has
+		// whole seconds.
+		lastInbound = "CASE WHEN last_inbound_at IS NULL OR last_inbound_at < ? THEN ? ELSE last_inbound_at END"
+		args = append(args, s.d.t(sentAt), s.d.t(sentAt))
+	}
+	args = append(args, s.d.t(utc(now)))
+	q := s.d.upsertSet("contacts",
+		[]string{"open_kfid", "external_userid", "last_inbound_at", "sent_in_window", "service_state", "updated_at", "inbound_seq"},
+		[]string{"open_kfid", "external_userid"},
+		// kf's rule: an ended session (4) is new (0) again when the citizen writes.
+		"inbound_seq = inbound_seq + ?, last_inbound_at = "+lastInbound+", sent_in_window = 0, "+
+			"service_state = CASE WHEN service_state = 4 THEN 0 ELSE service_state END, updated_at = ?")
+	if _, err := s.q.ExecContext(ctx, q, args...); err != nil {
+		return nil, false, s.wrap(err, "open the window")
+	}
+
+	c := cases.Contact{OpenKfID: openKfID, ExternalUserID: externalUserID}
+	var sent int
+	var held bool
+	err := s.q.QueryRowContext(ctx,
+		"SELECT last_inbound_at, service_state, updated_at, inbound_seq,"+
+			" (SELECT COUNT(*) FROM outbox o WHERE o.open_kfid = c.open_kfid AND o.recipient = c.external_userid"+
+			" AND o.status = ? AND o.channel = ? AND o.wecom_msgid <> '' AND o.sent_at > ?),"+
+			" EXISTS (SELECT 1 FROM outbox h WHERE h.open_kfid = c.open_kfid AND h.recipient = c.external_userid AND h.status = ?)"+
+			" FROM contacts c WHERE c.open_kfid = ? AND c.external_userid = ?",
+		string(cases.OutboxSent), string(cases.ChannelKf), s.d.t(utc(receivedAt)), string(cases.OutboxHeld), openKfID, externalUserID).
+		Scan(timeCol{&c.LastInboundAt}, &c.ServiceState, timeCol{&c.UpdatedAt}, &c.InboundSeq, &sent, &held)
+	if err != nil {
+		return nil, false, s.wrap(err, "read the window opened")
+	}
+	if sent > 0 {
+		if _, err := s.q.ExecContext(ctx, "UPDATE contacts SET sent_in_window = ? WHERE open_kfid = ? AND external_userid = ?",
+			sent, openKfID, externalUserID); err != nil {
+			return nil, false, s.wrap(err, "count messages in the window opened")
+		}
+		c.SentInWindow = sent
+	}
+	return &c, held, nil
 }
 
 // HeldOutboxSince returns held messages of at least priority min held at or

@@ -112,3 +112,116 @@ func TestMarkOnce(t *testing.T) {
 		}
 	})
 }
+
+// A citizen's message opens their window in place: a citizen never seen is
+// created; each message counts, however close to the last; the time they
+// last wrote only moves forward; an ended session starts anew, a servicer's
+// stays; and the window counts only the kf messages WeCom accepted after the
+// message reached us. Whether anything is held for them comes with it.
+func TestOpenWindow(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		base := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+		type window struct {
+			Seq   int64
+			Last  time.Time
+			Sent  int
+			State int
+			Held  bool
+		}
+		openFor := func(messages int, user string, sentAt, receivedAt time.Time) window {
+			t.Helper()
+			var w window
+			err := db.InTx(ctx, func(r cases.Repo) error {
+				c, held, err := r.OpenWindow(ctx, "wk1", user, messages, sentAt, receivedAt, receivedAt.Add(time.Second))
+				if err != nil {
+					return err
+				}
+				stored, err := r.GetContact(ctx, "wk1", user)
+				if err != nil {
+					return err
+				}
+				if diff := cmp.Diff(stored, c); diff != "" {
+					t.Errorf("returned contact differs from the stored one (-stored +returned):\n%s", diff)
+				}
+				w = window{c.InboundSeq, c.LastInboundAt, c.SentInWindow, c.ServiceState, held}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return w
+		}
+		open := func(user string, sentAt, receivedAt time.Time) window {
+			t.Helper()
+			return openFor(1, user, sentAt, receivedAt)
+		}
+		queue := func(user, msgid string, status cases.OutboxStatus, sent time.Time) {
+			t.Helper()
+			out := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wk1", Recipient: user, Message: cases.Message{Text: "x"},
+				Status: status, WeComMsgID: msgid, CreatedAt: base.Add(-time.Hour)}
+			if err := db.Enqueue(ctx, out); err != nil {
+				t.Fatal(err)
+			}
+			if status == cases.OutboxSent {
+				out.SentAt = &sent
+				if err := db.UpdateOutbox(ctx, out); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+
+		if diff := cmp.Diff(window{Seq: 1, Last: base}, open("wmA", base, base)); diff != "" {
+			t.Errorf("first message (-want +got):\n%s", diff)
+		}
+		// The same second, and a send_time a second behind (whole seconds):
+		// each counts, the last time stays.
+		if diff := cmp.Diff(window{Seq: 2, Last: base}, open("wmA", base, base.Add(time.Millisecond))); diff != "" {
+			t.Errorf("same second (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(window{Seq: 3, Last: base}, open("wmA", base.Add(-time.Second), base.Add(2*time.Millisecond))); diff != "" {
+			t.Errorf("earlier send_time (-want +got):\n%s", diff)
+		}
+
+		received := base.Add(time.Minute)
+		queue("wmA", "m1", cases.OutboxSent, received.Add(-time.Second)) // before the message reached us
+		queue("wmA", "m2", cases.OutboxSent, received)                   // the same microsecond: taken to have gone first
+		queue("wmA", "m3", cases.OutboxSent, received.Add(time.Microsecond))
+		queue("wmA", "m4", cases.OutboxSent, received.Add(time.Second))
+		queue("wmA", "", cases.OutboxSent, received.Add(time.Second)) // a handover: no message
+		queue("wmB", "m6", cases.OutboxSent, received.Add(time.Second))
+		if diff := cmp.Diff(window{Seq: 4, Last: received, Sent: 2}, open("wmA", received, received)); diff != "" {
+			t.Errorf("sent after the message (-want +got):\n%s", diff)
+		}
+
+		queue("wmA", "", cases.OutboxHeld, time.Time{})
+		if err := db.SetServiceState(ctx, "wk1", "wmA", 4, received); err != nil {
+			t.Fatal(err)
+		}
+		later := received.Add(time.Hour)
+		if diff := cmp.Diff(window{Seq: 5, Last: later, Held: true}, open("wmA", later, later)); diff != "" {
+			t.Errorf("after the session ended, with a message held (-want +got):\n%s", diff)
+		}
+		if err := db.SetServiceState(ctx, "wk1", "wmA", 3, later); err != nil {
+			t.Fatal(err)
+		}
+		if got := open("wmA", later, later); got.State != 3 {
+			t.Errorf("a servicer's session became %d", got.State)
+		}
+		// A contact made by a session change alone has never written.
+		if err := db.SetServiceState(ctx, "wk1", "wmC", 3, base); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(window{Seq: 1, Last: later, State: 3}, open("wmC", later, later)); diff != "" {
+			t.Errorf("first message after a session change (-want +got):\n%s", diff)
+		}
+		// Several messages handled together count as many, from nothing or
+		// from what was counted before.
+		if diff := cmp.Diff(window{Seq: 3, Last: later}, openFor(3, "wmD", later, later)); diff != "" {
+			t.Errorf("three messages at once (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(window{Seq: 5, Last: later.Add(time.Second)}, openFor(2, "wmD", later.Add(time.Second), later)); diff != "" {
+			t.Errorf("two more (-want +got):\n%s", diff)
+		}
+	})
+}

@@ -63,39 +63,3 @@ func TestPurgeStale(t *testing.T) {
 		}
 	})
 }
-
-func TestSentSince(t *testing.T) {
-	eachBackend(t, func(t *testing.T, db *storage.SQL) {
-		ctx := context.Background()
-		base := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
-		for i, m := range []struct {
-			user, msgid string
-			status      cases.OutboxStatus
-			sent        time.Time
-		}{
-			{"wmA", "m1", cases.OutboxSent, base.Add(-time.Minute)}, // before the window
-			{"wmA", "m2", cases.OutboxSent, base},
-			{"wmA", "m3", cases.OutboxSent, base.Add(time.Hour)},
-			{"wmA", "", cases.OutboxSent, base.Add(time.Hour)}, // a handover: no message
-			{"wmA", "m5", cases.OutboxHeld, base.Add(time.Hour)},
-			{"wmB", "m6", cases.OutboxSent, base.Add(time.Hour)},
-		} {
-			sent := m.sent
-			out := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wk1", Recipient: m.user, Message: cases.Message{Text: "x"},
-				Status: m.status, WeComMsgID: m.msgid, CreatedAt: base.Add(-time.Hour)}
-			if err := db.Enqueue(ctx, out); err != nil {
-				t.Fatal(err)
-			}
-			if m.status == cases.OutboxSent {
-				out.SentAt = &sent
-			}
-			if err := db.UpdateOutbox(ctx, out); err != nil {
-				t.Fatalf("message %d: %v", i, err)
-			}
-		}
-		n, err := db.SentSince(ctx, "wk1", "wmA", base)
-		if err != nil || n != 2 {
-			t.Fatalf("SentSince = %d, %v; want 2", n, err)
-		}
-	})
-}

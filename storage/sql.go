@@ -49,8 +49,8 @@ const MySQLMaxOpenConns = 24
 // unless it sets them itself, applies the embedded migrations and checks the
 // sealer's keys against those the personal data was sealed with (a
 // *KeyError when they cannot open it). driver is "sqlite" (modernc.org/sqlite;
-// a file DSN's directory is created) or "mysql".
-func Open(ctx context.Context, driver, dsn string, sealer *pii.Sealer) (*SQL, error) {
+// a file DSN's directory is created) or "mysql". opts are for tests (WrapConnector).
+func Open(ctx context.Context, driver, dsn string, sealer *pii.Sealer, opts ...Option) (*SQL, error) {
 	if sealer == nil {
 		return nil, errors.New("open storage: a pii sealer is required")
 	}
@@ -67,7 +67,7 @@ func Open(ctx context.Context, driver, dsn string, sealer *pii.Sealer) (*SQL, er
 	if err != nil {
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
-	db, err := sql.Open(driver, dsn)
+	db, err := openDB(driver, dsn, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", driver, err)
 	}

@@ -45,8 +45,13 @@ func SQLite(t testing.TB) *storage.SQL {
 // SQLiteWith is SQLite with a given sealer.
 func SQLiteWith(t testing.TB, sealer *pii.Sealer) *storage.SQL {
 	t.Helper()
+	return openSQLite(t, sealer)
+}
+
+func openSQLite(t testing.TB, sealer *pii.Sealer, opts ...storage.Option) *storage.SQL {
+	t.Helper()
 	dsn := storage.DefaultSQLiteDSN(filepath.Join(t.TempDir(), "db", "test.db"))
-	db, err := storage.Open(context.Background(), storage.DriverSQLite, dsn, sealer)
+	db, err := storage.Open(context.Background(), storage.DriverSQLite, dsn, sealer, opts...)
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
@@ -106,8 +111,13 @@ func MySQL(t testing.TB) *storage.SQL {
 // MySQLWith is MySQL with a given sealer.
 func MySQLWith(t testing.TB, sealer *pii.Sealer) *storage.SQL {
 	t.Helper()
+	return openMySQL(t, sealer)
+}
+
+func openMySQL(t testing.TB, sealer *pii.Sealer, opts ...storage.Option) *storage.SQL {
+	t.Helper()
 	dsn := MySQLDSN(t)
-	db, err := storage.Open(context.Background(), storage.DriverMySQL, dsn, sealer)
+	db, err := storage.Open(context.Background(), storage.DriverMySQL, dsn, sealer, opts...)
 	if err != nil {
 		t.Fatalf("open mysql: %v", err)
 	}

@@ -1,0 +1,96 @@
+package intake
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"banchengshi/cases"
+	"banchengshi/wecom"
+)
+
+// servicerText is a message a servicer typed in the WeCom client (origin 5).
+func servicerText(msgid, user, servicer, content string, at int64) wecom.KfMessage {
+	raw, _ := json.Marshal(map[string]any{
+		"msgid": msgid, "open_kfid": "wkSANDBOX001", "external_userid": user, "send_time": at,
+		"origin": 5, "servicer_userid": servicer, "msgtype": "text", "text": map[string]string{"content": content},
+	})
+	var m wecom.KfMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		panic(err)
+	}
+	m.Raw = raw
+	return m
+}
+
+// While a servicer has the chat, what they and the citizen write goes on
+// the citizen's open case through the desk, and the bot keeps quiet: no
+// reply is queued, and the citizen's messages (two quick ones, handled
+// together) still open their window, one each.
+func TestChatWithAServicerGoesOnTheCase(t *testing.T) {
+	for name, open := range dialects {
+		t.Run(name, func(t *testing.T) {
+			repo := open(t)
+			ctx := context.Background()
+			now := time.Now()
+			num, err := repo.NextNumber(ctx, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &cases.Case{Number: num, OpenKfID: "wkSANDBOX001", ReporterID: "u1", Status: cases.StatusInProgress, Category: "pension", CreatedAt: now, UpdatedAt: now}
+			if err := repo.CreateCase(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			if err := repo.SaveContact(ctx, &cases.Contact{OpenKfID: "wkSANDBOX001", ExternalUserID: "u1", LastInboundAt: now.Add(-time.Hour).UTC(), InboundSeq: 3, UpdatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			api := &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{
+				servicerText("s1", "u1", "zhangsan", "档案调出来了", now.Unix()),
+				text("m1", "u1", "好的，谢谢", now.Unix()),
+				text("m2", "u1", "还有一件事", now.Unix()),
+			}}}}
+			in := newIntake(t, repo, api)
+			if err := in.sync(ctx, "wkSANDBOX001", "tok"); err != nil {
+				t.Fatal(err)
+			}
+			if err := in.handlePending(ctx); err != nil {
+				t.Fatal(err)
+			}
+
+			timeline, err := repo.Timeline(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type line struct {
+				Actor string
+				Kind  cases.EventKind
+				Body  string
+			}
+			var got []line
+			for _, e := range timeline {
+				got = append(got, line{e.Actor, e.Kind, e.Body})
+			}
+			want := []line{
+				{"staff:zhangsan", cases.EventServicerMsg, "档案调出来了"},
+				{"citizen:u1", cases.EventMessageIn, "好的，谢谢"},
+				{"citizen:u1", cases.EventMessageIn, "还有一件事"},
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("timeline (-want +got):\n%s", diff)
+			}
+			if due, err := repo.DueOutbox(ctx, now.Add(time.Hour), 10); err != nil || len(due) != 0 {
+				t.Errorf("queued to the citizen while a servicer has the chat: %d, %v; want none", len(due), err)
+			}
+			contact, err := repo.GetContact(ctx, "wkSANDBOX001", "u1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if contact.ServiceState != stateHuman || contact.InboundSeq != 5 || contact.SentInWindow != 0 {
+				t.Errorf("contact: state %d, message number %d, sent %d; want %d, 5, 0", contact.ServiceState, contact.InboundSeq, contact.SentInWindow, stateHuman)
+			}
+		})
+	}
+}

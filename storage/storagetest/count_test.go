@@ -1,0 +1,51 @@
+package storagetest_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"banchengshi/cases"
+	"banchengshi/storage"
+	"banchengshi/storage/storagetest"
+)
+
+// The counter sees what the driver is asked: one transaction with two
+// statements is one begin, two statements and one commit; a failed one is
+// rolled back. (MySQL's statements carry their values inline: nothing is
+// prepared.)
+func TestCounterCountsWhatTheDriverIsAsked(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) (*storage.SQL, *storagetest.Counter){
+		"sqlite": storagetest.CountedSQLite, "mysql": storagetest.CountedMySQL,
+	} {
+		t.Run(name, func(t *testing.T) {
+			db, counter := open(t)
+			ctx := context.Background()
+			counter.Reset()
+			c := &cases.Contact{OpenKfID: "wk1", ExternalUserID: "wm1", LastInboundAt: time.Now(), InboundSeq: 1}
+			err := db.InTx(ctx, func(r cases.Repo) error {
+				if err := r.SaveContact(ctx, c); err != nil {
+					return err
+				}
+				_, err := r.GetContact(ctx, "wk1", "wm1")
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = db.InTx(ctx, func(r cases.Repo) error {
+				_, err := r.GetContact(ctx, "wk1", "nobody")
+				return err
+			})
+			want := storagetest.Counts{Statements: 3, Begins: 2, Commits: 1, Rollbacks: 1}
+			if diff := cmp.Diff(want, counter.Counts()); diff != "" {
+				t.Errorf("counts (-want +got):\n%s", diff)
+			}
+			if got := counter.Queries()["SELECT last_inbound_at, sent_in_window, service_state, updated_at, inbound_seq FROM contacts WHERE open_kfid = ? AND external_userid = ?"]; got != 2 {
+				t.Errorf("the contact was read %d times, want 2", got)
+			}
+		})
+	}
+}
