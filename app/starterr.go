@@ -45,7 +45,7 @@ type StartError struct {
 }
 
 func (e *StartError) Error() string {
-	msg := "cannot start: " + string(e.Step) + ": " + oneLine(e.Err.Error())
+	msg := "cannot start: " + string(e.Step) + ": " + joinLines(e.Err.Error())
 	if h := e.Hint(); h != "" {
 		msg += " — " + h
 	}
@@ -62,9 +62,9 @@ func startErr(step Step, err error) error {
 	return &StartError{Step: step, Err: err}
 }
 
-// oneLine joins a multi-line message (a YAML error, a list of problems) into
+// joinLines joins a multi-line message (a YAML error, a list of problems) into
 // one line.
-func oneLine(s string) string {
+func joinLines(s string) string {
 	lines := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
 	for i, l := range lines {
 		lines[i] = strings.TrimSpace(l)

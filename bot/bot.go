@@ -45,10 +45,10 @@ import (
 // Message kinds an Incoming may carry.
 const (
 	KindText         = "text"
-	KindImage        = "image"
-	KindVoice        = "voice"
-	KindVideo        = "video"
-	KindFile         = "file"
+	KindImage        = cases.MediaImage
+	KindVoice        = cases.MediaVoice
+	KindVideo        = cases.MediaVideo
+	KindFile         = cases.MediaFile
 	KindLocation     = "location"
 	KindLink         = "link"
 	KindBusinessCard = "business_card"

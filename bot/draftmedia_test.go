@@ -97,7 +97,7 @@ func TestVersion1SessionWithBytesContinues(t *testing.T) {
 		got = append(got, *a)
 	}
 	want := []cases.Attachment{
-		{Kind: KindVoice, MediaID: "m1", FileName: "1.amr", ContentType: "audio/amr", Size: 9, Data: []byte("amr bytes"), CreatedAt: time.Date(2026, 11, 28, 9, 20, 0, 0, time.FixedZone("", 8*3600))},
+		{Kind: KindVoice, MediaID: "m1", FileName: "1.amr", ContentType: "audio/amr", Size: 9, Data: []byte("amr bytes"), CreatedAt: time.Date(2026, 11, 28, 9, 20, 0, 0, cases.Shanghai)},
 		{Kind: KindImage, MediaID: "media1", FileName: "photo.jpg1", ContentType: "image/jpeg", Size: 13, Data: []byte("image bytes 1"), CreatedAt: testStart.Add(time.Minute)},
 	}
 	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {

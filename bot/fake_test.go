@@ -163,7 +163,7 @@ func (d *fakeDesk) Submit(_ context.Context, c *cases.Case, atts []*cases.Attach
 			c.LimitDays, c.LeadDept = cat.LimitDays, cat.Dept
 		}
 	}
-	c.Deadline = time.Date(2026, 12, 18, 17, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	c.Deadline = time.Date(2026, 12, 18, 17, 0, 0, 0, cases.Shanghai)
 	cp := *c
 	d.cases = append(d.cases, &submitted{Case: &cp, Atts: atts, Said: said})
 	return nil
@@ -206,7 +206,7 @@ func (d *fakeDesk) view(c *cases.Case) cases.CaseView {
 		cases.StatusClosed: "已办结", cases.StatusResolved: "已办结，等您评价", cases.StatusInProgress: "正在重新办理"}[c.Status]
 	return cases.CaseView{
 		Number: c.Number, Category: categoryName(d.cats, c.Category), StatusText: status,
-		LastUpdate: "窗口已收到您的反映", Open: c.Status.Open() && c.Status != cases.StatusResolved, Deadline: c.Deadline,
+		LastUpdate: "窗口已收到您的反映", Working: c.Status.Working(), Deadline: c.Deadline,
 		AffectedName: c.Affected.Name, Relation: c.Relation,
 	}
 }
@@ -248,7 +248,7 @@ func (d *fakeDesk) Rate(_ context.Context, number, reporterID string, rating int
 	happy := solved && rating >= 1 && rating <= 3
 	switch {
 	case c.Status == cases.StatusResolved, c.Status == cases.StatusClosed && !happy:
-	case !c.Status.Open() || c.Status == cases.StatusClosed:
+	case !c.Status.Unfinished():
 		return 0, fmt.Errorf("rate %s: %w", number, cases.ErrNotOpen)
 	default:
 		return 0, fmt.Errorf("rate %s while %s: %w", number, c.Status, cases.ErrRefused)
@@ -270,7 +270,7 @@ func (d *fakeDesk) Supplement(_ context.Context, number, reporterID, text string
 	if err != nil {
 		return err
 	}
-	if !c.Status.Open() {
+	if !c.Status.Unfinished() {
 		return fmt.Errorf("supplement %s: %w", number, cases.ErrNotOpen)
 	}
 	s := supplemented{Number: number, Text: text}
@@ -304,7 +304,7 @@ func (d *fakeDesk) MaterialRequests(_ context.Context, openKfID, reporterID stri
 	var out []cases.CaseView
 	for _, s := range d.cases {
 		c := s.Case
-		if d.asked[c.Number] != 0 && c.ReporterID == reporterID && c.OpenKfID == openKfID && c.Status.Open() && c.Status != cases.StatusResolved {
+		if d.asked[c.Number] != 0 && c.ReporterID == reporterID && c.OpenKfID == openKfID && c.Status.Working() {
 			out = append(out, d.view(c))
 		}
 	}
@@ -320,7 +320,7 @@ func (d *fakeDesk) Withdraw(_ context.Context, number, reporterID, reason string
 	if err != nil {
 		return err
 	}
-	if !c.Status.Open() {
+	if !c.Status.Unfinished() {
 		return fmt.Errorf("withdraw %s: %w", number, cases.ErrNotOpen)
 	}
 	c.Status = cases.StatusWithdrawn

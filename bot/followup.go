@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"banchengshi/cases"
+	"banchengshi/pii"
 )
 
 // The follow-up (回访): when a case is resolved the desk asks the citizen,
@@ -135,7 +136,7 @@ func proxyName(v cases.CaseView) string {
 	if v.Relation == "" || v.Relation == relationSelf || v.AffectedName == "" {
 		return ""
 	}
-	return maskNumbers(v.AffectedName)
+	return pii.MaskText(v.AffectedName)
 }
 
 // menuIsFresh reports whether the main menu was shown so recently that a

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"banchengshi/cases"
 )
 
 type choiceResult struct {
@@ -146,7 +148,7 @@ type dateResult struct {
 }
 
 func TestParseDate(t *testing.T) {
-	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, cases.Shanghai)
 	tests := []struct {
 		input string
 		want  dateResult

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"banchengshi/pii"
 )
 
 // Who is affected and who writes: the answers about people on the report
@@ -190,7 +192,7 @@ func (t *turn) couldName(text string) bool {
 		t.notUnderstood(text) // a story rather than a name: kept as description
 		return false
 	}
-	if text != maskNumbers(text) {
+	if text != pii.MaskText(text) {
 		t.note(textNotAName)
 		t.ask()
 		return false

@@ -376,7 +376,7 @@ func saidParts(s *session) []string {
 		if p.Text != "" {
 			said = append(said, p.Text)
 		} else if p.Att > 0 && p.Att <= len(s.Atts) {
-			said = append(said, "["+mediaName(s.Atts[p.Att-1].Kind)+"]")
+			said = append(said, "["+cases.MediaLabel(s.Atts[p.Att-1].Kind)+"]")
 		}
 	}
 	return said

@@ -20,7 +20,7 @@ func (t *turn) query(ctx context.Context) error {
 	t.say(cases.Message{Text: textCaseList(views)})
 	var open []string
 	for _, v := range views {
-		if v.Open {
+		if v.Working {
 			open = append(open, v.Number)
 		}
 	}
@@ -34,13 +34,9 @@ func (t *turn) query(ctx context.Context) error {
 	return nil
 }
 
-func hasOpen(views []cases.CaseView) bool {
-	for _, v := range views {
-		if v.Open {
-			return true
-		}
-	}
-	return false
+// hasWorking reports whether the bureau still works on one of views.
+func hasWorking(views []cases.CaseView) bool {
+	return slices.ContainsFunc(views, func(v cases.CaseView) bool { return v.Working })
 }
 
 // pickCase starts choosing among the reporter's open cases: with one it is
@@ -52,7 +48,7 @@ func (t *turn) pickCase(ctx context.Context, pickStep, next Step, none string) e
 	}
 	var open []cases.CaseView
 	for _, v := range views {
-		if v.Open {
+		if v.Working {
 			open = append(open, v)
 		}
 	}
@@ -249,7 +245,7 @@ func (t *turn) rehome(ctx context.Context, refusal string) error {
 	}
 	s.History, s.Choices, s.Reason, s.Missed = nil, nil, "", 0
 	for _, v := range views {
-		if v.Open && v.Number != refused {
+		if v.Working && v.Number != refused {
 			s.Choices = append(s.Choices, caseOption(v))
 		}
 	}

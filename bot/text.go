@@ -274,33 +274,20 @@ func textExpired(ttl time.Duration) string {
 	return fmt.Sprintf("您上次填的内容已超过%d天，已经失效了。", max(1, int(ttl.Hours()/24)))
 }
 
-// mediaName is how the dialog calls a kind of file.
-func mediaName(kind string) string {
-	switch kind {
-	case KindVoice:
-		return "语音"
-	case KindImage:
-		return "照片"
-	case KindVideo:
-		return "视频"
-	}
-	return "文件"
-}
-
 func textMediaMissing(kind string) string {
-	return fmt.Sprintf("您发的%s没有收到，麻烦再发一次。", mediaName(kind))
+	return fmt.Sprintf("您发的%s没有收到，麻烦再发一次。", cases.MediaLabel(kind))
 }
 
 func textMediaKept(kind string) string {
-	return fmt.Sprintf("%s收到了，会一起交给工作人员。", mediaName(kind))
+	return fmt.Sprintf("%s收到了，会一起交给工作人员。", cases.MediaLabel(kind))
 }
 
 func textMediaAck(kind string) string {
-	return fmt.Sprintf("%s收到了。\n还有吗？说完了请回复“说完了”。", mediaName(kind))
+	return fmt.Sprintf("%s收到了。\n还有吗？说完了请回复“说完了”。", cases.MediaLabel(kind))
 }
 
 func textStartedWithMedia(kind string) string {
-	return fmt.Sprintf("%s收到了，已经记下。\n为了交给对的部门，还要问几个问题。", mediaName(kind))
+	return fmt.Sprintf("%s收到了，已经记下。\n为了交给对的部门，还要问几个问题。", cases.MediaLabel(kind))
 }
 
 // textUnexpected answers a message the dialog cannot read.
@@ -329,7 +316,7 @@ func phoneOptions(name string) []string {
 // affectedName is how the dialog refers to the affected person.
 func affectedName(d draft) string {
 	if d.Name != "" && d.Name != voiceAnswer {
-		return maskNumbers(d.Name)
+		return pii.MaskText(d.Name)
 	}
 	return "他（她）"
 }
@@ -385,17 +372,17 @@ func summary(s *session, cats []cases.Category) string {
 		fmt.Fprintf(&b, "\n类别：%s", categoryName(cats, d.Category))
 	}
 	if d.TriedWindow != "" {
-		fmt.Fprintf(&b, "\n去过：%s", maskNumbers(d.TriedWindow))
+		fmt.Fprintf(&b, "\n去过：%s", pii.MaskText(d.TriedWindow))
 		if d.TriedWhen != "" {
-			fmt.Fprintf(&b, "，%s", maskNumbers(d.TriedWhen))
+			fmt.Fprintf(&b, "，%s", pii.MaskText(d.TriedWhen))
 		}
 		if d.TriedAnswer != "" {
-			fmt.Fprintf(&b, "\n答复：%s", clip(maskNumbers(d.TriedAnswer), 16))
+			fmt.Fprintf(&b, "\n答复：%s", clip(pii.MaskText(d.TriedAnswer), 16))
 		}
 	}
 	text := descriptionText(s)
 	if text != "" {
-		fmt.Fprintf(&b, "\n问题：%s", clip(maskNumbers(text), 24))
+		fmt.Fprintf(&b, "\n问题：%s", clip(pii.MaskText(text), 24))
 	}
 	if files := filesText(s.Atts); files != "" {
 		fmt.Fprintf(&b, "\n附件：%s", files)
@@ -423,7 +410,7 @@ func filesText(atts []attachment) string {
 	var out []string
 	for _, k := range []struct{ kind, unit string }{{KindVoice, "条"}, {KindImage, "张"}, {KindVideo, "段"}, {KindFile, "个"}} {
 		if n := counts[k.kind]; n > 0 {
-			out = append(out, fmt.Sprintf("%s%d%s", mediaName(k.kind), n, k.unit))
+			out = append(out, fmt.Sprintf("%s%d%s", cases.MediaLabel(k.kind), n, k.unit))
 		}
 	}
 	return strings.Join(out, "、")
@@ -446,11 +433,11 @@ func textCaseList(views []cases.CaseView) string {
 		if v.LastUpdate != "" {
 			fmt.Fprintf(&b, "\n最近：%s", v.LastUpdate)
 		}
-		if v.Open && !v.Deadline.IsZero() {
+		if v.Working && !v.Deadline.IsZero() {
 			fmt.Fprintf(&b, "\n期限：%s前", dateText(v.Deadline))
 		}
 	}
-	if hasOpen(views) {
+	if hasWorking(views) {
 		b.WriteString("\n" + textCasesTail)
 	}
 	return b.String()
@@ -460,27 +447,12 @@ func textCaseList(views []cases.CaseView) string {
 // spaces and dashes included.
 var reLongNumber = regexp.MustCompile(`[0-9０-９][0-9０-９ \-－]{5,}[0-9０-９XxＸｘ]`)
 
-// maskNumbers hides phone and ID numbers a citizen typed into free text
-// before it is shown back in the chat.
-func maskNumbers(s string) string {
-	return reLongNumber.ReplaceAllStringFunc(s, func(m string) string {
-		digits := pii.Normalize(m)
-		switch {
-		case len(digits) < 7:
-			return m
-		case len(digits) >= 15:
-			return pii.MaskID(digits)
-		}
-		return pii.MaskPhone(digits)
-	})
-}
-
 // orDash shows free text back to the citizen, masked, or a dash for nothing.
 func orDash(s string) string {
 	if s == "" {
 		return "—"
 	}
-	return maskNumbers(s)
+	return pii.MaskText(s)
 }
 
 // orNone shows an optional answer back, masked, or 未提供 for none.
@@ -488,7 +460,7 @@ func orNone(s string) string {
 	if s == "" {
 		return "未提供"
 	}
-	return maskNumbers(s)
+	return pii.MaskText(s)
 }
 
 // clip shortens s to n characters for the summary.
@@ -540,5 +512,5 @@ func textAskRateWhy(name string, solved bool) string {
 
 // textSeeMedia is the reason of an answer given as a voice message or photo.
 func textSeeMedia(kind string) string {
-	return "（见" + mediaName(kind) + "）"
+	return "（见" + cases.MediaLabel(kind) + "）"
 }

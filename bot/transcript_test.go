@@ -32,7 +32,7 @@ import (
 // or phone number the citizen typed; no reply may ask more than one question.
 
 var (
-	testStart = time.Date(2026, 11, 28, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))
+	testStart = time.Date(2026, 11, 28, 9, 30, 0, 0, cases.Shanghai)
 	reWait    = regexp.MustCompile(`^（过了(\d+)(天|小时|分钟)）$`)
 	reTap     = regexp.MustCompile(`^\[点 (\S+)\]$`)
 	reClose   = regexp.MustCompile(`^（(\S+) 办结了）$`)

@@ -5,6 +5,7 @@ package cases
 
 import (
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -23,14 +24,26 @@ const (
 	StatusMerged     Status = "merged"      // 已并案
 )
 
-// Open reports whether a case in this status still needs work by the bureau.
-func (s Status) Open() bool {
-	switch s {
-	case StatusClosed, StatusWithdrawn, StatusMerged:
-		return false
-	}
-	return true
+// Working reports whether the bureau is still working on a case in this
+// status: submitted, accepted, assigned or in progress. A resolved case is not
+// working: it waits for the citizen's follow-up answer.
+func (s Status) Working() bool { return slices.Contains(WorkingStatuses(), s) }
+
+// Unfinished reports whether a case in this status may still change: it is
+// working, or resolved and waiting for the follow-up. Closed, withdrawn and
+// merged cases are finished.
+func (s Status) Unfinished() bool { return slices.Contains(UnfinishedStatuses(), s) }
+
+// WorkingStatuses lists the working statuses in lifecycle order (see
+// Status.Working). The slice is the caller's own.
+func WorkingStatuses() []Status {
+	return []Status{StatusSubmitted, StatusAccepted, StatusAssigned, StatusInProgress}
 }
+
+// UnfinishedStatuses lists the unfinished statuses in lifecycle order: the
+// working ones and resolved (see Status.Unfinished). The slice is the
+// caller's own.
+func UnfinishedStatuses() []Status { return append(WorkingStatuses(), StatusResolved) }
 
 // Light is the panoramic monitor's signal for a case's time limit.
 type Light string

@@ -16,8 +16,10 @@ import (
 // LastUpdate are citizen-facing Chinese sentences supplied by the desk.
 type CaseView struct {
 	Number, Category, StatusText, LastUpdate string
-	Open                                     bool
-	Deadline                                 time.Time
+	// Working is the case's Status.Working: the bureau still works on it. A
+	// resolved case waiting for the follow-up is not working.
+	Working  bool
+	Deadline time.Time
 	// AffectedName and Relation are the affected person's name and their
 	// relation to the reporter ("本人" when the reporter is the affected
 	// person), so that a reporter writing for somebody else is asked about

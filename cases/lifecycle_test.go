@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -149,5 +150,33 @@ func TestStatusTexts(t *testing.T) {
 		if ActionText(a) == string(a) {
 			t.Errorf("ActionText(%s) has no Chinese", a)
 		}
+	}
+}
+
+// TestWorkingAndUnfinished pins the two meanings apart: a resolved case is
+// unfinished (it waits for the follow-up) but no longer working.
+func TestWorkingAndUnfinished(t *testing.T) {
+	want := map[Status][2]bool{ // {working, unfinished}
+		StatusSubmitted: {true, true}, StatusAccepted: {true, true}, StatusAssigned: {true, true},
+		StatusInProgress: {true, true}, StatusResolved: {false, true},
+		StatusClosed: {false, false}, StatusWithdrawn: {false, false}, StatusMerged: {false, false},
+		"": {false, false}, "bogus": {false, false},
+	}
+	for s, w := range want {
+		if got := [2]bool{s.Working(), s.Unfinished()}; got != w {
+			t.Errorf("%q: Working, Unfinished = %v, want %v", s, got, w)
+		}
+	}
+	for _, s := range Statuses() {
+		if s.Working() != slices.Contains(WorkingStatuses(), s) || s.Unfinished() != slices.Contains(UnfinishedStatuses(), s) {
+			t.Errorf("%q: the predicates and the lists disagree", s)
+		}
+	}
+	// Each call returns a slice of the caller's own: appending to one cannot
+	// change what the next caller gets.
+	a := WorkingStatuses()
+	_ = append(a[:1], StatusClosed)
+	if !slices.Equal(WorkingStatuses(), []Status{StatusSubmitted, StatusAccepted, StatusAssigned, StatusInProgress}) {
+		t.Errorf("WorkingStatuses changed after a caller appended to its copy: %v", WorkingStatuses())
 	}
 }

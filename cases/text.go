@@ -247,3 +247,14 @@ func submittedBody(c *Case, cat Category) string {
 	}
 	return fmt.Sprintf("%s 提交了案件（%s），办理时限 %d 个工作日，期限 %s", who, name, c.LimitDays, dayText(LastDay(c.Deadline)))
 }
+
+// OneLine collapses runs of white space (line breaks included) to one space
+// and cuts s to at most n characters, the last of them an ellipsis when
+// something was cut: a summary on a card, a list row or a staff message.
+func OneLine(s string, n int) string {
+	r := []rune(strings.Join(strings.Fields(s), " "))
+	if len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return string(r)
+}

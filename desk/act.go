@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
+	"banchengshi/pii"
 	"banchengshi/staff"
 )
 
@@ -87,7 +88,7 @@ func (t *txDesk) resolveCase(ctx context.Context, m *staff.Member, ref string) (
 	// Last digits name a case being worked on (resolved ones wait for their
 	// follow-up); only when none matches are finished cases searched.
 	var numbers []string
-	for _, statuses := range [][]cases.Status{append(OpenStatuses, cases.StatusResolved), nil} {
+	for _, statuses := range [][]cases.Status{cases.UnfinishedStatuses(), nil} {
 		found, err := t.r.ListCases(ctx, cases.Filter{Status: statuses, NumberSuffix: ref, Limit: 20})
 		if err != nil {
 			return nil, fmt.Errorf("find case %s: %w", ref, err)
@@ -127,7 +128,7 @@ func (t *txDesk) view(ctx context.Context, m *staff.Member, c *cases.Case) (stri
 
 func (t *txDesk) list(ctx context.Context, m *staff.Member, which string) (string, error) {
 	now := t.now()
-	f := cases.Filter{Status: OpenStatuses, Limit: 50}
+	f := cases.Filter{Status: cases.WorkingStatuses(), Limit: 50}
 	title := textListMine
 	switch which {
 	case staff.ListMine:
@@ -153,7 +154,7 @@ func (t *txDesk) list(ctx context.Context, m *staff.Member, which string) (strin
 	}
 	if which == staff.ListMine && len(list) == 0 {
 		// Nothing assigned to them: the open cases of their departments.
-		if list, err = t.listIn(ctx, cases.Filter{Status: OpenStatuses, Limit: 50}, m.Depts); err != nil {
+		if list, err = t.listIn(ctx, cases.Filter{Status: cases.WorkingStatuses(), Limit: 50}, m.Depts); err != nil {
 			return "", err
 		}
 	}
@@ -304,7 +305,7 @@ func resolveDepts(dir *staff.Directory, c *cases.Case, cmd staff.Command) (strin
 		if err != nil {
 			return "", nil, &Refusal{Reason: ReasonDeptName, Case: c.Number, Err: err}
 		}
-		if d.ID != lead && !contains(co, d.ID) {
+		if d.ID != lead && !slices.Contains(co, d.ID) {
 			co = append(co, d.ID)
 		}
 	}
@@ -312,15 +313,6 @@ func resolveDepts(dir *staff.Directory, c *cases.Case, cmd staff.Command) (strin
 		return "", nil, refuse(ReasonNeedDept, c.Number)
 	}
 	return lead, co, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // after queues what a move owes the citizen and other staff.
@@ -342,7 +334,7 @@ func (t *txDesk) after(ctx context.Context, m *staff.Member, c *cases.Case, mv c
 				role = textCo
 			}
 			for _, h := range dir.Handlers(dept) {
-				text := fmt.Sprintf(textStaffAssigned, c.Number, role, dir.CategoryName(c.Category), oneLine(c.Description, 60), deadlineText(c))
+				text := fmt.Sprintf(textStaffAssigned, c.Number, role, dir.CategoryName(c.Category), cases.OneLine(pii.MaskText(c.Description), 60), deadlineText(c))
 				if err := t.toStaff(ctx, c.ID, h.ID, cases.Message{Text: text}, cases.PriorityNormal); err != nil {
 					return err
 				}
@@ -394,16 +386,6 @@ func deadlineText(c *cases.Case) string {
 		return ""
 	}
 	return cases.LastDay(c.Deadline).In(cases.Shanghai).Format("1月2日")
-}
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	s = staff.MaskText(s)
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }
 
 // memberName shows a staff id as the member's name.

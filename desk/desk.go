@@ -157,7 +157,7 @@ func (t *txDesk) ReporterCases(ctx context.Context, openKfID, reporterID string)
 			Category:   t.dir.Current().CategoryName(c.Category),
 			StatusText: cases.CitizenStatusText(c.Status),
 			LastUpdate: lastPublic(timeline),
-			Open:       c.Status.Open() && c.Status != cases.StatusResolved,
+			Working:    c.Status.Working(),
 			Deadline:   c.Deadline,
 		})
 	}
@@ -238,7 +238,7 @@ func (t *txDesk) reporterCase(ctx context.Context, number, reporterID string) (*
 }
 
 func (t *txDesk) newestOpen(ctx context.Context, reporterID string) (*cases.Case, error) {
-	list, err := t.r.ListCases(ctx, cases.Filter{ReporterID: reporterID, Status: OpenStatuses, Limit: 1})
+	list, err := t.r.ListCases(ctx, cases.Filter{ReporterID: reporterID, Status: cases.WorkingStatuses(), Limit: 1})
 	if err != nil {
 		return nil, fmt.Errorf("find open case: %w", err)
 	}
@@ -247,9 +247,6 @@ func (t *txDesk) newestOpen(ctx context.Context, reporterID string) (*cases.Case
 	}
 	return list[0], nil
 }
-
-// OpenStatuses are the statuses of cases the bureau still works on.
-var OpenStatuses = []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, cases.StatusAssigned, cases.StatusInProgress}
 
 func (t *txDesk) save(ctx context.Context, c *cases.Case, events []cases.Event) error {
 	if err := t.r.UpdateCase(ctx, c); err != nil {
@@ -323,14 +320,14 @@ func citizenRefusal(err error) error {
 // supplementText is how a supplement reads on the timeline.
 func supplementText(text string, att *cases.Attachment) string {
 	if text == "" && att != nil {
-		return "[" + kindName(att.Kind) + "]"
+		return "[" + cases.MediaLabel(att.Kind) + "]"
 	}
 	return text
 }
 
 func attachmentEvent(a *cases.Attachment, actor cases.Actor, at time.Time) *cases.Event {
 	return &cases.Event{At: at, Actor: actor, Kind: cases.EventAttachment,
-		Body: fmt.Sprintf(textAttachment, kindName(a.Kind), a.FileName), Data: cases.EventData(cases.AttachmentData{AttachmentID: a.ID})}
+		Body: fmt.Sprintf(textAttachment, cases.MediaLabel(a.Kind), a.FileName), Data: cases.EventData(cases.AttachmentData{AttachmentID: a.ID})}
 }
 
 // lastPublic is the newest timeline entry a citizen may read.
@@ -347,7 +344,7 @@ func lastPublic(events []cases.Event) string {
 
 func preview(text string, att *cases.Attachment) string {
 	if att != nil && text == "" {
-		return "[" + kindName(att.Kind) + "]"
+		return "[" + cases.MediaLabel(att.Kind) + "]"
 	}
 	r := []rune(text)
 	if len(r) > 60 {

@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"banchengshi/cases"
 )
@@ -38,7 +39,7 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 	switch {
 	case c.Status == cases.StatusResolved:
 	case c.Status == cases.StatusClosed && !satisfied:
-	case !c.Status.Open() || c.Status == cases.StatusClosed:
+	case !c.Status.Unfinished():
 		return 0, fmt.Errorf("rate %s: %w", number, cases.ErrNotOpen)
 	default:
 		return 0, fmt.Errorf("rate %s while %s: %w", number, c.Status, cases.ErrRefused)
@@ -75,7 +76,7 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 	text := fmt.Sprintf(textStaffReopened, c.Number, mv.Reason)
 	alerted := t.handlerIDs(c)
 	for _, s := range t.dir.Current().Supervisors(c.LeadDept) {
-		if !contains(alerted, s.ID) {
+		if !slices.Contains(alerted, s.ID) {
 			alerted = append(alerted, s.ID)
 		}
 	}
@@ -107,7 +108,7 @@ func (t *txDesk) FollowUps(ctx context.Context, openKfID, reporterID string) ([]
 			Category:     dir.CategoryName(c.Category),
 			StatusText:   cases.CitizenStatusText(c.Status),
 			LastUpdate:   c.Resolution,
-			Open:         false,
+			Working:      false,
 			Deadline:     c.Deadline,
 			AffectedName: c.Affected.Name,
 			Relation:     c.Relation,

@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"banchengshi/cases"
 	"banchengshi/pii"
@@ -33,7 +34,7 @@ func (d *Desk) LightChanged(ctx context.Context, r cases.Repo, c *cases.Case, fr
 	case c.Light == cases.LightRed:
 		to = t.handlerIDs(c)
 		for _, s := range dir.Supervisors(c.LeadDept) {
-			if !contains(to, s.ID) {
+			if !slices.Contains(to, s.ID) {
 				to = append(to, s.ID)
 			}
 		}

@@ -51,7 +51,7 @@ func (t *txDesk) mergeTarget(ctx context.Context, m *staff.Member, c *cases.Case
 	if len(via) > 0 && staff.Can(m, cases.ActionView, target) != nil {
 		return nil, nil, &Refusal{Reason: ReasonMergeChainHidden, Case: target.Number, Via: via[0]}
 	}
-	if !slices.Contains(OpenStatuses, target.Status) {
+	if !target.Status.Working() {
 		return nil, nil, &Refusal{Reason: ReasonMergeTargetClosed, Case: target.Number, Status: target.Status}
 	}
 	return target, via, nil

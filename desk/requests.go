@@ -13,7 +13,7 @@ import (
 // for material (补充) that the citizen has not sent since, the newest request
 // first (cases.Desk). LastUpdate is what the handler asked for.
 func (t *txDesk) MaterialRequests(ctx context.Context, openKfID, reporterID string) ([]cases.CaseView, error) {
-	list, err := t.r.ListCases(ctx, cases.Filter{ReporterID: reporterID, Status: OpenStatuses, Limit: 20})
+	list, err := t.r.ListCases(ctx, cases.Filter{ReporterID: reporterID, Status: cases.WorkingStatuses(), Limit: 20})
 	if err != nil {
 		return nil, fmt.Errorf("list cases waiting for material: %w", err)
 	}
@@ -40,7 +40,7 @@ func (t *txDesk) MaterialRequests(ctx context.Context, openKfID, reporterID stri
 			Category:     dir.CategoryName(c.Category),
 			StatusText:   cases.CitizenStatusText(c.Status),
 			LastUpdate:   asked,
-			Open:         true,
+			Working:      true,
 			Deadline:     c.Deadline,
 			AffectedName: c.Affected.Name,
 			Relation:     c.Relation,

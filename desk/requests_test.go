@@ -142,7 +142,7 @@ func TestMaterialRequests(t *testing.T) {
 			err := f.db.InTx(context.Background(), func(r cases.Repo) error {
 				views, err := f.desk.With(r).MaterialRequests(context.Background(), kf, reporter)
 				for _, v := range views {
-					if !v.Open || v.Category == "" {
+					if !v.Working || v.Category == "" {
 						t.Errorf("view %+v", v)
 					}
 					got = append(got, v.Number+": "+v.LastUpdate)

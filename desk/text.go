@@ -8,18 +8,6 @@ const (
 	textAttachment   = "群众发送了%s %s"
 )
 
-func kindName(kind string) string {
-	switch kind {
-	case "voice":
-		return "语音"
-	case "image":
-		return "图片"
-	case "video":
-		return "视频"
-	}
-	return "文件"
-}
-
 // Refusals to staff (Refusal.Text).
 const (
 	textNotStaff             = "抱歉，您不在本窗口的工作人员名单中，暂时不能使用。如需开通，请联系窗口负责人。"

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -119,14 +120,7 @@ func (a *API) getCase(c *gin.Context) {
 		"attachments": maskedAttachments(atts), "notifications": maskedOutbox(outbox)})
 }
 
-func knownStatus(s cases.Status) bool {
-	switch s {
-	case cases.StatusSubmitted, cases.StatusAccepted, cases.StatusAssigned, cases.StatusInProgress,
-		cases.StatusResolved, cases.StatusClosed, cases.StatusWithdrawn, cases.StatusMerged:
-		return true
-	}
-	return false
-}
+func knownStatus(s cases.Status) bool { return slices.Contains(cases.Statuses(), s) }
 
 func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
 	raw := c.Query(name)

@@ -6,13 +6,12 @@ import (
 
 	"banchengshi/cases"
 	"banchengshi/pii"
-	"banchengshi/staff"
 )
 
 // The JSON API shows what the staff pages show anyone who has not asked to
 // see a case's personal data: ID and phone numbers masked in their fields,
 // and in free text (what citizens wrote, what staff noted, the messages sent)
-// masked by staff.MaskText, the function the pages use.
+// masked by pii.MaskText, the function the pages use.
 
 // maskedCase copies c with its personal data and free text masked.
 func maskedCase(c *cases.Case) *cases.Case {
@@ -22,7 +21,7 @@ func maskedCase(c *cases.Case) *cases.Case {
 	cp.ContactPhone = pii.MaskPhone(cp.ContactPhone)
 	for _, s := range []*string{&cp.TriedWindow, &cp.TriedWhen, &cp.TriedAnswer, &cp.Description,
 		&cp.Resolution, &cp.Accountability, &cp.CommonTag} {
-		*s = staff.MaskText(*s)
+		*s = pii.MaskText(*s)
 	}
 	return &cp
 }
@@ -32,7 +31,7 @@ func maskedCase(c *cases.Case) *cases.Case {
 func maskedEvents(events []cases.Event) []cases.Event {
 	out := make([]cases.Event, len(events))
 	for i, e := range events {
-		e.Body = staff.MaskText(e.Body)
+		e.Body = pii.MaskText(e.Body)
 		e.Data = maskedJSON(e.Data)
 		out[i] = e
 	}
@@ -44,7 +43,7 @@ func maskedEvents(events []cases.Event) []cases.Event {
 func maskedAttachments(atts []cases.Attachment) []cases.Attachment {
 	out := make([]cases.Attachment, len(atts))
 	for i, a := range atts {
-		a.FileName = staff.MaskText(a.FileName)
+		a.FileName = pii.MaskText(a.FileName)
 		out[i] = a
 	}
 	return out
@@ -56,29 +55,29 @@ func maskedOutbox(list []*cases.OutboxMessage) []*cases.OutboxMessage {
 	for i, m := range list {
 		cp := *m
 		msg := &cp.Message
-		msg.Text = staff.MaskText(msg.Text)
-		msg.MenuTail = staff.MaskText(msg.MenuTail)
+		msg.Text = pii.MaskText(msg.Text)
+		msg.MenuTail = pii.MaskText(msg.MenuTail)
 		if msg.Menu != nil {
 			msg.Menu = append([]cases.MenuItem(nil), msg.Menu...)
 			for j := range msg.Menu {
-				msg.Menu[j].Text = staff.MaskText(msg.Menu[j].Text)
+				msg.Menu[j].Text = pii.MaskText(msg.Menu[j].Text)
 			}
 		}
 		if msg.Card != nil {
 			card := *msg.Card
-			card.Title, card.Desc = staff.MaskText(card.Title), staff.MaskText(card.Desc)
+			card.Title, card.Desc = pii.MaskText(card.Title), pii.MaskText(card.Desc)
 			card.Fields = append([]cases.CardField(nil), card.Fields...)
 			for j := range card.Fields {
-				card.Fields[j].Value = staff.MaskText(card.Fields[j].Value)
+				card.Fields[j].Value = pii.MaskText(card.Fields[j].Value)
 			}
 			msg.Card = &card
 		}
 		if msg.CardUpdate != nil {
 			u := *msg.CardUpdate
-			u.ReplaceText = staff.MaskText(u.ReplaceText)
+			u.ReplaceText = pii.MaskText(u.ReplaceText)
 			msg.CardUpdate = &u
 		}
-		cp.LastError = staff.MaskText(cp.LastError)
+		cp.LastError = pii.MaskText(cp.LastError)
 		out[i] = &cp
 	}
 	return out
@@ -94,11 +93,11 @@ func maskedJSON(doc string) string {
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil || dec.More() {
-		return staff.MaskText(doc)
+		return pii.MaskText(doc)
 	}
 	b, err := json.Marshal(maskStrings(v))
 	if err != nil {
-		return staff.MaskText(doc)
+		return pii.MaskText(doc)
 	}
 	return string(b)
 }
@@ -106,7 +105,7 @@ func maskedJSON(doc string) string {
 func maskStrings(v any) any {
 	switch x := v.(type) {
 	case string:
-		return staff.MaskText(x)
+		return pii.MaskText(x)
 	case []any:
 		for i := range x {
 			x[i] = maskStrings(x[i])

@@ -22,9 +22,12 @@ const (
 	staffActionClick   = "点击的卡片按钮"
 )
 
+// kindLabel names what a citizen sent, on the timeline; a file takes the word
+// the whole product uses for its kind (cases.MediaLabel).
 var kindLabel = map[string]string{
-	"image": "图片", "voice": "语音", "video": "视频", "file": "文件", "location": "位置",
-	"link": "链接", "business_card": "名片", "miniprogram": "小程序", "other": "其他消息",
+	cases.MediaImage: cases.MediaLabel(cases.MediaImage), cases.MediaVoice: cases.MediaLabel(cases.MediaVoice),
+	cases.MediaVideo: cases.MediaLabel(cases.MediaVideo), cases.MediaFile: cases.MediaLabel(cases.MediaFile),
+	"location": "位置", "link": "链接", "business_card": "名片", "miniprogram": "小程序", "other": "其他消息",
 }
 
 // session_status_change change types (kf): 1 taken from the pool, 2 transferred,

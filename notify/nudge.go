@@ -8,10 +8,6 @@ import (
 	"banchengshi/cases"
 )
 
-// working are the statuses of a case the bureau is still working on, whose
-// citizen will have news to receive.
-var working = []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, cases.StatusAssigned, cases.StatusInProgress}
-
 // Nudge invites a reply from every citizen whose window closes within
 // NudgeLead, who has an open case, has budget left, is not with a human
 // servicer and was not nudged in this window: one message saying "回复“查询”随时
@@ -63,7 +59,7 @@ func (o *Outbox) nudgePage(ctx context.Context, list []*cases.Contact, now time.
 		if c.ServiceState.WithServicers() || c.Remaining(now) == 0 {
 			continue
 		}
-		open, err := o.repo.ListCases(ctx, cases.Filter{ReporterID: c.ExternalUserID, Status: working, Limit: 1})
+		open, err := o.repo.ListCases(ctx, cases.Filter{ReporterID: c.ExternalUserID, Status: cases.WorkingStatuses(), Limit: 1})
 		if err != nil {
 			return fmt.Errorf("find open case: %w", err)
 		}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
-	"banchengshi/staff"
+	"banchengshi/pii"
 )
 
 // List bounds. The specification's defaults: the last 90 days, at most 1000.
@@ -20,11 +20,12 @@ const (
 	maxList     = 500 // the store's largest page
 )
 
-// Open statuses: still with the bureau. Resolved cases count as closed: the
-// answer is given, only the follow-up call remains.
-var openStatuses = []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, cases.StatusAssigned, cases.StatusInProgress}
-
-var closedStatuses = []cases.Status{cases.StatusResolved, cases.StatusClosed, cases.StatusWithdrawn, cases.StatusMerged}
+// Open311's "open" is a working status (cases.Status.Working): still with the
+// bureau. Resolved cases count as closed: the answer is given, only the
+// follow-up call remains.
+func closedStatuses() []cases.Status {
+	return slices.DeleteFunc(cases.Statuses(), cases.Status.Working)
+}
 
 // Requests answers GET requests: the cases asked for by service_request_id,
 // or else those matching service_code, status and the date range, newest
@@ -63,9 +64,9 @@ func (s *Service) Requests(ctx context.Context, q url.Values) ([]ServiceRequest,
 	for _, st := range list(q.Get("status")) {
 		switch st {
 		case "open":
-			f.Status = append(f.Status, openStatuses...)
+			f.Status = append(f.Status, cases.WorkingStatuses()...)
 		case "closed":
-			f.Status = append(f.Status, closedStatuses...)
+			f.Status = append(f.Status, closedStatuses()...)
 		default:
 			return nil, &Error{Code: 400, Reason: ReasonBadStatus, Field: "status"}
 		}
@@ -110,14 +111,14 @@ func (s *Service) Request(ctx context.Context, id string) (ServiceRequest, error
 
 // public is a case as anyone may see it: no name, relation, ID or phone
 // number, no address; the description and the answer masked as the product
-// masks free text (staff.MaskText: ID and phone numbers inside it).
+// masks free text (pii.MaskText: ID and phone numbers inside it).
 func (s *Service) public(c *cases.Case) ServiceRequest {
 	dir := s.cfg.Desk.Directory()
 	status, notes := "open", cases.CitizenStatusText(c.Status)
-	if !slices.Contains(openStatuses, c.Status) {
+	if !c.Status.Working() {
 		status = "closed"
 		if c.Resolution != "" {
-			notes = fmt.Sprintf(textStatusNotesClosed, notes, staff.MaskText(c.Resolution))
+			notes = fmt.Sprintf(textStatusNotesClosed, notes, pii.MaskText(c.Resolution))
 		}
 	}
 	r := ServiceRequest{
@@ -126,7 +127,7 @@ func (s *Service) public(c *cases.Case) ServiceRequest {
 		StatusNotes:       notes,
 		ServiceName:       dir.CategoryName(c.Category),
 		ServiceCode:       c.Category,
-		Description:       staff.MaskText(c.Description),
+		Description:       pii.MaskText(c.Description),
 		AgencyResponsible: dir.DeptName(c.LeadDept),
 		RequestedDatetime: timestamp(c.CreatedAt),
 		UpdatedDatetime:   timestamp(c.UpdatedAt),

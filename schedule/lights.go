@@ -7,12 +7,11 @@ import (
 	"time"
 
 	"banchengshi/cases"
-	"banchengshi/desk"
 )
 
 // lights recomputes the light of every case the bureau is working on.
 func (s *Scheduler) lights(ctx context.Context, now time.Time) error {
-	return s.eachCase(ctx, desk.OpenStatuses, func(c *cases.Case) error {
+	return s.eachCase(ctx, cases.WorkingStatuses(), func(c *cases.Case) error {
 		return s.light(ctx, c, now)
 	})
 }

@@ -2,9 +2,7 @@ package staff
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
-	"time"
 	"unicode"
 
 	"banchengshi/cases"
@@ -14,10 +12,6 @@ import (
 // maxTextBytes bounds a text message to a staff member: WeCom's app text
 // message holds 2048 bytes.
 const maxTextBytes = 2000
-
-// chinaTime is the time zone staff read times in. China has no daylight
-// saving, so a fixed zone is exact and needs no tz database.
-var chinaTime = time.FixedZone("CST", 8*60*60)
 
 // NewCaseCard is the template card announcing a new case to the window's duty
 // staff: number, category, who reports for whom, a one-line summary and the
@@ -34,7 +28,7 @@ func NewCaseCard(c *cases.Case, d *Directory) cases.Message {
 		fields = append(fields, cases.CardField{Key: textCardDeadline, Value: dl})
 	}
 	if c.TriedWindow != "" {
-		fields = append(fields, cases.CardField{Key: textCardTried, Value: oneLine(MaskText(c.TriedWindow), 30)})
+		fields = append(fields, cases.CardField{Key: textCardTried, Value: cases.OneLine(pii.MaskText(c.TriedWindow), 30)})
 	}
 	if c.Source.OrWeCom() != cases.SourceWeCom {
 		fields = append(fields, cases.CardField{Key: textCardSource, Value: cases.SourceText(c.Source)})
@@ -88,7 +82,7 @@ func (d *Directory) RenderCase(c *cases.Case, events []cases.Event, showPII bool
 		if showPII {
 			return s
 		}
-		return MaskText(s)
+		return pii.MaskText(s)
 	}
 	var head []string
 	head = append(head, d.caseIdentity(c)...)
@@ -158,9 +152,9 @@ func (d *Directory) caseHandling(c *cases.Case, show func(string) string) []stri
 		lines = append(lines, fmt.Sprintf(textCaseAssignee, d.memberName(c.Assignee)))
 	}
 	if tried := joinNonEmpty("，", c.TriedWindow, c.TriedWhen, c.TriedAnswer); tried != "" {
-		lines = append(lines, fmt.Sprintf(textCaseTried, oneLine(show(tried), 80)))
+		lines = append(lines, fmt.Sprintf(textCaseTried, cases.OneLine(show(tried), 80)))
 	}
-	desc := oneLine(show(c.Description), 200)
+	desc := cases.OneLine(show(c.Description), 200)
 	if desc == "" {
 		desc = textNoDescription
 	}
@@ -169,7 +163,7 @@ func (d *Directory) caseHandling(c *cases.Case, show func(string) string) []stri
 		{textCaseAccount, c.Accountability},
 		{textCaseCommon, c.CommonTag},
 		{textCaseMerged, c.MergedInto},
-		{textCaseResolution, oneLine(show(c.Resolution), 120)},
+		{textCaseResolution, cases.OneLine(show(c.Resolution), 120)},
 	} {
 		if extra.value != "" {
 			lines = append(lines, fmt.Sprintf(extra.format, extra.value))
@@ -291,10 +285,10 @@ func consentWords(consent string) string {
 // statusLine is "办理中 · 🟡黄灯 · 12-18前（15个工作日）".
 func statusLine(c *cases.Case) string {
 	parts := []string{statusName(c.Status)}
-	if l, ok := lightNames[c.Light]; ok && c.Status.Open() {
+	if l, ok := lightNames[c.Light]; ok && c.Status.Unfinished() {
 		parts = append(parts, l)
 	}
-	if dl := deadline(c); dl != "" && c.Status.Open() {
+	if dl := deadline(c); dl != "" && c.Status.Unfinished() {
 		parts = append(parts, dl)
 	}
 	return strings.Join(parts, " · ")
@@ -313,7 +307,7 @@ func deadline(c *cases.Case) string {
 		return ""
 	}
 	// Deadline is the midnight after the last working day: show that day.
-	return fmt.Sprintf(textDeadline, cases.LastDay(c.Deadline).In(chinaTime).Format("2006-01-02"), c.LimitDays)
+	return fmt.Sprintf(textDeadline, cases.LastDay(c.Deadline).In(cases.Shanghai).Format("2006-01-02"), c.LimitDays)
 }
 
 func (d *Directory) deptLine(c *cases.Case) string {
@@ -346,8 +340,8 @@ func (d *Directory) eventLine(e cases.Event, show func(string) string) string {
 	if !ok {
 		kind = string(e.Kind)
 	}
-	line := e.At.In(chinaTime).Format("01-02 15:04") + " " + d.actorName(e.Actor) + " " + kind
-	if body := oneLine(show(e.Body), 50); body != "" {
+	line := e.At.In(cases.Shanghai).Format("01-02 15:04") + " " + d.actorName(e.Actor) + " " + kind
+	if body := cases.OneLine(show(e.Body), 50); body != "" {
 		line += "：" + body
 	}
 	return line
@@ -368,16 +362,7 @@ func (d *Directory) actorName(actor cases.Actor) string {
 }
 
 // summary is one masked line of at most n characters.
-func summary(s string, n int) string { return oneLine(MaskText(s), n) }
-
-// oneLine collapses whitespace and cuts s to n characters with an ellipsis.
-func oneLine(s string, n int) string {
-	r := []rune(strings.Join(strings.Fields(s), " "))
-	if len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return string(r)
-}
+func summary(s string, n int) string { return cases.OneLine(pii.MaskText(s), n) }
 
 func joinNonEmpty(sep string, parts ...string) string {
 	var out []string
@@ -388,41 +373,3 @@ func joinNonEmpty(sep string, parts ...string) string {
 	}
 	return strings.Join(out, sep)
 }
-
-// MaskText masks ID numbers and phone numbers a person typed into free text:
-// 18 characters of digits (the last may be X) or 15 digits as an ID number,
-// 11 digits starting with 1 as a mobile number (also typed "138 1234 5678" or
-// with dashes), 10 to 12 digits starting with 0 or "0571-88886666" as a
-// landline, 7 or 8 digits as a local number. Digits may be full-width. Dates
-// written with 年月日 or dashes, and amounts, are left alone.
-func MaskText(s string) string {
-	phone := func(m string) string { return pii.MaskPhone(pii.Normalize(m)) }
-	s = spacedMobile.ReplaceAllStringFunc(s, phone)
-	s = dashedLandline.ReplaceAllStringFunc(s, phone)
-	return digitRun.ReplaceAllStringFunc(s, func(m string) string {
-		n := pii.Normalize(m)
-		hasX := strings.HasSuffix(n, "X")
-		switch {
-		case len(n) == 18 || len(n) == 15 && !hasX:
-			return pii.MaskID(n)
-		case hasX:
-			return m
-		case len(n) == 11 && n[0] == '1':
-			return pii.MaskPhone(n)
-		case len(n) >= 10 && len(n) <= 12 && n[0] == '0':
-			return pii.MaskPhone(n)
-		case len(n) == 7 || len(n) == 8:
-			// A local number without its area code. A date typed as
-			// 20240615 is masked too: privacy comes before readability.
-			return pii.MaskPhone(n)
-		}
-		return m
-	})
-}
-
-// Patterns of numbers in free text, full-width digits included.
-var (
-	digitRun       = regexp.MustCompile(`[0-9０-９]+[XxＸｘ]?`)
-	spacedMobile   = regexp.MustCompile(`[1１][0-9０-９]{2}[ \-－][0-9０-９]{4}[ \-－][0-9０-９]{4}`)
-	dashedLandline = regexp.MustCompile(`[0０][0-9０-９]{2,3}[\-－][0-9０-９]{7,8}`)
-)

@@ -12,10 +12,6 @@ import (
 	"banchengshi/pii"
 )
 
-// shanghai is China Standard Time, the day a case number counts in. China has
-// kept UTC+8 without daylight saving since 1991, so no tz database is needed.
-var shanghai = time.FixedZone("CST", 8*3600)
-
 // Filter.Limit bounds.
 const (
 	defaultListLimit = 50
@@ -40,7 +36,7 @@ var caseSelect = "SELECT id, " + strings.Join(caseCols, ", ") + " FROM cases"
 // is locked until the surrounding transaction ends, so concurrent callers get
 // distinct numbers.
 func (s *SQL) NextNumber(ctx context.Context, now time.Time) (string, error) {
-	day := now.In(shanghai).Format("060102")
+	day := now.In(cases.Shanghai).Format("060102")
 	var n int
 	alloc := func(t *SQL) error {
 		q := t.d.upsertSet("case_counters", []string{"day", "n"}, []string{"day"}, "n = n + 1")

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,14 +47,7 @@ var sealedTables = []sealedTable{
 
 func (t sealedTable) textCols() []string { return append(append([]string{}, t.strict...), t.legacy...) }
 
-func (t sealedTable) isLegacy(col string) bool {
-	for _, c := range t.legacy {
-		if c == col {
-			return true
-		}
-	}
-	return false
-}
+func (t sealedTable) isLegacy(col string) bool { return slices.Contains(t.legacy, col) }
 
 // RekeyReport says what one table's pass did.
 type RekeyReport struct {

@@ -9,11 +9,6 @@ import (
 	"banchengshi/cases"
 )
 
-// workingStatuses are the statuses of cases the bureau still works on; the
-// panoramic monitor watches these (a resolved case waits for the citizen, its
-// light frozen).
-var workingStatuses = []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, cases.StatusAssigned, cases.StatusInProgress}
-
 // DeptLights counts the working cases led by one department by light. Dept is
 // "" for cases not yet assigned (still with the window).
 type DeptLights struct {
@@ -44,10 +39,11 @@ func (o *Overview) Open() int { return o.Green + o.Yellow + o.Red }
 // the scheduler applies), green when none was stored.
 const lightExpr = "CASE WHEN deadline IS NOT NULL AND deadline < ? THEN 'red' WHEN light = '' THEN 'green' ELSE light END"
 
-// Overview counts the working cases by lead department and light at now, and
+// Overview counts the working cases by lead department and light at now (a
+// resolved case is not working: it waits for the citizen, its light frozen), and
 // the cases created and resolved in [dayStart, dayStart+24h).
 func (s *SQL) Overview(ctx context.Context, now, dayStart time.Time) (*Overview, error) {
-	in, args := statusIn(workingStatuses)
+	in, args := statusIn(cases.WorkingStatuses())
 	q := "SELECT lead_dept, " + lightExpr + " AS l, COUNT(*) FROM cases WHERE status IN " + in +
 		" GROUP BY lead_dept, l ORDER BY lead_dept"
 	rows, err := s.q.QueryContext(ctx, q, append([]any{s.d.t(now)}, args...)...)
@@ -126,7 +122,7 @@ func sortDeptLights(ds []DeptLights) {
 // Overdue lists working cases whose deadline passed before now, longest
 // overdue first; dept, when set, keeps the cases it leads or co-handles.
 func (s *SQL) Overdue(ctx context.Context, now time.Time, dept string, limit int) ([]*cases.Case, error) {
-	in, args := statusIn(workingStatuses)
+	in, args := statusIn(cases.WorkingStatuses())
 	q := caseSelect + " WHERE status IN " + in + " AND deadline IS NOT NULL AND deadline < ?"
 	args = append(args, s.d.t(now))
 	if dept != "" {

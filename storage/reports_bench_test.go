@@ -82,7 +82,7 @@ func BenchmarkMonitorQueries(b *testing.B) {
 	}
 }
 
-var benchWorking = []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, cases.StatusAssigned, cases.StatusInProgress}
+var benchWorking = cases.WorkingStatuses()
 
 func listLen(f func() ([]*cases.Case, error)) func() (int, error) {
 	return func() (int, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -206,20 +207,11 @@ func commandFromForm(c *gin.Context, number string) (staff.Command, string) {
 func coDepts(c *gin.Context, lead string) []string {
 	var out []string
 	for _, d := range c.PostFormArray("co") {
-		if d != "" && d != lead && !containsString(out, d) {
+		if d != "" && d != lead && !slices.Contains(out, d) {
 			out = append(out, d)
 		}
 	}
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // attachment serves a photo, voice message or file to a member who may view

@@ -21,8 +21,6 @@ const pageSize = 50
 // statusWorking is the list filter for the statuses the bureau still works on.
 const statusWorking = "working"
 
-var workingStatuses = []cases.Status{cases.StatusSubmitted, cases.StatusAccepted, cases.StatusAssigned, cases.StatusInProgress}
-
 // listForm is the case list's filter as the form sends it.
 type listForm struct {
 	Status   string
@@ -99,7 +97,7 @@ func (f listForm) filter() (cases.Filter, string) {
 	switch f.Status {
 	case "":
 	case statusWorking:
-		out.Status = workingStatuses
+		out.Status = cases.WorkingStatuses()
 	default:
 		out.Status = []cases.Status{cases.Status(f.Status)}
 	}

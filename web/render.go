@@ -211,8 +211,8 @@ var funcs = template.FuncMap{
 	},
 	"maskID":    pii.MaskID,
 	"maskPhone": pii.MaskPhone,
-	"maskText":  maskDigits,
-	"summary":   func(s string) string { return oneLine(maskDigits(s), 60) },
+	"maskText":  pii.MaskText,
+	"summary":   func(s string) string { return cases.OneLine(pii.MaskText(s), 60) },
 	"pct": func(f float64) string {
 		if f < 0 {
 			return textNoData
@@ -253,7 +253,7 @@ var funcs = template.FuncMap{
 		if show {
 			return s
 		}
-		return maskDigits(s)
+		return pii.MaskText(s)
 	},
 }
 
@@ -298,18 +298,4 @@ func playableAudio(a cases.Attachment) bool {
 		return true
 	}
 	return false
-}
-
-// maskDigits masks ID and phone numbers a citizen typed into free text
-// (full-width, spaced and dashed ones too) for pages that must not show them;
-// case numbers stay readable.
-func maskDigits(s string) string { return staff.MaskText(s) }
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

@@ -107,7 +107,7 @@ func (d *desk) view(c *cases.Case) cases.CaseView {
 		}
 	}
 	return cases.CaseView{Number: c.Number, Category: name, StatusText: status, LastUpdate: "窗口已收到您的反映",
-		Open: c.Status.Open() && c.Status != cases.StatusResolved, Deadline: c.Deadline,
+		Working: c.Status.Working(), Deadline: c.Deadline,
 		AffectedName: c.Affected.Name, Relation: c.Relation}
 }
 
@@ -127,7 +127,7 @@ func (d *desk) ReporterCases(_ context.Context, _, reporter string) ([]cases.Cas
 
 func (d *desk) MaterialRequests(_ context.Context, _, reporter string) ([]cases.CaseView, error) {
 	return d.list(reporter, func(c *cases.Case) bool {
-		return d.asked[c.Number] && c.Status.Open() && c.Status != cases.StatusResolved
+		return d.asked[c.Number] && c.Status.Working()
 	}), nil
 }
 
@@ -140,7 +140,7 @@ func (d *desk) Supplement(_ context.Context, number, reporter, text string, _ *c
 	if err != nil {
 		return err
 	}
-	if !c.Status.Open() {
+	if !c.Status.Unfinished() {
 		return fmt.Errorf("supplement %s: %w", number, cases.ErrNotOpen)
 	}
 	d.supps = append(d.supps, supp{number, text})
@@ -153,7 +153,7 @@ func (d *desk) Withdraw(_ context.Context, number, reporter, _ string) error {
 	if err != nil {
 		return err
 	}
-	if !c.Status.Open() {
+	if !c.Status.Unfinished() {
 		return fmt.Errorf("withdraw %s: %w", number, cases.ErrNotOpen)
 	}
 	c.Status = cases.StatusWithdrawn

@@ -23,7 +23,7 @@ const (
 )
 
 // start is when every conversation begins (a working Tuesday morning).
-var start = time.Date(2026, 12, 1, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))
+var start = time.Date(2026, 12, 1, 9, 30, 0, 0, cases.Shanghai)
 
 // questions tell the kinds of question apart by their words, the way a
 // citizen reading the chat does; the first that matches the bot's last
