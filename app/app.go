@@ -164,7 +164,7 @@ func (a *App) assemble(runCtx context.Context, cfg configs.Config, opt Options, 
 		KfAccounts: func() []string { return kfAccounts(dir.Current()) }, Metrics: counts, Signal: a.shared.Signal(),
 	})
 	a.sched = schedule.New(schedule.Config{Repo: a.repo, Locker: a.shared.Locker(), Desk: a.desk, Planner: a.outbox,
-		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery, SessionTTL: cfg.DraftTTL + 24*time.Hour})
+		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery, SessionTTL: cfg.DraftTTL + 24*time.Hour, Metrics: counts})
 
 	pages, err := web.New(web.Config{Repo: a.repo, Reports: a.repo, Desk: a.desk, Identity: client, Sessions: a.repo,
 		SessionKey: web.DeriveKey(keys.session()), PublicURL: a.baseURL, LocalHost: a.sandbox != nil && cfg.PublicURL == "",
