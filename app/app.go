@@ -63,6 +63,10 @@ type Options struct {
 	// WorkerInterval is how often the workers look for work besides being
 	// woken; default 2 s.
 	WorkerInterval time.Duration
+	// CatchUpEvery is how often every kf account is pulled without a
+	// callback, for messages whose callbacks WeCom gave up on; default five
+	// minutes. WeCom rate-limits such pulls strictly: only tests shorten it.
+	CatchUpEvery time.Duration
 	// ScheduleEvery is the lifecycle scheduler's tick; default one minute.
 	// Tests with a fake clock set it long and call Tick.
 	ScheduleEvery time.Duration
@@ -161,7 +165,7 @@ func (a *App) assemble(runCtx context.Context, cfg configs.Config, opt Options, 
 	a.intake = intake.New(intake.Config{
 		Repo: a.repo, API: client, Locker: a.shared.Locker(), Engine: engine, Desk: a.desk.With, Timeline: a.desk, Staff: staffApp,
 		Log: a.log, Now: opt.Now, Released: a.outbox.Kick, Events: a.outbox, StaffTask: a.desk.TellWindow,
-		KfAccounts: func() []string { return kfAccounts(dir.Current()) }, Metrics: counts, Signal: a.shared.Signal(),
+		KfAccounts: func() []string { return kfAccounts(dir.Current()) }, CatchUpEvery: opt.CatchUpEvery, Metrics: counts, Signal: a.shared.Signal(),
 	})
 	a.sched = schedule.New(schedule.Config{Repo: a.repo, Locker: a.shared.Locker(), Desk: a.desk, Planner: a.outbox,
 		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery, SessionTTL: cfg.DraftTTL + 24*time.Hour, Metrics: counts})

@@ -223,8 +223,10 @@ func TestMissedCallbackCaughtUp(t *testing.T) {
 	if _, err := p.sb.CitizenSays(context.Background(), user, "1"); err == nil {
 		t.Fatal("the callback reached a stopped product")
 	}
+	// Only the catch-up can find the message now: nobody writes again, and
+	// WeCom gave up on its callback.
+	p.opt.CatchUpEvery = 500 * time.Millisecond
 	p.start()
-	p.app.intake.CatchUp(context.Background())
 	reply := p.waitReply(user, 1)
 	if !strings.Contains(reply.Text, "谁遇到的") {
 		t.Fatalf("the missed message was not handled:\n%s", chatText(p.sb.Chat(user)))
