@@ -131,7 +131,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 	// through the sandbox.
 	smsMode := cfg.SMS()
 	if cfg.Sandbox() {
-		if err := a.startSandbox(&cfg, dir.Current()); err != nil {
+		if err := a.startSandbox(&cfg, dir.Current(), opt.Now); err != nil {
 			return nil, startErr(StepSandbox, err)
 		}
 	}
@@ -338,15 +338,16 @@ func smsSender(cfg configs.Config, mode string) (sms.Sender, error) {
 }
 
 // startSandbox serves the local WeCom under /sandbox on our own server and
-// points the product at it.
-func (a *App) startSandbox(cfg *configs.Config, dir *staff.Directory) error {
+// points the product at it. It keeps the product's time: on a clock a test
+// moves, WeCom's 48-hour window must close when the product's does.
+func (a *App) startSandbox(cfg *configs.Config, dir *staff.Directory, now func() time.Time) error {
 	// The sandbox corp's members are the directory's, so that each of them can
 	// sign in to the web pages.
 	var members []sandbox.Member
 	for _, m := range dir.Members() {
 		members = append(members, sandbox.Member{UserID: m.ID, Name: m.Name})
 	}
-	sb, err := sandbox.New(sandbox.Config{CallbackURL: a.baseURL + "/wecom/callback", Staff: members, Log: a.log})
+	sb, err := sandbox.New(sandbox.Config{CallbackURL: a.baseURL + "/wecom/callback", Staff: members, Log: a.log, Now: now})
 	if err != nil {
 		return fmt.Errorf("start sandbox: %w", err)
 	}
@@ -369,6 +370,10 @@ func mountSandbox(sb *sandbox.Sandbox) func(*gin.Engine) {
 
 // URL is where the product serves.
 func (a *App) URL() string { return a.baseURL }
+
+// Addr is the address the product listens on: behind a proxy, not where
+// URL points.
+func (a *App) Addr() string { return a.listener.Addr().String() }
 
 // Sandbox is the in-process WeCom sandbox, or nil when a real corp is configured.
 func (a *App) Sandbox() *sandbox.Sandbox { return a.sandbox }
