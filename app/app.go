@@ -68,7 +68,8 @@ type Options struct {
 	// minutes. WeCom rate-limits such pulls strictly: only tests shorten it.
 	CatchUpEvery time.Duration
 	// ScheduleEvery is the lifecycle scheduler's tick; default one minute.
-	// Tests with a fake clock set it long and call Tick.
+	// Tests that move a fake clock set it short, and wait for the rounds
+	// /metrics counts after each move.
 	ScheduleEvery time.Duration
 }
 
@@ -375,35 +376,13 @@ func (a *App) URL() string { return a.baseURL }
 // URL points.
 func (a *App) Addr() string { return a.listener.Addr().String() }
 
-// Sandbox is the in-process WeCom sandbox, or nil when a real corp is configured.
+// Sandbox is the in-process WeCom sandbox, or nil when a real corp is
+// configured; main tells the person starting it where its page is.
 func (a *App) Sandbox() *sandbox.Sandbox { return a.sandbox }
 
-// Repo is the product's database.
+// Repo is the product's database, for tests that prepare what no HTTP
+// request can make (a case overdue for days, data sealed with an old key).
 func (a *App) Repo() cases.Repo { return a.repo }
-
-// Drain handles every pending callback and message and sends what is due,
-// once; tests use it to wait for the product to settle.
-func (a *App) Drain(ctx context.Context) error {
-	a.intake.Drain(ctx)
-	if err := a.outbox.Flush(ctx); err != nil {
-		return err
-	}
-	if a.sms != nil {
-		return a.sms.Flush(ctx)
-	}
-	return nil
-}
-
-// Tick runs one round of the lifecycle scheduler (lights, follow-ups,
-// nudges, phone tasks) now, if this replica leads; tests with a fake clock
-// call it after moving the clock, then Drain.
-func (a *App) Tick(ctx context.Context) error {
-	_, err := a.sched.Tick(ctx)
-	return err
-}
-
-// Desk is the bureau's side of the product; tests act as staff through it.
-func (a *App) Desk() *desk.Desk { return a.desk }
 
 // Start serves HTTP until Close; it returns at once.
 func (a *App) Start() {
