@@ -63,8 +63,13 @@ type Options struct {
 	// WorkerInterval is how often the workers look for work besides being
 	// woken; default 2 s.
 	WorkerInterval time.Duration
+	// CatchUpEvery is how often every kf account is pulled without a
+	// callback, for messages whose callbacks WeCom gave up on; default five
+	// minutes. WeCom rate-limits such pulls strictly: only tests shorten it.
+	CatchUpEvery time.Duration
 	// ScheduleEvery is the lifecycle scheduler's tick; default one minute.
-	// Tests with a fake clock set it long and call Tick.
+	// Tests that move a fake clock set it short, and wait for the rounds
+	// /metrics counts after each move.
 	ScheduleEvery time.Duration
 }
 
@@ -127,7 +132,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 	// through the sandbox.
 	smsMode := cfg.SMS()
 	if cfg.Sandbox() {
-		if err := a.startSandbox(&cfg, dir.Current()); err != nil {
+		if err := a.startSandbox(&cfg, dir.Current(), opt.Now); err != nil {
 			return nil, startErr(StepSandbox, err)
 		}
 	}
@@ -161,10 +166,10 @@ func (a *App) assemble(runCtx context.Context, cfg configs.Config, opt Options, 
 	a.intake = intake.New(intake.Config{
 		Repo: a.repo, API: client, Locker: a.shared.Locker(), Engine: engine, Desk: a.desk.With, Timeline: a.desk, Staff: staffApp,
 		Log: a.log, Now: opt.Now, Released: a.outbox.Kick, Events: a.outbox, StaffTask: a.desk.TellWindow,
-		KfAccounts: func() []string { return kfAccounts(dir.Current()) }, Metrics: counts, Signal: a.shared.Signal(),
+		KfAccounts: func() []string { return kfAccounts(dir.Current()) }, CatchUpEvery: opt.CatchUpEvery, Metrics: counts, Signal: a.shared.Signal(),
 	})
 	a.sched = schedule.New(schedule.Config{Repo: a.repo, Locker: a.shared.Locker(), Desk: a.desk, Planner: a.outbox,
-		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery, SessionTTL: cfg.DraftTTL + 24*time.Hour})
+		Log: a.log, Now: opt.Now, Every: opt.ScheduleEvery, SessionTTL: cfg.DraftTTL + 24*time.Hour, Metrics: counts})
 
 	pages, err := web.New(web.Config{Repo: a.repo, Reports: a.repo, Desk: a.desk, Identity: client, Sessions: a.repo,
 		SessionKey: web.DeriveKey(keys.session()), PublicURL: a.baseURL, LocalHost: a.sandbox != nil && cfg.PublicURL == "",
@@ -334,15 +339,16 @@ func smsSender(cfg configs.Config, mode string) (sms.Sender, error) {
 }
 
 // startSandbox serves the local WeCom under /sandbox on our own server and
-// points the product at it.
-func (a *App) startSandbox(cfg *configs.Config, dir *staff.Directory) error {
+// points the product at it. It keeps the product's time: on a clock a test
+// moves, WeCom's 48-hour window must close when the product's does.
+func (a *App) startSandbox(cfg *configs.Config, dir *staff.Directory, now func() time.Time) error {
 	// The sandbox corp's members are the directory's, so that each of them can
 	// sign in to the web pages.
 	var members []sandbox.Member
 	for _, m := range dir.Members() {
 		members = append(members, sandbox.Member{UserID: m.ID, Name: m.Name})
 	}
-	sb, err := sandbox.New(sandbox.Config{CallbackURL: a.baseURL + "/wecom/callback", Staff: members, Log: a.log})
+	sb, err := sandbox.New(sandbox.Config{CallbackURL: a.baseURL + "/wecom/callback", Staff: members, Log: a.log, Now: now})
 	if err != nil {
 		return fmt.Errorf("start sandbox: %w", err)
 	}
@@ -366,35 +372,17 @@ func mountSandbox(sb *sandbox.Sandbox) func(*gin.Engine) {
 // URL is where the product serves.
 func (a *App) URL() string { return a.baseURL }
 
-// Sandbox is the in-process WeCom sandbox, or nil when a real corp is configured.
+// Addr is the address the product listens on: behind a proxy, not where
+// URL points.
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Sandbox is the in-process WeCom sandbox, or nil when a real corp is
+// configured; main tells the person starting it where its page is.
 func (a *App) Sandbox() *sandbox.Sandbox { return a.sandbox }
 
-// Repo is the product's database.
+// Repo is the product's database, for tests that prepare what no HTTP
+// request can make (a case overdue for days, data sealed with an old key).
 func (a *App) Repo() cases.Repo { return a.repo }
-
-// Drain handles every pending callback and message and sends what is due,
-// once; tests use it to wait for the product to settle.
-func (a *App) Drain(ctx context.Context) error {
-	a.intake.Drain(ctx)
-	if err := a.outbox.Flush(ctx); err != nil {
-		return err
-	}
-	if a.sms != nil {
-		return a.sms.Flush(ctx)
-	}
-	return nil
-}
-
-// Tick runs one round of the lifecycle scheduler (lights, follow-ups,
-// nudges, phone tasks) now, if this replica leads; tests with a fake clock
-// call it after moving the clock, then Drain.
-func (a *App) Tick(ctx context.Context) error {
-	_, err := a.sched.Tick(ctx)
-	return err
-}
-
-// Desk is the bureau's side of the product; tests act as staff through it.
-func (a *App) Desk() *desk.Desk { return a.desk }
 
 // Start serves HTTP until Close; it returns at once.
 func (a *App) Start() {

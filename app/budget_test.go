@@ -11,15 +11,16 @@ import (
 	"banchengshi/cases"
 	clock "banchengshi/internal/clocktest"
 	"banchengshi/sandbox"
-	"banchengshi/staff"
-	"banchengshi/storage"
 )
 
 // startProductAt runs the product and the sandbox on a fake clock. The
-// scheduler ticks only when the test says (Tick); the other workers run.
+// scheduler runs on its own, often, and the workers when woken; after the
+// test moves the clock, settle waits for them to catch up. (The workers
+// look for work by themselves rarely: on SQLite's one connection that
+// would hold up the work.)
 func startProductAt(t *testing.T, b backend, clk *clock.Fake) *timedProduct {
 	t.Helper()
-	p := startProductWith(t, b, Options{Now: clk.Now, WorkerInterval: 20 * time.Millisecond, ScheduleEvery: 24 * time.Hour})
+	p := startProductWith(t, b, Options{Now: clk.Now, WorkerInterval: 200 * time.Millisecond, ScheduleEvery: 50 * time.Millisecond})
 	return &timedProduct{product: p, clock: clk}
 }
 
@@ -29,74 +30,86 @@ type timedProduct struct {
 	clock *clock.Fake
 }
 
-// act runs staff commands in one transaction, as if typed at once.
-func (p *product) act(user string, cmds ...staff.Command) {
+// act has a staff member type a command to the app, as in the WeCom client,
+// and waits until the case's timeline shows it; a refusal fails the test
+// with what the staff member was told.
+func (p *product) act(user, number, command string) {
 	p.t.Helper()
-	ctx := context.Background()
-	err := p.app.Repo().InTx(ctx, func(r cases.Repo) error {
-		for _, cmd := range cmds {
-			if _, err := p.app.Desk().Act(ctx, r, user, cmd); err != nil {
-				return fmt.Errorf("%s %s: %w", user, cmd.Action, err)
+	actor := "staff:" + user
+	theirs := func() int {
+		n := 0
+		for _, e := range p.caseDetail(number).Timeline {
+			if e.Actor == actor {
+				n++
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		p.t.Fatal(err)
+		return n
+	}
+	before, told := theirs(), len(p.sb.AppInbox(user))
+	if err := p.sb.StaffSays(context.Background(), user, command); err != nil {
+		p.t.Fatalf("%s says %q: %v", user, command, err)
+	}
+	if !waitUntil(func() bool { return theirs() > before }) {
+		p.t.Fatalf("%s says %q: not on the case's timeline; they were told %+v", user, command, p.sb.AppInbox(user)[told:])
 	}
 }
 
-// settleAll ticks the scheduler, sends what is due and waits until WeCom's
-// msg_send_fail events about it are handled.
-func (p *timedProduct) settleAll(users ...string) {
-	p.t.Helper()
-	ctx := context.Background()
-	if err := p.app.Tick(ctx); err != nil {
-		p.t.Fatal(err)
-	}
-	// Drain skips what a background worker is busy with: repeat until
-	// nothing waits, so that the clock moves only over a settled product.
-	repo := p.app.Repo()
-	quiet := func() bool {
-		in, err1 := repo.PendingInbound(ctx, 1)
-		kf, err2 := repo.PendingKfMessages(ctx, 1)
-		// A message claimed by a sender (its next try a lease ahead) is in
-		// flight: not settled yet.
-		due, err3 := repo.DueOutbox(ctx, p.clock.Now().Add(storage.LeaseTTL), 1)
-		return err1 == nil && err2 == nil && err3 == nil && len(in)+len(kf)+len(due) == 0
-	}
-	for range 200 {
-		p.settle()
-		for _, u := range users {
-			p.waitFailsHandled(u)
-		}
-		if quiet() {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	p.t.Fatal("the product does not settle")
-}
+// Rounds of the scheduler, as /metrics counts them.
+const (
+	roundsDone   = `bcs_schedule_rounds_total{result="done"}`
+	roundsFailed = `bcs_schedule_rounds_total{result="error"}`
+)
 
-// waitFailsHandled waits until every message the sandbox reported refused
-// (msg_send_fail) has left the "sent" state in the outbox.
-func (p *product) waitFailsHandled(user string) {
+// settle waits until the product has caught up with the clock: a scheduler
+// round begun after the clock last moved has finished, no notification of
+// the cases (number by citizen) is due or being sent, and every message
+// WeCom reported undeliverable (msg_send_fail) has its fate.
+func (p *timedProduct) settle(number map[string]string) {
 	p.t.Helper()
-	cond := func() bool {
-		for _, l := range p.sb.Chat(user) {
-			if l.FailType == 0 {
-				continue
-			}
-			m, err := p.app.Repo().OutboxByWeComMsgID(context.Background(), l.MsgID)
-			if err != nil || m.Status == cases.OutboxSent {
+	// The round under way when the clock moved may have read the time
+	// before: the one after it has not.
+	rounds := p.metric(roundsDone)
+	if !waitFrom(100*time.Millisecond, func() bool { return p.metric(roundsDone) >= rounds+2 }) {
+		p.t.Fatalf("the scheduler did not run twice within %s", waitLimit)
+	}
+	if n := p.metric(roundsFailed); n > 0 {
+		p.t.Fatalf("%v rounds of the scheduler failed", n)
+	}
+	if !waitFrom(50*time.Millisecond, func() bool {
+		for user, n := range number {
+			d := p.caseDetail(n)
+			if p.busy(d) || !p.failsHandled(user, d) {
 				return false
 			}
 		}
 		return true
+	}) {
+		for user := range number {
+			p.t.Logf("%s:\n%s", user, chatText(p.sb.Chat(user)))
+		}
+		p.t.Fatalf("the product does not settle at %s", p.clock.Now().Format(time.DateTime))
 	}
-	if err := p.sb.WaitFor(timeout(p.t), cond); err != nil {
-		p.t.Fatalf("msg_send_fail for %s not handled:\n%s", user, chatText(p.sb.Chat(user)))
+}
+
+// failsHandled reports whether every message to user the sandbox reported
+// refused (msg_send_fail) has left the "sent" state among the case's
+// notifications.
+func (p *product) failsHandled(user string, d apiCaseDetail) bool {
+	status := map[string]cases.OutboxStatus{}
+	for _, n := range d.Notifications {
+		if n.WeComMsgID != "" {
+			status[n.WeComMsgID] = n.Status
+		}
 	}
+	for _, l := range p.sb.Chat(user) {
+		if l.FailType == 0 {
+			continue
+		}
+		if s, ok := status[l.MsgID]; !ok || s == cases.OutboxSent {
+			return false
+		}
+	}
+	return true
 }
 
 const nudgeWords = "回复“查询”随时查看进度"
@@ -137,7 +150,6 @@ func TestBudgetOverTwoWeeks(t *testing.T) {
 func budgetOverTwoWeeks(t *testing.T, b backend) {
 	clk := clock.NewFake(time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)) // Monday 09:00 in Shanghai
 	p := startProductAt(t, b, clk)
-	ctx := context.Background()
 	quiet, replier, blocked := "wmQuiet", "wmReplier", "wmBlocked"
 	users := []string{quiet, replier, blocked}
 	number := map[string]string{}
@@ -148,14 +160,14 @@ func budgetOverTwoWeeks(t *testing.T, b backend) {
 
 	step := func(d time.Duration) {
 		clk.Advance(d)
-		p.settleAll(users...)
+		p.settle(number)
 		// The replier answers every nudge, as soon as they see it.
 		lines := p.sb.Chat(replier)
 		for i := len(lines) - 1; i >= 0 && lines[i].From != "citizen"; i-- {
 			if lines[i].From == "bot" && lines[i].ErrCode == 0 && strings.Contains(lines[i].Text, nudgeWords) {
 				clk.Advance(20 * time.Minute)
 				p.say(replier, "查询")
-				p.settleAll(users...)
+				p.settle(number)
 				break
 			}
 		}
@@ -163,29 +175,20 @@ func budgetOverTwoWeeks(t *testing.T, b backend) {
 
 	step(time.Hour)
 	for _, u := range users {
-		// Accepted and assigned at once: two low-priority updates, one message.
-		p.act("zhangsan",
-			staff.Command{Verb: "受理", Action: cases.ActionAccept, CaseRef: number[u]},
-			staff.Command{Verb: "派单", Action: cases.ActionAssign, CaseRef: number[u], Dept: "养老保险科"})
+		// Accepted, then assigned: two low-priority updates.
+		p.act("zhangsan", number[u], "受理 "+number[u])
+		p.act("zhangsan", number[u], "派单 "+number[u]+" 养老保险科")
 	}
 	plan := []struct {
 		after time.Duration
 		do    func(u string)
 	}{
-		{22 * time.Hour, func(u string) {
-			p.act("zhouba", staff.Command{Verb: "回复", Action: cases.ActionReply, CaseRef: number[u], Text: "已联系外省社保中心核实"})
-		}},
-		{6 * time.Hour, func(u string) {
-			p.act("zhangsan", staff.Command{Verb: "派单", Action: cases.ActionAssign, CaseRef: number[u], Dept: "养老保险科", CoDepts: []string{"档案馆"}})
-		}},
-		{2 * 24 * time.Hour, func(u string) {
-			p.act("zhouba", staff.Command{Verb: "延期", Action: cases.ActionExtend, CaseRef: number[u], Days: 5, Text: "等待外省回函"})
-		}},
+		{22 * time.Hour, func(u string) { p.act("zhouba", number[u], "回复 "+number[u]+" 已联系外省社保中心核实") }},
+		{6 * time.Hour, func(u string) { p.act("zhangsan", number[u], "派单 "+number[u]+" 养老保险科 协办 档案馆") }},
+		{2 * 24 * time.Hour, func(u string) { p.act("zhouba", number[u], "延期 "+number[u]+" 5 等待外省回函") }},
+		{3 * 24 * time.Hour, func(u string) { p.act("zhouba", number[u], "补充 "+number[u]+" 请提供原单位的证明") }},
 		{3 * 24 * time.Hour, func(u string) {
-			p.act("zhouba", staff.Command{Verb: "补充", Action: cases.ActionAskMaterial, CaseRef: number[u], Text: "请提供原单位的证明"})
-		}},
-		{3 * 24 * time.Hour, func(u string) {
-			p.act("zhouba", staff.Command{Verb: "办结", Action: cases.ActionResolve, CaseRef: number[u], Text: "已恢复发放并补发停发期间的养老金"})
+			p.act("zhouba", number[u], "办结 "+number[u]+" 已恢复发放并补发停发期间的养老金")
 		}},
 	}
 	for _, s := range plan {
@@ -203,41 +206,31 @@ func budgetOverTwoWeeks(t *testing.T, b backend) {
 		step(6 * time.Hour)
 	}
 
-	repo := p.app.Repo()
 	for _, u := range users {
 		t.Run(u, func(t *testing.T) {
 			chat := p.sb.Chat(u)
 			for _, v := range budgetViolations(chat) {
 				t.Errorf("past the budget: %s", v)
 			}
-			c, err := repo.GetCase(ctx, number[u])
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := repo.CaseOutbox(ctx, c.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			timeline, err := repo.Timeline(ctx, c.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fates := map[int64]string{} // outbox id → last fate on the timeline
-			for _, e := range timeline {
+			d := p.caseDetail(number[u])
+			out := d.Notifications
+			fates := map[int64]string{} // notification id → last fate on the timeline
+			for _, e := range d.Timeline {
 				if e.Kind != cases.EventNotification {
 					continue
 				}
-				var d struct {
+				var fate struct {
 					ID     int64  `json:"outbox_id"`
 					Status string `json:"status"`
 				}
-				if json.Unmarshal([]byte(e.Data), &d) == nil {
-					fates[d.ID] = d.Status
+				if err := json.Unmarshal([]byte(e.Data), &fate); err != nil {
+					t.Fatalf("timeline entry %q: %v", e.Data, err)
 				}
+				fates[fate.ID] = fate.Status
 			}
 			count := map[cases.OutboxStatus]int{}
-			var answer *cases.OutboxMessage
-			for _, m := range out {
+			var answer *apiNotification
+			for i, m := range out {
 				if m.Channel != cases.ChannelKf {
 					continue
 				}
@@ -254,11 +247,8 @@ func budgetOverTwoWeeks(t *testing.T, b backend) {
 					t.Errorf("message %d is %s, its timeline says %q", m.ID, m.Status, fates[m.ID])
 				}
 				if strings.Contains(m.Message.Text, "已办结") {
-					answer = m
+					answer = &out[i]
 				}
-			}
-			if count[cases.OutboxMerged] == 0 {
-				t.Errorf("no updates were bundled: %v", count)
 			}
 			if answer == nil {
 				t.Fatal("no answer queued")
@@ -314,10 +304,55 @@ func budgetOverTwoWeeks(t *testing.T, b backend) {
 					t.Logf("%s %s: %.40q errcode=%d fail=%d", l.At.Format(time.DateTime), l.From, l.Text, l.ErrCode, l.FailType)
 				}
 				for _, m := range out {
-					t.Logf("outbox %d %s %s p%d %.40q (%s) created %s next %s", m.ID, m.Channel, m.Status, m.Priority, m.Message.Text, m.LastError,
+					t.Logf("notification %d %s %s p%d %.40q (%s) created %s next %s", m.ID, m.Channel, m.Status, m.Priority, m.Message.Text, m.LastError,
 						m.CreatedAt.Format(time.DateTime), m.NextAttemptAt.Format(time.DateTime))
 				}
 			}
 		})
+	}
+}
+
+// Updates that wait while a citizen's window is closed go out as one
+// message when the citizen writes again: two updates, one message, and the
+// other marked merged into it.
+func TestHeldUpdatesBundled(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)) // Monday 09:00 in Shanghai
+	p := startProductAt(t, onSQLite, clk)
+	user := "wmBundled"
+	n := reportCase(t, p.product, user, "养老金从上个月开始停发了，问了好几次都说不清楚")
+	number := map[string]string{user: n}
+	p.act("zhangsan", n, "受理 "+n)
+	p.settle(number)
+	clk.Advance(49 * time.Hour)
+	p.settle(number)
+	p.act("zhangsan", n, "派单 "+n+" 养老保险科")
+	p.act("zhangsan", n, "派单 "+n+" 养老保险科 协办 档案馆")
+	p.settle(number)
+	updates := func() map[cases.OutboxStatus][]apiNotification {
+		out := map[cases.OutboxStatus][]apiNotification{}
+		for _, m := range p.caseDetail(n).Notifications {
+			if m.Channel == cases.ChannelKf && strings.Contains(m.Message.Text, "已交给养老保险科办理") {
+				out[m.Status] = append(out[m.Status], m)
+			}
+		}
+		return out
+	}
+	if held := updates()[cases.OutboxHeld]; len(held) != 2 {
+		t.Fatalf("updates while the window is closed: %+v; want two held", updates())
+	}
+
+	before := len(p.botLines(user))
+	p.say(user, "查询")
+	p.settle(number)
+	got := updates()
+	if len(got[cases.OutboxSent]) != 1 || len(got[cases.OutboxMerged]) != 1 {
+		t.Fatalf("updates after the citizen wrote: %+v; want one sent, one merged into it", got)
+	}
+	if sent := got[cases.OutboxSent][0]; strings.Count(sent.Message.Text, "已交给养老保险科办理") != 2 {
+		t.Errorf("the message sent does not carry both updates: %q", sent.Message.Text)
+	}
+	// The answer to 查询 and the bundle.
+	if lines := p.botLines(user)[before:]; len(lines) != 2 {
+		t.Errorf("%d messages after 查询, want the answer and one bundle:\n%s", len(lines), chatText(p.sb.Chat(user)))
 	}
 }

@@ -2,14 +2,14 @@ package app
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"banchengshi/cases"
 	"banchengshi/sandbox"
-	"banchengshi/storage"
+	"banchengshi/staff"
 )
 
 // send has the citizen send a voice message, photo or file and waits for the
@@ -35,44 +35,22 @@ func (p *product) staffSays(user, text string) sandbox.AppMessage {
 
 func (p *product) waitApp(user string, before int) sandbox.AppMessage {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := p.sb.WaitFor(ctx, func() bool { return len(p.sb.AppInbox(user)) > before }); err != nil {
+	if !waitUntil(func() bool { return len(p.sb.AppInbox(user)) > before }) {
 		p.t.Fatalf("%s got no answer", user)
 	}
 	in := p.sb.AppInbox(user)
 	return in[len(in)-1]
 }
 
-// settle lets the product finish what it is doing: it drains the product
-// until no callback, kf message or due notification waits (a background
-// worker may hold one for a moment).
-func (p *product) settle() {
+// untilCase waits until the staff API shows the case as cond wants it, and
+// returns it.
+func (p *product) untilCase(number, what string, cond func(apiCase) bool) apiCase {
 	p.t.Helper()
-	ctx := context.Background()
-	repo := p.app.Repo()
-	now := time.Now
-	if p.opt.Now != nil {
-		now = p.opt.Now
+	var c apiCase
+	if !waitUntil(func() bool { c = p.caseDetail(number).Case; return cond(c) }) {
+		p.t.Fatalf("case %s is not %s: %+v", number, what, c)
 	}
-	for range 100 {
-		if err := p.app.Drain(ctx); err != nil {
-			p.t.Fatal(err)
-		}
-		in, err1 := repo.PendingInbound(ctx, 1)
-		kf, err2 := repo.PendingKfMessages(ctx, 1)
-		// A message claimed by a sender (its next try a lease ahead) is in
-		// flight: not settled yet.
-		due, err3 := repo.DueOutbox(ctx, now().Add(storage.LeaseTTL), 1)
-		if err := errors.Join(err1, err2, err3); err != nil {
-			p.t.Fatal(err)
-		}
-		if len(in)+len(kf)+len(due) == 0 {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	p.t.Fatal("the product did not settle")
+	return c
 }
 
 // amr is the header of an AMR-NB file followed by silence frames.
@@ -109,35 +87,25 @@ func TestReportWithVoiceAndPhotoOnMySQL(t *testing.T) {
 	if number == "" {
 		t.Fatalf("no case number:\n%s", chatText(p.sb.Chat(user)))
 	}
-	ctx := context.Background()
-	c, err := p.app.Repo().GetCase(ctx, number)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Affected.Name != "老李" || c.ReporterName != "王阿姨" || c.Relation == "本人" || c.TriedWindow == "" || !strings.Contains(c.Description, "破产") {
+	d := p.caseDetail(number)
+	if c := d.Case; c.Affected.Name != "老李" || c.ReporterName != "王阿姨" || c.Relation == "本人" || c.TriedWindow == "" || !strings.Contains(c.Description, "破产") {
 		t.Errorf("stored case: %+v", c)
 	}
-	atts, err := p.app.Repo().Attachments(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The files are kept with the case, bytes and all: staff open them on
+	// the case page.
+	page := signInHTTP(t, p.app.URL(), "sunqi")
 	kinds := map[string]bool{}
-	for _, a := range atts {
+	for _, a := range d.Attachments {
 		kinds[a.Kind] = true
-		full, err := p.app.Repo().GetAttachment(ctx, a.ID)
-		if err != nil || len(full.Data) == 0 {
-			t.Errorf("attachment %d has no bytes: %v", a.ID, err)
+		if body := page(fmt.Sprintf("%s/web/attachments/%d", p.app.URL(), a.ID)); a.Size == 0 || int64(len(body)) != a.Size {
+			t.Errorf("attachment %d (%s): %d bytes served, size %d", a.ID, a.Kind, len(body), a.Size)
 		}
 	}
 	if !kinds["voice"] || !kinds["image"] {
-		t.Errorf("attachments kept: %+v", atts)
-	}
-	timeline, err := p.app.Repo().Timeline(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
+		t.Errorf("attachments kept: %+v", d.Attachments)
 	}
 	counts := map[cases.EventKind]int{}
-	for _, e := range timeline {
+	for _, e := range d.Timeline {
 		counts[e.Kind]++
 	}
 	if counts[cases.EventSubmitted] != 1 || counts[cases.EventAttachment] != 2 || counts[cases.EventMessageIn] == 0 {
@@ -157,88 +125,85 @@ func TestStaffHandleACaseEndToEnd(t *testing.T) {
 
 	var card *sandbox.Card
 	for _, staff := range []string{"zhangsan", "lisi"} {
-		if err := p.sb.WaitFor(timeout(t), func() bool { return len(p.sb.AppInbox(staff)) > 0 }); err != nil {
-			t.Fatalf("%s got no card", staff)
-		}
+		eventually(t, staff+" gets the new-case card", func() bool { return len(p.sb.AppInbox(staff)) > 0 })
 		card = p.sb.AppInbox(staff)[0].Card
 		if card == nil {
 			t.Fatalf("%s got no card: %+v", staff, p.sb.AppInbox(staff)[0])
 		}
 	}
-	p.settle()
+	p.settleCases(number)
 
-	// Both click 受理 at nearly the same time: one wins, the other is told who.
+	// Both click 受理 at nearly the same time: one wins, the other is told
+	// who. WeCom refuses a click on a card already updated: then 李四 saw
+	// the winner on the card itself.
 	beforeLisi := len(p.sb.AppInbox("lisi"))
 	if err := p.sb.StaffClicks(ctx, "zhangsan", card.TaskID, "accept:"+number); err != nil {
 		t.Fatal(err)
 	}
-	lisiClicked := p.sb.StaffClicks(ctx, "lisi", card.TaskID, "accept:"+number) == nil
-	p.settle()
-	c, _ := p.app.Repo().GetCase(ctx, number)
-	if c.Status != cases.StatusAccepted {
-		t.Fatalf("after two clicks the case is %s", c.Status)
-	}
-	if lisiClicked {
-		if got := p.waitApp("lisi", beforeLisi); !strings.Contains(got.Text, "张三") {
-			t.Errorf("the second clicker was not told who took the case: %q", got.Text)
+	lisiClicked := true
+	if err := p.sb.StaffClicks(ctx, "lisi", card.TaskID, "accept:"+number); err != nil {
+		if !strings.Contains(err.Error(), "already updated") {
+			t.Fatal(err)
 		}
+		lisiClicked = false
 	}
-	if got := cardText(p.sb.AppInbox("lisi")[0].Card); !strings.Contains(got, "已由 张三 受理") {
-		t.Errorf("lisi's card does not show who took the case: %q", got)
+	p.untilCase(number, "accepted", func(c apiCase) bool { return c.Status == cases.StatusAccepted })
+	if lisiClicked {
+		eventually(t, "李四 told who took the case", func() bool { return anyText(p.sb.AppInbox("lisi")[beforeLisi:], "张三") })
 	}
+	eventually(t, "李四's card shows who took the case", func() bool {
+		return strings.Contains(cardText(p.sb.AppInbox("lisi")[0].Card), "已由 张三 受理")
+	})
 
 	short := number[len(number)-4:]
-	ans := p.staffSays("zhangsan", "派单 "+short+" 养老保险科 协办 社保中心")
-	c, _ = p.app.Repo().GetCase(ctx, number)
-	if c.Status != cases.StatusAssigned || len(c.CoDepts) != 1 {
-		t.Fatalf("assign: %q; case %s lead %s co %v", ans.Text, c.Status, c.LeadDept, c.CoDepts)
+	p.staffSays("zhangsan", "派单 "+short+" 养老保险科 协办 社保中心")
+	c := p.untilCase(number, "assigned", func(c apiCase) bool { return c.Status == cases.StatusAssigned })
+	if len(c.CoDepts) != 1 {
+		t.Fatalf("assigned to lead %s, co-handlers %v; want one co-handler", c.LeadDept, c.CoDepts)
 	}
 
-	handler := firstHandler(t, p, c.LeadDept)
-	p.settle()
+	handler := firstHandler(t, c.LeadDept)
+	p.settleCases(number)
 	if today := p.staffSays(handler, "今日"); !strings.Contains(today.Text, number) {
 		t.Errorf("the handler's 今日 list lacks their department's new case: %q", today.Text)
 	}
 	p.staffSays(handler, "补充 "+short+" 请发一张外省社保卡的照片")
-	p.settle()
-	if !strings.Contains(p.botLines(user)[len(p.botLines(user))-1].Text, "外省社保卡") {
-		t.Fatalf("the citizen was not asked for material:\n%s", chatText(p.sb.Chat(user)))
+	if !waitUntil(func() bool { l := p.botLines(user); return strings.Contains(l[len(l)-1].Text, "外省社保卡") }) {
+		t.Fatalf("the citizen was not asked for material:\n%s\n%s\n%s was told: %+v", chatText(p.sb.Chat(user)), p.describe(number), handler, p.sb.AppInbox(handler))
 	}
 	// An elderly citizen just sends the photo, without typing 补充 first.
 	if got := p.send(user, "image", png, ""); !strings.Contains(got.Text, number) {
 		t.Errorf("the photo was not taken as the material asked for:\n%s", chatText(p.sb.Chat(user)))
 	}
 	p.say(user, "好了")
-	p.settle()
-	atts, _ := p.app.Repo().Attachments(ctx, c.ID)
-	if len(atts) != 1 {
-		t.Fatalf("the photo did not reach the case: %d attachments", len(atts))
+	eventually(t, "the photo on the case", func() bool { return len(p.caseDetail(number).Attachments) > 0 })
+	p.settleCases(number)
+	if atts := p.caseDetail(number).Attachments; len(atts) != 1 {
+		t.Fatalf("the photo reached the case as %d attachments, want 1", len(atts))
 	}
-	if !anyText(p.sb.AppInbox(handler), "补充了材料") {
+	if !waitUntil(func() bool { return anyText(p.sb.AppInbox(handler), "补充了材料") }) {
 		t.Errorf("the handler was not told of the supplement: %+v", p.sb.AppInbox(handler))
 	}
 
 	p.staffSays(handler, "办结 "+short+" 已与外省社保中心核实，恢复发放，补发3个月养老金。")
-	p.settle()
-	c, _ = p.app.Repo().GetCase(ctx, number)
-	if c.Status != cases.StatusResolved {
-		t.Fatalf("after 办结 the case is %s", c.Status)
-	}
-	if !strings.Contains(chatText(p.sb.Chat(user)), "恢复发放") {
+	p.untilCase(number, "resolved", func(c apiCase) bool { return c.Status == cases.StatusResolved })
+	if !waitUntil(func() bool { return strings.Contains(chatText(p.sb.Chat(user)), "恢复发放") }) {
 		t.Errorf("the citizen did not receive the answer:\n%s", chatText(p.sb.Chat(user)))
 	}
 
 	// The follow-up: the citizen says it is not really solved; the case is
 	// reopened and the supervisors are alerted.
-	last := p.botLines(user)[len(p.botLines(user))-1]
 	var unsolved string
-	for _, m := range last.Menu {
-		if strings.HasSuffix(m.ID, ":0") {
-			unsolved = m.ID
+	if !waitUntil(func() bool {
+		last := p.botLines(user)[len(p.botLines(user))-1]
+		for _, m := range last.Menu {
+			if strings.HasSuffix(m.ID, ":0") {
+				unsolved = m.ID
+			}
 		}
-	}
-	if unsolved == "" {
-		t.Fatalf("the answer came without the follow-up question: %+v", last)
+		return unsolved != ""
+	}) {
+		t.Fatalf("the answer came without the follow-up question:\n%s", chatText(p.sb.Chat(user)))
 	}
 	before := len(p.botLines(user))
 	if _, err := p.sb.CitizenTaps(ctx, user, unsolved, "问题没解决"); err != nil {
@@ -246,20 +211,10 @@ func TestStaffHandleACaseEndToEnd(t *testing.T) {
 	}
 	p.waitReply(user, before)
 	p.say(user, "钱只补发了一个月")
-	p.settle()
-	c, _ = p.app.Repo().GetCase(ctx, number)
-	if c.Status != cases.StatusAssigned || c.Reopened != 1 {
-		t.Fatalf("after 没解决 the case is %s, reopened %d:\n%s", c.Status, c.Reopened, chatText(p.sb.Chat(user)))
-	}
-	if !anyText(p.sb.AppInbox("sunqi"), "钱只补发了一个月") {
+	p.untilCase(number, "reopened", func(c apiCase) bool { return c.Status == cases.StatusAssigned && c.Reopened == 1 })
+	if !waitUntil(func() bool { return anyText(p.sb.AppInbox("sunqi"), "钱只补发了一个月") }) {
 		t.Errorf("the supervisor was not alerted with the reason: %+v", p.sb.AppInbox("sunqi"))
 	}
-}
-
-func timeout(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 func cardText(c *sandbox.Card) string {
@@ -283,9 +238,14 @@ func anyText(in []sandbox.AppMessage, s string) bool {
 	return false
 }
 
-func firstHandler(t *testing.T, p *product, dept string) string {
+// firstHandler is a handler of dept in the directory the product was given.
+func firstHandler(t *testing.T, dept string) string {
 	t.Helper()
-	for _, m := range p.app.desk.Directory().Handlers(dept) {
+	dir, err := staff.LoadDirectory(filepath.Join("..", "configs", "directory.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range dir.Handlers(dept) {
 		return m.ID
 	}
 	t.Fatalf("no handler in %s", dept)
@@ -299,30 +259,67 @@ func TestHumanServicerTakesTheChat(t *testing.T) {
 	user := "wmServiced"
 	number := reportCase(t, p, user, "档案里的出生日期和身份证不一样，退休时间算错了")
 	ctx := context.Background()
-	p.settle()
+	p.settleCases(number)
 	botBefore := len(p.botLines(user))
 
 	p.sb.SetServiceState("wkSANDBOX001", user, 3, "zhangsan")
 	if err := p.sb.ServicerSays(ctx, "wkSANDBOX001", user, "zhangsan", "您好，我是窗口的张三，您的档案我们调出来了。"); err != nil {
 		t.Fatal(err)
 	}
-	p.settle()
 	if _, err := p.sb.CitizenSays(ctx, user, "好的，谢谢你们"); err != nil {
 		t.Fatal(err)
 	}
-	p.settle()
-	p.settle()
+	var servicer, citizen bool
+	if !waitUntil(func() bool {
+		servicer, citizen = false, false
+		for _, e := range p.caseDetail(number).Timeline {
+			servicer = servicer || (e.Kind == cases.EventServicerMsg && strings.Contains(e.Body, "档案我们调出来了") && e.Actor == "staff:zhangsan")
+			citizen = citizen || (e.Kind == cases.EventMessageIn && e.Body == "好的，谢谢你们")
+		}
+		return servicer && citizen
+	}) {
+		t.Errorf("timeline lacks the servicer's (%v) or the citizen's (%v) words: %+v", servicer, citizen, p.caseDetail(number).Timeline)
+	}
+
+	// Had the bot answered the citizen, its answer would be queued before
+	// a reply staff send now, and have its fate by the time that reply
+	// has: the reply waits while a person has the chat, and is the only
+	// fate counted.
+	eventually(t, "every message to the citizen counted", func() bool {
+		return p.metric(`bcs_notifications_total{channel="kf",fate="sent"}`) == float64(len(p.botLines(user)))
+	})
+	fates := p.kfFates()
+	p.staffSays("zhangsan", "回复 "+number+" 我们正在核对您的出生日期")
+	var reply apiNotification
+	eventually(t, "the staff reply's fate", func() bool {
+		for _, n := range p.caseDetail(number).Notifications {
+			if strings.Contains(n.Message.Text, "核对您的出生日期") && n.Status != cases.OutboxPending {
+				reply = n
+				return true
+			}
+		}
+		return false
+	})
+	if reply.Status != cases.OutboxHeld {
+		t.Errorf("a reply while a person has the chat is %s (%s), want held", reply.Status, reply.LastError)
+	}
+	if got := p.kfFates() - fates; got != 1 {
+		t.Errorf("%v fates of messages to the citizen since the person took the chat, want only the reply's:\n%s", got, p.counted())
+	}
 	if got := len(p.botLines(user)); got != botBefore {
 		t.Errorf("the bot spoke while a person had the chat:\n%s", chatText(p.sb.Chat(user)))
 	}
-	c, _ := p.app.Repo().GetCase(ctx, number)
-	timeline, _ := p.app.Repo().Timeline(ctx, c.ID)
-	var servicer, citizen bool
-	for _, e := range timeline {
-		servicer = servicer || (e.Kind == cases.EventServicerMsg && strings.Contains(e.Body, "档案我们调出来了") && e.Actor == "staff:zhangsan")
-		citizen = citizen || (e.Kind == cases.EventMessageIn && e.Body == "好的，谢谢你们")
+}
+
+// kfFates counts every fate of a message to a citizen the product has
+// recorded.
+func (p *product) kfFates() float64 {
+	p.t.Helper()
+	var n float64
+	for k, v := range p.metrics() {
+		if strings.HasPrefix(k, `bcs_notifications_total{channel="kf",`) {
+			n += v
+		}
 	}
-	if !servicer || !citizen {
-		t.Errorf("timeline lacks the servicer's (%v) or the citizen's (%v) words: %+v", servicer, citizen, timeline)
-	}
+	return n
 }

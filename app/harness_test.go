@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -118,7 +117,9 @@ func (p *product) stop() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	p.app.Close(ctx)
+	if err := p.app.Close(ctx); err != nil {
+		p.t.Errorf("close the product: %v", err)
+	}
 	p.app = nil
 }
 
@@ -145,10 +146,8 @@ func (p *product) say(user, text string) sandbox.ChatLine {
 
 func (p *product) waitReply(user string, before int) sandbox.ChatLine {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := p.sb.WaitFor(ctx, func() bool { return len(p.botLines(user)) > before }); err != nil {
-		p.t.Fatalf("no answer from the product; chat so far:\n%s", chatText(p.sb.Chat(user)))
+	if !waitUntil(func() bool { return len(p.botLines(user)) > before }) {
+		p.t.Fatalf("no answer from the product; chat so far:\n%s\ncounted:\n%s", chatText(p.sb.Chat(user)), p.counted())
 	}
 	lines := p.botLines(user)
 	return lines[len(lines)-1]
@@ -165,21 +164,6 @@ func chatText(lines []sandbox.ChatLine) string {
 			b.WriteString(" (errcode " + strconv.Itoa(l.ErrCode) + ")")
 		}
 		b.WriteString("\n")
-	}
-	return b.String()
-}
-
-// diagnose describes what the product stored for a citizen, for a failing
-// test's message.
-func (p *product) diagnose(user string) string {
-	ctx := context.Background()
-	var b strings.Builder
-	session, err := p.app.Repo().LoadSession(ctx, "wkSANDBOX001:"+user)
-	fmt.Fprintf(&b, "session: %s (err %v)\n", session, err)
-	pending, err := p.app.Repo().PendingKfMessages(ctx, 100)
-	fmt.Fprintf(&b, "pending kf messages: %d (err %v)\n", len(pending), err)
-	for _, m := range pending {
-		fmt.Fprintf(&b, "  %s %s attempts %d: %s\n", m.MsgID, m.ExternalUserID, m.Attempts, m.LastError)
 	}
 	return b.String()
 }

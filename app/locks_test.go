@@ -8,39 +8,47 @@ import (
 	"banchengshi/storage"
 )
 
-// Replicas on MySQL without Redis never lock in process: what one holds
-// (a kf account's puller, the outbox, the scheduler's leadership), the other
-// cannot take.
+// Replicas on MySQL without Redis never lock in process: what one holds,
+// no other process on the database can take. The lock seen here is the
+// scheduler's leadership ("schedule:leader", see package schedule), which a
+// replica takes as it starts and gives up as it stops; another process on
+// the same database plays the other replica.
 func TestMySQLWithoutRedisLocksInMySQL(t *testing.T) {
 	p := startProduct(t, onMySQL)
-	second, err := New(context.Background(), p.cfg, p.opt)
+	ctx := context.Background()
+	other, err := storage.NewDBShared(ctx, p.cfg.DBDSN)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		second.Close(ctx)
-	})
-	for _, a := range []*App{p.app, second} {
-		if _, ok := a.shared.(*storage.DBShared); !ok {
-			t.Fatalf("shared stores on MySQL without Redis are %T, want *storage.DBShared", a.shared)
+		if err := other.Close(); err != nil {
+			t.Errorf("close the other process's locks: %v", err)
 		}
+	})
+	taken := func() bool {
+		l, ok, err := other.Locker().TryLock(ctx, "schedule:leader", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			// Nobody held it: give it back for the replica to take.
+			if err := l.Unlock(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return !ok
 	}
-	ctx := context.Background()
-	held, ok, err := p.app.shared.Locker().TryLock(ctx, "probe", time.Minute)
-	if err != nil || !ok {
-		t.Fatalf("first replica TryLock = %v, %v", ok, err)
-	}
-	if _, ok, err := second.shared.Locker().TryLock(ctx, "probe", time.Minute); err != nil || ok {
-		t.Fatalf("second replica TryLock = %v, %v; want refused while the first holds it", ok, err)
-	}
-	if err := held.Unlock(ctx); err != nil {
-		t.Fatal(err)
-	}
-	again, ok, err := second.shared.Locker().TryLock(ctx, "probe", time.Minute)
-	if err != nil || !ok {
-		t.Fatalf("second replica TryLock after release = %v, %v", ok, err)
-	}
-	again.Unlock(ctx)
+	eventually(t, "the first replica leads through a lock in MySQL", func() bool {
+		return taken() && p.metric(roundsDone) >= 1
+	})
+
+	// A second replica takes over when the first stops: its lock is in
+	// MySQL too.
+	second := &product{t: t, sb: p.sb, cfg: p.cfg, opt: p.opt}
+	second.start()
+	t.Cleanup(second.stop)
+	p.stop()
+	eventually(t, "the second replica leads through a lock in MySQL", func() bool {
+		return taken() && second.metric(roundsDone) >= 1
+	})
 }

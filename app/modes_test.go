@@ -56,14 +56,21 @@ func TestCookiesSecureOutsideSandbox(t *testing.T) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		a.Close(ctx)
+		if err := a.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
 	})
-	if a.Sandbox() != nil {
-		t.Fatal("a real corp runs the sandbox")
-	}
 	// Straight to the listener, as the TLS-terminating proxy does.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.Get("http://" + a.listener.Addr().String() + "/web/login")
+	res, err := client.Get("http://" + a.Addr() + "/sandbox/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Fatalf("a real corp serves the sandbox: /sandbox/ answers %d", res.StatusCode)
+	}
+	res, err = client.Get("http://" + a.Addr() + "/web/login")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"banchengshi/cases"
 )
 
 // Production runs N identical replicas behind a load balancer on MySQL and
@@ -36,13 +34,18 @@ func twoReplicas(t *testing.T, b backend) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		second.Close(ctx)
+		if err := second.Close(ctx); err != nil {
+			t.Errorf("close the second replica: %v", err)
+		}
 	})
 
 	var turn atomic.Int64
 	var backends []*httputil.ReverseProxy
 	for _, a := range []*App{p.app, second} {
-		u, _ := url.Parse(a.URL())
+		u, err := url.Parse(a.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
 		backends = append(backends, httputil.NewSingleHostReverseProxy(u))
 	}
 	lb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -72,19 +75,26 @@ func twoReplicas(t *testing.T, b backend) {
 		t.Fatalf("the load balancer passed on only %d callbacks", turn.Load())
 	}
 
-	p.settle()
-	list, err := p.app.Repo().ListCases(context.Background(), cases.Filter{Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(list) != citizens {
+	// Each case was stored before its number was given.
+	if list := p.caseList(); len(list) != citizens {
 		t.Errorf("%d cases for %d reports", len(list), citizens)
 	}
 	for i := 0; i < citizens; i++ {
 		user := fmt.Sprintf("wmReplica%02d", i)
+		// An answer given twice would be queued before the answer to the
+		// citizen's next message, and sent no later than it.
+		if _, err := p.sb.CitizenSays(context.Background(), user, "查询"); err != nil {
+			t.Fatal(err)
+		}
+		if !waitUntil(func() bool {
+			lines := p.botLines(user)
+			return len(lines) > len(reportScript) && strings.Contains(lines[len(lines)-1].Text, "进展：")
+		}) {
+			t.Fatalf("%s: no progress after 查询:\n%s", user, chatText(p.sb.Chat(user)))
+		}
 		lines := p.botLines(user)
-		if len(lines) != len(reportScript) {
-			t.Errorf("%s got %d answers to %d messages:\n%s", user, len(lines), len(reportScript), chatText(p.sb.Chat(user)))
+		if len(lines) != len(reportScript)+1 {
+			t.Errorf("%s got %d answers to %d messages:\n%s", user, len(lines), len(reportScript)+1, chatText(p.sb.Chat(user)))
 		}
 		for _, l := range p.sb.Chat(user) {
 			if l.ErrCode != 0 {
@@ -116,10 +126,7 @@ func (p *product) report(user string) error {
 		if _, err := p.sb.CitizenSays(context.Background(), user, step.say); err != nil {
 			return fmt.Errorf("says %q: %w", step.say, err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		err := p.sb.WaitFor(ctx, func() bool { return len(p.botLines(user)) > i })
-		cancel()
-		if err != nil {
+		if !waitUntil(func() bool { return len(p.botLines(user)) > i }) {
 			return fmt.Errorf("no answer to %q", step.say)
 		}
 		if got := p.botLines(user)[i].Text; !strings.Contains(got, step.expect) {

@@ -54,6 +54,7 @@ type Intake struct {
 	// must do by hand.
 	staffTask func(ctx context.Context, r cases.Repo, openKfID, text string) error
 	accounts  func() []string
+	catchUp   time.Duration
 	metrics   *metrics.Metrics
 	timeline  Timeline
 
@@ -85,6 +86,9 @@ type Config struct {
 	// KfAccounts lists the kf accounts to pull now and then without a
 	// callback (see CatchUp). May be nil.
 	KfAccounts func() []string
+	// CatchUpEvery is how often Run catches up every kf account; default
+	// five minutes (catchUpEvery).
+	CatchUpEvery time.Duration
 	// Metrics counts messages handled, retried and given up; nil counts
 	// nothing.
 	Metrics *metrics.Metrics
@@ -109,10 +113,13 @@ func New(cfg Config) *Intake {
 	if cfg.Released == nil {
 		cfg.Released = func() {}
 	}
+	if cfg.CatchUpEvery <= 0 {
+		cfg.CatchUpEvery = catchUpEvery
+	}
 	return &Intake{
 		repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, engine: cfg.Engine, desk: cfg.Desk,
 		staff: cfg.Staff, events: cfg.Events, log: cfg.Log, now: cfg.Now, released: cfg.Released, staffTask: cfg.StaffTask,
-		accounts: cfg.KfAccounts, metrics: cfg.Metrics, timeline: cfg.Timeline,
+		accounts: cfg.KfAccounts, catchUp: cfg.CatchUpEvery, metrics: cfg.Metrics, timeline: cfg.Timeline,
 		kick: make(chan struct{}, 1), signal: cfg.Signal, workers: newWorkers(),
 	}
 }
@@ -153,7 +160,7 @@ func (in *Intake) Run(ctx context.Context, interval time.Duration) {
 	defer func() { <-handling }()
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	catchUp := time.NewTicker(catchUpEvery)
+	catchUp := time.NewTicker(in.catchUp)
 	defer catchUp.Stop()
 	for {
 		in.pull(ctx)
@@ -168,7 +175,8 @@ func (in *Intake) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// catchUpEvery is how often every kf account is pulled without a callback.
+// catchUpEvery is how often every kf account is pulled without a callback,
+// unless Config says otherwise.
 // Without a callback's Token WeCom rate-limits sync_msg strictly, so this is
 // rare; it exists for the message whose callback WeCom gave up on, in a
 // window where nobody writes again soon.

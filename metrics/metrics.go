@@ -1,5 +1,6 @@
 // Package metrics counts what operators watch: callbacks in, citizens'
-// messages handled, notifications and their fates, cases submitted. It is
+// messages handled, notifications and their fates, cases submitted, the
+// scheduler's rounds. It is
 // exposed for Prometheus at /metrics. A nil *Metrics counts nothing, so
 // packages and tests that do not care pass nil.
 package metrics
@@ -22,6 +23,7 @@ type Metrics struct {
 	outbox    *prometheus.CounterVec
 	cases     prometheus.Counter
 	aside     *prometheus.CounterVec
+	rounds    *prometheus.CounterVec
 }
 
 // New registers the counters, with the Go runtime's and the process's.
@@ -53,8 +55,12 @@ func New() *Metrics {
 			Name: "bcs_set_aside_total",
 			Help: "Stored rows whose personal data could not be opened (damaged, or sealed for another row), set aside by table.",
 		}, []string{"table"}),
+		rounds: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bcs_schedule_rounds_total",
+			Help: "Rounds of the lifecycle scheduler (lights, reminders, follow-ups, nudges) done while this replica leads, by result (done, error).",
+		}, []string{"result"}),
 	}
-	m.reg.MustRegister(m.callbacks, m.callbackT, m.kf, m.outbox, m.cases, m.aside,
+	m.reg.MustRegister(m.callbacks, m.callbackT, m.kf, m.outbox, m.cases, m.aside, m.rounds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -104,4 +110,18 @@ func (m *Metrics) SetAside(table string) {
 		return
 	}
 	m.aside.WithLabelValues(table).Inc()
+}
+
+// ScheduleRound counts one round of the lifecycle scheduler, finished with
+// err. The leader's count grows every tick: one that stops growing on every
+// replica means nobody watches deadlines.
+func (m *Metrics) ScheduleRound(err error) {
+	if m == nil {
+		return
+	}
+	result := "done"
+	if err != nil {
+		result = "error"
+	}
+	m.rounds.WithLabelValues(result).Inc()
 }

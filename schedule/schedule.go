@@ -32,6 +32,7 @@ import (
 
 	"banchengshi/cases"
 	"banchengshi/desk"
+	"banchengshi/metrics"
 	"banchengshi/storage"
 )
 
@@ -79,6 +80,8 @@ type Config struct {
 	// draft files) is kept: drafts expire after BCS_DRAFT_TTL, so keeping
 	// them longer only keeps citizens' words nobody will come back for.
 	SessionTTL time.Duration
+	// Metrics counts the rounds done while leading; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Scheduler is one replica's scheduler.
@@ -191,7 +194,9 @@ func (s *Scheduler) Tick(ctx context.Context) (bool, error) {
 		}
 		p.Kick()
 	}
-	return true, errors.Join(errs...)
+	err = errors.Join(errs...)
+	s.cfg.Metrics.ScheduleRound(err)
+	return true, err
 }
 
 // purge removes stale sessions and draft files, at most once an hour.
