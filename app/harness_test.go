@@ -110,12 +110,14 @@ func (p *product) start() {
 	p.sb.SetCallbackURL(a.URL() + "/wecom/callback")
 }
 
-// stop shuts the product down as a deploy would; the database stays.
+// stop shuts the product down as a deploy would; the database stays. The
+// deadline is generous: on a loaded machine an in-flight request may take
+// seconds to finish, and only a shutdown that never ends is a fault.
 func (p *product) stop() {
 	if p.app == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := p.app.Close(ctx); err != nil {
 		p.t.Errorf("close the product: %v", err)
