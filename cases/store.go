@@ -157,6 +157,10 @@ type InboxStore interface {
 	// SaveInbound stores in unless a callback with the same Key is stored
 	// already; it reports whether in was new.
 	SaveInbound(ctx context.Context, in *Inbound) (bool, error)
+	// SaveInbounds stores callbacks in one transaction, skipping those
+	// whose Key is stored already or comes earlier in ins, and reports which
+	// were new, in order; on an error none is stored. IDs are not set.
+	SaveInbounds(ctx context.Context, ins []*Inbound) ([]bool, error)
 	PendingInbound(ctx context.Context, limit int) ([]*Inbound, error)
 	UpdateInbound(ctx context.Context, in *Inbound) error
 	// MarkInboundDone marks callbacks handled at at, those handled already

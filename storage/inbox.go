@@ -42,6 +42,119 @@ func (s *SQL) SaveInbound(ctx context.Context, in *cases.Inbound) (bool, error) 
 	return true, nil
 }
 
+// inboundInsertRows and inboundInsertBytes bound one INSERT of callbacks:
+// 7 placeholders a row, and sealed bodies well within MySQL's
+// max_allowed_packet (16 MB by default on MariaDB and MySQL 8).
+const (
+	inboundInsertRows  = 500
+	inboundInsertBytes = 4 << 20
+)
+
+// SaveInbounds stores callbacks in one transaction, a multi-row INSERT per
+// inboundInsertRows, skipping those whose Key is stored already (or comes
+// earlier in ins), and reports which were new, in the order of ins. A
+// callback counts as new only when the stored row is the one written here
+// (its sealed body, whose nonce is fresh, is the one this call wrote), so a
+// repeat stored meanwhile by another replica is known as a repeat. IDs are
+// not set. Each body is sealed, bound to its key; a zero ReceivedAt becomes
+// now. On an error nothing is stored.
+func (s *SQL) SaveInbounds(ctx context.Context, ins []*cases.Inbound) ([]bool, error) {
+	isNew := make([]bool, len(ins))
+	err := s.inTx(ctx, func(t *SQL) error {
+		clear(isNew)
+		k, err := t.sealKey(ctx)
+		if err != nil {
+			return err
+		}
+		first := map[string]bool{}
+		var chunk []int // indexes into ins
+		sealed := make([]string, len(ins))
+		size := 0
+		for i, in := range ins {
+			if first[in.Key] {
+				continue // a repeat within the batch
+			}
+			first[in.Key] = true
+			if in.ReceivedAt.IsZero() {
+				in.ReceivedAt = time.Now()
+			}
+			in.ReceivedAt, in.DoneAt = utc(in.ReceivedAt), utcPtr(in.DoneAt)
+			sealed[i] = k.Seal(in.Body, ad("inbound", "body", in.Key))
+			if len(chunk) == inboundInsertRows || (len(chunk) > 0 && size+len(sealed[i]) > inboundInsertBytes) {
+				if err := t.insertInbounds(ctx, ins, sealed, chunk, isNew); err != nil {
+					return err
+				}
+				chunk, size = chunk[:0], 0
+			}
+			chunk = append(chunk, i)
+			size += len(sealed[i])
+		}
+		if len(chunk) > 0 {
+			return t.insertInbounds(ctx, ins, sealed, chunk, isNew)
+		}
+		return nil
+	})
+	if err != nil {
+		return make([]bool, len(ins)), err
+	}
+	return isNew, nil
+}
+
+// insertInbounds inserts ins[i] for each i in chunk, with its sealed body,
+// and sets isNew[i] for those it stored. When every row was inserted they
+// are all new; otherwise the stored bodies tell which rows are this call's.
+func (s *SQL) insertInbounds(ctx context.Context, ins []*cases.Inbound, sealed []string, chunk []int, isNew []bool) error {
+	cols := []string{"dedupe_key", "kind", "body", "received_at", "done_at", "attempts", "last_error"}
+	args := make([]any, 0, len(chunk)*len(cols))
+	for _, i := range chunk {
+		in := ins[i]
+		args = append(args, in.Key, in.Kind, sealed[i], s.d.t(in.ReceivedAt), s.d.ntp(in.DoneAt), in.Attempts, in.LastError)
+	}
+	res, err := s.q.ExecContext(ctx, s.d.insertIgnoreRows("inbound", cols, "dedupe_key", len(chunk)), args...)
+	if err != nil {
+		return s.wrap(err, "save %d callbacks", len(chunk))
+	}
+	// A skipped repeat affects no row in either dialect (see insertKfMessages).
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrap(err, "save callbacks: rows affected")
+	}
+	if int(n) == len(chunk) {
+		for _, i := range chunk {
+			isNew[i] = true
+		}
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	keys := make([]any, len(chunk))
+	byKey := make(map[string]int, len(chunk))
+	for j, i := range chunk {
+		keys[j] = ins[i].Key
+		byKey[ins[i].Key] = i
+	}
+	rows, err := s.q.QueryContext(ctx, "SELECT dedupe_key, body FROM inbound WHERE dedupe_key IN ("+
+		strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ")+")", keys...)
+	if err != nil {
+		return s.wrap(err, "read back saved callbacks")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, body string
+		if err := rows.Scan(&key, &body); err != nil {
+			return s.wrap(err, "read back saved callbacks")
+		}
+		if i, ok := byKey[key]; ok && body == sealed[i] {
+			isNew[i] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.wrap(err, "read back saved callbacks")
+	}
+	return nil
+}
+
 // PendingInbound returns unhandled callbacks (DoneAt unset) in id order.
 func (s *SQL) PendingInbound(ctx context.Context, limit int) ([]*cases.Inbound, error) {
 	if limit <= 0 {

@@ -1,0 +1,101 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"banchengshi/cases"
+	"banchengshi/storage"
+)
+
+func TestSaveInbounds(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		before := &cases.Inbound{Key: "wkA:tok0", Kind: cases.InboundKf, Body: "<xml>0</xml>", ReceivedAt: at}
+		if _, err := db.SaveInbound(ctx, before); err != nil {
+			t.Fatal(err)
+		}
+		batch := []*cases.Inbound{
+			{Key: "wkA:tok1", Kind: cases.InboundKf, Body: "<xml>1</xml>", ReceivedAt: at},
+			{Key: "wkA:tok0", Kind: cases.InboundKf, Body: "<xml>0 again</xml>", ReceivedAt: at}, // stored before
+			{Key: "msg-2", Kind: cases.InboundAppMessage, Body: "<xml>2</xml>", ReceivedAt: at},
+			{Key: "wkA:tok1", Kind: cases.InboundKf, Body: "<xml>1 again</xml>", ReceivedAt: at}, // earlier in the batch
+		}
+		got, err := db.SaveInbounds(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]bool{true, false, true, false}, got); diff != "" {
+			t.Errorf("SaveInbounds new (-want +got):\n%s", diff)
+		}
+		// All new: no read back.
+		got, err = db.SaveInbounds(ctx, []*cases.Inbound{{Key: "msg-3", Kind: cases.InboundAppMessage, Body: "<xml>3</xml>", ReceivedAt: at}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]bool{true}, got); diff != "" {
+			t.Errorf("SaveInbounds of one new (-want +got):\n%s", diff)
+		}
+		// All repeats.
+		got, err = db.SaveInbounds(ctx, []*cases.Inbound{{Key: "msg-3", Kind: cases.InboundAppMessage, Body: "<xml>3 again</xml>", ReceivedAt: at}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]bool{false}, got); diff != "" {
+			t.Errorf("SaveInbounds of a repeat (-want +got):\n%s", diff)
+		}
+		pending, err := db.PendingInbound(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bodies []string
+		for _, p := range pending {
+			bodies = append(bodies, p.Key+" "+p.Body)
+			if !p.ReceivedAt.Equal(micro(at)) {
+				t.Errorf("%s received at %v, want %v", p.Key, p.ReceivedAt, micro(at))
+			}
+		}
+		want := []string{"wkA:tok0 <xml>0</xml>", "wkA:tok1 <xml>1</xml>", "msg-2 <xml>2</xml>", "msg-3 <xml>3</xml>"}
+		if diff := cmp.Diff(want, bodies); diff != "" {
+			t.Errorf("stored callbacks (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// A batch larger than one statement's rows is stored whole, in order.
+func TestSaveInboundsManyStatements(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		const n = 1201
+		batch := make([]*cases.Inbound, n)
+		for i := range batch {
+			batch[i] = &cases.Inbound{Key: fmt.Sprintf("wkA:tok%04d", i), Kind: cases.InboundKf, Body: fmt.Sprintf("<xml>%d</xml>", i),
+				ReceivedAt: at.Add(time.Duration(i) * time.Millisecond)}
+		}
+		got, err := db.SaveInbounds(ctx, append(batch, batch[7]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, isNew := range got {
+			if isNew != (i < n) {
+				t.Errorf("callback %d new = %v", i, isNew)
+			}
+		}
+		pending, err := db.PendingInbound(ctx, 2*n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) != n {
+			t.Fatalf("%d callbacks stored, want %d", len(pending), n)
+		}
+		for i, p := range pending {
+			if p.Key != batch[i].Key {
+				t.Fatalf("stored callback %d is %s, want %s", i, p.Key, batch[i].Key)
+			}
+		}
+	})
+}
