@@ -64,6 +64,7 @@ type Intake struct {
 
 	signal  storage.Signal // nil: other replicas' pulls are found by polling
 	workers *workers
+	receive receiver // stores callbacks by group commit (receive.go)
 }
 
 // Config wires an Intake.
@@ -128,15 +129,9 @@ func New(cfg Config) *Intake {
 // the callback is stored (or known to be a repeat), so the caller may then
 // answer WeCom; the work it brings follows on the worker.
 func (in *Intake) Receive(ctx context.Context, cb *wecom.Callback, plain []byte) (isNew bool, err error) {
+	// Stored with the callbacks that arrive meanwhile (receive.go).
 	rec := &cases.Inbound{Key: cb.DedupeKey(), Kind: cb.Kind(), Body: string(plain), ReceivedAt: in.now().UTC()}
-	isNew, err = in.repo.SaveInbound(ctx, rec)
-	if err != nil {
-		return false, fmt.Errorf("store callback: %w", err)
-	}
-	if isNew {
-		in.Kick()
-	}
-	return isNew, nil
+	return in.save(ctx, rec)
 }
 
 // Kick wakes the puller: a callback was stored.

@@ -1,0 +1,158 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"banchengshi/cases"
+	"banchengshi/storage"
+	"banchengshi/storage/storagetest"
+)
+
+// gatedInbox holds the first batch of callbacks at the door until opened,
+// records the size of every batch, and fails batches while fail is set.
+type gatedInbox struct {
+	cases.Repo
+	entered chan struct{} // closed when the first batch arrives
+	open    chan struct{} // the first batch goes on when closed
+
+	mu      sync.Mutex
+	batches []int
+	fail    error
+}
+
+func (g *gatedInbox) SaveInbounds(ctx context.Context, ins []*cases.Inbound) ([]bool, error) {
+	g.mu.Lock()
+	first := len(g.batches) == 0
+	g.batches = append(g.batches, len(ins))
+	fail := g.fail
+	g.mu.Unlock()
+	if first {
+		close(g.entered)
+		<-g.open
+	}
+	if fail != nil {
+		return nil, fail
+	}
+	return g.Repo.SaveInbounds(ctx, ins)
+}
+
+func gatedIntake(t *testing.T) (*Intake, *gatedInbox) {
+	g := &gatedInbox{Repo: storagetest.SQLite(t), entered: make(chan struct{}), open: make(chan struct{})}
+	in := New(Config{Repo: g, Locker: storage.NewMemory().Locker(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return in, g
+}
+
+// receiveAll receives the callbacks of tokens side by side, once the first
+// is inside its commit, and returns what each was answered.
+func receiveAll(t *testing.T, in *Intake, g *gatedInbox, tokens []string) ([]bool, []error) {
+	t.Helper()
+	isNew, errs := make([]bool, len(tokens)), make([]error, len(tokens))
+	var wg sync.WaitGroup
+	for i, tok := range tokens {
+		cb, plain := callback(t, tok)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			isNew[i], errs[i] = in.Receive(context.Background(), cb, plain)
+		}()
+		if i == 0 {
+			<-g.entered
+		}
+	}
+	// The others queue behind the first batch's commit.
+	for {
+		in.receive.mu.Lock()
+		queued := len(in.receive.queue)
+		in.receive.mu.Unlock()
+		if queued == len(tokens)-1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(g.open)
+	wg.Wait()
+	return isNew, errs
+}
+
+// Callbacks that arrive while a batch commits are stored together in the
+// next one, each answered as alone: new, or a repeat.
+func TestCallbacksArrivingDuringACommitShareTheNext(t *testing.T) {
+	in, g := gatedIntake(t)
+	tokens := []string{"tok0"}
+	for i := 1; i <= 9; i++ {
+		tokens = append(tokens, fmt.Sprintf("tok%d", i))
+	}
+	tokens = append(tokens, "tok0", "tok3") // WeCom's retries
+	isNew, errs := receiveAll(t, in, g, tokens)
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	want := []bool{true, true, true, true, true, true, true, true, true, true, false, false}
+	// tok3 and its repeat commit together: either may be the one stored.
+	if isNew[3] != isNew[11] {
+		want[3], want[11] = isNew[3], isNew[11]
+	}
+	if diff := cmp.Diff(want, isNew); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{1, 11}, g.batches); diff != "" {
+		t.Errorf("batches (-want +got):\n%s", diff)
+	}
+	// A lone callback is committed alone, at once.
+	if _, err := receiveOne(t, in, "tok10"); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int{1, 11, 1}, g.batches); diff != "" {
+		t.Errorf("batches after a lone callback (-want +got):\n%s", diff)
+	}
+	pending, err := in.repo.PendingInbound(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 11 {
+		t.Errorf("%d callbacks stored, want 11", len(pending))
+	}
+}
+
+// A batch that cannot be stored fails every callback in it: each is
+// answered with an error (WeCom is told to try again), none is stored.
+func TestAFailedBatchFailsEveryCallbackInIt(t *testing.T) {
+	in, g := gatedIntake(t)
+	g.fail = errors.New("disk full")
+	isNew, errs := receiveAll(t, in, g, []string{"tok0", "tok1", "tok2", "tok3"})
+	for i, err := range errs {
+		if err == nil || isNew[i] {
+			t.Errorf("callback %d: new %v, err %v; want an error", i, isNew[i], err)
+		}
+	}
+	pending, err := in.repo.PendingInbound(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 0 {
+		t.Errorf("%d callbacks stored, want none", len(pending))
+	}
+	// WeCom's retry is stored.
+	g.mu.Lock()
+	g.fail = nil
+	g.mu.Unlock()
+	isNew1, err := receiveOne(t, in, "tok1")
+	if err != nil || !isNew1 {
+		t.Errorf("retry: new %v, err %v; want new", isNew1, err)
+	}
+}
+
+func receiveOne(t *testing.T, in *Intake, token string) (bool, error) {
+	t.Helper()
+	cb, plain := callback(t, token)
+	return in.Receive(context.Background(), cb, plain)
+}
