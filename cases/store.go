@@ -18,6 +18,9 @@ type Inbound struct {
 	DoneAt     *time.Time `json:"done_at,omitempty"`
 	Attempts   int        `json:"attempts"`
 	LastError  string     `json:"last_error,omitempty"`
+	// TriedAt is the time of the last attempt that counted; the wait before
+	// the next one runs from it. Nil until it is tried.
+	TriedAt *time.Time `json:"tried_at,omitempty"`
 }
 
 // Inbound kinds.

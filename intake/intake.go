@@ -264,7 +264,7 @@ func (in *Intake) drainInboundOnce(ctx context.Context) (bool, error) {
 				continue
 			}
 		}
-		if !retryDue(rec.Attempts, rec.ReceivedAt, in.now()) {
+		if !inboundDue(rec, in.now()) {
 			continue
 		}
 		err := in.handleInboundSafely(ctx, rec)
@@ -304,7 +304,7 @@ func (in *Intake) drainInboundOnce(ctx context.Context) (bool, error) {
 func (in *Intake) pullFor(ctx context.Context, openKfID, token string, recs []*cases.Inbound) (bool, error) {
 	var due []*cases.Inbound
 	for _, rec := range recs {
-		if retryDue(rec.Attempts, rec.ReceivedAt, in.now()) {
+		if inboundDue(rec, in.now()) {
 			due = append(due, rec)
 		}
 	}
@@ -359,10 +359,10 @@ func (in *Intake) syncSafely(ctx context.Context, openKfID, token string) (err e
 // it is marked done with its error (its messages stay at WeCom, and the
 // next pull takes them).
 func (in *Intake) recordFailure(ctx context.Context, rec *cases.Inbound, handleErr error) error {
+	now := in.now().UTC()
 	rec.Attempts++
-	rec.LastError = handleErr.Error()
+	rec.LastError, rec.TriedAt = handleErr.Error(), &now
 	if rec.Attempts >= maxAttempts {
-		now := in.now().UTC()
 		rec.DoneAt = &now
 	}
 	return in.repo.UpdateInbound(ctx, rec)
@@ -375,7 +375,9 @@ var errDone = errors.New("done")
 // command or card click given up after maxAttempts is reported to them, in
 // the transaction that marks it done: they must not believe it took effect.
 func (in *Intake) finish(ctx context.Context, r cases.Repo, rec *cases.Inbound, handleErr error) error {
+	tried := in.now().UTC()
 	rec.Attempts++
+	rec.TriedAt = &tried
 	if handleErr != nil {
 		rec.LastError = handleErr.Error()
 		in.log.Warn("callback not handled", "key", rec.Key, "kind", rec.Kind, "attempt", rec.Attempts, "err", handleErr)

@@ -126,3 +126,54 @@ func TestMessageThatWaitedStillGetsSpacedRetries(t *testing.T) {
 		}
 	}
 }
+
+// failingSync is a kf API whose sync_msg fails.
+type failingSync struct{ fakeKf }
+
+func (failingSync) SyncMsg(context.Context, wecom.SyncRequest) (*wecom.SyncResponse, error) {
+	return nil, errors.New("connection reset")
+}
+
+// A stored callback that waited long before its first attempt (WeCom
+// paused, its account's pull busy) still gets its retries spaced out, each
+// wait counted from its last attempt, not from its arrival.
+func TestCallbackThatWaitedStillGetsSpacedRetries(t *testing.T) {
+	repo := storagetest.SQLite(t)
+	clk := clock.NewFake(time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC))
+	in := New(Config{Repo: repo, API: &failingSync{}, Locker: storage.NewMemory().Locker(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now})
+	ctx := context.Background()
+	cb, plain := callback(t, "tok")
+	if _, err := in.Receive(ctx, cb, plain); err != nil {
+		t.Fatal(err)
+	}
+	attempts := func() int {
+		t.Helper()
+		pending, err := repo.PendingInbound(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) != 1 {
+			t.Fatalf("%d callbacks pending, want 1", len(pending))
+		}
+		return pending[0].Attempts
+	}
+	clk.Advance(time.Hour) // it waited, untried
+	in.Drain(ctx)
+	if got := attempts(); got != 1 {
+		t.Fatalf("after the first pull: %d attempts, want 1", got)
+	}
+	for attempt := 1; attempt < 5; attempt++ {
+		wait := retryWait(attempt)
+		clk.Advance(wait - time.Second)
+		in.Drain(ctx)
+		if got := attempts(); got != attempt {
+			t.Fatalf("%v after attempt %d: %d attempts; want no retry before the wait of %v", wait-time.Second, attempt, got, wait)
+		}
+		clk.Advance(time.Second)
+		in.Drain(ctx)
+		if got := attempts(); got != attempt+1 {
+			t.Fatalf("after the wait of %v: %d attempts, want %d", wait, got, attempt+1)
+		}
+	}
+}

@@ -189,15 +189,23 @@ func retryWait(attempts int) time.Duration {
 	return min(2*time.Second<<(attempts-1), 17*time.Minute)
 }
 
-// retryDue reports whether something received at since that failed attempts
-// times may be tried again: the waits (retryWait) are counted together from
-// since, so a database outage of an hour is ridden out before it is given up.
-func retryDue(attempts int, since, now time.Time) bool {
-	wait := time.Duration(0)
-	for i := 1; i <= attempts; i++ {
-		wait += retryWait(i)
+// inboundDue reports whether the stored callback rec may be tried now: at
+// once when never tried, else one wait (retryWait) after its last attempt,
+// as for kf messages (kfDue): counted from its arrival, a callback that
+// waited long (its account's pull busy, WeCom's pause) would spend its
+// attempts with no wait between them.
+func inboundDue(rec *cases.Inbound, now time.Time) bool {
+	return retryDue(rec.Attempts, rec.ReceivedAt, rec.TriedAt, now)
+}
+
+// retryDue reports whether something received at received, last tried at
+// tried (nil: never), that failed attempts times may be tried again.
+func retryDue(attempts int, received time.Time, tried *time.Time, now time.Time) bool {
+	since := received
+	if tried != nil && tried.After(since) {
+		since = *tried
 	}
-	return !now.Before(since.Add(wait))
+	return !now.Before(since.Add(retryWait(attempts)))
 }
 
 // kfDue reports whether the kf message m may be tried now: at once when
@@ -207,11 +215,7 @@ func retryDue(attempts int, since, now time.Time) bool {
 // its attempts would follow one another with no wait at all, and a short
 // hiccup (a media download) would spend them all.
 func kfDue(m *cases.KfMessage, now time.Time) bool {
-	since := m.ReceivedAt
-	if m.TriedAt != nil && m.TriedAt.After(since) {
-		since = *m.TriedAt
-	}
-	return !now.Before(since.Add(retryWait(m.Attempts)))
+	return retryDue(m.Attempts, m.ReceivedAt, m.TriedAt, now)
 }
 
 // giveUp ends the retries of a message the product could not handle, so the

@@ -161,7 +161,7 @@ func (s *SQL) PendingInbound(ctx context.Context, limit int) ([]*cases.Inbound, 
 		limit = defaultListLimit
 	}
 	rows, err := s.q.QueryContext(ctx,
-		"SELECT id, dedupe_key, kind, body, received_at, done_at, attempts, last_error FROM inbound WHERE done_at IS NULL ORDER BY id LIMIT ?", limit)
+		"SELECT id, dedupe_key, kind, body, received_at, done_at, attempts, last_error, tried_at FROM inbound WHERE done_at IS NULL ORDER BY id LIMIT ?", limit)
 	if err != nil {
 		return nil, s.wrap(err, "read pending inbound")
 	}
@@ -170,7 +170,7 @@ func (s *SQL) PendingInbound(ctx context.Context, limit int) ([]*cases.Inbound, 
 	for rows.Next() {
 		var in cases.Inbound
 		var body string
-		if err := rows.Scan(&in.ID, &in.Key, &in.Kind, &body, timeCol{&in.ReceivedAt}, timePtrCol{&in.DoneAt}, &in.Attempts, &in.LastError); err != nil {
+		if err := rows.Scan(&in.ID, &in.Key, &in.Kind, &body, timeCol{&in.ReceivedAt}, timePtrCol{&in.DoneAt}, &in.Attempts, &in.LastError, timePtrCol{&in.TriedAt}); err != nil {
 			return nil, s.wrap(err, "read pending inbound")
 		}
 		if in.Body, err = s.open(ctx, body, ad("inbound", "body", in.Key)); err != nil {
@@ -187,15 +187,16 @@ func (s *SQL) PendingInbound(ctx context.Context, limit int) ([]*cases.Inbound, 
 	return out, nil
 }
 
-// UpdateInbound records the handling of a callback: DoneAt, Attempts and
-// LastError. Key, Kind and Body never change.
+// UpdateInbound records the handling of a callback: DoneAt, Attempts,
+// LastError and TriedAt, which the caller sets to the time of the attempt
+// whenever it counts one. Key, Kind and Body never change.
 func (s *SQL) UpdateInbound(ctx context.Context, in *cases.Inbound) error {
-	in.DoneAt = utcPtr(in.DoneAt)
+	in.DoneAt, in.TriedAt = utcPtr(in.DoneAt), utcPtr(in.TriedAt)
 	// Only a callback not yet handled changes: a second replica that handled
 	// a staff callback too gets ErrDone, and its transaction (with the
 	// command's effects) rolls back.
-	res, err := s.q.ExecContext(ctx, "UPDATE inbound SET done_at = ?, attempts = ?, last_error = ? WHERE id = ? AND done_at IS NULL",
-		s.d.ntp(in.DoneAt), in.Attempts, in.LastError, in.ID)
+	res, err := s.q.ExecContext(ctx, "UPDATE inbound SET done_at = ?, attempts = ?, last_error = ?, tried_at = ? WHERE id = ? AND done_at IS NULL",
+		s.d.ntp(in.DoneAt), in.Attempts, in.LastError, s.d.ntp(in.TriedAt), in.ID)
 	if err != nil {
 		return s.wrap(err, "update inbound %d", in.ID)
 	}
@@ -209,17 +210,17 @@ func (s *SQL) UpdateInbound(ctx context.Context, in *cases.Inbound) error {
 }
 
 // MarkInboundDone marks the callbacks ids handled at at, one more attempt
-// each, in one statement; those handled already are left as they are. It
+// each, tried at at, in one statement; those handled already are left as they are. It
 // reports how many it marked.
 func (s *SQL) MarkInboundDone(ctx context.Context, ids []int64, at time.Time) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	args := []any{s.d.t(utc(at))}
+	args := []any{s.d.t(utc(at)), s.d.t(utc(at))}
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	res, err := s.q.ExecContext(ctx, "UPDATE inbound SET done_at = ?, attempts = attempts + 1 WHERE done_at IS NULL AND id IN ("+
+	res, err := s.q.ExecContext(ctx, "UPDATE inbound SET done_at = ?, tried_at = ?, attempts = attempts + 1 WHERE done_at IS NULL AND id IN ("+
 		strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", args...)
 	if err != nil {
 		return 0, s.wrap(err, "mark %d callbacks done", len(ids))

@@ -99,3 +99,32 @@ func TestSaveInboundsManyStatements(t *testing.T) {
 		}
 	})
 }
+
+// The time of a callback's last attempt is kept: its next wait runs from it.
+func TestInboundTriedAt(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		in := &cases.Inbound{Key: "wkA:tok1", Kind: cases.InboundKf, Body: "<xml>1</xml>", ReceivedAt: at}
+		if _, err := db.SaveInbound(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		pending, err := db.PendingInbound(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) != 1 || pending[0].TriedAt != nil {
+			t.Fatalf("never tried: %+v, want one without TriedAt", pending)
+		}
+		tried := at.Add(time.Hour)
+		in.Attempts, in.LastError, in.TriedAt = 1, "sync_msg failed", &tried
+		if err := db.UpdateInbound(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		if pending, err = db.PendingInbound(ctx, 10); err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) != 1 || pending[0].TriedAt == nil || !pending[0].TriedAt.Equal(micro(tried)) {
+			t.Fatalf("tried: %+v, want TriedAt %v", pending, micro(tried))
+		}
+	})
+}
