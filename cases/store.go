@@ -99,6 +99,8 @@ type OutboxStore interface {
 	// DueOutbox returns pending messages whose NextAttemptAt is not after now,
 	// oldest first.
 	DueOutbox(ctx context.Context, now time.Time, limit int) ([]*OutboxMessage, error)
+	// DueOutboxExcept is DueOutbox without the messages of channel skip.
+	DueOutboxExcept(ctx context.Context, now time.Time, skip Channel, limit int) ([]*OutboxMessage, error)
 	// HeldOutbox returns the held messages for one citizen, oldest first.
 	HeldOutbox(ctx context.Context, openKfID, externalUserID string) ([]*OutboxMessage, error)
 	CaseOutbox(ctx context.Context, caseID int64) ([]*OutboxMessage, error)

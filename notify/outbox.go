@@ -194,7 +194,17 @@ func (o *Outbox) Run(ctx context.Context, interval time.Duration) {
 // read before another sender's settled from going out again.
 func (o *Outbox) Flush(ctx context.Context) error {
 	for round := 0; round < 20; round++ {
-		due, err := o.repo.DueOutbox(ctx, o.now().UTC(), duePage)
+		now := o.now().UTC()
+		var due []*cases.OutboxMessage
+		var err error
+		if o.kfWaiting(now) {
+			// Citizens' messages keep their place in the queue while kf
+			// sends wait; a page of them must not hide staff messages,
+			// which another API carries.
+			due, err = o.repo.DueOutboxExcept(ctx, now, cases.ChannelKf, duePage)
+		} else {
+			due, err = o.repo.DueOutbox(ctx, now, duePage)
+		}
 		if u := cases.AsUnreadable(err); u != nil {
 			// A message nobody can open must not stop the others.
 			if moved, err := o.repo.SetAside(ctx, u, "unreadable"); err != nil {

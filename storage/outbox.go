@@ -66,15 +66,31 @@ func (s *SQL) Enqueue(ctx context.Context, m *cases.OutboxMessage) error {
 // still waiting for its next try (a retry after a failure, a send in flight)
 // is not due yet: each recipient's messages go out in the order queued.
 func (s *SQL) DueOutbox(ctx context.Context, now time.Time, limit int) ([]*cases.OutboxMessage, error) {
+	return s.dueOutbox(ctx, now, "", limit)
+}
+
+// DueOutboxExcept is DueOutbox without the messages of channel skip: while
+// one API is paused, its messages keep their place in the queue (due) and
+// must not fill the page that the others are read from.
+func (s *SQL) DueOutboxExcept(ctx context.Context, now time.Time, skip cases.Channel, limit int) ([]*cases.OutboxMessage, error) {
+	return s.dueOutbox(ctx, now, skip, limit)
+}
+
+func (s *SQL) dueOutbox(ctx context.Context, now time.Time, skip cases.Channel, limit int) ([]*cases.OutboxMessage, error) {
 	if limit <= 0 {
 		limit = defaultListLimit
 	}
+	where, args := " WHERE status = ? AND next_attempt_at <= ?", []any{string(cases.OutboxPending), s.d.t(now)}
+	if skip != "" {
+		where += " AND channel <> ?"
+		args = append(args, string(skip))
+	}
+	args = append(args, string(cases.OutboxPending), s.d.t(now), limit)
 	return s.queryOutbox(ctx, "read due outbox",
-		outboxSelect+" WHERE status = ? AND next_attempt_at <= ?"+
+		outboxSelect+where+
 			" AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.open_kfid = outbox.open_kfid AND e.recipient = outbox.recipient"+
 			" AND e.status = ? AND e.id < outbox.id AND e.next_attempt_at > ?)"+
-			" ORDER BY next_attempt_at, id LIMIT ?",
-		string(cases.OutboxPending), s.d.t(now), string(cases.OutboxPending), s.d.t(now), limit)
+			" ORDER BY next_attempt_at, id LIMIT ?", args...)
 }
 
 // HeldOutbox returns one citizen's held messages, oldest first.
