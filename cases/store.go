@@ -104,7 +104,12 @@ type OutboxStore interface {
 	// HeldOutbox returns the held messages for one citizen, oldest first.
 	HeldOutbox(ctx context.Context, openKfID, externalUserID string) ([]*OutboxMessage, error)
 	CaseOutbox(ctx context.Context, caseID int64) ([]*OutboxMessage, error)
+	// UpdateOutbox saves the state of m (all but its message, recipient and
+	// creation time) if the stored row is still at m.Version; otherwise
+	// ErrConflict.
 	UpdateOutbox(ctx context.Context, m *OutboxMessage) error
+	// UpdateOutboxMessage is UpdateOutbox that saves m's message too.
+	UpdateOutboxMessage(ctx context.Context, m *OutboxMessage) error
 
 	// GetContact returns ErrNotFound for a citizen never seen.
 	GetContact(ctx context.Context, openKfID, externalUserID string) (*Contact, error)

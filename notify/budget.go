@@ -131,7 +131,7 @@ func (o *Outbox) mergeInto(ctx context.Context, m, head *cases.OutboxMessage) er
 	m.MergedInto = head.ID
 	m.LastError = ""
 	return o.repo.InTx(ctx, func(r cases.Repo) error {
-		if err := r.UpdateOutbox(ctx, head); err != nil {
+		if err := r.UpdateOutboxMessage(ctx, head); err != nil {
 			return fmt.Errorf("save bundle: %w", err)
 		}
 		return o.settleIn(ctx, r, m, nil, o.now())

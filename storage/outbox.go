@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -106,11 +107,30 @@ func (s *SQL) CaseOutbox(ctx context.Context, caseID int64) ([]*cases.OutboxMess
 		outboxSelect+" WHERE case_id = ? ORDER BY id", caseID)
 }
 
-// UpdateOutbox saves m (found by ID) if the stored row is still at
+// UpdateOutbox saves m's state (found by ID) if the stored row is still at
 // m.Version, and moves both to the next version. A row changed since m was
 // read gives ErrConflict (a stale copy is never written back, and so never
-// sent again); a missing row ErrNotFound.
+// sent again); a missing row ErrNotFound. The message itself is not written:
+// it was sealed when queued and a change of state (claimed, sent, held,
+// failed …) leaves it as it is, so no key is read and nothing is sealed
+// again; UpdateOutboxMessage writes a changed message.
 func (s *SQL) UpdateOutbox(ctx context.Context, m *cases.OutboxMessage) error {
+	normalizeOutboxTimes(m)
+	args := append(outboxStateArgs(s.d, m), m.ID, m.Version)
+	res, err := s.q.ExecContext(ctx, "UPDATE outbox SET "+setList(outboxStateCols)+", version = version + 1 WHERE id = ? AND version = ?", args...)
+	if err != nil {
+		return s.wrap(err, "update outbox message %d", m.ID)
+	}
+	if err := s.versioned(ctx, res, m); err != nil {
+		return err
+	}
+	m.Version++
+	return nil
+}
+
+// UpdateOutboxMessage is UpdateOutbox for a message whose text changed too
+// (a bundle): the message is sealed again, bound to the row's id.
+func (s *SQL) UpdateOutboxMessage(ctx context.Context, m *cases.OutboxMessage) error {
 	normalizeOutboxTimes(m)
 	err := s.inTx(ctx, func(t *SQL) error {
 		args, err := t.outboxArgs(ctx, m, m.ID)
@@ -122,25 +142,43 @@ func (s *SQL) UpdateOutbox(ctx context.Context, m *cases.OutboxMessage) error {
 		if err != nil {
 			return t.wrap(err, "update outbox message %d", m.ID)
 		}
-		what := fmt.Sprintf("update outbox message %d", m.ID)
-		n, err := res.RowsAffected()
-		if err != nil {
-			return t.wrap(err, "%s: rows affected", what)
-		}
-		if n == 0 {
-			// Not there, or changed since m was read.
-			if err := t.updatedRow(ctx, res, "outbox", m.ID, what); err != nil {
-				return err
-			}
-			return fmt.Errorf("%s at version %d: %w", what, m.Version, cases.ErrConflict)
-		}
-		return nil
+		return t.versioned(ctx, res, m)
 	})
 	if err != nil {
 		return err
 	}
 	m.Version++
 	return nil
+}
+
+// versioned reads the outcome of a versioned update of m: no row changed is
+// ErrNotFound for a missing row, else ErrConflict (changed since m was read).
+func (s *SQL) versioned(ctx context.Context, res sql.Result, m *cases.OutboxMessage) error {
+	what := fmt.Sprintf("update outbox message %d", m.ID)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrap(err, "%s: rows affected", what)
+	}
+	if n == 0 {
+		if err := s.updatedRow(ctx, res, "outbox", m.ID, what); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s at version %d: %w", what, m.Version, cases.ErrConflict)
+	}
+	return nil
+}
+
+// outboxStateCols are the columns a change of state writes: all but the
+// message, the recipient and when it was queued, which never change.
+var outboxStateCols = []string{
+	"case_id", "priority", "status", "attempts", "next_attempt_at", "last_error", "wecom_msgid", "merged_into",
+	"sent_at", "send_key", "purpose", "reply_to_seq",
+}
+
+// outboxStateArgs returns m's values of outboxStateCols.
+func outboxStateArgs(d dialect, m *cases.OutboxMessage) []any {
+	return []any{m.CaseID, int(m.Priority), string(m.Status), m.Attempts, d.t(m.NextAttemptAt), m.LastError, m.WeComMsgID, m.MergedInto,
+		d.ntp(m.SentAt), m.SendKey, string(m.Purpose), m.ReplyTo}
 }
 
 // NewSendKey returns a fresh idempotency key for an outgoing message: 24 hex

@@ -1,0 +1,111 @@
+package notify_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"banchengshi/cases"
+	"banchengshi/notify"
+	"banchengshi/storage"
+	"banchengshi/storage/storagetest"
+)
+
+// BenchmarkSendReply sends b.N replies, one to each of b.N citizens whose
+// window is open, through a WeCom that answers at once, and reports per
+// reply what the outbox asked the database (statements, round trips and
+// transactions, counted at the driver: reading the due page, the lease
+// aside, the claim before the call and the settlement after it) and the CPU
+// of this process (on SQLite the database's too).
+//
+//	go test ./notify -run '^$' -bench SendReply -benchtime 1000x
+//	BCS_BENCH_QUERIES=/tmp/send go test ./notify -run '^$' -bench SendReply -benchtime 1000x
+func BenchmarkSendReply(b *testing.B) {
+	backends := []struct {
+		name string
+		open func(testing.TB) (*storage.SQL, *storagetest.Counter)
+	}{
+		{"sqlite", storagetest.CountedSQLite},
+		{"mysql", storagetest.CountedMySQL},
+	}
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			db, counter := be.open(b)
+			api := &recorder{}
+			mem := storage.NewMemory()
+			out := notify.New(notify.Config{Repo: db, API: api, Locker: mem.Locker(), Limiter: mem.RateLimiter()})
+			ctx := context.Background()
+			now := time.Now().UTC()
+			for c := range b.N {
+				user := fmt.Sprintf("wmSend%05d", c)
+				if err := db.SaveContact(ctx, &cases.Contact{OpenKfID: "wk1", ExternalUserID: user, LastInboundAt: now, InboundSeq: 1, UpdatedAt: now}); err != nil {
+					b.Fatal(err)
+				}
+				m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wk1", Recipient: user,
+					Message: cases.Message{Text: "您好，请问您要反映什么问题？"}, Priority: cases.PriorityNormal, ReplyTo: 1, CreatedAt: now}
+				if err := db.Enqueue(ctx, m); err != nil {
+					b.Fatal(err)
+				}
+			}
+			before, cpu, queries := counter.Counts(), processCPU(), counter.Queries()
+			b.ResetTimer()
+			for round := 0; ; round++ {
+				if err := out.Flush(ctx); err != nil {
+					b.Fatal(err)
+				}
+				api.mu.Lock()
+				sent := len(api.kf)
+				api.mu.Unlock()
+				if sent >= b.N {
+					break
+				}
+				if round > 100 {
+					b.Fatalf("%d of %d sent after %d rounds", sent, b.N, round)
+				}
+			}
+			b.StopTimer()
+			took, counts := processCPU()-cpu, counter.Counts().Sub(before)
+			n := float64(b.N)
+			b.ReportMetric(float64(counts.Statements)/n, "stmts/msg")
+			b.ReportMetric(float64(counts.RoundTrips())/n, "roundtrips/msg")
+			b.ReportMetric(float64(counts.Begins)/n, "tx/msg")
+			b.ReportMetric(float64(took)/1e6/n, "cpu-ms/msg")
+			if path := os.Getenv("BCS_BENCH_QUERIES"); path != "" {
+				after := counter.Queries()
+				type q struct {
+					text  string
+					count int
+				}
+				var list []q
+				for text, c := range after {
+					if d := c - queries[text]; d > 0 {
+						list = append(list, q{text, d})
+					}
+				}
+				sort.Slice(list, func(i, j int) bool { return list[i].count > list[j].count })
+				var sb strings.Builder
+				for _, x := range list {
+					fmt.Fprintf(&sb, "%7.2f  %s\n", float64(x.count)/n, x.text)
+				}
+				if err := os.WriteFile(path+"."+be.name, []byte(sb.String()), 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// processCPU is the CPU (user and system) this process has used, in
+// nanoseconds.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
