@@ -62,9 +62,10 @@ type Intake struct {
 	released func() // called when held messages became sendable
 	mu       sync.Mutex
 
-	signal  storage.Signal // nil: other replicas' pulls are found by polling
-	workers *workers
-	receive receiver // stores callbacks by group commit (receive.go)
+	signal   storage.Signal // nil: other replicas' pulls are found by polling
+	workers  *workers
+	receive  receiver  // stores callbacks by group commit (receive.go)
+	lastPull time.Time // when Run's latest pulling round started (pull)
 }
 
 // Config wires an Intake.
@@ -195,7 +196,7 @@ func (in *Intake) CatchUp(ctx context.Context) {
 // kf callbacks announce), then pulled kf messages, waiting for the workers.
 // Tests call it directly.
 func (in *Intake) Drain(ctx context.Context) {
-	in.pull(ctx)
+	in.pullNow(ctx)
 	if err := in.handlePending(ctx); err != nil && ctx.Err() == nil {
 		in.log.Error("handle kf messages", "err", err)
 	}
@@ -203,12 +204,48 @@ func (in *Intake) Drain(ctx context.Context) {
 	in.released()
 }
 
-// pull handles the stored callbacks: staff's app callbacks one by one, kf
-// callbacks by pulling their accounts.
+// pullGap is the least time between the starts of two pulling rounds of
+// Run. A round pulls for every callback stored before it (one sync_msg per
+// account, with the newest Token, valid for minutes), so callbacks arriving
+// during the gap share the next round: at 50 messages a second, one pull
+// covers about five instead of one or two, and so do the statements, calls
+// and wake-ups that follow a pull. A callback after a quiet moment is pulled
+// for at once; one in a busy stream waits at most pullGap.
+const pullGap = 100 * time.Millisecond
+
+// pull is pullNow, paced: each of its rounds of pulling starts no sooner
+// than pullGap after the start of the previous one.
 func (in *Intake) pull(ctx context.Context) {
+	in.pullRounds(ctx, true)
+}
+
+// pace waits until pullGap has passed since the start of the previous
+// paced round, and reports false when ctx ended first.
+func (in *Intake) pace(ctx context.Context) bool {
+	if wait := pullGap - time.Since(in.lastPull); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+	}
+	in.lastPull = time.Now()
+	return true
+}
+
+// pullNow handles the stored callbacks: staff's app callbacks one by one, kf
+// callbacks by pulling their accounts.
+func (in *Intake) pullNow(ctx context.Context) {
+	in.pullRounds(ctx, false)
+}
+
+// pullRounds is pullNow, its rounds paced (pace) or not.
+func (in *Intake) pullRounds(ctx context.Context, paced bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if err := in.drainInbound(ctx); err != nil && ctx.Err() == nil {
+	if err := in.drainInbound(ctx, paced); err != nil && ctx.Err() == nil {
 		in.log.Error("handle callbacks", "err", err)
 	}
 	// A staff member's command may have queued messages: wake the outbox.
@@ -227,8 +264,11 @@ const maxAttempts = 8
 // for before the puller rests.
 const inboundRounds = 20
 
-func (in *Intake) drainInbound(ctx context.Context) error {
+func (in *Intake) drainInbound(ctx context.Context, paced bool) error {
 	for range inboundRounds {
+		if paced && !in.pace(ctx) {
+			return ctx.Err()
+		}
 		progressed, err := in.drainInboundOnce(ctx)
 		if err != nil || !progressed {
 			return err
