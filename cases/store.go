@@ -180,6 +180,10 @@ type InboxStore interface {
 	// InsertKfMessage stores m unless its MsgID is stored already; it reports
 	// whether m was new.
 	InsertKfMessage(ctx context.Context, m *KfMessage) (bool, error)
+	// MarkKfMessagesDone marks kf messages handled at at, one more attempt
+	// each, in one statement; those handled already are left as they are.
+	// It reports how many it marked.
+	MarkKfMessagesDone(ctx context.Context, ids []int64, at time.Time) (int, error)
 	// InsertKfMessages stores a page of messages, skipping those whose MsgID
 	// is stored already, and reports how many were new.
 	InsertKfMessages(ctx context.Context, ms []*KfMessage) (int, error)

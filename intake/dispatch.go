@@ -115,12 +115,19 @@ func (in *Intake) citizenMessageIn(ctx context.Context, r cases.Repo, m *cases.K
 // queues the replies and marks the message done, inside r's transaction. It
 // reports whether it queued replies.
 func (in *Intake) citizenTurn(ctx context.Context, r cases.Repo, m *cases.KfMessage, incoming bot.Incoming, seq int64, withServicer bool) (bool, error) {
+	replied, err := in.citizenTurnUnmarked(ctx, r, m, incoming, seq, withServicer)
+	if err != nil {
+		return false, err
+	}
+	return replied, in.markDone(ctx, r, m)
+}
+
+// citizenTurnUnmarked is citizenTurn without marking the message done: a
+// run marks its messages together (handleRun).
+func (in *Intake) citizenTurnUnmarked(ctx context.Context, r cases.Repo, m *cases.KfMessage, incoming bot.Incoming, seq int64, withServicer bool) (bool, error) {
 	if withServicer {
 		// A person has the chat: the bot keeps quiet, the words go on the case.
-		if err := in.recordOnCase(ctx, r, m.ExternalUserID, cases.CitizenActor(m.ExternalUserID), cases.EventMessageIn, describe(incoming)); err != nil {
-			return false, err
-		}
-		return false, in.markDone(ctx, r, m)
+		return false, in.recordOnCase(ctx, r, m.ExternalUserID, cases.CitizenActor(m.ExternalUserID), cases.EventMessageIn, describe(incoming))
 	}
 	res, err := in.engine.Handle(ctx, r, in.desk(r), incoming)
 	if err != nil {
@@ -135,7 +142,7 @@ func (in *Intake) citizenTurn(ctx context.Context, r cases.Repo, m *cases.KfMess
 	if err := notify.Reply(ctx, r, m.OpenKfID, m.ExternalUserID, seq, replies, in.now()); err != nil {
 		return false, err
 	}
-	return len(res.Replies) > 0, in.markDone(ctx, r, m)
+	return len(res.Replies) > 0, nil
 }
 
 func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *wecom.KfMessage) error {
@@ -268,11 +275,24 @@ func (in *Intake) handleRun(ctx context.Context, msgs []*cases.KfMessage) (handl
 		}
 		wake = conv.Released
 		for i, it := range run {
-			replied, err := in.citizenTurn(ctx, r, it.m, it.incoming, conv.Seqs[i], conv.WithServicer)
+			replied, err := in.citizenTurnUnmarked(ctx, r, it.m, it.incoming, conv.Seqs[i], conv.WithServicer)
 			if err != nil {
 				return fmt.Errorf("message %s: %w", it.m.MsgID, err)
 			}
 			wake = wake || replied
+		}
+		// Marked done together, one more attempt each; if any was handled
+		// elsewhere meanwhile, the run rolls back and goes one by one.
+		ids := make([]int64, len(ms))
+		for i, m := range ms {
+			ids[i] = m.ID
+		}
+		n, err := r.MarkKfMessagesDone(ctx, ids, in.now().UTC())
+		if err != nil {
+			return fmt.Errorf("mark kf messages done: %w", err)
+		}
+		if n != len(ids) {
+			return fmt.Errorf("mark kf messages done: %d of %d: %w", n, len(ids), cases.ErrDone)
 		}
 		return nil
 	})

@@ -99,6 +99,12 @@ func (f failingDone) UpdateKfMessage(ctx context.Context, m *cases.KfMessage) er
 	return f.Repo.UpdateKfMessage(ctx, m)
 }
 
+// MarkKfMessagesDone fails: a run marks its messages done together, and the
+// victim is among them.
+func (f failingDone) MarkKfMessagesDone(context.Context, []int64, time.Time) (int, error) {
+	return 0, errors.New("connection reset by peer")
+}
+
 func (f failingDone) InTx(ctx context.Context, fn func(cases.Repo) error) error {
 	return f.Repo.InTx(ctx, func(r cases.Repo) error { return fn(failingDone{r, f.victim}) })
 }

@@ -430,6 +430,30 @@ func (s *SQL) UpdateKfMessage(ctx context.Context, m *cases.KfMessage) error {
 	return nil
 }
 
+// MarkKfMessagesDone marks the kf messages ids handled at at, one more
+// attempt each, tried at at, in one statement; those handled already are
+// left as they are (the caller compares the count). It reports how many it
+// marked.
+func (s *SQL) MarkKfMessagesDone(ctx context.Context, ids []int64, at time.Time) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	args := []any{s.d.t(utc(at)), s.d.t(utc(at))}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	res, err := s.q.ExecContext(ctx, "UPDATE kf_messages SET done_at = ?, tried_at = ?, attempts = attempts + 1 WHERE done_at IS NULL AND id IN ("+
+		strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", args...)
+	if err != nil {
+		return 0, s.wrap(err, "mark %d kf messages done", len(ids))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.wrap(err, "mark kf messages done: rows affected")
+	}
+	return int(n), nil
+}
+
 // Cursor returns the saved sync_msg cursor of a kf account, "" when never synced.
 func (s *SQL) Cursor(ctx context.Context, openKfID string) (string, error) {
 	var c string

@@ -128,3 +128,40 @@ func TestInboundTriedAt(t *testing.T) {
 		}
 	})
 }
+
+// A run's kf messages are marked done in one statement, those done already
+// left as they were.
+func TestMarkKfMessagesDone(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		var ids []int64
+		for i := range 3 {
+			m := &cases.KfMessage{MsgID: fmt.Sprintf("m%d", i), OpenKfID: "wkA", ExternalUserID: "u1", Origin: 3, MsgType: "text",
+				SendTime: at, Raw: "{}", ReceivedAt: at}
+			if _, err := db.InsertKfMessage(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, m.ID)
+		}
+		if n, err := db.MarkKfMessagesDone(ctx, ids[:1], at.Add(time.Second)); err != nil || n != 1 {
+			t.Fatalf("MarkKfMessagesDone(first) = %d, %v; want 1", n, err)
+		}
+		done := at.Add(time.Minute)
+		n, err := db.MarkKfMessagesDone(ctx, ids, done)
+		if err != nil || n != 2 {
+			t.Fatalf("MarkKfMessagesDone(all) = %d, %v; want 2 (one was done already)", n, err)
+		}
+		pending, err := db.PendingKfMessages(ctx, 10)
+		if err != nil || len(pending) != 0 {
+			t.Errorf("pending after marking: %v, %v", pending, err)
+		}
+		var attempts int
+		var doneAt string
+		if err := db.DB().QueryRowContext(ctx, "SELECT attempts, done_at FROM kf_messages WHERE id = ?", ids[2]).Scan(&attempts, &doneAt); err != nil {
+			t.Fatal(err)
+		}
+		if attempts != 1 || doneAt == "" {
+			t.Errorf("marked message: attempts %d, done_at %q; want 1 attempt and a time", attempts, doneAt)
+		}
+	})
+}
