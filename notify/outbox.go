@@ -221,9 +221,15 @@ func (o *Outbox) Flush(ctx context.Context) error {
 		if len(due) == 0 {
 			return nil
 		}
-		progressed, err := o.deliverPage(ctx, due)
+		progressed, whole, err := o.deliverPage(ctx, due)
 		if err != nil || !progressed {
 			return err
+		}
+		if whole && len(due) < duePage {
+			// Everything due was served: nothing is left to read, and
+			// what is queued meanwhile comes with a kick. (One reply at a
+			// time, as in a conversation, costs one read, not two.)
+			return nil
 		}
 	}
 	return nil
@@ -243,15 +249,22 @@ func recipientLease(m *cases.OutboxMessage) string {
 }
 
 // deliverPage serves the recipients of one page of due messages side by side
-// and reports whether it served any.
-func (o *Outbox) deliverPage(ctx context.Context, due []*cases.OutboxMessage) (bool, error) {
+// and reports whether it served any, and whether it served them all (none
+// passed over because kf sends wait or another sender serves them, none
+// changed meanwhile): if not, the next round reads them again.
+func (o *Outbox) deliverPage(ctx context.Context, due []*cases.OutboxMessage) (progressed, whole bool, err error) {
 	var (
-		wg         sync.WaitGroup
-		mu         sync.Mutex
-		first      error
-		progressed bool
-		slots      = make(chan struct{}, sendWorkers)
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		slots = make(chan struct{}, sendWorkers)
 	)
+	whole = true
+	passed := func() {
+		mu.Lock()
+		whole = false
+		mu.Unlock()
+	}
 	fail := func(err error) {
 		mu.Lock()
 		first = cmp.Or(first, err)
@@ -263,15 +276,18 @@ func (o *Outbox) deliverPage(ctx context.Context, due []*cases.OutboxMessage) (b
 	// instead of being pushed behind newer ones.
 	for _, g := range groupByRecipient(due) {
 		if ctx.Err() != nil {
+			passed()
 			break
 		}
 		if g[0].Channel == cases.ChannelKf && o.kfWaiting(o.now()) {
+			passed()
 			continue
 		}
 		slots <- struct{}{}
 		lock, ok, err := o.locker.TryLock(ctx, recipientLease(g[0]), outboxLockTTL)
 		if err != nil || !ok {
 			<-slots
+			passed()
 			if err != nil {
 				fail(fmt.Errorf("lock recipient: %w", err))
 				break
@@ -293,6 +309,7 @@ func (o *Outbox) deliverPage(ctx context.Context, due []*cases.OutboxMessage) (b
 				// Changed meanwhile (the citizen wrote, a scheduler acted):
 				// the next round reads it afresh.
 				o.log.Warn("outbox message changed while being sent; read again next round", "err", err)
+				passed()
 				return
 			}
 			if err != nil {
@@ -301,7 +318,7 @@ func (o *Outbox) deliverPage(ctx context.Context, due []*cases.OutboxMessage) (b
 		}()
 	}
 	wg.Wait()
-	return progressed, first
+	return progressed, whole, first
 }
 
 // recipientKey groups due messages: one citizen on one kf account, or one

@@ -17,7 +17,8 @@ import (
 )
 
 // BenchmarkSendReply sends b.N replies, one to each of b.N citizens whose
-// window is open, through a WeCom that answers at once, and reports per
+// window is open, through a WeCom that answers at once, all due at once
+// (burst) or each queued and flushed alone (one-at-a-time), and reports per
 // reply what the outbox asked the database (statements, round trips and
 // transactions, counted at the driver: reading the due page, the lease
 // aside, the claim before the call and the settlement after it) and the CPU
@@ -34,69 +35,103 @@ func BenchmarkSendReply(b *testing.B) {
 		{"mysql", storagetest.CountedMySQL},
 	}
 	for _, be := range backends {
-		b.Run(be.name, func(b *testing.B) {
-			db, counter := be.open(b)
-			api := &recorder{}
-			mem := storage.NewMemory()
-			out := notify.New(notify.Config{Repo: db, API: api, Locker: mem.Locker(), Limiter: mem.RateLimiter()})
-			ctx := context.Background()
-			now := time.Now().UTC()
-			for c := range b.N {
-				user := fmt.Sprintf("wmSend%05d", c)
-				if err := db.SaveContact(ctx, &cases.Contact{OpenKfID: "wk1", ExternalUserID: user, LastInboundAt: now, InboundSeq: 1, UpdatedAt: now}); err != nil {
-					b.Fatal(err)
-				}
-				m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wk1", Recipient: user,
-					Message: cases.Message{Text: "您好，请问您要反映什么问题？"}, Priority: cases.PriorityNormal, ReplyTo: 1, CreatedAt: now}
-				if err := db.Enqueue(ctx, m); err != nil {
-					b.Fatal(err)
-				}
+		for _, mode := range []string{"burst", "one-at-a-time"} {
+			b.Run(be.name+"/"+mode, func(b *testing.B) { sendReplies(b, be.open, mode == "burst") })
+		}
+	}
+}
+
+// sendReplies is BenchmarkSendReply on one backend: every reply due at once
+// (burst) or each queued and flushed alone, as replies in a conversation
+// are (one-at-a-time).
+func sendReplies(b *testing.B, open func(testing.TB) (*storage.SQL, *storagetest.Counter), burst bool) {
+	db, counter := open(b)
+	api := &recorder{}
+	mem := storage.NewMemory()
+	out := notify.New(notify.Config{Repo: db, API: api, Locker: mem.Locker(), Limiter: mem.RateLimiter()})
+	ctx := context.Background()
+	now := time.Now().UTC()
+	queue := make([]*cases.OutboxMessage, b.N)
+	for c := range b.N {
+		user := fmt.Sprintf("wmSend%05d", c)
+		if err := db.SaveContact(ctx, &cases.Contact{OpenKfID: "wk1", ExternalUserID: user, LastInboundAt: now, InboundSeq: 1, UpdatedAt: now}); err != nil {
+			b.Fatal(err)
+		}
+		queue[c] = &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wk1", Recipient: user,
+			Message: cases.Message{Text: "您好，请问您要反映什么问题？"}, Priority: cases.PriorityNormal, ReplyTo: 1, CreatedAt: now}
+	}
+	enqueue := func(ms []*cases.OutboxMessage) {
+		for _, m := range ms {
+			if err := db.Enqueue(ctx, m); err != nil {
+				b.Fatal(err)
 			}
-			before, cpu, queries := counter.Counts(), processCPU(), counter.Queries()
-			b.ResetTimer()
-			for round := 0; ; round++ {
-				if err := out.Flush(ctx); err != nil {
-					b.Fatal(err)
-				}
-				api.mu.Lock()
-				sent := len(api.kf)
-				api.mu.Unlock()
-				if sent >= b.N {
-					break
-				}
-				if round > 100 {
-					b.Fatalf("%d of %d sent after %d rounds", sent, b.N, round)
-				}
+		}
+	}
+	if burst {
+		enqueue(queue)
+	}
+	var took int64
+	var counts storagetest.Counts
+	queries := map[string]int{}
+	flush := func() {
+		before, cpu, q := counter.Counts(), processCPU(), counter.Queries()
+		if err := out.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+		took += processCPU() - cpu
+		counts = counts.Add(counter.Counts().Sub(before))
+		for text, n := range counter.Queries() {
+			queries[text] += n - q[text]
+		}
+	}
+	b.ResetTimer()
+	if burst {
+		for round := 0; len(api.kf) < b.N; round++ {
+			if round > 100 {
+				b.Fatalf("%d of %d sent after %d rounds", len(api.kf), b.N, round)
 			}
+			flush()
+		}
+	} else {
+		for i, m := range queue {
 			b.StopTimer()
-			took, counts := processCPU()-cpu, counter.Counts().Sub(before)
-			n := float64(b.N)
-			b.ReportMetric(float64(counts.Statements)/n, "stmts/msg")
-			b.ReportMetric(float64(counts.RoundTrips())/n, "roundtrips/msg")
-			b.ReportMetric(float64(counts.Begins)/n, "tx/msg")
-			b.ReportMetric(float64(took)/1e6/n, "cpu-ms/msg")
-			if path := os.Getenv("BCS_BENCH_QUERIES"); path != "" {
-				after := counter.Queries()
-				type q struct {
-					text  string
-					count int
-				}
-				var list []q
-				for text, c := range after {
-					if d := c - queries[text]; d > 0 {
-						list = append(list, q{text, d})
-					}
-				}
-				sort.Slice(list, func(i, j int) bool { return list[i].count > list[j].count })
-				var sb strings.Builder
-				for _, x := range list {
-					fmt.Fprintf(&sb, "%7.2f  %s\n", float64(x.count)/n, x.text)
-				}
-				if err := os.WriteFile(path+"."+be.name, []byte(sb.String()), 0o644); err != nil {
-					b.Fatal(err)
-				}
+			enqueue([]*cases.OutboxMessage{m})
+			b.StartTimer()
+			flush()
+			if len(api.kf) != i+1 {
+				b.Fatalf("%d sent after %d flushes", len(api.kf), i+1)
 			}
-		})
+		}
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(float64(counts.Statements)/n, "stmts/msg")
+	b.ReportMetric(float64(counts.RoundTrips())/n, "roundtrips/msg")
+	b.ReportMetric(float64(counts.Begins)/n, "tx/msg")
+	b.ReportMetric(float64(took)/1e6/n, "cpu-ms/msg")
+	if path := os.Getenv("BCS_BENCH_QUERIES"); path != "" {
+		type q struct {
+			text  string
+			count int
+		}
+		var list []q
+		for text, c := range queries {
+			if c > 0 {
+				list = append(list, q{text, c})
+			}
+		}
+		sort.Slice(list, func(i, j int) bool { return list[i].count > list[j].count })
+		var sb strings.Builder
+		for _, x := range list {
+			fmt.Fprintf(&sb, "%7.2f  %s\n", float64(x.count)/n, x.text)
+		}
+		mode := "one-at-a-time"
+		if burst {
+			mode = "burst"
+		}
+		if err := os.WriteFile(path+"."+db.Driver()+"."+mode, []byte(sb.String()), 0o644); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
