@@ -124,7 +124,7 @@ func passedOnText(err error) string {
 	case errors.As(err, &forbidden):
 		return forbidden.Text()
 	case errors.As(err, &move):
-		return move.Reason
+		return move.Text()
 	case err != nil:
 		// The staff side's lookups (ResolveRef, ResolveDepartment) still
 		// word their refusals in the error.
