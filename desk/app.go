@@ -45,8 +45,12 @@ func (s *StaffApp) HandleApp(ctx context.Context, r cases.Repo, m cases.AppMessa
 
 func (s *StaffApp) command(ctx context.Context, r cases.Repo, user, text string) error {
 	cmd, err := staff.ParseCommand(text)
+	var bad *staff.CommandError
+	if errors.As(err, &bad) {
+		return s.answer(ctx, r, user, bad.Text())
+	}
 	if err != nil {
-		return s.answer(ctx, r, user, err.Error())
+		return err
 	}
 	return s.act(ctx, r, user, cmd)
 }

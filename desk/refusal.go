@@ -27,7 +27,7 @@ type Refusal struct {
 	// Err is the refusal the desk passes on from the permission check
 	// (ReasonForbidden: a *staff.Refusal), the lifecycle (ReasonLifecycle: a
 	// *cases.MoveError) or the staff side's lookups (ReasonCaseRef,
-	// ReasonDeptName).
+	// ReasonDeptName: a *staff.LookupError, or a *staff.CommandError).
 	Err error
 
 	// conflict is the case somebody else changed first; see Explain.
@@ -120,15 +120,17 @@ func (r *Refusal) Text() string {
 func passedOnText(err error) string {
 	var forbidden *staff.Refusal
 	var move *cases.MoveError
+	var lookup *staff.LookupError
+	var command *staff.CommandError
 	switch {
 	case errors.As(err, &forbidden):
 		return forbidden.Text()
 	case errors.As(err, &move):
 		return move.Text()
-	case err != nil:
-		// The staff side's lookups (ResolveRef, ResolveDepartment) still
-		// word their refusals in the error.
-		return err.Error()
+	case errors.As(err, &lookup):
+		return lookup.Text()
+	case errors.As(err, &command):
+		return command.Text()
 	}
 	return textRefused
 }

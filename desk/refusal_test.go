@@ -81,37 +81,108 @@ func TestStaffRefusals(t *testing.T) {
 	}
 }
 
-// The web case page's refusals read as the app's.
-func TestWebRefusals(t *testing.T) {
-	f := newWebFixture(t)
-	ctx := context.Background()
+// A refusal the desk passes on keeps the refusal it was given, which
+// errors.As finds through it, and reads as that refusal's own line; no error
+// in the chain is a sentence.
+func TestPassedOnRefusals(t *testing.T) {
+	now := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	db := seedMerge(t, now,
+		mergeCase{"0001", "shebao", cases.StatusAccepted, ""},
+		mergeCase{"0003", "shebao", cases.StatusClosed, ""},
+		mergeCase{"0005", "", cases.StatusSubmitted, ""},
+		mergeCase{"0011", "shebao", cases.StatusAccepted, ""})
+	d := exampleDesk(t, func() time.Time { return now })
+	hasHan := func(s string) bool {
+		return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
+	}
 	tests := []struct {
-		name   string
-		open   func() error
-		reason desk.Reason
-		text   string
+		name string
+		user string
+		cmd  staff.Command
+		// passedOn finds the refusal passed on in err and returns its line.
+		passedOn func(err error) (string, bool)
 	}{
-		{"outside the directory", func() error {
-			_, err := f.desk.OpenCase(ctx, f.db, "stranger", f.c.Number, false)
-			return err
-		}, desk.ReasonNotStaff, "抱歉，您不在本窗口的工作人员名单中，暂时不能使用。如需开通，请联系窗口负责人。"},
-		{"no such case", func() error {
-			_, err := f.desk.OpenCase(ctx, f.db, "sunqi", "BC2611289999", false)
-			return err
-		}, desk.ReasonNoSuchCase, "没有找到案件 BC2611289999，请核对编号。"},
-		{"no such attachment", func() error {
-			_, err := f.desk.OpenAttachment(ctx, f.db, "sunqi", 999999)
-			return err
-		}, desk.ReasonNoAttachment, "没有找到这个附件，或您无权查看。"},
+		{"a case reference of no case", "zhangsan", staff.Command{Action: cases.ActionNote, CaseRef: "9999", Text: "x"},
+			func(err error) (string, bool) {
+				var e *staff.LookupError
+				if !errors.As(err, &e) || e.Reason != staff.LookupNoSuchCase {
+					return "", false
+				}
+				return e.Text(), true
+			}},
+		{"a case reference of several", "zhangsan", staff.Command{Action: cases.ActionNote, CaseRef: "1", Text: "x"},
+			func(err error) (string, bool) {
+				var e *staff.LookupError
+				if !errors.As(err, &e) || e.Reason != staff.LookupSeveralCases {
+					return "", false
+				}
+				return e.Text(), true
+			}},
+		{"a case reference without digits", "zhangsan", staff.Command{Action: cases.ActionNote, CaseRef: "#", Text: "x"},
+			func(err error) (string, bool) {
+				var e *staff.CommandError
+				if !errors.As(err, &e) || e.Reason != staff.CommandNeedCase {
+					return "", false
+				}
+				return e.Text(), true
+			}},
+		{"a department of no such name", "zhangsan", staff.Command{Action: cases.ActionAssign, CaseRef: "0005", Dept: "火星局"},
+			func(err error) (string, bool) {
+				var e *staff.LookupError
+				if !errors.As(err, &e) || e.Reason != staff.LookupNoSuchDept {
+					return "", false
+				}
+				return e.Text(), true
+			}},
+		{"a co-handler named by too little", "zhangsan", staff.Command{Action: cases.ActionAssign, CaseRef: "0005", Dept: "社保", CoDepts: []string{"中心"}},
+			func(err error) (string, bool) {
+				var e *staff.LookupError
+				if !errors.As(err, &e) || e.Reason != staff.LookupSeveralDepts {
+					return "", false
+				}
+				return e.Text(), true
+			}},
+		{"a handler accepting", "wangwu", staff.Command{Action: cases.ActionAccept, CaseRef: "0001"},
+			func(err error) (string, bool) {
+				var e *staff.Refusal
+				if !errors.As(err, &e) || e.Reason != staff.ReasonNoPermission {
+					return "", false
+				}
+				return e.Text(), true
+			}},
+		{"a reply on a closed case", "zhangsan", staff.Command{Action: cases.ActionReply, CaseRef: "0003", Text: "x"},
+			func(err error) (string, bool) {
+				var e *cases.MoveError
+				if !errors.As(err, &e) || e.Reason != cases.MoveNotAllowed {
+					return "", false
+				}
+				return e.Text(), true
+			}},
+		{"a note without words", "zhangsan", staff.Command{Action: cases.ActionNote, CaseRef: "0001", Text: " "},
+			func(err error) (string, bool) {
+				var e *cases.MoveError
+				if !errors.As(err, &e) || e.Reason != cases.MoveNeedsText {
+					return "", false
+				}
+				return e.Text(), true
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			answer, err := act(context.Background(), db, d, tt.user, tt.cmd)
 			var ref *desk.Refusal
-			if err := tt.open(); !errors.As(err, &ref) {
-				t.Fatalf("%v, want a refusal", err)
+			if !errors.As(err, &ref) {
+				t.Fatalf("answer %q, error %v; want a refusal", answer, err)
 			}
-			if ref.Reason != tt.reason || ref.Text() != tt.text {
-				t.Errorf("refused %s: %q, want %s: %q", ref.Reason, ref.Text(), tt.reason, tt.text)
+			want, ok := tt.passedOn(err)
+			if !ok {
+				t.Fatalf("refusal %v does not pass on the refusal expected", err)
+			}
+			if want == "" || ref.Text() != want {
+				t.Errorf("staff read %q, want the passed-on line %q", ref.Text(), want)
+			}
+			if hasHan(err.Error()) {
+				t.Errorf("the refusal's error is a sentence: %q", err.Error())
 			}
 		})
 	}

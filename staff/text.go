@@ -62,11 +62,12 @@ var (
 	textMergeInto   = []string{"并入", "到", "入"}
 )
 
-// Command errors.
+// Command errors (CommandError.Text, LookupError.Text).
 const (
 	textEmptyCommand   = "请输入指令，发送“帮助”查看可用指令。"
 	textUnknownCommand = "没有看懂这条指令，发送“帮助”查看可用指令，例如：受理 0007"
 	textNeedCase       = "请写明案件编号（完整编号或末几位），例如：%s"
+	textUsage          = "%s，例如：%s" // the verb's usage, then its example
 	textTooLong        = "内容太长了，发给群众的一条消息最多%d字，请分几次发送。"
 	textBadDays        = "延期天数请写1到%d之间的工作日数，例如：延期 0007 5 等待外省回函"
 	textMergeSelf      = "不能把案件并入它自己，请写另一件案件的编号，例如：并案 0007 0003"
@@ -75,7 +76,7 @@ const (
 	textAndMore        = " 等%d件"
 )
 
-// Directory lookups staff see.
+// Directory lookups staff see (LookupError.Text).
 const (
 	textNoDeptGiven   = "请写明部门名称，例如：社保中心"
 	textDeptNotFound  = "没有找到部门“%s”，请写部门全称或常用简称。"
