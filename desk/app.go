@@ -30,7 +30,7 @@ func (s *StaffApp) HandleApp(ctx context.Context, r cases.Repo, m cases.AppMessa
 		// Somebody outside the directory: a polite refusal, and a log line
 		// without what they wrote.
 		s.Log.Warn("app message from outside the directory", "userid", user, "kind", m.Kind)
-		return s.answer(ctx, r, user, textNotStaff)
+		return s.answer(ctx, r, user, refuse(ReasonNotStaff, "").Text())
 	}
 	switch m.Kind {
 	case cases.AppText:

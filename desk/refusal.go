@@ -79,11 +79,11 @@ func (r *Refusal) Unwrap() error { return r.Err }
 func (r *Refusal) Text() string {
 	switch r.Reason {
 	case ReasonNotStaff:
-		return textNotStaff
+		return (&staff.Refusal{Reason: staff.ReasonNotMember}).Text()
 	case ReasonNeedCase:
-		return textNeedCase
+		return (&staff.CommandError{Reason: staff.CommandNeedCase}).Text()
 	case ReasonNoSuchCase:
-		return fmt.Sprintf(textNoSuchCase, r.Case)
+		return (&staff.LookupError{Reason: staff.LookupNoSuchCase, Typed: r.Case}).Text()
 	case ReasonTaken:
 		return fmt.Sprintf(textTakenBy, r.Case, r.By, cases.StatusText(r.Status))
 	case ReasonChanged:
@@ -92,9 +92,9 @@ func (r *Refusal) Text() string {
 		}
 		return fmt.Sprintf(textConflictState, r.Case, cases.StatusText(r.Status))
 	case ReasonNeedDept:
-		return textNeedDept
+		return (&staff.CommandError{Reason: staff.CommandUsage, Verb: staff.VerbAssign}).Text()
 	case ReasonMergeSelf:
-		return textMergeSelf
+		return (&staff.CommandError{Reason: staff.CommandMergeSelf}).Text()
 	case ReasonMergeHidden:
 		return fmt.Sprintf(textMergeNotVisible, r.Case)
 	case ReasonMergeChainHidden:

@@ -46,8 +46,13 @@ const (
 	ListToday   = "today"
 )
 
-// VerbHelp is the Verb of the help command.
-const VerbHelp = "帮助"
+// Canonical verbs other packages name.
+const (
+	// VerbHelp is the Verb of the help command.
+	VerbHelp = "帮助"
+	// VerbAssign is the Verb of assigning a lead department (派单).
+	VerbAssign = "派单"
+)
 
 // Limits on what staff type.
 const (

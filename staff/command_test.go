@@ -223,7 +223,7 @@ func TestLookupErrorText(t *testing.T) {
 		err  LookupError
 		want string
 	}{
-		{LookupError{Reason: LookupNoSuchCase, Typed: "9999"}, "没有找到编号为“9999”的案件，请核对编号。"},
+		{LookupError{Reason: LookupNoSuchCase, Typed: "9999"}, "没有找到案件 9999，请核对编号。"},
 		{LookupError{Reason: LookupSeveralCases, Typed: "0007", Matches: []string{"BC2611270007", "BC2611280007"}},
 			"“0007”对应多件案件：BC2611270007、BC2611280007，请多写几位编号。"},
 		{LookupError{Reason: LookupSeveralCases, Typed: "7", Matches: seven},
@@ -245,7 +245,9 @@ func TestLookupErrorText(t *testing.T) {
 	}
 }
 
-func hasHan(s string) bool { return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) }
+func hasHan(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
+}
 
 func TestHelpTextNamesEveryVerb(t *testing.T) {
 	help := HelpText()
