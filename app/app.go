@@ -150,7 +150,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 func (a *App) assemble(runCtx context.Context, cfg configs.Config, opt Options, keys *dataKeys, dir *staff.Source,
 	cal *cases.Calendar, client *wecom.Client, smsMode string) (*App, error) {
 	counts := metrics.New()
-	a.desk = desk.New(dir, cal, opt.Now).CountWith(counts)
+	a.desk = desk.New(desk.Config{Directory: dir, Calendar: cal, Now: opt.Now, Metrics: counts})
 	staffApp := &desk.StaffApp{Desk: a.desk, Log: a.log, Repo: a.repo}
 	engine := bot.New(bot.Config{DraftTTL: cfg.DraftTTL, ResumeAfter: cfg.ResumeAfter, Now: opt.Now})
 	texter, err := smsSender(cfg, smsMode)

@@ -31,18 +31,26 @@ type Desk struct {
 	metrics *metrics.Metrics
 }
 
-// CountWith makes the desk count submitted cases in m.
-func (d *Desk) CountWith(m *metrics.Metrics) *Desk {
-	d.metrics = m
-	return d
+// Config wires a Desk.
+type Config struct {
+	// Directory is the staff directory: departments, staff, categories,
+	// windows. Required.
+	Directory *staff.Source
+	// Calendar is the working-day calendar deadlines are computed with.
+	// Required.
+	Calendar *cases.Calendar
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Metrics counts submitted cases; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // New returns a Desk over the staff directory and the working-day calendar.
-func New(dir *staff.Source, cal *cases.Calendar, now func() time.Time) *Desk {
-	if now == nil {
-		now = time.Now
+func New(cfg Config) *Desk {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	return &Desk{dir: dir, cal: cal, now: now}
+	return &Desk{dir: cfg.Directory, cal: cfg.Calendar, now: cfg.Now, metrics: cfg.Metrics}
 }
 
 // With binds the desk to a transaction.

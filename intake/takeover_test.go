@@ -125,7 +125,7 @@ func takeoverIntake(t *testing.T, db *storage.SQL, rdb *storage.Redis, api KfAPI
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), nil)
+	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar()})
 	return New(Config{
 		Repo: db, API: api, Locker: rdb.Locker(), Signal: rdb.Signal(), Engine: bot.New(bot.Config{}),
 		Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -57,7 +57,7 @@ func (s replicaSetup) replica(t *testing.T, api KfAPI) *Intake {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), nil)
+	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar()})
 	shared := s.shared(t)
 	return New(Config{
 		Repo: s.repo, API: api, Locker: shared.Locker(), Signal: shared.Signal(), Engine: bot.New(bot.Config{}),
