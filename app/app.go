@@ -159,13 +159,13 @@ func (a *App) assemble(runCtx context.Context, cfg configs.Config, opt Options, 
 	}
 	if texter != nil {
 		a.sms = notify.NewSMS(notify.SMSConfig{Repo: a.repo, Sender: texter, Tasks: a.desk, Locker: a.shared.Locker(),
-			Log: a.log, Now: opt.Now, Metrics: counts})
+			Log: a.log, Now: opt.Now, Every: opt.WorkerInterval, Metrics: counts})
 	}
 	a.outbox = notify.New(notify.Config{Repo: a.repo, API: client, Locker: a.shared.Locker(), Limiter: a.shared.RateLimiter(),
-		Cards: staffApp, Tasks: a.desk, Log: a.log, Now: opt.Now, Metrics: counts, SMS: a.sms})
+		Cards: staffApp, Tasks: a.desk, Log: a.log, Now: opt.Now, Every: opt.WorkerInterval, Metrics: counts, SMS: a.sms})
 	a.intake = intake.New(intake.Config{
 		Repo: a.repo, API: client, Locker: a.shared.Locker(), Engine: engine, Desk: a.desk.With, Timeline: a.desk, Staff: staffApp,
-		Log: a.log, Now: opt.Now, Released: a.outbox.Kick, Events: a.outbox, StaffTask: a.desk.TellWindow,
+		Log: a.log, Now: opt.Now, Every: opt.WorkerInterval, Released: a.outbox.Kick, Events: a.outbox, StaffTask: a.desk.TellWindow,
 		KfAccounts: func() []string { return kfAccounts(dir.Current()) }, CatchUpEvery: opt.CatchUpEvery, Metrics: counts, Signal: a.shared.Signal(),
 	})
 	a.sched = schedule.New(schedule.Config{Repo: a.repo, Locker: a.shared.Locker(), Desk: a.desk, Planner: a.outbox,
@@ -180,7 +180,7 @@ func (a *App) assemble(runCtx context.Context, cfg configs.Config, opt Options, 
 	if a.server, err = a.newServer(cfg, pages, counts, opt.Now); err != nil {
 		return nil, err
 	}
-	go a.work(runCtx, opt.WorkerInterval)
+	go a.work(runCtx)
 	return a, nil
 }
 
@@ -302,17 +302,17 @@ func (a *App) wecomClient(cfg configs.Config) (*wecom.Client, error) {
 	return client, nil
 }
 
-func (a *App) work(ctx context.Context, every time.Duration) {
+func (a *App) work(ctx context.Context) {
 	defer close(a.done)
 	done := make(chan struct{}, 5)
-	go func() { a.intake.Run(ctx, every); done <- struct{}{} }()
-	go func() { a.outbox.Run(ctx, every); done <- struct{}{} }()
+	go func() { a.intake.Run(ctx); done <- struct{}{} }()
+	go func() { a.outbox.Run(ctx); done <- struct{}{} }()
 	go func() { a.sched.Run(ctx); done <- struct{}{} }()
 	go func() { a.watchKeys(ctx); done <- struct{}{} }()
 	workers := 4
 	if a.sms != nil {
 		workers++
-		go func() { a.sms.Run(ctx, every); done <- struct{}{} }()
+		go func() { a.sms.Run(ctx); done <- struct{}{} }()
 	}
 	for range workers {
 		<-done

@@ -54,6 +54,7 @@ type Intake struct {
 	// must do by hand.
 	staffTask func(ctx context.Context, r cases.Repo, openKfID, text string) error
 	accounts  func() []string
+	every     time.Duration
 	catchUp   time.Duration
 	metrics   *metrics.Metrics
 	timeline  Timeline
@@ -83,6 +84,10 @@ type Config struct {
 	// StaffTask tells the window's duty staff of a kf account something they
 	// must do by hand (a message the product could not handle). May be nil.
 	StaffTask func(ctx context.Context, r cases.Repo, openKfID, text string) error
+	// Every is how often Run looks for work besides being woken: callbacks
+	// to retry, messages another replica pulled when there is no Signal;
+	// default DefaultEvery.
+	Every time.Duration
 	// KfAccounts lists the kf accounts to pull now and then without a
 	// callback (see CatchUp). May be nil.
 	KfAccounts func() []string
@@ -113,13 +118,16 @@ func New(cfg Config) *Intake {
 	if cfg.Released == nil {
 		cfg.Released = func() {}
 	}
+	if cfg.Every <= 0 {
+		cfg.Every = DefaultEvery
+	}
 	if cfg.CatchUpEvery <= 0 {
 		cfg.CatchUpEvery = catchUpEvery
 	}
 	return &Intake{
 		repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, engine: cfg.Engine, desk: cfg.Desk,
 		staff: cfg.Staff, events: cfg.Events, log: cfg.Log, now: cfg.Now, released: cfg.Released, staffTask: cfg.StaffTask,
-		accounts: cfg.KfAccounts, catchUp: cfg.CatchUpEvery, metrics: cfg.Metrics, timeline: cfg.Timeline,
+		accounts: cfg.KfAccounts, every: cfg.Every, catchUp: cfg.CatchUpEvery, metrics: cfg.Metrics, timeline: cfg.Timeline,
 		kick: make(chan struct{}, 1), signal: cfg.Signal, workers: newWorkers(),
 	}
 }
@@ -147,18 +155,22 @@ func (in *Intake) Kick() {
 	}
 }
 
+// DefaultEvery is how often Run looks for work besides being woken, unless
+// Config says otherwise.
+const DefaultEvery = 2 * time.Second
+
 // Run works until ctx ends: it pulls on every kick (a callback) and every
-// interval (to retry what failed and to catch up after a restart), and,
+// Config.Every (to retry what failed and to catch up after a restart), and,
 // side by side, handles what was pulled, here or by another replica
 // (workers.go), as soon as it is stored.
-func (in *Intake) Run(ctx context.Context, interval time.Duration) {
+func (in *Intake) Run(ctx context.Context) {
 	handling := make(chan struct{})
 	go func() {
 		defer close(handling)
-		in.runWorkers(ctx, interval)
+		in.runWorkers(ctx)
 	}()
 	defer func() { <-handling }()
-	t := time.NewTicker(interval)
+	t := time.NewTicker(in.every)
 	defer t.Stop()
 	catchUp := time.NewTicker(in.catchUp)
 	defer catchUp.Stop()
