@@ -58,6 +58,8 @@ type App struct {
 
 // Options are the parts a test may replace.
 type Options struct {
+	// Log receives the product's log; nil discards it (cmd/banchengshi
+	// logs to stderr).
 	Log *slog.Logger
 	Now func() time.Time
 	// WorkerInterval is how often the workers look for work besides being
@@ -199,7 +201,7 @@ func (a *App) newServer(cfg configs.Config, pages *web.Server, counts *metrics.M
 	mounts = append(mounts, pages.Mount)
 	routes := handlers.Routes{
 		Callback: &handlers.Callback{Crypter: crypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log, Metrics: counts},
-		API:      &handlers.API{Repo: a.repo, Token: cfg.AdminToken},
+		API:      &handlers.API{Repo: a.repo, Token: cfg.AdminToken, Log: a.log},
 		Open311: &handlers.Open311{Log: a.log, Service: open311.New(open311.Config{Repo: a.repo, Desk: a.desk,
 			Keys: cfg.Open311Keys(), Jurisdiction: cfg.Open311Jurisdiction, Kick: a.outbox.Kick, Now: now})},
 		Metrics: counts.Handler(),
@@ -227,7 +229,7 @@ func (a *App) newServer(cfg configs.Config, pages *web.Server, counts *metrics.M
 // withDefaults fills in what the caller left zero.
 func (opt Options) withDefaults() Options {
 	if opt.Log == nil {
-		opt.Log = slog.Default()
+		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now

@@ -76,7 +76,7 @@ type Config struct {
 	Desk   DeskFunc
 	Staff  StaffHandler // nil: app callbacks are recorded and acknowledged only
 	Events Events       // nil: send failures are logged only
-	Log    *slog.Logger
+	Log    *slog.Logger // nil discards
 	Now    func() time.Time
 	// Released is called after a citizen's message reopened their window, so the
 	// outbox can send what it held for them.
@@ -110,7 +110,7 @@ type Config struct {
 // New returns an Intake; call Run to start its puller and workers.
 func New(cfg Config) *Intake {
 	if cfg.Log == nil {
-		cfg.Log = slog.Default()
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -116,7 +116,7 @@ type Config struct {
 	// Tasks receives answers that cannot reach the citizen; nil: they stay
 	// held (or fail, when the citizen refuses messages).
 	Tasks Tasks
-	Log   *slog.Logger
+	Log   *slog.Logger // nil discards
 	Now   func() time.Time
 	// Every is how often Run looks for due messages besides being kicked;
 	// default DefaultEvery.
@@ -152,7 +152,7 @@ const (
 // New returns an Outbox; call Run to start sending.
 func New(cfg Config) *Outbox {
 	if cfg.Log == nil {
-		cfg.Log = slog.Default()
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

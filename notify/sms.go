@@ -46,7 +46,7 @@ type SMSConfig struct {
 	// Tasks gets a phone task for each text that cannot be sent.
 	Tasks  Tasks
 	Locker storage.Locker
-	Log    *slog.Logger
+	Log    *slog.Logger // nil discards
 	Now    func() time.Time
 	// Every is how often Run looks for due texts besides being kicked;
 	// default DefaultEvery.
@@ -73,7 +73,7 @@ const (
 // NewSMS returns an SMS sender; call Run to start sending.
 func NewSMS(cfg SMSConfig) *SMS {
 	if cfg.Log == nil {
-		cfg.Log = slog.Default()
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
