@@ -20,6 +20,7 @@ import (
 
 	"banchengshi/cases"
 	"banchengshi/metrics"
+	"banchengshi/notify/queue"
 	"banchengshi/staff"
 )
 
@@ -306,13 +307,7 @@ func (t *txDesk) tellHandlers(ctx context.Context, c *cases.Case, text string) e
 }
 
 func (t *txDesk) toStaff(ctx context.Context, caseID int64, userID string, m cases.Message, p cases.Priority) error {
-	now := t.now().UTC()
-	out := &cases.OutboxMessage{CaseID: caseID, Channel: cases.ChannelApp, Recipient: userID, Message: m, Priority: p,
-		Status: cases.OutboxPending, NextAttemptAt: now, CreatedAt: now}
-	if err := t.r.Enqueue(ctx, out); err != nil {
-		return fmt.Errorf("queue staff message: %w", err)
-	}
-	return nil
+	return queue.ToStaff(ctx, t.r, userID, caseID, m, p, t.now())
 }
 
 // citizenRefusal turns a move the lifecycle refuses into the refusal the

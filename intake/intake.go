@@ -12,6 +12,7 @@ import (
 	"banchengshi/bot"
 	"banchengshi/cases"
 	"banchengshi/metrics"
+	"banchengshi/notify/queue"
 	"banchengshi/storage"
 	"banchengshi/wecom"
 )
@@ -427,11 +428,8 @@ func (in *Intake) reportGivenUp(ctx context.Context, r cases.Repo, rec *cases.In
 		what = staffActionClick
 	}
 	at := time.Unix(cb.CreateTime, 0).In(cases.Shanghai).Format("1月2日 15:04")
-	now := in.now().UTC()
-	m := &cases.OutboxMessage{Channel: cases.ChannelApp, Recipient: cb.FromUserName,
-		Message:  cases.Message{Text: fmt.Sprintf(staffGivenUpText, at, what)},
-		Priority: cases.PriorityNormal, Status: cases.OutboxPending, NextAttemptAt: now, CreatedAt: now}
-	if err := r.Enqueue(ctx, m); err != nil {
+	msg := cases.Message{Text: fmt.Sprintf(staffGivenUpText, at, what)}
+	if err := queue.ToStaff(ctx, r, cb.FromUserName, 0, msg, cases.PriorityNormal, in.now()); err != nil {
 		return fmt.Errorf("report given-up staff callback: %w", err)
 	}
 	return nil
