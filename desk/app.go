@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"banchengshi/cases"
@@ -16,7 +15,6 @@ import (
 // card clicks. It answers each staff member through the outbox.
 type StaffApp struct {
 	Desk *Desk
-	Log  *slog.Logger
 	// Repo reads what is committed outside the callback's transaction, to
 	// tell a staff member who changed a case first.
 	Repo cases.Repo
@@ -29,8 +27,8 @@ func (s *StaffApp) HandleApp(ctx context.Context, r cases.Repo, m cases.AppMessa
 	if _, ok := dir.Member(user); !ok {
 		// Somebody outside the directory: a polite refusal, and a log line
 		// without what they wrote.
-		s.Log.Warn("app message from outside the directory", "userid", user, "kind", m.Kind)
-		return s.answer(ctx, r, user, textNotStaff)
+		s.Desk.log.Warn("app message from outside the directory", "userid", user, "kind", m.Kind)
+		return s.answer(ctx, r, user, refuse(ReasonNotStaff, "").Text())
 	}
 	switch m.Kind {
 	case cases.AppText:
@@ -45,8 +43,12 @@ func (s *StaffApp) HandleApp(ctx context.Context, r cases.Repo, m cases.AppMessa
 
 func (s *StaffApp) command(ctx context.Context, r cases.Repo, user, text string) error {
 	cmd, err := staff.ParseCommand(text)
+	var bad *staff.CommandError
+	if errors.As(err, &bad) {
+		return s.answer(ctx, r, user, bad.Text())
+	}
 	if err != nil {
-		return s.answer(ctx, r, user, err.Error())
+		return err
 	}
 	return s.act(ctx, r, user, cmd)
 }

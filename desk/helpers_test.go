@@ -18,5 +18,5 @@ func exampleDesk(t *testing.T, now func() time.Time) *desk.Desk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), now)
+	return desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar(), Now: now})
 }

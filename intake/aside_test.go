@@ -30,7 +30,7 @@ func asideIntake(t *testing.T, repo cases.Repo, api KfAPI) (*Intake, *metrics.Me
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), nil)
+	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar()})
 	m := metrics.New()
 	in := New(Config{
 		Repo: repo, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{}),

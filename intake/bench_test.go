@@ -174,7 +174,7 @@ func benchIntake(b *testing.B, repo cases.Repo, locker storage.Locker) *Intake {
 	if err != nil {
 		b.Fatal(err)
 	}
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), nil)
+	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar()})
 	return New(Config{
 		Repo: repo, API: &fakeKf{}, Locker: locker, Engine: bot.New(bot.Config{}),
 		Desk: d.With, Timeline: d, StaffTask: d.TellWindow, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -57,7 +57,7 @@ func TestPanickingMessageIsContained(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now)
+			d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar(), Now: clk.Now})
 			in := New(Config{
 				Repo: panickySessions{repo, "uBad"}, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{Now: clk.Now}),
 				Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,

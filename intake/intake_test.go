@@ -69,7 +69,7 @@ func newIntake(t *testing.T, repo cases.Repo, api KfAPI) *Intake {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), nil)
+	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar()})
 	return New(Config{
 		Repo: repo, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{}),
 		Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -181,7 +181,7 @@ func TestFailingMessageIsRetriedThenHandedToStaff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now)
+	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar(), Now: clk.Now})
 	in := New(Config{
 		Repo: brokenSessions{repo}, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{Now: clk.Now}),
 		Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,

@@ -29,7 +29,7 @@ func pullIntake(t *testing.T, repo cases.Repo, api KfAPI, shared *storage.Memory
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now)
+	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar(), Now: clk.Now})
 	return New(Config{
 		Repo: repo, API: api, Locker: shared.Locker(), Signal: shared.Signal(), Engine: bot.New(bot.Config{Now: clk.Now}),
 		Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now,

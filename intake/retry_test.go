@@ -65,7 +65,7 @@ func TestMessageThatWaitedStillGetsSpacedRetries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now)
+	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar(), Now: clk.Now})
 	broken := &atomic.Bool{}
 	broken.Store(true)
 	in := New(Config{

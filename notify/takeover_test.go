@@ -63,9 +63,9 @@ func TestTakeoverAfterKill(t *testing.T) {
 		killed := killMidSend(t, dbPath, key, rdb.Prefix())
 
 		api := &recorder{}
-		out := notify.New(notify.Config{Repo: db, API: api, Locker: rdb.Locker(), Limiter: rdb.RateLimiter()})
+		out := notify.New(notify.Config{Repo: db, API: api, Locker: rdb.Locker(), Limiter: rdb.RateLimiter(), Every: workerInterval})
 		runCtx, cancel := context.WithTimeout(ctx, time.Minute)
-		go out.Run(runCtx, workerInterval)
+		go out.Run(runCtx)
 		var took time.Duration
 		for {
 			if got := sentTexts(api); len(got) > 0 {
@@ -173,6 +173,6 @@ func TestTakeoverChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := notify.New(notify.Config{Repo: db, API: &blockingSender{}, Locker: rdb.Locker(), Limiter: rdb.RateLimiter()})
-	out.Run(context.Background(), workerInterval)
+	out := notify.New(notify.Config{Repo: db, API: &blockingSender{}, Locker: rdb.Locker(), Limiter: rdb.RateLimiter(), Every: workerInterval})
+	out.Run(context.Background())
 }
