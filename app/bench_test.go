@@ -87,14 +87,16 @@ func BenchmarkCallbackParallel(b *testing.B) {
 	}
 	repos := []struct {
 		name string
-		recv func(b *testing.B) handlers.Receiver
+		open func(testing.TB) (*storage.SQL, *storagetest.Counter)
 	}{
-		{"sqlite", func(b *testing.B) handlers.Receiver { return receiver(storagetest.SQLite(b)) }},
-		{"mysql", func(b *testing.B) handlers.Receiver { return receiver(storagetest.MySQL(b)) }},
+		{"sqlite", storagetest.CountedSQLite},
+		{"mysql", storagetest.CountedMySQL},
 	}
 	for _, r := range repos {
 		b.Run(r.name, func(b *testing.B) {
-			router, reqs := callbackBench(b, crypter, r.recv(b))
+			db, counter := r.open(b)
+			router, reqs := callbackBench(b, crypter, receiver(db))
+			before := counter.Counts()
 			var next atomic.Int64
 			took := make([]time.Duration, b.N)
 			b.SetParallelism(64)
@@ -118,6 +120,11 @@ func BenchmarkCallbackParallel(b *testing.B) {
 			slices.Sort(took)
 			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
+			// What the database was asked per callback: callbacks that
+			// arrive together share a transaction.
+			c := counter.Counts().Sub(before)
+			b.ReportMetric(float64(c.Statements)/float64(b.N), "stmts/op")
+			b.ReportMetric(float64(c.Begins)/float64(b.N), "tx/op")
 		})
 	}
 }
