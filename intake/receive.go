@@ -3,6 +3,7 @@ package intake
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -105,9 +106,7 @@ func (in *Intake) commitBatch(ctx context.Context) {
 	for i, a := range batch {
 		recs[i] = a.rec
 	}
-	ctx, cancel := context.WithTimeout(ctx, receiveTimeout)
-	isNew, err := in.repo.SaveInbounds(ctx, recs)
-	cancel()
+	isNew, err := in.saveBatch(ctx, recs)
 	if err != nil {
 		err = fmt.Errorf("store %d callbacks: %w", len(recs), err)
 	}
@@ -123,4 +122,19 @@ func (in *Intake) commitBatch(ctx context.Context) {
 	if kick {
 		in.Kick()
 	}
+}
+
+// saveBatch stores recs, turning a panic into an error: every caller of the
+// batch is answered (WeCom gets its 500 and tries again), and the next batch
+// is committed as usual.
+func (in *Intake) saveBatch(ctx context.Context, recs []*cases.Inbound) (isNew []bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			in.log.Error("panic while storing callbacks", "callbacks", len(recs), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			isNew, err = nil, fmt.Errorf("panic: %v", p)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, receiveTimeout)
+	defer cancel()
+	return in.repo.SaveInbounds(ctx, recs)
 }

@@ -156,3 +156,31 @@ func receiveOne(t *testing.T, in *Intake, token string) (bool, error) {
 	cb, plain := callback(t, token)
 	return in.Receive(context.Background(), cb, plain)
 }
+
+// panickyInbox panics on the first batch of callbacks it is asked to store.
+type panickyInbox struct {
+	cases.Repo
+	panicked *bool
+}
+
+func (p panickyInbox) SaveInbounds(ctx context.Context, ins []*cases.Inbound) ([]bool, error) {
+	if !*p.panicked {
+		*p.panicked = true
+		panic("bad driver")
+	}
+	return p.Repo.SaveInbounds(ctx, ins)
+}
+
+// A batch that panics is answered with an error, and the next callback is
+// stored as usual: the group commit is not left waiting for it.
+func TestABatchThatPanicsIsAnsweredAndTheNextStored(t *testing.T) {
+	panicked := false
+	in := New(Config{Repo: panickyInbox{storagetest.SQLite(t), &panicked}, Locker: storage.NewMemory().Locker(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if isNew, err := receiveOne(t, in, "tok0"); err == nil || isNew {
+		t.Errorf("callback in the panicking batch: new %v, err %v; want an error", isNew, err)
+	}
+	if isNew, err := receiveOne(t, in, "tok0"); err != nil || !isNew {
+		t.Errorf("WeCom's retry: new %v, err %v; want stored", isNew, err)
+	}
+}
