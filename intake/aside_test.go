@@ -14,9 +14,7 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
-	"banchengshi/desk"
 	"banchengshi/metrics"
-	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 	"banchengshi/wecom"
@@ -26,11 +24,8 @@ import (
 // counts, as the product's does.
 func asideIntake(t *testing.T, repo cases.Repo, api KfAPI) (*Intake, *metrics.Metrics, int) {
 	t.Helper()
-	dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), nil)
+	dir := exampleDirectory(t)
+	d := exampleDesk(t, nil)
 	m := metrics.New()
 	in := New(Config{
 		Repo: repo, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{}),

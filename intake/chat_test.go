@@ -2,7 +2,6 @@ package intake
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -11,20 +10,6 @@ import (
 	"banchengshi/cases"
 	"banchengshi/wecom"
 )
-
-// servicerText is a message a servicer typed in the WeCom client (origin 5).
-func servicerText(msgid, user, servicer, content string, at int64) wecom.KfMessage {
-	raw, _ := json.Marshal(map[string]any{
-		"msgid": msgid, "open_kfid": "wkSANDBOX001", "external_userid": user, "send_time": at,
-		"origin": 5, "servicer_userid": servicer, "msgtype": "text", "text": map[string]string{"content": content},
-	})
-	var m wecom.KfMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		panic(err)
-	}
-	m.Raw = raw
-	return m
-}
 
 // While a servicer has the chat, what they and the citizen write goes on
 // the citizen's open case through the desk, and the bot keeps quiet: no

@@ -14,9 +14,7 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
-	"banchengshi/desk"
 	clock "banchengshi/internal/clocktest"
-	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 	"banchengshi/wecom"
@@ -53,11 +51,7 @@ func TestPanickingMessageIsContained(t *testing.T) {
 			api := &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{
 				text("m1", "uBad", "你好", clk.Now().Unix()), text("m2", "uGood", "你好", clk.Now().Unix()),
 			}}}}
-			dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now)
+			d := exampleDesk(t, clk.Now)
 			in := New(Config{
 				Repo: panickySessions{repo, "uBad"}, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{Now: clk.Now}),
 				Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,

@@ -2,7 +2,6 @@ package intake
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -12,9 +11,7 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
-	"banchengshi/desk"
 	clock "banchengshi/internal/clocktest"
-	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 	"banchengshi/wecom"
@@ -38,19 +35,6 @@ func (b troubledSessions) InTx(ctx context.Context, fn func(cases.Repo) error) e
 	return b.Repo.InTx(ctx, func(r cases.Repo) error { return fn(troubledSessions{r, b.broken}) })
 }
 
-func voice(msgid, user, mediaID string, at int64) wecom.KfMessage {
-	raw, _ := json.Marshal(map[string]any{
-		"msgid": msgid, "open_kfid": "wkSANDBOX001", "external_userid": user, "send_time": at,
-		"origin": 3, "msgtype": "voice", "voice": map[string]string{"media_id": mediaID},
-	})
-	var m wecom.KfMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		panic(err)
-	}
-	m.Raw = raw
-	return m
-}
-
 // A message that waited behind an earlier one of the same citizen still
 // gets its retries spaced out, each wait counted from its last attempt: a
 // voice message whose download fails is not asked for again after seconds
@@ -61,11 +45,7 @@ func TestMessageThatWaitedStillGetsSpacedRetries(t *testing.T) {
 	api := &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{
 		text("m1", "u1", "你好", clk.Now().Unix()), voice("m2", "u1", "MEDIA2", clk.Now().Unix()),
 	}}}}
-	dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now)
+	d := exampleDesk(t, clk.Now)
 	broken := &atomic.Bool{}
 	broken.Store(true)
 	in := New(Config{

@@ -9,8 +9,6 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
-	"banchengshi/desk"
-	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 )
@@ -78,11 +76,7 @@ func TestCitizenTakenOverAfterKill(t *testing.T) {
 
 func takeoverIntake(t *testing.T, db *storage.SQL, rdb *storage.Redis, api KfAPI) *Intake {
 	t.Helper()
-	dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), nil)
+	d := exampleDesk(t, nil)
 	return New(Config{
 		Repo: db, API: api, Locker: rdb.Locker(), Signal: rdb.Signal(), Engine: bot.New(bot.Config{}),
 		Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
