@@ -16,7 +16,6 @@ import (
 	"banchengshi/cases"
 	"banchengshi/metrics"
 	"banchengshi/storage"
-	"banchengshi/storage/storagetest"
 	"banchengshi/wecom"
 )
 
@@ -63,7 +62,7 @@ func counted(t *testing.T, m *metrics.Metrics, line string) bool {
 // copied over it, which its associated data refuses) is set aside, reported
 // and counted; the other citizens' messages are handled as usual.
 func TestUnreadableMessageSetAside(t *testing.T) {
-	for name, open := range map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL} {
+	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
 			repo := open(t)
 			ctx := context.Background()
@@ -128,7 +127,7 @@ func TestUnreadableMessageSetAside(t *testing.T) {
 // sealed, for recovery) and their message handled by a new dialog; nobody
 // else is held up.
 func TestUnreadableSessionSetAside(t *testing.T) {
-	for name, open := range map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL} {
+	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
 			repo := open(t)
 			ctx := context.Background()
@@ -184,7 +183,7 @@ func TestUnreadableSessionSetAside(t *testing.T) {
 // callbacks after it are handled. Nobody is told: its kf messages stay at
 // WeCom and the next sync pulls them.
 func TestUnreadableCallbackSetAside(t *testing.T) {
-	for name, open := range map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL} {
+	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
 			repo := open(t)
 			ctx := context.Background()

@@ -1,12 +1,17 @@
 package intake
 
 import (
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
+	"banchengshi/bot"
 	"banchengshi/cases"
 	"banchengshi/desk"
+	clock "banchengshi/internal/clocktest"
 	"banchengshi/staff"
+	"banchengshi/storage"
 )
 
 // exampleDirectory is the directory the product ships as its example.
@@ -24,4 +29,15 @@ func exampleDirectory(t testing.TB) *staff.Directory {
 func exampleDesk(t testing.TB, now func() time.Time) *desk.Desk {
 	t.Helper()
 	return desk.New(staff.StaticSource(exampleDirectory(t)), cases.WeekdayCalendar(), now)
+}
+
+// clockedIntake is an intake on a hand-moved clock that reports what it
+// gives up to the window's duty staff, as the product's does.
+func clockedIntake(t testing.TB, repo cases.Repo, api KfAPI, clk *clock.Fake) *Intake {
+	t.Helper()
+	d := exampleDesk(t, clk.Now)
+	return New(Config{
+		Repo: repo, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{Now: clk.Now}),
+		Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
+	})
 }

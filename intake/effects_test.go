@@ -51,11 +51,7 @@ func TestPanickingMessageIsContained(t *testing.T) {
 			api := &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{
 				text("m1", "uBad", "你好", clk.Now().Unix()), text("m2", "uGood", "你好", clk.Now().Unix()),
 			}}}}
-			d := exampleDesk(t, clk.Now)
-			in := New(Config{
-				Repo: panickySessions{repo, "uBad"}, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{Now: clk.Now}),
-				Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
-			})
+			in := clockedIntake(t, panickySessions{repo, "uBad"}, api, clk)
 			ctx := context.Background()
 			pullAndHandle(t, in, "tok")
 			replies := func(user string) int {

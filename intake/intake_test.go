@@ -70,7 +70,7 @@ func pullAndHandle(t *testing.T, in *Intake, token string) {
 }
 
 func TestSyncStoresEachMessageOnceAndResumesFromCursor(t *testing.T) {
-	for name, open := range map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL} {
+	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
 			repo := open(t)
 			ctx := context.Background()
@@ -157,12 +157,8 @@ func TestFailingMessageIsRetriedThenHandedToStaff(t *testing.T) {
 	api := &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{
 		text("m1", "u1", "你好", clk.Now().Unix()), text("m2", "u1", "1", clk.Now().Unix()),
 	}}}}
-	d := exampleDesk(t, clk.Now)
 	duty := len(exampleDirectory(t).DutyStaff("wkSANDBOX001"))
-	in := New(Config{
-		Repo: brokenSessions{repo}, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{Now: clk.Now}),
-		Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
-	})
+	in := clockedIntake(t, brokenSessions{repo}, api, clk)
 	ctx := context.Background()
 	pullAndHandle(t, in, "tok")
 	attempts := func() (int, int) {
@@ -235,7 +231,7 @@ func TestRecallNotedOnTheCase(t *testing.T) {
 // A worker whose lock expired under it may hold a stale copy of a message
 // another worker has handled since: handling it again keeps nothing.
 func TestStaleWorkerKeepsNothing(t *testing.T) {
-	for name, open := range map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL} {
+	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
 			repo := open(t)
 			ctx := context.Background()

@@ -3,16 +3,12 @@ package intake
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"banchengshi/bot"
 	"banchengshi/cases"
 	clock "banchengshi/internal/clocktest"
-	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 	"banchengshi/wecom"
 )
@@ -45,13 +41,9 @@ func TestMessageThatWaitedStillGetsSpacedRetries(t *testing.T) {
 	api := &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{
 		text("m1", "u1", "你好", clk.Now().Unix()), voice("m2", "u1", "MEDIA2", clk.Now().Unix()),
 	}}}}
-	d := exampleDesk(t, clk.Now)
 	broken := &atomic.Bool{}
 	broken.Store(true)
-	in := New(Config{
-		Repo: troubledSessions{repo, broken}, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{Now: clk.Now}),
-		Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
-	})
+	in := clockedIntake(t, troubledSessions{repo, broken}, api, clk)
 	ctx := context.Background()
 	pullAndHandle(t, in, "tok")
 	state := func() map[string]*cases.KfMessage {
