@@ -87,20 +87,29 @@ func (f *fixture) drain(t *testing.T, rounds int) {
 	}
 }
 
+// firstSendFails is a fixture whose WeCom fails the first send with err,
+// having taken the message if took (its answer was lost), and whose citizen
+// wmA wrote a minute ago.
+func firstSendFails(t *testing.T, db *storage.SQL, took bool, err error) (*fixture, *weCom) {
+	t.Helper()
+	api := &weCom{fail: func(call int, _ cases.Message) (bool, error) {
+		if call == 1 {
+			return took, err
+		}
+		return true, nil
+	}}
+	f := effectsFixture(t, db, api)
+	f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
+	return f, api
+}
+
 // A send whose answer is lost after WeCom took the message (a timeout, a
 // crash before the fate was saved) is retried with the same key, and WeCom
 // delivers it once.
 func TestRetrySendsTheSameKey(t *testing.T) {
 	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
-			api := &weCom{fail: func(call int, _ cases.Message) (bool, error) {
-				if call == 1 {
-					return true, errors.New("wecom /cgi-bin/kf/send_msg: context deadline exceeded")
-				}
-				return true, nil
-			}}
-			f := effectsFixture(t, open(t), api)
-			f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
+			f, api := firstSendFails(t, open(t), true, errors.New("wecom /cgi-bin/kf/send_msg: context deadline exceeded"))
 			m := f.enqueue(t, 0, "wmA", "您好", cases.PriorityNormal)
 			f.drain(t, 2)
 			want := []string{"您好/" + m.SendKey, "您好/" + m.SendKey}
@@ -316,14 +325,7 @@ func TestShortBudgetMergesAndKeepsOrder(t *testing.T) {
 func TestRetryKeepsOrder(t *testing.T) {
 	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
-			api := &weCom{fail: func(call int, _ cases.Message) (bool, error) {
-				if call == 1 {
-					return false, errors.New("wecom /cgi-bin/kf/send_msg: HTTP status 502")
-				}
-				return true, nil
-			}}
-			f := effectsFixture(t, open(t), api)
-			f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
+			f, api := firstSendFails(t, open(t), false, errors.New("wecom /cgi-bin/kf/send_msg: HTTP status 502"))
 			first := f.enqueue(t, 0, "wmA", "第一条", cases.PriorityNormal)
 			second := f.enqueue(t, 0, "wmA", "第二条", cases.PriorityNormal)
 			f.drain(t, 3)
