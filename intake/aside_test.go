@@ -116,8 +116,8 @@ func TestUnreadableMessageSetAside(t *testing.T) {
 			}
 			// A second drain finds nothing more to set aside.
 			in.Drain(ctx)
-			if rows, _ := repo.SetAsideRows(ctx, 10); len(rows) != 1 {
-				t.Errorf("%d rows set aside after a second drain, want 1", len(rows))
+			if rows, err := repo.SetAsideRows(ctx, 10); err != nil || len(rows) != 1 {
+				t.Errorf("%d rows set aside after a second drain (%v), want 1", len(rows), err)
 			}
 		})
 	}

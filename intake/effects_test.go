@@ -78,8 +78,8 @@ func TestPanickingMessageIsContained(t *testing.T) {
 				clk.Advance(5 * time.Minute)
 				in.Drain(ctx)
 			}
-			if pending, _ := repo.PendingKfMessages(ctx, 10); len(pending) != 0 {
-				t.Fatalf("still pending after its attempts: %+v", pending[0])
+			if pending, err := repo.PendingKfMessages(ctx, 10); err != nil || len(pending) != 0 {
+				t.Fatalf("still pending after its attempts: %+v, %v", pending, err)
 			}
 			if replies("uBad") != 1 {
 				t.Errorf("the citizen whose message was given up got %d messages, want the apology", replies("uBad"))
@@ -136,8 +136,8 @@ func TestStaffCommandGivenUpIsReported(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("queued (-want +got):\n%s", diff)
 			}
-			if pending, _ := repo.PendingInbound(ctx, 10); len(pending) != 0 {
-				t.Errorf("callback still pending: %+v", pending[0])
+			if pending, err := repo.PendingInbound(ctx, 10); err != nil || len(pending) != 0 {
+				t.Errorf("callback still pending: %+v, %v", pending, err)
 			}
 		})
 	}

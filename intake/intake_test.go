@@ -85,16 +85,22 @@ func TestSyncStoresEachMessageOnceAndResumesFromCursor(t *testing.T) {
 			if diff := cmp.Diff([]string{"", "c1", "c2"}, api.cursors); diff != "" {
 				t.Errorf("cursors asked (-want +got):\n%s", diff)
 			}
-			if cur, _ := repo.Cursor(ctx, "wkSANDBOX001"); cur != "c3" {
-				t.Errorf("saved cursor %q, want c3", cur)
+			if cur, err := repo.Cursor(ctx, "wkSANDBOX001"); err != nil || cur != "c3" {
+				t.Errorf("saved cursor %q, %v; want c3", cur, err)
 			}
 			pending, err := repo.PendingKfMessages(ctx, 10)
 			if err != nil || len(pending) != 0 {
 				t.Fatalf("unhandled messages left: %d, %v", len(pending), err)
 			}
 			for user, want := range map[string]int{"u1": 2, "u2": 1} {
-				held, _ := repo.HeldOutbox(ctx, "wkSANDBOX001", user)
-				due, _ := repo.DueOutbox(ctx, time.Now().Add(time.Minute), 100)
+				held, err := repo.HeldOutbox(ctx, "wkSANDBOX001", user)
+				if err != nil {
+					t.Fatal(err)
+				}
+				due, err := repo.DueOutbox(ctx, time.Now().Add(time.Minute), 100)
+				if err != nil {
+					t.Fatal(err)
+				}
 				got := len(held)
 				for _, m := range due {
 					if m.Recipient == user {
