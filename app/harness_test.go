@@ -110,19 +110,28 @@ func (p *product) start() {
 	p.sb.SetCallbackURL(a.URL() + "/wecom/callback")
 }
 
-// stop shuts the product down as a deploy would; the database stays. The
-// deadline is generous: on a loaded machine an in-flight request may take
-// seconds to finish, and only a shutdown that never ends is a fault.
+// stop shuts the product down as a deploy would; the database stays.
 func (p *product) stop() {
 	if p.app == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := p.app.Close(ctx); err != nil {
-		p.t.Errorf("close the product: %v", err)
-	}
+	closeApp(p.t, p.app, "the product")
 	p.app = nil
+}
+
+// shutdownDeadline is how long a product under test is given to shut down:
+// generous, because on a loaded machine a request in flight may take seconds
+// to finish, and only a shutdown that never ends is a fault.
+const shutdownDeadline = 30 * time.Second
+
+// closeApp shuts a down within shutdownDeadline; what names it in a failure.
+func closeApp(t *testing.T, a *App, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownDeadline)
+	defer cancel()
+	if err := a.Close(ctx); err != nil {
+		t.Errorf("close %s: %v", what, err)
+	}
 }
 
 // botLines is what the product has said to the citizen so far.

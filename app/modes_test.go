@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"banchengshi/configs"
 	"banchengshi/pii"
@@ -53,13 +52,7 @@ func TestCookiesSecureOutsideSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Start()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := a.Close(ctx); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
+	t.Cleanup(func() { closeApp(t, a, "the product") })
 	// Straight to the listener, as the TLS-terminating proxy does.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := client.Get("http://" + a.Addr() + "/sandbox/")

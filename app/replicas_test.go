@@ -31,13 +31,7 @@ func twoReplicas(t *testing.T, b backend) {
 		t.Fatal(err)
 	}
 	second.Start()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := second.Close(ctx); err != nil {
-			t.Errorf("close the second replica: %v", err)
-		}
-	})
+	t.Cleanup(func() { closeApp(t, second, "the second replica") })
 
 	var turn atomic.Int64
 	var backends []*httputil.ReverseProxy

@@ -241,79 +241,93 @@ func ParseCalendar(yamlData []byte) (*Calendar, error) {
 		}
 		return nil, fmt.Errorf("holiday calendar: %w", err)
 	}
-	cal := &Calendar{
-		years:      map[int]bool{},
-		holidays:   map[civilDate]string{},
-		makeUpDays: map[civilDate]string{},
+	b := &calendarBuilder{
+		cal: &Calendar{
+			years:      map[int]bool{},
+			holidays:   map[civilDate]string{},
+			makeUpDays: map[civilDate]string{},
+		},
+		listed: map[civilDate]string{},
 	}
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	if len(f.Years) == 0 {
-		bad("no years")
+		b.bad("no years")
 	}
-	listed := map[civilDate]string{} // where each day was listed, for duplicates
-	var names []string
 	for i, y := range f.Years {
-		where := fmt.Sprintf("years[%d]", i)
-		if y.Year < 2000 || y.Year > 2100 {
-			bad("%s: year %d is not between 2000 and 2100", where, y.Year)
+		b.addYear(i, y)
+	}
+	if len(b.problems) > 0 {
+		return nil, &CalendarError{Problems: b.problems}
+	}
+	b.cal.description = "holidays " + strings.Join(b.names, ", ")
+	return b.cal, nil
+}
+
+// calendarBuilder fills a Calendar from the file's years and collects every
+// problem it finds on the way.
+type calendarBuilder struct {
+	cal      *Calendar
+	listed   map[civilDate]string // where each day was listed, for duplicates
+	names    []string             // the years, for the description
+	problems []string
+}
+
+func (b *calendarBuilder) bad(format string, args ...any) {
+	b.problems = append(b.problems, fmt.Sprintf(format, args...))
+}
+
+// addYear adds the i-th year of the file.
+func (b *calendarBuilder) addYear(i int, y calendarYear) {
+	if y.Year < 2000 || y.Year > 2100 {
+		b.bad("years[%d]: year %d is not between 2000 and 2100", i, y.Year)
+		return
+	}
+	where := fmt.Sprintf("year %d", y.Year)
+	if _, dup := b.cal.years[y.Year]; dup {
+		b.bad("%s: listed twice", where)
+		return
+	}
+	b.cal.years[y.Year] = y.Provisional
+	name := fmt.Sprint(y.Year)
+	if y.Provisional {
+		name += " (provisional)"
+	}
+	b.names = append(b.names, name)
+	b.addDays(where, "holidays", y.Year, y.Holidays, b.cal.holidays)
+	b.addDays(where, "workdays", y.Year, y.Workdays, b.cal.makeUpDays)
+}
+
+// addDays adds one year's list of holidays or make-up working days (kind)
+// to into. A day must lie near its year, be listed once in the whole file,
+// and a make-up working day must fall on a weekend.
+func (b *calendarBuilder) addDays(where, kind string, year int, list []calendarDays, into map[civilDate]string) {
+	lo := civilDate{year - 1, time.December, 1}.start()
+	hi := civilDate{year + 1, time.February, 1}.start()
+	for j, e := range list {
+		at := fmt.Sprintf("%s %s[%d]", where, kind, j)
+		days, msg := e.expand()
+		if msg != "" {
+			b.bad("%s: %s", at, msg)
 			continue
 		}
-		where = fmt.Sprintf("year %d", y.Year)
-		if _, dup := cal.years[y.Year]; dup {
-			bad("%s: listed twice", where)
-			continue
-		}
-		cal.years[y.Year] = y.Provisional
-		name := fmt.Sprint(y.Year)
-		if y.Provisional {
-			name += " (provisional)"
-		}
-		names = append(names, name)
-		lo := civilDate{y.Year - 1, time.December, 1}.start()
-		hi := civilDate{y.Year + 1, time.February, 1}.start()
-		for _, group := range []struct {
-			kind string
-			list []calendarDays
-		}{{"holidays", y.Holidays}, {"workdays", y.Workdays}} {
-			kind := group.kind
-			for j, e := range group.list {
-				at := fmt.Sprintf("%s %s[%d]", where, kind, j)
-				days, msg := e.expand()
-				if msg != "" {
-					bad("%s: %s", at, msg)
+		for _, d := range days {
+			if t := d.start(); t.Before(lo) || !t.Before(hi) {
+				b.bad("%s: %s is too far from %d", at, d, year)
+				continue
+			}
+			if kind == "workdays" {
+				if wd := d.start().Weekday(); wd != time.Saturday && wd != time.Sunday {
+					b.bad("%s: %s is a %s, already a working day", at, d, wd)
 					continue
 				}
-				for _, d := range days {
-					if t := d.start(); t.Before(lo) || !t.Before(hi) {
-						bad("%s: %s is too far from %d", at, d, y.Year)
-						continue
-					}
-					if kind == "workdays" {
-						if wd := d.start().Weekday(); wd != time.Saturday && wd != time.Sunday {
-							bad("%s: %s is a %s, already a working day", at, d, wd)
-							continue
-						}
-					}
-					if prev, dup := listed[d]; dup {
-						bad("%s: %s already listed in %s", at, d, prev)
-						continue
-					}
-					listed[d] = at
-					if kind == "holidays" {
-						cal.holidays[d] = e.Name
-					} else {
-						cal.makeUpDays[d] = e.Name
-					}
-				}
 			}
+			if prev, dup := b.listed[d]; dup {
+				b.bad("%s: %s already listed in %s", at, d, prev)
+				continue
+			}
+			b.listed[d] = at
+			into[d] = e.Name
 		}
 	}
-	if len(problems) > 0 {
-		return nil, &CalendarError{Problems: problems}
-	}
-	cal.description = "holidays " + strings.Join(names, ", ")
-	return cal, nil
 }
 
 // expand returns the days of one entry, or a problem.

@@ -189,6 +189,25 @@ func (c Config) problems() []string {
 	if c.PublicURL != "" && !validHTTPURL(c.PublicURL) {
 		p = append(p, "BCS_PUBLIC_URL must be an http(s) URL")
 	}
+	p = append(p, c.storeProblems()...)
+	p = append(p, c.weComProblems()...)
+	p = append(p, c.modeProblems()...)
+	p = append(p, c.tokenProblems()...)
+	p = append(p, c.smsProblems()...)
+	if c.Directory == "" {
+		p = append(p, "BCS_DIRECTORY is empty")
+	}
+	p = append(p, c.limitProblems()...)
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		p = append(p, fmt.Sprintf("BCS_LOG_LEVEL %q is not debug, info, warn or error", c.LogLevel))
+	}
+	return p
+}
+
+// storeProblems checks the database, the data keys and Redis.
+func (c Config) storeProblems() []string {
+	var p []string
 	switch c.DBDriver {
 	case "sqlite", "mysql":
 	default:
@@ -216,19 +235,30 @@ func (c Config) problems() []string {
 	if c.RedisDB < 0 {
 		p = append(p, "BCS_REDIS_DB must not be negative")
 	}
+	return p
+}
+
+// weComProblems checks WeCom's addresses and the kf callback keys.
+func (c Config) weComProblems() []string {
+	var p []string
 	if !validHTTPURL(c.WeComAPIBase) {
 		p = append(p, "BCS_WECOM_API_BASE must be an http(s) URL")
 	}
 	if c.SignInBase != "" && !validHTTPURL(c.SignInBase) {
 		p = append(p, "BCS_WECOM_SIGNIN_BASE must be an http(s) URL")
 	}
-	p = append(p, c.modeProblems()...)
 	if (c.KfToken == "") != (c.KfAESKey == "") {
 		p = append(p, "BCS_WECOM_KF_TOKEN and BCS_WECOM_KF_AES_KEY go together")
 	}
 	if c.KfAESKey != "" && len(c.KfAESKey) != 43 {
 		p = append(p, "BCS_WECOM_KF_AES_KEY must be a 43-character EncodingAESKey")
 	}
+	return p
+}
+
+// tokenProblems checks the tokens and keys other systems present to us.
+func (c Config) tokenProblems() []string {
+	var p []string
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		p = append(p, "BCS_ADMIN_TOKEN must be at least 16 characters")
 	}
@@ -238,7 +268,6 @@ func (c Config) problems() []string {
 	if c.MetricsToken != "" && c.MetricsToken == c.AdminToken {
 		p = append(p, "BCS_METRICS_TOKEN must differ from BCS_ADMIN_TOKEN (a scraper must not be able to read cases)")
 	}
-	p = append(p, c.smsProblems()...)
 	seen := map[string]bool{}
 	for _, k := range c.Open311Keys() {
 		if len(k) < 16 {
@@ -251,9 +280,12 @@ func (c Config) problems() []string {
 		}
 		seen[k] = true
 	}
-	if c.Directory == "" {
-		p = append(p, "BCS_DIRECTORY is empty")
-	}
+	return p
+}
+
+// limitProblems checks the call budget, sizes and durations.
+func (c Config) limitProblems() []string {
+	var p []string
 	if c.WeComCallsPerMinute < 1 {
 		p = append(p, "BCS_WECOM_CALLS_PER_MINUTE must be a positive number of calls")
 	}
@@ -268,10 +300,6 @@ func (c Config) problems() []string {
 	}
 	if c.ResumeAfter <= 0 || c.ResumeAfter >= c.DraftTTL {
 		p = append(p, "BCS_RESUME_AFTER must be positive and shorter than BCS_DRAFT_TTL")
-	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
-		p = append(p, fmt.Sprintf("BCS_LOG_LEVEL %q is not debug, info, warn or error", c.LogLevel))
 	}
 	return p
 }

@@ -191,46 +191,9 @@ func (s *SQL) rekeyTable(ctx context.Context, t sealedTable, keyID string, batch
 // rekeyBatch seals anew with keyID up to batch rows after last and returns
 // how many it read and the order key of the last.
 func (s *SQL) rekeyBatch(ctx context.Context, t sealedTable, keyID, last string, batch int, rep *RekeyReport) (int, string, error) {
-	text := t.textCols()
-	cols := append([]string{t.order, t.adKey}, text...)
-	if t.bytes != "" {
-		cols = append(cols, t.bytes, "data_sealed")
-	}
-	where, arg := t.order+" > ?", any(last)
-	if t.order == "id" {
-		n, _ := strconv.ParseInt(last, 10, 64)
-		arg = n
-	}
-	rows, err := s.q.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+t.name+
-		" WHERE "+where+" ORDER BY "+t.order+" LIMIT ?", arg, batch)
+	read, err := s.readRekeyRows(ctx, t, last, batch)
 	if err != nil {
-		return 0, last, s.wrap(err, "read %s", t.name)
-	}
-	type row struct {
-		order, key string
-		text       []string
-		data       []byte
-		sealed     bool
-	}
-	var read []row
-	for rows.Next() {
-		r := row{text: make([]string, len(text))}
-		dest := []any{&r.order, &r.key}
-		for i := range r.text {
-			dest = append(dest, &r.text[i])
-		}
-		if t.bytes != "" {
-			dest = append(dest, &r.data, &r.sealed)
-		}
-		if err := rows.Scan(dest...); err != nil {
-			rows.Close()
-			return 0, last, s.wrap(err, "read %s", t.name)
-		}
-		read = append(read, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, last, s.wrap(err, "read %s", t.name)
+		return 0, last, err
 	}
 	k, err := s.sealKey(ctx)
 	if err != nil {
@@ -239,98 +202,176 @@ func (s *SQL) rekeyBatch(ctx context.Context, t sealedTable, keyID, last string,
 	if k.KeyID() != keyID {
 		return 0, last, errKeyMoved
 	}
-	prefix, bytesPrefix := k.TextPrefix(), k.BytesPrefix()
 	for _, r := range read {
 		rep.Rows++
 		last = r.order
-		var set, cond []string
-		var setArgs, condArgs []any
-		opened := map[string]string{}
-		unreadable := false
-		for i, col := range text {
-			v := r.text[i]
-			if v == "" || strings.HasPrefix(v, prefix) {
-				continue
-			}
-			at := ad(t.name, col, r.key)
-			plain := v
-			if pii.LooksSealed(v) || !t.isLegacy(col) {
-				var err error
-				if plain, err = s.sealer.Open(v, at); err != nil {
-					if !errors.Is(err, pii.ErrOpen) && !errors.Is(err, pii.ErrUnknownKey) {
-						return 0, last, err
-					}
-					if err := s.recordAside(ctx, t.name, col, r.key, "unreadable: "+err.Error()); err != nil {
-						return 0, last, err
-					}
-					unreadable = true
-					continue
-				}
-			}
-			opened[col] = plain
-			set = append(set, col+" = ?")
-			setArgs = append(setArgs, k.Seal(plain, at))
-			cond = append(cond, col+" = ?")
-			condArgs = append(condArgs, v)
+		u, err := s.resealRow(ctx, t, k, r)
+		if err != nil {
+			return 0, last, err
 		}
-		for idx, col := range t.index {
-			if plain, ok := opened[col]; ok {
-				set = append(set, idx+" = ?")
-				setArgs = append(setArgs, k.Index(plain))
-			}
-		}
-		if t.bytes != "" && len(r.data) > 0 && (!r.sealed || !bytes.HasPrefix(r.data, bytesPrefix)) {
-			at := ad(t.name, t.bytes, r.key)
-			plain, err := r.data, error(nil)
-			if r.sealed {
-				plain, err = s.sealer.OpenBytes(r.data, at)
-			}
-			switch {
-			case err == nil:
-				set = append(set, t.bytes+" = ?", "data_sealed = 1")
-				setArgs = append(setArgs, k.SealBytes(plain, at))
-				// Files never change once stored; the flag is enough to
-				// tell that nobody sealed this one meanwhile.
-				cond = append(cond, "data_sealed = ?")
-				condArgs = append(condArgs, r.sealed)
-			case errors.Is(err, pii.ErrOpen) || errors.Is(err, pii.ErrUnknownKey):
-				if err := s.recordAside(ctx, t.name, t.bytes, r.key, "unreadable: "+err.Error()); err != nil {
-					return 0, last, err
-				}
-				unreadable, err = true, nil
-			default:
-				return 0, last, err
-			}
-		}
-		if unreadable {
+		if u.unreadable {
 			rep.Unreadable++
 		}
-		if len(set) == 0 {
+		if len(u.set) == 0 {
 			continue
 		}
-		orderArg := any(r.order)
-		if t.order == "id" {
-			n, _ := strconv.ParseInt(r.order, 10, 64)
-			orderArg = n
-		}
-		args := append(append(setArgs, orderArg), condArgs...)
-		q := "UPDATE " + t.name + " SET " + strings.Join(set, ", ") + " WHERE " + t.order + " = ?"
-		if len(cond) > 0 {
-			q += " AND " + strings.Join(cond, " AND ")
-		}
-		res, err := s.q.ExecContext(ctx, q, args...)
+		written, err := s.writeResealed(ctx, t, r.order, u)
 		if err != nil {
 			return 0, last, s.wrap(err, "seal %s %s anew", t.name, r.key)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return 0, last, s.wrap(err, "seal %s %s anew", t.name, r.key)
-		} else if n == 0 {
-			rep.Changed++ // written meanwhile, with the primary key
-		} else {
+		if written {
 			rep.Resealed++
+		} else {
+			rep.Changed++ // written meanwhile, with the primary key
 		}
 	}
 	return len(read), last, nil
+}
+
+// rekeyRow is one row of a sealed table as the rekey reads it: its order
+// key, the key its values are bound to, its text columns (t.textCols) and,
+// for a table with a file, the file and whether it is sealed.
+type rekeyRow struct {
+	order, key string
+	text       []string
+	data       []byte
+	sealed     bool
+}
+
+// orderArg is a row's order key as the query wants it: a number for id.
+func (t sealedTable) orderArg(order string) any {
+	if t.order == "id" {
+		n, _ := strconv.ParseInt(order, 10, 64)
+		return n
+	}
+	return order
+}
+
+// readRekeyRows reads up to batch rows of t after the order key last.
+func (s *SQL) readRekeyRows(ctx context.Context, t sealedTable, last string, batch int) ([]rekeyRow, error) {
+	text := t.textCols()
+	cols := append([]string{t.order, t.adKey}, text...)
+	if t.bytes != "" {
+		cols = append(cols, t.bytes, "data_sealed")
+	}
+	rows, err := s.q.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+t.name+
+		" WHERE "+t.order+" > ? ORDER BY "+t.order+" LIMIT ?", t.orderArg(last), batch)
+	if err != nil {
+		return nil, s.wrap(err, "read %s", t.name)
+	}
+	defer rows.Close()
+	var read []rekeyRow
+	for rows.Next() {
+		r := rekeyRow{text: make([]string, len(text))}
+		dest := []any{&r.order, &r.key}
+		for i := range r.text {
+			dest = append(dest, &r.text[i])
+		}
+		if t.bytes != "" {
+			dest = append(dest, &r.data, &r.sealed)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, s.wrap(err, "read %s", t.name)
+		}
+		read = append(read, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err, "read %s", t.name)
+	}
+	return read, nil
+}
+
+// reseal is the update that seals one row anew: the columns to set and the
+// values the row must still hold for the update to apply (a value written
+// meanwhile is left alone), and whether a value could not be opened.
+type reseal struct {
+	set, cond         []string
+	setArgs, condArgs []any
+	unreadable        bool
+}
+
+// resealRow opens what r holds under other keys and seals it with k. A value
+// that cannot be opened is set aside (recordAside) and left as it is.
+func (s *SQL) resealRow(ctx context.Context, t sealedTable, k *pii.Sealer, r rekeyRow) (reseal, error) {
+	var u reseal
+	prefix := k.TextPrefix()
+	opened := map[string]string{}
+	for i, col := range t.textCols() {
+		v := r.text[i]
+		if v == "" || strings.HasPrefix(v, prefix) {
+			continue
+		}
+		at := ad(t.name, col, r.key)
+		plain := v
+		if pii.LooksSealed(v) || !t.isLegacy(col) {
+			var err error
+			if plain, err = s.sealer.Open(v, at); err != nil {
+				if !errors.Is(err, pii.ErrOpen) && !errors.Is(err, pii.ErrUnknownKey) {
+					return u, err
+				}
+				if err := s.recordAside(ctx, t.name, col, r.key, "unreadable: "+err.Error()); err != nil {
+					return u, err
+				}
+				u.unreadable = true
+				continue
+			}
+		}
+		opened[col] = plain
+		u.set = append(u.set, col+" = ?")
+		u.setArgs = append(u.setArgs, k.Seal(plain, at))
+		u.cond = append(u.cond, col+" = ?")
+		u.condArgs = append(u.condArgs, v)
+	}
+	for idx, col := range t.index {
+		if plain, ok := opened[col]; ok {
+			u.set = append(u.set, idx+" = ?")
+			u.setArgs = append(u.setArgs, k.Index(plain))
+		}
+	}
+	if t.bytes == "" || len(r.data) == 0 || r.sealed && bytes.HasPrefix(r.data, k.BytesPrefix()) {
+		return u, nil
+	}
+	at := ad(t.name, t.bytes, r.key)
+	plain, err := r.data, error(nil)
+	if r.sealed {
+		plain, err = s.sealer.OpenBytes(r.data, at)
+	}
+	switch {
+	case err == nil:
+		u.set = append(u.set, t.bytes+" = ?", "data_sealed = 1")
+		u.setArgs = append(u.setArgs, k.SealBytes(plain, at))
+		// Files never change once stored; the flag is enough to tell that
+		// nobody sealed this one meanwhile.
+		u.cond = append(u.cond, "data_sealed = ?")
+		u.condArgs = append(u.condArgs, r.sealed)
+	case errors.Is(err, pii.ErrOpen) || errors.Is(err, pii.ErrUnknownKey):
+		if err := s.recordAside(ctx, t.name, t.bytes, r.key, "unreadable: "+err.Error()); err != nil {
+			return u, err
+		}
+		u.unreadable = true
+	default:
+		return u, err
+	}
+	return u, nil
+}
+
+// writeResealed applies u to the row with order key order; it reports false
+// when the row was written meanwhile and holds other values now.
+func (s *SQL) writeResealed(ctx context.Context, t sealedTable, order string, u reseal) (bool, error) {
+	args := append(append(u.setArgs, t.orderArg(order)), u.condArgs...)
+	q := "UPDATE " + t.name + " SET " + strings.Join(u.set, ", ") + " WHERE " + t.order + " = ?"
+	if len(u.cond) > 0 {
+		q += " AND " + strings.Join(u.cond, " AND ")
+	}
+	res, err := s.q.ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	return n > 0, nil
 }
 
 // recordAside records a value the rekey could not open, once.
