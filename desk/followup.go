@@ -73,7 +73,19 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 	if err := t.save(ctx, c, events); err != nil {
 		return 0, err
 	}
-	text := fmt.Sprintf(textStaffReopened, c.Number, mv.Reason)
+	if err := t.tellReopened(ctx, c, mv.Reason); err != nil {
+		return 0, err
+	}
+	// The dialog asks why before it rates; a reason skipped there is not
+	// asked for again.
+	return cases.RatedReopened, nil
+}
+
+// tellReopened alerts the people working on reopened case c and its lead
+// department's supervisors, whoever reopened it: the citizen's answer, a
+// follow-up by phone, or a supervisor.
+func (t *txDesk) tellReopened(ctx context.Context, c *cases.Case, reason string) error {
+	text := fmt.Sprintf(textStaffReopened, c.Number, reason)
 	alerted := t.handlerIDs(c)
 	for _, s := range t.dir.Current().Supervisors(c.LeadDept) {
 		if !slices.Contains(alerted, s.ID) {
@@ -82,12 +94,10 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 	}
 	for _, u := range alerted {
 		if err := t.toStaff(ctx, c.ID, u, cases.Message{Text: text}, cases.PriorityNormal); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	// The dialog asks why before it rates; a reason skipped there is not
-	// asked for again.
-	return cases.RatedReopened, nil
+	return nil
 }
 
 // FollowUps lists the reporter's resolved cases that wait for their

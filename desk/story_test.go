@@ -272,3 +272,53 @@ func TestMergeAsTyped(t *testing.T) {
 		t.Errorf("merged case: %s into %q", got.Status, got.MergedInto)
 	}
 }
+
+// The window phones a citizen who did not answer the follow-up and records
+// what they said with 回访. Satisfied, the case closes. Not satisfied (4 or
+// 5), it is reopened (重办) with a new deadline: the department's
+// supervisors and the people working on it are told, as when the citizen
+// answers in WeChat, and so is the citizen.
+func TestFollowUpByPhone(t *testing.T) {
+	resolved := func(t *testing.T) (*scene, *cases.Case) {
+		s := newScene(t)
+		c := s.report("wmA", "pension", "养老金停发")
+		s.types("zhangsan", "派单 0001 社保中心")
+		s.types("wangwu", "办理 0001")
+		s.types("wangwu", "办结 0001 已为您恢复发放")
+		s.queued()
+		s.later(5 * 24 * time.Hour)
+		return s, c
+	}
+
+	t.Run("satisfied", func(t *testing.T) {
+		s, c := resolved(t)
+		s.types("zhangsan", "回访 0001 2 群众表示问题已解决")
+		s.expect("→zhangsan: 案件 BC2611300001：记录回访结果完成，当前状态：已结案。")
+		if got := s.reload(c.Number); got.Status != cases.StatusClosed || got.Satisfaction != 2 {
+			t.Errorf("after 回访 2: %s, satisfaction %d; want closed, 2", got.Status, got.Satisfaction)
+		}
+	})
+
+	t.Run("not satisfied", func(t *testing.T) {
+		s, c := resolved(t)
+		s.types("zhangsan", "回访 0001 5 群众说钱还没到账")
+		s.expect(
+			"→wangwu: 案件 BC2611300001 群众不满意，已重办：群众说钱还没到账",
+			"→liufang: 案件 BC2611300001 群众不满意，已重办：群众说钱还没到账",
+			"→sunqi: 案件 BC2611300001 群众不满意，已重办：群众说钱还没到账",
+			"→citizen wmA: 您的事项（BC2611300001）已重新办理，我们会尽快给您答复。",
+			"→zhangsan: 案件 BC2611300001：重办完成，当前状态：已派单。",
+		)
+		got := s.reload(c.Number)
+		if got.Status != cases.StatusAssigned || got.Reopened != 1 || got.Satisfaction != 5 || got.Resolution != "" {
+			t.Errorf("after 回访 5: %s, reopened %d, satisfaction %d, resolution %q; want assigned, 1, 5, none",
+				got.Status, got.Reopened, got.Satisfaction, got.Resolution)
+		}
+		if diff := cmp.Diff([]string{
+			"staff:zhangsan rating: 张三 评价：5 非常不满意",
+			"staff:zhangsan status: 张三 要求重办（第 1 次），案件退回 社保中心，办理期限 2026年12月25日，理由：群众说钱还没到账",
+		}, s.timeline(c.Number, 6)); diff != "" {
+			t.Errorf("timeline (-want +got):\n%s", diff)
+		}
+	})
+}
