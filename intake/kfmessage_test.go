@@ -12,7 +12,7 @@ import (
 // at at, of msgtype with body under that key. Unless more says otherwise, a
 // citizen (origin 3) wrote it to the sandbox's kf account; a nil in more
 // leaves that field out.
-func kfMessage(msgid, user string, at int64, msgtype string, body map[string]string, more map[string]any) wecom.KfMessage {
+func kfMessage(msgid, user string, at int64, msgtype string, body any, more map[string]any) wecom.KfMessage {
 	fields := map[string]any{
 		"msgid": msgid, "open_kfid": "wkSANDBOX001", "external_userid": user, "send_time": at,
 		"origin": 3, "msgtype": msgtype, msgtype: body,
@@ -52,10 +52,15 @@ func servicerText(msgid, user, servicer, content string, at int64) wecom.KfMessa
 		map[string]any{"origin": 5, "servicer_userid": servicer})
 }
 
-// recallEvent is WeCom's event that user recalled the message recalled: an
-// event (origin 4) names the account and the citizen inside it.
+// kfEvent is a kf system event (origin 4) about user: the event names the
+// account and the citizen inside it, with fields of its type.
+func kfEvent(msgid, user, eventType string, at int64, fields map[string]any) wecom.KfMessage {
+	ev := map[string]any{"event_type": eventType, "open_kfid": "wkSANDBOX001", "external_userid": user}
+	maps.Copy(ev, fields)
+	return kfMessage(msgid, "", at, "event", ev, map[string]any{"origin": 4, "open_kfid": nil, "external_userid": nil})
+}
+
+// recallEvent is WeCom's event that user recalled the message recalled.
 func recallEvent(msgid, user, recalled string, at int64) wecom.KfMessage {
-	return kfMessage(msgid, "", at, "event", map[string]string{
-		"event_type": "user_recall_msg", "open_kfid": "wkSANDBOX001", "external_userid": user, "recall_msgid": recalled,
-	}, map[string]any{"origin": 4, "open_kfid": nil, "external_userid": nil})
+	return kfEvent(msgid, user, wecom.KfEventUserRecallMsg, at, map[string]any{"recall_msgid": recalled})
 }
