@@ -58,6 +58,8 @@ type App struct {
 
 // Options are the parts a test may replace.
 type Options struct {
+	// Log receives the product's log; nil discards it (cmd/banchengshi
+	// logs to stderr).
 	Log *slog.Logger
 	Now func() time.Time
 	// WorkerInterval is how often the workers look for work besides being
@@ -150,7 +152,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 func (a *App) assemble(runCtx context.Context, cfg configs.Config, opt Options, keys *dataKeys, dir *staff.Source,
 	cal *cases.Calendar, client *wecom.Client, smsMode string) (*App, error) {
 	counts := metrics.New()
-	a.desk = desk.New(dir, cal, opt.Now).CountWith(counts)
+	a.desk = desk.New(desk.Config{Directory: dir, Calendar: cal, Now: opt.Now, Metrics: counts})
 	staffApp := &desk.StaffApp{Desk: a.desk, Log: a.log, Repo: a.repo}
 	engine := bot.New(bot.Config{DraftTTL: cfg.DraftTTL, ResumeAfter: cfg.ResumeAfter, Now: opt.Now})
 	texter, err := smsSender(cfg, smsMode)
@@ -159,13 +161,13 @@ func (a *App) assemble(runCtx context.Context, cfg configs.Config, opt Options, 
 	}
 	if texter != nil {
 		a.sms = notify.NewSMS(notify.SMSConfig{Repo: a.repo, Sender: texter, Tasks: a.desk, Locker: a.shared.Locker(),
-			Log: a.log, Now: opt.Now, Metrics: counts})
+			Log: a.log, Now: opt.Now, Every: opt.WorkerInterval, Metrics: counts})
 	}
 	a.outbox = notify.New(notify.Config{Repo: a.repo, API: client, Locker: a.shared.Locker(), Limiter: a.shared.RateLimiter(),
-		Cards: staffApp, Tasks: a.desk, Log: a.log, Now: opt.Now, Metrics: counts, SMS: a.sms})
+		Cards: staffApp, Tasks: a.desk, Log: a.log, Now: opt.Now, Every: opt.WorkerInterval, Metrics: counts, SMS: a.sms})
 	a.intake = intake.New(intake.Config{
 		Repo: a.repo, API: client, Locker: a.shared.Locker(), Engine: engine, Desk: a.desk.With, Timeline: a.desk, Staff: staffApp,
-		Log: a.log, Now: opt.Now, Released: a.outbox.Kick, Events: a.outbox, StaffTask: a.desk.TellWindow,
+		Log: a.log, Now: opt.Now, Every: opt.WorkerInterval, Released: a.outbox.Kick, Events: a.outbox, StaffTask: a.desk.TellWindow,
 		KfAccounts: func() []string { return kfAccounts(dir.Current()) }, CatchUpEvery: opt.CatchUpEvery, Metrics: counts, Signal: a.shared.Signal(),
 	})
 	a.sched = schedule.New(schedule.Config{Repo: a.repo, Locker: a.shared.Locker(), Desk: a.desk, Planner: a.outbox,
@@ -180,7 +182,7 @@ func (a *App) assemble(runCtx context.Context, cfg configs.Config, opt Options, 
 	if a.server, err = a.newServer(cfg, pages, counts, opt.Now); err != nil {
 		return nil, err
 	}
-	go a.work(runCtx, opt.WorkerInterval)
+	go a.work(runCtx)
 	return a, nil
 }
 
@@ -199,7 +201,7 @@ func (a *App) newServer(cfg configs.Config, pages *web.Server, counts *metrics.M
 	mounts = append(mounts, pages.Mount)
 	routes := handlers.Routes{
 		Callback: &handlers.Callback{Crypter: crypter, Receiver: a.intake, MaxBytes: cfg.MaxCallbackBytes, Log: a.log, Metrics: counts},
-		API:      &handlers.API{Repo: a.repo, Token: cfg.AdminToken},
+		API:      &handlers.API{Repo: a.repo, Token: cfg.AdminToken, Log: a.log},
 		Open311: &handlers.Open311{Log: a.log, Service: open311.New(open311.Config{Repo: a.repo, Desk: a.desk,
 			Keys: cfg.Open311Keys(), Jurisdiction: cfg.Open311Jurisdiction, Kick: a.outbox.Kick, Now: now})},
 		Metrics: counts.Handler(),
@@ -227,7 +229,7 @@ func (a *App) newServer(cfg configs.Config, pages *web.Server, counts *metrics.M
 // withDefaults fills in what the caller left zero.
 func (opt Options) withDefaults() Options {
 	if opt.Log == nil {
-		opt.Log = slog.Default()
+		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -294,26 +296,25 @@ func (a *App) listen(addr, publicURL string) error {
 // one pause and one call budget with all replicas.
 func (a *App) wecomClient(cfg configs.Config) (*wecom.Client, error) {
 	client, err := wecom.New(wecom.Config{APIBase: cfg.WeComAPIBase, SignInBase: cfg.SignInBase, CorpID: cfg.CorpID,
-		AgentID: cfg.AgentID, Secret: cfg.Secret}, a.shared.TokenCache(), a.log)
+		AgentID: cfg.AgentID, Secret: cfg.Secret, TokenCache: a.shared.TokenCache(), Pauses: a.shared.Pauses(),
+		Budget: storage.NewCallBudget(a.shared.RateLimiter(), cfg.WeComCallsPerMinute, cfg.WeComCallsPerHour), Log: a.log})
 	if err != nil {
 		return nil, startErr(StepWeCom, fmt.Errorf("client: %w", err))
 	}
-	client.SharePauses(a.shared.Pauses())
-	client.UseBudget(storage.NewCallBudget(a.shared.RateLimiter(), cfg.WeComCallsPerMinute, cfg.WeComCallsPerHour))
 	return client, nil
 }
 
-func (a *App) work(ctx context.Context, every time.Duration) {
+func (a *App) work(ctx context.Context) {
 	defer close(a.done)
 	done := make(chan struct{}, 5)
-	go func() { a.intake.Run(ctx, every); done <- struct{}{} }()
-	go func() { a.outbox.Run(ctx, every); done <- struct{}{} }()
+	go func() { a.intake.Run(ctx); done <- struct{}{} }()
+	go func() { a.outbox.Run(ctx); done <- struct{}{} }()
 	go func() { a.sched.Run(ctx); done <- struct{}{} }()
 	go func() { a.watchKeys(ctx); done <- struct{}{} }()
 	workers := 4
 	if a.sms != nil {
 		workers++
-		go func() { a.sms.Run(ctx, every); done <- struct{}{} }()
+		go func() { a.sms.Run(ctx); done <- struct{}{} }()
 	}
 	for range workers {
 		<-done

@@ -15,7 +15,7 @@ import (
 
 // RekeyOptions tune a key rotation run.
 type RekeyOptions struct {
-	Log *slog.Logger
+	Log *slog.Logger // nil discards
 	// Batch is how many rows one transaction seals anew; default 200.
 	Batch int
 }
@@ -26,7 +26,7 @@ type RekeyOptions struct {
 // storage.SQL.Rekey and the README's Keys section. It never creates a key.
 func Rekey(ctx context.Context, cfg configs.Config, opt RekeyOptions) (*storage.RekeyResult, error) {
 	if opt.Log == nil {
-		opt.Log = slog.Default()
+		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	raw := cfg.DataKey
 	if raw == "" {

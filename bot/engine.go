@@ -145,7 +145,7 @@ func (t *turn) run(ctx context.Context) error {
 // command handles the words that mean the same on every step.
 func (t *turn) command(ctx context.Context) (bool, error) {
 	w := squeeze(clean(t.in.Text))
-	if t.in.MenuID == menuID(stepMenu, 5) {
+	if t.tapped(StepItem{Step: stepMenu, N: 5}) {
 		w = wordsHandover[0]
 	}
 	switch {
@@ -241,16 +241,18 @@ func (t *turn) resume(ctx context.Context, text string) error {
 // text answers a typed (or tapped) message on the current step.
 func (t *turn) text(ctx context.Context) error {
 	text := strings.TrimSpace(t.in.Text)
-	if id := t.in.MenuID; id != "" && !strings.HasPrefix(id, string(t.s.Step)+":") {
-		t.notUnderstood(text) // a tap on a menu of an earlier step
-		return nil
+	if id := t.in.MenuID; id != "" {
+		if it, ok := ParseStepItem(id); !ok || it.Step != t.s.Step {
+			t.notUnderstood(text) // a tap on a menu of an earlier step
+			return nil
+		}
 	}
 	if t.s.Step != stepMenu && isGreeting(text) {
 		t.note(textHello)
 		t.ask()
 		return nil
 	}
-	if q, ok := quickAnswers[t.s.Step]; ok && (t.in.MenuID == menuID(t.s.Step, 1) || t.in.MenuID == "" && squeeze(clean(text)) == squeeze(clean(q.label))) {
+	if q, ok := quickAnswers[t.s.Step]; ok && (t.tapped(StepItem{Step: t.s.Step, N: 1}) || t.in.MenuID == "" && squeeze(clean(text)) == squeeze(clean(q.label))) {
 		text = q.means
 	}
 	def, ok := steps[t.s.Step]

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
+	"banchengshi/pii"
 )
 
 // What a message tells besides the answer to the question on screen: the
@@ -39,7 +40,7 @@ func phoneIn(text string) string {
 	s := squeeze(fold(text))
 	s = reIDIn.ReplaceAllString(s, "$1#$3")
 	for _, m := range rePhoneIn.FindAllStringSubmatch(s, -1) {
-		if norm, ok := ParsePhone(m[2]); ok {
+		if norm, ok := pii.ParsePhone(m[2]); ok {
 			return norm
 		}
 	}

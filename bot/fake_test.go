@@ -283,10 +283,24 @@ func (d *fakeDesk) Supplement(_ context.Context, number, reporterID, text string
 }
 
 // closeCase is staff closing case number meanwhile.
-func (d *fakeDesk) closeCase(number string) {
+func (d *fakeDesk) closeCase(number string) { d.setStatus(number, cases.StatusClosed) }
+
+// merge is staff merging case number into another meanwhile.
+func (d *fakeDesk) merge(number, into string) {
+	d.setStatus(number, cases.StatusMerged)
 	for _, s := range d.cases {
 		if s.Case.Number == number {
-			s.Case.Status = cases.StatusClosed
+			s.Case.MergedInto = into
+		}
+	}
+}
+
+// setStatus moves case number to status meanwhile, as staff (or the citizen
+// on another device) would.
+func (d *fakeDesk) setStatus(number string, status cases.Status) {
+	for _, s := range d.cases {
+		if s.Case.Number == number {
+			s.Case.Status = status
 		}
 	}
 }

@@ -273,43 +273,51 @@ func (t *turn) answerRateWhy(ctx context.Context, text string) error {
 // with the answer to the case, where staff listen to it.
 func (t *turn) rateWithMedia(ctx context.Context, m *Media) error {
 	r := t.s.Rate
-	att := t.received(m)
-	a := rateAnswer{rating: r.Rating, solved: r.Solved, why: textSeeMedia(att.Kind)}
-	return t.sendRating(ctx, r.Number, a, att, r.Return)
+	a := rateAnswer{rating: r.Rating, solved: r.Solved, why: textSeeMedia(t.received(m).Kind)}
+	return t.sendRating(ctx, r.Number, a, m, r.Return)
 }
 
 // sendRating gives the answer to the desk, tells the citizen what it made of
-// it, and goes back to where the citizen was.
-func (t *turn) sendRating(ctx context.Context, number string, a rateAnswer, att *cases.Attachment, ret Step) error {
+// it, and goes back to where the citizen was. A reason sent as a file (m)
+// follows the answer to the case; a reason no case took is kept
+// (keepReason).
+func (t *turn) sendRating(ctx context.Context, number string, a rateAnswer, m *Media, ret Step) error {
 	rated, err := t.desk.Rate(ctx, number, t.in.ExternalUserID, a.rating, a.solved, a.why)
 	reply := textRated(rated, number, a.rating)
-	if msg, ok := refusal(err); ok {
-		refused := err
+	// words are the citizen's own reason; with a file, why only points to it.
+	words := a.why
+	if m != nil {
+		words = ""
+	}
+	// deliver is what must still reach the case beside the answer.
+	deliver := m != nil
+	switch msg, refused := refusal(err); {
+	case refused && errors.Is(err, cases.ErrRefused):
+		// The only refusal of an answer on the scale: the case is being
+		// handled again. What they said still reaches it.
+		reply, err = fmt.Sprintf(textRateNotYet, number), nil
+		deliver = deliver || words != ""
+	case refused && (words != "" || m != nil):
+		// The case is finished or gone meanwhile: what they said or sent
+		// reached no case.
+		return t.keepReason(ctx, number, nil, msg, words, m, ret)
+	case refused:
 		reply, err = msg, nil
-		if errors.Is(refused, cases.ErrRefused) {
-			// The only refusal of an answer on the scale: the case is
-			// being handled again. What they said still reaches it.
-			reply = fmt.Sprintf(textRateNotYet, number)
-			text := a.why
-			if att != nil {
-				text = ""
-			}
-			if text != "" || att != nil {
-				if err := t.desk.Supplement(ctx, number, t.in.ExternalUserID, text, att); err != nil {
-					if _, ok := refusal(err); !ok {
-						return fmt.Errorf("add the reason to the case: %w", err)
-					}
-				}
-			}
-		}
-		att = nil
-	}
-	if err != nil {
+	case err != nil:
 		return fmt.Errorf("rate case: %w", err)
+	default:
+		words = "" // it went with the answer
 	}
-	if att != nil {
-		err := t.desk.Supplement(ctx, number, t.in.ExternalUserID, "", att)
-		if _, ok := refusal(err); err != nil && !ok {
+	if deliver {
+		var att *cases.Attachment
+		if m != nil {
+			att = t.received(m)
+		}
+		err := t.desk.Supplement(ctx, number, t.in.ExternalUserID, words, att)
+		if msg, ok := refusal(err); ok {
+			return t.keepReason(ctx, number, []string{reply}, msg, words, m, ret)
+		}
+		if err != nil {
 			return fmt.Errorf("add the reason to the case: %w", err)
 		}
 	}
@@ -326,6 +334,52 @@ func (t *turn) sendRating(ctx context.Context, number string, a rateAnswer, att 
 		t.ask()
 	}
 	return nil
+}
+
+// keepReason keeps the reason of a follow-up answer that case number did
+// not take (it was withdrawn or merged meanwhile): words, or a file (m).
+// before is what to say first, refused the desk's refusal in the citizen's
+// words. Nothing the citizen sent is dropped. In the middle of a report the
+// reason joins it, and goes to staff with it; otherwise it is held like
+// material a case refused (rehome): another open case may take it, or it
+// becomes a new report, or a person looks at it.
+func (t *turn) keepReason(ctx context.Context, number string, before []string, refused, words string, m *Media, ret Step) error {
+	s := t.s
+	s.Step, s.Rate = ret, nil
+	if s.Step == "" || s.Step.in(actRate) {
+		s.Step = stepMenu
+	}
+	for _, line := range before {
+		t.say(cases.Message{Text: line})
+	}
+	if s.Step.in(actReport) || s.Step == stepResume {
+		t.say(cases.Message{Text: refused})
+		if words != "" {
+			s.Parts = append(s.Parts, part{Text: words})
+			t.note(textKeptAside)
+		}
+		if m != nil {
+			i, err := t.keep(ctx, m)
+			if err != nil {
+				return err
+			}
+			s.Parts = append(s.Parts, part{Att: i})
+			t.note(textMediaKept(s.Atts[i-1].Kind))
+		}
+		t.note(textStillHere)
+		t.ask()
+		return nil
+	}
+	if words != "" {
+		s.Held = append(s.Held, words)
+	}
+	if m != nil {
+		if _, err := t.keep(ctx, m); err != nil {
+			return err
+		}
+	}
+	s.Target = number
+	return t.rehome(ctx, refused)
 }
 
 // leaveRating drops a follow-up answer in progress (取消, 上一步): nothing is

@@ -53,24 +53,6 @@ func FuzzValidIDNumber(f *testing.F) {
 	})
 }
 
-func FuzzParsePhone(f *testing.F) {
-	for _, s := range []string{"13812345678", "138-1234-5678", "+86 138 1234 5678", "0531-86012345", "86012345", "0", ""} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, input string) {
-		norm, ok := ParsePhone(input)
-		if !ok {
-			return
-		}
-		if strings.Trim(norm, "0123456789") != "" || len(norm) < 7 {
-			t.Fatalf("ParsePhone(%q) = %q", input, norm)
-		}
-		if again, ok := ParsePhone(norm); !ok || again != norm {
-			t.Fatalf("normalised %q does not parse to itself", norm)
-		}
-	})
-}
-
 func FuzzParseDate(f *testing.F) {
 	for _, s := range []string{"1961年7月", "1961.7", "去年6月", "两年前", "不记得", "一九六一年七月", "大概2020年左右", "61年", "十二个月前"} {
 		f.Add(s)

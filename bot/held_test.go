@@ -18,9 +18,9 @@ func wantHandovers(want ...string) func(*testing.T, *fakeDesk) {
 	}
 }
 
-// heldConversations send material to a case that can no longer take it
-// (closed, withdrawn or merged meanwhile): nothing the citizen sent is
-// dropped. Another open case may take it, or it becomes a new report, or a
+// heldConversations send material, or the reason of a follow-up answer, to
+// a case that can no longer take it (closed, withdrawn or merged meanwhile):
+// nothing the citizen sent is dropped. Another open case may take it, or it becomes a new report, or a
 // person is asked to look while it is kept.
 var heldConversations = []transcriptCase{
 	{
@@ -234,5 +234,148 @@ var heldConversations = []transcriptCase{
 			我：你好
 			办：您上次填的内容已超过7天，已经失效了。`,
 		check: wantSupplements(),
+	},
+	{
+		name: "held: a voice given as the reason of a follow-up answer, refused because the case was merged meanwhile, reaches another open case",
+		seed: func(d *fakeDesk) {
+			d.resolved("wm_citizen", "pension", "", "本人")
+			d.seed("wm_citizen", "archive", cases.StatusAssigned)
+		},
+		script: `
+			（BC2611280001 回访）
+			我：[点 rate:BC2611280001:0]
+			办：请说说哪里还没解决？
+			我：钱还是没到账
+			办：已重新办理
+			（BC2611280001 并入 BC2611280002）
+			我：[点 rate:BC2611280001:5]
+			办：哪里让您不满意？
+			我：[语音]
+			办：这件事已经办结或撤回了
+			办：您发的内容还留着，没有丢。
+			办：刚才发的，要补充到哪一件？
+			办：[1. BC2611280002 档案问题]
+			我：1
+			办：已收到，补充到 BC2611280002`,
+		check: func(t *testing.T, d *fakeDesk) {
+			wantRatings([]rated{{Number: "BC2611280001", Why: "钱还是没到账"}}, nil)(t, d)
+			wantSupplements(supplemented{Number: "BC2611280002", AttKind: KindVoice})(t, d)
+		},
+	},
+	{
+		name: "held: a photo given as a follow-up reason, refused and with no other case to take it, becomes a new report",
+		seed: mine,
+		script: `
+			（BC2611280001 回访）
+			我：[点 rate:BC2611280001:0]
+			我：钱还是没到账
+			办：已重新办理
+			（BC2611280001 撤回了）
+			我：[点 rate:BC2611280001:4]
+			我：[照片]
+			办：这件事已经办结或撤回了
+			办：您发的内容还没有交给哪件事
+			我：1
+			办：作为一件新的事来反映
+			办：这件事是谁遇到的？
+			我：本人
+			我：钱淑芬
+			我：不知道
+			我：13812345678
+			办：这件事属于哪一类？
+			我：养老保险
+			我：区社保中心
+			我：不记得
+			我：没有
+			我：说完了
+			办：请核对
+			我：确认
+			办：提交成功`,
+		want: []cases.Case{reported(cases.Case{
+			ReporterName: "钱淑芬", Affected: cases.Person{Name: "钱淑芬", Phone: "13812345678"}, Relation: "本人", Consent: "本人",
+			ContactPhone: "13812345678", Category: "pension",
+			TriedWindow: "区社保中心", TriedWhen: "不记得", TriedAnswer: "没有",
+			Description: "（见附件：照片1张）",
+		})},
+		wantAtts: [][]string{{KindImage}},
+		check:    wantSupplements(),
+	},
+	{
+		name: "held: a words reason refused because the case was merged meanwhile reaches another open case",
+		seed: func(d *fakeDesk) {
+			d.resolved("wm_citizen", "pension", "", "本人")
+			d.seed("wm_citizen", "archive", cases.StatusAssigned)
+		},
+		script: `
+			（BC2611280001 回访）
+			我：[点 rate:BC2611280001:0]
+			我：钱还是没到账
+			办：已重新办理
+			（BC2611280001 并入 BC2611280002）
+			我：[点 rate:BC2611280001:5]
+			我：社保中心说要等省里的数据
+			办：这件事已经办结或撤回了
+			办：您发的内容还留着，没有丢。
+			我：1
+			办：已收到，补充到 BC2611280002`,
+		check: wantSupplements(supplemented{Number: "BC2611280002", Text: "社保中心说要等省里的数据"}),
+	},
+	{
+		name: "held: a voice reason a case being handled again refuses as a rating still reaches that case",
+		seed: mine,
+		script: `
+			（BC2611280001 回访）
+			我：[点 rate:BC2611280001:0]
+			我：钱还是没到账
+			办：已重新办理
+			我：[点 rate:BC2611280001:5]
+			办：哪里让您不满意？
+			我：[语音]
+			办：BC2611280001 还在办理中`,
+		check: func(t *testing.T, d *fakeDesk) {
+			wantRatings([]rated{{Number: "BC2611280001", Why: "钱还是没到账"}}, nil)(t, d)
+			wantSupplements(supplemented{Number: "BC2611280001", AttKind: KindVoice})(t, d)
+		},
+	},
+	{
+		name: "held: a voice given as a follow-up reason in the middle of a report, refused because the case was withdrawn meanwhile, joins the report",
+		seed: mine,
+		script: `
+			（BC2611280001 回访）
+			我：[点 rate:BC2611280001:0]
+			我：钱还是没到账
+			办：已重新办理
+			（BC2611280001 撤回了）
+			我：反映问题
+			办：这件事是谁遇到的？
+			我：本人
+			我：钱淑芬
+			办：身份证号码
+			我：[点 rate:BC2611280001:5]
+			办：哪里让您不满意？
+			我：[语音]
+			办：这件事已经办结或撤回了
+			办：语音收到了，会一起交给工作人员
+			办：您正在填的内容还在
+			办：身份证号码
+			我：不知道
+			我：13812345678
+			办：这件事属于哪一类？
+			我：养老保险
+			我：区社保中心
+			我：不记得
+			我：没有
+			我：说完了
+			办：请核对
+			我：确认
+			办：提交成功`,
+		want: []cases.Case{reported(cases.Case{
+			ReporterName: "钱淑芬", Affected: cases.Person{Name: "钱淑芬", Phone: "13812345678"}, Relation: "本人", Consent: "本人",
+			ContactPhone: "13812345678", Category: "pension",
+			TriedWindow: "区社保中心", TriedWhen: "不记得", TriedAnswer: "没有",
+			Description: "（见附件：语音1条）",
+		})},
+		wantAtts: [][]string{{KindVoice}},
+		check:    wantSupplements(),
 	},
 }

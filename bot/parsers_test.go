@@ -104,44 +104,6 @@ func TestValidIDNumber(t *testing.T) {
 	}
 }
 
-type phoneResult struct {
-	Norm string
-	OK   bool
-}
-
-func TestParsePhone(t *testing.T) {
-	tests := []struct {
-		input string
-		want  phoneResult
-	}{
-		{"13812345678", phoneResult{"13812345678", true}},
-		{"138 1234 5678", phoneResult{"13812345678", true}},
-		{"138-1234-5678", phoneResult{"13812345678", true}},
-		{"１３８１２３４５６７８", phoneResult{"13812345678", true}},
-		{"+86 138 1234 5678", phoneResult{"13812345678", true}},
-		{"8613812345678", phoneResult{"13812345678", true}},
-		{"010-12345678", phoneResult{"01012345678", true}},
-		{"(0531) 8601 2345", phoneResult{"053186012345", true}},
-		{"0571-8888888", phoneResult{"05718888888", true}},
-		{"86012345", phoneResult{"86012345", true}},
-		{"1381234567", phoneResult{"", false}},
-		{"138123456789", phoneResult{"", false}},
-		{"12812345678", phoneResult{"", false}},
-		{"0", phoneResult{"", false}},
-		{"12345", phoneResult{"", false}},
-		{"我没有电话", phoneResult{"", false}},
-		{"", phoneResult{"", false}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.input, func(t *testing.T) {
-			norm, ok := ParsePhone(tc.input)
-			if diff := cmp.Diff(tc.want, phoneResult{norm, ok}); diff != "" {
-				t.Errorf("ParsePhone(%q) (-want +got):\n%s", tc.input, diff)
-			}
-		})
-	}
-}
-
 type dateResult struct {
 	Text string
 	OK   bool

@@ -23,7 +23,7 @@ func (t *turn) ask() {
 	}
 	m := def.ask(t)
 	if q, ok := quickAnswers[s.Step]; ok && m.Menu == nil {
-		m.Menu = []cases.MenuItem{{ID: menuID(s.Step, 1), Text: q.label}}
+		m.Menu = []cases.MenuItem{{ID: StepItem{Step: s.Step, N: 1}.ID(), Text: q.label}}
 	}
 	t.say(m)
 }

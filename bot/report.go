@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"banchengshi/cases"
+	"banchengshi/pii"
 )
 
 // The report form: who is affected and what to call the reporter, the
@@ -257,7 +258,7 @@ func (t *turn) phone(text string) error {
 		t.advance()
 		return nil
 	}
-	norm, ok := ParsePhone(text)
+	norm, ok := pii.ParsePhone(text)
 	if !ok {
 		if t.aside(text) {
 			t.ask()

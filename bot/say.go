@@ -3,28 +3,21 @@ package bot
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 
 	"banchengshi/cases"
 )
 
-// menuID names a menu item: the step it answers and its 1-based position.
-func menuID(step Step, n int) string {
-	return string(step) + ":" + strconv.Itoa(n)
-}
-
 // choose reads the citizen's choice among options on the current step, from
 // a tapped menu item or typed words. A tap on an old menu reads as no choice.
 func (t *turn) choose(options []string) (int, bool) {
 	if id := t.in.MenuID; id != "" {
-		step, n, _ := strings.Cut(id, ":")
-		i, err := strconv.Atoi(n)
-		if Step(step) != t.s.Step || err != nil || i < 1 || i > len(options) {
+		it, ok := ParseStepItem(id)
+		if !ok || it.Step != t.s.Step || it.N > len(options) {
 			return 0, false
 		}
-		return i - 1, true
+		return it.N - 1, true
 	}
 	return ParseChoice(t.in.Text, options)
 }
@@ -171,7 +164,7 @@ func (t *turn) flush() {
 func (t *turn) sayHere(text string) {
 	m := cases.Message{Text: text}
 	if q, ok := quickAnswers[t.s.Step]; ok {
-		m.Menu = []cases.MenuItem{{ID: menuID(t.s.Step, 1), Text: q.label}}
+		m.Menu = []cases.MenuItem{{ID: StepItem{Step: t.s.Step, N: 1}.ID(), Text: q.label}}
 	}
 	t.say(m)
 }
@@ -180,7 +173,7 @@ func (t *turn) sayHere(text string) {
 func menu(head string, step Step, options []string, tail string) cases.Message {
 	m := cases.Message{Text: head, MenuTail: tail}
 	for i, o := range options {
-		m.Menu = append(m.Menu, cases.MenuItem{ID: menuID(step, i+1), Text: fmt.Sprintf("%d. %s", i+1, optionLabel(o))})
+		m.Menu = append(m.Menu, cases.MenuItem{ID: StepItem{Step: step, N: i + 1}.ID(), Text: fmt.Sprintf("%d. %s", i+1, optionLabel(o))})
 	}
 	return m
 }

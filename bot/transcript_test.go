@@ -24,6 +24,8 @@ import (
 //	（过了2天）         time passes (天 / 小时 / 分钟)
 //	（重启）            the process restarts: a new Engine, the same session store
 //	（BC… 办结了）      staff close a case meanwhile
+//	（BC… 并入 BC…）    staff merge the first case into the second meanwhile
+//	（BC… 撤回了）      the case is withdrawn meanwhile (from another device)
 //	（BC… 回访）        the desk asks the follow-up of resolved case BC… (its
 //	                    menu: rate:BC…:1 … rate:BC…:5, rate:BC…:0 not solved)
 //	（BC… 要补充：text）  a handler asks the citizen for material on BC… (补充)
@@ -36,6 +38,8 @@ var (
 	reWait    = regexp.MustCompile(`^（过了(\d+)(天|小时|分钟)）$`)
 	reTap     = regexp.MustCompile(`^\[点 (\S+)\]$`)
 	reClose   = regexp.MustCompile(`^（(\S+) 办结了）$`)
+	reMerge   = regexp.MustCompile(`^（(\S+) 并入 (\S+)）$`)
+	reGone    = regexp.MustCompile(`^（(\S+) 撤回了）$`)
 	reFollow  = regexp.MustCompile(`^（(\S+) 回访）$`)
 	reAsk     = regexp.MustCompile(`^（(\S+) 要补充：(.+)）$`)
 	reNumbers = regexp.MustCompile(`[0-9]{11}[0-9Xx]*`)
@@ -78,6 +82,11 @@ func (c *conversation) play(script string) {
 			c.now = c.now.Add(time.Duration(k) * unit)
 		case reClose.MatchString(line):
 			c.desk.closeCase(reClose.FindStringSubmatch(line)[1])
+		case reMerge.MatchString(line):
+			g := reMerge.FindStringSubmatch(line)
+			c.desk.merge(g[1], g[2])
+		case reGone.MatchString(line):
+			c.desk.setStatus(reGone.FindStringSubmatch(line)[1], cases.StatusWithdrawn)
 		case reFollow.MatchString(line):
 			c.last = Result{Replies: []cases.Message{followUpQuestion(reFollow.FindStringSubmatch(line)[1])}}
 			c.lastText = render(c.last)

@@ -143,15 +143,38 @@ func Allowed(from Status, a Action) (to Status, ok bool) {
 	return to, ok
 }
 
-// MoveError is a move refused by the lifecycle. Reason is one Chinese line for
-// the person who tried it, saying what is possible instead.
+// MoveError is a move refused by the lifecycle: the case's status does not
+// allow the action, or the move lacks detail the action needs. It carries the
+// reason, not a sentence; Text words it for the person who tried it.
 type MoveError struct {
 	From   Status
 	Action Action
-	Reason string
+	Reason MoveReason
 }
 
-// Error describes the refusal for logs; show people Reason.
+// MoveReason says why the lifecycle refused a move.
+type MoveReason string
+
+// Reasons the lifecycle refuses a move for. All but MoveNotAllowed name the
+// detail that is missing or wrong; which action lacked it is in
+// MoveError.Action.
+const (
+	MoveNotAllowed   MoveReason = "not_allowed"   // the status does not allow the action
+	MoveNeedsDept    MoveReason = "needs_dept"    // assign: no lead department
+	MoveNeedsDays    MoveReason = "needs_days"    // extend: no working days, or no reason
+	MoveNeedsReason  MoveReason = "needs_reason"  // return, reopen: no reason
+	MoveNeedsWindow  MoveReason = "needs_window"  // accountability: no window, or no reason
+	MoveNeedsTarget  MoveReason = "needs_target"  // merge: no case to merge into
+	MoveIntoItself   MoveReason = "into_itself"   // merge: into the case itself
+	MoveNeedsAnswer  MoveReason = "needs_answer"  // resolve: no answer for the citizen
+	MoveNeedsTag     MoveReason = "needs_tag"     // common: no tag
+	MoveBadRating    MoveReason = "bad_rating"    // rate, reopen, followup: a rating outside 1–5
+	MoveDissatisfied MoveReason = "dissatisfied"  // rate, followup: rated 4 or 5, which reopens instead
+	MoveNeedsOutcome MoveReason = "needs_outcome" // followup: no outcome
+	MoveNeedsText    MoveReason = "needs_text"    // note, reply, ask_material: no words
+)
+
+// Error describes the refusal for logs; Text words it for people.
 func (e *MoveError) Error() string {
 	return fmt.Sprintf("%s on a %s case refused: %s", e.Action, e.From, e.Reason)
 }

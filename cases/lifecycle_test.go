@@ -97,7 +97,7 @@ func TestApplyRefusesEveryPairNotInTable(t *testing.T) {
 				t.Errorf("Apply(%s on %s) = %v, want a *MoveError", a, from, err)
 				continue
 			}
-			if me.From != from || me.Action != a || !strings.HasPrefix(me.Reason, "案件") {
+			if me.From != from || me.Action != a || me.Reason != MoveNotAllowed || !strings.HasPrefix(me.Text(), "案件") {
 				t.Errorf("Apply(%s on %s): %+v", a, from, me)
 			}
 			if diff := cmp.Diff(before, *c); diff != "" {

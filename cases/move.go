@@ -103,7 +103,7 @@ func guard(c *Case, m Move) (Status, error) {
 	}
 	to, ok := Allowed(c.Status, m.Action)
 	if !ok {
-		return "", &MoveError{From: c.Status, Action: m.Action, Reason: refusedReason(c.Status, m.Action)}
+		return "", &MoveError{From: c.Status, Action: m.Action, Reason: MoveNotAllowed}
 	}
 	if reason := missingDetail(c, m); reason != "" {
 		return "", &MoveError{From: c.Status, Action: m.Action, Reason: reason}
@@ -201,68 +201,69 @@ func eventKind(a Action) EventKind {
 	return EventStatus
 }
 
-// missingDetail returns the refusal reason when m lacks what its action needs.
-func missingDetail(c *Case, m Move) string {
+// missingDetail returns the refusal reason when m lacks what its action
+// needs, and "" when it lacks nothing.
+func missingDetail(c *Case, m Move) MoveReason {
 	blank := func(s string) bool { return strings.TrimSpace(s) == "" }
 	switch m.Action {
 	case ActionAssign:
 		if blank(m.Dept) {
-			return reasonAssignDept
+			return MoveNeedsDept
 		}
 	case ActionExtend:
 		if m.ExtendDays <= 0 || blank(m.Reason) {
-			return reasonExtend
+			return MoveNeedsDays
 		}
 	case ActionReturn:
 		if blank(m.Reason) {
-			return reasonReturn
+			return MoveNeedsReason
 		}
 	case ActionReopen:
 		if blank(m.Reason) {
-			return reasonReopen
+			return MoveNeedsReason
 		}
 		if m.Rating < 0 || m.Rating > 5 {
-			return reasonRating
+			return MoveBadRating
 		}
 	case ActionAccountability:
 		if blank(m.Window) || blank(m.Reason) {
-			return reasonAccountability
+			return MoveNeedsWindow
 		}
 	case ActionMerge:
 		if blank(m.MergeInto) {
-			return reasonMergeTarget
+			return MoveNeedsTarget
 		}
 		if m.MergeInto == c.Number {
-			return reasonMergeSelf
+			return MoveIntoItself
 		}
 	case ActionResolve:
 		if blank(m.Text) {
-			return reasonResolve
+			return MoveNeedsAnswer
 		}
 	case ActionCommon:
 		if blank(m.Tag) {
-			return reasonCommon
+			return MoveNeedsTag
 		}
 	case ActionRate:
 		if m.Rating < 1 || m.Rating > 5 {
-			return reasonRating
+			return MoveBadRating
 		}
 		if m.Rating >= 4 {
-			return reasonDissatisfied
+			return MoveDissatisfied
 		}
 	case ActionFollowUpResult:
 		if blank(m.Text) {
-			return reasonFollowUpOutcome
+			return MoveNeedsOutcome
 		}
 		if m.Rating < 0 || m.Rating > 5 {
-			return reasonRating
+			return MoveBadRating
 		}
 		if m.Rating >= 4 {
-			return reasonDissatisfied
+			return MoveDissatisfied
 		}
 	case ActionNote, ActionReply, ActionAskMaterial:
 		if blank(m.Text) {
-			return reasonNeedsText(m.Action)
+			return MoveNeedsText
 		}
 	}
 	return ""

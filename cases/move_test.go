@@ -224,42 +224,48 @@ func TestApplyRefusesMissingDetail(t *testing.T) {
 		return mv
 	}
 	tests := []struct {
-		name string
-		from Status
-		move Move
-		want string
+		name   string
+		from   Status
+		move   Move
+		reason MoveReason
+		text   string
 	}{
-		{"assign without department", StatusAccepted, m(ActionAssign, nil), "派单需要指定承办部门。"},
-		{"extend without days", StatusInProgress, m(ActionExtend, func(m *Move) { m.Reason = "等档案" }), "延期需要写明延长几个工作日和理由。"},
-		{"extend without reason", StatusAssigned, m(ActionExtend, func(m *Move) { m.ExtendDays = 5 }), "延期需要写明延长几个工作日和理由。"},
-		{"return without reason", StatusAssigned, m(ActionReturn, func(m *Move) { m.Reason = "  " }), "退单需要写明理由，窗口据此重新派单。"},
-		{"reopen without reason", StatusResolved, m(ActionReopen, func(m *Move) { m.Rating = 5 }), "重办需要写明理由：群众哪里不满意、问题哪里没解决。"},
-		{"accountability without window", StatusInProgress, m(ActionAccountability, func(m *Move) { m.Reason = "本可当场办" }), "追责需要写明本应办理的窗口和原因。"},
-		{"accountability without why", StatusInProgress, m(ActionAccountability, func(m *Move) { m.Window = "某窗口" }), "追责需要写明本应办理的窗口和原因。"},
-		{"merge without target", StatusAccepted, m(ActionMerge, nil), "并案需要指定并入的案件编号。"},
-		{"merge into itself", StatusAccepted, m(ActionMerge, func(m *Move) { m.MergeInto = "BC2509260001" }), "不能把案件并入它自己。"},
-		{"resolve without answer", StatusInProgress, m(ActionResolve, func(m *Move) { m.Text = " \n" }), "办结需要填写给群众的答复。"},
-		{"common without tag", StatusAssigned, m(ActionCommon, nil), "标记共性问题需要填写问题标签。"},
-		{"rate without rating", StatusResolved, m(ActionRate, nil), "评价只能是 1 到 5：1 非常满意，2 满意，3 基本满意，4 不满意，5 非常不满意。"},
-		{"rate 6", StatusResolved, m(ActionRate, func(m *Move) { m.Rating = 6 }), "评价只能是 1 到 5：1 非常满意，2 满意，3 基本满意，4 不满意，5 非常不满意。"},
-		{"rate 4 does not close", StatusResolved, m(ActionRate, func(m *Move) { m.Rating = 4 }), "群众不满意（评价 4 或 5）时应重办，不能结案。"},
-		{"follow-up without outcome", StatusResolved, m(ActionFollowUpResult, nil), "请写明回访结果，例如“电话打通，群众表示问题已解决”。"},
-		{"follow-up rated 5 does not close", StatusResolved, m(ActionFollowUpResult, func(m *Move) { m.Text, m.Rating = "不满意", 5 }), "群众不满意（评价 4 或 5）时应重办，不能结案。"},
-		{"empty note", StatusClosed, m(ActionNote, nil), "备注需要填写内容。"},
-		{"empty reply", StatusInProgress, m(ActionReply, nil), "回复群众需要填写内容。"},
+		{"assign without department", StatusAccepted, m(ActionAssign, nil), MoveNeedsDept, "派单需要指定承办部门。"},
+		{"extend without days", StatusInProgress, m(ActionExtend, func(m *Move) { m.Reason = "等档案" }), MoveNeedsDays, "延期需要写明延长几个工作日和理由。"},
+		{"extend without reason", StatusAssigned, m(ActionExtend, func(m *Move) { m.ExtendDays = 5 }), MoveNeedsDays, "延期需要写明延长几个工作日和理由。"},
+		{"return without reason", StatusAssigned, m(ActionReturn, func(m *Move) { m.Reason = "  " }), MoveNeedsReason, "退单需要写明理由，窗口据此重新派单。"},
+		{"reopen without reason", StatusResolved, m(ActionReopen, func(m *Move) { m.Rating = 5 }), MoveNeedsReason, "重办需要写明理由：群众哪里不满意、问题哪里没解决。"},
+		{"reopen rated 6", StatusResolved, m(ActionReopen, func(m *Move) { m.Reason, m.Rating = "没解决", 6 }), MoveBadRating, "评价只能是 1 到 5：1 非常满意，2 满意，3 基本满意，4 不满意，5 非常不满意。"},
+		{"accountability without window", StatusInProgress, m(ActionAccountability, func(m *Move) { m.Reason = "本可当场办" }), MoveNeedsWindow, "追责需要写明本应办理的窗口和原因。"},
+		{"accountability without why", StatusInProgress, m(ActionAccountability, func(m *Move) { m.Window = "某窗口" }), MoveNeedsWindow, "追责需要写明本应办理的窗口和原因。"},
+		{"merge without target", StatusAccepted, m(ActionMerge, nil), MoveNeedsTarget, "并案需要指定并入的案件编号。"},
+		{"merge into itself", StatusAccepted, m(ActionMerge, func(m *Move) { m.MergeInto = "BC2509260001" }), MoveIntoItself, "不能把案件并入它自己。"},
+		{"resolve without answer", StatusInProgress, m(ActionResolve, func(m *Move) { m.Text = " \n" }), MoveNeedsAnswer, "办结需要填写给群众的答复。"},
+		{"common without tag", StatusAssigned, m(ActionCommon, nil), MoveNeedsTag, "标记共性问题需要填写问题标签。"},
+		{"rate without rating", StatusResolved, m(ActionRate, nil), MoveBadRating, "评价只能是 1 到 5：1 非常满意，2 满意，3 基本满意，4 不满意，5 非常不满意。"},
+		{"rate 6", StatusResolved, m(ActionRate, func(m *Move) { m.Rating = 6 }), MoveBadRating, "评价只能是 1 到 5：1 非常满意，2 满意，3 基本满意，4 不满意，5 非常不满意。"},
+		{"rate 4 does not close", StatusResolved, m(ActionRate, func(m *Move) { m.Rating = 4 }), MoveDissatisfied, "群众不满意（评价 4 或 5）时应重办，不能结案。"},
+		{"follow-up without outcome", StatusResolved, m(ActionFollowUpResult, nil), MoveNeedsOutcome, "请写明回访结果，例如“电话打通，群众表示问题已解决”。"},
+		{"follow-up rated 5 does not close", StatusResolved, m(ActionFollowUpResult, func(m *Move) { m.Text, m.Rating = "不满意", 5 }), MoveDissatisfied, "群众不满意（评价 4 或 5）时应重办，不能结案。"},
+		{"empty note", StatusClosed, m(ActionNote, nil), MoveNeedsText, "备注需要填写内容。"},
+		{"empty reply", StatusInProgress, m(ActionReply, nil), MoveNeedsText, "回复群众需要填写内容。"},
+		{"empty request for material", StatusInProgress, m(ActionAskMaterial, nil), MoveNeedsText, "请群众补充材料需要填写内容。"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := fixture(t, tt.from)
 			before := fixture(t, tt.from)
 			events, err := Apply(&c, tt.move, WeekdayCalendar())
-			want := &MoveError{From: tt.from, Action: tt.move.Action, Reason: tt.want}
+			want := &MoveError{From: tt.from, Action: tt.move.Action, Reason: tt.reason}
 			var got *MoveError
 			if !errors.As(err, &got) {
 				t.Fatalf("Apply = %v, %v; want %v", events, err, want)
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("error (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.text, got.Text()); diff != "" {
+				t.Errorf("Text (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(before, c); diff != "" {
 				t.Errorf("refused move changed the case (-before +after):\n%s", diff)

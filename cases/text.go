@@ -92,31 +92,70 @@ func ActionText(a Action) string {
 // ("非常满意" … "非常不满意"), or "" for anything else.
 func RatingText(r int) string { return ratingText[r] }
 
-// Reasons a move is refused for missing or wrong detail.
+// Refusals of a move for missing or wrong detail (MoveError.Text).
 const (
-	reasonAssignDept      = "派单需要指定承办部门。"
-	reasonExtend          = "延期需要写明延长几个工作日和理由。"
-	reasonReturn          = "退单需要写明理由，窗口据此重新派单。"
-	reasonReopen          = "重办需要写明理由：群众哪里不满意、问题哪里没解决。"
-	reasonAccountability  = "追责需要写明本应办理的窗口和原因。"
-	reasonMergeTarget     = "并案需要指定并入的案件编号。"
-	reasonMergeSelf       = "不能把案件并入它自己。"
-	reasonResolve         = "办结需要填写给群众的答复。"
-	reasonCommon          = "标记共性问题需要填写问题标签。"
-	reasonRating          = "评价只能是 1 到 5：1 非常满意，2 满意，3 基本满意，4 不满意，5 非常不满意。"
-	reasonDissatisfied    = "群众不满意（评价 4 或 5）时应重办，不能结案。"
-	reasonFollowUpOutcome = "请写明回访结果，例如“电话打通，群众表示问题已解决”。"
+	textNeedsDept         = "派单需要指定承办部门。"
+	textNeedsDays         = "延期需要写明延长几个工作日和理由。"
+	textReturnReason      = "退单需要写明理由，窗口据此重新派单。"
+	textReopenReason      = "重办需要写明理由：群众哪里不满意、问题哪里没解决。"
+	textNeedsWindow       = "追责需要写明本应办理的窗口和原因。"
+	textNeedsTarget       = "并案需要指定并入的案件编号。"
+	textIntoItself        = "不能把案件并入它自己。"
+	textNeedsAnswer       = "办结需要填写给群众的答复。"
+	textNeedsTag          = "标记共性问题需要填写问题标签。"
+	textBadRating         = "评价只能是 1 到 5：1 非常满意，2 满意，3 基本满意，4 不满意，5 非常不满意。"
+	textDissatisfied      = "群众不满意（评价 4 或 5）时应重办，不能结案。"
+	textNeedsOutcome      = "请写明回访结果，例如“电话打通，群众表示问题已解决”。"
+	textNeedsTextSuffix   = "需要填写内容。"
+	textUnknownStatus     = "案件状态“%s”无法识别，不能%s。"
+	textOnlyViewAndNote   = "案件%s，不能%s，只能查看和备注。"
+	textNotAllowedCanDo   = "案件%s，不能%s；现在可以%s。"
+	textRefusedMoveUnsure = "案件%s，不能%s。"
 )
 
-// reasonNeedsText is the refusal for a note, reply or request without words.
-func reasonNeedsText(a Action) string {
-	return ActionText(a) + "需要填写内容。"
+// Text is the refusal as one Chinese line for the person who tried the move,
+// saying what is possible instead or what to add.
+func (e *MoveError) Text() string {
+	switch e.Reason {
+	case MoveNotAllowed:
+		return refusedReason(e.From, e.Action)
+	case MoveNeedsDept:
+		return textNeedsDept
+	case MoveNeedsDays:
+		return textNeedsDays
+	case MoveNeedsReason:
+		if e.Action == ActionReopen {
+			return textReopenReason
+		}
+		return textReturnReason
+	case MoveNeedsWindow:
+		return textNeedsWindow
+	case MoveNeedsTarget:
+		return textNeedsTarget
+	case MoveIntoItself:
+		return textIntoItself
+	case MoveNeedsAnswer:
+		return textNeedsAnswer
+	case MoveNeedsTag:
+		return textNeedsTag
+	case MoveBadRating:
+		return textBadRating
+	case MoveDissatisfied:
+		return textDissatisfied
+	case MoveNeedsOutcome:
+		return textNeedsOutcome
+	case MoveNeedsText:
+		return ActionText(e.Action) + textNeedsTextSuffix
+	}
+	// A reason this table does not know is a mistake in the code; still a
+	// line that says what was refused.
+	return fmt.Sprintf(textRefusedMoveUnsure, StatusText(e.From), ActionText(e.Action))
 }
 
 // refusedReason says why action a is not possible in status s and what is.
 func refusedReason(s Status, a Action) string {
 	if _, known := statusText[s]; !known {
-		return fmt.Sprintf("案件状态“%s”无法识别，不能%s。", s, ActionText(a))
+		return fmt.Sprintf(textUnknownStatus, s, ActionText(a))
 	}
 	var can []string
 	for _, b := range actionOrder {
@@ -128,9 +167,9 @@ func refusedReason(s Status, a Action) string {
 		}
 	}
 	if len(can) == 0 {
-		return fmt.Sprintf("案件%s，不能%s，只能查看和备注。", StatusText(s), ActionText(a))
+		return fmt.Sprintf(textOnlyViewAndNote, StatusText(s), ActionText(a))
 	}
-	return fmt.Sprintf("案件%s，不能%s；现在可以%s。", StatusText(s), ActionText(a), strings.Join(can, "、"))
+	return fmt.Sprintf(textNotAllowedCanDo, StatusText(s), ActionText(a), strings.Join(can, "、"))
 }
 
 // actorText names who did something, for a timeline sentence.

@@ -30,7 +30,7 @@ func (s *StaffApp) HandleApp(ctx context.Context, r cases.Repo, m cases.AppMessa
 		// Somebody outside the directory: a polite refusal, and a log line
 		// without what they wrote.
 		s.Log.Warn("app message from outside the directory", "userid", user, "kind", m.Kind)
-		return s.answer(ctx, r, user, textNotStaff)
+		return s.answer(ctx, r, user, refuse(ReasonNotStaff, "").Text())
 	}
 	switch m.Kind {
 	case cases.AppText:
@@ -45,8 +45,12 @@ func (s *StaffApp) HandleApp(ctx context.Context, r cases.Repo, m cases.AppMessa
 
 func (s *StaffApp) command(ctx context.Context, r cases.Repo, user, text string) error {
 	cmd, err := staff.ParseCommand(text)
+	var bad *staff.CommandError
+	if errors.As(err, &bad) {
+		return s.answer(ctx, r, user, bad.Text())
+	}
 	if err != nil {
-		return s.answer(ctx, r, user, err.Error())
+		return err
 	}
 	return s.act(ctx, r, user, cmd)
 }

@@ -20,6 +20,7 @@ import (
 
 	"banchengshi/cases"
 	"banchengshi/metrics"
+	"banchengshi/notify/queue"
 	"banchengshi/staff"
 )
 
@@ -31,18 +32,26 @@ type Desk struct {
 	metrics *metrics.Metrics
 }
 
-// CountWith makes the desk count submitted cases in m.
-func (d *Desk) CountWith(m *metrics.Metrics) *Desk {
-	d.metrics = m
-	return d
+// Config wires a Desk.
+type Config struct {
+	// Directory is the staff directory: departments, staff, categories,
+	// windows. Required.
+	Directory *staff.Source
+	// Calendar is the working-day calendar deadlines are computed with.
+	// Required.
+	Calendar *cases.Calendar
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Metrics counts submitted cases; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // New returns a Desk over the staff directory and the working-day calendar.
-func New(dir *staff.Source, cal *cases.Calendar, now func() time.Time) *Desk {
-	if now == nil {
-		now = time.Now
+func New(cfg Config) *Desk {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	return &Desk{dir: dir, cal: cal, now: now}
+	return &Desk{dir: cfg.Directory, cal: cfg.Calendar, now: cfg.Now, metrics: cfg.Metrics}
 }
 
 // With binds the desk to a transaction.
@@ -298,13 +307,7 @@ func (t *txDesk) tellHandlers(ctx context.Context, c *cases.Case, text string) e
 }
 
 func (t *txDesk) toStaff(ctx context.Context, caseID int64, userID string, m cases.Message, p cases.Priority) error {
-	now := t.now().UTC()
-	out := &cases.OutboxMessage{CaseID: caseID, Channel: cases.ChannelApp, Recipient: userID, Message: m, Priority: p,
-		Status: cases.OutboxPending, NextAttemptAt: now, CreatedAt: now}
-	if err := t.r.Enqueue(ctx, out); err != nil {
-		return fmt.Errorf("queue staff message: %w", err)
-	}
-	return nil
+	return queue.ToStaff(ctx, t.r, userID, caseID, m, p, t.now())
 }
 
 // citizenRefusal turns a move the lifecycle refuses into the refusal the

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"banchengshi/cases"
+	"banchengshi/notify/queue"
 	"banchengshi/pii"
 	"banchengshi/staff"
 )
@@ -174,13 +175,7 @@ func (t *txDesk) toCitizenMessage(ctx context.Context, c *cases.Case, msg cases.
 		}
 		return nil
 	}
-	now := t.now().UTC()
-	out := &cases.OutboxMessage{CaseID: c.ID, Channel: cases.ChannelKf, OpenKfID: c.OpenKfID, Recipient: c.ReporterID,
-		Message: msg, Priority: p, Status: cases.OutboxPending, NextAttemptAt: now, CreatedAt: now}
-	if err := t.r.Enqueue(ctx, out); err != nil {
-		return fmt.Errorf("queue citizen message: %w", err)
-	}
-	return nil
+	return queue.ToReporter(ctx, t.r, c, msg, p, t.now())
 }
 
 func names(dir *staff.Directory, ids []string) string {

@@ -278,6 +278,9 @@ func TestMergeAnsweredInWeCom(t *testing.T) {
 		{"into a closed case", "并案 0001 并入 0005", "案件 BC2611300005 现在是“已结案”，已不再办理，不能并入。"},
 		{"into a case merged into this one", "并案 0001 0009", "案件 BC2611300009 已经并入本案（BC2611300001），不用再并案。"},
 		{"on to the end of a chain", "0001 并案 0007", "案件 BC2611300007 已并入 BC2611300002，本案一并并入 BC2611300002。"},
+		{"into itself, as typed", "并案 0001 0001", "不能把案件并入它自己，请写另一件案件的编号，例如：并案 0007 0003"},
+		{"from no such case", "并案 9999 0001", "没有找到案件 9999，请核对编号。"},
+		{"a line that is no command", "你好", "没有看懂这条指令，发送“帮助”查看可用指令，例如：受理 0007"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

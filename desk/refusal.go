@@ -27,7 +27,7 @@ type Refusal struct {
 	// Err is the refusal the desk passes on from the permission check
 	// (ReasonForbidden: a *staff.Refusal), the lifecycle (ReasonLifecycle: a
 	// *cases.MoveError) or the staff side's lookups (ReasonCaseRef,
-	// ReasonDeptName).
+	// ReasonDeptName: a *staff.LookupError, or a *staff.CommandError).
 	Err error
 
 	// conflict is the case somebody else changed first; see Explain.
@@ -79,11 +79,11 @@ func (r *Refusal) Unwrap() error { return r.Err }
 func (r *Refusal) Text() string {
 	switch r.Reason {
 	case ReasonNotStaff:
-		return textNotStaff
+		return (&staff.Refusal{Reason: staff.ReasonNotMember}).Text()
 	case ReasonNeedCase:
-		return textNeedCase
+		return (&staff.CommandError{Reason: staff.CommandNeedCase}).Text()
 	case ReasonNoSuchCase:
-		return fmt.Sprintf(textNoSuchCase, r.Case)
+		return (&staff.LookupError{Reason: staff.LookupNoSuchCase, Typed: r.Case}).Text()
 	case ReasonTaken:
 		return fmt.Sprintf(textTakenBy, r.Case, r.By, cases.StatusText(r.Status))
 	case ReasonChanged:
@@ -92,9 +92,9 @@ func (r *Refusal) Text() string {
 		}
 		return fmt.Sprintf(textConflictState, r.Case, cases.StatusText(r.Status))
 	case ReasonNeedDept:
-		return textNeedDept
+		return (&staff.CommandError{Reason: staff.CommandUsage, Verb: staff.VerbAssign}).Text()
 	case ReasonMergeSelf:
-		return textMergeSelf
+		return (&staff.CommandError{Reason: staff.CommandMergeSelf}).Text()
 	case ReasonMergeHidden:
 		return fmt.Sprintf(textMergeNotVisible, r.Case)
 	case ReasonMergeChainHidden:
@@ -120,15 +120,17 @@ func (r *Refusal) Text() string {
 func passedOnText(err error) string {
 	var forbidden *staff.Refusal
 	var move *cases.MoveError
+	var lookup *staff.LookupError
+	var command *staff.CommandError
 	switch {
 	case errors.As(err, &forbidden):
 		return forbidden.Text()
 	case errors.As(err, &move):
-		return move.Reason
-	case err != nil:
-		// The staff side's lookups (ResolveRef, ResolveDepartment) still
-		// word their refusals in the error.
-		return err.Error()
+		return move.Text()
+	case errors.As(err, &lookup):
+		return lookup.Text()
+	case errors.As(err, &command):
+		return command.Text()
 	}
 	return textRefused
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"banchengshi/cases"
+	"banchengshi/desk"
 	"banchengshi/metrics"
 )
 
@@ -19,7 +20,10 @@ import (
 func TestSubmit(t *testing.T) {
 	s := newScene(t)
 	m := metrics.New()
-	s.desk.CountWith(m)
+	cfg := exampleConfig(t, func() time.Time { return s.now })
+	cfg.Metrics = m
+	s.desk = desk.New(cfg)
+	s.app.Desk = s.desk
 	photo := &cases.Attachment{Kind: "image", FileName: "退休证.jpg", ContentType: "image/jpeg", Data: []byte("\xff\xd8\xff photo")}
 	c := &cases.Case{OpenKfID: "wkSANDBOX001", ReporterID: "wmA", ReporterName: "王先生", Relation: "子女",
 		Affected: cases.Person{Name: "王大爷"}, Category: "retirement", Description: "档案里的出生日期和身份证不一致，退休办不了"}

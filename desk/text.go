@@ -8,16 +8,13 @@ const (
 	textAttachment   = "群众发送了%s %s"
 )
 
-// Refusals to staff (Refusal.Text).
+// Refusals to staff (Refusal.Text). Refusals about what staff typed (no
+// case, no such case, merge into itself, no lead department) and about
+// membership of the directory are worded once, in staff/text.go.
 const (
-	textNotStaff             = "抱歉，您不在本窗口的工作人员名单中，暂时不能使用。如需开通，请联系窗口负责人。"
-	textNeedCase             = "请写上案件编号或编号的后几位，例如：受理 0007"
-	textNoSuchCase           = "没有找到案件 %s，请核对编号。"
 	textTakenBy              = "案件 %s 已由 %s 受理，现在是“%s”。"
 	textConflict             = "案件 %s 刚被其他人改动，请回复“查 %[1]s”看看最新情况。"
 	textConflictState        = "案件 %s 刚被其他人处理，现在是“%s”，请回复“查 %[1]s”看看。"
-	textNeedDept             = "请写明主办部门，例如：派单 0007 社保中心"
-	textMergeSelf            = "不能把案件并入它自己，请写另一个案件的编号。"
 	textMergeNotVisible      = "案件 %s 不在您能查看的范围内，不能并入。请核对编号，或请窗口工作人员并案。"
 	textMergeChainNotVisible = "案件 %s 已并入案件 %s，而案件 %[2]s 不在您能查看的范围内，不能并入。请窗口工作人员并案。"
 	textMergeChainBroken     = "案件 %s 已并案，但找不到它最终并入的案件，不能并入。请回复“查 %[1]s”看看，或请窗口负责人处理。"

@@ -3,6 +3,7 @@ package handlers
 import (
 	"crypto/subtle"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -19,6 +20,8 @@ import (
 type API struct {
 	Repo  cases.Repo
 	Token string
+	// Log receives the unexpected errors hidden from callers; nil discards.
+	Log *slog.Logger
 }
 
 // auth refuses every request when no token is configured, and any request
@@ -74,7 +77,7 @@ func (a *API) listCases(c *gin.Context) {
 	f.AfterID = int64(after)
 	list, err := a.Repo.ListCases(c.Request.Context(), f)
 	if err != nil {
-		serverError(c, err)
+		serverError(c, a.Log, err)
 		return
 	}
 	out := make([]caseJSON, 0, len(list))
@@ -98,22 +101,22 @@ func (a *API) getCase(c *gin.Context) {
 		return
 	}
 	if err != nil {
-		serverError(c, err)
+		serverError(c, a.Log, err)
 		return
 	}
 	timeline, err := a.Repo.Timeline(ctx, cs.ID)
 	if err != nil {
-		serverError(c, err)
+		serverError(c, a.Log, err)
 		return
 	}
 	atts, err := a.Repo.Attachments(ctx, cs.ID)
 	if err != nil {
-		serverError(c, err)
+		serverError(c, a.Log, err)
 		return
 	}
 	outbox, err := a.Repo.CaseOutbox(ctx, cs.ID)
 	if err != nil {
-		serverError(c, err)
+		serverError(c, a.Log, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"case": masked(cs), "timeline": maskedEvents(timeline),

@@ -24,7 +24,7 @@ type Callback struct {
 	Crypter  *wecom.Crypter
 	Receiver Receiver
 	MaxBytes int64
-	Log      *slog.Logger
+	Log      *slog.Logger     // nil discards
 	Metrics  *metrics.Metrics // nil counts nothing
 }
 
@@ -52,7 +52,7 @@ func (h *Callback) Receive(c *gin.Context) {
 		return
 	}
 	if int64(len(body)) > h.MaxBytes {
-		h.Log.Warn("callback too large", "bytes", len(body))
+		orDiscard(h.Log).Warn("callback too large", "bytes", len(body))
 		c.String(http.StatusRequestEntityTooLarge, "body too large")
 		return
 	}
@@ -77,7 +77,7 @@ func (h *Callback) Receive(c *gin.Context) {
 	if err != nil {
 		result = "error"
 		// Not stored: a 500 makes WeCom try again, which is what we want.
-		h.Log.Error("store callback", "kind", cb.Kind(), "err", err)
+		orDiscard(h.Log).Error("store callback", "kind", cb.Kind(), "err", err)
 		c.String(http.StatusInternalServerError, "try again")
 		return
 	}
@@ -85,7 +85,7 @@ func (h *Callback) Receive(c *gin.Context) {
 	if !isNew {
 		result = "repeat"
 	}
-	h.Log.Debug("callback stored", "kind", cb.Kind(), "new", isNew)
+	orDiscard(h.Log).Debug("callback stored", "kind", cb.Kind(), "new", isNew)
 	c.String(http.StatusOK, "success")
 }
 
@@ -98,6 +98,6 @@ func (h *Callback) refuse(c *gin.Context, err error) {
 	case errors.Is(err, wecom.ErrReceiveID):
 		status = http.StatusForbidden
 	}
-	h.Log.Warn("callback refused", "status", status, "err", err, "remote", c.ClientIP())
+	orDiscard(h.Log).Warn("callback refused", "status", status, "err", err, "remote", c.ClientIP())
 	c.String(status, http.StatusText(status))
 }

@@ -18,7 +18,7 @@ import (
 // .json or .xml.
 type Open311 struct {
 	Service *open311.Service
-	Log     *slog.Logger
+	Log     *slog.Logger // nil discards
 }
 
 // maxOpen311Form bounds a POST body: a description of 4000 characters and
@@ -148,7 +148,7 @@ func (o *Open311) request(c *gin.Context) {
 func (o *Open311) fail(c *gin.Context, format string, err error) {
 	var oe *open311.Error
 	if !errors.As(err, &oe) {
-		o.Log.Error("open311", "path", c.FullPath(), "err", err)
+		orDiscard(o.Log).Error("open311", "path", c.FullPath(), "err", err)
 		oe = &open311.Error{Code: http.StatusInternalServerError}
 	}
 	doc := oe.Doc()

@@ -63,7 +63,7 @@ func TestOpenAPIMatchesRealResponses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), time.Now)
+	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar(), Now: time.Now})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	routes := func(token string, keys ...string) *httptest.Server {
 		srv := httptest.NewServer(NewRouter(Routes{

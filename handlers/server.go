@@ -33,14 +33,15 @@ type Routes struct {
 	Open311 *Open311
 	// Mount adds more routes (the sandbox, pages) to the engine.
 	Mount []func(*gin.Engine)
-	Log   *slog.Logger
+	// Log receives one line per request (at debug level); nil discards.
+	Log *slog.Logger
 }
 
 // NewRouter registers every route in one place.
 func NewRouter(rt Routes) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(gin.Recovery(), requestLog(rt.Log))
+	r.Use(gin.Recovery(), requestLog(orDiscard(rt.Log)))
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", ready(rt.Ready))
@@ -129,7 +130,17 @@ func writeError(c *gin.Context, status int, msg string) {
 }
 
 // serverError hides an unexpected error from the caller and logs it once.
-func serverError(c *gin.Context, err error) {
-	slog.Default().Error("api", "path", c.FullPath(), "err", err)
+func serverError(c *gin.Context, log *slog.Logger, err error) {
+	orDiscard(log).Error("api", "path", c.FullPath(), "err", err)
 	writeError(c, http.StatusInternalServerError, "internal error")
 }
+
+// orDiscard is log, or a logger that discards when a handler was given none.
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return discard
+	}
+	return log
+}
+
+var discard = slog.New(slog.DiscardHandler)

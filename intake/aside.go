@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"banchengshi/cases"
-	"banchengshi/notify"
+	"banchengshi/notify/queue"
 )
 
 // What citizens and duty staff are told when a stored row of theirs cannot
@@ -44,7 +44,7 @@ func (in *Intake) setAside(ctx context.Context, err error, openKfID, user string
 		// What was lost is theirs to say again; other rows (a case, an
 		// event) stay in place for staff to look at.
 		if u.ExternalUserID != "" && (u.Table == "kf_messages" || u.Table == "sessions") {
-			if err := notify.Reply(ctx, r, u.OpenKfID, u.ExternalUserID, 0, []cases.Message{{Text: asideText}}, in.now()); err != nil {
+			if err := queue.Reply(ctx, r, u.OpenKfID, u.ExternalUserID, 0, []cases.Message{{Text: asideText}}, in.now()); err != nil {
 				return err
 			}
 		}

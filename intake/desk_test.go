@@ -28,7 +28,7 @@ func exampleDirectory(t testing.TB) *staff.Directory {
 // weekdays, reading the time from now (the wall clock when nil).
 func exampleDesk(t testing.TB, now func() time.Time) *desk.Desk {
 	t.Helper()
-	return desk.New(staff.StaticSource(exampleDirectory(t)), cases.WeekdayCalendar(), now)
+	return desk.New(desk.Config{Directory: staff.StaticSource(exampleDirectory(t)), Calendar: cases.WeekdayCalendar(), Now: now})
 }
 
 // clockedIntake is an intake on a hand-moved clock that reports what it

@@ -9,6 +9,7 @@ import (
 	"banchengshi/bot"
 	"banchengshi/cases"
 	"banchengshi/notify"
+	"banchengshi/notify/queue"
 	"banchengshi/wecom"
 )
 
@@ -132,7 +133,7 @@ func (in *Intake) citizenTurn(ctx context.Context, r cases.Repo, m *cases.KfMess
 		// is told before the chat leaves the bot.
 		replies = append(replies, cases.Message{Handover: true})
 	}
-	if err := notify.Reply(ctx, r, m.OpenKfID, m.ExternalUserID, seq, replies, in.now()); err != nil {
+	if err := queue.Reply(ctx, r, m.OpenKfID, m.ExternalUserID, seq, replies, in.now()); err != nil {
 		return false, err
 	}
 	return len(res.Replies) > 0, in.markDone(ctx, r, m)

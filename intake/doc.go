@@ -9,5 +9,6 @@
 //
 // It owns the inbox and the kf cursor and nothing after them: the citizen's
 // 48-hour window, held messages and the outbox belong to notify
-// (notify.CitizenWrote, notify.Reply), case timelines to desk (Timeline).
+// (notify.CitizenWrote; replies and staff messages are queued through
+// notify/queue), case timelines to desk (Timeline).
 package intake

@@ -12,6 +12,7 @@ import (
 	"banchengshi/bot"
 	"banchengshi/cases"
 	"banchengshi/metrics"
+	"banchengshi/notify/queue"
 	"banchengshi/storage"
 	"banchengshi/wecom"
 )
@@ -54,6 +55,7 @@ type Intake struct {
 	// must do by hand.
 	staffTask func(ctx context.Context, r cases.Repo, openKfID, text string) error
 	accounts  func() []string
+	every     time.Duration
 	catchUp   time.Duration
 	metrics   *metrics.Metrics
 	timeline  Timeline
@@ -75,7 +77,7 @@ type Config struct {
 	Desk   DeskFunc
 	Staff  StaffHandler // nil: app callbacks are recorded and acknowledged only
 	Events Events       // nil: send failures are logged only
-	Log    *slog.Logger
+	Log    *slog.Logger // nil discards
 	Now    func() time.Time
 	// Released is called after a citizen's message reopened their window, so the
 	// outbox can send what it held for them.
@@ -83,6 +85,10 @@ type Config struct {
 	// StaffTask tells the window's duty staff of a kf account something they
 	// must do by hand (a message the product could not handle). May be nil.
 	StaffTask func(ctx context.Context, r cases.Repo, openKfID, text string) error
+	// Every is how often Run looks for work besides being woken: callbacks
+	// to retry, messages another replica pulled when there is no Signal;
+	// default DefaultEvery.
+	Every time.Duration
 	// KfAccounts lists the kf accounts to pull now and then without a
 	// callback (see CatchUp). May be nil.
 	KfAccounts func() []string
@@ -105,7 +111,7 @@ type Config struct {
 // New returns an Intake; call Run to start its puller and workers.
 func New(cfg Config) *Intake {
 	if cfg.Log == nil {
-		cfg.Log = slog.Default()
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -113,13 +119,16 @@ func New(cfg Config) *Intake {
 	if cfg.Released == nil {
 		cfg.Released = func() {}
 	}
+	if cfg.Every <= 0 {
+		cfg.Every = DefaultEvery
+	}
 	if cfg.CatchUpEvery <= 0 {
 		cfg.CatchUpEvery = catchUpEvery
 	}
 	return &Intake{
 		repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, engine: cfg.Engine, desk: cfg.Desk,
 		staff: cfg.Staff, events: cfg.Events, log: cfg.Log, now: cfg.Now, released: cfg.Released, staffTask: cfg.StaffTask,
-		accounts: cfg.KfAccounts, catchUp: cfg.CatchUpEvery, metrics: cfg.Metrics, timeline: cfg.Timeline,
+		accounts: cfg.KfAccounts, every: cfg.Every, catchUp: cfg.CatchUpEvery, metrics: cfg.Metrics, timeline: cfg.Timeline,
 		kick: make(chan struct{}, 1), signal: cfg.Signal, workers: newWorkers(),
 	}
 }
@@ -147,18 +156,22 @@ func (in *Intake) Kick() {
 	}
 }
 
+// DefaultEvery is how often Run looks for work besides being woken, unless
+// Config says otherwise.
+const DefaultEvery = 2 * time.Second
+
 // Run works until ctx ends: it pulls on every kick (a callback) and every
-// interval (to retry what failed and to catch up after a restart), and,
+// Config.Every (to retry what failed and to catch up after a restart), and,
 // side by side, handles what was pulled, here or by another replica
 // (workers.go), as soon as it is stored.
-func (in *Intake) Run(ctx context.Context, interval time.Duration) {
+func (in *Intake) Run(ctx context.Context) {
 	handling := make(chan struct{})
 	go func() {
 		defer close(handling)
-		in.runWorkers(ctx, interval)
+		in.runWorkers(ctx)
 	}()
 	defer func() { <-handling }()
-	t := time.NewTicker(interval)
+	t := time.NewTicker(in.every)
 	defer t.Stop()
 	catchUp := time.NewTicker(in.catchUp)
 	defer catchUp.Stop()
@@ -415,11 +428,8 @@ func (in *Intake) reportGivenUp(ctx context.Context, r cases.Repo, rec *cases.In
 		what = staffActionClick
 	}
 	at := time.Unix(cb.CreateTime, 0).In(cases.Shanghai).Format("1月2日 15:04")
-	now := in.now().UTC()
-	m := &cases.OutboxMessage{Channel: cases.ChannelApp, Recipient: cb.FromUserName,
-		Message:  cases.Message{Text: fmt.Sprintf(staffGivenUpText, at, what)},
-		Priority: cases.PriorityNormal, Status: cases.OutboxPending, NextAttemptAt: now, CreatedAt: now}
-	if err := r.Enqueue(ctx, m); err != nil {
+	msg := cases.Message{Text: fmt.Sprintf(staffGivenUpText, at, what)}
+	if err := queue.ToStaff(ctx, r, cb.FromUserName, 0, msg, cases.PriorityNormal, in.now()); err != nil {
 		return fmt.Errorf("report given-up staff callback: %w", err)
 	}
 	return nil

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
-	"banchengshi/notify"
+	"banchengshi/notify/queue"
 	"banchengshi/storage"
 	"banchengshi/wecom"
 )
@@ -231,7 +231,7 @@ func (in *Intake) giveUp(ctx context.Context, m *cases.KfMessage) error {
 		if m.Origin != originCitizen {
 			return nil
 		}
-		if err := notify.Reply(ctx, r, m.OpenKfID, m.ExternalUserID, 0, []cases.Message{{Text: givenUpText}}, now); err != nil {
+		if err := queue.Reply(ctx, r, m.OpenKfID, m.ExternalUserID, 0, []cases.Message{{Text: givenUpText}}, now); err != nil {
 			return err
 		}
 		if in.staffTask == nil {

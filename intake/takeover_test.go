@@ -39,7 +39,7 @@ func TestCitizenTakenOverAfterKill(t *testing.T) {
 	runCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	done := make(chan struct{})
-	go func() { defer close(done); in.Run(runCtx, workerInterval) }()
+	go func() { defer close(done); in.Run(runCtx) }()
 	for len(pendingIDs(t, db)) > 0 {
 		if runCtx.Err() != nil {
 			t.Fatal("the citizen was not taken over within a minute of the kill")
@@ -79,7 +79,7 @@ func takeoverIntake(t *testing.T, db *storage.SQL, rdb *storage.Redis, api KfAPI
 	d := exampleDesk(t, nil)
 	return New(Config{
 		Repo: db, API: api, Locker: rdb.Locker(), Signal: rdb.Signal(), Engine: bot.New(bot.Config{}),
-		Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Every: workerInterval,
 	})
 }
 
@@ -91,5 +91,5 @@ func TestCitizenTakeoverChild(t *testing.T) {
 		storagetest.ChildReached()
 		select {} // the kill comes first
 	}}
-	takeoverIntake(t, db, rdb, stuck).Run(context.Background(), workerInterval)
+	takeoverIntake(t, db, rdb, stuck).Run(context.Background())
 }

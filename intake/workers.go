@@ -18,8 +18,8 @@ import (
 // at once, and a citizen's message is never handled before an earlier one,
 // not even one waiting for its retry; different citizens are handled side
 // by side everywhere, so another replica adds handling capacity. The puller wakes the workers of every
-// replica as it stores each page (stored); workers also look every interval,
-// for retries and for notices that were lost.
+// replica as it stores each page (stored); workers also look every
+// Config.Every, for retries and for notices that were lost.
 
 // kfStored is the Signal topic of a stored page of kf messages.
 const kfStored storage.Topic = "kf_stored"
@@ -117,9 +117,9 @@ func (in *Intake) stored(ctx context.Context) {
 }
 
 // runWorkers handles pulled kf messages until ctx ends: when woken by a
-// puller (here or on another replica) and every interval, for retries.
+// puller (here or on another replica) and every Config.Every, for retries.
 // It returns after its workers.
-func (in *Intake) runWorkers(ctx context.Context, interval time.Duration) {
+func (in *Intake) runWorkers(ctx context.Context) {
 	var running sync.WaitGroup
 	defer running.Wait()
 	var notices <-chan struct{}
@@ -136,7 +136,7 @@ func (in *Intake) runWorkers(ctx context.Context, interval time.Duration) {
 		notices = ch
 	}
 	subscribe()
-	t := time.NewTicker(interval)
+	t := time.NewTicker(in.every)
 	defer t.Stop()
 	for {
 		if err := in.handleRound(ctx, &running); err != nil && ctx.Err() == nil {

@@ -55,6 +55,7 @@ func (s replicaSetup) replica(t *testing.T, api KfAPI) *Intake {
 	return New(Config{
 		Repo: s.repo, API: api, Locker: shared.Locker(), Signal: shared.Signal(), Engine: bot.New(bot.Config{}),
 		Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Every: time.Hour, // no polling: woken by the puller
 	})
 }
 
@@ -291,7 +292,7 @@ func TestTwoReplicasHandleEachMessageOnceInOrder(t *testing.T) {
 			var running sync.WaitGroup
 			for _, r := range []*Intake{a, b} {
 				running.Add(1)
-				go func() { defer running.Done(); r.Run(ctx, time.Hour) }() // no polling: woken by the puller
+				go func() { defer running.Done(); r.Run(ctx) }()
 			}
 			defer running.Wait()
 			defer cancel()
@@ -367,7 +368,7 @@ func TestPullingGoesOnWhileAHandlerIsBusy(t *testing.T) {
 			api.add(wecom.SyncResponse{NextCursor: "c1", Messages: []wecom.KfMessage{image("m1", "u1", 1, now)}})
 			in := s.replica(t, api)
 			running.Add(1)
-			go func() { defer running.Done(); in.Run(ctx, time.Hour) }()
+			go func() { defer running.Done(); in.Run(ctx) }()
 
 			cb1, plain1 := callback(t, "tok1")
 			if _, err := in.Receive(ctx, cb1, plain1); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
+	"banchengshi/notify/queue"
 	"banchengshi/storage"
 	"banchengshi/wecom"
 )
@@ -229,10 +230,8 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 			ctx, cancel := recordCtx(ctx)
 			defer cancel()
 			return o.repo.InTx(ctx, func(r cases.Repo) error {
-				sorry := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: m.OpenKfID, Recipient: m.Recipient,
-					Message: cases.Message{Text: textHandoverFailed}, Priority: cases.PriorityNormal,
-					Status: cases.OutboxPending, NextAttemptAt: now.UTC(), CreatedAt: now.UTC()}
-				if err := r.Enqueue(ctx, sorry); err != nil {
+				sorry := []cases.Message{{Text: textHandoverFailed}}
+				if err := queue.Reply(ctx, r, m.OpenKfID, m.Recipient, 0, sorry, now); err != nil {
 					return fmt.Errorf("queue handover apology: %w", err)
 				}
 				return o.settleIn(ctx, r, m, nil, now)

@@ -6,9 +6,12 @@
 //
 // Others tell it what happened, inside their own transaction: a citizen
 // wrote (CitizenWrote opens a new window and releases what was held), a
-// servicer took the chat (ServicerWrote, SessionChanged), replies are owed
-// (Reply). The Outbox then delivers, within WeCom's limits, and records each
-// message's fate on the case timeline where staff can see it.
+// servicer took the chat (ServicerWrote, SessionChanged). What is owed is
+// queued through the subpackage queue (notify/queue), the only code that
+// writes outbox rows; it imports nothing but cases, so that desk, below
+// notify, queues through it too. The Outbox then delivers, within WeCom's
+// limits, and records each message's fate on the case timeline where staff
+// can see it.
 //
 // Messages to citizens are planned per citizen, not fired one by one (see
 // budget.go): WeCom allows 5 messages within 48 hours after the citizen's last

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"banchengshi/cases"
+	"banchengshi/notify/queue"
 )
 
 // Nudge invites a reply from every citizen whose window closes within
@@ -73,11 +74,9 @@ func (o *Outbox) nudgePage(ctx context.Context, list []*cases.Contact, now time.
 			if err != nil || !first {
 				return err
 			}
-			m := &cases.OutboxMessage{CaseID: cs.ID, Channel: cases.ChannelKf, OpenKfID: c.OpenKfID, Recipient: c.ExternalUserID,
-				Message: cases.Message{Text: fmt.Sprintf(textNudge, cs.Number)}, Priority: cases.PriorityCritical, Purpose: cases.PurposeNudge,
-				Status: cases.OutboxPending, NextAttemptAt: now.UTC(), CreatedAt: now.UTC()}
-			if err := r.Enqueue(ctx, m); err != nil {
-				return fmt.Errorf("queue nudge: %w", err)
+			msg := cases.Message{Text: fmt.Sprintf(textNudge, cs.Number)}
+			if err := queue.Nudge(ctx, r, c.OpenKfID, c.ExternalUserID, cs.ID, msg, now); err != nil {
+				return err
 			}
 			*queued = true
 			return nil

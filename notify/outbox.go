@@ -61,6 +61,7 @@ type Outbox struct {
 	tasks   Tasks
 	log     *slog.Logger
 	now     func() time.Time
+	every   time.Duration
 	wake    chan struct{}
 
 	phoneAfter time.Duration
@@ -115,8 +116,11 @@ type Config struct {
 	// Tasks receives answers that cannot reach the citizen; nil: they stay
 	// held (or fail, when the citizen refuses messages).
 	Tasks Tasks
-	Log   *slog.Logger
+	Log   *slog.Logger // nil discards
 	Now   func() time.Time
+	// Every is how often Run looks for due messages besides being kicked;
+	// default DefaultEvery.
+	Every time.Duration
 	// PhoneAfter is how long a held answer waits for the citizen to write
 	// before it becomes a phone task; default DefaultPhoneAfter.
 	PhoneAfter time.Duration
@@ -129,6 +133,10 @@ type Config struct {
 	// (sms.go); nil: such messages are held like the others.
 	SMS *SMS
 }
+
+// DefaultEvery is how often Run looks for due messages besides being kicked,
+// unless Config says otherwise; SMS looks as often.
+const DefaultEvery = 2 * time.Second
 
 // Defaults of the budget planner.
 const (
@@ -144,10 +152,13 @@ const (
 // New returns an Outbox; call Run to start sending.
 func New(cfg Config) *Outbox {
 	if cfg.Log == nil {
-		cfg.Log = slog.Default()
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Every <= 0 {
+		cfg.Every = DefaultEvery
 	}
 	if cfg.PhoneAfter <= 0 {
 		cfg.PhoneAfter = DefaultPhoneAfter
@@ -156,7 +167,7 @@ func New(cfg Config) *Outbox {
 		cfg.NudgeLead = DefaultNudgeLead
 	}
 	return &Outbox{repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, limiter: cfg.Limiter, cards: cfg.Cards, tasks: cfg.Tasks,
-		log: cfg.Log, now: cfg.Now, wake: make(chan struct{}, 1), phoneAfter: cfg.PhoneAfter, nudgeLead: cfg.NudgeLead,
+		log: cfg.Log, now: cfg.Now, every: cfg.Every, wake: make(chan struct{}, 1), phoneAfter: cfg.PhoneAfter, nudgeLead: cfg.NudgeLead,
 		metrics: cfg.Metrics, sms: cfg.SMS}
 }
 
@@ -168,9 +179,9 @@ func (o *Outbox) Kick() {
 	}
 }
 
-// Run sends until ctx ends, on every kick and every interval.
-func (o *Outbox) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
+// Run sends until ctx ends, on every kick and every Config.Every.
+func (o *Outbox) Run(ctx context.Context) {
+	t := time.NewTicker(o.every)
 	defer t.Stop()
 	for {
 		if err := o.Flush(ctx); err != nil && ctx.Err() == nil {

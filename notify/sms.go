@@ -34,6 +34,7 @@ type SMS struct {
 	locker  storage.Locker
 	log     *slog.Logger
 	now     func() time.Time
+	every   time.Duration
 	wake    chan struct{}
 	metrics *metrics.Metrics
 }
@@ -43,10 +44,13 @@ type SMSConfig struct {
 	Repo   cases.Repo
 	Sender sms.Sender
 	// Tasks gets a phone task for each text that cannot be sent.
-	Tasks   Tasks
-	Locker  storage.Locker
-	Log     *slog.Logger
-	Now     func() time.Time
+	Tasks  Tasks
+	Locker storage.Locker
+	Log    *slog.Logger // nil discards
+	Now    func() time.Time
+	// Every is how often Run looks for due texts besides being kicked;
+	// default DefaultEvery.
+	Every   time.Duration
 	Metrics *metrics.Metrics
 }
 
@@ -69,13 +73,16 @@ const (
 // NewSMS returns an SMS sender; call Run to start sending.
 func NewSMS(cfg SMSConfig) *SMS {
 	if cfg.Log == nil {
-		cfg.Log = slog.Default()
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Every <= 0 {
+		cfg.Every = DefaultEvery
+	}
 	return &SMS{repo: cfg.Repo, sender: cfg.Sender, tasks: cfg.Tasks, locker: cfg.Locker, log: cfg.Log,
-		now: cfg.Now, wake: make(chan struct{}, 1), metrics: cfg.Metrics}
+		now: cfg.Now, every: cfg.Every, wake: make(chan struct{}, 1), metrics: cfg.Metrics}
 }
 
 // Kick asks the sender to look for due texts now.
@@ -89,9 +96,9 @@ func (s *SMS) Kick() {
 	}
 }
 
-// Run sends until ctx ends, on every kick and every interval.
-func (s *SMS) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
+// Run sends until ctx ends, on every kick and every Config.Every.
+func (s *SMS) Run(ctx context.Context) {
+	t := time.NewTicker(s.every)
 	defer t.Stop()
 	for {
 		if err := s.Flush(ctx); err != nil && ctx.Err() == nil {

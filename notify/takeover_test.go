@@ -40,9 +40,9 @@ func TestTakeoverAfterKill(t *testing.T) {
 		killed := tk.KillChild(t, "TestTakeoverChild")
 
 		api := &recorder{}
-		out := notify.New(notify.Config{Repo: db, API: api, Locker: rdb.Locker(), Limiter: rdb.RateLimiter()})
+		out := notify.New(notify.Config{Repo: db, API: api, Locker: rdb.Locker(), Limiter: rdb.RateLimiter(), Every: workerInterval})
 		runCtx, cancel := context.WithTimeout(ctx, time.Minute)
-		go out.Run(runCtx, workerInterval)
+		go out.Run(runCtx)
 		var took time.Duration
 		for {
 			if got := sentTexts(api); len(got) > 0 {
@@ -94,6 +94,6 @@ func (b *blockingSender) SendKf(ctx context.Context, _, _, _ string, _ cases.Mes
 // nothing on its own.
 func TestTakeoverChild(t *testing.T) {
 	db, rdb := storagetest.TakeoverChild(t)
-	out := notify.New(notify.Config{Repo: db, API: &blockingSender{}, Locker: rdb.Locker(), Limiter: rdb.RateLimiter()})
-	out.Run(context.Background(), workerInterval)
+	out := notify.New(notify.Config{Repo: db, API: &blockingSender{}, Locker: rdb.Locker(), Limiter: rdb.RateLimiter(), Every: workerInterval})
+	out.Run(context.Background())
 }

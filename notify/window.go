@@ -59,7 +59,7 @@ func loadContact(ctx context.Context, r cases.Repo, openKfID, user string) (*cas
 type Conversation struct {
 	// Seqs number the messages among the citizen's, one for each message
 	// given to CitizenWrote: a reply names the message it answers (see
-	// Reply), so that the answer to their latest message may spend the
+	// queue.Reply), so that the answer to their latest message may spend the
 	// window's last message.
 	Seqs []int64
 	// WithServicer says a person has the chat, or it waits in the servicers'

@@ -12,7 +12,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"banchengshi/bot"
 	"banchengshi/cases"
 	"banchengshi/pii"
 )
@@ -97,7 +96,7 @@ func ParseRequest(form url.Values) (Request, error) {
 		return r, &Error{Code: 400, Reason: ReasonBadName, Field: "last_name"}
 	}
 	if raw := get("phone"); raw != "" {
-		phone, ok := bot.ParsePhone(raw)
+		phone, ok := pii.ParsePhone(raw)
 		if !ok {
 			return r, &Error{Code: 400, Reason: ReasonBadPhone, Field: "phone"}
 		}

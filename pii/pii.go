@@ -1,7 +1,8 @@
 // Package pii protects personal data (ID numbers, phone numbers, what citizens
 // typed, the files they send) at rest and when shown: AES-256-GCM sealing
 // bound to where each value lives, with key ids so that keys can rotate; a
-// keyed blind index for exact-match search; and masking for display.
+// keyed blind index for exact-match search; masking for display; and
+// reading phone numbers in the forms people write them (ParsePhone).
 package pii
 
 import (

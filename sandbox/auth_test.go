@@ -37,7 +37,7 @@ func newAuthFixture(t *testing.T) *authFixture {
 	srv := httptest.NewServer(sb.Handler())
 	t.Cleanup(srv.Close)
 	cfg := sb.Config()
-	client, err := wecom.New(wecom.Config{APIBase: srv.URL, SignInBase: srv.URL, CorpID: cfg.CorpID, AgentID: cfg.AgentID, Secret: cfg.Secret}, cache.NewMemory(), nil)
+	client, err := wecom.New(wecom.Config{APIBase: srv.URL, SignInBase: srv.URL, CorpID: cfg.CorpID, AgentID: cfg.AgentID, Secret: cfg.Secret, TokenCache: cache.NewMemory()})
 	if err != nil {
 		t.Fatal(err)
 	}

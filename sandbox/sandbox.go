@@ -45,6 +45,7 @@ type Config struct {
 	Staff []Member
 	// Now is the clock; default time.Now. Tests pass a fake clock.
 	Now func() time.Time
+	// Log receives what went wrong delivering callbacks; nil discards.
 	Log *slog.Logger
 	// Ceilings are WeCom's per-API call limits (ceiling.go); zero fields
 	// take WeCom's documented figures.
@@ -148,7 +149,7 @@ func New(cfg Config) (*Sandbox, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Log == nil {
-		cfg.Log = slog.Default()
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	c, err := wecom.NewCrypter(cfg.Token, cfg.EncodingAESKey, cfg.CorpID)
 	if err != nil {

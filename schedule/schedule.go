@@ -67,8 +67,8 @@ type Config struct {
 	Repo    cases.Repo
 	Locker  storage.Locker
 	Desk    *desk.Desk
-	Planner Planner // nil: no nudges and no escalation of held answers
-	Log     *slog.Logger
+	Planner Planner      // nil: no nudges and no escalation of held answers
+	Log     *slog.Logger // nil discards
 	Now     func() time.Time
 	// Every is the tick interval; default one minute.
 	Every time.Duration
@@ -96,7 +96,7 @@ type Scheduler struct {
 // New returns a Scheduler; call Run, or Tick from a test.
 func New(cfg Config) *Scheduler {
 	if cfg.Log == nil {
-		cfg.Log = slog.Default()
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -42,7 +42,7 @@ func newFixture(t *testing.T, db *storage.SQL) *fixture {
 		t.Fatal(err)
 	}
 	clk := clocktest.NewFake(monday)
-	return &fixture{t: t, db: db, desk: desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now), clock: clk, skip: map[int64]bool{}}
+	return &fixture{t: t, db: db, desk: desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar(), Now: clk.Now}), clock: clk, skip: map[int64]bool{}}
 }
 
 // scheduler returns a replica's scheduler; it resigns when the test ends so

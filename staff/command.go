@@ -1,8 +1,6 @@
 package staff
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -48,8 +46,13 @@ const (
 	ListToday   = "today"
 )
 
-// VerbHelp is the Verb of the help command.
-const VerbHelp = "帮助"
+// Canonical verbs other packages name.
+const (
+	// VerbHelp is the Verb of the help command.
+	VerbHelp = "帮助"
+	// VerbAssign is the Verb of assigning a lead department (派单).
+	VerbAssign = "派单"
+)
 
 // Limits on what staff type.
 const (
@@ -91,9 +94,9 @@ type verbSpec struct {
 
 func (v *verbSpec) needsCase() bool { return v.args != argList && v.args != argHelp }
 
-// usageErr says what to type instead.
-func (v *verbSpec) usageErr() error {
-	return fmt.Errorf("%s，例如：%s", v.usage, v.example)
+// refuse is a *CommandError about this verb.
+func (v *verbSpec) refuse(reason CommandReason) error {
+	return &CommandError{Reason: reason, Verb: v.verb}
 }
 
 // verbWord is one word that means a verb.
@@ -118,12 +121,13 @@ var verbWords = func() []verbWord {
 // ParseCommand parses what a staff member typed. The case may come before or
 // after the verb ("0007 受理", "受理 0007"); full-width spaces, digits and
 // colons, "办结：" and extra spaces are fine. A number on its own shows that
-// case. Errors are one Chinese line saying what to type instead.
+// case. A line that is not a command is a *CommandError, whose Text says
+// what to type instead.
 func ParseCommand(s string) (Command, error) {
 	sc := newScanner(s)
 	sc.skip()
 	if sc.done() {
-		return Command{}, errors.New(textEmptyCommand)
+		return Command{}, &CommandError{Reason: CommandEmpty}
 	}
 	ref := sc.ref(false) // "0007受理": a verb may follow directly
 	sc.skip()
@@ -132,7 +136,7 @@ func ParseCommand(s string) (Command, error) {
 	}
 	spec := sc.verb()
 	if spec == nil {
-		return Command{}, errors.New(textUnknownCommand)
+		return Command{}, &CommandError{Reason: CommandUnknownVerb}
 	}
 	cmd := Command{Verb: spec.verb, Action: spec.action, List: spec.list}
 	if !spec.needsCase() {
@@ -144,7 +148,7 @@ func ParseCommand(s string) (Command, error) {
 		sc.skip()
 	}
 	if ref == "" {
-		return Command{}, fmt.Errorf(textNeedCase, spec.example)
+		return Command{}, spec.refuse(CommandNeedCase)
 	}
 	cmd.CaseRef = ref
 	if err := parseArgs(spec, sc, &cmd); err != nil {
@@ -159,33 +163,33 @@ func parseArgs(spec *verbSpec, sc *scanner, cmd *Command) error {
 	case argText, argRelayed:
 		cmd.Text = sc.rest()
 		if cmd.Text == "" {
-			return spec.usageErr()
+			return spec.refuse(CommandUsage)
 		}
 		if spec.args == argRelayed && len([]rune(cmd.Text)) > MaxRelayedRunes {
-			return fmt.Errorf(textTooLong, MaxRelayedRunes)
+			return &CommandError{Reason: CommandTooLong, Verb: spec.verb, Limit: MaxRelayedRunes}
 		}
 	case argAssign, argCoAssign:
 		lead, co := splitDepts(sc.restNorm(), spec.args == argCoAssign)
 		if spec.args == argAssign && lead == "" || spec.args == argCoAssign && len(co) == 0 {
-			return spec.usageErr()
+			return spec.refuse(CommandUsage)
 		}
 		cmd.Dept, cmd.CoDepts = lead, co
 	case argExtend:
 		days, ok := sc.number()
 		if !ok {
-			return spec.usageErr()
+			return spec.refuse(CommandUsage)
 		}
 		sc.skipWord(textDaySuffixes...)
 		sc.skip()
 		cmd.Text = sc.rest()
 		if cmd.Text == "" {
-			return spec.usageErr()
+			return spec.refuse(CommandUsage)
 		}
 		if days < 1 || days > MaxExtendDays {
-			return fmt.Errorf(textBadDays, MaxExtendDays)
+			return &CommandError{Reason: CommandBadDays, Verb: spec.verb, Limit: MaxExtendDays}
 		}
 		if len([]rune(cmd.Text)) > MaxRelayedRunes { // the reason is relayed to the citizen
-			return fmt.Errorf(textTooLong, MaxRelayedRunes)
+			return &CommandError{Reason: CommandTooLong, Verb: spec.verb, Limit: MaxRelayedRunes}
 		}
 		cmd.Days = days
 	case argAccount:
@@ -193,22 +197,22 @@ func parseArgs(spec *verbSpec, sc *scanner, cmd *Command) error {
 		sc.skip()
 		cmd.Text = sc.rest()
 		if cmd.Target == "" || cmd.Text == "" {
-			return spec.usageErr()
+			return spec.refuse(CommandUsage)
 		}
 	case argMerge:
 		sc.skipWord(textMergeInto...)
 		sc.skip()
 		cmd.Target = sc.ref(true)
 		if cmd.Target == "" {
-			return spec.usageErr()
+			return spec.refuse(CommandUsage)
 		}
 		if cmd.Target == cmd.CaseRef {
-			return errors.New(textMergeSelf)
+			return spec.refuse(CommandMergeSelf)
 		}
 	case argFollowUp:
 		r, ok := sc.rating()
 		if !ok {
-			return spec.usageErr()
+			return spec.refuse(CommandUsage)
 		}
 		cmd.Rating = r
 		sc.skip()
@@ -242,14 +246,14 @@ func splitDepts(s string, coOnly bool) (lead string, co []string) {
 }
 
 // ResolveRef finds the case a staff member means among candidate numbers: the
-// number itself, or the one number ending in the digits typed. Errors are one
-// Chinese line: nothing matches, or several do (listed, so a longer ref can be
-// typed).
+// number itself, or the one number ending in the digits typed. When nothing
+// matches, or several do, the error is a *LookupError (listing them, so a
+// longer ref can be typed); an empty ref is a *CommandError.
 func ResolveRef(ref string, candidates []string) (string, error) {
 	want := strings.ToUpper(normKey(ref))
 	want = strings.TrimSuffix(strings.TrimPrefix(want, "#"), "号")
 	if want == "" {
-		return "", fmt.Errorf(textNeedCase, exampleView)
+		return "", &CommandError{Reason: CommandNeedCase, Verb: verbView}
 	}
 	var found []string
 	for _, c := range candidates {
@@ -263,20 +267,12 @@ func ResolveRef(ref string, candidates []string) (string, error) {
 	}
 	switch len(found) {
 	case 0:
-		return "", fmt.Errorf(textNoSuchCase, ref)
+		return "", &LookupError{Reason: LookupNoSuchCase, Typed: ref}
 	case 1:
 		return found[0], nil
 	}
 	slices.Sort(found)
-	shown := found
-	if len(shown) > 5 {
-		shown = shown[:5]
-	}
-	list := strings.Join(shown, "、")
-	if len(found) > len(shown) {
-		list += fmt.Sprintf(textAndMore, len(found))
-	}
-	return "", fmt.Errorf(textAmbiguousRef, ref, list)
+	return "", &LookupError{Reason: LookupSeveralCases, Typed: ref, Matches: found}
 }
 
 // HelpText is the answer to 帮助: every command with an example.

@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -34,7 +35,11 @@ func FuzzParseCommand(f *testing.F) {
 			t.Fatalf("ParseCommand(%q) not deterministic (-first +second):\n%s", s, diff)
 		}
 		if err != nil {
-			if msg := err.Error(); strings.TrimSpace(msg) == "" || !utf8.ValidString(msg) && utf8.ValidString(s) {
+			var ce *CommandError
+			if !errors.As(err, &ce) {
+				t.Fatalf("ParseCommand(%q) = %v, not a *CommandError", s, err)
+			}
+			if msg := ce.Text(); strings.TrimSpace(msg) == "" || !utf8.ValidString(msg) {
 				t.Fatalf("ParseCommand(%q): empty or broken refusal %q", s, msg)
 			}
 			return
@@ -76,8 +81,19 @@ func FuzzResolveRef(f *testing.F) {
 		candidates := strings.Fields(list)
 		got, err := ResolveRef(ref, candidates)
 		if err != nil {
-			if strings.TrimSpace(err.Error()) == "" {
-				t.Fatalf("ResolveRef(%q): empty refusal", ref)
+			var le *LookupError
+			var ce *CommandError
+			switch {
+			case errors.As(err, &le):
+				if strings.TrimSpace(le.Text()) == "" {
+					t.Fatalf("ResolveRef(%q): empty refusal", ref)
+				}
+			case errors.As(err, &ce):
+				if ce.Reason != CommandNeedCase {
+					t.Fatalf("ResolveRef(%q) = %v", ref, err)
+				}
+			default:
+				t.Fatalf("ResolveRef(%q) = %v, not a typed refusal", ref, err)
 			}
 			return
 		}
@@ -89,13 +105,4 @@ func FuzzResolveRef(f *testing.F) {
 			t.Fatalf("ResolveRef(%q, %q) = %q, not a candidate", ref, candidates, got)
 		}
 	})
-}
-
-func specOf(verb string) *verbSpec {
-	for i := range verbs {
-		if verbs[i].verb == verb {
-			return &verbs[i]
-		}
-	}
-	return nil
 }

@@ -1,8 +1,10 @@
 package staff
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -84,47 +86,83 @@ func TestParseCommand(t *testing.T) {
 
 func TestParseCommandErrors(t *testing.T) {
 	for _, tc := range []struct {
-		name, in, want string
+		name, in string
+		reason   CommandReason
+		want     string
 	}{
-		{"empty", "  ", "请输入指令"},
-		{"unknown verb", "你好", "没有看懂这条指令"},
-		{"unknown verb after a case", "0007 你好", "没有看懂这条指令"},
-		{"accept without a case", "受理", "请写明案件编号（完整编号或末几位），例如：受理 0007"},
-		{"view without a case", "查", "例如：查 0007"},
-		{"reply without a case", "回复 您好", "例如：回复 0007"},
-		{"reply whose text starts with a number but no case", "回复 8点前给您回电", "例如：回复 0007"},
-		{"reply without text", "回复 0007", "回复需要写明要对群众说的话，例如：回复 0007"},
-		{"reply too long", "回复 0007 " + strings.Repeat("长", MaxRelayedRunes+1), "最多600字"},
-		{"note without text", "备注 0007  ", "备注需要写明内容"},
-		{"extend without days", "延期 0007 等待外省回函", "延期需要写明天数和原因，例如：延期 0007 5 等待外省回函"},
-		{"extend without reason", "延期 0007 5", "延期需要写明天数和原因，例如：延期 0007 5 等待外省回函"},
-		{"extend with nothing", "延期 0007", "延期需要写明天数和原因"},
-		{"extend zero days", "延期 0007 0 等待", "延期天数请写1到60之间"},
-		{"extend too long", "延期 0007 100 等待", "延期天数请写1到60之间"},
-		{"return without reason", "退单 0007", "退单需要写明原因"},
-		{"resolve without an answer", "办结：0007：", "办结需要写明给群众的答复"},
-		{"assign without a department", "派单 0007", "派单需要写明主办部门"},
-		{"assign with only co-handlers", "派单 0007 协办 档案馆", "派单需要写明主办部门"},
-		{"co-assign without a department", "协办 0007", "协办需要写明协办部门"},
-		{"accountability without a reason", "追责 0007 某某区社保窗口", "追责需要写明哪个窗口和原因"},
-		{"common without a tag", "共性 0007", "共性需要写明问题标签"},
-		{"merge without a target", "并案 0007", "并案需要写明要并入的案件编号"},
-		{"merge into a word", "并案 0007 那件", "并案需要写明要并入的案件编号"},
-		{"merge into itself", "并案 0007 0007", "不能把案件并入它自己"},
-		{"follow-up without a rating", "回访 0007 很满意", "回访需要写明1到5的评价"},
-		{"follow-up out of range", "回访 0007 6", "回访需要写明1到5的评价"},
-		{"follow-up two digits", "回访 0007 12 好", "回访需要写明1到5的评价"},
+		{"empty", "  ", CommandEmpty, "请输入指令，发送“帮助”查看可用指令。"},
+		{"unknown verb", "你好", CommandUnknownVerb, "没有看懂这条指令，发送“帮助”查看可用指令，例如：受理 0007"},
+		{"unknown verb after a case", "0007 你好", CommandUnknownVerb, "没有看懂这条指令"},
+		{"accept without a case", "受理", CommandNeedCase, "请写明案件编号（完整编号或末几位），例如：受理 0007"},
+		{"view without a case", "查", CommandNeedCase, "例如：查 0007"},
+		{"reply without a case", "回复 您好", CommandNeedCase, "例如：回复 0007"},
+		{"reply whose text starts with a number but no case", "回复 8点前给您回电", CommandNeedCase, "例如：回复 0007"},
+		{"reply without text", "回复 0007", CommandUsage, "回复需要写明要对群众说的话，例如：回复 0007 您的档案已找到，请周三上午来取"},
+		{"reply too long", "回复 0007 " + strings.Repeat("长", MaxRelayedRunes+1), CommandTooLong, "内容太长了，发给群众的一条消息最多600字，请分几次发送。"},
+		{"extension reason too long", "延期 0007 5 " + strings.Repeat("长", MaxRelayedRunes+1), CommandTooLong, "最多600字"},
+		{"note without text", "备注 0007  ", CommandUsage, "备注需要写明内容"},
+		{"extend without days", "延期 0007 等待外省回函", CommandUsage, "延期需要写明天数和原因，例如：延期 0007 5 等待外省回函"},
+		{"extend without reason", "延期 0007 5", CommandUsage, "延期需要写明天数和原因，例如：延期 0007 5 等待外省回函"},
+		{"extend with nothing", "延期 0007", CommandUsage, "延期需要写明天数和原因"},
+		{"extend zero days", "延期 0007 0 等待", CommandBadDays, "延期天数请写1到60之间的工作日数，例如：延期 0007 5 等待外省回函"},
+		{"extend too long", "延期 0007 100 等待", CommandBadDays, "延期天数请写1到60之间"},
+		{"return without reason", "退单 0007", CommandUsage, "退单需要写明原因"},
+		{"resolve without an answer", "办结：0007：", CommandUsage, "办结需要写明给群众的答复"},
+		{"assign without a department", "派单 0007", CommandUsage, "派单需要写明主办部门"},
+		{"assign with only co-handlers", "派单 0007 协办 档案馆", CommandUsage, "派单需要写明主办部门"},
+		{"co-assign without a department", "协办 0007", CommandUsage, "协办需要写明协办部门"},
+		{"accountability without a reason", "追责 0007 某某区社保窗口", CommandUsage, "追责需要写明哪个窗口和原因"},
+		{"common without a tag", "共性 0007", CommandUsage, "共性需要写明问题标签"},
+		{"merge without a target", "并案 0007", CommandUsage, "并案需要写明要并入的案件编号"},
+		{"merge into a word", "并案 0007 那件", CommandUsage, "并案需要写明要并入的案件编号"},
+		{"merge into itself", "并案 0007 0007", CommandMergeSelf, "不能把案件并入它自己"},
+		{"follow-up without a rating", "回访 0007 很满意", CommandUsage, "回访需要写明1到5的评价"},
+		{"follow-up out of range", "回访 0007 6", CommandUsage, "回访需要写明1到5的评价"},
+		{"follow-up two digits", "回访 0007 12 好", CommandUsage, "回访需要写明1到5的评价"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseCommand(tc.in)
-			if err == nil {
-				t.Fatalf("ParseCommand(%q) = %+v, want an error containing %q", tc.in, got, tc.want)
+			var ce *CommandError
+			if !errors.As(err, &ce) {
+				t.Fatalf("ParseCommand(%q) = %+v, %v; want a *CommandError", tc.in, got, err)
 			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("ParseCommand(%q) error %q, want it to contain %q", tc.in, err, tc.want)
+			if ce.Reason != tc.reason {
+				t.Errorf("ParseCommand(%q) refused for %s, want %s", tc.in, ce.Reason, tc.reason)
 			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Errorf("error is more than one line: %q", err)
+			if text := ce.Text(); !strings.Contains(text, tc.want) || strings.Contains(text, "\n") {
+				t.Errorf("ParseCommand(%q) refusal %q, want one line containing %q", tc.in, text, tc.want)
+			}
+			if hasHan(ce.Error()) {
+				t.Errorf("the refusal's error is a sentence: %q", ce.Error())
+			}
+		})
+	}
+}
+
+// Every reason a line is not a command has its own line, worded from the
+// verb's usage when it needs one.
+func TestCommandErrorText(t *testing.T) {
+	for _, tc := range []struct {
+		err  CommandError
+		want string
+	}{
+		{CommandError{Reason: CommandEmpty}, "请输入指令，发送“帮助”查看可用指令。"},
+		{CommandError{Reason: CommandUnknownVerb}, "没有看懂这条指令，发送“帮助”查看可用指令，例如：受理 0007"},
+		{CommandError{Reason: CommandNeedCase, Verb: "派单"}, "请写明案件编号（完整编号或末几位），例如：派单 0007 社保中心 协办 档案馆、就业服务中心"},
+		{CommandError{Reason: CommandNeedCase}, "请写明案件编号（完整编号或末几位），例如：查 0007"},
+		{CommandError{Reason: CommandUsage, Verb: "并案"}, "并案需要写明要并入的案件编号，例如：并案 0007 0003"},
+		{CommandError{Reason: CommandUsage, Verb: "受理"}, "没有看懂这条指令，发送“帮助”查看可用指令，例如：受理 0007"},
+		{CommandError{Reason: CommandTooLong, Verb: "回复", Limit: 600}, "内容太长了，发给群众的一条消息最多600字，请分几次发送。"},
+		{CommandError{Reason: CommandBadDays, Verb: "延期", Limit: 60}, "延期天数请写1到60之间的工作日数，例如：延期 0007 5 等待外省回函"},
+		{CommandError{Reason: CommandMergeSelf, Verb: "并案"}, "不能把案件并入它自己，请写另一件案件的编号，例如：并案 0007 0003"},
+		{CommandError{Reason: CommandReason("bogus")}, "没有看懂这条指令，发送“帮助”查看可用指令，例如：受理 0007"},
+	} {
+		t.Run(string(tc.err.Reason)+" "+tc.err.Verb, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.err.Text()); diff != "" {
+				t.Errorf("Text() (-want +got):\n%s", diff)
+			}
+			if hasHan(tc.err.Error()) {
+				t.Errorf("Error() = %q: a sentence, not a reason", tc.err.Error())
 			}
 		})
 	}
@@ -133,28 +171,28 @@ func TestParseCommandErrors(t *testing.T) {
 func TestResolveRef(t *testing.T) {
 	candidates := []string{"BC2611280007", "BC2611270007", "BC2611280013", "BC2611280113", "BC2611250021"}
 	for _, tc := range []struct {
-		name, ref, want, wantErr string
+		name, ref, want string
+		wantErr         error
 	}{
-		{"full number", "BC2611280007", "BC2611280007", ""},
-		{"full number, lower case and full-width", "ｂｃ２６１１２８０００７", "BC2611280007", ""},
-		{"unique last digits", "0021", "BC2611250021", ""},
-		{"unique short suffix", "21", "BC2611250021", ""},
-		{"longer suffix disambiguates", "80007", "BC2611280007", ""},
-		{"ambiguous lists the matches", "0007", "", "“0007”对应多件案件：BC2611270007、BC2611280007，请多写几位编号。"},
-		{"ambiguous across a longer suffix", "13", "", "BC2611280013、BC2611280113"},
-		{"no match", "9999", "", "没有找到编号为“9999”的案件"},
-		{"empty", " ", "", "请写明案件编号"},
+		{"full number", "BC2611280007", "BC2611280007", nil},
+		{"full number, lower case and full-width", "ｂｃ２６１１２８０００７", "BC2611280007", nil},
+		{"unique last digits", "0021", "BC2611250021", nil},
+		{"unique short suffix", "21", "BC2611250021", nil},
+		{"longer suffix disambiguates", "80007", "BC2611280007", nil},
+		{"ambiguous lists the matches", "0007", "",
+			&LookupError{Reason: LookupSeveralCases, Typed: "0007", Matches: []string{"BC2611270007", "BC2611280007"}}},
+		{"ambiguous across a longer suffix", "13", "",
+			&LookupError{Reason: LookupSeveralCases, Typed: "13", Matches: []string{"BC2611280013", "BC2611280113"}}},
+		{"no match", "9999", "", &LookupError{Reason: LookupNoSuchCase, Typed: "9999"}},
+		{"empty", " ", "", &CommandError{Reason: CommandNeedCase, Verb: "查"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ResolveRef(tc.ref, candidates)
-			if tc.wantErr == "" {
-				if err != nil || got != tc.want {
-					t.Errorf("ResolveRef(%q) = %q, %v; want %q", tc.ref, got, err, tc.want)
-				}
-				return
+			if got != tc.want {
+				t.Errorf("ResolveRef(%q) = %q, want %q", tc.ref, got, tc.want)
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("ResolveRef(%q) = %q, %v; want an error containing %q", tc.ref, got, err, tc.wantErr)
+			if diff := cmp.Diff(tc.wantErr, err); diff != "" {
+				t.Errorf("ResolveRef(%q) error (-want +got):\n%s", tc.ref, diff)
 			}
 		})
 	}
@@ -166,9 +204,49 @@ func TestResolveRefListsAtMostFive(t *testing.T) {
 		many = append(many, "BC26112"+d+"0007")
 	}
 	_, err := ResolveRef("7", many)
-	if err == nil || !strings.Contains(err.Error(), "等7件") || strings.Contains(err.Error(), "BC2611260007") {
-		t.Errorf("got %v, want five numbers and 等7件", err)
+	var le *LookupError
+	if !errors.As(err, &le) {
+		t.Fatalf("got %v, want a *LookupError", err)
 	}
+	if text := le.Text(); !strings.Contains(text, "等7件") || !strings.Contains(text, many[4]) || strings.Contains(text, many[5]) || strings.Contains(text, many[6]) {
+		t.Errorf("got %q, want five numbers and 等7件", text)
+	}
+}
+
+// Every reason a lookup finds no single case or department has its line.
+func TestLookupErrorText(t *testing.T) {
+	var seven []string
+	for _, d := range []string{"20", "21", "22", "23", "24", "25", "26"} {
+		seven = append(seven, "BC26112"+d+"0007")
+	}
+	for _, tc := range []struct {
+		err  LookupError
+		want string
+	}{
+		{LookupError{Reason: LookupNoSuchCase, Typed: "9999"}, "没有找到案件 9999，请核对编号。"},
+		{LookupError{Reason: LookupSeveralCases, Typed: "0007", Matches: []string{"BC2611270007", "BC2611280007"}},
+			"“0007”对应多件案件：BC2611270007、BC2611280007，请多写几位编号。"},
+		{LookupError{Reason: LookupSeveralCases, Typed: "7", Matches: seven},
+			"“7”对应多件案件：BC26112200007、BC26112210007、BC26112220007、BC26112230007、BC26112240007 等7件，请多写几位编号。"},
+		{LookupError{Reason: LookupNoDeptName}, "请写明部门名称，例如：社保中心"},
+		{LookupError{Reason: LookupNoSuchDept, Typed: "火星局"}, "没有找到部门“火星局”，请写部门全称或常用简称。"},
+		{LookupError{Reason: LookupSeveralDepts, Typed: "中心", Matches: []string{"社保中心", "就业服务中心"}},
+			"“中心”对应多个部门：社保中心、就业服务中心，请写得更具体些。"},
+		{LookupError{Reason: LookupReason("bogus")}, "没有看懂这条指令，发送“帮助”查看可用指令，例如：受理 0007"},
+	} {
+		t.Run(string(tc.err.Reason), func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.err.Text()); diff != "" {
+				t.Errorf("Text() (-want +got):\n%s", diff)
+			}
+			if hasHan(tc.err.Error()) {
+				t.Errorf("Error() = %q: a sentence, not a reason", tc.err.Error())
+			}
+		})
+	}
+}
+
+func hasHan(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
 }
 
 func TestHelpTextNamesEveryVerb(t *testing.T) {

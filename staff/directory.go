@@ -500,12 +500,12 @@ func (d *Directory) FindDepartment(nameOrAlias string) (*Department, bool) {
 	return dep, err == nil
 }
 
-// ResolveDepartment is FindDepartment with an error staff can read: none found,
-// or several found (listing them).
+// ResolveDepartment is FindDepartment with a *LookupError saying why nothing
+// was found: no name, none found, or several found (listing them).
 func (d *Directory) ResolveDepartment(nameOrAlias string) (*Department, error) {
 	k := normKey(nameOrAlias)
 	if k == "" {
-		return nil, errors.New(textNoDeptGiven)
+		return nil, &LookupError{Reason: LookupNoDeptName}
 	}
 	if dep, ok := d.deptByKey[k]; ok {
 		return dep, nil
@@ -520,7 +520,7 @@ func (d *Directory) ResolveDepartment(nameOrAlias string) (*Department, error) {
 	}
 	switch len(found) {
 	case 0:
-		return nil, fmt.Errorf(textDeptNotFound, strings.TrimSpace(nameOrAlias))
+		return nil, &LookupError{Reason: LookupNoSuchDept, Typed: strings.TrimSpace(nameOrAlias)}
 	case 1:
 		return found[0], nil
 	}
@@ -528,7 +528,7 @@ func (d *Directory) ResolveDepartment(nameOrAlias string) (*Department, error) {
 	for i, dep := range found {
 		names[i] = dep.Name
 	}
-	return nil, fmt.Errorf(textDeptAmbiguous, strings.TrimSpace(nameOrAlias), strings.Join(names, "、"))
+	return nil, &LookupError{Reason: LookupSeveralDepts, Typed: strings.TrimSpace(nameOrAlias), Matches: names}
 }
 
 // normKey folds what a person types into a lookup key: full-width to ASCII,

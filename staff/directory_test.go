@@ -119,9 +119,18 @@ func TestFindDepartment(t *testing.T) {
 			}
 		})
 	}
-	_, err := d.ResolveDepartment("中心")
-	if err == nil || !strings.Contains(err.Error(), "社保中心") || !strings.Contains(err.Error(), "就业服务中心") {
-		t.Errorf("ambiguous department error should list both: %v", err)
+	for _, tc := range []struct {
+		typed string
+		want  *LookupError
+	}{
+		{"中心", &LookupError{Reason: LookupSeveralDepts, Typed: "中心", Matches: []string{"社保中心", "就业服务中心"}}},
+		{" 税务局 ", &LookupError{Reason: LookupNoSuchDept, Typed: "税务局"}},
+		{"　", &LookupError{Reason: LookupNoDeptName}},
+	} {
+		_, err := d.ResolveDepartment(tc.typed)
+		if diff := cmp.Diff(tc.want, err); diff != "" {
+			t.Errorf("ResolveDepartment(%q) (-want +got):\n%s", tc.typed, diff)
+		}
 	}
 }
 

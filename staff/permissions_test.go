@@ -82,7 +82,7 @@ func TestRefusals(t *testing.T) {
 		reason Reason // "" for allowed
 		text   string // a part of the refusal's wording
 	}{
-		{"not in the directory", nil, cases.ActionView, leadCase, ReasonNotMember, "不在本局办成事通讯录中"},
+		{"not in the directory", nil, cases.ActionView, leadCase, ReasonNotMember, "不在本窗口的工作人员名单中"},
 		{"role without the action", handler, cases.ActionAccept, leadCase, ReasonNoPermission, "您的岗位不能“受理”"},
 		{"other department's case", handler, cases.ActionReply, otherCase, ReasonNotYourDept, "不在您所在部门的办理范围内，不能“回复群众”"},
 		{"co-handler cannot resolve", handler, cases.ActionResolve, coCase, ReasonLeadOnly, "“办结”由主办部门办理"},

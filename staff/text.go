@@ -14,7 +14,7 @@ import (
 var verbs = []verbSpec{
 	{verb: "受理", words: []string{"受理", "接单"}, action: cases.ActionAccept, args: argNone,
 		example: "受理 0007"},
-	{verb: "派单", words: []string{"派单", "分派", "转办"}, action: cases.ActionAssign, args: argAssign,
+	{verb: VerbAssign, words: []string{"派单", "分派", "转办"}, action: cases.ActionAssign, args: argAssign,
 		usage: "派单需要写明主办部门", example: "派单 0007 社保中心 协办 档案馆、就业服务中心"},
 	{verb: "协办", words: []string{"协办"}, action: cases.ActionAssign, args: argCoAssign,
 		usage: "协办需要写明协办部门", example: "协办 0007 档案馆"},
@@ -62,20 +62,21 @@ var (
 	textMergeInto   = []string{"并入", "到", "入"}
 )
 
-// Command errors.
+// Command errors (CommandError.Text, LookupError.Text).
 const (
 	textEmptyCommand   = "请输入指令，发送“帮助”查看可用指令。"
 	textUnknownCommand = "没有看懂这条指令，发送“帮助”查看可用指令，例如：受理 0007"
 	textNeedCase       = "请写明案件编号（完整编号或末几位），例如：%s"
+	textUsage          = "%s，例如：%s" // the verb's usage, then its example
 	textTooLong        = "内容太长了，发给群众的一条消息最多%d字，请分几次发送。"
 	textBadDays        = "延期天数请写1到%d之间的工作日数，例如：延期 0007 5 等待外省回函"
 	textMergeSelf      = "不能把案件并入它自己，请写另一件案件的编号，例如：并案 0007 0003"
-	textNoSuchCase     = "没有找到编号为“%s”的案件，请核对编号。"
+	textNoSuchCase     = "没有找到案件 %s，请核对编号。"
 	textAmbiguousRef   = "“%s”对应多件案件：%s，请多写几位编号。"
 	textAndMore        = " 等%d件"
 )
 
-// Directory lookups staff see.
+// Directory lookups staff see (LookupError.Text).
 const (
 	textNoDeptGiven   = "请写明部门名称，例如：社保中心"
 	textDeptNotFound  = "没有找到部门“%s”，请写部门全称或常用简称。"
@@ -84,7 +85,7 @@ const (
 
 // Permission refusals (Refusal.Text).
 const (
-	textNotMember      = "您好，您不在本局办成事通讯录中，暂时无法使用。如需开通，请联系办不成事反映窗口。"
+	textNotMember      = "抱歉，您不在本窗口的工作人员名单中，暂时不能使用。如需开通，请联系窗口负责人。"
 	textNotStaffAction = "“%s”由群众本人操作，工作人员无法代为办理。"
 	textNoPermission   = "抱歉，您的岗位不能“%s”，如有需要请联系窗口值班或督办人员。"
 	textNotYourDept    = "抱歉，这件案件不在您所在部门的办理范围内，不能“%s”。"

@@ -108,10 +108,10 @@ const LeaseTTL = 6 * time.Second
 // Refresh says ErrLockLost, or renewals kept failing (Redis unreachable, say)
 // until less than a third of ttl was left. The holder then stops before
 // another holder's work can overlap its own. A renewal that fails once is
-// tried again at the next tick. stop does not unlock.
+// tried again at the next tick. stop does not unlock. A nil log discards.
 func KeepLease(ctx context.Context, lock Lock, ttl time.Duration, log *slog.Logger) (leased context.Context, stop func()) {
 	if log == nil {
-		log = slog.Default()
+		log = slog.New(slog.DiscardHandler)
 	}
 	leased, cancel := context.WithCancelCause(ctx)
 	done := make(chan struct{})

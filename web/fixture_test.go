@@ -86,7 +86,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	clk := clocktest.NewFake(time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)) // 10:00 in Shanghai
 	db := storagetest.SQLite(t)
-	d := desk.New(staff.StaticSource(dir), cases.WeekdayCalendar(), clk.Now)
+	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar(), Now: clk.Now})
 	f := &fixture{t: t, clock: clk, db: db, ids: map[string]int64{}, atts: map[string]int64{}}
 	f.seed()
 

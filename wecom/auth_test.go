@@ -64,17 +64,17 @@ func TestUserIDFromCodeEmpty(t *testing.T) {
 }
 
 func TestAuthorizeURL(t *testing.T) {
-	real, err := New(Config{CorpID: "wwCORP", AgentID: 1000002, Secret: "s"}, newCache(), nil)
+	real, err := New(Config{CorpID: "wwCORP", AgentID: 1000002, Secret: "s", TokenCache: newCache()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A proxy in front of the API does not move the sign-in pages.
-	proxied, err := New(Config{APIBase: "https://wecom-proxy.bureau.local", CorpID: "wwCORP", AgentID: 1000002, Secret: "s"}, newCache(), nil)
+	proxied, err := New(Config{APIBase: "https://wecom-proxy.bureau.local", CorpID: "wwCORP", AgentID: 1000002, Secret: "s", TokenCache: newCache()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sandbox, err := New(Config{APIBase: "http://127.0.0.1:8080/sandbox", SignInBase: "http://127.0.0.1:8080/sandbox",
-		CorpID: "wwCORP", AgentID: 1000002, Secret: "s"}, newCache(), nil)
+		CorpID: "wwCORP", AgentID: 1000002, Secret: "s", TokenCache: newCache()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestAuthorizeURL(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(Config{SignInBase: "ftp://x", CorpID: "wwCORP", AgentID: 1, Secret: "s"}, newCache(), nil); err == nil {
+	if _, err := New(Config{SignInBase: "ftp://x", CorpID: "wwCORP", AgentID: 1, Secret: "s", TokenCache: newCache()}); err == nil {
 		t.Error("a sign-in base that is not http(s) was accepted")
 	}
 }

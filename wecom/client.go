@@ -40,6 +40,16 @@ type Config struct {
 	// SignInBase, when set, serves the staff sign-in page instead of WeCom
 	// (the local sandbox); empty means WeCom's own pages.
 	SignInBase string
+	// TokenCache keeps the access token (for example silenceper's
+	// cache.NewMemory(), or a Redis cache shared by replicas). Required.
+	TokenCache cache.Cache
+	// Pauses keeps the APIs paused after a frequency-limit answer, shared
+	// with the other replicas; nil keeps them in process.
+	Pauses Pauses
+	// Budget is the corp's call budget per API; nil: calls take none.
+	Budget Budget
+	// Log receives the client's warnings; nil discards them.
+	Log *slog.Logger
 }
 
 // Client calls the WeCom API for one corp and one self-built app. It is safe
@@ -54,16 +64,15 @@ type Client struct {
 	cache      cache.Cache
 	log        *slog.Logger
 
+	pauses Pauses // APIs paused after a frequency limit (pause.go)
+	budget Budget // the corp's call budget per API; nil: none
+
 	mu     sync.Mutex
 	flight *tokenFlight // the token fetch in progress, shared by concurrent callers
-	pauses Pauses       // APIs paused after a frequency limit (pause.go)
-	budget Budget       // the corp's call budget per API; nil: none
 }
 
-// New checks cfg and returns a Client that keeps its access token in tc (for
-// example silenceper's cache.NewMemory(), or a Redis cache shared by replicas).
-// A nil log discards logs.
-func New(cfg Config, tc cache.Cache, log *slog.Logger) (*Client, error) {
+// New checks cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
 	var problems []string
 	base := cfg.APIBase
 	if base == "" {
@@ -99,7 +108,7 @@ func New(cfg Config, tc cache.Cache, log *slog.Logger) (*Client, error) {
 	if cfg.Timeout < 0 {
 		problems = append(problems, "timeout must not be negative")
 	}
-	if tc == nil {
+	if cfg.TokenCache == nil {
 		problems = append(problems, "token cache is nil")
 	}
 	if len(problems) > 0 {
@@ -109,8 +118,13 @@ func New(cfg Config, tc cache.Cache, log *slog.Logger) (*Client, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
+	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	pauses := cfg.Pauses
+	if pauses == nil {
+		pauses = newLocalPauses()
 	}
 	return &Client{
 		base:       u,
@@ -119,9 +133,10 @@ func New(cfg Config, tc cache.Cache, log *slog.Logger) (*Client, error) {
 		agentID:    cfg.AgentID,
 		secret:     cfg.Secret,
 		http:       newHTTPClient(timeout),
-		cache:      tc,
+		cache:      cfg.TokenCache,
 		log:        log.With("component", "wecom"),
-		pauses:     newLocalPauses(),
+		pauses:     pauses,
+		budget:     cfg.Budget,
 	}, nil
 }
 

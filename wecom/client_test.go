@@ -48,7 +48,7 @@ func TestTokenCachedAndShared(t *testing.T) {
 	}
 
 	// Another app of the same corp has its own token.
-	other, err := New(Config{APIBase: f.srv.URL, CorpID: testCorpID, AgentID: testAgentID + 1, Secret: testSecret}, shared, nil)
+	other, err := New(Config{APIBase: f.srv.URL, CorpID: testCorpID, AgentID: testAgentID + 1, Secret: testSecret, TokenCache: shared})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestOtherErrcodesNotRetried(t *testing.T) {
 func TestGettokenErrorKeepsCodeAndHidesSecret(t *testing.T) {
 	f := newFake(t, "")
 	stateRoute(f)
-	c, err := New(Config{APIBase: f.srv.URL, CorpID: testCorpID, AgentID: testAgentID, Secret: "wrong-secret-value"}, newCache(), nil)
+	c, err := New(Config{APIBase: f.srv.URL, CorpID: testCorpID, AgentID: testAgentID, Secret: "wrong-secret-value", TokenCache: newCache()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestAPIBaseWithPathPrefix(t *testing.T) {
 	f := newFake(t, "/sandbox")
 	stateRoute(f)
 	for _, base := range []string{f.srv.URL + "/sandbox", f.srv.URL + "/sandbox/"} {
-		c, err := New(Config{APIBase: base, CorpID: testCorpID, AgentID: testAgentID, Secret: testSecret}, newCache(), nil)
+		c, err := New(Config{APIBase: base, CorpID: testCorpID, AgentID: testAgentID, Secret: testSecret, TokenCache: newCache()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -255,7 +255,7 @@ func TestTimeout(t *testing.T) {
 			}
 		})
 	})
-	c, err := New(Config{APIBase: f.srv.URL, CorpID: testCorpID, AgentID: testAgentID, Secret: testSecret, Timeout: 100 * time.Millisecond}, newCache(), nil)
+	c, err := New(Config{APIBase: f.srv.URL, CorpID: testCorpID, AgentID: testAgentID, Secret: testSecret, Timeout: 100 * time.Millisecond, TokenCache: newCache()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +302,7 @@ func TestHTTPStatusAndGarbage(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	good := Config{CorpID: testCorpID, AgentID: 1, Secret: testSecret}
+	good := Config{CorpID: testCorpID, AgentID: 1, Secret: testSecret, TokenCache: newCache()}
 	tests := []struct {
 		name string
 		edit func(*Config)
@@ -318,7 +318,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := good
 			tt.edit(&cfg)
-			_, err := New(cfg, newCache(), nil)
+			_, err := New(cfg)
 			if err == nil {
 				t.Fatal("want an error")
 			}
@@ -332,10 +332,12 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(good, nil, nil); err == nil {
+	noCache := good
+	noCache.TokenCache = nil
+	if _, err := New(noCache); err == nil {
 		t.Error("nil cache accepted")
 	}
-	c, err := New(good, newCache(), nil)
+	c, err := New(good)
 	if err != nil {
 		t.Fatal(err)
 	}

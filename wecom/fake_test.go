@@ -195,10 +195,18 @@ func (c *lockedCache) Delete(key string) error {
 
 func newTestClient(t *testing.T, f *fakeWeCom, tc cache.Cache) *Client {
 	t.Helper()
-	if tc == nil {
-		tc = newCache()
+	return newTestClientWith(t, f, Config{TokenCache: tc})
+}
+
+// newTestClientWith is newTestClient with cfg's token cache, pauses and
+// budget; the fake's address and the test corp fill in the rest.
+func newTestClientWith(t *testing.T, f *fakeWeCom, cfg Config) *Client {
+	t.Helper()
+	if cfg.TokenCache == nil {
+		cfg.TokenCache = newCache()
 	}
-	c, err := New(Config{APIBase: f.srv.URL + f.prefix, CorpID: testCorpID, AgentID: testAgentID, Secret: testSecret, Timeout: 2 * time.Second}, tc, nil)
+	cfg.APIBase, cfg.CorpID, cfg.AgentID, cfg.Secret, cfg.Timeout = f.srv.URL+f.prefix, testCorpID, testAgentID, testSecret, 2*time.Second
+	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

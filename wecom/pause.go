@@ -78,7 +78,8 @@ func RetryAfter(err error) (time.Duration, bool) {
 
 // Pauses keeps, per API path, how long calls must wait after a
 // frequency-limit answer. The limits are per corp, so replicas share one
-// (storage's Redis); the client keeps its own in process until given one.
+// (storage's Redis); the client keeps its own in process unless Config
+// gives one.
 type Pauses interface {
 	// Pause makes calls to api wait for d from now (never shortening a
 	// longer pause).
@@ -106,20 +107,11 @@ const BudgetWait = time.Second
 // ceiling.
 var budgetExempt = map[string]bool{"/cgi-bin/message/send": true}
 
-// UseBudget makes every call of a budgeted API take its share from b first.
-func (c *Client) UseBudget(b Budget) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.budget = b
-}
-
 // takeBudget returns a *PausedError (Budget) when path's share is spent. A
 // budget that cannot be read does not stop the call: WeCom's own answer
 // still protects the ceiling, and the pause follows it.
 func (c *Client) takeBudget(ctx context.Context, path string) error {
-	c.mu.Lock()
 	b := c.budget
-	c.mu.Unlock()
 	if b == nil || budgetExempt[path] {
 		return nil
 	}
@@ -134,25 +126,11 @@ func (c *Client) takeBudget(ctx context.Context, path string) error {
 	return nil
 }
 
-// SharePauses makes the client keep its API pauses in p, shared with the
-// other replicas.
-func (c *Client) SharePauses(p Pauses) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.pauses = p
-}
-
-func (c *Client) pauseStore() Pauses {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.pauses
-}
-
 // checkPause returns a *PausedError while path is paused. A pause store
 // that cannot be read does not stop the call: WeCom's own answer still
 // protects the limit.
 func (c *Client) checkPause(ctx context.Context, path string) error {
-	d, err := c.pauseStore().PausedFor(ctx, path)
+	d, err := c.pauses.PausedFor(ctx, path)
 	if err != nil {
 		c.log.WarnContext(ctx, "read API pause", "path", path, "err", err)
 		return nil
@@ -170,7 +148,7 @@ func (c *Client) notePause(ctx context.Context, path string, err error) {
 		return
 	}
 	c.log.WarnContext(ctx, "WeCom frequency limit; pausing the API", "path", path, "errcode", ErrCode(err), "for", d)
-	if perr := c.pauseStore().Pause(context.WithoutCancel(ctx), path, d); perr != nil {
+	if perr := c.pauses.Pause(context.WithoutCancel(ctx), path, d); perr != nil {
 		c.log.WarnContext(ctx, "record API pause", "path", path, "err", perr)
 	}
 }

@@ -33,11 +33,10 @@ func TestFrequencyLimitPausesTheAPI(t *testing.T) {
 				return map[string]any{"errcode": 0, "msgid": "m1"}
 			})
 			f.route("/cgi-bin/kf/service_state/get", func(call) any { return map[string]any{"errcode": 0, "service_state": 1} })
-			c := newTestClient(t, f, nil)
 			now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 			p := newLocalPauses()
 			p.now = func() time.Time { return now }
-			c.SharePauses(p)
+			c := newTestClientWith(t, f, Config{Pauses: p})
 			ctx := context.Background()
 
 			_, err := c.SendKf(ctx, "wkA", "wmB", "k1", textMsg("您好"))
@@ -85,8 +84,7 @@ func TestCallBudgetRefusesLocally(t *testing.T) {
 	f := newFake(t, "")
 	f.route("/cgi-bin/kf/send_msg", func(call) any { return map[string]any{"errcode": 0, "msgid": "m1"} })
 	f.route("/cgi-bin/message/send", func(call) any { return map[string]any{"errcode": 0, "msgid": "a1"} })
-	c := newTestClient(t, f, nil)
-	c.UseBudget(&budgetOf{left: map[string]int{"/cgi-bin/kf/send_msg": 1}})
+	c := newTestClientWith(t, f, Config{Budget: &budgetOf{left: map[string]int{"/cgi-bin/kf/send_msg": 1}}})
 	ctx := context.Background()
 	if _, err := c.SendKf(ctx, "wkA", "wmB", "k1", textMsg("一")); err != nil {
 		t.Fatalf("first call: %v", err)

@@ -1,6 +1,15 @@
-package bot
+package pii
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/width"
+)
+
+// phoneSeparators are what people write between the digits of a phone
+// number, once full-width forms are folded to ASCII.
+var phoneSeparators = strings.NewReplacer("-", "", "—", "", "(", "", ")", "", ".", "")
 
 // ParsePhone reads a contact phone number: a mobile number (11 digits
 // starting with 1), a landline with its area code (010 12345678,
@@ -8,8 +17,13 @@ import "strings"
 // brackets, full-width digits and a +86 prefix are tolerated; norm keeps only
 // the digits.
 func ParsePhone(s string) (norm string, ok bool) {
-	s = squeeze(fold(s))
-	s = strings.NewReplacer("-", "", "—", "", "(", "", ")", "", "（", "", "）", "", ".", "").Replace(s)
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, width.Narrow.String(s))
+	s = phoneSeparators.Replace(s)
 	if rest, found := strings.CutPrefix(s, "+86"); found {
 		s = rest
 	} else if rest, found := strings.CutPrefix(s, "0086"); found {
