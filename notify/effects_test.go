@@ -87,17 +87,23 @@ func (f *fixture) drain(t *testing.T, rounds int) {
 	}
 }
 
-// firstSendFails is a fixture whose WeCom fails the first send with err,
-// having taken the message if took (its answer was lost), and whose citizen
-// wmA wrote a minute ago.
-func firstSendFails(t *testing.T, db *storage.SQL, took bool, err error) (*fixture, *weCom) {
-	t.Helper()
-	api := &weCom{fail: func(call int, _ cases.Message) (bool, error) {
+// failsFirst is WeCom failing the first send with err, having taken the
+// message if took; every later send goes through.
+func failsFirst(took bool, err error) *weCom {
+	return &weCom{fail: func(call int, _ cases.Message) (bool, error) {
 		if call == 1 {
 			return took, err
 		}
 		return true, nil
 	}}
+}
+
+// firstSendFails is a fixture whose WeCom fails the first send with err,
+// having taken the message if took (its answer was lost), and whose citizen
+// wmA wrote a minute ago.
+func firstSendFails(t *testing.T, db *storage.SQL, took bool, err error) (*fixture, *weCom) {
+	t.Helper()
+	api := failsFirst(took, err)
 	f := effectsFixture(t, db, api)
 	f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
 	return f, api
@@ -284,14 +290,7 @@ func TestStaleCopyIsNotSent(t *testing.T) {
 // one message, and a message the budget refused keeps its place in the queue
 // (the citizens who waited longest are served first).
 func TestShortBudgetMergesAndKeepsOrder(t *testing.T) {
-	refuse := 1
-	api := &weCom{fail: func(int, cases.Message) (bool, error) {
-		if refuse > 0 {
-			refuse--
-			return false, &wecom.PausedError{Path: "/cgi-bin/kf/send_msg", For: wecom.BudgetWait, Budget: true}
-		}
-		return true, nil
-	}}
+	api := failsFirst(false, &wecom.PausedError{Path: "/cgi-bin/kf/send_msg", For: wecom.BudgetWait, Budget: true})
 	f := effectsFixture(t, storagetest.SQLite(t), api)
 	ctx := context.Background()
 	f.contact(t, "wmOld", f.now.Add(-time.Minute), 0)
@@ -341,14 +340,7 @@ func TestRetryKeepsOrder(t *testing.T) {
 // when one of them replies to the citizen's latest message, so does the
 // bundle, and it may use the window's last message instead of being held.
 func TestShortBudgetBundleKeepsTheReply(t *testing.T) {
-	refuse := 1
-	api := &weCom{fail: func(int, cases.Message) (bool, error) {
-		if refuse > 0 {
-			refuse--
-			return false, &wecom.PausedError{Path: "/cgi-bin/kf/send_msg", For: wecom.BudgetWait, Budget: true}
-		}
-		return true, nil
-	}}
+	api := failsFirst(false, &wecom.PausedError{Path: "/cgi-bin/kf/send_msg", For: wecom.BudgetWait, Budget: true})
 	f := effectsFixture(t, storagetest.SQLite(t), api)
 	ctx := context.Background()
 	c := &cases.Contact{OpenKfID: "wk1", ExternalUserID: "wmA", LastInboundAt: f.now.Add(-time.Minute), InboundSeq: 7,
