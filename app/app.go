@@ -38,16 +38,17 @@ import (
 
 // App is one running product.
 type App struct {
-	cfg     configs.Config
-	log     *slog.Logger
-	repo    *storage.SQL
-	shared  storage.SharedStores // Redis, or in-process stand-ins on the embedded default
-	sandbox *sandbox.Sandbox
-	intake  *intake.Intake
-	outbox  *notify.Outbox
-	sms     *notify.SMS // nil when no SMS provider is configured
-	desk    *desk.Desk
-	sched   *schedule.Scheduler
+	cfg      configs.Config
+	log      *slog.Logger
+	repo     *storage.SQL
+	shared   storage.SharedStores // Redis, or in-process stand-ins on the embedded default
+	sandbox  *sandbox.Sandbox
+	intake   *intake.Intake
+	outbox   *notify.Outbox
+	sms      *notify.SMS // nil when no SMS provider is configured
+	desk     *desk.Desk
+	sched    *schedule.Scheduler
+	dirWatch *staff.Watcher // keeps the directory file in force
 
 	listener net.Listener
 	server   *http.Server
@@ -116,10 +117,10 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 	if a.shared, err = openShared(ctx, cfg, a.log); err != nil {
 		return nil, err
 	}
-	dir, err := staff.WatchDirectory(runCtx, cfg.Directory, 5*time.Second, a.log)
-	if err != nil {
+	if a.dirWatch, err = staff.NewWatcher(staff.WatchConfig{Path: cfg.Directory, Log: a.log}); err != nil {
 		return nil, startErr(StepDirectory, err)
 	}
+	dir := a.dirWatch.Source()
 	cal, err := loadCalendar(cfg.Holidays)
 	if err != nil {
 		return nil, startErr(StepHolidays, err)
@@ -152,8 +153,8 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 func (a *App) assemble(runCtx context.Context, cfg configs.Config, opt Options, keys *dataKeys, dir *staff.Source,
 	cal *cases.Calendar, client *wecom.Client, smsMode string) (*App, error) {
 	counts := metrics.New()
-	a.desk = desk.New(desk.Config{Directory: dir, Calendar: cal, Now: opt.Now, Metrics: counts})
-	staffApp := &desk.StaffApp{Desk: a.desk, Log: a.log, Repo: a.repo}
+	a.desk = desk.New(desk.Config{Directory: dir, Calendar: cal, Now: opt.Now, Metrics: counts, Log: a.log})
+	staffApp := &desk.StaffApp{Desk: a.desk, Repo: a.repo}
 	engine := bot.New(bot.Config{DraftTTL: cfg.DraftTTL, ResumeAfter: cfg.ResumeAfter, Now: opt.Now})
 	texter, err := smsSender(cfg, smsMode)
 	if err != nil {
@@ -306,12 +307,13 @@ func (a *App) wecomClient(cfg configs.Config) (*wecom.Client, error) {
 
 func (a *App) work(ctx context.Context) {
 	defer close(a.done)
-	done := make(chan struct{}, 5)
+	done := make(chan struct{}, 6)
+	go func() { a.dirWatch.Run(ctx); done <- struct{}{} }()
 	go func() { a.intake.Run(ctx); done <- struct{}{} }()
 	go func() { a.outbox.Run(ctx); done <- struct{}{} }()
 	go func() { a.sched.Run(ctx); done <- struct{}{} }()
 	go func() { a.watchKeys(ctx); done <- struct{}{} }()
-	workers := 4
+	workers := 5
 	if a.sms != nil {
 		workers++
 		go func() { a.sms.Run(ctx); done <- struct{}{} }()

@@ -64,80 +64,120 @@ func ParseDate(s string, now time.Time) (text string, ok bool) {
 }
 
 // parseDate handles the forms after hedges are removed; exact is false for
-// relative spans such as "两年前".
+// relative spans such as "两年前". The first form that s is said in decides.
 func parseDate(s string, now time.Time) (text string, exact, ok bool) {
+	for _, form := range []dateForm{dayWord, spanAgo, writtenDate, numericDate} {
+		if text, exact, ok, said := form(s, now); said {
+			return text, exact, ok
+		}
+	}
+	return "", false, false
+}
+
+// A dateForm is one way of saying a date. said reports whether s is in that
+// form at all; only then do text, exact and ok mean anything, ok being false
+// for a date that cannot be or lies after now.
+type dateForm func(s string, now time.Time) (text string, exact, ok, said bool)
+
+// dayWord reads the days and months named by a word relative to today:
+// "昨天", "上个月", and the rough "上周" and "半年前".
+func dayWord(s string, now time.Time) (text string, exact, ok, said bool) {
 	y, m, d := now.Date()
 	switch s {
 	case "今天":
-		return ymd(y, int(m), d, now)
+		text, exact, ok = ymd(y, int(m), d, now)
 	case "昨天":
 		t := now.AddDate(0, 0, -1)
-		return ymd(t.Year(), int(t.Month()), t.Day(), now)
+		text, exact, ok = ymd(t.Year(), int(t.Month()), t.Day(), now)
 	case "前天":
 		t := now.AddDate(0, 0, -2)
-		return ymd(t.Year(), int(t.Month()), t.Day(), now)
+		text, exact, ok = ymd(t.Year(), int(t.Month()), t.Day(), now)
 	case "这个月", "本月", "这月":
-		return ymd(y, int(m), 0, now)
+		text, exact, ok = ymd(y, int(m), 0, now)
 	case "上个月", "上月":
 		t := time.Date(y, m-1, 1, 0, 0, 0, 0, now.Location())
-		return ymd(t.Year(), int(t.Month()), 0, now)
+		text, exact, ok = ymd(t.Year(), int(t.Month()), 0, now)
 	case "上周", "上个星期", "上星期", "上个礼拜", "上礼拜", "前几天":
 		t := now.AddDate(0, 0, -7)
-		text, _, ok := ymd(t.Year(), int(t.Month()), 0, now)
-		return text, false, ok
+		text, _, ok = ymd(t.Year(), int(t.Month()), 0, now)
 	case "半年前", "半年以前", "半年之前":
 		t := now.AddDate(0, -6, 0)
-		text, _, ok := ymd(t.Year(), int(t.Month()), 0, now)
-		return text, false, ok
+		text, _, ok = ymd(t.Year(), int(t.Month()), 0, now)
+	default:
+		return "", false, false, false
 	}
+	return text, exact, ok, true
+}
+
+// spanAgo reads a span counted back from now, "两年前", "3个月以前", "5天前":
+// never exact, and refused when the span is zero.
+func spanAgo(s string, now time.Time) (text string, exact, ok, said bool) {
+	y, m, _ := now.Date()
 	if g := reYearsAgo.FindStringSubmatch(s); g != nil {
 		n, _ := atoi(g[1])
 		text, _, ok := ymd(y-n, 0, 0, now)
-		return text, false, ok && n > 0
+		return text, false, ok && n > 0, true
 	}
 	if g := reMonthsAgo.FindStringSubmatch(s); g != nil {
 		n, _ := atoi(g[1])
 		t := time.Date(y, m-time.Month(n), 1, 0, 0, 0, 0, now.Location())
 		text, _, ok := ymd(t.Year(), int(t.Month()), 0, now)
-		return text, false, ok && n > 0
+		return text, false, ok && n > 0, true
 	}
 	if g := reDaysAgo.FindStringSubmatch(s); g != nil {
 		n, _ := atoi(g[1])
 		t := now.AddDate(0, 0, -n)
 		text, _, ok := ymd(t.Year(), int(t.Month()), t.Day(), now)
-		return text, false, ok && n > 0
+		return text, false, ok && n > 0, true
 	}
+	return "", false, false, false
+}
+
+// writtenDate reads a date written with 年, 月 and 日: "1961年7月", "61年",
+// "去年6月3号", where a two-digit year is the latest such year so far.
+func writtenDate(s string, now time.Time) (text string, exact, ok, said bool) {
 	if g := reRelYear.FindStringSubmatch(s); g != nil {
-		year := y - map[string]int{"今年": 0, "去年": 1, "前年": 2, "大前年": 3}[g[1]]
+		year := now.Year() - map[string]int{"今年": 0, "去年": 1, "前年": 2, "大前年": 3}[g[1]]
 		mo, _ := atoi(g[2])
 		day, _ := atoi(g[3])
-		return ymd(year, mo, day, now)
+		text, exact, ok = ymd(year, mo, day, now)
+		return text, exact, ok, true
 	}
 	if g := reCnDate.FindStringSubmatch(s); g != nil {
 		year, _ := atoi(g[1])
 		if len(g[1]) == 2 {
-			year = fullYear(year, y)
+			year = fullYear(year, now.Year())
 		}
 		mo, _ := atoi(g[2])
 		day, _ := atoi(g[3])
-		return ymd(year, mo, day, now)
+		text, exact, ok = ymd(year, mo, day, now)
+		return text, exact, ok, true
 	}
+	return "", false, false, false
+}
+
+// numericDate reads a date in digits alone: "1961.7", "2024-06-03",
+// "20240603", "1961". Written with separators or run together, it must name
+// a month.
+func numericDate(s string, now time.Time) (text string, exact, ok, said bool) {
 	for _, re := range []*regexp.Regexp{reDotDate, reCompact} {
 		if g := re.FindStringSubmatch(s); g != nil {
 			year, _ := atoi(g[1])
 			mo, _ := atoi(g[2])
 			day, _ := atoi(g[3])
 			if mo == 0 {
-				return "", false, false
+				return "", false, false, true
 			}
-			return ymd(year, mo, day, now)
+			text, exact, ok = ymd(year, mo, day, now)
+			return text, exact, ok, true
 		}
 	}
 	if g := reYearOnly.FindStringSubmatch(s); g != nil {
 		year, _ := atoi(g[1])
-		return ymd(year, 0, 0, now)
+		text, exact, ok = ymd(year, 0, 0, now)
+		return text, exact, ok, true
 	}
-	return "", false, false
+	return "", false, false, false
 }
 
 // fullYear reads a two-digit year as the latest such year not after thisYear.

@@ -204,67 +204,58 @@ func eventKind(a Action) EventKind {
 // missingDetail returns the refusal reason when m lacks what its action
 // needs, and "" when it lacks nothing.
 func missingDetail(c *Case, m Move) MoveReason {
-	blank := func(s string) bool { return strings.TrimSpace(s) == "" }
-	switch m.Action {
-	case ActionAssign:
-		if blank(m.Dept) {
-			return MoveNeedsDept
-		}
-	case ActionExtend:
-		if m.ExtendDays <= 0 || blank(m.Reason) {
-			return MoveNeedsDays
-		}
-	case ActionReturn:
-		if blank(m.Reason) {
-			return MoveNeedsReason
-		}
-	case ActionReopen:
-		if blank(m.Reason) {
-			return MoveNeedsReason
-		}
-		if m.Rating < 0 || m.Rating > 5 {
-			return MoveBadRating
-		}
-	case ActionAccountability:
-		if blank(m.Window) || blank(m.Reason) {
-			return MoveNeedsWindow
-		}
-	case ActionMerge:
-		if blank(m.MergeInto) {
-			return MoveNeedsTarget
-		}
-		if m.MergeInto == c.Number {
-			return MoveIntoItself
-		}
-	case ActionResolve:
-		if blank(m.Text) {
-			return MoveNeedsAnswer
-		}
-	case ActionCommon:
-		if blank(m.Tag) {
-			return MoveNeedsTag
-		}
-	case ActionRate:
-		if m.Rating < 1 || m.Rating > 5 {
-			return MoveBadRating
-		}
-		if m.Rating >= 4 {
-			return MoveDissatisfied
-		}
-	case ActionFollowUpResult:
-		if blank(m.Text) {
-			return MoveNeedsOutcome
-		}
-		if m.Rating < 0 || m.Rating > 5 {
-			return MoveBadRating
-		}
-		if m.Rating >= 4 {
-			return MoveDissatisfied
-		}
-	case ActionNote, ActionReply, ActionAskMaterial:
-		if blank(m.Text) {
-			return MoveNeedsText
+	for _, d := range requiredDetails[m.Action] {
+		if d.lacks(c, m) {
+			return d.reason
 		}
 	}
 	return ""
 }
+
+// A detailCheck is one thing an action's move must carry: lacks reports that
+// it is missing or wrong, and reason is what the move is refused with then.
+type detailCheck struct {
+	lacks  func(c *Case, m Move) bool
+	reason MoveReason
+}
+
+// requiredDetails are, per action, the checks of its move's detail in the
+// order they are made: the first that fails gives the refusal. An action not
+// listed needs no detail.
+var requiredDetails = map[Action][]detailCheck{
+	ActionAssign:         {{noDept, MoveNeedsDept}},
+	ActionExtend:         {{noDaysOrReason, MoveNeedsDays}},
+	ActionReturn:         {{noReason, MoveNeedsReason}},
+	ActionReopen:         {{noReason, MoveNeedsReason}, {badOptionalRating, MoveBadRating}},
+	ActionAccountability: {{noWindowOrReason, MoveNeedsWindow}},
+	ActionMerge:          {{noMergeTarget, MoveNeedsTarget}, {mergeIntoItself, MoveIntoItself}},
+	ActionResolve:        {{noText, MoveNeedsAnswer}},
+	ActionCommon:         {{noTag, MoveNeedsTag}},
+	ActionRate:           {{badRating, MoveBadRating}, {dissatisfied, MoveDissatisfied}},
+	ActionFollowUpResult: {{noText, MoveNeedsOutcome}, {badOptionalRating, MoveBadRating}, {dissatisfied, MoveDissatisfied}},
+	ActionNote:           {{noText, MoveNeedsText}},
+	ActionReply:          {{noText, MoveNeedsText}},
+	ActionAskMaterial:    {{noText, MoveNeedsText}},
+}
+
+// blank is a detail left empty or only spaces.
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
+
+func noDept(_ *Case, m Move) bool           { return blank(m.Dept) }
+func noReason(_ *Case, m Move) bool         { return blank(m.Reason) }
+func noText(_ *Case, m Move) bool           { return blank(m.Text) }
+func noTag(_ *Case, m Move) bool            { return blank(m.Tag) }
+func noMergeTarget(_ *Case, m Move) bool    { return blank(m.MergeInto) }
+func mergeIntoItself(c *Case, m Move) bool  { return m.MergeInto == c.Number }
+func noDaysOrReason(_ *Case, m Move) bool   { return m.ExtendDays <= 0 || blank(m.Reason) }
+func noWindowOrReason(_ *Case, m Move) bool { return blank(m.Window) || blank(m.Reason) }
+
+// badRating is a rating off the 1–5 scale, where a rating is required.
+func badRating(_ *Case, m Move) bool { return m.Rating < 1 || m.Rating > 5 }
+
+// badOptionalRating is a rating off the scale where 0 means none was given.
+func badOptionalRating(_ *Case, m Move) bool { return m.Rating < 0 || m.Rating > 5 }
+
+// dissatisfied is a rating of 4 or 5 (不满意, 非常不满意), which reopens the
+// case rather than rating or closing it.
+func dissatisfied(_ *Case, m Move) bool { return m.Rating >= 4 }

@@ -365,7 +365,7 @@ func (t *txDesk) after(ctx context.Context, m *staff.Member, c *cases.Case, mv c
 	case cases.ActionMerge:
 		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenMerged, c.Number, mv.MergeInto), cases.PriorityLow)
 	case cases.ActionReopen:
-		if err := t.tellReopened(ctx, c, mv.Reason); err != nil {
+		if err := t.alertReopened(ctx, c, mv.Reason); err != nil {
 			return err
 		}
 		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenReopened, c.Number), cases.PriorityNormal)

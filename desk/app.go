@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"banchengshi/cases"
@@ -16,7 +15,6 @@ import (
 // card clicks. It answers each staff member through the outbox.
 type StaffApp struct {
 	Desk *Desk
-	Log  *slog.Logger
 	// Repo reads what is committed outside the callback's transaction, to
 	// tell a staff member who changed a case first.
 	Repo cases.Repo
@@ -29,7 +27,7 @@ func (s *StaffApp) HandleApp(ctx context.Context, r cases.Repo, m cases.AppMessa
 	if _, ok := dir.Member(user); !ok {
 		// Somebody outside the directory: a polite refusal, and a log line
 		// without what they wrote.
-		s.Log.Warn("app message from outside the directory", "userid", user, "kind", m.Kind)
+		s.Desk.log.Warn("app message from outside the directory", "userid", user, "kind", m.Kind)
 		return s.answer(ctx, r, user, refuse(ReasonNotStaff, "").Text())
 	}
 	switch m.Kind {

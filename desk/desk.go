@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ type Desk struct {
 	cal     *cases.Calendar
 	now     func() time.Time
 	metrics *metrics.Metrics
+	log     *slog.Logger
 }
 
 // Config wires a Desk.
@@ -44,6 +46,9 @@ type Config struct {
 	Now func() time.Time
 	// Metrics counts submitted cases; nil counts nothing.
 	Metrics *metrics.Metrics
+	// Log is where the desk says what staff cannot see (a message from
+	// somebody outside the directory); nil discards.
+	Log *slog.Logger
 }
 
 // New returns a Desk over the staff directory and the working-day calendar.
@@ -51,7 +56,10 @@ func New(cfg Config) *Desk {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Desk{dir: cfg.Directory, cal: cfg.Calendar, now: cfg.Now, metrics: cfg.Metrics}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Desk{dir: cfg.Directory, cal: cfg.Calendar, now: cfg.Now, metrics: cfg.Metrics, log: cfg.Log}
 }
 
 // With binds the desk to a transaction.

@@ -36,13 +36,8 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 		return 0, err
 	}
 	satisfied := solved && rating <= 3
-	switch {
-	case c.Status == cases.StatusResolved:
-	case c.Status == cases.StatusClosed && !satisfied:
-	case !c.Status.Unfinished():
-		return 0, fmt.Errorf("rate %s: %w", number, cases.ErrNotOpen)
-	default:
-		return 0, fmt.Errorf("rate %s while %s: %w", number, c.Status, cases.ErrRefused)
+	if err := takesRating(c, number, satisfied); err != nil {
+		return 0, err
 	}
 	dir := t.dir.Current()
 	mv := cases.Move{Actor: cases.CitizenActor(reporterID), ActorName: c.ReporterName, At: t.now(), Rating: rating,
@@ -59,13 +54,7 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 		return cases.RatedClosed, nil
 	}
 	mv.Action = cases.ActionReopen
-	mv.Reason = why
-	if mv.Reason == "" {
-		mv.Reason = textUnsolvedNoReason
-		if solved {
-			mv.Reason = fmt.Sprintf(textRatedLow, rating, cases.RatingText(rating))
-		}
-	}
+	mv.Reason = reopenReason(why, solved, rating)
 	events, err := cases.Apply(c, mv, t.cal)
 	if err != nil {
 		return 0, err
@@ -73,7 +62,7 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 	if err := t.save(ctx, c, events); err != nil {
 		return 0, err
 	}
-	if err := t.tellReopened(ctx, c, mv.Reason); err != nil {
+	if err := t.alertReopened(ctx, c, mv.Reason); err != nil {
 		return 0, err
 	}
 	// The dialog asks why before it rates; a reason skipped there is not
@@ -81,10 +70,40 @@ func (t *txDesk) Rate(ctx context.Context, number, reporterID string, rating int
 	return cases.RatedReopened, nil
 }
 
-// tellReopened alerts the people working on reopened case c and its lead
-// department's supervisors, whoever reopened it: the citizen's answer, a
-// follow-up by phone, or a supervisor.
-func (t *txDesk) tellReopened(ctx context.Context, c *cases.Case, reason string) error {
+// takesRating says whether case c (as number named it) still takes the
+// citizen's follow-up answer: a resolved case takes any answer, a closed one
+// only an unsatisfied answer, which reopens it. A case otherwise finished is
+// not open; one still being worked on refuses.
+func takesRating(c *cases.Case, number string, satisfied bool) error {
+	switch {
+	case c.Status == cases.StatusResolved:
+	case c.Status == cases.StatusClosed && !satisfied:
+	case !c.Status.Unfinished():
+		return fmt.Errorf("rate %s: %w", number, cases.ErrNotOpen)
+	default:
+		return fmt.Errorf("rate %s while %s: %w", number, c.Status, cases.ErrRefused)
+	}
+	return nil
+}
+
+// reopenReason is the reason a reopening records: the citizen's own words
+// when they gave any, or else what their answer said, a low rating or the
+// problem not solved.
+func reopenReason(why string, solved bool, rating int) string {
+	if why != "" {
+		return why
+	}
+	if solved {
+		return fmt.Sprintf(textRatedLow, rating, cases.RatingText(rating))
+	}
+	return textUnsolvedNoReason
+}
+
+// alertReopened tells the people working on a reopened case, and the lead
+// department's supervisors, why it was reopened, whoever reopened it: the
+// citizen's answer, the window recording a follow-up by phone, or a
+// supervisor.
+func (t *txDesk) alertReopened(ctx context.Context, c *cases.Case, reason string) error {
 	text := fmt.Sprintf(textStaffReopened, c.Number, reason)
 	alerted := t.handlerIDs(c)
 	for _, s := range t.dir.Current().Supervisors(c.LeadDept) {

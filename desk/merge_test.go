@@ -3,7 +3,6 @@ package desk_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -293,7 +292,7 @@ func TestMergeAnsweredInWeCom(t *testing.T) {
 				mergeCase{"0007", "shebao", cases.StatusMerged, "BC2611300002"},
 				mergeCase{"0009", "shebao", cases.StatusMerged, "BC2611300001"})
 			d := exampleDesk(t, func() time.Time { return now })
-			app := &desk.StaffApp{Desk: d, Log: slog.New(slog.DiscardHandler), Repo: db}
+			app := &desk.StaffApp{Desk: d, Repo: db}
 			m := cases.AppMessage{UserID: "zhangsan", Kind: cases.AppText, Text: tt.typed}
 			if err := db.InTx(ctx, func(r cases.Repo) error { return app.HandleApp(ctx, r, m) }); err != nil {
 				t.Fatal(err)

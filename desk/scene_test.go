@@ -3,8 +3,6 @@ package desk_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +41,7 @@ func newScene(t *testing.T) *scene {
 	t.Helper()
 	s := &scene{t: t, ctx: context.Background(), db: storagetest.SQLite(t), now: time.Date(2026, 11, 30, 10, 0, 0, 0, cases.Shanghai)}
 	s.desk = exampleDesk(t, func() time.Time { return s.now })
-	s.app = &desk.StaffApp{Desk: s.desk, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Repo: s.db}
+	s.app = &desk.StaffApp{Desk: s.desk, Repo: s.db}
 	return s
 }
 

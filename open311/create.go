@@ -57,59 +57,23 @@ func ParseRequest(form url.Values) (Request, error) {
 		FirstName: get("first_name"), LastName: get("last_name"),
 		Description: get("description"), MediaURL: get("media_url"),
 	}
-	tooLong := func(field, v string, limit int) error {
-		if utf8.RuneCountInString(v) > limit {
-			return &Error{Code: 400, Reason: ReasonTooLong, Field: field, Limit: limit}
-		}
-		return nil
-	}
 	if r.ServiceCode == "" {
 		return r, &Error{Code: 400, Reason: ReasonNoService, Field: "service_code"}
 	}
-	if r.Lat != "" || r.Long != "" {
-		lat, err1 := strconv.ParseFloat(r.Lat, 64)
-		long, err2 := strconv.ParseFloat(r.Long, 64)
-		if err1 != nil || err2 != nil || lat < -90 || lat > 90 || long < -180 || long > 180 {
-			return r, &Error{Code: 400, Reason: ReasonBadPosition, Field: "lat"}
-		}
-	} else if r.Address == "" && r.AddressID == "" {
-		return r, &Error{Code: 400, Reason: ReasonNoLocation, Field: "address_string"}
+	if err := r.checkLocation(); err != nil {
+		return r, err
 	}
 	if r.Description == "" {
 		return r, &Error{Code: 400, Reason: ReasonNoDescription, Field: "description"}
 	}
-	for _, f := range []struct {
-		name, v string
-		limit   int
-	}{
-		{"description", r.Description, maxDescription}, {"address_string", r.Address, maxAddress},
-		{"address_id", r.AddressID, maxShort}, {"device_id", r.DeviceID, maxShort},
-		{"account_id", r.AccountID, maxShort}, {"media_url", r.MediaURL, maxURL}, {"email", r.Email, 254},
-	} {
-		if err := tooLong(f.name, f.v, f.limit); err != nil {
-			return r, err
-		}
+	if err := r.checkLengths(); err != nil {
+		return r, err
 	}
-	name := r.Name()
-	if name != "" && (utf8.RuneCountInString(name) > maxName || reNumber.MatchString(name) ||
-		!strings.ContainsFunc(name, unicode.IsLetter) || strings.ContainsAny(name, "，。！？,!?；;@")) {
+	if name := r.Name(); name != "" && !plausibleName(name) {
 		return r, &Error{Code: 400, Reason: ReasonBadName, Field: "last_name"}
 	}
-	if raw := get("phone"); raw != "" {
-		phone, ok := pii.ParsePhone(raw)
-		if !ok {
-			return r, &Error{Code: 400, Reason: ReasonBadPhone, Field: "phone"}
-		}
-		r.Phone = phone
-	}
-	if r.Email != "" {
-		addr, err := mail.ParseAddress(r.Email)
-		if err != nil || addr.Address != r.Email || addr.Name != "" {
-			return r, &Error{Code: 400, Reason: ReasonBadEmail, Field: "email"}
-		}
-	}
-	if r.Phone == "" && r.Email == "" {
-		return r, &Error{Code: 400, Reason: ReasonNoContact, Field: "phone"}
+	if err := r.readContact(get("phone")); err != nil {
+		return r, err
 	}
 	if r.MediaURL != "" {
 		u, err := url.Parse(r.MediaURL)
@@ -118,6 +82,69 @@ func ParseRequest(form url.Values) (Request, error) {
 		}
 	}
 	return r, nil
+}
+
+// checkLocation requires the request to say where: a position on the earth,
+// or else an address or an address id.
+func (r Request) checkLocation() error {
+	if r.Lat != "" || r.Long != "" {
+		lat, err1 := strconv.ParseFloat(r.Lat, 64)
+		long, err2 := strconv.ParseFloat(r.Long, 64)
+		if err1 != nil || err2 != nil || lat < -90 || lat > 90 || long < -180 || long > 180 {
+			return &Error{Code: 400, Reason: ReasonBadPosition, Field: "lat"}
+		}
+	} else if r.Address == "" && r.AddressID == "" {
+		return &Error{Code: 400, Reason: ReasonNoLocation, Field: "address_string"}
+	}
+	return nil
+}
+
+// checkLengths holds each free-text field to its limit, in characters; the
+// first field over it is the problem.
+func (r Request) checkLengths() error {
+	for _, f := range []struct {
+		name, v string
+		limit   int
+	}{
+		{"description", r.Description, maxDescription}, {"address_string", r.Address, maxAddress},
+		{"address_id", r.AddressID, maxShort}, {"device_id", r.DeviceID, maxShort},
+		{"account_id", r.AccountID, maxShort}, {"media_url", r.MediaURL, maxURL}, {"email", r.Email, 254},
+	} {
+		if utf8.RuneCountInString(f.v) > f.limit {
+			return &Error{Code: 400, Reason: ReasonTooLong, Field: f.name, Limit: f.limit}
+		}
+	}
+	return nil
+}
+
+// plausibleName reports whether a reporter's name reads as a name: short, with
+// a letter in it, and neither a number nor a sentence.
+func plausibleName(name string) bool {
+	return utf8.RuneCountInString(name) <= maxName && !reNumber.MatchString(name) &&
+		strings.ContainsFunc(name, unicode.IsLetter) && !strings.ContainsAny(name, "，。！？,!?；;@")
+}
+
+// readContact reads how the window can reach the reporter: a phone number it
+// can call (kept as digits in r.Phone), an email address in its plain form,
+// or both; one of them is required.
+func (r *Request) readContact(rawPhone string) error {
+	if rawPhone != "" {
+		phone, ok := pii.ParsePhone(rawPhone)
+		if !ok {
+			return &Error{Code: 400, Reason: ReasonBadPhone, Field: "phone"}
+		}
+		r.Phone = phone
+	}
+	if r.Email != "" {
+		addr, err := mail.ParseAddress(r.Email)
+		if err != nil || addr.Address != r.Email || addr.Name != "" {
+			return &Error{Code: 400, Reason: ReasonBadEmail, Field: "email"}
+		}
+	}
+	if r.Phone == "" && r.Email == "" {
+		return &Error{Code: 400, Reason: ReasonNoContact, Field: "phone"}
+	}
+	return nil
 }
 
 // Name is the reporter's name, family name first as Chinese names are

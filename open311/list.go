@@ -31,34 +31,61 @@ func closedStatuses() []cases.Status {
 // or else those matching service_code, status and the date range, newest
 // first, personal data removed.
 func (s *Service) Requests(ctx context.Context, q url.Values) ([]ServiceRequest, error) {
-	out := []ServiceRequest{}
 	if ids := list(q.Get("service_request_id")); len(ids) > 0 {
-		if len(ids) > maxIDs {
-			return nil, &Error{Code: 400, Reason: ReasonTooMany, Field: "service_request_id", Limit: maxIDs}
-		}
-		for _, id := range ids {
-			c, err := s.cfg.Repo.GetCase(ctx, id)
-			if errors.Is(err, cases.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("open311: load case: %w", err)
-			}
-			out = append(out, s.public(c))
-		}
-		return out, nil
+		return s.requestsByID(ctx, ids)
 	}
-	now := s.cfg.Now()
+	f, err := searchFilter(q, s.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	codes, err := serviceCodes(q)
+	if err != nil {
+		return nil, err
+	}
+	found, err := s.search(ctx, f, codes)
+	if err != nil {
+		return nil, err
+	}
+	out := []ServiceRequest{}
+	for _, c := range found {
+		out = append(out, s.public(c))
+	}
+	return out, nil
+}
+
+// requestsByID answers for the cases asked for by number, in the order asked;
+// a number that names no case is left out rather than refused.
+func (s *Service) requestsByID(ctx context.Context, ids []string) ([]ServiceRequest, error) {
+	if len(ids) > maxIDs {
+		return nil, &Error{Code: 400, Reason: ReasonTooMany, Field: "service_request_id", Limit: maxIDs}
+	}
+	out := []ServiceRequest{}
+	for _, id := range ids {
+		c, err := s.cfg.Repo.GetCase(ctx, id)
+		if errors.Is(err, cases.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open311: load case: %w", err)
+		}
+		out = append(out, s.public(c))
+	}
+	return out, nil
+}
+
+// searchFilter reads the date range (the last 90 days unless given) and the
+// open/closed status of a search into the store's filter, one page at most.
+func searchFilter(q url.Values, now time.Time) (cases.Filter, error) {
 	f := cases.Filter{From: now.Add(-defaultSpan), Limit: maxList}
 	var err error
 	if raw := q.Get("start_date"); raw != "" {
 		if f.From, err = time.Parse(time.RFC3339, raw); err != nil {
-			return nil, &Error{Code: 400, Reason: ReasonBadDate, Field: "start_date"}
+			return f, &Error{Code: 400, Reason: ReasonBadDate, Field: "start_date"}
 		}
 	}
 	if raw := q.Get("end_date"); raw != "" {
 		if f.To, err = time.Parse(time.RFC3339, raw); err != nil {
-			return nil, &Error{Code: 400, Reason: ReasonBadDate, Field: "end_date"}
+			return f, &Error{Code: 400, Reason: ReasonBadDate, Field: "end_date"}
 		}
 	}
 	for _, st := range list(q.Get("status")) {
@@ -68,9 +95,15 @@ func (s *Service) Requests(ctx context.Context, q url.Values) ([]ServiceRequest,
 		case "closed":
 			f.Status = append(f.Status, closedStatuses()...)
 		default:
-			return nil, &Error{Code: 400, Reason: ReasonBadStatus, Field: "status"}
+			return f, &Error{Code: 400, Reason: ReasonBadStatus, Field: "status"}
 		}
 	}
+	return f, nil
+}
+
+// serviceCodes are the services a search lists, each listed on its own; none
+// given is the one code "", which lists every service.
+func serviceCodes(q url.Values) ([]string, error) {
 	codes := list(q.Get("service_code"))
 	if len(codes) > maxIDs {
 		return nil, &Error{Code: 400, Reason: ReasonTooMany, Field: "service_code", Limit: maxIDs}
@@ -78,6 +111,12 @@ func (s *Service) Requests(ctx context.Context, q url.Values) ([]ServiceRequest,
 	if len(codes) == 0 {
 		codes = []string{""}
 	}
+	return codes, nil
+}
+
+// search lists the cases f selects in each service, and merges the lists
+// newest first into one page.
+func (s *Service) search(ctx context.Context, f cases.Filter, codes []string) ([]*cases.Case, error) {
 	var found []*cases.Case
 	for _, code := range codes {
 		f.Category = code
@@ -91,10 +130,7 @@ func (s *Service) Requests(ctx context.Context, q url.Values) ([]ServiceRequest,
 	if len(found) > maxList {
 		found = found[:maxList]
 	}
-	for _, c := range found {
-		out = append(out, s.public(c))
-	}
-	return out, nil
+	return found, nil
 }
 
 // Request answers GET requests/{id}.

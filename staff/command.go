@@ -165,8 +165,8 @@ func parseArgs(spec *verbSpec, sc *scanner, cmd *Command) error {
 		if cmd.Text == "" {
 			return spec.refuse(CommandUsage)
 		}
-		if spec.args == argRelayed && len([]rune(cmd.Text)) > MaxRelayedRunes {
-			return &CommandError{Reason: CommandTooLong, Verb: spec.verb, Limit: MaxRelayedRunes}
+		if spec.args == argRelayed {
+			return spec.checkRelayed(cmd.Text)
 		}
 	case argAssign, argCoAssign:
 		lead, co := splitDepts(sc.restNorm(), spec.args == argCoAssign)
@@ -175,23 +175,7 @@ func parseArgs(spec *verbSpec, sc *scanner, cmd *Command) error {
 		}
 		cmd.Dept, cmd.CoDepts = lead, co
 	case argExtend:
-		days, ok := sc.number()
-		if !ok {
-			return spec.refuse(CommandUsage)
-		}
-		sc.skipWord(textDaySuffixes...)
-		sc.skip()
-		cmd.Text = sc.rest()
-		if cmd.Text == "" {
-			return spec.refuse(CommandUsage)
-		}
-		if days < 1 || days > MaxExtendDays {
-			return &CommandError{Reason: CommandBadDays, Verb: spec.verb, Limit: MaxExtendDays}
-		}
-		if len([]rune(cmd.Text)) > MaxRelayedRunes { // the reason is relayed to the citizen
-			return &CommandError{Reason: CommandTooLong, Verb: spec.verb, Limit: MaxRelayedRunes}
-		}
-		cmd.Days = days
+		return parseExtend(spec, sc, cmd)
 	case argAccount:
 		cmd.Target = sc.word()
 		sc.skip()
@@ -217,6 +201,39 @@ func parseArgs(spec *verbSpec, sc *scanner, cmd *Command) error {
 		cmd.Rating = r
 		sc.skip()
 		cmd.Text = sc.rest()
+	}
+	return nil
+}
+
+// parseExtend reads an extension, "5天 等待外省回函": the working days and the
+// reason, which is relayed to the citizen. A command missing either part gets
+// the usage line before its days or its reason are judged.
+func parseExtend(spec *verbSpec, sc *scanner, cmd *Command) error {
+	days, ok := sc.number()
+	if !ok {
+		return spec.refuse(CommandUsage)
+	}
+	sc.skipWord(textDaySuffixes...)
+	sc.skip()
+	cmd.Text = sc.rest()
+	if cmd.Text == "" {
+		return spec.refuse(CommandUsage)
+	}
+	if days < 1 || days > MaxExtendDays {
+		return &CommandError{Reason: CommandBadDays, Verb: spec.verb, Limit: MaxExtendDays}
+	}
+	if err := spec.checkRelayed(cmd.Text); err != nil {
+		return err
+	}
+	cmd.Days = days
+	return nil
+}
+
+// checkRelayed refuses a text the citizen is to read that is longer than one
+// relayed message may be (MaxRelayedRunes).
+func (v *verbSpec) checkRelayed(text string) error {
+	if len([]rune(text)) > MaxRelayedRunes {
+		return &CommandError{Reason: CommandTooLong, Verb: v.verb, Limit: MaxRelayedRunes}
 	}
 	return nil
 }

@@ -27,51 +27,61 @@ func StaticSource(d *Directory) *Source {
 // Current returns the directory in force.
 func (s *Source) Current() *Directory { return s.cur.Load() }
 
-// DefaultWatchInterval is how often WatchDirectory looks at the file when
-// every is not positive.
+// DefaultWatchInterval is how often a Watcher looks at the file unless its
+// Config says otherwise.
 const DefaultWatchInterval = 5 * time.Second
 
-// WatchDirectory loads the directory at path and then looks at the file every
-// interval until ctx ends, reloading it when its modification time or size
-// changes. A file that no longer parses or validates is logged and ignored:
-// the previous directory stays in force until the file is fixed. The first
-// load must succeed. Log lines carry the path and the validation problems,
-// which never contain staff ids or names.
-func WatchDirectory(ctx context.Context, path string, every time.Duration, log *slog.Logger) (*Source, error) {
-	if every <= 0 {
-		every = DefaultWatchInterval
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	w := &watcher{path: path, log: log.With("path", path)}
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("directory: %w", err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("directory: %w", err)
-	}
-	d, err := ParseDirectory(data)
-	if err != nil {
-		return nil, fmt.Errorf("directory %s: %w", path, err)
-	}
-	w.src.cur.Store(d)
-	w.seen, w.loaded = stamp(st), data
-	go w.run(ctx, every)
-	return &w.src, nil
+// WatchConfig says which directory file a Watcher keeps in force.
+type WatchConfig struct {
+	Path  string
+	Every time.Duration // how often the file is looked at; DefaultWatchInterval when 0
+	Log   *slog.Logger  // nil discards
 }
 
-// watcher polls one directory file.
-type watcher struct {
+// Watcher keeps the directory file at Path in force: New loads it, Run looks
+// at the file every interval until ctx ends, reloading it when its
+// modification time or size changes. A file that no longer parses or
+// validates is logged and ignored: the previous directory stays in force
+// until the file is fixed. Log lines carry the path and the validation
+// problems, which never contain staff ids or names.
+type Watcher struct {
 	src    Source
 	path   string
+	every  time.Duration
 	log    *slog.Logger
 	seen   fileStamp // the file as last looked at, loaded or not
 	loaded []byte    // the content in force
 	statOK bool      // false after a failed stat, so it is logged once
 }
+
+// NewWatcher loads the directory file; the first load must succeed.
+func NewWatcher(cfg WatchConfig) (*Watcher, error) {
+	if cfg.Every <= 0 {
+		cfg.Every = DefaultWatchInterval
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	w := &Watcher{path: cfg.Path, every: cfg.Every, log: cfg.Log.With("path", cfg.Path), statOK: true}
+	st, err := os.Stat(cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("directory: %w", err)
+	}
+	data, err := os.ReadFile(cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("directory: %w", err)
+	}
+	d, err := ParseDirectory(data)
+	if err != nil {
+		return nil, fmt.Errorf("directory %s: %w", cfg.Path, err)
+	}
+	w.src.cur.Store(d)
+	w.seen, w.loaded = stamp(st), data
+	return w, nil
+}
+
+// Source is the directory in force, which Run keeps current.
+func (w *Watcher) Source() *Source { return &w.src }
 
 // fileStamp is what tells a changed file: modification time and size.
 type fileStamp struct {
@@ -81,9 +91,9 @@ type fileStamp struct {
 
 func stamp(fi os.FileInfo) fileStamp { return fileStamp{fi.ModTime(), fi.Size()} }
 
-func (w *watcher) run(ctx context.Context, every time.Duration) {
-	w.statOK = true
-	t := time.NewTicker(every)
+// Run looks at the file every interval until ctx ends.
+func (w *Watcher) Run(ctx context.Context) {
+	t := time.NewTicker(w.every)
 	defer t.Stop()
 	for {
 		select {
@@ -98,7 +108,7 @@ func (w *watcher) run(ctx context.Context, every time.Duration) {
 // poll reloads the file if it changed since it was last looked at. The stamp
 // is taken before reading, so a file caught half-written is read again once
 // the writer finishes and the stamp moves on.
-func (w *watcher) poll() {
+func (w *Watcher) poll() {
 	st, err := os.Stat(w.path)
 	if err != nil {
 		if w.statOK {

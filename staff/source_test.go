@@ -54,10 +54,12 @@ func TestWatchDirectoryReloads(t *testing.T) {
 	var logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	src, err := WatchDirectory(ctx, path, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
+	w, err := NewWatcher(WatchConfig{Path: path, Every: 10 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
+	go w.Run(ctx)
+	src := w.Source()
 	first := src.Current()
 	if _, ok := first.Member("zhangsan"); !ok {
 		t.Fatal("initial directory lacks zhangsan")
@@ -107,12 +109,15 @@ func TestWatchDirectoryStopsWithContext(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "directory.yaml")
 	writeFile(t, path, string(example))
 	ctx, cancel := context.WithCancel(context.Background())
-	src, err := WatchDirectory(ctx, path, 5*time.Millisecond, nil)
+	w, err := NewWatcher(WatchConfig{Path: path, Every: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
+	stopped := make(chan struct{})
+	go func() { w.Run(ctx); close(stopped) }()
 	cancel()
-	time.Sleep(30 * time.Millisecond) // let the watcher see the cancellation
+	<-stopped
+	src := w.Source()
 	before := src.Current()
 	writeFile(t, path, strings.Replace(string(example), "name: 张三", "name: 张三三", 1))
 	time.Sleep(60 * time.Millisecond)
@@ -123,12 +128,12 @@ func TestWatchDirectoryStopsWithContext(t *testing.T) {
 
 func TestWatchDirectoryNeedsAValidFirstFile(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := WatchDirectory(context.Background(), filepath.Join(dir, "missing.yaml"), time.Second, nil); err == nil {
+	if _, err := NewWatcher(WatchConfig{Path: filepath.Join(dir, "missing.yaml")}); err == nil {
 		t.Error("missing file accepted")
 	}
 	path := filepath.Join(dir, "bad.yaml")
 	writeFile(t, path, "departments: []\n")
-	if _, err := WatchDirectory(context.Background(), path, time.Second, nil); err == nil {
+	if _, err := NewWatcher(WatchConfig{Path: path}); err == nil {
 		t.Error("invalid file accepted")
 	}
 }

@@ -163,8 +163,24 @@ func (s *SQL) UpdateCase(ctx context.Context, c *cases.Case) error {
 // ListCases returns the cases f selects, newest first. From is inclusive and
 // To exclusive on CreatedAt; AfterID continues a previous page.
 func (s *SQL) ListCases(ctx context.Context, f cases.Filter) ([]*cases.Case, error) {
-	var where []string
-	var args []any
+	where, args, none := s.caseConditions(f)
+	if none {
+		return nil, nil
+	}
+	q := caseSelect
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, listLimit(f.Limit))
+
+	return s.queryCases(ctx, "list cases", q, args...)
+}
+
+// caseConditions turns f into the conditions on cases that all must hold, with
+// their arguments in order. none reports a filter that no case can match, so
+// that nothing need be asked.
+func (s *SQL) caseConditions(f cases.Filter) (where []string, args []any, none bool) {
 	if len(f.Status) > 0 {
 		where = append(where, "status IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(f.Status)), ", ")+")")
 		for _, st := range f.Status {
@@ -194,19 +210,12 @@ func (s *SQL) ListCases(ctx context.Context, f cases.Filter) ([]*cases.Case, err
 		args = append(args, f.Dept)
 	}
 	if f.Phone != "" {
-		// Under every configured key: during a key rotation some rows
-		// still carry the previous key's index.
-		idx := s.sealer.Indexes(f.Phone)
-		if len(idx) == 0 {
-			return nil, nil // no digits: no phone can match
+		cond, phoneArgs, ok := s.phoneCondition(f.Phone)
+		if !ok {
+			return nil, nil, true
 		}
-		in := strings.TrimSuffix(strings.Repeat("?, ", len(idx)), ", ")
-		where = append(where, "(contact_phone_index IN ("+in+") OR affected_phone_index IN ("+in+"))")
-		for range 2 {
-			for _, v := range idx {
-				args = append(args, v)
-			}
-		}
+		where = append(where, cond)
+		args = append(args, phoneArgs...)
 	}
 	if !f.From.IsZero() {
 		where = append(where, "created_at >= ?")
@@ -220,19 +229,34 @@ func (s *SQL) ListCases(ctx context.Context, f cases.Filter) ([]*cases.Case, err
 		where = append(where, "id < ?")
 		args = append(args, f.AfterID)
 	}
-	limit := f.Limit
+	return where, args, false
+}
+
+// phoneCondition matches the cases whose contact or affected person has the
+// phone number, by its blind index under every configured key: during a key
+// rotation some rows still carry the previous key's index. ok is false when
+// the text holds no digits, which no phone can match.
+func (s *SQL) phoneCondition(phone string) (cond string, args []any, ok bool) {
+	idx := s.sealer.Indexes(phone)
+	if len(idx) == 0 {
+		return "", nil, false
+	}
+	in := strings.TrimSuffix(strings.Repeat("?, ", len(idx)), ", ")
+	for range 2 {
+		for _, v := range idx {
+			args = append(args, v)
+		}
+	}
+	return "(contact_phone_index IN (" + in + ") OR affected_phone_index IN (" + in + "))", args, true
+}
+
+// listLimit is the page size a filter asks for: the default when it asks for
+// none, and never more than the most one page holds.
+func listLimit(limit int) int {
 	if limit <= 0 {
 		limit = defaultListLimit
 	}
-	limit = min(limit, maxListLimit)
-	q := caseSelect
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY id DESC LIMIT ?"
-	args = append(args, limit)
-
-	return s.queryCases(ctx, "list cases", q, args...)
+	return min(limit, maxListLimit)
 }
 
 // saveDepts keeps case_depts, the department filter's index, in step with the

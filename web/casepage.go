@@ -132,75 +132,105 @@ type message struct {
 // commandFromForm builds the staff command a form stands for, checking what
 // the WeCom command parser would check; the second result says what is wrong.
 func commandFromForm(c *gin.Context, number string) (staff.Command, string) {
-	verb := c.PostForm("verb")
+	f := formFor(c.PostForm("verb"))
+	if f == nil {
+		return staff.Command{}, textUnknownAction
+	}
+	cmd := staff.Command{Verb: f.Verb, Action: f.Action, CaseRef: number}
+	if problem := readFields(c, f.Fields, &cmd); problem != "" {
+		return cmd, problem
+	}
+	taken, required := formText(f.Fields)
+	text := strings.TrimSpace(c.PostForm("text"))
+	if !taken || (text == "" && !required) {
+		return cmd, ""
+	}
+	if problem := textProblem(text, f.Relayed); problem != "" {
+		return cmd, problem
+	}
+	cmd.Text = text
+	return cmd, ""
+}
+
+// formFor is the page's form for a verb, nil for a verb the page does not offer.
+func formFor(verb string) *actionForm {
 	var f *actionForm
 	for i := range actionForms {
 		if actionForms[i].Verb == verb {
 			f = &actionForms[i]
 		}
 	}
-	if f == nil {
-		return staff.Command{}, textUnknownAction
-	}
-	cmd := staff.Command{Verb: f.Verb, Action: f.Action, CaseRef: number}
-	text := strings.TrimSpace(c.PostForm("text"))
-	needText := func() string {
-		switch n := utf8.RuneCountInString(text); {
-		case n == 0:
-			return textNeedText
-		case f.Relayed && n > staff.MaxRelayedRunes:
-			return fmt.Sprintf(textTooLong, staff.MaxRelayedRunes)
-		case n > maxNoteRunes:
-			return fmt.Sprintf(textTooLong, maxNoteRunes)
-		}
-		cmd.Text = text
-		return ""
-	}
-	switch f.Fields {
-	case "text":
-		return cmd, needText()
+	return f
+}
+
+// readFields reads into cmd the fields a form of this kind has besides its
+// text, and says what is missing or out of range.
+func readFields(c *gin.Context, fields string, cmd *staff.Command) string {
+	switch fields {
 	case "assign":
 		cmd.Dept = c.PostForm("dept")
 		cmd.CoDepts = coDepts(c, cmd.Dept)
 		if cmd.Dept == "" {
-			return cmd, fmt.Sprintf(textNeedTarget, "主办部门")
+			return fmt.Sprintf(textNeedTarget, "主办部门")
 		}
 	case "co":
 		cmd.CoDepts = coDepts(c, "")
 		if len(cmd.CoDepts) == 0 {
-			return cmd, fmt.Sprintf(textNeedTarget, "协办部门")
+			return fmt.Sprintf(textNeedTarget, "协办部门")
 		}
 	case "extend":
 		days, err := strconv.Atoi(strings.TrimSpace(c.PostForm("days")))
 		if err != nil || days < 1 || days > staff.MaxExtendDays {
-			return cmd, fmt.Sprintf(textBadDays, staff.MaxExtendDays)
+			return fmt.Sprintf(textBadDays, staff.MaxExtendDays)
 		}
 		cmd.Days = days
-		return cmd, needText()
 	case "account":
 		cmd.Target = strings.TrimSpace(c.PostForm("target"))
 		if cmd.Target == "" {
-			return cmd, fmt.Sprintf(textNeedTarget, textTargetWindow)
+			return fmt.Sprintf(textNeedTarget, textTargetWindow)
 		}
-		return cmd, needText()
 	case "merge":
 		cmd.Target = strings.ToUpper(strings.TrimSpace(c.PostForm("target")))
 		if cmd.Target == "" {
-			return cmd, fmt.Sprintf(textNeedTarget, textTargetCase)
+			return fmt.Sprintf(textNeedTarget, textTargetCase)
 		}
 	case "followup":
 		r, err := strconv.Atoi(c.PostForm("rating"))
 		if err != nil || cases.RatingText(r) == "" {
-			return cmd, textBadRating
+			return textBadRating
 		}
 		cmd.Rating = r
-		if text != "" {
-			if p := needText(); p != "" {
-				return cmd, p
-			}
-		}
 	}
-	return cmd, ""
+	return ""
+}
+
+// formText says whether a form of this kind takes its text and whether the
+// text must be filled in: a reply, a note, a reason for an extension or for
+// accountability must; a follow-up's record may be left empty; the other
+// forms have no text.
+func formText(fields string) (taken, required bool) {
+	switch fields {
+	case "text", "extend", "account":
+		return true, true
+	case "followup":
+		return true, false
+	}
+	return false, false
+}
+
+// textProblem says what is wrong with a form's text: it is empty, or longer
+// than a message relayed to the citizen may be, or than a note kept inside
+// the bureau.
+func textProblem(text string, relayed bool) string {
+	switch n := utf8.RuneCountInString(text); {
+	case n == 0:
+		return textNeedText
+	case relayed && n > staff.MaxRelayedRunes:
+		return fmt.Sprintf(textTooLong, staff.MaxRelayedRunes)
+	case n > maxNoteRunes:
+		return fmt.Sprintf(textTooLong, maxNoteRunes)
+	}
+	return ""
 }
 
 // coDepts are the co-handling departments ticked on the form, without the lead.
