@@ -81,7 +81,7 @@ func TestChatWithAServicerGoesOnTheCase(t *testing.T) {
 	}
 }
 
-// While a servicer has the chat, what the citizen sends that is not text
+// While a servicer has the chat, what either side sends that is not text
 // reads on the case as the product's word for its kind; a kind the product
 // does not know reads as 其他消息.
 func TestChatOtherKindsGoOnTheCase(t *testing.T) {
@@ -101,6 +101,7 @@ func TestChatOtherKindsGoOnTheCase(t *testing.T) {
 		kfMessage("m1", "u1", at, "location", map[string]any{"latitude": 39.9, "longitude": 116.4, "name": "某某社区"}, nil),
 		kfMessage("m2", "u1", at, "link", map[string]any{"title": "通知", "url": "https://example.org/a"}, nil),
 		kfMessage("m3", "u1", at, "channels_shop_product", map[string]any{"product_id": "p1"}, nil),
+		kfMessage("s2", "u1", at, "image", map[string]string{"media_id": "s/1"}, map[string]any{"origin": 5, "servicer_userid": "zhangsan"}),
 	}}}}
 	pullAndHandle(t, newIntake(t, repo, api), "tok")
 	timeline, err := repo.Timeline(ctx, c.ID)
@@ -111,7 +112,7 @@ func TestChatOtherKindsGoOnTheCase(t *testing.T) {
 	for _, e := range timeline {
 		got = append(got, string(e.Actor)+" "+e.Body)
 	}
-	want := []string{"staff:zhangsan 请把社保卡的位置发我", "citizen:u1 [位置]", "citizen:u1 [链接]", "citizen:u1 [其他消息]"}
+	want := []string{"staff:zhangsan 请把社保卡的位置发我", "citizen:u1 [位置]", "citizen:u1 [链接]", "citizen:u1 [其他消息]", "staff:zhangsan [照片]"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("timeline (-want +got):\n%s", diff)
 	}

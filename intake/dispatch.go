@@ -140,7 +140,7 @@ func (in *Intake) citizenTurn(ctx context.Context, r cases.Repo, m *cases.KfMess
 }
 
 func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *wecom.KfMessage) error {
-	text := "[" + msg.MsgType + "]"
+	text := "[" + kindLabel[kindOf(msg.MsgType)] + "]"
 	if msg.Text != nil {
 		text = msg.Text.Content
 	}
