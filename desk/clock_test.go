@@ -47,10 +47,11 @@ func TestLightReminders(t *testing.T) {
 	// Returned to the window, it has no department: the duty staff are told.
 	turn("BC2611300003", func(c *cases.Case) { c.LeadDept = "" }, cases.LightGreen, cases.LightYellow)
 	s.expect("→zhangsan: "+yellow, "→lisi: "+yellow, "→qianyi: "+yellow)
-	// Overdue there, the reminder says that nobody leads it yet; the
+	// Overdue there, the reminder says that nobody leads it yet and asks
+	// for what the lifecycle allows there (派单; 延期 is not); the
 	// bureau-wide supervisor is told too.
 	turn("BC2611300003", func(c *cases.Case) { c.LeadDept = "" }, cases.LightYellow, cases.LightRed)
-	redUnassigned := "【红灯提醒】案件 BC2611300003（养老保险，尚未派单）已超过办理期限（12月21日），请立即派单或申请延期。"
+	redUnassigned := "【红灯提醒】案件 BC2611300003（养老保险，尚未派单）已超过办理期限（12月21日），请立即派单。"
 	s.expect("→zhangsan: "+redUnassigned, "→lisi: "+redUnassigned, "→qianyi: "+redUnassigned, "→sunqi: "+redUnassigned)
 }
 

@@ -30,7 +30,7 @@ func TestEveryReasonIsWorded(t *testing.T) {
 		{desk.Refusal{Reason: desk.ReasonNoSuchCase, Case: "BC2611309999"}, "没有找到案件 BC2611309999，请核对编号。"},
 		{desk.Refusal{Reason: desk.ReasonCaseRef, Case: "9999", Err: noRef}, "没有找到案件 9999，请核对编号。"},
 		{desk.Refusal{Reason: desk.ReasonForbidden, Err: forbidden}, "抱歉，您的岗位不能“受理”，如有需要请联系窗口值班或督办人员。"},
-		{desk.Refusal{Reason: desk.ReasonLifecycle, Err: moveErr}, moveErr.Text()},
+		{desk.Refusal{Reason: desk.ReasonLifecycle, Err: moveErr}, "案件已结案，不能回复群众；现在可以重办。"},
 		{desk.Refusal{Reason: desk.ReasonTaken, Case: "BC2611300001", By: "张三", Status: cases.StatusAccepted}, "案件 BC2611300001 已由 张三 受理，现在是“已受理”。"},
 		{desk.Refusal{Reason: desk.ReasonChanged, Case: "BC2611300001"}, "案件 BC2611300001 刚被其他人改动，请回复“查 BC2611300001”看看最新情况。"},
 		{desk.Refusal{Reason: desk.ReasonChanged, Case: "BC2611300001", Status: cases.StatusResolved}, "案件 BC2611300001 刚被其他人处理，现在是“已办结”，请回复“查 BC2611300001”看看。"},

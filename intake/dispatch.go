@@ -141,6 +141,9 @@ func (in *Intake) citizenTurn(ctx context.Context, r cases.Repo, m *cases.KfMess
 
 func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *wecom.KfMessage) error {
 	text := "[" + kindLabel[kindOf(msg.MsgType)] + "]"
+	if msg.MsgType == "text" {
+		text = "[" + kindLabel["other"] + "]" // a text without its content
+	}
 	if msg.Text != nil {
 		text = msg.Text.Content
 	}
