@@ -150,7 +150,10 @@ func TestSessionKeyDuringRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _ := pii.ParseKey(c.want)
+		want, err := pii.ParseKey(c.want)
+		if err != nil {
+			t.Fatalf("%s: parse the key the session key should derive from: %v", c.name, err)
+		}
 		if string(keys.session()) != string(want) {
 			t.Errorf("%s: the session key derives from another data key", c.name)
 		}

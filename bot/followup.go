@@ -340,9 +340,13 @@ func (t *turn) sendRating(ctx context.Context, number string, a rateAnswer, m *M
 // not take (it was withdrawn or merged meanwhile): words, or a file (m).
 // before is what to say first, refused the desk's refusal in the citizen's
 // words. Nothing the citizen sent is dropped. In the middle of a report the
-// reason joins it, and goes to staff with it; otherwise it is held like
-// material a case refused (rehome): another open case may take it, or it
-// becomes a new report, or a person looks at it.
+// reason joins it, labelled with the case it was about, and goes to staff
+// with it. Otherwise it is held like material a case refused (rehome):
+// another open case may take it, or it becomes a new report, or a person
+// looks at it. A withdrawal or supplement the citizen was in the middle of
+// is stopped, and they are told so: what rehome asks next must not read as
+// that flow's next question, and what it holds must not go to that flow's
+// case unasked.
 func (t *turn) keepReason(ctx context.Context, number string, before []string, refused, words string, m *Media, ret Step) error {
 	s := t.s
 	s.Step, s.Rate = ret, nil
@@ -355,7 +359,7 @@ func (t *turn) keepReason(ctx context.Context, number string, before []string, r
 	if s.Step.in(actReport) || s.Step == stepResume {
 		t.say(cases.Message{Text: refused})
 		if words != "" {
-			s.Parts = append(s.Parts, part{Text: words})
+			s.Parts = append(s.Parts, part{Text: fmt.Sprintf(textReasonAbout, number) + words})
 			t.note(textKeptAside)
 		}
 		if m != nil {
@@ -363,12 +367,15 @@ func (t *turn) keepReason(ctx context.Context, number string, before []string, r
 			if err != nil {
 				return err
 			}
-			s.Parts = append(s.Parts, part{Att: i})
+			s.Parts = append(s.Parts, part{Text: fmt.Sprintf(textReasonFileAbout, number)}, part{Att: i})
 			t.note(textMediaKept(s.Atts[i-1].Kind))
 		}
 		t.note(textStillHere)
 		t.ask()
 		return nil
+	}
+	if s.Step != stepMenu && s.Step != stepHeldNew {
+		refused += "\n" + textFlowStopped
 	}
 	if words != "" {
 		s.Held = append(s.Held, words)

@@ -301,6 +301,40 @@ var heldConversations = []transcriptCase{
 		check:    wantSupplements(),
 	},
 	{
+		name: "held: a follow-up reason refused in the middle of a withdrawal stops the withdrawal, says so, and goes only where the citizen then says",
+		seed: func(d *fakeDesk) {
+			d.resolved("wm_citizen", "pension", "", "本人")
+			d.seed("wm_citizen", "archive", cases.StatusAssigned)
+		},
+		script: `
+			（BC2611280001 回访）
+			我：撤回
+			我：已经解决了
+			办：确定撤回 BC2611280002 吗？
+			（BC2611280001 撤回了）
+			我：[点 rate:BC2611280001:5]
+			办：哪里让您不满意？
+			我：钱还是没到账
+			办：这件事已经办结或撤回了
+			办：您刚才正在办的那一步先停下了，还没有办理
+			办：您发的内容还留着，没有丢。
+			办：[1. BC2611280002 档案问题]
+			我：1
+			办：已收到，补充到 BC2611280002
+			我：好了
+			我：撤回
+			我：跳过
+			办：确定撤回 BC2611280002 吗？
+			我：确认撤回
+			办：已撤回 BC2611280002`,
+		check: func(t *testing.T, d *fakeDesk) {
+			wantSupplements(supplemented{Number: "BC2611280002", Text: "钱还是没到账"})(t, d)
+			if diff := cmp.Diff(map[string]string{"BC2611280002": ""}, d.withdrawn); diff != "" {
+				t.Errorf("withdrawn (-want +got):\n%s", diff)
+			}
+		},
+	},
+	{
 		name: "held: a words reason refused because the case was merged meanwhile reaches another open case",
 		seed: func(d *fakeDesk) {
 			d.resolved("wm_citizen", "pension", "", "本人")
@@ -373,7 +407,7 @@ var heldConversations = []transcriptCase{
 			ReporterName: "钱淑芬", Affected: cases.Person{Name: "钱淑芬", Phone: "13812345678"}, Relation: "本人", Consent: "本人",
 			ContactPhone: "13812345678", Category: "pension",
 			TriedWindow: "区社保中心", TriedWhen: "不记得", TriedAnswer: "没有",
-			Description: "（见附件：语音1条）",
+			Description: "（对 BC2611280001 回访的意见，见附件）",
 		})},
 		wantAtts: [][]string{{KindVoice}},
 		check:    wantSupplements(),

@@ -365,10 +365,8 @@ func (t *txDesk) after(ctx context.Context, m *staff.Member, c *cases.Case, mv c
 	case cases.ActionMerge:
 		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenMerged, c.Number, mv.MergeInto), cases.PriorityLow)
 	case cases.ActionReopen:
-		for _, s := range dir.Supervisors(c.LeadDept) {
-			if err := t.toStaff(ctx, c.ID, s.ID, cases.Message{Text: fmt.Sprintf(textStaffReopened, c.Number, mv.Reason)}, cases.PriorityNormal); err != nil {
-				return err
-			}
+		if err := t.alertReopened(ctx, c, mv.Reason); err != nil {
+			return err
 		}
 		return t.toCitizen(ctx, c, fmt.Sprintf(textCitizenReopened, c.Number), cases.PriorityNormal)
 	}

@@ -99,8 +99,10 @@ func reopenReason(why string, solved bool, rating int) string {
 	return textUnsolvedNoReason
 }
 
-// alertReopened tells the people working on a case the citizen reopened, and
-// the lead department's supervisors, why it was reopened.
+// alertReopened tells the people working on a reopened case, and the lead
+// department's supervisors, why it was reopened, whoever reopened it: the
+// citizen's answer, the window recording a follow-up by phone, or a
+// supervisor.
 func (t *txDesk) alertReopened(ctx context.Context, c *cases.Case, reason string) error {
 	text := fmt.Sprintf(textStaffReopened, c.Number, reason)
 	alerted := t.handlerIDs(c)

@@ -14,9 +14,15 @@ import (
 // on the clock now.
 func exampleDesk(t *testing.T, now func() time.Time) *desk.Desk {
 	t.Helper()
+	return desk.New(exampleConfig(t, now))
+}
+
+// exampleConfig is exampleDesk's configuration, for a test to add to.
+func exampleConfig(t *testing.T, now func() time.Time) desk.Config {
+	t.Helper()
 	dir, err := staff.LoadDirectory(filepath.Join("..", "configs", "directory.example.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar(), Now: now})
+	return desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar(), Now: now}
 }

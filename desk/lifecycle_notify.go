@@ -39,7 +39,11 @@ func (d *Desk) LightChanged(ctx context.Context, r cases.Repo, c *cases.Case, fr
 				to = append(to, s.ID)
 			}
 		}
-		text = fmt.Sprintf(textStaffRed, c.Number, dir.CategoryName(c.Category), dir.DeptName(c.LeadDept), deadlineText(c))
+		if c.LeadDept == "" { // returned to the window: nobody leads it yet
+			text = fmt.Sprintf(textStaffRedNoLead, c.Number, dir.CategoryName(c.Category), deadlineText(c))
+		} else {
+			text = fmt.Sprintf(textStaffRed, c.Number, dir.CategoryName(c.Category), dir.DeptName(c.LeadDept), deadlineText(c))
+		}
 	}
 	body := fmt.Sprintf(textLightChanged, lightName(from), lightName(c.Light))
 	if len(to) > 0 {

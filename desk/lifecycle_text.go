@@ -12,6 +12,7 @@ const (
 	textReminded         = "，已提醒：%s"
 	textStaffYellow      = "【黄灯提醒】案件 %s（%s）办理时限已不足30%%，期限到%s，请抓紧办理。"
 	textStaffRed         = "【红灯提醒】案件 %s（%s，主办：%s）已超过办理期限（%s），请立即处理或申请延期。"
+	textStaffRedNoLead   = "【红灯提醒】案件 %s（%s，尚未派单）已超过办理期限（%s），请立即派单。"
 	textFollowUpReminded = "群众3天未回复回访，已再次询问"
 	textWhyNoRating      = "群众办结后5天未回复回访"
 	textNoChat           = "案件经 Open311 接口转入，群众没有微信会话：请电话告知答复并回访"

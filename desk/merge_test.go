@@ -159,8 +159,8 @@ func TestMergeBackRefused(t *testing.T) {
 	if !errors.As(err, &ref) || !strings.Contains(ref.Text(), "已经并入本案") {
 		t.Fatalf("merging back: %v, want a refusal", err)
 	}
-	if c, _ := db.GetCase(ctx, "BC2611300002"); c.Status != cases.StatusAccepted {
-		t.Errorf("the case that carries on is %s", c.Status)
+	if c, err := db.GetCase(ctx, "BC2611300002"); err != nil || c.Status != cases.StatusAccepted {
+		t.Errorf("the case that carries on: %+v, %v; want it accepted", c, err)
 	}
 }
 

@@ -14,11 +14,8 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
-	"banchengshi/desk"
 	"banchengshi/metrics"
-	"banchengshi/staff"
 	"banchengshi/storage"
-	"banchengshi/storage/storagetest"
 	"banchengshi/wecom"
 )
 
@@ -26,11 +23,8 @@ import (
 // counts, as the product's does.
 func asideIntake(t *testing.T, repo cases.Repo, api KfAPI) (*Intake, *metrics.Metrics, int) {
 	t.Helper()
-	dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar()})
+	dir := exampleDirectory(t)
+	d := exampleDesk(t, nil)
 	m := metrics.New()
 	in := New(Config{
 		Repo: repo, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{}),
@@ -68,7 +62,7 @@ func counted(t *testing.T, m *metrics.Metrics, line string) bool {
 // copied over it, which its associated data refuses) is set aside, reported
 // and counted; the other citizens' messages are handled as usual.
 func TestUnreadableMessageSetAside(t *testing.T) {
-	for name, open := range map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL} {
+	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
 			repo := open(t)
 			ctx := context.Background()
@@ -122,8 +116,8 @@ func TestUnreadableMessageSetAside(t *testing.T) {
 			}
 			// A second drain finds nothing more to set aside.
 			in.Drain(ctx)
-			if rows, _ := repo.SetAsideRows(ctx, 10); len(rows) != 1 {
-				t.Errorf("%d rows set aside after a second drain, want 1", len(rows))
+			if rows, err := repo.SetAsideRows(ctx, 10); err != nil || len(rows) != 1 {
+				t.Errorf("%d rows set aside after a second drain (%v), want 1", len(rows), err)
 			}
 		})
 	}
@@ -133,7 +127,7 @@ func TestUnreadableMessageSetAside(t *testing.T) {
 // sealed, for recovery) and their message handled by a new dialog; nobody
 // else is held up.
 func TestUnreadableSessionSetAside(t *testing.T) {
-	for name, open := range map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL} {
+	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
 			repo := open(t)
 			ctx := context.Background()
@@ -189,7 +183,7 @@ func TestUnreadableSessionSetAside(t *testing.T) {
 // callbacks after it are handled. Nobody is told: its kf messages stay at
 // WeCom and the next sync pulls them.
 func TestUnreadableCallbackSetAside(t *testing.T) {
-	for name, open := range map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL} {
+	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
 			repo := open(t)
 			ctx := context.Background()

@@ -18,8 +18,6 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
-	"banchengshi/desk"
-	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 )
@@ -170,11 +168,7 @@ func retried(b *testing.B, db *sql.DB) string {
 
 func benchIntake(b *testing.B, repo cases.Repo, locker storage.Locker) *Intake {
 	b.Helper()
-	dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar()})
+	d := exampleDesk(b, nil)
 	return New(Config{
 		Repo: repo, API: &fakeKf{}, Locker: locker, Engine: bot.New(bot.Config{}),
 		Desk: d.With, Timeline: d, StaffTask: d.TellWindow, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),

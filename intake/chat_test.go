@@ -2,29 +2,15 @@ package intake
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"banchengshi/cases"
+	"banchengshi/storage/storagetest"
 	"banchengshi/wecom"
 )
-
-// servicerText is a message a servicer typed in the WeCom client (origin 5).
-func servicerText(msgid, user, servicer, content string, at int64) wecom.KfMessage {
-	raw, _ := json.Marshal(map[string]any{
-		"msgid": msgid, "open_kfid": "wkSANDBOX001", "external_userid": user, "send_time": at,
-		"origin": 5, "servicer_userid": servicer, "msgtype": "text", "text": map[string]string{"content": content},
-	})
-	var m wecom.KfMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		panic(err)
-	}
-	m.Raw = raw
-	return m
-}
 
 // While a servicer has the chat, what they and the citizen write goes on
 // the citizen's open case through the desk, and the bot keeps quiet: no
@@ -92,5 +78,42 @@ func TestChatWithAServicerGoesOnTheCase(t *testing.T) {
 				t.Errorf("contact: state %d, message number %d, sent %d; want %d, 5, 0", contact.ServiceState, contact.InboundSeq, contact.SentInWindow, cases.StateHuman)
 			}
 		})
+	}
+}
+
+// While a servicer has the chat, what either side sends that is not text
+// reads on the case as the product's word for its kind; a kind the product
+// does not know reads as 其他消息.
+func TestChatOtherKindsGoOnTheCase(t *testing.T) {
+	repo := storagetest.SQLite(t)
+	ctx := context.Background()
+	now := time.Now()
+	c := &cases.Case{Number: "BC2611300001", OpenKfID: "wkSANDBOX001", ReporterID: "u1", Status: cases.StatusInProgress, Category: "pension", CreatedAt: now, UpdatedAt: now}
+	if err := repo.CreateCase(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.SaveContact(ctx, &cases.Contact{OpenKfID: "wkSANDBOX001", ExternalUserID: "u1", LastInboundAt: now.Add(-time.Hour).UTC(), InboundSeq: 3, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	at := now.Unix()
+	api := &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{
+		servicerText("s1", "u1", "zhangsan", "请把社保卡的位置发我", at),
+		kfMessage("m1", "u1", at, "location", map[string]any{"latitude": 39.9, "longitude": 116.4, "name": "某某社区"}, nil),
+		kfMessage("m2", "u1", at, "link", map[string]any{"title": "通知", "url": "https://example.org/a"}, nil),
+		kfMessage("m3", "u1", at, "channels_shop_product", map[string]any{"product_id": "p1"}, nil),
+		kfMessage("s2", "u1", at, "image", map[string]string{"media_id": "s/1"}, map[string]any{"origin": 5, "servicer_userid": "zhangsan"}),
+	}}}}
+	pullAndHandle(t, newIntake(t, repo, api), "tok")
+	timeline, err := repo.Timeline(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range timeline {
+		got = append(got, string(e.Actor)+" "+e.Body)
+	}
+	want := []string{"staff:zhangsan 请把社保卡的位置发我", "citizen:u1 [位置]", "citizen:u1 [链接]", "citizen:u1 [其他消息]", "staff:zhangsan [照片]"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("timeline (-want +got):\n%s", diff)
 	}
 }

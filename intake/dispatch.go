@@ -147,7 +147,10 @@ func (in *Intake) citizenTurnUnmarked(ctx context.Context, r cases.Repo, m *case
 }
 
 func (in *Intake) servicerMessage(ctx context.Context, m *cases.KfMessage, msg *wecom.KfMessage) error {
-	text := "[" + msg.MsgType + "]"
+	text := "[" + kindLabel[kindOf(msg.MsgType)] + "]"
+	if msg.MsgType == "text" {
+		text = "[" + kindLabel["other"] + "]" // a text without its content
+	}
 	if msg.Text != nil {
 		text = msg.Text.Content
 	}

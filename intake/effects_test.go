@@ -14,9 +14,7 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
-	"banchengshi/desk"
 	clock "banchengshi/internal/clocktest"
-	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 	"banchengshi/wecom"
@@ -53,15 +51,7 @@ func TestPanickingMessageIsContained(t *testing.T) {
 			api := &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{
 				text("m1", "uBad", "你好", clk.Now().Unix()), text("m2", "uGood", "你好", clk.Now().Unix()),
 			}}}}
-			dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar(), Now: clk.Now})
-			in := New(Config{
-				Repo: panickySessions{repo, "uBad"}, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{Now: clk.Now}),
-				Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
-			})
+			in := clockedIntake(t, panickySessions{repo, "uBad"}, api, clk)
 			ctx := context.Background()
 			pullAndHandle(t, in, "tok")
 			replies := func(user string) int {
@@ -88,8 +78,8 @@ func TestPanickingMessageIsContained(t *testing.T) {
 				clk.Advance(5 * time.Minute)
 				in.Drain(ctx)
 			}
-			if pending, _ := repo.PendingKfMessages(ctx, 10); len(pending) != 0 {
-				t.Fatalf("still pending after its attempts: %+v", pending[0])
+			if pending, err := repo.PendingKfMessages(ctx, 10); err != nil || len(pending) != 0 {
+				t.Fatalf("still pending after its attempts: %+v, %v", pending, err)
 			}
 			if replies("uBad") != 1 {
 				t.Errorf("the citizen whose message was given up got %d messages, want the apology", replies("uBad"))
@@ -146,8 +136,8 @@ func TestStaffCommandGivenUpIsReported(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("queued (-want +got):\n%s", diff)
 			}
-			if pending, _ := repo.PendingInbound(ctx, 10); len(pending) != 0 {
-				t.Errorf("callback still pending: %+v", pending[0])
+			if pending, err := repo.PendingInbound(ctx, 10); err != nil || len(pending) != 0 {
+				t.Errorf("callback still pending: %+v, %v", pending, err)
 			}
 		})
 	}

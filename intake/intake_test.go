@@ -2,7 +2,6 @@ package intake
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,9 +14,7 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
-	"banchengshi/desk"
 	clock "banchengshi/internal/clocktest"
-	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 	"banchengshi/wecom"
@@ -50,26 +47,9 @@ func (f *fakeKf) SendKfOnEvent(context.Context, string, cases.Message) (string, 
 	return "", nil
 }
 
-func text(msgid, user, content string, at int64) wecom.KfMessage {
-	raw, _ := json.Marshal(map[string]any{
-		"msgid": msgid, "open_kfid": "wkSANDBOX001", "external_userid": user, "send_time": at,
-		"origin": 3, "msgtype": "text", "text": map[string]string{"content": content},
-	})
-	var m wecom.KfMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		panic(err)
-	}
-	m.Raw = raw
-	return m
-}
-
 func newIntake(t *testing.T, repo cases.Repo, api KfAPI) *Intake {
 	t.Helper()
-	dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar()})
+	d := exampleDesk(t, nil)
 	return New(Config{
 		Repo: repo, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{}),
 		Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -90,7 +70,7 @@ func pullAndHandle(t *testing.T, in *Intake, token string) {
 }
 
 func TestSyncStoresEachMessageOnceAndResumesFromCursor(t *testing.T) {
-	for name, open := range map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL} {
+	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
 			repo := open(t)
 			ctx := context.Background()
@@ -105,16 +85,22 @@ func TestSyncStoresEachMessageOnceAndResumesFromCursor(t *testing.T) {
 			if diff := cmp.Diff([]string{"", "c1", "c2"}, api.cursors); diff != "" {
 				t.Errorf("cursors asked (-want +got):\n%s", diff)
 			}
-			if cur, _ := repo.Cursor(ctx, "wkSANDBOX001"); cur != "c3" {
-				t.Errorf("saved cursor %q, want c3", cur)
+			if cur, err := repo.Cursor(ctx, "wkSANDBOX001"); err != nil || cur != "c3" {
+				t.Errorf("saved cursor %q, %v; want c3", cur, err)
 			}
 			pending, err := repo.PendingKfMessages(ctx, 10)
 			if err != nil || len(pending) != 0 {
 				t.Fatalf("unhandled messages left: %d, %v", len(pending), err)
 			}
 			for user, want := range map[string]int{"u1": 2, "u2": 1} {
-				held, _ := repo.HeldOutbox(ctx, "wkSANDBOX001", user)
-				due, _ := repo.DueOutbox(ctx, time.Now().Add(time.Minute), 100)
+				held, err := repo.HeldOutbox(ctx, "wkSANDBOX001", user)
+				if err != nil {
+					t.Fatal(err)
+				}
+				due, err := repo.DueOutbox(ctx, time.Now().Add(time.Minute), 100)
+				if err != nil {
+					t.Fatal(err)
+				}
 				got := len(held)
 				for _, m := range due {
 					if m.Recipient == user {
@@ -177,15 +163,8 @@ func TestFailingMessageIsRetriedThenHandedToStaff(t *testing.T) {
 	api := &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{
 		text("m1", "u1", "你好", clk.Now().Unix()), text("m2", "u1", "1", clk.Now().Unix()),
 	}}}}
-	dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar(), Now: clk.Now})
-	in := New(Config{
-		Repo: brokenSessions{repo}, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{Now: clk.Now}),
-		Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
-	})
+	duty := len(exampleDirectory(t).DutyStaff("wkSANDBOX001"))
+	in := clockedIntake(t, brokenSessions{repo}, api, clk)
 	ctx := context.Background()
 	pullAndHandle(t, in, "tok")
 	attempts := func() (int, int) {
@@ -225,8 +204,8 @@ func TestFailingMessageIsRetriedThenHandedToStaff(t *testing.T) {
 			toStaff++
 		}
 	}
-	if toCitizen != 2 || toStaff != 2*len(dir.DutyStaff("wkSANDBOX001")) {
-		t.Errorf("given up visibly: %d citizen replies (want 2), %d staff tasks (want %d)", toCitizen, toStaff, 2*len(dir.DutyStaff("wkSANDBOX001")))
+	if toCitizen != 2 || toStaff != 2*duty {
+		t.Errorf("given up visibly: %d citizen replies (want 2), %d staff tasks (want %d)", toCitizen, toStaff, 2*duty)
 	}
 }
 
@@ -243,13 +222,7 @@ func TestRecallNotedOnTheCase(t *testing.T) {
 	if err := repo.CreateCase(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	raw, _ := json.Marshal(map[string]any{"msgid": "e1", "send_time": now.Unix(), "origin": 4, "msgtype": "event",
-		"event": map[string]string{"event_type": "user_recall_msg", "open_kfid": "wkSANDBOX001", "external_userid": "u1", "recall_msgid": "m0"}})
-	var ev wecom.KfMessage
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		t.Fatal(err)
-	}
-	ev.Raw = raw
+	ev := recallEvent("e1", "u1", "m0", now.Unix())
 	in := newIntake(t, repo, &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{ev}}}})
 	pullAndHandle(t, in, "tok")
 	timeline, err := repo.Timeline(ctx, c.ID)
@@ -264,7 +237,7 @@ func TestRecallNotedOnTheCase(t *testing.T) {
 // A worker whose lock expired under it may hold a stale copy of a message
 // another worker has handled since: handling it again keeps nothing.
 func TestStaleWorkerKeepsNothing(t *testing.T) {
-	for name, open := range map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL} {
+	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
 			repo := open(t)
 			ctx := context.Background()

@@ -13,9 +13,7 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
-	"banchengshi/desk"
 	clock "banchengshi/internal/clocktest"
-	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 	"banchengshi/wecom"
@@ -25,11 +23,7 @@ import (
 // replicas.
 func pullIntake(t *testing.T, repo cases.Repo, api KfAPI, shared *storage.Memory, clk *clock.Fake) *Intake {
 	t.Helper()
-	dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar(), Now: clk.Now})
+	d := exampleDesk(t, clk.Now)
 	return New(Config{
 		Repo: repo, API: api, Locker: shared.Locker(), Signal: shared.Signal(), Engine: bot.New(bot.Config{Now: clk.Now}),
 		Desk: d.With, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now,

@@ -2,20 +2,13 @@ package intake
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"banchengshi/bot"
 	"banchengshi/cases"
-	"banchengshi/desk"
 	clock "banchengshi/internal/clocktest"
-	"banchengshi/staff"
-	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 	"banchengshi/wecom"
 )
@@ -38,19 +31,6 @@ func (b troubledSessions) InTx(ctx context.Context, fn func(cases.Repo) error) e
 	return b.Repo.InTx(ctx, func(r cases.Repo) error { return fn(troubledSessions{r, b.broken}) })
 }
 
-func voice(msgid, user, mediaID string, at int64) wecom.KfMessage {
-	raw, _ := json.Marshal(map[string]any{
-		"msgid": msgid, "open_kfid": "wkSANDBOX001", "external_userid": user, "send_time": at,
-		"origin": 3, "msgtype": "voice", "voice": map[string]string{"media_id": mediaID},
-	})
-	var m wecom.KfMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		panic(err)
-	}
-	m.Raw = raw
-	return m
-}
-
 // A message that waited behind an earlier one of the same citizen still
 // gets its retries spaced out, each wait counted from its last attempt: a
 // voice message whose download fails is not asked for again after seconds
@@ -61,17 +41,9 @@ func TestMessageThatWaitedStillGetsSpacedRetries(t *testing.T) {
 	api := &fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{
 		text("m1", "u1", "你好", clk.Now().Unix()), voice("m2", "u1", "MEDIA2", clk.Now().Unix()),
 	}}}}
-	dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar(), Now: clk.Now})
 	broken := &atomic.Bool{}
 	broken.Store(true)
-	in := New(Config{
-		Repo: troubledSessions{repo, broken}, API: api, Locker: storage.NewMemory().Locker(), Engine: bot.New(bot.Config{Now: clk.Now}),
-		Desk: d.With, Timeline: d, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now, StaffTask: d.TellWindow,
-	})
+	in := clockedIntake(t, troubledSessions{repo, broken}, api, clk)
 	ctx := context.Background()
 	pullAndHandle(t, in, "tok")
 	state := func() map[string]*cases.KfMessage {

@@ -2,7 +2,6 @@ package intake
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,8 +16,6 @@ import (
 
 	"banchengshi/bot"
 	"banchengshi/cases"
-	"banchengshi/desk"
-	"banchengshi/staff"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 	"banchengshi/wecom"
@@ -53,11 +50,7 @@ var replicaSetups = map[string]func(t *testing.T) replicaSetup{
 // replica is one Intake as a replica of the product would have it.
 func (s replicaSetup) replica(t *testing.T, api KfAPI) *Intake {
 	t.Helper()
-	dir, err := staff.LoadDirectory("../configs/directory.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := desk.New(desk.Config{Directory: staff.StaticSource(dir), Calendar: cases.WeekdayCalendar()})
+	d := exampleDesk(t, nil)
 	shared := s.shared(t)
 	return New(Config{
 		Repo: s.repo, API: api, Locker: shared.Locker(), Signal: shared.Signal(), Engine: bot.New(bot.Config{}),
@@ -123,20 +116,6 @@ func (f *pagedKf) GetMedia(ctx context.Context, mediaID string) ([]byte, string,
 
 func (f *pagedKf) SendKfOnEvent(context.Context, string, cases.Message) (string, error) {
 	return "", nil
-}
-
-// image is a photo from user; its media id is "user/n".
-func image(msgid, user string, n int, at int64) wecom.KfMessage {
-	raw, _ := json.Marshal(map[string]any{
-		"msgid": msgid, "open_kfid": "wkSANDBOX001", "external_userid": user, "send_time": at,
-		"origin": 3, "msgtype": "image", "image": map[string]string{"media_id": fmt.Sprintf("%s/%d", user, n)},
-	})
-	var m wecom.KfMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		panic(err)
-	}
-	m.Raw = raw
-	return m
 }
 
 // handling records which worker downloads whose photo, in what order, and

@@ -87,20 +87,35 @@ func (f *fixture) drain(t *testing.T, rounds int) {
 	}
 }
 
+// failsFirst is WeCom failing the first send with err, having taken the
+// message if took; every later send goes through.
+func failsFirst(took bool, err error) *weCom {
+	return &weCom{fail: func(call int, _ cases.Message) (bool, error) {
+		if call == 1 {
+			return took, err
+		}
+		return true, nil
+	}}
+}
+
+// firstSendFails is a fixture whose WeCom fails the first send with err,
+// having taken the message if took (its answer was lost), and whose citizen
+// wmA wrote a minute ago.
+func firstSendFails(t *testing.T, db *storage.SQL, took bool, err error) (*fixture, *weCom) {
+	t.Helper()
+	api := failsFirst(took, err)
+	f := effectsFixture(t, db, api)
+	f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
+	return f, api
+}
+
 // A send whose answer is lost after WeCom took the message (a timeout, a
 // crash before the fate was saved) is retried with the same key, and WeCom
 // delivers it once.
 func TestRetrySendsTheSameKey(t *testing.T) {
 	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
-			api := &weCom{fail: func(call int, _ cases.Message) (bool, error) {
-				if call == 1 {
-					return true, errors.New("wecom /cgi-bin/kf/send_msg: context deadline exceeded")
-				}
-				return true, nil
-			}}
-			f := effectsFixture(t, open(t), api)
-			f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
+			f, api := firstSendFails(t, open(t), true, errors.New("wecom /cgi-bin/kf/send_msg: context deadline exceeded"))
 			m := f.enqueue(t, 0, "wmA", "您好", cases.PriorityNormal)
 			f.drain(t, 2)
 			want := []string{"您好/" + m.SendKey, "您好/" + m.SendKey}
@@ -275,14 +290,7 @@ func TestStaleCopyIsNotSent(t *testing.T) {
 // one message, and a message the budget refused keeps its place in the queue
 // (the citizens who waited longest are served first).
 func TestShortBudgetMergesAndKeepsOrder(t *testing.T) {
-	refuse := 1
-	api := &weCom{fail: func(int, cases.Message) (bool, error) {
-		if refuse > 0 {
-			refuse--
-			return false, &wecom.PausedError{Path: "/cgi-bin/kf/send_msg", For: wecom.BudgetWait, Budget: true}
-		}
-		return true, nil
-	}}
+	api := failsFirst(false, &wecom.PausedError{Path: "/cgi-bin/kf/send_msg", For: wecom.BudgetWait, Budget: true})
 	f := effectsFixture(t, storagetest.SQLite(t), api)
 	ctx := context.Background()
 	f.contact(t, "wmOld", f.now.Add(-time.Minute), 0)
@@ -316,14 +324,7 @@ func TestShortBudgetMergesAndKeepsOrder(t *testing.T) {
 func TestRetryKeepsOrder(t *testing.T) {
 	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
-			api := &weCom{fail: func(call int, _ cases.Message) (bool, error) {
-				if call == 1 {
-					return false, errors.New("wecom /cgi-bin/kf/send_msg: HTTP status 502")
-				}
-				return true, nil
-			}}
-			f := effectsFixture(t, open(t), api)
-			f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
+			f, api := firstSendFails(t, open(t), false, errors.New("wecom /cgi-bin/kf/send_msg: HTTP status 502"))
 			first := f.enqueue(t, 0, "wmA", "第一条", cases.PriorityNormal)
 			second := f.enqueue(t, 0, "wmA", "第二条", cases.PriorityNormal)
 			f.drain(t, 3)
@@ -339,14 +340,7 @@ func TestRetryKeepsOrder(t *testing.T) {
 // when one of them replies to the citizen's latest message, so does the
 // bundle, and it may use the window's last message instead of being held.
 func TestShortBudgetBundleKeepsTheReply(t *testing.T) {
-	refuse := 1
-	api := &weCom{fail: func(int, cases.Message) (bool, error) {
-		if refuse > 0 {
-			refuse--
-			return false, &wecom.PausedError{Path: "/cgi-bin/kf/send_msg", For: wecom.BudgetWait, Budget: true}
-		}
-		return true, nil
-	}}
+	api := failsFirst(false, &wecom.PausedError{Path: "/cgi-bin/kf/send_msg", For: wecom.BudgetWait, Budget: true})
 	f := effectsFixture(t, storagetest.SQLite(t), api)
 	ctx := context.Background()
 	c := &cases.Contact{OpenKfID: "wk1", ExternalUserID: "wmA", LastInboundAt: f.now.Add(-time.Minute), InboundSeq: 7,

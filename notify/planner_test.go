@@ -230,7 +230,10 @@ func TestSendFailed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, _ := f.db.CaseOutbox(ctx, c.ID)
+			out, err := f.db.CaseOutbox(ctx, c.ID)
+			if err != nil || len(out) == 0 {
+				t.Fatalf("the case's outbox: %+v, %v", out, err)
+			}
 			if out[0].Status != tt.want || out[0].LastError == "" {
 				t.Errorf("fate %s (%q), want %s with a reason", out[0].Status, out[0].LastError, tt.want)
 			}
@@ -242,11 +245,17 @@ func TestSendFailed(t *testing.T) {
 			if again := out[0].Status == cases.OutboxHeld || out[0].Status == cases.OutboxPending; again && out[0].SendKey == queued.SendKey {
 				t.Errorf("message to be sent again keeps its key %q", queued.SendKey)
 			}
-			contact, _ := f.db.GetContact(ctx, "wk1", "wmA")
+			contact, err := f.db.GetContact(ctx, "wk1", "wmA")
+			if err != nil {
+				t.Fatal(err)
+			}
 			if exhausted := contact.Remaining(f.now) == 0; exhausted == tt.wroteSince {
 				t.Errorf("window exhausted %v after fail type %d (citizen wrote since: %v)", exhausted, tt.failType, tt.wroteSince)
 			}
-			tl, _ := f.db.Timeline(ctx, c.ID)
+			tl, err := f.db.Timeline(ctx, c.ID)
+			if err != nil || len(tl) == 0 {
+				t.Fatalf("timeline: %+v, %v", tl, err)
+			}
 			if last := tl[len(tl)-1]; last.Kind != cases.EventNotification || last.Body != notify.Fate(out[0]) {
 				t.Errorf("timeline ends with %+v, want the fate %q", last, notify.Fate(out[0]))
 			}

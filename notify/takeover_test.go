@@ -1,30 +1,15 @@
 package notify_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"banchengshi/cases"
 	"banchengshi/notify"
-	"banchengshi/pii"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
-)
-
-// Environment of the child process TestTakeoverAfterKill starts and kills.
-const (
-	envChild  = "BCS_TAKEOVER_CHILD"
-	envDB     = "BCS_TAKEOVER_DB"
-	envKey    = "BCS_TAKEOVER_KEY"
-	envRedis  = "BCS_TAKEOVER_REDIS"
-	envPrefix = "BCS_TAKEOVER_PREFIX"
 )
 
 // workerInterval is the product's default (app.Options.WorkerInterval): how
@@ -37,16 +22,8 @@ const workerInterval = 2 * time.Second
 // The figure is logged (go test -v) and recorded in docs/reliability.md; the
 // test asserts only that the message goes out, once more, after each kill.
 func TestTakeoverAfterKill(t *testing.T) {
-	if os.Getenv(envChild) != "" {
-		t.Skip("inside the child process")
-	}
-	if testing.Short() {
-		t.Skip("kills child processes; not in -short")
-	}
-	rdb := storagetest.Redis(t)
-	key := pii.NewKey()
-	dbPath := filepath.Join(t.TempDir(), "takeover.db")
-	db := openDB(t, dbPath, key)
+	tk := storagetest.NewTakeover(t)
+	db, rdb := tk.DB, tk.Redis
 	ctx := context.Background()
 	c := &cases.Contact{OpenKfID: "wk1", ExternalUserID: "wmTakeover", LastInboundAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
 	if err := db.SaveContact(ctx, c); err != nil {
@@ -60,7 +37,7 @@ func TestTakeoverAfterKill(t *testing.T) {
 		if err := db.Enqueue(ctx, m); err != nil {
 			t.Fatal(err)
 		}
-		killed := killMidSend(t, dbPath, key, rdb.Prefix())
+		killed := tk.KillChild(t, "TestTakeoverChild")
 
 		api := &recorder{}
 		out := notify.New(notify.Config{Repo: db, API: api, Locker: rdb.Locker(), Limiter: rdb.RateLimiter(), Every: workerInterval})
@@ -103,61 +80,12 @@ func sentTexts(r *recorder) []string {
 	return append([]string(nil), r.kf...)
 }
 
-func openDB(t *testing.T, path, key string) *storage.SQL {
-	t.Helper()
-	k, err := pii.ParseKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, err := pii.NewSealer(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := storage.Open(context.Background(), storage.DriverSQLite, storage.DefaultSQLiteDSN(path), sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-// killMidSend starts a child process whose outbox takes the lease and blocks
-// inside send_msg, then kills it with SIGKILL and returns when.
-func killMidSend(t *testing.T, dbPath, key, prefix string) time.Time {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestTakeoverChild$", "-test.v")
-	addr := os.Getenv("BCS_TEST_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	cmd.Env = append(os.Environ(), envChild+"=1", envDB+"="+dbPath, envKey+"="+key, envRedis+"="+addr, envPrefix+"="+prefix)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), "SENDING") {
-			break
-		}
-	}
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL
-		t.Fatal(err)
-	}
-	killed := time.Now()
-	_ = cmd.Wait()
-	return killed
-}
-
 // blockingSender announces a send and never returns: the process is killed
 // while WeCom has the request.
 type blockingSender struct{ recorder }
 
 func (b *blockingSender) SendKf(ctx context.Context, _, _, _ string, _ cases.Message) (string, error) {
-	fmt.Println("SENDING")
+	storagetest.ChildReached()
 	<-ctx.Done()
 	select {} // the kill comes first
 }
@@ -165,14 +93,7 @@ func (b *blockingSender) SendKf(ctx context.Context, _, _, _ string, _ cases.Mes
 // TestTakeoverChild is the process TestTakeoverAfterKill kills; it does
 // nothing on its own.
 func TestTakeoverChild(t *testing.T) {
-	if os.Getenv(envChild) == "" {
-		t.Skip("only as TestTakeoverAfterKill's child")
-	}
-	db := openDB(t, os.Getenv(envDB), os.Getenv(envKey))
-	rdb, err := storage.NewRedis(context.Background(), os.Getenv(envRedis), "", 0, os.Getenv(envPrefix))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, rdb := storagetest.TakeoverChild(t)
 	out := notify.New(notify.Config{Repo: db, API: &blockingSender{}, Locker: rdb.Locker(), Limiter: rdb.RateLimiter(), Every: workerInterval})
 	out.Run(context.Background())
 }

@@ -116,13 +116,10 @@ func TestWatchDirectoryStopsWithContext(t *testing.T) {
 	stopped := make(chan struct{})
 	go func() { w.Run(ctx); close(stopped) }()
 	cancel()
-	<-stopped
-	src := w.Source()
-	before := src.Current()
-	writeFile(t, path, strings.Replace(string(example), "name: 张三", "name: 张三三", 1))
-	time.Sleep(60 * time.Millisecond)
-	if src.Current() != before {
-		t.Error("the directory reloaded after the context ended")
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second): // a hang guard, not a measurement
+		t.Fatal("Run did not return after its context ended")
 	}
 }
 

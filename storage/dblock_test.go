@@ -26,22 +26,28 @@ func adminDB(t *testing.T, dsn string) *sql.DB {
 	return db
 }
 
+// twoDBLockers are the database locks of two replicas on a fresh MySQL
+// database (dsn), closed when the test ends (a test may close one before).
+func twoDBLockers(t *testing.T) (dsn string, a, b *storage.DBLocker) {
+	t.Helper()
+	dsn = storagetest.MySQLDSN(t)
+	open := func() *storage.DBLocker {
+		l, err := storage.NewDBLocker(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		return l
+	}
+	return dsn, open(), open()
+}
+
 // A holder whose connection dies (a crashed replica, a MySQL restart, a
 // KILL) has lost its lock: Refresh and Unlock say so, and another replica
 // takes the lock at once.
 func TestDBLockConnectionLost(t *testing.T) {
-	dsn := storagetest.MySQLDSN(t)
 	ctx := context.Background()
-	a, err := storage.NewDBLocker(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := storage.NewDBLocker(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	dsn, a, b := twoDBLockers(t)
 
 	held, ok, err := a.TryLock(ctx, "kf:wkA", time.Minute)
 	if err != nil || !ok {
@@ -93,17 +99,8 @@ func takeSoon(t *testing.T, l storage.Locker, key string) storage.Lock {
 
 // A replica that shuts down frees its locks at once, long before their ttl.
 func TestDBLockFreedWhenHolderExits(t *testing.T) {
-	dsn := storagetest.MySQLDSN(t)
 	ctx := context.Background()
-	a, err := storage.NewDBLocker(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := storage.NewDBLocker(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	_, a, b := twoDBLockers(t)
 	if _, ok, err := a.TryLock(ctx, "outbox", time.Hour); err != nil || !ok {
 		t.Fatalf("TryLock = %v, %v", ok, err)
 	}
@@ -140,25 +137,15 @@ func TestDBLockScopedToDatabase(t *testing.T) {
 // loses the lock on the server's side once its connection has been idle for
 // the ttl, so another replica takes over without waiting for TCP to notice.
 func TestDBLockFreedByServerWhenHolderVanishes(t *testing.T) {
-	dsn := storagetest.MySQLDSN(t)
 	ctx := context.Background()
-	a, err := storage.NewDBLocker(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := storage.NewDBLocker(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	_, a, b := twoDBLockers(t)
 	held, ok, err := a.TryLock(ctx, "leader", time.Second)
 	if err != nil || !ok {
 		t.Fatalf("TryLock = %v, %v", ok, err)
 	}
 	storage.Freeze(held)
-	if _, ok, _ := b.TryLock(ctx, "leader", time.Second); ok {
-		t.Fatal("a live lock was taken by another")
+	if _, ok, err := b.TryLock(ctx, "leader", time.Second); err != nil || ok {
+		t.Fatalf("a live lock was taken by another (%v), or the attempt failed", err)
 	}
 	takeSoon(t, b, "leader").Unlock(ctx)
 	if err := held.Refresh(ctx, time.Second); !errors.Is(err, storage.ErrLockLost) {

@@ -20,17 +20,11 @@ func TestReplicaMovesToTheKeyInUse(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dsn := b.dsn(t)
-			oldKey, newKey := newKey(t), newKey(t)
+			rot := newRotation(t, b)
+			oldKey, newKey := rot.old, rot.new
 			oldID, newID := sealerOf(t, oldKey).KeyID(), sealerOf(t, newKey).KeyID()
-			oldOnly, err := openWith(t, b.driver, dsn, sealerOf(t, oldKey))
-			if err != nil {
-				t.Fatal(err)
-			}
-			both, err := openWith(t, b.driver, dsn, sealerOf(t, oldKey, newKey))
-			if err != nil {
-				t.Fatal(err)
-			}
+			oldOnly := rot.replica(t, oldKey)
+			both := rot.replica(t, oldKey, newKey)
 			sealedWith := func(db *storage.SQL, key string) string {
 				t.Helper()
 				if err := db.SaveSession(ctx, key, []byte(`{"step":1}`)); err != nil {
@@ -47,10 +41,7 @@ func TestReplicaMovesToTheKeyInUse(t *testing.T) {
 			}
 
 			// A replica restarts with the new key: the rotation begins.
-			rotating, err := openWith(t, b.driver, dsn, sealerOf(t, newKey, oldKey))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rotating := rot.replica(t, newKey, oldKey)
 			for _, c := range []struct {
 				name    string
 				db      *storage.SQL
@@ -108,12 +99,9 @@ func TestRetiredKeyStillOpens(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dsn := b.dsn(t)
-			oldKey, newKey, strangeKey := newKey(t), newKey(t), newKey(t)
-			old, err := openWith(t, b.driver, dsn, sealerOf(t, oldKey))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rot := newRotation(t, b)
+			oldKey, newKey, strangeKey := rot.old, rot.new, newKey(t)
+			old := rot.replica(t, oldKey)
 			for _, id := range []string{"m1", "m2", "m3"} {
 				if _, err := old.InsertKfMessage(ctx, &cases.KfMessage{MsgID: id, OpenKfID: "wkAAA", ExternalUserID: "wm" + id,
 					Raw: `{"msgid":"` + id + `"}`, ReceivedAt: at, SendTime: at}); err != nil {
@@ -124,10 +112,7 @@ func TestRetiredKeyStillOpens(t *testing.T) {
 			if err := old.DB().QueryRowContext(ctx, "SELECT raw FROM kf_messages WHERE msgid = 'm1'").Scan(&m1); err != nil {
 				t.Fatal(err)
 			}
-			both, err := openWith(t, b.driver, dsn, sealerOf(t, newKey, oldKey))
-			if err != nil {
-				t.Fatal(err)
-			}
+			both := rot.replica(t, newKey, oldKey)
 			if res, err := both.Rekey(ctx, 100, nil); err != nil || len(res.Retired) != 1 {
 				t.Fatalf("rekey: %+v, %v", res, err)
 			}
@@ -147,10 +132,7 @@ func TestRetiredKeyStillOpens(t *testing.T) {
 				t.Fatalf("m1 under the retired, configured key: %v, %v", pending, err)
 			}
 
-			only, err := openWith(t, b.driver, dsn, sealerOf(t, newKey))
-			if err != nil {
-				t.Fatal(err)
-			}
+			only := rot.replica(t, newKey)
 			var got []string
 			for range 3 {
 				pending, err := only.PendingKfMessages(ctx, 10)

@@ -105,19 +105,16 @@ func TestKeyCheck(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dsn := b.dsn(t)
-			key, other := newKey(t), newKey(t)
-			db, err := openWith(t, b.driver, dsn, sealerOf(t, key))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rot := newRotation(t, b)
+			key, other := rot.old, rot.new
+			db := rot.replica(t, key)
 			mustCreate(t, db, newCase("BC2611280001", nil))
 			var recorded string
 			if err := db.DB().QueryRowContext(ctx, "SELECT key_id FROM data_keys").Scan(&recorded); err != nil || recorded != sealerOf(t, key).KeyID() {
 				t.Fatalf("recorded key %q, %v; want %s", recorded, err, sealerOf(t, key).KeyID())
 			}
 			var keyErr *storage.KeyError
-			if _, err := openWith(t, b.driver, dsn, sealerOf(t, other)); !errors.As(err, &keyErr) || keyErr.Reason != storage.KeyNotConfigured ||
+			if _, err := rot.open(t, other); !errors.As(err, &keyErr) || keyErr.Reason != storage.KeyNotConfigured ||
 				keyErr.KeyIDs[0] != recorded {
 				t.Errorf("another key: %v, want KeyNotConfigured naming %s", err, recorded)
 			}
@@ -129,10 +126,10 @@ func TestKeyCheck(t *testing.T) {
 			if _, err := db.DB().ExecContext(ctx, "UPDATE cases SET affected_id_number = ?", sealV1(t, key, "11010519610715123X")); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := openWith(t, b.driver, dsn, sealerOf(t, other)); !errors.As(err, &keyErr) || keyErr.Reason != storage.KeyCannotOpen {
+			if _, err := rot.open(t, other); !errors.As(err, &keyErr) || keyErr.Reason != storage.KeyCannotOpen {
 				t.Errorf("another key on sealed data without a record: %v, want KeyCannotOpen", err)
 			}
-			if _, err := openWith(t, b.driver, dsn, sealerOf(t, key)); err != nil {
+			if _, err := rot.open(t, key); err != nil {
 				t.Errorf("the right key on sealed data without a record: %v", err)
 			}
 			if err := db.DB().QueryRowContext(ctx, "SELECT key_id FROM data_keys").Scan(&recorded); err != nil || recorded != sealerOf(t, key).KeyID() {
@@ -151,20 +148,14 @@ func TestOldReplicaDuringRotation(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dsn := b.dsn(t)
-			oldKey, newKey, strangeKey := newKey(t), newKey(t), newKey(t)
-			oldReplica, err := openWith(t, b.driver, dsn, sealerOf(t, oldKey))
-			if err != nil {
-				t.Fatal(err)
-			}
-			newReplica, err := openWith(t, b.driver, dsn, sealerOf(t, newKey, oldKey))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rot := newRotation(t, b)
+			oldKey, newKey, strangeKey := rot.old, rot.new, newKey(t)
+			oldReplica := rot.replica(t, oldKey)
+			newReplica := rot.replica(t, newKey, oldKey)
 			if err := newReplica.SaveSession(ctx, "wkAAA:u1", []byte(`{"step":1}`)); err != nil {
 				t.Fatal(err)
 			}
-			_, err = oldReplica.LoadSession(ctx, "wkAAA:u1")
+			_, err := oldReplica.LoadSession(ctx, "wkAAA:u1")
 			if !errors.Is(err, pii.ErrUnknownKey) || errors.Is(err, cases.ErrUnreadable) {
 				t.Errorf("old replica reading a new value: %v; want ErrUnknownKey, not ErrUnreadable", err)
 			}

@@ -87,7 +87,10 @@ func TestWindowCountInPlace(t *testing.T) {
 		}
 		// The citizen writes again in the same second.
 		c.InboundSeq, c.SentInWindow = 2, 0
-		got, _ := db.GetContact(ctx, "wkA", "wmA")
+		got, err := db.GetContact(ctx, "wkA", "wmA")
+		if err != nil {
+			t.Fatal(err)
+		}
 		if got.SentInWindow != 2 {
 			t.Errorf("sent in window %d, want 2", got.SentInWindow)
 		}

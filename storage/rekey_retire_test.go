@@ -24,12 +24,9 @@ func TestRekeyCountsEveryValueLeft(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dsn := b.dsn(t)
-			oldKey, newKey := newKey(t), newKey(t)
-			oldReplica, err := openWith(t, b.driver, dsn, sealerOf(t, oldKey))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rot := newRotation(t, b)
+			oldKey, newKey := rot.old, rot.new
+			oldReplica := rot.replica(t, oldKey)
 			c := mustCreate(t, oldReplica, newCase("BC2611280001", nil))
 			first := &cases.Event{CaseID: c.ID, At: at, Actor: "bot", Kind: cases.EventNote, Body: "第一条"}
 			if err := oldReplica.AppendEvent(ctx, first); err != nil {
@@ -53,10 +50,7 @@ func TestRekeyCountsEveryValueLeft(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			db, err := openWith(t, b.driver, dsn, sealerOf(t, newKey, oldKey))
-			if err != nil {
-				t.Fatal(err)
-			}
+			db := rot.replica(t, newKey, oldKey)
 			const late = 1001
 			wrote := false
 			res, err := db.Rekey(ctx, 500, func(r storage.RekeyReport) {
@@ -120,40 +114,28 @@ func TestRetireRacesAWrite(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			oldKey, newKey := newKey(t), newKey(t)
+			keys := rotation{old: newKey(t), new: newKey(t)}
+			oldKey, newKey := keys.old, keys.new
 			oldID, newID := sealerOf(t, oldKey).KeyID(), sealerOf(t, newKey).KeyID()
 
-			// open starts the replicas of one deployment: one on the old key
-			// alone, one with the new key as previous (sealing with the old
-			// one, which is in use when it starts), and the rotation's.
-			open := func(t *testing.T) (dsn string, oldOnly, both, rotating *storage.SQL) {
-				dsn = b.dsn(t)
-				var err error
-				if oldOnly, err = openWith(t, b.driver, dsn, sealerOf(t, oldKey)); err != nil {
-					t.Fatal(err)
-				}
+			// open starts the replicas of one deployment, on a database of
+			// its own: one on the old key alone, one with the new key as
+			// previous (sealing with the old one, which is in use when it
+			// starts), and the rotation's.
+			open := func(t *testing.T) (rot rotation, oldOnly, both, rotating *storage.SQL) {
+				rot = keys.fresh(t, b)
+				oldOnly = rot.replica(t, oldKey)
 				mustCreate(t, oldOnly, newCase("BC2611280001", nil))
-				if both, err = openWith(t, b.driver, dsn, sealerOf(t, oldKey, newKey)); err != nil {
-					t.Fatal(err)
-				}
-				if rotating, err = openWith(t, b.driver, dsn, sealerOf(t, newKey, oldKey)); err != nil {
-					t.Fatal(err)
-				}
+				both = rot.replica(t, oldKey, newKey)
+				rotating = rot.replica(t, newKey, oldKey)
 				if got := both.KeyState(); got.Sealing != oldID {
 					t.Fatalf("replica with both keys seals with %s before it looks again, want the old key %s", got.Sealing, oldID)
 				}
-				return dsn, oldOnly, both, rotating
-			}
-			newAlone := func(t *testing.T, dsn string) *storage.SQL {
-				only, err := openWith(t, b.driver, dsn, sealerOf(t, newKey))
-				if err != nil {
-					t.Fatalf("open with the new key alone: %v", err)
-				}
-				return only
+				return rot, oldOnly, both, rotating
 			}
 
 			t.Run("the write holds the old key first", func(t *testing.T) {
-				dsn, oldOnly, _, rotating := open(t)
+				rot, oldOnly, _, rotating := open(t)
 				wrote := make(chan error, 1)
 				var once sync.Once
 				storage.OnRetire(rotating, func() {
@@ -185,13 +167,13 @@ func TestRetireRacesAWrite(t *testing.T) {
 				if res, err = rotating.Rekey(ctx, 100, nil); err != nil || len(res.Retired) != 1 {
 					t.Fatalf("run again: %+v, %v; want the old key retired", res, err)
 				}
-				if got, err := newAlone(t, dsn).LoadSession(ctx, "wkAAA:late"); err != nil || string(got) != `{"step":1}` {
+				if got, err := rot.replica(t, newKey).LoadSession(ctx, "wkAAA:late"); err != nil || string(got) != `{"step":1}` {
 					t.Errorf("the late session with the new key alone: %q, %v", got, err)
 				}
 			})
 
 			t.Run("the rotation holds the old key first", func(t *testing.T) {
-				dsn, oldOnly, both, rotating := open(t)
+				rot, oldOnly, both, rotating := open(t)
 				errs := make(chan error, 2)
 				storage.OnRetireHeld(rotating, func() {
 					// Both writes wait until the key is retired.
@@ -224,7 +206,7 @@ func TestRetireRacesAWrite(t *testing.T) {
 				if got := oldOnly.KeyState(); !got.Refused() || got.InUse != newID {
 					t.Errorf("replica with the old key alone: %+v; want it refusing, the new key in use", got)
 				}
-				only := newAlone(t, dsn)
+				only := rot.replica(t, newKey)
 				if got, err := only.LoadSession(ctx, "wkAAA:both"); err != nil || string(got) != `{"step":2}` {
 					t.Errorf("the session the replica with both keys wrote, with the new key alone: %q, %v", got, err)
 				}

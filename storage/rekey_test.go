@@ -50,13 +50,46 @@ func sealerOf(t *testing.T, primary []byte, previous ...[]byte) *pii.Sealer {
 	return s
 }
 
-func openWith(t *testing.T, driver, dsn string, s *pii.Sealer) (*storage.SQL, error) {
+// rotation is a database shared by the replicas of one deployment, and the
+// two keys of a rotation: the old one in use before it, the new one it moves
+// to.
+type rotation struct {
+	driver, dsn string
+	old, new    []byte
+}
+
+// newRotation is a fresh database of b and two fresh keys.
+func newRotation(t *testing.T, b reopenable) rotation {
 	t.Helper()
-	db, err := storage.Open(context.Background(), driver, dsn, s)
+	return rotation{old: newKey(t), new: newKey(t)}.fresh(t, b)
+}
+
+// fresh is the same keys on a fresh database of b.
+func (r rotation) fresh(t *testing.T, b reopenable) rotation {
+	t.Helper()
+	r.driver, r.dsn = b.driver, b.dsn(t)
+	return r
+}
+
+// open opens the database as a replica configured with the keys given (the
+// first seals, the others only open), closed when the test ends.
+func (r rotation) open(t *testing.T, primary []byte, previous ...[]byte) (*storage.SQL, error) {
+	t.Helper()
+	db, err := storage.Open(context.Background(), r.driver, r.dsn, sealerOf(t, primary, previous...))
 	if err == nil {
 		t.Cleanup(func() { db.Close() })
 	}
 	return db, err
+}
+
+// replica is open for a replica that must start.
+func (r rotation) replica(t *testing.T, primary []byte, previous ...[]byte) *storage.SQL {
+	t.Helper()
+	db, err := r.open(t, primary, previous...)
+	if err != nil {
+		t.Fatalf("open a replica: %v", err)
+	}
+	return db
 }
 
 // sealV1 seals as storage did before associated data and key ids.
@@ -191,12 +224,9 @@ func TestRekey(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dsn := b.dsn(t)
-			oldKey, newKey := newKey(t), newKey(t)
-			old, err := openWith(t, b.driver, dsn, sealerOf(t, oldKey))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rot := newRotation(t, b)
+			oldKey, newKey := rot.old, rot.new
+			old := rot.replica(t, oldKey)
 			number, draftID := fill(t, old, oldKey)
 			want := readAll(t, old, number, draftID)
 			if want.Found != 1 {
@@ -204,11 +234,7 @@ func TestRekey(t *testing.T) {
 			}
 
 			// The replicas restart with the new key, the old one as previous.
-			both := sealerOf(t, newKey, oldKey)
-			db, err := openWith(t, b.driver, dsn, both)
-			if err != nil {
-				t.Fatal(err)
-			}
+			db := rot.replica(t, newKey, oldKey)
 			if diff := cmp.Diff(want, readAll(t, db, number, draftID)); diff != "" {
 				t.Fatalf("read with both keys before the rotation (-want +got):\n%s", diff)
 			}
@@ -216,7 +242,7 @@ func TestRekey(t *testing.T) {
 			// Interrupted after a few batches; meanwhile the product writes.
 			stop, cancel := context.WithCancel(ctx)
 			batches := 0
-			_, err = db.Rekey(stop, 1, func(storage.RekeyReport) {
+			_, err := db.Rekey(stop, 1, func(storage.RekeyReport) {
 				if batches++; batches == 3 {
 					cancel()
 				}
@@ -273,7 +299,7 @@ func TestRekey(t *testing.T) {
 			}
 
 			// The new key alone reads everything, phone search included.
-			only, err := openWith(t, b.driver, dsn, sealerOf(t, newKey))
+			only, err := rot.open(t, newKey)
 			if err != nil {
 				t.Fatalf("open with the new key alone: %v", err)
 			}
@@ -282,15 +308,15 @@ func TestRekey(t *testing.T) {
 			}
 			// The old key alone is refused.
 			var keyErr *storage.KeyError
-			if _, err := openWith(t, b.driver, dsn, sealerOf(t, oldKey)); !errors.As(err, &keyErr) || keyErr.Reason != storage.KeyNotConfigured {
+			if _, err := rot.open(t, oldKey); !errors.As(err, &keyErr) || keyErr.Reason != storage.KeyNotConfigured {
 				t.Errorf("open with the old key alone: %v, want KeyNotConfigured", err)
 			}
 			// Rotating back to the retired key makes it a key in use again:
 			// the new key alone is then refused.
-			if _, err := openWith(t, b.driver, dsn, sealerOf(t, oldKey, newKey)); err != nil {
+			if _, err := rot.open(t, oldKey, newKey); err != nil {
 				t.Fatalf("rotate back to the old key: %v", err)
 			}
-			if _, err := openWith(t, b.driver, dsn, sealerOf(t, newKey)); !errors.As(err, &keyErr) || keyErr.Reason != storage.KeyNotConfigured {
+			if _, err := rot.open(t, newKey); !errors.As(err, &keyErr) || keyErr.Reason != storage.KeyNotConfigured {
 				t.Errorf("open with the new key alone after rotating back: %v, want KeyNotConfigured", err)
 			}
 		})
@@ -304,12 +330,9 @@ func TestRekeySetsAsideWhatNoKeyOpens(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dsn := b.dsn(t)
-			oldKey, newKey := newKey(t), newKey(t)
-			old, err := openWith(t, b.driver, dsn, sealerOf(t, oldKey))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rot := newRotation(t, b)
+			oldKey, newKey := rot.old, rot.new
+			old := rot.replica(t, oldKey)
 			c := mustCreate(t, old, newCase("BC2611280001", nil))
 			mustCreate(t, old, newCase("BC2611280002", nil))
 			raw := old.DB()
@@ -324,10 +347,7 @@ func TestRekeySetsAsideWhatNoKeyOpens(t *testing.T) {
 				t.Fatalf("a description moved from another case: %v, want ErrUnreadable", err)
 			}
 
-			db, err := openWith(t, b.driver, dsn, sealerOf(t, newKey, oldKey))
-			if err != nil {
-				t.Fatal(err)
-			}
+			db := rot.replica(t, newKey, oldKey)
 			res, err := db.Rekey(ctx, 10, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -354,17 +374,11 @@ func TestRekeyAgainAfterAnOldReplicaWrote(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dsn := b.dsn(t)
-			oldKey, newKey := newKey(t), newKey(t)
-			oldReplica, err := openWith(t, b.driver, dsn, sealerOf(t, oldKey))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rot := newRotation(t, b)
+			oldKey, newKey := rot.old, rot.new
+			oldReplica := rot.replica(t, oldKey)
 			mustCreate(t, oldReplica, newCase("BC2611280001", nil))
-			db, err := openWith(t, b.driver, dsn, sealerOf(t, newKey, oldKey))
-			if err != nil {
-				t.Fatal(err)
-			}
+			db := rot.replica(t, newKey, oldKey)
 			wrote := false
 			res, err := db.Rekey(ctx, 10, func(r storage.RekeyReport) {
 				if r.Table == "events" && !wrote {
@@ -386,10 +400,7 @@ func TestRekeyAgainAfterAnOldReplicaWrote(t *testing.T) {
 				t.Errorf("run again: left %d, retired %v, cases %+v; want the late case sealed anew and the old key retired",
 					res.Left, res.Retired, res.Tables[0])
 			}
-			only, err := openWith(t, b.driver, dsn, sealerOf(t, newKey))
-			if err != nil {
-				t.Fatal(err)
-			}
+			only := rot.replica(t, newKey)
 			if _, err := only.GetCase(ctx, "BC2611280002"); err != nil {
 				t.Errorf("the late case with the new key alone: %v", err)
 			}

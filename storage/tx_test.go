@@ -93,8 +93,8 @@ func TestInTx(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tl, _ := db.Timeline(ctx, c.ID); len(tl) != 1 {
-				t.Errorf("%s: timeline has %d events, want 1", n, len(tl))
+			if tl, err := db.Timeline(ctx, c.ID); err != nil || len(tl) != 1 {
+				t.Errorf("%s: timeline has %d events (%v), want 1", n, len(tl), err)
 			}
 			got = append(got, n)
 		}

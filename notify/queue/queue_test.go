@@ -166,3 +166,41 @@ func TestQueuedInTheCallersTransaction(t *testing.T) {
 	}
 	checkRows(t, db, nil)
 }
+
+// capture is a Repo that keeps what is queued as it was handed over, before
+// storage reads it back (which would hide a time not in UTC).
+type capture struct {
+	cases.Repo
+	got []*cases.OutboxMessage
+}
+
+func (c *capture) Enqueue(_ context.Context, m *cases.OutboxMessage) error {
+	c.got = append(c.got, m)
+	return nil
+}
+
+// Every function stamps its rows in UTC whatever the clock's zone, as the
+// outbox compares them.
+func TestRowsAreStampedInUTC(t *testing.T) {
+	ctx := context.Background()
+	r := &capture{}
+	c := &cases.Case{ID: 1, OpenKfID: "wk1", ReporterID: "wmA"}
+	for _, err := range []error{
+		queue.Reply(ctx, r, "wk1", "wmA", 1, []cases.Message{{Text: "收到"}}, now),
+		queue.ToReporter(ctx, r, c, cases.Message{Text: "已受理"}, cases.PriorityNormal, now),
+		queue.Nudge(ctx, r, "wk1", "wmA", 1, cases.Message{Text: "回访"}, now),
+		queue.ToStaff(ctx, r, "zhangsan", 1, cases.Message{Text: "新案件"}, cases.PriorityNormal, now),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(r.got) != 4 {
+		t.Fatalf("queued %d rows; want 4", len(r.got))
+	}
+	for _, m := range r.got {
+		if m.CreatedAt.Location() != time.UTC || m.NextAttemptAt.Location() != time.UTC {
+			t.Errorf("%q queued at %v, due %v: want both in UTC", m.Message.Text, m.CreatedAt, m.NextAttemptAt)
+		}
+	}
+}

@@ -151,10 +151,7 @@ func DBShared(t testing.TB) *storage.DBShared {
 // deleted when the test ends.
 func Redis(t testing.TB) *storage.Redis {
 	t.Helper()
-	addr := os.Getenv("BCS_TEST_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
+	addr := redisAddr()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	prefix := "bcs_test_" + randomHex(6) + ":"
