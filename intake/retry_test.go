@@ -3,12 +3,15 @@ package intake
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"banchengshi/cases"
 	clock "banchengshi/internal/clocktest"
+	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
 	"banchengshi/wecom"
 )
