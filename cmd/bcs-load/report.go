@@ -261,6 +261,12 @@ func printLoad(w io.Writer, title string, r *rig, o outcome, cpu0, cpu1 cpuSampl
 	if len(o.Refused) > 0 {
 		fmt.Fprintf(w, "sends refused by WeCom, by errcode: %v\n", o.Refused)
 	}
+	if h, err := r.callbackTimes(); err != nil {
+		fmt.Fprintf(w, "the product's own answer to a callback: unknown (%v)\n", err)
+	} else if h.count() > 0 {
+		fmt.Fprintf(w, "the product's own answer to a callback (bcs_callback_seconds, all replicas, %d callbacks): p50 ≤ %s, p99 ≤ %s\n",
+			int(h.count()), bound(h.quantile(0.50)), bound(h.quantile(0.99)))
+	}
 	lim := r.sb.Limits()
 	for _, api := range []string{"/cgi-bin/kf/send_msg", "/cgi-bin/kf/sync_msg", "/cgi-bin/gettoken"} {
 		st := r.sb.CeilingStats(api)

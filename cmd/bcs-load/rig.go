@@ -71,6 +71,8 @@ type rig struct {
 	rdAddr  string
 	prefix  string
 	dataKey string
+	// metricsToken reads the replicas' /metrics (callbackTimes).
+	metricsToken string
 }
 
 func randomHex(n int) string {
@@ -96,7 +98,7 @@ func startRig(ctx context.Context, cfg rigConfig) (r *rig, err error) {
 		cfg.Log = io.Discard
 	}
 	id := randomHex(4)
-	r = &rig{cfg: cfg, db: "bcs_load_" + id, prefix: "bcsload" + id + ":", dataKey: randomHex(32)}
+	r = &rig{cfg: cfg, db: "bcs_load_" + id, prefix: "bcsload" + id + ":", dataKey: randomHex(32), metricsToken: randomHex(16)}
 	defer func() {
 		if err != nil {
 			r.Close()
@@ -172,6 +174,7 @@ func (r *rig) env(addr string) []string {
 		"BCS_DB_DRIVER=mysql",
 		"BCS_DB_DSN=root@tcp(" + r.dbAddr + ")/" + r.db,
 		"BCS_DATA_KEY=" + r.dataKey,
+		"BCS_METRICS_TOKEN=" + r.metricsToken,
 		"BCS_REDIS_ADDR=" + r.rdAddr,
 		"BCS_REDIS_PREFIX=" + r.prefix,
 		// Production's mode, with the sandbox corp as its WeCom (as
