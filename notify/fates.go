@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"banchengshi/cases"
 	"banchengshi/storage"
@@ -54,49 +55,66 @@ func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, msgID string, fai
 			return err
 		}
 	}
-	release := false
+	release, err := o.failed(ctx, r, m, failType, wroteSince, now)
+	if err != nil {
+		return err
+	}
+	if err := o.settleIn(ctx, r, m, nil, now); err != nil {
+		return err
+	}
+	if release {
+		if err := recordResend(ctx, r, m, now); err != nil {
+			return err
+		}
+		o.Kick()
+	}
+	return nil
+}
+
+// failed sets m's fate after WeCom reported it undelivered for failType.
+// release reports that it goes out again as a new message: the citizen wrote
+// since it was sent (wroteSince), so a window is open for it.
+func (o *Outbox) failed(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, failType int, wroteSince bool, now time.Time) (release bool, err error) {
 	switch failType {
 	case failPast48h, failSessionClosed, failOverLimit:
 		if wroteSince {
 			m.Status, m.NextAttemptAt, m.LastError = cases.OutboxPending, now.UTC(), failReason(failType)
 			// WeCom did not deliver it: send it again as a new message.
 			m.SendKey = storage.NewSendKey()
-			release = true
-			break
+			return true, nil
 		}
 		hold(m, failReason(failType), now)
 	case failUserRefused:
 		m.LastError = reasonRefused
 		answer, err := o.isAnswer(ctx, r, m)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !answer {
 			m.Status = cases.OutboxFailed
-			break
+			return false, nil
 		}
 		m.Status = cases.OutboxPhoneTask
 		if err := o.tasks.PhoneTask(ctx, r, m.CaseID, reasonRefused); err != nil {
-			return err
+			return false, err
 		}
 	default:
 		m.Status = cases.OutboxFailed
 		m.LastError = failReason(failType)
 	}
-	if err := o.settleIn(ctx, r, m, nil, now); err != nil {
-		return err
+	return false, nil
+}
+
+// recordResend puts on m's case why it goes out again: settleIn records no
+// fate for a pending message, and this one changed.
+func recordResend(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, now time.Time) error {
+	if m.CaseID == 0 {
+		return nil
 	}
-	if release {
-		if m.CaseID != 0 {
-			// settleIn records no fate for a pending message; this one
-			// changed, and staff should see why it goes out again.
-			ev := &cases.Event{CaseID: m.CaseID, At: now.UTC(), Actor: cases.ActorSystem, Kind: cases.EventNotification, Body: Fate(m),
-				Data: cases.EventData(cases.OutboxFate{OutboxID: m.ID, Status: m.Status})}
-			if err := r.AppendEvent(ctx, ev); err != nil {
-				return fmt.Errorf("record notification fate: %w", err)
-			}
-		}
-		o.Kick()
+	ev := &cases.Event{CaseID: m.CaseID, At: now.UTC(), Actor: cases.ActorSystem, Kind: cases.EventNotification, Body: Fate(m),
+		Data: cases.EventData(cases.OutboxFate{OutboxID: m.ID, Status: m.Status})}
+	if err := r.AppendEvent(ctx, ev); err != nil {
+		return fmt.Errorf("record notification fate: %w", err)
 	}
 	return nil
 }
