@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,8 +60,37 @@ const (
 // repeat stored meanwhile by another replica is known as a repeat. IDs are
 // not set. Each body is sealed, bound to its key; a zero ReceivedAt becomes
 // now. On an error nothing is stored.
+//
+// Rows go in in the order of their keys, whatever the order of ins (they
+// arrived at the same moment, so no order among them is lost): two
+// replicas storing batches that share keys (WeCom's retries of one burst,
+// landing on both) then lock them in the same order and cannot deadlock.
+// A transaction that loses to another one anyway (a lock wait timeout, a
+// deadlock on MySQL) is tried again, a few times, unless it is the
+// caller's own transaction.
 func (s *SQL) SaveInbounds(ctx context.Context, ins []*cases.Inbound) ([]bool, error) {
+	var isNew []bool
+	var err error
+	for attempt := 0; attempt < saveInboundsAttempts; attempt++ {
+		isNew, err = s.saveInbounds(ctx, ins)
+		if !errors.Is(err, cases.ErrConflict) || ctx.Err() != nil || s.tx != nil {
+			break
+		}
+	}
+	return isNew, err
+}
+
+// saveInboundsAttempts bounds the tries of SaveInbounds that lose to a
+// concurrent transaction.
+const saveInboundsAttempts = 3
+
+func (s *SQL) saveInbounds(ctx context.Context, ins []*cases.Inbound) ([]bool, error) {
 	isNew := make([]bool, len(ins))
+	order := make([]int, len(ins)) // indexes into ins, by key; repeats in their order
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(ins[a].Key, ins[b].Key) })
 	err := s.inTx(ctx, func(t *SQL) error {
 		clear(isNew)
 		k, err := t.sealKey(ctx)
@@ -70,7 +101,8 @@ func (s *SQL) SaveInbounds(ctx context.Context, ins []*cases.Inbound) ([]bool, e
 		var chunk []int // indexes into ins
 		sealed := make([]string, len(ins))
 		size := 0
-		for i, in := range ins {
+		for _, i := range order {
+			in := ins[i]
 			if first[in.Key] {
 				continue // a repeat within the batch
 			}
