@@ -107,21 +107,48 @@ func (in *Intake) commitBatch(ctx context.Context) {
 		recs[i] = a.rec
 	}
 	isNew, err := in.saveBatch(ctx, recs)
-	if err != nil {
-		err = fmt.Errorf("store %d callbacks: %w", len(recs), err)
+	if err == nil && len(isNew) != len(recs) {
+		err = fmt.Errorf("the store answered for %d callbacks of %d", len(isNew), len(recs))
 	}
 	kick := false
-	for i, a := range batch {
-		a.err = err
-		if err == nil {
-			a.isNew = isNew[i]
-			kick = kick || isNew[i]
+	if err != nil && len(batch) > 1 {
+		// One bad callback (a key too long for its column, say) must not
+		// fail the others that shared its batch: each is tried alone.
+		in.log.Warn("storing a batch of callbacks failed; storing them one by one", "callbacks", len(batch), "err", err)
+		for _, a := range batch {
+			a.isNew, a.err = in.saveOne(ctx, a.rec)
+			kick = kick || a.isNew
+			close(a.done)
 		}
-		close(a.done)
+	} else {
+		if err != nil {
+			err = fmt.Errorf("store %d callbacks: %w", len(recs), err)
+		}
+		for i, a := range batch {
+			a.err = err
+			if err == nil {
+				a.isNew = isNew[i]
+				kick = kick || isNew[i]
+			}
+			close(a.done)
+		}
 	}
 	if kick {
 		in.Kick()
 	}
+}
+
+// saveOne stores one callback of a batch that failed, in a transaction of
+// its own.
+func (in *Intake) saveOne(ctx context.Context, rec *cases.Inbound) (isNew bool, err error) {
+	got, err := in.saveBatch(ctx, []*cases.Inbound{rec})
+	if err == nil && len(got) != 1 {
+		err = fmt.Errorf("the store answered for %d callbacks of 1", len(got))
+	}
+	if err != nil {
+		return false, fmt.Errorf("store callback: %w", err)
+	}
+	return got[0], nil
 }
 
 // saveBatch stores recs, turning a panic into an error: every caller of the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ type gatedInbox struct {
 	mu      sync.Mutex
 	batches []int
 	fail    error
+	poison  string // a batch holding a key with this in it fails
 }
 
 func (g *gatedInbox) SaveInbounds(ctx context.Context, ins []*cases.Inbound) ([]bool, error) {
@@ -34,6 +36,11 @@ func (g *gatedInbox) SaveInbounds(ctx context.Context, ins []*cases.Inbound) ([]
 	first := len(g.batches) == 0
 	g.batches = append(g.batches, len(ins))
 	fail := g.fail
+	for _, in := range ins {
+		if g.poison != "" && strings.Contains(in.Key, g.poison) {
+			fail = fmt.Errorf("key %q too long for its column", in.Key)
+		}
+	}
 	g.mu.Unlock()
 	if first {
 		close(g.entered)
@@ -69,12 +76,17 @@ func receiveAll(t *testing.T, in *Intake, g *gatedInbox, tokens []string) ([]boo
 		}
 	}
 	// The others queue behind the first batch's commit.
+	deadline := time.Now().Add(10 * time.Second) // a hang guard, not a measurement
 	for {
 		in.receive.mu.Lock()
 		queued := len(in.receive.queue)
 		in.receive.mu.Unlock()
 		if queued == len(tokens)-1 {
 			break
+		}
+		if time.Now().After(deadline) {
+			close(g.open)
+			t.Fatalf("%d of %d callbacks queued behind the first batch", queued, len(tokens)-1)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -148,6 +160,26 @@ func TestAFailedBatchFailsEveryCallbackInIt(t *testing.T) {
 	isNew1, err := receiveOne(t, in, "tok1")
 	if err != nil || !isNew1 {
 		t.Errorf("retry: new %v, err %v; want new", isNew1, err)
+	}
+}
+
+// One callback a batch cannot store (its key too long for the column, say)
+// fails alone: the others that shared its batch are stored one by one.
+func TestABadCallbackFailsAloneNotItsBatch(t *testing.T) {
+	in, g := gatedIntake(t)
+	g.poison = "bad"
+	isNew, errs := receiveAll(t, in, g, []string{"tok0", "tok1", "tokbad", "tok2"})
+	for i, want := range []bool{true, true, false, true} {
+		if isNew[i] != want || (errs[i] == nil) != want {
+			t.Errorf("callback %d: new %v, err %v; want new %v", i, isNew[i], errs[i], want)
+		}
+	}
+	pending, err := in.repo.PendingInbound(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 3 {
+		t.Errorf("%d callbacks stored, want 3", len(pending))
 	}
 }
 
