@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -150,73 +149,4 @@ func TestAFailedRunIsHandledOneByOne(t *testing.T) {
 			}
 		})
 	}
-}
-
-// A citizen's messages are read once when nothing was stored while they
-// were handled; a page stored meanwhile is read under the same lease.
-func TestACitizenIsReadAgainOnlyAfterAPageWasStored(t *testing.T) {
-	repo, counter := storagetest.CountedSQLite(t)
-	ctx := context.Background()
-	hook := &onSessionSave{}
-	in := newIntake(t, sessionHook{repo, hook}, &fakeKf{})
-	reads := func() int {
-		n := 0
-		for q, c := range counter.Queries() {
-			if strings.Contains(q, "FROM kf_messages WHERE done_at IS NULL AND open_kfid = ?") {
-				n += c
-			}
-		}
-		return n
-	}
-	at := time.Now().Unix()
-	storePending(t, in, text("m0", "u1", "你好", at))
-	counter.Reset()
-	in.Drain(ctx)
-	if got := reads(); got != 1 {
-		t.Errorf("reads of u1's messages with nothing stored meanwhile: %d, want 1", got)
-	}
-
-	// A page stored while u1's next message is handled (inside its
-	// transaction, so that it is there when the handling commits): read
-	// and handled under the same lease.
-	hook.fn = func(r cases.Repo) error {
-		hook.fn = nil
-		m := text("m2", "u1", "1", at)
-		if _, err := r.InsertKfMessage(ctx, in.record(&m)); err != nil {
-			return err
-		}
-		in.stored(ctx)
-		return nil
-	}
-	storePending(t, in, text("m1", "u1", "1", at))
-	counter.Reset()
-	in.Drain(ctx)
-	if got := reads(); got != 2 {
-		t.Errorf("reads of u1's messages with a page stored meanwhile: %d, want 2 (the first, and again for the page)", got)
-	}
-	if pending, err := repo.PendingKfMessages(ctx, 10); err != nil || len(pending) != 0 {
-		t.Errorf("pending after the drain: %v, %v", pending, err)
-	}
-}
-
-// onSessionSave is a hook called, while set, before a session is saved:
-// inside a message's handling, with its transaction.
-type onSessionSave struct{ fn func(r cases.Repo) error }
-
-type sessionHook struct {
-	cases.Repo
-	hook *onSessionSave
-}
-
-func (h sessionHook) SaveSession(ctx context.Context, key string, data []byte) error {
-	if h.hook.fn != nil {
-		if err := h.hook.fn(h.Repo); err != nil {
-			return err
-		}
-	}
-	return h.Repo.SaveSession(ctx, key, data)
-}
-
-func (h sessionHook) InTx(ctx context.Context, fn func(cases.Repo) error) error {
-	return h.Repo.InTx(ctx, func(r cases.Repo) error { return fn(sessionHook{r, h.hook}) })
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"banchengshi/storage"
@@ -59,10 +58,6 @@ type citizen struct{ openKfID, user string }
 type workers struct {
 	slots chan struct{} // one per worker running
 	wake  chan struct{} // there may be work: look now
-	// pages counts the pages of kf messages heard of as stored, here or on
-	// another replica: a worker reads a citizen's messages again only when
-	// one was stored since its last read.
-	pages atomic.Uint64
 
 	mu sync.Mutex
 	// busy holds the citizens served here; true once a round passed one
@@ -112,7 +107,6 @@ func (w *workers) done(c citizen) {
 // stored: this replica's at once, the others' through the Signal. A lost
 // notice costs latency only: workers look every interval anyway.
 func (in *Intake) stored(ctx context.Context) {
-	in.workers.pages.Add(1)
 	in.workers.poke()
 	if in.signal == nil {
 		return
@@ -153,7 +147,6 @@ func (in *Intake) runWorkers(ctx context.Context) {
 			return
 		case <-in.workers.wake:
 		case <-notices:
-			in.workers.pages.Add(1)
 		case <-t.C:
 			subscribe()
 		}
@@ -236,17 +229,9 @@ func (in *Intake) serve(ctx context.Context, c citizen, lock storage.Lock) {
 // lease, and it stops at a message that must wait. After leaseBatches reads
 // it stops anyway and reports more: c may have messages left, to be served
 // in a later round.
-//
-// It reads again only when its read was full or a page of kf messages was
-// heard of as stored since the read: otherwise there is nothing new to
-// read, and a citizen in a conversation (one message at a time) costs one
-// read a message, not two. A page whose notice comes later finds c busy
-// here, and the round that passed c over looks again once c is let go
-// (workers.done); one whose notice is lost is found by the next interval.
 func (in *Intake) serveLeased(ctx context.Context, c citizen) (more bool, err error) {
 	var first int64
 	for range leaseBatches {
-		pages := in.workers.pages.Load()
 		msgs, err := in.pendingOf(ctx, c)
 		if err != nil {
 			return false, fmt.Errorf("read pending kf messages: %w", err)
@@ -257,9 +242,6 @@ func (in *Intake) serveLeased(ctx context.Context, c citizen) (more bool, err er
 		first = msgs[0].ID
 		if err := in.handleCitizen(ctx, msgs); err != nil {
 			return false, err
-		}
-		if len(msgs) < citizenBatch && in.workers.pages.Load() == pages {
-			return false, nil
 		}
 	}
 	return true, nil
