@@ -232,15 +232,9 @@ func (o *Outbox) Flush(ctx context.Context) error {
 		if len(due) == 0 {
 			return nil
 		}
-		progressed, whole, err := o.deliverPage(ctx, due)
+		progressed, err := o.deliverPage(ctx, due)
 		if err != nil || !progressed {
 			return err
-		}
-		if whole && len(due) < duePage {
-			// Everything due was served: nothing is left to read, and
-			// what is queued meanwhile comes with a kick. (One reply at a
-			// time, as in a conversation, costs one read, not two.)
-			return nil
 		}
 	}
 	return nil
@@ -260,22 +254,15 @@ func recipientLease(m *cases.OutboxMessage) string {
 }
 
 // deliverPage serves the recipients of one page of due messages side by side
-// and reports whether it served any, and whether it served them all (none
-// passed over because kf sends wait or another sender serves them, none
-// changed meanwhile): if not, the next round reads them again.
-func (o *Outbox) deliverPage(ctx context.Context, due []*cases.OutboxMessage) (progressed, whole bool, err error) {
+// and reports whether it served any.
+func (o *Outbox) deliverPage(ctx context.Context, due []*cases.OutboxMessage) (bool, error) {
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		slots = make(chan struct{}, sendWorkers)
+		wg         sync.WaitGroup
+		mu         sync.Mutex
+		first      error
+		progressed bool
+		slots      = make(chan struct{}, sendWorkers)
 	)
-	whole = true
-	passed := func() {
-		mu.Lock()
-		whole = false
-		mu.Unlock()
-	}
 	fail := func(err error) {
 		mu.Lock()
 		first = cmp.Or(first, err)
@@ -287,18 +274,15 @@ func (o *Outbox) deliverPage(ctx context.Context, due []*cases.OutboxMessage) (p
 	// instead of being pushed behind newer ones.
 	for _, g := range groupByRecipient(due) {
 		if ctx.Err() != nil {
-			passed()
 			break
 		}
 		if g[0].Channel == cases.ChannelKf && o.kfWaiting(o.now()) {
-			passed()
 			continue
 		}
 		slots <- struct{}{}
 		lock, ok, err := o.locker.TryLock(ctx, recipientLease(g[0]), outboxLockTTL)
 		if err != nil || !ok {
 			<-slots
-			passed()
 			if err != nil {
 				fail(fmt.Errorf("lock recipient: %w", err))
 				break
@@ -320,7 +304,6 @@ func (o *Outbox) deliverPage(ctx context.Context, due []*cases.OutboxMessage) (p
 				// Changed meanwhile (the citizen wrote, a scheduler acted):
 				// the next round reads it afresh.
 				o.log.Warn("outbox message changed while being sent; read again next round", "err", err)
-				passed()
 				return
 			}
 			if err != nil {
@@ -329,7 +312,7 @@ func (o *Outbox) deliverPage(ctx context.Context, due []*cases.OutboxMessage) (p
 		}()
 	}
 	wg.Wait()
-	return progressed, whole, first
+	return progressed, first
 }
 
 // recipientKey groups due messages: one citizen on one kf account, or one

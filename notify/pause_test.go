@@ -3,7 +3,6 @@ package notify_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -49,33 +48,5 @@ func TestStaffMessagesGoOutWhileKfSendsArePaused(t *testing.T) {
 	}
 	if len(due) != 600 {
 		t.Errorf("%d messages due after the flush, want the 600 citizens' still waiting", len(due))
-	}
-}
-
-// A reply sent alone, as in a conversation, costs one read of the due
-// messages: when everything read was served, the outbox does not look
-// again (what is queued meanwhile comes with a kick).
-func TestALoneReplyIsReadOnce(t *testing.T) {
-	db, counter := storagetest.CountedSQLite(t)
-	api := &weCom{}
-	f := effectsFixture(t, db, api)
-	ctx := context.Background()
-	f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
-	f.enqueue(t, 0, "wmA", "您好", cases.PriorityNormal)
-	counter.Reset()
-	if err := f.out.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	reads := 0
-	for q, n := range counter.Queries() {
-		if strings.Contains(q, "FROM outbox WHERE status = ? AND next_attempt_at <= ?") {
-			reads += n
-		}
-	}
-	if reads != 1 {
-		t.Errorf("%d reads of the due messages, want 1", reads)
-	}
-	if diff := cmp.Diff([]string{"wmA: 您好"}, api.deliveredTexts()); diff != "" {
-		t.Errorf("sent (-want +got):\n%s", diff)
 	}
 }
