@@ -220,9 +220,10 @@ func dropConn(c *sql.Conn) {
 }
 
 // DBShared is the shared stores of a MySQL deployment without Redis: locks
-// (DBLocker) and rate limits (DBRateLimiter) in MySQL. The access-token cache
-// stays in process: WeCom hands every replica the same token while it is
-// valid, so each replica fetching its own costs one call per replica.
+// (DBLocker), rate limits (DBRateLimiter) and WeCom's pauses (DBPauses) in
+// MySQL. The access-token cache stays in process: WeCom hands every replica
+// the same token while it is valid, so each replica fetching its own costs
+// one call per replica. Signals stay in process too (Signal).
 type DBShared struct {
 	*Memory
 	locks *DBLocker
@@ -247,6 +248,9 @@ func (s *DBShared) Signal() Signal { return s.Memory.Signal() }
 
 // Locker returns the MySQL locks.
 func (s *DBShared) Locker() Locker { return s.locks }
+
+// Pauses returns WeCom's pauses kept in MySQL, seen by every replica.
+func (s *DBShared) Pauses() APIPauses { return DBPauses{db: s.locks.db} }
 
 // RateLimiter returns the MySQL rate limits, one budget for every replica.
 func (s *DBShared) RateLimiter() RateLimiter { return s.rates }

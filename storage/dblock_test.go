@@ -196,3 +196,37 @@ func TestDBRateLimiterOneBudgetForReplicas(t *testing.T) {
 		t.Errorf("another member's first send = %v, %v; want allowed", ok, err)
 	}
 }
+
+// On MySQL without Redis a pause one replica learns of (45009) holds every
+// replica back, and is never shortened by a shorter one.
+func TestDBPausesSharedByReplicas(t *testing.T) {
+	dsn := storagetest.MySQLDSN(t)
+	ctx := context.Background()
+	db, err := storage.Open(ctx, storage.DriverMySQL, dsn, storagetest.Sealer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var replicas []*storage.DBShared
+	for range 2 {
+		s, err := storage.NewDBShared(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		replicas = append(replicas, s)
+	}
+	if err := replicas[0].Pauses().Pause(ctx, "/cgi-bin/kf/send_msg", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := replicas[1].Pauses().Pause(ctx, "/cgi-bin/kf/send_msg", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	d, err := replicas[1].Pauses().PausedFor(ctx, "/cgi-bin/kf/send_msg")
+	if err != nil || d <= 59*time.Minute || d > time.Hour {
+		t.Errorf("the other replica's PausedFor = %v, %v; want close to the hour the first was told", d, err)
+	}
+	if d, err := replicas[0].Pauses().PausedFor(ctx, "/cgi-bin/message/send"); err != nil || d != 0 {
+		t.Errorf("another API paused for %v, %v", d, err)
+	}
+}
