@@ -1,5 +1,6 @@
 // Package handlers is the product's HTTP surface (gin): WeCom callbacks, the
-// JSON API, health. Handlers are thin: decode, verify, call, encode.
+// JSON API, Open311 (GeoReport v2), /metrics and health. Handlers are thin:
+// decode, verify, call, encode.
 package handlers
 
 import (

@@ -5,8 +5,9 @@
 // citizens whose window is closing and give staff the answers nobody could
 // deliver.
 //
-// One replica runs it at a time: leadership is a short lease (Redis, or in
-// process on the embedded default; storage.LeaseTTL) renewed every third of
+// One replica runs it at a time: leadership is a short lease (Redis, a MySQL
+// GET_LOCK without Redis, or in process on the embedded default;
+// storage.LeaseTTL) renewed every third of
 // it, between ticks and during them; a replica that dies loses it within
 // seconds, and another, which tries to take it just as often, takes over and
 // ticks at once. Nothing

@@ -1,7 +1,8 @@
 // Package staff is the staff side's pure logic: the directory of departments,
 // staff and categories; who may do what to a case; the commands staff type to
 // the self-built app; and the cards and texts they receive. It does no I/O
-// beyond reading the directory file: the lead wires it to WeCom and storage.
+// beyond reading the directory file: desk and app wire it to WeCom and
+// storage.
 package staff
 
 import (

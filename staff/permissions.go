@@ -84,13 +84,13 @@ func (r *Refusal) Text() string {
 	case ReasonNotMember:
 		return textNotMember
 	case ReasonCitizenOnly:
-		return fmt.Sprintf(textNotStaffAction, actionName(r.Action))
+		return fmt.Sprintf(textNotStaffAction, cases.ActionText(r.Action))
 	case ReasonNotYourDept:
-		return fmt.Sprintf(textNotYourDept, actionName(r.Action))
+		return fmt.Sprintf(textNotYourDept, cases.ActionText(r.Action))
 	case ReasonLeadOnly:
-		return fmt.Sprintf(textLeadOnly, actionName(r.Action))
+		return fmt.Sprintf(textLeadOnly, cases.ActionText(r.Action))
 	}
-	return fmt.Sprintf(textNoPermission, actionName(r.Action))
+	return fmt.Sprintf(textNoPermission, cases.ActionText(r.Action))
 }
 
 func refuse(reason Reason, a cases.Action) error { return &Refusal{Reason: reason, Action: a} }

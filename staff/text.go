@@ -92,36 +92,6 @@ const (
 	textLeadOnly       = "抱歉，“%s”由主办部门办理，您所在部门是协办部门，可以备注或回复。"
 )
 
-// actionNames are the Chinese names of actions in refusals and timelines.
-var actionNames = map[cases.Action]string{
-	cases.ActionSubmit:         "提交",
-	cases.ActionAccept:         "受理",
-	cases.ActionAssign:         "派单",
-	cases.ActionStart:          "开始办理",
-	cases.ActionReply:          "回复群众",
-	cases.ActionNote:           "备注",
-	cases.ActionAskMaterial:    "要求补充材料",
-	cases.ActionSupplement:     "补充材料",
-	cases.ActionExtend:         "延期",
-	cases.ActionReturn:         "退单",
-	cases.ActionResolve:        "办结",
-	cases.ActionAccountability: "追责",
-	cases.ActionCommon:         "标记共性问题",
-	cases.ActionMerge:          "并案",
-	cases.ActionView:           "查看",
-	cases.ActionWithdraw:       "撤回",
-	cases.ActionRate:           "评价",
-	cases.ActionReopen:         "重办",
-	cases.ActionClose:          "结案",
-	cases.ActionFollowUpResult: "记录回访结果",
-}
-
-func actionName(a cases.Action) string {
-	if n, ok := actionNames[a]; ok {
-		return n
-	}
-	return string(a)
-}
 
 // helpText answers 帮助.
 const helpText = `办成事指令（案件编号可写完整编号或末几位，如 0007）：

@@ -1,8 +1,10 @@
 // Package storage keeps what 办成事 must not lose: cases, timelines,
 // attachments, the outbox, what WeCom sent, sync cursors and dialog sessions,
 // in MySQL or SQLite behind one set of queries (SQL); and what replicas must
-// share at run time, locks, rate limits and the access-token cache, in Redis
-// or in process (Redis, Memory).
+// share at run time, locks, rate limits, WeCom's pauses and the access-token
+// cache, in Redis (Redis), in MySQL when there is no Redis (DBShared: GET_LOCK
+// locks, rate_events, api_pauses; the token cache and signals in process), or
+// in process on the embedded default (Memory).
 package storage
 
 import (

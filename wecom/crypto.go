@@ -1,7 +1,10 @@
-// Package wecom is the product's adapter over github.com/silenceper/wechat/v2:
-// callback crypto with the checks silenceper skips, the kf and app API calls the
-// product makes, the access-token cache shared across replicas, and an HTTP
-// client that can point every call at another API base (the local sandbox).
+// Package wecom is the product's WeCom adapter: callback crypto (silenceper's
+// AES and receive-id check, github.com/silenceper/wechat/v2, under our own
+// constant-time signature check), and our own client for the kf and app API
+// calls the product makes, with contexts, errcodes, the access-token cache
+// shared across replicas, WeCom's pauses and the call budget, pointed at any
+// API base (the local sandbox too). The README says why the API client is
+// ours ("WeCom: what comes from silenceper/wechat").
 package wecom
 
 import (
