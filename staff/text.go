@@ -92,7 +92,6 @@ const (
 	textLeadOnly       = "抱歉，“%s”由主办部门办理，您所在部门是协办部门，可以备注或回复。"
 )
 
-
 // helpText answers 帮助.
 const helpText = `办成事指令（案件编号可写完整编号或末几位，如 0007）：
 受理 0007 —— 受理新案件
