@@ -42,6 +42,28 @@ func twoDBLockers(t *testing.T) (dsn string, a, b *storage.DBLocker) {
 	return dsn, open(), open()
 }
 
+// twoDBShared are the shared stores of two replicas on one migrated MySQL
+// database without Redis.
+func twoDBShared(t *testing.T) [2]*storage.DBShared {
+	t.Helper()
+	dsn := storagetest.MySQLDSN(t)
+	db, err := storage.Open(context.Background(), storage.DriverMySQL, dsn, storagetest.Sealer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	var replicas [2]*storage.DBShared
+	for i := range replicas {
+		s, err := storage.NewDBShared(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		replicas[i] = s
+	}
+	return replicas
+}
+
 // A holder whose connection dies (a crashed replica, a MySQL restart, a
 // KILL) has lost its lock: Refresh and Unlock say so, and another replica
 // takes the lock at once.
@@ -156,22 +178,8 @@ func TestDBLockFreedByServerWhenHolderVanishes(t *testing.T) {
 // Replicas on MySQL without Redis spend one budget: twenty sends at once
 // from each of two replicas, ten allowed in all.
 func TestDBRateLimiterOneBudgetForReplicas(t *testing.T) {
-	dsn := storagetest.MySQLDSN(t)
 	ctx := context.Background()
-	db, err := storage.Open(ctx, storage.DriverMySQL, dsn, storagetest.Sealer(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var replicas []*storage.DBShared
-	for range 2 {
-		s, err := storage.NewDBShared(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		replicas = append(replicas, s)
-	}
+	replicas := twoDBShared(t)
 	var allowed atomic.Int32
 	var wg sync.WaitGroup
 	for _, r := range replicas {
@@ -200,22 +208,8 @@ func TestDBRateLimiterOneBudgetForReplicas(t *testing.T) {
 // On MySQL without Redis a pause one replica learns of (45009) holds every
 // replica back, and is never shortened by a shorter one.
 func TestDBPausesSharedByReplicas(t *testing.T) {
-	dsn := storagetest.MySQLDSN(t)
 	ctx := context.Background()
-	db, err := storage.Open(ctx, storage.DriverMySQL, dsn, storagetest.Sealer(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var replicas []*storage.DBShared
-	for range 2 {
-		s, err := storage.NewDBShared(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		replicas = append(replicas, s)
-	}
+	replicas := twoDBShared(t)
 	if err := replicas[0].Pauses().Pause(ctx, "/cgi-bin/kf/send_msg", time.Hour); err != nil {
 		t.Fatal(err)
 	}
