@@ -197,7 +197,7 @@ func theirs(text, name string) bool {
 // toldStory reports whether the description holds words that tell a problem.
 func toldStory(s *session) bool {
 	for _, p := range s.Parts {
-		if p.Text != "" && tellsProblem(p.Text) {
+		if p.About == "" && p.Text != "" && tellsProblem(p.Text) {
 			return true
 		}
 	}

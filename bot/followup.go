@@ -359,7 +359,7 @@ func (t *turn) keepReason(ctx context.Context, number string, before []string, r
 	if s.Step.in(actReport) || s.Step == stepResume {
 		t.say(cases.Message{Text: refused})
 		if words != "" {
-			s.Parts = append(s.Parts, part{Text: fmt.Sprintf(textReasonAbout, number) + words})
+			s.Parts = append(s.Parts, part{Text: words, About: number})
 			t.note(textKeptAside)
 		}
 		if m != nil {
@@ -367,14 +367,21 @@ func (t *turn) keepReason(ctx context.Context, number string, before []string, r
 			if err != nil {
 				return err
 			}
-			s.Parts = append(s.Parts, part{Text: fmt.Sprintf(textReasonFileAbout, number)}, part{Att: i})
+			s.Parts = append(s.Parts, part{Att: i, About: number})
 			t.note(textMediaKept(s.Atts[i-1].Kind))
 		}
 		t.note(textStillHere)
 		t.ask()
 		return nil
 	}
-	if s.Step != stepMenu && s.Step != stepHeldNew {
+	switch {
+	case s.Step == stepSuppCollect:
+		// What they sent for that case reached it; only the supplement ends.
+		refused += "\n" + fmt.Sprintf(textSuppEnded, s.Target)
+	case s.Step == stepHeldNew || s.Step == stepSuppPick && s.holding():
+		// Already asked where held material goes: the question comes again,
+		// with the reason among what is held.
+	case s.Step != stepMenu:
 		refused += "\n" + textFlowStopped
 	}
 	if words != "" {

@@ -335,6 +335,31 @@ var heldConversations = []transcriptCase{
 		},
 	},
 	{
+		name: "held: a follow-up reason refused in the middle of a supplement says what was already delivered, and goes only where the citizen then says",
+		seed: func(d *fakeDesk) {
+			d.resolved("wm_citizen", "pension", "", "本人")
+			d.seed("wm_citizen", "archive", cases.StatusAssigned)
+		},
+		script: `
+			（BC2611280001 回访）
+			我：补充材料
+			我：我的档案在十二号柜第三格
+			办：已补充到 BC2611280002
+			（BC2611280001 撤回了）
+			我：[点 rate:BC2611280001:5]
+			办：哪里让您不满意？
+			我：钱还是没到账
+			办：这件事已经办结或撤回了
+			办：您刚才补充给 BC2611280002 的内容已经收到，这次补充先到这里。
+			办：您发的内容还留着，没有丢。
+			办：[1. BC2611280002 档案问题]
+			我：1
+			办：已收到，补充到 BC2611280002`,
+		check: wantSupplements(
+			supplemented{Number: "BC2611280002", Text: "我的档案在十二号柜第三格"},
+			supplemented{Number: "BC2611280002", Text: "钱还是没到账"}),
+	},
+	{
 		name: "held: a words reason refused because the case was merged meanwhile reaches another open case",
 		seed: func(d *fakeDesk) {
 			d.resolved("wm_citizen", "pension", "", "本人")
@@ -399,6 +424,8 @@ var heldConversations = []transcriptCase{
 			我：区社保中心
 			我：不记得
 			我：没有
+			办：还有要补充的吗
+			我：养老金停发三个月了
 			我：说完了
 			办：请核对
 			我：确认
@@ -407,7 +434,7 @@ var heldConversations = []transcriptCase{
 			ReporterName: "钱淑芬", Affected: cases.Person{Name: "钱淑芬", Phone: "13812345678"}, Relation: "本人", Consent: "本人",
 			ContactPhone: "13812345678", Category: "pension",
 			TriedWindow: "区社保中心", TriedWhen: "不记得", TriedAnswer: "没有",
-			Description: "（对 BC2611280001 回访的意见，见附件）",
+			Description: "（对 BC2611280001 回访的意见，见附件）\n养老金停发三个月了",
 		})},
 		wantAtts: [][]string{{KindVoice}},
 		check:    wantSupplements(),

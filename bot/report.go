@@ -303,8 +303,8 @@ func writtenName(name string) string {
 func descriptionText(s *session) string {
 	var texts []string
 	for _, p := range s.Parts {
-		if p.Text != "" {
-			texts = append(texts, p.Text)
+		if said := p.said(); said != "" {
+			texts = append(texts, said)
 		}
 	}
 	return strings.Join(texts, "\n")
@@ -375,9 +375,13 @@ func saidParts(s *session) []string {
 	said := make([]string, 0, len(s.Parts))
 	for _, p := range s.Parts {
 		if p.Text != "" {
-			said = append(said, p.Text)
+			said = append(said, p.said())
 		} else if p.Att > 0 && p.Att <= len(s.Atts) {
-			said = append(said, "["+cases.MediaLabel(s.Atts[p.Att-1].Kind)+"]")
+			file := "[" + cases.MediaLabel(s.Atts[p.Att-1].Kind) + "]"
+			if p.About != "" {
+				file = fmt.Sprintf(textReasonAbout, p.About) + file
+			}
+			said = append(said, file)
 		}
 	}
 	return said

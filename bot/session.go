@@ -106,6 +106,22 @@ type draft struct {
 type part struct {
 	Text string `json:"text,omitempty"`
 	Att  int    `json:"att,omitempty"`
+	// About is the case a follow-up reason was about, when the reason joined
+	// this report because that case no longer took it (keepReason): it is
+	// labelled with the case, and it does not tell this report's problem.
+	About string `json:"about,omitempty"`
+}
+
+// said is the part as the case shows it: its words, labelled when they are
+// a reason about another case; "" for a file without a label.
+func (p part) said() string {
+	switch {
+	case p.About != "" && p.Text != "":
+		return fmt.Sprintf(textReasonAbout, p.About) + p.Text
+	case p.About != "":
+		return fmt.Sprintf(textReasonFileAbout, p.About)
+	}
+	return p.Text
 }
 
 // attachment is a received file waiting for its case: its bytes are in the

@@ -219,6 +219,7 @@ const (
 	textAskHeldPick     = "刚才发的，要补充到哪一件？"
 	textHeldStill       = "您发的内容还留着，没有丢。"
 	textFlowStopped     = "您刚才正在办的那一步先停下了，还没有办理；需要的话，稍后可以重新发起。"
+	textSuppEnded       = "您刚才补充给 %s 的内容已经收到，这次补充先到这里。"
 	textReasonAbout     = "（对 %s 回访的意见）"
 	textReasonFileAbout = "（对 %s 回访的意见，见附件）"
 	textAskHeldNew      = "您发的内容还没有交给哪件事。\n要把它作为一件新的事反映吗？"
