@@ -2,7 +2,11 @@ package intake
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"net"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -102,6 +106,44 @@ func (in *Intake) commitBatch(ctx context.Context) {
 	if len(batch) == 0 {
 		return
 	}
+	isNew, err := in.saveArrivals(ctx, batch)
+	kick := false
+	if err != nil && len(batch) > 1 && rowAtFault(err) {
+		// One bad callback (a key too long for its column, say) must not
+		// fail the others that shared its batch: the batch is stored again
+		// in halves until what fails is alone, all within one more
+		// receiveTimeout, so that the callbacks queued behind it still get
+		// their answer within WeCom's patience.
+		in.log.Warn("storing a batch of callbacks failed; storing it again in parts", "callbacks", len(batch), "err", err)
+		fctx, cancel := context.WithTimeout(ctx, receiveTimeout)
+		mid := len(batch) / 2
+		kick = in.isolate(fctx, batch[:mid])
+		kick = in.isolate(fctx, batch[mid:]) || kick
+		cancel()
+	} else {
+		kick = answer(batch, isNew, err)
+	}
+	if kick {
+		in.Kick()
+	}
+}
+
+// isolate stores batch, and when it fails for a reason that may lie in one
+// of its callbacks, each half of it on its own, down to single callbacks;
+// it answers every caller and reports whether any callback was new.
+func (in *Intake) isolate(ctx context.Context, batch []*arrival) bool {
+	isNew, err := in.saveArrivals(ctx, batch)
+	if err != nil && len(batch) > 1 && rowAtFault(err) && ctx.Err() == nil {
+		mid := len(batch) / 2
+		first := in.isolate(ctx, batch[:mid])
+		return in.isolate(ctx, batch[mid:]) || first
+	}
+	return answer(batch, isNew, err)
+}
+
+// saveArrivals stores the callbacks of batch in one transaction and reports
+// which were new, in order.
+func (in *Intake) saveArrivals(ctx context.Context, batch []*arrival) ([]bool, error) {
 	recs := make([]*cases.Inbound, len(batch))
 	for i, a := range batch {
 		recs[i] = a.rec
@@ -110,46 +152,44 @@ func (in *Intake) commitBatch(ctx context.Context) {
 	if err == nil && len(isNew) != len(recs) {
 		err = fmt.Errorf("the store answered for %d callbacks of %d", len(isNew), len(recs))
 	}
-	kick := false
-	if err != nil && len(batch) > 1 {
-		// One bad callback (a key too long for its column, say) must not
-		// fail the others that shared its batch: each is tried alone.
-		in.log.Warn("storing a batch of callbacks failed; storing them one by one", "callbacks", len(batch), "err", err)
-		for _, a := range batch {
-			a.isNew, a.err = in.saveOne(ctx, a.rec)
-			kick = kick || a.isNew
-			close(a.done)
-		}
-	} else {
-		if err != nil {
-			err = fmt.Errorf("store %d callbacks: %w", len(recs), err)
-		}
-		for i, a := range batch {
-			a.err = err
-			if err == nil {
-				a.isNew = isNew[i]
-				kick = kick || isNew[i]
-			}
-			close(a.done)
-		}
-	}
-	if kick {
-		in.Kick()
-	}
+	return isNew, err
 }
 
-// saveOne stores one callback of a batch that failed, in a transaction of
-// its own.
-func (in *Intake) saveOne(ctx context.Context, rec *cases.Inbound) (isNew bool, err error) {
-	got, err := in.saveBatch(ctx, []*cases.Inbound{rec})
-	if err == nil && len(got) != 1 {
-		err = fmt.Errorf("the store answered for %d callbacks of 1", len(got))
-	}
+// answer tells the callers of batch what became of their callbacks: isNew
+// by position, or err for all; it reports whether any was new.
+func answer(batch []*arrival, isNew []bool, err error) (kick bool) {
 	if err != nil {
-		return false, fmt.Errorf("store callback: %w", err)
+		err = fmt.Errorf("store %d callbacks: %w", len(batch), err)
 	}
-	return got[0], nil
+	for i, a := range batch {
+		a.err = err
+		if err == nil {
+			a.isNew = isNew[i]
+			kick = kick || isNew[i]
+		}
+		close(a.done)
+	}
+	return kick
 }
+
+// rowAtFault reports whether a failed batch may have failed because of one
+// of its rows (the database refused a value), so that storing it in parts
+// can save the others. A timeout, a lost connection, a transaction that lost
+// to others after its retries or a panic say nothing about the rows: parts
+// would only fail the same way, one after another.
+func rowAtFault(err error) bool {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, cases.ErrConflict), errors.Is(err, errPanic), errors.As(err, &netErr):
+		return false
+	}
+	return true
+}
+
+// errPanic marks a batch whose store panicked.
+var errPanic = errors.New("panic")
 
 // saveBatch stores recs, turning a panic into an error: every caller of the
 // batch is answered (WeCom gets its 500 and tries again), and the next batch
@@ -158,7 +198,7 @@ func (in *Intake) saveBatch(ctx context.Context, recs []*cases.Inbound) (isNew [
 	defer func() {
 		if p := recover(); p != nil {
 			in.log.Error("panic while storing callbacks", "callbacks", len(recs), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			isNew, err = nil, fmt.Errorf("panic: %v", p)
+			isNew, err = nil, fmt.Errorf("%w: %v", errPanic, p)
 		}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, receiveTimeout)

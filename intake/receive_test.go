@@ -181,6 +181,27 @@ func TestABadCallbackFailsAloneNotItsBatch(t *testing.T) {
 	if len(pending) != 3 {
 		t.Errorf("%d callbacks stored, want 3", len(pending))
 	}
+	// The batch of three was stored again in halves, down to the bad one.
+	if diff := cmp.Diff([]int{1, 3, 1, 2, 1, 1}, g.batches); diff != "" {
+		t.Errorf("batches (-want +got):\n%s", diff)
+	}
+}
+
+// A batch that timed out says nothing about its callbacks: it is not stored
+// again in parts (each would wait for the same slow database in turn); all
+// its callers are answered with the error, and WeCom tries again.
+func TestATimedOutBatchIsNotStoredAgainInParts(t *testing.T) {
+	in, g := gatedIntake(t)
+	g.fail = fmt.Errorf("commit: %w", context.DeadlineExceeded)
+	_, errs := receiveAll(t, in, g, []string{"tok0", "tok1", "tok2", "tok3"})
+	for i, err := range errs {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("callback %d answered %v; want the timeout", i, err)
+		}
+	}
+	if diff := cmp.Diff([]int{1, 3}, g.batches); diff != "" {
+		t.Errorf("batches (-want +got):\n%s", diff)
+	}
 }
 
 func receiveOne(t *testing.T, in *Intake, token string) (bool, error) {
