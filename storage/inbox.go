@@ -61,13 +61,16 @@ const (
 // not set. Each body is sealed, bound to its key; a zero ReceivedAt becomes
 // now. On an error nothing is stored.
 //
-// Rows go in in the order of their keys, whatever the order of ins (they
-// arrived at the same moment, so no order among them is lost): two
+// Rows go in in the order of their keys, whatever the order of ins: two
 // replicas storing batches that share keys (WeCom's retries of one burst,
 // landing on both) then lock them in the same order and cannot deadlock.
 // A transaction that loses to another one anyway (a lock wait timeout, a
 // deadlock on MySQL) is tried again, a few times, unless it is the
-// caller's own transaction.
+// caller's own transaction. The callbacks of one batch (those that arrived
+// while the previous one committed, milliseconds apart under a burst) are
+// therefore numbered, and handled, in the order of their keys rather than of
+// their arrival; a staff member's commands and clicks come seconds apart,
+// each in a batch of its own.
 func (s *SQL) SaveInbounds(ctx context.Context, ins []*cases.Inbound) ([]bool, error) {
 	var isNew []bool
 	var err error
