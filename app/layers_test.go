@@ -12,9 +12,9 @@ import (
 
 // layers are the packages of docs/architecture.md's "Layers", top first:
 // a package imports only packages of lower layers. Test helpers
-// (internal/…, storage/storagetest, bot/corpus) may import what their
-// users do and are not listed; a package missing from the list fails the
-// test, so that a new one is placed on purpose.
+// (internal/…, storage/storagetest, bot/corpus) are imported only by tests
+// and the tools in cmd/, and are not listed; a package missing from the list
+// fails the test, so that a new one is placed on purpose.
 var layers = [][]string{
 	{"cmd/banchengshi", "cmd/bcs-dialog", "cmd/bcs-load", "cmd/bcs-sandbox"},
 	{"app"},
@@ -90,7 +90,11 @@ func TestImportsGoDownTheLayers(t *testing.T) {
 			if !ours {
 				continue
 			}
-			if to, ok := rank[dep]; !ok && !testHelpers[dep] || ok && to <= from {
+			to, ok := rank[dep]
+			switch {
+			case testHelpers[dep] && from != 0:
+				t.Errorf("%s imports %s: test and load-run helpers serve only tests and the tools in cmd/", fset.Position(imp.Pos()), dep)
+			case !ok && !testHelpers[dep] || ok && to <= from:
 				t.Errorf("%s imports %s: imports go only to a lower layer", fset.Position(imp.Pos()), dep)
 			}
 		}
