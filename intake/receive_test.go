@@ -181,9 +181,11 @@ func TestABadCallbackFailsAloneNotItsBatch(t *testing.T) {
 	if len(pending) != 3 {
 		t.Errorf("%d callbacks stored, want 3", len(pending))
 	}
-	// The batch of three was stored again in halves, down to the bad one.
-	if diff := cmp.Diff([]int{1, 3, 1, 2, 1, 1}, g.batches); diff != "" {
-		t.Errorf("batches (-want +got):\n%s", diff)
+	// The batch of three was stored again in halves, down to the bad one:
+	// one and two, and the two in ones when the bad callback is among them
+	// (the three queued in any order).
+	if got := g.batches; !cmp.Equal(got, []int{1, 3, 1, 2}) && !cmp.Equal(got, []int{1, 3, 1, 2, 1, 1}) {
+		t.Errorf("batches %v; want [1 3 1 2], then [1 1] when the bad callback was in the half of two", got)
 	}
 }
 
