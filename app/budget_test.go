@@ -84,8 +84,11 @@ func (p *timedProduct) settle(number map[string]string) {
 		}
 		return true
 	}) {
-		for user := range number {
-			p.t.Logf("%s:\n%s", user, chatText(p.sb.Chat(user)))
+		for user, n := range number {
+			// The notifications say which one is still due, and its last
+			// error: a retry due later than the clock, which the test does
+			// not move, is never sent.
+			p.t.Logf("%s:\n%s\n%s", user, chatText(p.sb.Chat(user)), p.describe(n))
 		}
 		p.t.Fatalf("the product does not settle at %s", p.clock.Now().Format(time.DateTime))
 	}
