@@ -256,6 +256,9 @@ func (p *product) describe(number string) string {
 	b.WriteString("case " + number + ": " + string(d.Case.Status) + "\n")
 	for _, n := range d.Notifications {
 		b.WriteString("  " + string(n.Channel) + " " + string(n.Status) + " to " + n.Recipient + ": " + strings.SplitN(n.Message.Text, "\n", 2)[0])
+		if n.Status == cases.OutboxPending {
+			b.WriteString(" (due " + n.NextAttemptAt.Format(time.DateTime) + ")")
+		}
 		if n.LastError != "" {
 			b.WriteString(" (" + n.LastError + ")")
 		}
