@@ -123,6 +123,16 @@ func (s *Sandbox) deliverOK(ctx context.Context, plainXML []byte) error {
 // notifyKf issues a fresh sync Token for the kf account and delivers the
 // kf_msg_or_event callback carrying it.
 func (s *Sandbox) notifyKf(ctx context.Context, openKfID string) error {
+	x, err := s.kfCallback(openKfID)
+	if err != nil {
+		return err
+	}
+	return s.deliverOK(ctx, x)
+}
+
+// kfCallback is a kf_msg_or_event callback for the kf account, with a fresh
+// sync Token.
+func (s *Sandbox) kfCallback(openKfID string) ([]byte, error) {
 	s.mu.Lock()
 	tok := randHex(24)
 	now := s.now()
@@ -137,10 +147,39 @@ func (s *Sandbox) notifyKf(ctx context.Context, openKfID string) error {
 		OpenKfID:   cdata{openKfID},
 	})
 	if err != nil {
-		return fmt.Errorf("sandbox: kf callback xml: %w", err)
+		return nil, fmt.Errorf("sandbox: kf callback xml: %w", err)
 	}
-	return s.deliverOK(ctx, x)
+	return x, nil
 }
+
+// deliverRetried delivers a kf callback for the account and, while the
+// product does not answer it with 200, the same callback again (Token and
+// all), as WeCom does, callbackAttempts times in all.
+func (s *Sandbox) deliverRetried(ctx context.Context, openKfID string) error {
+	x, err := s.kfCallback(openKfID)
+	if err != nil {
+		return err
+	}
+	for attempt := 1; ; attempt++ {
+		err = s.deliverOK(ctx, x)
+		if err == nil || attempt == callbackAttempts {
+			return err
+		}
+		s.log.Warn("kf event callback failed; trying again", "open_kfid", openKfID, "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(callbackRetryWait):
+		}
+	}
+}
+
+// callbackAttempts and callbackRetryWait are WeCom's way with a callback the
+// product does not answer with 200: it tries again, three times in all.
+const (
+	callbackAttempts  = 3
+	callbackRetryWait = time.Second
+)
 
 // notifyKfLater delivers the kf callback in the background: used when the
 // event comes from the product's own API call, whose handler must not wait on
@@ -153,7 +192,7 @@ func (s *Sandbox) notifyKfLater(openKfID string) {
 		defer cancel()
 		// A short pause lets the product finish the API call that caused it.
 		time.Sleep(20 * time.Millisecond)
-		if err := s.notifyKf(ctx, openKfID); err != nil {
+		if err := s.deliverRetried(ctx, openKfID); err != nil {
 			s.log.Warn("kf event callback failed", "open_kfid", openKfID, "err", err)
 		}
 	}()
