@@ -365,6 +365,15 @@ func (in *Intake) pullFor(ctx context.Context, openKfID, token string, recs []*c
 		return false, nil
 	}
 	err := in.syncSafely(ctx, openKfID, token)
+	if wecom.ErrCode(err) == wecom.CodeInvalidMsgToken && token != "" {
+		// The newest callback's Token is no longer valid (it lasts ten
+		// minutes: a pull held back by an outage or a busy account). It will
+		// never be valid again, so a retry with it would only fail; WeCom
+		// still lets us pull without one, at a stricter limit, and the
+		// callbacks said there is something new.
+		in.log.Warn("kf callback token refused; pulling without it", "open_kfid", openKfID, "callbacks", len(due))
+		err = in.syncSafely(ctx, openKfID, "")
+	}
 	if errors.Is(err, errBusy) {
 		// Another worker pulls the account; it lists the callbacks again
 		// when it is done, and these are covered then.

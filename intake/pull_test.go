@@ -148,3 +148,47 @@ func TestFailedPullIsRetried(t *testing.T) {
 		t.Errorf("messages left: %v", left)
 	}
 }
+
+// tokenRefusingKf refuses every callback Token, as WeCom does once one is
+// older than ten minutes, and serves pulls without one.
+type tokenRefusingKf struct{ fakeKf }
+
+func (f *tokenRefusingKf) SyncMsg(ctx context.Context, req wecom.SyncRequest) (*wecom.SyncResponse, error) {
+	if req.Token != "" {
+		f.tokens = append(f.tokens, req.Token)
+		return nil, &wecom.APIError{Path: "/cgi-bin/kf/sync_msg", Code: wecom.CodeInvalidMsgToken, Msg: "invalid msg token"}
+	}
+	return f.fakeKf.SyncMsg(ctx, req)
+}
+
+// A callback whose Token WeCom no longer accepts (a pull held back past its
+// ten minutes) is pulled for at once without the Token, not retried with a
+// Token that will never be valid again.
+func TestAnExpiredCallbackTokenIsPulledForWithoutIt(t *testing.T) {
+	ctx := context.Background()
+	repo := storagetest.SQLite(t)
+	api := &tokenRefusingKf{fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{text("m1", "u1", "你好", time.Now().Unix())}}}}}
+	in := newIntake(t, repo, api)
+	cb, plain := callback(t, "tokOld")
+	if _, err := in.Receive(ctx, cb, plain); err != nil {
+		t.Fatal(err)
+	}
+	in.pullNow(ctx)
+	if diff := cmp.Diff([]string{"tokOld", ""}, api.tokens); diff != "" {
+		t.Errorf("Tokens pulled with (-want +got):\n%s", diff)
+	}
+	pending, err := repo.PendingInbound(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 0 {
+		t.Errorf("%d callbacks still waiting; want the one covered by the pull", len(pending))
+	}
+	msgs, err := repo.PendingKfCitizens(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 {
+		t.Errorf("citizens with pulled messages: %d; want 1", len(msgs))
+	}
+}

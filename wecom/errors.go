@@ -31,6 +31,9 @@ const (
 	// CodeKfSendLimit (95001): the citizen's 48 h / 5-message window is closed
 	// or used up.
 	CodeKfSendLimit = 95001
+	// CodeInvalidMsgToken (95007): the Token of a kf callback given to
+	// sync_msg is not valid (any more): it lasts 10 minutes.
+	CodeInvalidMsgToken = 95007
 )
 
 func isTokenError(code int) bool {
