@@ -182,7 +182,7 @@ func (s *SQL) ListCases(ctx context.Context, f cases.Filter) ([]*cases.Case, err
 // that nothing need be asked.
 func (s *SQL) caseConditions(f cases.Filter) (where []string, args []any, none bool) {
 	if len(f.Status) > 0 {
-		where = append(where, "status IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(f.Status)), ", ")+")")
+		where = append(where, "status IN ("+placeholders(len(f.Status))+")")
 		for _, st := range f.Status {
 			args = append(args, string(st))
 		}
@@ -241,7 +241,7 @@ func (s *SQL) phoneCondition(phone string) (cond string, args []any, ok bool) {
 	if len(idx) == 0 {
 		return "", nil, false
 	}
-	in := strings.TrimSuffix(strings.Repeat("?, ", len(idx)), ", ")
+	in := placeholders(len(idx))
 	for range 2 {
 		for _, v := range idx {
 			args = append(args, v)

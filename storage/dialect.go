@@ -90,10 +90,13 @@ func (d dialect) insertIgnoreRows(table string, cols []string, conflict string, 
 	return q + " ON CONFLICT(" + conflict + ") DO NOTHING"
 }
 
+// placeholders is "?, ?, …" for n arguments.
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
 func insertSQL(table string, cols []string) string { return insertRowsSQL(table, cols, 1) }
 
 func insertRowsSQL(table string, cols []string, rows int) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	row := "(" + placeholders(len(cols)) + ")"
 	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " +
 		strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
 }

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"banchengshi/cases"
@@ -69,7 +68,7 @@ func (s *SQL) DeleteDraftMedia(ctx context.Context, sessionKey string, keep []in
 	q := "DELETE FROM draft_media WHERE session_key = ?"
 	args := []any{sessionKey}
 	if len(keep) > 0 {
-		q += " AND id NOT IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(keep)), ", ") + ")"
+		q += " AND id NOT IN (" + placeholders(len(keep)) + ")"
 		for _, id := range keep {
 			args = append(args, id)
 		}

@@ -170,7 +170,7 @@ func (s *SQL) insertInbounds(ctx context.Context, ins []*cases.Inbound, sealed [
 		byKey[ins[i].Key] = i
 	}
 	rows, err := s.q.QueryContext(ctx, "SELECT dedupe_key, body FROM inbound WHERE dedupe_key IN ("+
-		strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ")+")", keys...)
+		placeholders(len(keys))+")", keys...)
 	if err != nil {
 		return s.wrap(err, "read back saved callbacks")
 	}
@@ -248,6 +248,14 @@ func (s *SQL) UpdateInbound(ctx context.Context, in *cases.Inbound) error {
 // each, tried at at, in one statement; those handled already are left as they are. It
 // reports how many it marked.
 func (s *SQL) MarkInboundDone(ctx context.Context, ids []int64, at time.Time) (int, error) {
+	return s.markDone(ctx, "inbound", "callbacks", ids, at)
+}
+
+// markDone marks the rows ids of table (inbound or kf_messages, what names
+// them in errors) handled at at, one more attempt each, tried at at, in one
+// statement; those handled already are left as they are. It reports how
+// many it marked.
+func (s *SQL) markDone(ctx context.Context, table, what string, ids []int64, at time.Time) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -255,14 +263,14 @@ func (s *SQL) MarkInboundDone(ctx context.Context, ids []int64, at time.Time) (i
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	res, err := s.q.ExecContext(ctx, "UPDATE inbound SET done_at = ?, tried_at = ?, attempts = attempts + 1 WHERE done_at IS NULL AND id IN ("+
-		strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", args...)
+	res, err := s.q.ExecContext(ctx, "UPDATE "+table+" SET done_at = ?, tried_at = ?, attempts = attempts + 1 WHERE done_at IS NULL AND id IN ("+
+		placeholders(len(ids))+")", args...)
 	if err != nil {
-		return 0, s.wrap(err, "mark %d callbacks done", len(ids))
+		return 0, s.wrap(err, "mark %d %s done", len(ids), what)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, s.wrap(err, "mark callbacks done: rows affected")
+		return 0, s.wrap(err, "mark %s done: rows affected", what)
 	}
 	return int(n), nil
 }
@@ -470,23 +478,7 @@ func (s *SQL) UpdateKfMessage(ctx context.Context, m *cases.KfMessage) error {
 // left as they are (the caller compares the count). It reports how many it
 // marked.
 func (s *SQL) MarkKfMessagesDone(ctx context.Context, ids []int64, at time.Time) (int, error) {
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	args := []any{s.d.t(utc(at)), s.d.t(utc(at))}
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	res, err := s.q.ExecContext(ctx, "UPDATE kf_messages SET done_at = ?, tried_at = ?, attempts = attempts + 1 WHERE done_at IS NULL AND id IN ("+
-		strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", args...)
-	if err != nil {
-		return 0, s.wrap(err, "mark %d kf messages done", len(ids))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, s.wrap(err, "mark kf messages done: rows affected")
-	}
-	return int(n), nil
+	return s.markDone(ctx, "kf_messages", "kf messages", ids, at)
 }
 
 // Cursor returns the saved sync_msg cursor of a kf account, "" when never synced.

@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 
 	"banchengshi/cases"
@@ -285,7 +284,7 @@ func statusIn(sts []cases.Status) (string, []any) {
 	for i, st := range sts {
 		args[i] = string(st)
 	}
-	return "(" + strings.TrimSuffix(strings.Repeat("?, ", len(sts)), ", ") + ")", args
+	return "(" + placeholders(len(sts)) + ")", args
 }
 
 func clampLimit(n int) int {
