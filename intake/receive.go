@@ -106,39 +106,32 @@ func (in *Intake) commitBatch(ctx context.Context) {
 	if len(batch) == 0 {
 		return
 	}
-	isNew, err := in.saveArrivals(ctx, batch)
-	kick := false
-	if err != nil && len(batch) > 1 && rowAtFault(err) {
-		// One bad callback (a key too long for its column, say) must not
-		// fail the others that shared its batch: the batch is stored again
-		// in halves until what fails is alone, all within one more
-		// receiveTimeout, so that the callbacks queued behind it still get
-		// their answer within WeCom's patience.
-		in.log.Warn("storing a batch of callbacks failed; storing it again in parts", "callbacks", len(batch), "err", err)
-		fctx, cancel := context.WithTimeout(ctx, receiveTimeout)
-		mid := len(batch) / 2
-		kick = in.isolate(fctx, batch[:mid])
-		kick = in.isolate(fctx, batch[mid:]) || kick
-		cancel()
-	} else {
-		kick = answer(batch, isNew, err)
-	}
-	if kick {
+	if in.isolate(ctx, batch, true) {
 		in.Kick()
 	}
 }
 
-// isolate stores batch, and when it fails for a reason that may lie in one
-// of its callbacks, each half of it on its own, down to single callbacks;
-// it answers every caller and reports whether any callback was new.
-func (in *Intake) isolate(ctx context.Context, batch []*arrival) bool {
+// isolate stores batch and answers every caller in it; it reports whether
+// any callback was new. One bad callback (a key too long for its column,
+// say) must not fail the others that shared its batch: when the batch fails
+// for a reason that may lie in one of its callbacks, each half of it is
+// stored on its own, down to single callbacks. The halves of a whole batch
+// share one more receiveTimeout, so that the callbacks queued behind it
+// still get their answer within WeCom's patience.
+func (in *Intake) isolate(ctx context.Context, batch []*arrival, whole bool) bool {
 	isNew, err := in.saveArrivals(ctx, batch)
-	if err != nil && len(batch) > 1 && rowAtFault(err) && ctx.Err() == nil {
-		mid := len(batch) / 2
-		first := in.isolate(ctx, batch[:mid])
-		return in.isolate(ctx, batch[mid:]) || first
+	if err == nil || len(batch) == 1 || !rowAtFault(err) || ctx.Err() != nil {
+		return answer(batch, isNew, err)
 	}
-	return answer(batch, isNew, err)
+	if whole {
+		in.log.Warn("storing a batch of callbacks failed; storing it again in parts", "callbacks", len(batch), "err", err)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, receiveTimeout)
+		defer cancel()
+	}
+	mid := len(batch) / 2
+	first := in.isolate(ctx, batch[:mid], false)
+	return in.isolate(ctx, batch[mid:], false) || first
 }
 
 // saveArrivals stores the callbacks of batch in one transaction and reports
