@@ -1,14 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // histogram is a Prometheus histogram read from /metrics: the cumulative
@@ -63,7 +64,7 @@ func (r *rig) callbackTimes() (histogram, error) {
 		if err != nil {
 			return histogram{}, fmt.Errorf("replica %d: %w", rep.n, err)
 		}
-		h, err := parseHistogram(bufio.NewScanner(res.Body), "bcs_callback_seconds")
+		h, err := parseHistogram(res.Body, "bcs_callback_seconds")
 		res.Body.Close()
 		if err != nil {
 			return histogram{}, fmt.Errorf("replica %d: %w", rep.n, err)
@@ -83,32 +84,23 @@ func (r *rig) callbackTimes() (histogram, error) {
 	return h, nil
 }
 
-// parseHistogram reads the buckets of the histogram name from Prometheus's
-// text format: lines `name_bucket{le="0.05"} 998`.
-func parseHistogram(sc *bufio.Scanner, name string) (histogram, error) {
-	var h histogram
-	prefix := name + `_bucket{le="`
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), prefix)
-		if !ok {
-			continue
-		}
-		le, rest, ok := strings.Cut(line, `"}`)
-		if !ok {
-			return h, fmt.Errorf("%s: unreadable bucket %q", name, sc.Text())
-		}
-		b, err := strconv.ParseFloat(le, 64) // "+Inf" parses as +Inf
-		if err != nil {
-			return h, fmt.Errorf("%s: bucket bound %q: %w", name, le, err)
-		}
-		c, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-		if err != nil {
-			return h, fmt.Errorf("%s: bucket count %q: %w", name, rest, err)
-		}
-		h.bounds, h.counts = append(h.bounds, b), append(h.counts, c)
+// parseHistogram reads the buckets of the histogram name from /metrics (the
+// Prometheus text format).
+func parseHistogram(in io.Reader, name string) (histogram, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(in)
+	if err != nil {
+		return histogram{}, fmt.Errorf("read /metrics: %w", err)
 	}
-	if err := sc.Err(); err != nil {
-		return h, err
+	var h histogram
+	for _, m := range families[name].GetMetric() {
+		ph := m.GetHistogram()
+		for _, b := range ph.GetBucket() {
+			h.bounds, h.counts = append(h.bounds, b.GetUpperBound()), append(h.counts, float64(b.GetCumulativeCount()))
+		}
+		if len(h.bounds) == 0 || !math.IsInf(h.bounds[len(h.bounds)-1], 1) {
+			h.bounds, h.counts = append(h.bounds, math.Inf(1)), append(h.counts, float64(ph.GetSampleCount()))
+		}
 	}
 	if len(h.bounds) == 0 {
 		return h, fmt.Errorf("no %s in /metrics", name)
