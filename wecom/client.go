@@ -140,8 +140,18 @@ func New(cfg Config) (*Client, error) {
 	}, nil
 }
 
+// maxIdleConns is how many connections to WeCom are kept open between calls:
+// more than the calls a replica makes at once.
+const maxIdleConns = 64
+
 func newHTTPClient(timeout time.Duration) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// Every sender, puller and worker of the replica may call WeCom at once
+	// (a few dozen calls in flight in a burst). With the default two idle
+	// connections per host, all but two of them would be closed after their
+	// call and the next call would open a new one: a TCP and TLS handshake
+	// with WeCom per call.
+	tr.MaxIdleConnsPerHost = maxIdleConns
 	tr.ResponseHeaderTimeout = timeout
 	tr.TLSHandshakeTimeout = min(timeout, 10*time.Second)
 	return &http.Client{

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -371,5 +373,58 @@ func TestTokenTTL(t *testing.T) {
 		if got := tokenTTL(tt.in); got != tt.want {
 			t.Errorf("tokenTTL(%v) = %v, want %v", tt.in, got, tt.want)
 		}
+	}
+}
+
+// A replica's senders call WeCom side by side; the connections of one round
+// of calls serve the next instead of being closed and opened again (a TCP and
+// TLS handshake with WeCom per call).
+func TestConcurrentCallsKeepTheirConnections(t *testing.T) {
+	const inFlight = 16
+	f := newFake(t, "")
+	var arrived sync.WaitGroup
+	var gate atomic.Pointer[sync.WaitGroup]
+	f.route("/cgi-bin/kf/send_msg", func(call) any {
+		if g := gate.Load(); g != nil {
+			g.Done()
+			g.Wait() // every call of the round is in flight at once
+		}
+		return map[string]any{"errcode": 0, "errmsg": "ok", "msgid": "MSG1"}
+	})
+	var opened atomic.Int64
+	srv := httptest.NewUnstartedServer(f.srv.Config.Handler)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	f.srv = srv
+	c := newTestClient(t, f, nil)
+	send := func() {
+		if _, err := c.SendKf(context.Background(), "wkA", "wmB", "", textMsg("您好")); err != nil {
+			t.Error(err)
+		}
+	}
+	send() // the access token
+	round := func() int64 {
+		before := opened.Load()
+		arrived.Add(inFlight)
+		gate.Store(&arrived)
+		var wg sync.WaitGroup
+		for range inFlight {
+			wg.Add(1)
+			go func() { defer wg.Done(); send() }()
+		}
+		wg.Wait()
+		gate.Store(nil)
+		return opened.Load() - before
+	}
+	if n := round(); n < inFlight-1 {
+		t.Fatalf("first round opened %d connections for %d calls in flight; want about one each", n, inFlight)
+	}
+	if n := round(); n != 0 {
+		t.Errorf("second round of %d calls in flight opened %d new connections; want the first round's reused", inFlight, n)
 	}
 }
