@@ -159,7 +159,7 @@ func New(cfg Config) (*Sandbox, error) {
 		cfg:          cfg,
 		crypter:      c,
 		log:          cfg.Log.With("component", "sandbox"),
-		client:       &http.Client{Timeout: callbackTimeout},
+		client:       newCallbackClient(),
 		callbackURL:  cfg.CallbackURL,
 		revoked:      map[string]bool{},
 		seenTokens:   map[string]time.Time{},
@@ -281,8 +281,12 @@ func (s *Sandbox) WaitFor(ctx context.Context, cond func() bool) error {
 }
 
 // Close waits for callbacks the sandbox is still delivering in the background
-// (events caused by the product's own API calls).
-func (s *Sandbox) Close() { s.async.Wait() }
+// (events caused by the product's own API calls), then closes the
+// connections kept open to the product.
+func (s *Sandbox) Close() {
+	s.async.Wait()
+	s.client.CloseIdleConnections()
+}
 
 func (s *Sandbox) now() time.Time { return s.cfg.Now() }
 
@@ -351,4 +355,13 @@ func (s *Sandbox) isKf(openKfID string) bool {
 		}
 	}
 	return false
+}
+
+// newCallbackClient posts callbacks to the product. It keeps connections open
+// for as many callbacks as are in flight at once: with the default two idle
+// connections per host, a burst would open a new connection per callback.
+func newCallbackClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 256
+	return &http.Client{Transport: tr, Timeout: callbackTimeout}
 }
