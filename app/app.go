@@ -153,6 +153,7 @@ func New(ctx context.Context, cfg configs.Config, opt Options) (_ *App, err erro
 func (a *App) assemble(runCtx context.Context, cfg configs.Config, opt Options, keys *dataKeys, dir *staff.Source,
 	cal *cases.Calendar, client *wecom.Client, smsMode string) (*App, error) {
 	counts := metrics.New()
+	counts.WatchDB(a.repo.DB())
 	a.desk = desk.New(desk.Config{Directory: dir, Calendar: cal, Now: opt.Now, Metrics: counts, Log: a.log})
 	staffApp := &desk.StaffApp{Desk: a.desk, Repo: a.repo}
 	engine := bot.New(bot.Config{DraftTTL: cfg.DraftTTL, ResumeAfter: cfg.ResumeAfter, Now: opt.Now})

@@ -6,6 +6,7 @@
 package metrics
 
 import (
+	"database/sql"
 	"net/http"
 	"time"
 
@@ -63,6 +64,18 @@ func New() *Metrics {
 	m.reg.MustRegister(m.callbacks, m.callbackT, m.kf, m.outbox, m.cases, m.aside, m.rounds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// WatchDB adds the database connection pool's figures (connections open and
+// in use, and how often and how long work waited for a free connection) as
+// go_sql_* with db_name="bcs". A pool too small for the replica's workers
+// shows as waits, which hold up everything that needs the database, the
+// storing of WeCom's callbacks included.
+func (m *Metrics) WatchDB(db *sql.DB) {
+	if m == nil {
+		return
+	}
+	m.reg.MustRegister(collectors.NewDBStatsCollector(db, "bcs"))
 }
 
 // Handler serves the metrics in Prometheus's text format.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -46,28 +47,42 @@ func bound(s float64) string {
 	return ms(time.Duration(s * float64(time.Second)))
 }
 
+// scrape reads every replica's /metrics.
+func (r *rig) scrape() ([]map[string]*dto.MetricFamily, error) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	var all []map[string]*dto.MetricFamily
+	for _, rep := range r.replicas {
+		req, err := http.NewRequest(http.MethodGet, rep.url+"/metrics", nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+r.metricsToken)
+		res, err := client.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("replica %d: %w", rep.n, err)
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		families, err := parser.TextToMetricFamilies(res.Body)
+		res.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("replica %d: read /metrics: %w", rep.n, err)
+		}
+		all = append(all, families)
+	}
+	return all, nil
+}
+
 // callbackTimes sums the replicas' bcs_callback_seconds: how long each
 // product took to answer a callback, from reading it to its answer, as the
 // product itself measures it. Beside the round trip the citizens' side
 // measures, it tells the product's own time from the time spent in this
 // tool, the balancer and the machine's run queue.
-func (r *rig) callbackTimes() (histogram, error) {
+func callbackTimes(replicas []map[string]*dto.MetricFamily) (histogram, error) {
 	sum := map[float64]float64{}
-	client := &http.Client{Timeout: 5 * time.Second}
-	for _, rep := range r.replicas {
-		req, err := http.NewRequest(http.MethodGet, rep.url+"/metrics", nil)
+	for i, families := range replicas {
+		h, err := histogramOf(families, "bcs_callback_seconds")
 		if err != nil {
-			return histogram{}, err
-		}
-		req.Header.Set("Authorization", "Bearer "+r.metricsToken)
-		res, err := client.Do(req)
-		if err != nil {
-			return histogram{}, fmt.Errorf("replica %d: %w", rep.n, err)
-		}
-		h, err := parseHistogram(res.Body, "bcs_callback_seconds")
-		res.Body.Close()
-		if err != nil {
-			return histogram{}, fmt.Errorf("replica %d: %w", rep.n, err)
+			return histogram{}, fmt.Errorf("replica %d: %w", i, err)
 		}
 		for i, b := range h.bounds {
 			sum[b] += h.counts[i]
@@ -84,6 +99,17 @@ func (r *rig) callbackTimes() (histogram, error) {
 	return h, nil
 }
 
+// counterSum adds up the counter name over the replicas (all its series).
+func counterSum(replicas []map[string]*dto.MetricFamily, name string) float64 {
+	var sum float64
+	for _, families := range replicas {
+		for _, m := range families[name].GetMetric() {
+			sum += m.GetCounter().GetValue()
+		}
+	}
+	return sum
+}
+
 // parseHistogram reads the buckets of the histogram name from /metrics (the
 // Prometheus text format).
 func parseHistogram(in io.Reader, name string) (histogram, error) {
@@ -92,6 +118,11 @@ func parseHistogram(in io.Reader, name string) (histogram, error) {
 	if err != nil {
 		return histogram{}, fmt.Errorf("read /metrics: %w", err)
 	}
+	return histogramOf(families, name)
+}
+
+// histogramOf is the buckets of the histogram name.
+func histogramOf(families map[string]*dto.MetricFamily, name string) (histogram, error) {
 	var h histogram
 	for _, m := range families[name].GetMetric() {
 		ph := m.GetHistogram()

@@ -261,11 +261,17 @@ func printLoad(w io.Writer, title string, r *rig, o outcome, cpu0, cpu1 cpuSampl
 	if len(o.Refused) > 0 {
 		fmt.Fprintf(w, "sends refused by WeCom, by errcode: %v\n", o.Refused)
 	}
-	if h, err := r.callbackTimes(); err != nil {
-		fmt.Fprintf(w, "the product's own answer to a callback: unknown (%v)\n", err)
-	} else if h.count() > 0 {
-		fmt.Fprintf(w, "the product's own answer to a callback (bcs_callback_seconds, all replicas, %d callbacks): p50 ≤ %s, p99 ≤ %s\n",
-			int(h.count()), bound(h.quantile(0.50)), bound(h.quantile(0.99)))
+	if scraped, err := r.scrape(); err != nil {
+		fmt.Fprintf(w, "the product's own figures: unknown (%v)\n", err)
+	} else {
+		if h, err := callbackTimes(scraped); err != nil {
+			fmt.Fprintf(w, "the product's own answer to a callback: unknown (%v)\n", err)
+		} else if h.count() > 0 {
+			fmt.Fprintf(w, "the product's own answer to a callback (bcs_callback_seconds, all replicas, %d callbacks): p50 ≤ %s, p99 ≤ %s\n",
+				int(h.count()), bound(h.quantile(0.50)), bound(h.quantile(0.99)))
+		}
+		fmt.Fprintf(w, "database pool (go_sql_*, all replicas): %.0f waits for a free connection, %s waited in all\n",
+			counterSum(scraped, "go_sql_wait_count_total"), ms(time.Duration(counterSum(scraped, "go_sql_wait_duration_seconds_total")*float64(time.Second))))
 	}
 	lim := r.sb.Limits()
 	for _, api := range []string{"/cgi-bin/kf/send_msg", "/cgi-bin/kf/sync_msg", "/cgi-bin/gettoken"} {
