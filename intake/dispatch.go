@@ -116,21 +116,22 @@ func (in *Intake) citizenMessageIn(ctx context.Context, r cases.Repo, m *cases.K
 // queues the replies and marks the message done, inside r's transaction. It
 // reports whether it queued replies.
 func (in *Intake) citizenTurn(ctx context.Context, r cases.Repo, m *cases.KfMessage, incoming bot.Incoming, seq int64, withServicer bool) (bool, error) {
-	replied, err := in.citizenTurnUnmarked(ctx, r, m, incoming, seq, withServicer)
+	replied, err := in.citizenTurnUnmarked(ctx, r, r, m, incoming, seq, withServicer)
 	if err != nil {
 		return false, err
 	}
 	return replied, in.markDone(ctx, r, m)
 }
 
-// citizenTurnUnmarked is citizenTurn without marking the message done: a
-// run marks its messages together (handleRun).
-func (in *Intake) citizenTurnUnmarked(ctx context.Context, r cases.Repo, m *cases.KfMessage, incoming bot.Incoming, seq int64, withServicer bool) (bool, error) {
+// citizenTurnUnmarked is citizenTurn without marking the message done (a
+// run marks its messages together, handleRun), with the dialog's sessions
+// kept in sessions.
+func (in *Intake) citizenTurnUnmarked(ctx context.Context, r cases.Repo, sessions cases.SessionStore, m *cases.KfMessage, incoming bot.Incoming, seq int64, withServicer bool) (bool, error) {
 	if withServicer {
 		// A person has the chat: the bot keeps quiet, the words go on the case.
 		return false, in.recordOnCase(ctx, r, m.ExternalUserID, cases.CitizenActor(m.ExternalUserID), cases.EventMessageIn, describe(incoming))
 	}
-	res, err := in.engine.Handle(ctx, r, in.desk(r), incoming)
+	res, err := in.engine.Handle(ctx, sessions, in.desk(r), incoming)
 	if err != nil {
 		return false, fmt.Errorf("dialog: %w", err)
 	}
@@ -279,7 +280,7 @@ func (in *Intake) handleRun(ctx context.Context, msgs []*cases.KfMessage) (handl
 		}
 		wake = conv.Released
 		for i, it := range run {
-			replied, err := in.citizenTurnUnmarked(ctx, r, it.m, it.incoming, conv.Seqs[i], conv.WithServicer)
+			replied, err := in.citizenTurnUnmarked(ctx, r, r, it.m, it.incoming, conv.Seqs[i], conv.WithServicer)
 			if err != nil {
 				return fmt.Errorf("message %s: %w", it.m.MsgID, err)
 			}
