@@ -205,3 +205,72 @@ func TestAFailedRunLeavesTheSessionAsItWas(t *testing.T) {
 		})
 	}
 }
+
+// runSessions writes the last state of each session a run changed, and
+// nothing for one that is gone and was not stored: whatever the turns did
+// in between, the database ends as if each had been written at once.
+func TestRunSessionsWriteTheLastState(t *testing.T) {
+	key := bot.SessionKey("wkSANDBOX001", "u1")
+	type op struct {
+		name string // load, save, delete
+		data string // saved; or, for load, what it must return ("" for none)
+	}
+	for _, c := range []struct {
+		name   string
+		stored string // the session before the run; "" for none
+		ops    []op
+		want   string // the session after the run; "" for none
+		writes int
+	}{
+		{name: "read only", stored: "a", ops: []op{{"load", "a"}}, want: "a", writes: 0},
+		{name: "saved twice", stored: "a", ops: []op{{"load", "a"}, {"save", "b"}, {"load", "b"}, {"save", "c"}}, want: "c", writes: 1},
+		{name: "deleted", stored: "a", ops: []op{{"load", "a"}, {"delete", ""}, {"load", ""}}, want: "", writes: 1},
+		{name: "deleted, then saved again", stored: "a", ops: []op{{"load", "a"}, {"delete", ""}, {"load", ""}, {"save", "b"}}, want: "b", writes: 1},
+		{name: "begun and done within the run", ops: []op{{"load", ""}, {"save", "b"}, {"load", "b"}, {"delete", ""}}, want: "", writes: 0},
+		{name: "deleted unread", stored: "a", ops: []op{{"delete", ""}}, want: "", writes: 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			repo, counter := storagetest.CountedSQLite(t)
+			if c.stored != "" {
+				if err := repo.InTx(ctx, func(r cases.Repo) error { return r.SaveSession(ctx, key, []byte(c.stored)) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			counter.Reset()
+			err := repo.InTx(ctx, func(r cases.Repo) error {
+				s := newRunSessions(r)
+				for _, o := range c.ops {
+					switch o.name {
+					case "load":
+						data, err := s.LoadSession(ctx, key)
+						if errors.Is(err, cases.ErrNotFound) {
+							data, err = nil, nil
+						}
+						if err != nil || string(data) != o.data {
+							t.Errorf("load: %q, %v; want %q", data, err, o.data)
+						}
+					case "save":
+						if err := s.SaveSession(ctx, key, []byte(o.data)); err != nil {
+							return err
+						}
+					case "delete":
+						if err := s.DeleteSession(ctx, key); err != nil {
+							return err
+						}
+					}
+				}
+				return s.flush(ctx)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, writes := sessionStatements(counter.Queries()); writes != c.writes {
+				t.Errorf("%d writes; want %d", writes, c.writes)
+			}
+			if got := stateOf(t, repo, "u1").Session; got != c.want {
+				t.Errorf("stored %q; want %q", got, c.want)
+			}
+		})
+	}
+}
