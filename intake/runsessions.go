@@ -32,8 +32,9 @@ type runSessions struct {
 type heldSession struct {
 	// data is the session's bytes; nil when there is none.
 	data []byte
-	// stored says whether the transaction holds a row for the key: read
-	// from it, or not written yet.
+	// stored says whether the transaction has a row for the key, as read
+	// (or as flush wrote it); a key saved or deleted unread is taken to
+	// have one, so that deleting it reaches the database.
 	stored bool
 	// changed says whether a turn saved or deleted the session since it
 	// was read.
