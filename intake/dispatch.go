@@ -116,21 +116,22 @@ func (in *Intake) citizenMessageIn(ctx context.Context, r cases.Repo, m *cases.K
 // queues the replies and marks the message done, inside r's transaction. It
 // reports whether it queued replies.
 func (in *Intake) citizenTurn(ctx context.Context, r cases.Repo, m *cases.KfMessage, incoming bot.Incoming, seq int64, withServicer bool) (bool, error) {
-	replied, err := in.citizenTurnUnmarked(ctx, r, m, incoming, seq, withServicer)
+	replied, err := in.citizenTurnUnmarked(ctx, r, r, m, incoming, seq, withServicer)
 	if err != nil {
 		return false, err
 	}
 	return replied, in.markDone(ctx, r, m)
 }
 
-// citizenTurnUnmarked is citizenTurn without marking the message done: a
-// run marks its messages together (handleRun).
-func (in *Intake) citizenTurnUnmarked(ctx context.Context, r cases.Repo, m *cases.KfMessage, incoming bot.Incoming, seq int64, withServicer bool) (bool, error) {
+// citizenTurnUnmarked is citizenTurn without marking the message done, with
+// the dialog's sessions kept in sessions: a run keeps them for all its turns
+// and marks its messages together (handleRun).
+func (in *Intake) citizenTurnUnmarked(ctx context.Context, r cases.Repo, sessions cases.SessionStore, m *cases.KfMessage, incoming bot.Incoming, seq int64, withServicer bool) (bool, error) {
 	if withServicer {
 		// A person has the chat: the bot keeps quiet, the words go on the case.
 		return false, in.recordOnCase(ctx, r, m.ExternalUserID, cases.CitizenActor(m.ExternalUserID), cases.EventMessageIn, describe(incoming))
 	}
-	res, err := in.engine.Handle(ctx, r, in.desk(r), incoming)
+	res, err := in.engine.Handle(ctx, sessions, in.desk(r), incoming)
 	if err != nil {
 		return false, fmt.Errorf("dialog: %w", err)
 	}
@@ -232,7 +233,9 @@ const maxRun = 20
 // with nothing to download, each due now, at least two and at most maxRun;
 // each is handled as alone (counted in the window, its dialog turn, its
 // replies, marked done), in order, and they commit together, which spares a
-// transaction per message and the window's statements per message. When
+// transaction per message, the window's statements per message and the
+// dialog session's: the turns share the session through runSessions, read
+// once and written once, before the messages are marked done. When
 // anything in the run fails or panics it is rolled back whole, none is
 // counted and ok is false: the caller then handles the messages one by one,
 // each with its own attempts and fate.
@@ -278,12 +281,19 @@ func (in *Intake) handleRun(ctx context.Context, msgs []*cases.KfMessage) (handl
 			return err
 		}
 		wake = conv.Released
+		// The dialog's session is read once and written once for the whole
+		// run (runSessions), in this transaction only: if the run fails,
+		// what it held goes with it.
+		sessions := newRunSessions(r)
 		for i, it := range run {
-			replied, err := in.citizenTurnUnmarked(ctx, r, it.m, it.incoming, conv.Seqs[i], conv.WithServicer)
+			replied, err := in.citizenTurnUnmarked(ctx, r, sessions, it.m, it.incoming, conv.Seqs[i], conv.WithServicer)
 			if err != nil {
 				return fmt.Errorf("message %s: %w", it.m.MsgID, err)
 			}
 			wake = wake || replied
+		}
+		if err := sessions.flush(ctx); err != nil {
+			return err
 		}
 		// Marked done together, one more attempt each; if any was handled
 		// elsewhere meanwhile, the run rolls back and goes one by one.
