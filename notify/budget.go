@@ -204,7 +204,7 @@ func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact 
 	case err == nil:
 		contact.SentInWindow++
 		markSent(m, msgid, now)
-		*debt = owe(m, window)
+		*debt = owe(m)
 		return nil
 	case code == wecom.CodeKfSendLimit:
 		// WeCom counts differently from us (a message sent by a servicer in the

@@ -520,6 +520,12 @@ func writeSettled(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, con
 	if err := r.UpdateOutbox(ctx, m); err != nil {
 		return fmt.Errorf("save message state: %w", err)
 	}
+	return appendFate(ctx, r, m, now)
+}
+
+// appendFate puts the fate of m, a message about a case, on the case's
+// timeline; a message still pending has none yet.
+func appendFate(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, now time.Time) error {
 	if m.CaseID == 0 || m.Status == cases.OutboxPending {
 		return nil
 	}

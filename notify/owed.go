@@ -25,27 +25,42 @@ import (
 type owed struct {
 	m *cases.OutboxMessage
 	// was is m as it was before its settlement was tried, to try it again
-	// alone: a transaction that failed changed the copy (its version, a
-	// phone task) but not the row.
+	// alone: a transaction that failed changed the copy (its version) but
+	// not the row.
 	was cases.OutboxMessage
-	// w is the window the message was counted in.
-	w window
 }
 
-// owe defers the settlement of m, sent and counted in w, to the claim of
-// the citizen's next message (or to pay).
-func owe(m *cases.OutboxMessage, w window) *owed { return &owed{m: m, was: *m, w: w} }
+// owe defers the settlement of m, which WeCom took, to the claim of the
+// citizen's next message (or to pay).
+func owe(m *cases.OutboxMessage) *owed { return &owed{m: m, was: *m} }
 
-// pay writes what is owed, alone, in its own transaction, and forgets it.
-// It is written even while the process shuts down (settleCounted uses
-// recordCtx): the message has gone out.
+// pay writes what is owed, alone, and forgets it. It is written even while
+// the process shuts down (recordCtx): the message has gone out. A reply
+// that is about no case has no fate on a timeline: its settlement is then
+// one statement on MySQL, committed on its own.
 func (o *Outbox) pay(ctx context.Context, debt **owed) error {
 	d := *debt
 	if d == nil {
 		return nil
 	}
 	*debt = nil
-	return o.settleCounted(ctx, d.m, d.w, false)
+	ctx, cancel := recordCtx(ctx)
+	defer cancel()
+	o.metrics.Notification(string(d.m.Channel), fateLabel(d.m))
+	if d.m.CaseID == 0 {
+		return settleSentIn(ctx, o.repo, d.m, o.now())
+	}
+	return o.repo.InTx(ctx, func(r cases.Repo) error { return settleSentIn(ctx, r, d.m, o.now()) })
+}
+
+// settleSentIn writes, in r's transaction (if any), the state of m, which
+// WeCom took, counted in the citizen's window (in place: see countSent),
+// and its fate on the case's timeline.
+func settleSentIn(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, now time.Time) error {
+	if err := r.UpdateOutboxSent(ctx, m, now.UTC()); err != nil {
+		return fmt.Errorf("save message state: %w", err)
+	}
+	return appendFate(ctx, r, m, now)
 }
 
 // claimAfter is claim, with what is owed settled in the same transaction.
@@ -66,11 +81,7 @@ func (o *Outbox) claimAfter(ctx context.Context, debt **owed, m *cases.OutboxMes
 	rctx, cancel := recordCtx(ctx)
 	defer cancel()
 	err := o.repo.InTx(rctx, func(r cases.Repo) error {
-		at := o.now()
-		if err := countSent(rctx, r, d.m.OpenKfID, d.m.Recipient, d.w, false, at); err != nil {
-			return err
-		}
-		if err := o.settleRows(rctx, r, d.m, nil, at); err != nil {
+		if err := settleSentIn(rctx, r, d.m, o.now()); err != nil {
 			return err
 		}
 		if m.Attempts >= maxSendAttempts {

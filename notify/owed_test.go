@@ -169,3 +169,33 @@ func assertSettled(t *testing.T, f *fixture, caseID int64, want []string, inWind
 		t.Errorf("%d messages counted in the window, want %d", contact.SentInWindow, inWindow)
 	}
 }
+
+// A lone reply about no case costs MySQL no transaction: its claim is one
+// statement and its settlement another (the message's state and the
+// window's count in one multi-table UPDATE), each committed on its own.
+func TestLoneReplyIsSettledInOneStatementOnMySQL(t *testing.T) {
+	db, counter := storagetest.CountedMySQL(t)
+	api := &weCom{}
+	f := effectsFixture(t, db, api)
+	ctx := context.Background()
+	f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
+	f.enqueue(t, 0, "wmA", "您好", cases.PriorityNormal)
+	counter.Reset()
+	if err := f.out.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	counts := counter.Counts()
+	if counts.Begins != 0 || counts.DatabaseCommits() != 2 {
+		t.Errorf("%d transactions and %d commits for a lone reply, want none and 2 (%+v)", counts.Begins, counts.DatabaseCommits(), counts)
+	}
+	if diff := cmp.Diff([]string{"您好"}, calledTexts(api)); diff != "" {
+		t.Errorf("sent (-want +got):\n%s", diff)
+	}
+	contact, err := db.GetContact(ctx, "wk1", "wmA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contact.SentInWindow != 1 {
+		t.Errorf("%d messages counted in the window, want 1", contact.SentInWindow)
+	}
+}
