@@ -157,6 +157,11 @@ type PlanStore interface {
 	// their current window, on the stored row, without writing back anything
 	// else: the citizen may have opened a new window meanwhile.
 	CountSentInWindow(ctx context.Context, openKfID, externalUserID string, now time.Time) error
+	// UpdateOutboxSent saves the state of a kf message WeCom took, as
+	// UpdateOutbox does (ErrConflict when it changed since it was read), and
+	// counts it in its citizen's window as CountSentInWindow does: both or
+	// neither.
+	UpdateOutboxSent(ctx context.Context, m *OutboxMessage, now time.Time) error
 	// ExhaustWindow marks the citizen's window used up if it is still the one
 	// their message number seq (sent at at) opened; it reports whether it was.
 	ExhaustWindow(ctx context.Context, openKfID, externalUserID string, at time.Time, seq int64, now time.Time) (bool, error)

@@ -35,7 +35,11 @@ const maxBundleBytes = 1800
 //     goes by SMS when an SMS sender is configured and the case has a
 //     mobile number (smsInstead); everything else is held until the citizen
 //     writes again. See docs/notifications.md.
-func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) error {
+//
+// A message WeCom took is settled together with the claim of the next one
+// (owed.go); what is still owed when the citizen's messages end, however
+// they end, is settled on the way out.
+func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) (err error) {
 	now := o.now()
 	// "The order it was queued" is the id's, not the order due: a message
 	// retried after a failure is due later than the ones queued after it.
@@ -55,8 +59,10 @@ func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) e
 		return err
 	}
 	slices.SortStableFunc(g, func(a, b *cases.OutboxMessage) int { return int(b.Priority) - int(a.Priority) })
+	var debt *owed
+	defer func() { err = errors.Join(err, o.pay(ctx, &debt)) }()
 	for _, m := range g {
-		err := o.deliverKf(ctx, m, contact, now)
+		err := o.deliverKf(ctx, m, contact, now, &debt)
 		if errors.Is(err, errKfWaits) || errors.Is(err, errRetryFirst) {
 			return nil // the rest keep their place behind it
 		}
@@ -159,11 +165,23 @@ func holdReason(c *cases.Contact, m *cases.OutboxMessage, now time.Time) string 
 	return ""
 }
 
-func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
+// deliverKf plans and sends m. debt is what the message before it still
+// owes (owed.go): it is paid with m's claim, or alone first when m is not
+// sent; m's own settlement, once WeCom took it, is left in debt for the
+// next message.
+func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact *cases.Contact, now time.Time, debt **owed) error {
+	reason := holdReason(contact, m, now)
+	if m.Message.Handover || reason != "" {
+		// The window's count and the states read from here on include the
+		// message before.
+		if err := o.pay(ctx, debt); err != nil {
+			return err
+		}
+	}
 	if m.Message.Handover {
 		return o.handOver(ctx, m, contact, now)
 	}
-	if reason := holdReason(contact, m, now); reason != "" {
+	if reason != "" {
 		// What cannot wait goes by SMS rather than waiting (sms.go).
 		if done, err := o.smsInstead(ctx, m, windowOf(contact), reason, now); done || err != nil {
 			return err
@@ -171,7 +189,7 @@ func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact 
 		return o.holdUnlessReopened(ctx, m, windowOf(contact), reason, now)
 	}
 	due := m.NextAttemptAt
-	if ok, err := o.claim(ctx, m, now); !ok {
+	if ok, err := o.claimAfter(ctx, debt, m, now); !ok {
 		return err
 	}
 	window := windowOf(contact)
@@ -186,7 +204,8 @@ func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact 
 	case err == nil:
 		contact.SentInWindow++
 		markSent(m, msgid, now)
-		return o.settleCounted(ctx, m, window, false)
+		*debt = owe(m)
+		return nil
 	case code == wecom.CodeKfSendLimit:
 		// WeCom counts differently from us (a message sent by a servicer in the
 		// client counts too): believe WeCom and hold until the citizen writes.

@@ -478,6 +478,26 @@ func recordCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 func (o *Outbox) settleIn(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
+	if err := o.phoneInstead(ctx, r, m); err != nil {
+		return err
+	}
+	o.metrics.Notification(string(m.Channel), fateLabel(m))
+	return writeSettled(ctx, r, m, contact, now)
+}
+
+// settleRows is settleIn without counting the fate in the metrics, for a
+// caller that counts it once its transaction has committed (claimAfter,
+// which may write the same settlement again when that fails).
+func (o *Outbox) settleRows(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
+	if err := o.phoneInstead(ctx, r, m); err != nil {
+		return err
+	}
+	return writeSettled(ctx, r, m, contact, now)
+}
+
+// phoneInstead turns a failed message that must reach the citizen into a
+// phone task, in r's transaction.
+func (o *Outbox) phoneInstead(ctx context.Context, r cases.Repo, m *cases.OutboxMessage) error {
 	if m.Status == cases.OutboxFailed && m.MustReach() && o.tasks != nil {
 		// The answer, a material request or the rating question that WeChat
 		// cannot deliver: staff phone the citizen.
@@ -486,7 +506,12 @@ func (o *Outbox) settleIn(ctx context.Context, r cases.Repo, m *cases.OutboxMess
 			return err
 		}
 	}
-	o.metrics.Notification(string(m.Channel), fateLabel(m))
+	return nil
+}
+
+// writeSettled writes m's new state, the contact (if given) and the
+// notification's fate.
+func writeSettled(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
 	if contact != nil {
 		if err := r.SaveContact(ctx, contact); err != nil {
 			return fmt.Errorf("save contact: %w", err)
@@ -495,6 +520,12 @@ func (o *Outbox) settleIn(ctx context.Context, r cases.Repo, m *cases.OutboxMess
 	if err := r.UpdateOutbox(ctx, m); err != nil {
 		return fmt.Errorf("save message state: %w", err)
 	}
+	return appendFate(ctx, r, m, now)
+}
+
+// appendFate puts the fate of m, a message about a case, on the case's
+// timeline; a message still pending has none yet.
+func appendFate(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, now time.Time) error {
 	if m.CaseID == 0 || m.Status == cases.OutboxPending {
 		return nil
 	}

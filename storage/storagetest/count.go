@@ -15,8 +15,9 @@ import (
 // Counter counts what the product asks the database, as the driver sees it:
 // statements run (each a round trip to a server), statements prepared (one
 // more round trip each: the MySQL driver prepares every statement with
-// arguments unless it may interpolate them), and transactions begun,
-// committed and rolled back.
+// arguments unless it may interpolate them), transactions begun, committed
+// and rolled back, and the writes run outside a transaction, which the
+// database commits on their own.
 type Counter struct {
 	mu      sync.Mutex
 	counts  Counts
@@ -30,7 +31,15 @@ type Counts struct {
 	Begins     int64
 	Commits    int64
 	Rollbacks  int64
+	// Autocommits are statements other than SELECT run outside a
+	// transaction: each is a commit of its own in the database, though the
+	// driver sends no COMMIT.
+	Autocommits int64
 }
+
+// DatabaseCommits is how many times the database committed a change: the
+// transactions committed and the writes committed on their own.
+func (c Counts) DatabaseCommits() int64 { return c.Commits + c.Autocommits }
 
 // RoundTrips is how many times the product waited for the database: every
 // statement, prepare, begin, commit and rollback. (Closing a prepared
@@ -42,13 +51,13 @@ func (c Counts) RoundTrips() int64 {
 // Sub is c minus an earlier snapshot.
 func (c Counts) Sub(before Counts) Counts {
 	return Counts{c.Statements - before.Statements, c.Prepares - before.Prepares, c.Begins - before.Begins,
-		c.Commits - before.Commits, c.Rollbacks - before.Rollbacks}
+		c.Commits - before.Commits, c.Rollbacks - before.Rollbacks, c.Autocommits - before.Autocommits}
 }
 
 // Add is c plus more.
 func (c Counts) Add(more Counts) Counts {
 	return Counts{c.Statements + more.Statements, c.Prepares + more.Prepares, c.Begins + more.Begins,
-		c.Commits + more.Commits, c.Rollbacks + more.Rollbacks}
+		c.Commits + more.Commits, c.Rollbacks + more.Rollbacks, c.Autocommits + more.Autocommits}
 }
 
 // Counts returns the counts so far.
@@ -74,14 +83,25 @@ func (c *Counter) Reset() {
 	c.queries = nil
 }
 
-func (c *Counter) statement(query string) {
+// statement counts one run of query; inTx says whether its connection is in
+// a transaction.
+func (c *Counter) statement(query string, inTx bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.counts.Statements++
+	if !inTx && !isRead(query) {
+		c.counts.Autocommits++
+	}
 	if c.queries == nil {
 		c.queries = map[string]int{}
 	}
 	c.queries[strings.Join(strings.Fields(query), " ")]++
+}
+
+// isRead reports whether query only reads.
+func isRead(query string) bool {
+	f := strings.Fields(query)
+	return len(f) > 0 && strings.EqualFold(f[0], "SELECT")
 }
 
 func (c *Counter) add(field *int64) {
@@ -132,6 +152,7 @@ func (k countingConnector) Driver() driver.Driver { return k.inner.Driver() }
 type countingConn struct {
 	inner driver.Conn
 	c     *Counter
+	inTx  bool // database/sql uses a connection from one goroutine at a time
 }
 
 var (
@@ -182,7 +203,8 @@ func (k *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driv
 		return nil, err
 	}
 	k.c.add(&k.c.counts.Begins)
-	return countingTx{tx, k.c}, nil
+	k.inTx = true
+	return countingTx{tx, k}, nil
 }
 
 func (k *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -192,7 +214,7 @@ func (k *countingConn) ExecContext(ctx context.Context, query string, args []dri
 	}
 	res, err := e.ExecContext(ctx, query, args)
 	if !errors.Is(err, driver.ErrSkip) {
-		k.c.statement(query)
+		k.c.statement(query, k.inTx)
 	}
 	return res, err
 }
@@ -204,7 +226,7 @@ func (k *countingConn) QueryContext(ctx context.Context, query string, args []dr
 	}
 	rows, err := q.QueryContext(ctx, query, args)
 	if !errors.Is(err, driver.ErrSkip) {
-		k.c.statement(query)
+		k.c.statement(query, k.inTx)
 	}
 	return rows, err
 }
@@ -239,16 +261,18 @@ func (k *countingConn) CheckNamedValue(nv *driver.NamedValue) error {
 
 type countingTx struct {
 	inner driver.Tx
-	c     *Counter
+	conn  *countingConn
 }
 
 func (t countingTx) Commit() error {
-	t.c.add(&t.c.counts.Commits)
+	t.conn.inTx = false
+	t.conn.c.add(&t.conn.c.counts.Commits)
 	return t.inner.Commit()
 }
 
 func (t countingTx) Rollback() error {
-	t.c.add(&t.c.counts.Rollbacks)
+	t.conn.inTx = false
+	t.conn.c.add(&t.conn.c.counts.Rollbacks)
 	return t.inner.Rollback()
 }
 
@@ -269,12 +293,12 @@ func (s *countingStmt) Close() error  { return s.inner.Close() }
 func (s *countingStmt) NumInput() int { return s.inner.NumInput() }
 
 func (s *countingStmt) Exec(args []driver.Value) (driver.Result, error) {
-	s.conn.c.statement(s.query)
+	s.conn.c.statement(s.query, s.conn.inTx)
 	return s.inner.Exec(args) //nolint:staticcheck // the driver's own fallback
 }
 
 func (s *countingStmt) Query(args []driver.Value) (driver.Rows, error) {
-	s.conn.c.statement(s.query)
+	s.conn.c.statement(s.query, s.conn.inTx)
 	return s.inner.Query(args) //nolint:staticcheck // the driver's own fallback
 }
 
@@ -283,7 +307,7 @@ func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue
 	if !ok {
 		return s.Exec(values(args))
 	}
-	s.conn.c.statement(s.query)
+	s.conn.c.statement(s.query, s.conn.inTx)
 	return e.ExecContext(ctx, args)
 }
 
@@ -292,7 +316,7 @@ func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValu
 	if !ok {
 		return s.Query(values(args))
 	}
-	s.conn.c.statement(s.query)
+	s.conn.c.statement(s.query, s.conn.inTx)
 	return q.QueryContext(ctx, args)
 }
 

@@ -14,7 +14,8 @@ import (
 
 // The counter sees what the driver is asked: one transaction with two
 // statements is one begin, two statements and one commit; a failed one is
-// rolled back. (MySQL's statements carry their values inline: nothing is
+// rolled back; a write outside a transaction is a commit of its own, a read
+// is not. (MySQL's statements carry their values inline: nothing is
 // prepared.)
 func TestCounterCountsWhatTheDriverIsAsked(t *testing.T) {
 	for name, open := range map[string]func(testing.TB) (*storage.SQL, *storagetest.Counter){
@@ -39,12 +40,21 @@ func TestCounterCountsWhatTheDriverIsAsked(t *testing.T) {
 				_, err := r.GetContact(ctx, "wk1", "nobody")
 				return err
 			})
-			want := storagetest.Counts{Statements: 3, Begins: 2, Commits: 1, Rollbacks: 1}
+			if err := db.SaveContact(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.GetContact(ctx, "wk1", "wm1"); err != nil {
+				t.Fatal(err)
+			}
+			want := storagetest.Counts{Statements: 5, Begins: 2, Commits: 1, Rollbacks: 1, Autocommits: 1}
 			if diff := cmp.Diff(want, counter.Counts()); diff != "" {
 				t.Errorf("counts (-want +got):\n%s", diff)
 			}
-			if got := counter.Queries()["SELECT last_inbound_at, sent_in_window, service_state, updated_at, inbound_seq FROM contacts WHERE open_kfid = ? AND external_userid = ?"]; got != 2 {
-				t.Errorf("the contact was read %d times, want 2", got)
+			if got := counter.Counts().DatabaseCommits(); got != 2 {
+				t.Errorf("the database committed %d times, want 2", got)
+			}
+			if got := counter.Queries()["SELECT last_inbound_at, sent_in_window, service_state, updated_at, inbound_seq FROM contacts WHERE open_kfid = ? AND external_userid = ?"]; got != 3 {
+				t.Errorf("the contact was read %d times, want 3", got)
 			}
 		})
 	}
