@@ -164,10 +164,12 @@ func KeepLease(ctx context.Context, lock Lock, ttl time.Duration, log *slog.Logg
 // replicas (Redis; in process on the embedded default), with the minute and
 // the hour limit, keeping CallHeadroom of each unused: WeCom also counts
 // calls this product does not (the token, a second system on the corp), and
-// going over blocks the API for a minute or an hour. It implements
-// wecom.Budget.
+// going over blocks the API for a minute or an hour. It keeps WeCom's pauses
+// of an API (45009, 45033) too, so that one step checks both (Admit). It
+// implements wecom.Gate.
 type CallBudget struct {
 	limiter            RateLimiter
+	pauses             APIPauses
 	perMinute, perHour int
 }
 
@@ -175,10 +177,11 @@ type CallBudget struct {
 const CallHeadroom = 0.10
 
 // NewCallBudget returns a budget of perMinute and perHour calls (WeCom's
-// ceiling; defaults 10,000 and 150,000) less CallHeadroom, kept in l.
-func NewCallBudget(l RateLimiter, perMinute, perHour int) *CallBudget {
+// ceiling; defaults 10,000 and 150,000) less CallHeadroom, counted in s's
+// rate limiter, with s's pauses.
+func NewCallBudget(s SharedStores, perMinute, perHour int) *CallBudget {
 	spend := func(n int) int { return max(1, int(float64(n)*(1-CallHeadroom))) }
-	return &CallBudget{limiter: l, perMinute: spend(perMinute), perHour: spend(perHour)}
+	return &CallBudget{limiter: s.RateLimiter(), pauses: s.Pauses(), perMinute: spend(perMinute), perHour: spend(perHour)}
 }
 
 // Limits returns the calls a minute and an hour the budget allows per API.
@@ -193,4 +196,35 @@ func (b *CallBudget) Allow(ctx context.Context, api string) (bool, error) {
 		return false, err
 	}
 	return b.limiter.Allow(ctx, "wecom:"+api+":hour", b.perHour, time.Hour)
+}
+
+// Pause makes calls to api wait for d from now, never shortening a longer
+// pause.
+func (b *CallBudget) Pause(ctx context.Context, api string, d time.Duration) error {
+	return b.pauses.Pause(ctx, api, d)
+}
+
+// PausedFor says how long calls to api must still wait; 0 when they need
+// not.
+func (b *CallBudget) PausedFor(ctx context.Context, api string) (time.Duration, error) {
+	return b.pauses.PausedFor(ctx, api)
+}
+
+// Admit reports how long api is still paused, taking nothing while it is;
+// otherwise, when spend is true, it takes one call of api's budget (Allow)
+// and reports whether the budget had it. A pause that cannot be read does
+// not stop the call, nor a budget that cannot be read: err says which.
+func (b *CallBudget) Admit(ctx context.Context, api string, spend bool) (paused time.Duration, ok bool, err error) {
+	paused, perr := b.pauses.PausedFor(ctx, api)
+	if perr != nil {
+		paused = 0
+	}
+	if paused > 0 || !spend {
+		return paused, true, perr
+	}
+	ok, berr := b.Allow(ctx, api)
+	if berr != nil {
+		ok = true
+	}
+	return 0, ok, errors.Join(perr, berr)
 }
