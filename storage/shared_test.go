@@ -367,6 +367,26 @@ func TestCallBudgetAdmit(t *testing.T) {
 			t.Error("message/send's budget was taken by uncounted calls")
 		}
 
+		// Allow (a replica of the version before Admit) and Admit count
+		// against one budget.
+		var mixed []bool
+		for i := range 20 {
+			const api = "/cgi-bin/kf/customer/batchget"
+			if i%2 == 0 {
+				_, ok := admit(replicaA, api, true)
+				mixed = append(mixed, ok)
+				continue
+			}
+			ok, err := replicaB.Allow(ctx, api)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mixed = append(mixed, ok)
+		}
+		if diff := cmp.Diff(want, mixed); diff != "" {
+			t.Errorf("20 calls through Admit and Allow (-want +got):\n%s", diff)
+		}
+
 		hourly := storage.NewCallBudget(s, 100, 3)
 		var hour []bool
 		for range 4 {
@@ -377,4 +397,42 @@ func TestCallBudgetAdmit(t *testing.T) {
 			t.Errorf("hour limit 3 (2 with headroom) (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// On Redis, Admit is one script: one command and one round trip per call,
+// paused or not, counted or not (the pause, the minute and the hour budget
+// were three round trips).
+func TestCallBudgetAdmitIsOneRedisCommand(t *testing.T) {
+	r := storagetest.Redis(t)
+	ctx := context.Background()
+	b := storage.NewCallBudget(r, 10000, 150000)
+	// The first run of a script may load it (EVALSHA, then EVAL).
+	if _, _, err := b.Admit(ctx, "/cgi-bin/kf/sync_msg", true); err != nil {
+		t.Fatal(err)
+	}
+	counter := storagetest.CountRedis(r)
+	steps := []struct {
+		name  string
+		api   string
+		spend bool
+	}{
+		{"counted", "/cgi-bin/kf/send_msg", true},
+		{"uncounted", "/cgi-bin/message/send", false},
+		{"paused", "/cgi-bin/kf/service_state/trans", true},
+	}
+	if err := b.Pause(ctx, "/cgi-bin/kf/service_state/trans", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range steps {
+		counter.Reset()
+		if _, _, err := b.Admit(ctx, s.api, s.spend); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if diff := cmp.Diff([]string{"evalsha"}, counter.Commands()); diff != "" {
+			t.Errorf("%s call: Redis commands (-want +got):\n%s", s.name, diff)
+		}
+		if got := counter.RoundTrips(); got != 1 {
+			t.Errorf("%s call: %d round trips to Redis, want 1", s.name, got)
+		}
+	}
 }
