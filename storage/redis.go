@@ -65,7 +65,7 @@ func (r *Redis) Locker() Locker { return redisLocker{r} }
 func (r *Redis) RateLimiter() RateLimiter { return redisLimiter{r} }
 
 // TokenCache returns a silenceper cache kept in Redis under "token:". It also
-// implements cache.ContextCache.
+// implements cache.ContextCache, and wecom.ExpiringCache (GetExpiring).
 func (r *Redis) TokenCache() cache.Cache { return redisCache{r} }
 
 type redisLocker struct{ r *Redis }
@@ -263,6 +263,29 @@ func (c redisCache) GetContext(ctx context.Context, key string) any {
 		return nil
 	}
 	return v
+}
+
+// expiringScript reads a value and how long it has left in one step.
+var expiringScript = redis.NewScript(`return {redis.call("GET", KEYS[1]), redis.call("PTTL", KEYS[1])}`)
+
+// GetExpiring returns the string stored under key and how long it has left
+// ("" on a miss; a left of 0 for a value that never expires), in one round
+// trip. It implements wecom.ExpiringCache: the client holds the token for
+// that long without asking Redis again.
+func (c redisCache) GetExpiring(ctx context.Context, key string) (string, time.Duration, error) {
+	res, err := expiringScript.Run(ctx, c.r.c, []string{c.key(key)}).Slice()
+	if err != nil {
+		return "", 0, fmt.Errorf("token cache read %q: %w", key, err)
+	}
+	if len(res) != 2 {
+		return "", 0, fmt.Errorf("token cache read %q: reply %v", key, res)
+	}
+	val, _ := res[0].(string) // nil on a miss
+	ms, _ := res[1].(int64)   // -1: no expiry; -2: no key
+	if val == "" {
+		return "", 0, nil
+	}
+	return val, time.Duration(max(ms, 0)) * time.Millisecond, nil
 }
 
 func (c redisCache) Set(key string, val any, timeout time.Duration) error {

@@ -184,8 +184,25 @@ func TestTokenCache(t *testing.T) {
 		if err := c.Set("bad", struct{}{}, time.Hour); err == nil {
 			t.Error("Set of a struct succeeded; silenceper could not read it back")
 		}
+		// What the WeCom client reads: the token and how long it has left.
+		ec, ok := c.(wecom.ExpiringCache)
+		if !ok {
+			t.Fatalf("%T is not a wecom.ExpiringCache", c)
+		}
+		if v, left, err := ec.GetExpiring(context.Background(), "access_token"); err != nil || v != "tok-123" || left <= 59*time.Minute || left > time.Hour {
+			t.Errorf("GetExpiring = %q, %v, %v; want tok-123 for close to an hour", v, left, err)
+		}
 		if err := c.Delete("access_token"); err != nil {
 			t.Fatal(err)
+		}
+		if v, left, err := ec.GetExpiring(context.Background(), "access_token"); err != nil || v != "" || left != 0 {
+			t.Errorf("GetExpiring after delete = %q, %v, %v; want a miss", v, left, err)
+		}
+		if err := c.Set("forever", "y", 0); err != nil {
+			t.Fatal(err)
+		}
+		if v, left, err := ec.GetExpiring(context.Background(), "forever"); err != nil || v != "y" || left > 0 {
+			t.Errorf("GetExpiring of a value that never expires = %q, %v, %v; want y and no time left", v, left, err)
 		}
 		time.Sleep(200 * time.Millisecond)
 		for _, k := range []string{"access_token", "expires_soon"} {

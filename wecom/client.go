@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/silenceper/wechat/v2/cache"
@@ -42,6 +43,8 @@ type Config struct {
 	SignInBase string
 	// TokenCache keeps the access token (for example silenceper's
 	// cache.NewMemory(), or a Redis cache shared by replicas). Required.
+	// One that is an ExpiringCache (storage's) is asked only when the token
+	// the client holds in process runs out or is rejected.
 	TokenCache cache.Cache
 	// Pauses keeps the APIs paused after a frequency-limit answer, shared
 	// with the other replicas; nil keeps them in process, unless Budget
@@ -71,6 +74,8 @@ type Client struct {
 	budget Budget // the corp's call budget per API; nil: none
 	gate   Gate   // budget when it keeps the pauses too (then pauses is it); else nil
 
+	now    func() time.Time
+	held   atomic.Pointer[heldToken] // the access token held in process (token.go); nil: none
 	mu     sync.Mutex
 	flight *tokenFlight // the token fetch in progress, shared by concurrent callers
 }
@@ -149,6 +154,7 @@ func New(cfg Config) (*Client, error) {
 		pauses:     pauses,
 		budget:     cfg.Budget,
 		gate:       gate,
+		now:        time.Now,
 	}, nil
 }
 
@@ -201,8 +207,9 @@ type apiStatus struct {
 }
 
 // call sends r with the access token. When WeCom answers that the token is
-// invalid or expired it drops the cached token, fetches a new one and sends r
-// once more. While r's API is paused after a frequency limit it returns a
+// invalid or expired it drops the token (held and cached), takes the one
+// another replica may have fetched meanwhile or fetches a new one, and sends
+// r once more. While r's API is paused after a frequency limit it returns a
 // *PausedError without calling WeCom; a frequency-limit answer pauses it.
 func (c *Client) call(ctx context.Context, r request) (*response, error) {
 	if err := c.admit(ctx, r.path); err != nil {
