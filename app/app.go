@@ -298,8 +298,8 @@ func (a *App) listen(addr, publicURL string) error {
 // one pause and one call budget with all replicas.
 func (a *App) wecomClient(cfg configs.Config) (*wecom.Client, error) {
 	client, err := wecom.New(wecom.Config{APIBase: cfg.WeComAPIBase, SignInBase: cfg.SignInBase, CorpID: cfg.CorpID,
-		AgentID: cfg.AgentID, Secret: cfg.Secret, TokenCache: a.shared.TokenCache(), Pauses: a.shared.Pauses(),
-		Budget: storage.NewCallBudget(a.shared.RateLimiter(), cfg.WeComCallsPerMinute, cfg.WeComCallsPerHour), Log: a.log})
+		AgentID: cfg.AgentID, Secret: cfg.Secret, TokenCache: a.shared.TokenCache(),
+		Budget: storage.NewCallBudget(a.shared, cfg.WeComCallsPerMinute, cfg.WeComCallsPerHour), Log: a.log})
 	if err != nil {
 		return nil, startErr(StepWeCom, fmt.Errorf("client: %w", err))
 	}

@@ -55,7 +55,8 @@ func (m *Memory) Locker() Locker { return memLocker{m} }
 func (m *Memory) RateLimiter() RateLimiter { return memLimiter{m} }
 
 // TokenCache returns m as a silenceper cache. Unlike silenceper's own
-// cache.Memory it is safe for concurrent use.
+// cache.Memory it is safe for concurrent use; it also implements
+// wecom.ExpiringCache (GetExpiring).
 func (m *Memory) TokenCache() cache.Cache { return memCache{m} }
 
 type memLocker struct{ m *Memory }
@@ -165,6 +166,27 @@ func (c memCache) Get(key string) any {
 		return nil
 	}
 	return v.val
+}
+
+// GetExpiring returns the string stored under key and how long it has left
+// ("" on a miss; a left of 0 for a value that never expires). It implements
+// wecom.ExpiringCache.
+func (c memCache) GetExpiring(_ context.Context, key string) (string, time.Duration, error) {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	v, ok := c.m.tokens[key]
+	if !ok {
+		return "", 0, nil
+	}
+	if v.expires.IsZero() {
+		return v.val, 0, nil
+	}
+	left := v.expires.Sub(c.m.now())
+	if left <= 0 {
+		delete(c.m.tokens, key)
+		return "", 0, nil
+	}
+	return v.val, left, nil
 }
 
 func (c memCache) Set(key string, val any, timeout time.Duration) error {

@@ -65,7 +65,7 @@ func (r *Redis) Locker() Locker { return redisLocker{r} }
 func (r *Redis) RateLimiter() RateLimiter { return redisLimiter{r} }
 
 // TokenCache returns a silenceper cache kept in Redis under "token:". It also
-// implements cache.ContextCache.
+// implements cache.ContextCache, and wecom.ExpiringCache (GetExpiring).
 func (r *Redis) TokenCache() cache.Cache { return redisCache{r} }
 
 type redisLocker struct{ r *Redis }
@@ -139,18 +139,24 @@ if redis.call("PTTL", KEYS[1]) < tonumber(ARGV[1]) then
 end
 return 1`)
 
+// pauseKey names api's pause.
+func (r *Redis) pauseKey(api string) string { return r.prefix + "pause:" + api }
+
+// rateKey names the events a rate limit counts under key.
+func (r *Redis) rateKey(key string) string { return r.prefix + "rate:" + key }
+
 func (p redisPauses) Pause(ctx context.Context, api string, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	if err := pauseScript.Run(ctx, p.r.c, []string{p.r.prefix + "pause:" + api}, max(d.Milliseconds(), 1)).Err(); err != nil {
+	if err := pauseScript.Run(ctx, p.r.c, []string{p.r.pauseKey(api)}, max(d.Milliseconds(), 1)).Err(); err != nil {
 		return fmt.Errorf("pause %q: %w", api, err)
 	}
 	return nil
 }
 
 func (p redisPauses) PausedFor(ctx context.Context, api string) (time.Duration, error) {
-	ms, err := p.r.c.PTTL(ctx, p.r.prefix+"pause:"+api).Result()
+	ms, err := p.r.c.PTTL(ctx, p.r.pauseKey(api)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("read pause %q: %w", api, err)
 	}
@@ -176,12 +182,60 @@ redis.call("PEXPIRE", KEYS[1], math.max(1, math.ceil(window / 1000)))
 return 1`)
 
 func (l redisLimiter) Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, error) {
-	n, err := allowScript.Run(ctx, l.r.c, []string{l.r.prefix + "rate:" + key},
+	n, err := allowScript.Run(ctx, l.r.c, []string{l.r.rateKey(key)},
 		limit, window.Microseconds(), newToken()[:8]).Int()
 	if err != nil {
 		return false, fmt.Errorf("rate limit %q: %w", key, err)
 	}
 	return n == 1, nil
+}
+
+// admitScript is CallBudget.Admit on Redis: api's pause (KEYS[1]) checked
+// and one call taken from its minute and hour budget (KEYS[2], KEYS[3]) in
+// one step, where PausedFor and Allow took three round trips. The keys and
+// their contents are those of redisPauses and allowScript, so replicas of
+// either kind count together. A paused API takes nothing (the reply is the
+// pause left, in milliseconds); a call (ARGV[1] is "1") takes one event from
+// both windows only when both have room, scored by the Redis server's clock
+// in microseconds like allowScript. The reply is {paused ms, 1 allowed or 0}.
+var admitScript = redis.NewScript(`
+local paused = redis.call("PTTL", KEYS[1])
+if paused > 0 then
+	return {paused, 0}
+end
+if ARGV[1] ~= "1" then
+	return {0, 1}
+end
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local windows = {{KEYS[2], tonumber(ARGV[2]), 60000000}, {KEYS[3], tonumber(ARGV[3]), 3600000000}}
+for _, w in ipairs(windows) do
+	redis.call("ZREMRANGEBYSCORE", w[1], "-inf", now - w[3])
+	if redis.call("ZCARD", w[1]) >= w[2] then
+		return {0, 0}
+	end
+end
+for _, w in ipairs(windows) do
+	redis.call("ZADD", w[1], now, now .. "-" .. ARGV[4])
+	redis.call("PEXPIRE", w[1], math.ceil(w[3] / 1000))
+end
+return {0, 1}`)
+
+// admit runs admitScript for api with b's limits.
+func (r *Redis) admit(ctx context.Context, b *CallBudget, api string, spend bool) (time.Duration, bool, error) {
+	flag := "0"
+	if spend {
+		flag = "1"
+	}
+	keys := []string{r.pauseKey(api), r.rateKey(budgetKey(api, "minute")), r.rateKey(budgetKey(api, "hour"))}
+	res, err := admitScript.Run(ctx, r.c, keys, flag, b.perMinute, b.perHour, newToken()[:8]).Int64Slice()
+	if err != nil {
+		return 0, true, fmt.Errorf("pause and call budget of %q: %w", api, err)
+	}
+	if len(res) != 2 {
+		return 0, true, fmt.Errorf("pause and call budget of %q: reply %v", api, res)
+	}
+	return time.Duration(res[0]) * time.Millisecond, res[1] == 1, nil
 }
 
 // cacheTimeout bounds the token cache's calls, which silenceper makes without
@@ -209,6 +263,29 @@ func (c redisCache) GetContext(ctx context.Context, key string) any {
 		return nil
 	}
 	return v
+}
+
+// expiringScript reads a value and how long it has left in one step.
+var expiringScript = redis.NewScript(`return {redis.call("GET", KEYS[1]), redis.call("PTTL", KEYS[1])}`)
+
+// GetExpiring returns the string stored under key and how long it has left
+// ("" on a miss; a left of 0 for a value that never expires), in one round
+// trip. It implements wecom.ExpiringCache: the client holds the token for
+// that long without asking Redis again.
+func (c redisCache) GetExpiring(ctx context.Context, key string) (string, time.Duration, error) {
+	res, err := expiringScript.Run(ctx, c.r.c, []string{c.key(key)}).Slice()
+	if err != nil {
+		return "", 0, fmt.Errorf("token cache read %q: %w", key, err)
+	}
+	if len(res) != 2 {
+		return "", 0, fmt.Errorf("token cache read %q: reply %v", key, res)
+	}
+	val, _ := res[0].(string) // nil on a miss
+	ms, _ := res[1].(int64)   // -1: no expiry; -2: no key
+	if val == "" {
+		return "", 0, nil
+	}
+	return val, time.Duration(max(ms, 0)) * time.Millisecond, nil
 }
 
 func (c redisCache) Set(key string, val any, timeout time.Duration) error {

@@ -164,22 +164,31 @@ func KeepLease(ctx context.Context, lock Lock, ttl time.Duration, log *slog.Logg
 // replicas (Redis; in process on the embedded default), with the minute and
 // the hour limit, keeping CallHeadroom of each unused: WeCom also counts
 // calls this product does not (the token, a second system on the corp), and
-// going over blocks the API for a minute or an hour. It implements
-// wecom.Budget.
+// going over blocks the API for a minute or an hour. It keeps WeCom's pauses
+// of an API (45009, 45033) too, so that one step checks both (Admit). It
+// implements wecom.Gate.
 type CallBudget struct {
 	limiter            RateLimiter
+	pauses             APIPauses
 	perMinute, perHour int
+	redis              *Redis // when the budget and pauses are on Redis: Admit is one script there
 }
 
 // CallHeadroom is the share of WeCom's ceiling the budget leaves unused.
 const CallHeadroom = 0.10
 
 // NewCallBudget returns a budget of perMinute and perHour calls (WeCom's
-// ceiling; defaults 10,000 and 150,000) less CallHeadroom, kept in l.
-func NewCallBudget(l RateLimiter, perMinute, perHour int) *CallBudget {
+// ceiling; defaults 10,000 and 150,000) less CallHeadroom, counted in s's
+// rate limiter, with s's pauses.
+func NewCallBudget(s SharedStores, perMinute, perHour int) *CallBudget {
 	spend := func(n int) int { return max(1, int(float64(n)*(1-CallHeadroom))) }
-	return &CallBudget{limiter: l, perMinute: spend(perMinute), perHour: spend(perHour)}
+	b := &CallBudget{limiter: s.RateLimiter(), pauses: s.Pauses(), perMinute: spend(perMinute), perHour: spend(perHour)}
+	b.redis, _ = s.(*Redis)
+	return b
 }
+
+// budgetKey is the rate-limit key of api's budget for one window.
+func budgetKey(api, window string) string { return "wecom:" + api + ":" + window }
 
 // Limits returns the calls a minute and an hour the budget allows per API.
 func (b *CallBudget) Limits() (perMinute, perHour int) { return b.perMinute, b.perHour }
@@ -188,9 +197,47 @@ func (b *CallBudget) Limits() (perMinute, perHour int) { return b.perMinute, b.p
 // false when either is spent. A call refused by the hour after the minute let
 // it through still counts in the minute: the budget errs on the safe side.
 func (b *CallBudget) Allow(ctx context.Context, api string) (bool, error) {
-	ok, err := b.limiter.Allow(ctx, "wecom:"+api+":minute", b.perMinute, time.Minute)
+	ok, err := b.limiter.Allow(ctx, budgetKey(api, "minute"), b.perMinute, time.Minute)
 	if err != nil || !ok {
 		return false, err
 	}
-	return b.limiter.Allow(ctx, "wecom:"+api+":hour", b.perHour, time.Hour)
+	return b.limiter.Allow(ctx, budgetKey(api, "hour"), b.perHour, time.Hour)
+}
+
+// Pause makes calls to api wait for d from now, never shortening a longer
+// pause.
+func (b *CallBudget) Pause(ctx context.Context, api string, d time.Duration) error {
+	return b.pauses.Pause(ctx, api, d)
+}
+
+// PausedFor says how long calls to api must still wait; 0 when they need
+// not.
+func (b *CallBudget) PausedFor(ctx context.Context, api string) (time.Duration, error) {
+	return b.pauses.PausedFor(ctx, api)
+}
+
+// Admit reports how long api is still paused, taking nothing while it is;
+// otherwise, when spend is true, it takes one call of api's budget and
+// reports whether the budget had it. A pause that cannot be read does not
+// stop the call, nor a budget that cannot be read: err says which.
+//
+// On Redis it is one script, one round trip (admitScript), and a call the
+// hour refuses is not counted in the minute either. Elsewhere it asks the
+// pauses, then Allow.
+func (b *CallBudget) Admit(ctx context.Context, api string, spend bool) (paused time.Duration, ok bool, err error) {
+	if b.redis != nil {
+		return b.redis.admit(ctx, b, api, spend)
+	}
+	paused, perr := b.pauses.PausedFor(ctx, api)
+	if perr != nil {
+		paused = 0
+	}
+	if paused > 0 || !spend {
+		return paused, true, perr
+	}
+	ok, berr := b.Allow(ctx, api)
+	if berr != nil {
+		ok = true
+	}
+	return 0, ok, errors.Join(perr, berr)
 }

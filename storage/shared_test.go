@@ -12,6 +12,7 @@ import (
 
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
+	"banchengshi/wecom"
 )
 
 // eachShared runs the same test on the Redis, the MySQL-locks and the
@@ -183,8 +184,25 @@ func TestTokenCache(t *testing.T) {
 		if err := c.Set("bad", struct{}{}, time.Hour); err == nil {
 			t.Error("Set of a struct succeeded; silenceper could not read it back")
 		}
+		// What the WeCom client reads: the token and how long it has left.
+		ec, ok := c.(wecom.ExpiringCache)
+		if !ok {
+			t.Fatalf("%T is not a wecom.ExpiringCache", c)
+		}
+		if v, left, err := ec.GetExpiring(context.Background(), "access_token"); err != nil || v != "tok-123" || left <= 59*time.Minute || left > time.Hour {
+			t.Errorf("GetExpiring = %q, %v, %v; want tok-123 for close to an hour", v, left, err)
+		}
 		if err := c.Delete("access_token"); err != nil {
 			t.Fatal(err)
+		}
+		if v, left, err := ec.GetExpiring(context.Background(), "access_token"); err != nil || v != "" || left != 0 {
+			t.Errorf("GetExpiring after delete = %q, %v, %v; want a miss", v, left, err)
+		}
+		if err := c.Set("forever", "y", 0); err != nil {
+			t.Fatal(err)
+		}
+		if v, left, err := ec.GetExpiring(context.Background(), "forever"); err != nil || v != "y" || left > 0 {
+			t.Errorf("GetExpiring of a value that never expires = %q, %v, %v; want y and no time left", v, left, err)
 		}
 		time.Sleep(200 * time.Millisecond)
 		for _, k := range []string{"access_token", "expires_soon"} {
@@ -258,8 +276,8 @@ func TestAPIPauses(t *testing.T) {
 func TestCallBudget(t *testing.T) {
 	eachShared(t, func(t *testing.T, s storage.SharedStores) {
 		ctx := context.Background()
-		replicaA := storage.NewCallBudget(s.RateLimiter(), 20, 1000)
-		replicaB := storage.NewCallBudget(s.RateLimiter(), 20, 1000)
+		replicaA := storage.NewCallBudget(s, 20, 1000)
+		replicaB := storage.NewCallBudget(s, 20, 1000)
 		if m, h := replicaA.Limits(); m != 18 || h != 900 {
 			t.Errorf("limits %d a minute, %d an hour; want 18 and 900", m, h)
 		}
@@ -285,7 +303,7 @@ func TestCallBudget(t *testing.T) {
 		if ok, err := replicaA.Allow(ctx, "/cgi-bin/kf/sync_msg"); err != nil || !ok {
 			t.Errorf("another API: %v, %v; want allowed", ok, err)
 		}
-		hourly := storage.NewCallBudget(s.RateLimiter(), 100, 3)
+		hourly := storage.NewCallBudget(s, 100, 3)
 		var hour []bool
 		for range 4 {
 			ok, _ := hourly.Allow(ctx, "/cgi-bin/kf/service_state/trans")
@@ -295,4 +313,143 @@ func TestCallBudget(t *testing.T) {
 			t.Errorf("hour limit 3 (2 with headroom) (-want +got):\n%s", diff)
 		}
 	})
+}
+
+var _ wecom.Gate = (*storage.CallBudget)(nil)
+
+// Admit checks an API's pause and takes its call in one step: a paused API
+// is refused without taking budget, an uncounted call (spend false) takes
+// none, and the minute and hour windows are those of Allow, shared by every
+// replica on the same store.
+func TestCallBudgetAdmit(t *testing.T) {
+	eachShared(t, func(t *testing.T, s storage.SharedStores) {
+		ctx := context.Background()
+		const api = "/cgi-bin/kf/send_msg"
+		replicaA := storage.NewCallBudget(s, 20, 1000)
+		replicaB := storage.NewCallBudget(s, 20, 1000)
+		admit := func(b *storage.CallBudget, api string, spend bool) (time.Duration, bool) {
+			t.Helper()
+			paused, ok, err := b.Admit(ctx, api, spend)
+			if err != nil {
+				t.Fatalf("Admit(%s): %v", api, err)
+			}
+			return paused, ok
+		}
+
+		if err := replicaA.Pause(ctx, api, 300*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 30 {
+			b := replicaA
+			if i%2 == 1 {
+				b = replicaB
+			}
+			if paused, _ := admit(b, api, true); paused <= 0 || paused > 300*time.Millisecond {
+				t.Fatalf("call %d in the pause: paused %v, want what is left of 300ms", i, paused)
+			}
+		}
+		if paused, ok := admit(replicaB, "/cgi-bin/kf/sync_msg", true); paused != 0 || !ok {
+			t.Errorf("another API in send_msg's pause: paused %v, ok %v", paused, ok)
+		}
+		for range 30 {
+			if paused, ok := admit(replicaB, "/cgi-bin/message/send", false); paused != 0 || !ok {
+				t.Fatalf("an uncounted call: paused %v, ok %v", paused, ok)
+			}
+		}
+		time.Sleep(400 * time.Millisecond)
+
+		// The 30 calls refused in the pause took nothing: the minute's 18
+		// (20 less the headroom) are all there, for both replicas together.
+		var got []bool
+		for i := range 20 {
+			b := replicaA
+			if i%2 == 1 {
+				b = replicaB
+			}
+			paused, ok := admit(b, api, true)
+			if paused != 0 {
+				t.Fatalf("paused %v after the pause ended", paused)
+			}
+			got = append(got, ok)
+		}
+		want := make([]bool, 20)
+		for i := range 18 {
+			want[i] = true
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("20 calls by two replicas after the pause (-want +got):\n%s", diff)
+		}
+		// The uncounted calls took nothing either.
+		if _, ok := admit(replicaA, "/cgi-bin/message/send", true); !ok {
+			t.Error("message/send's budget was taken by uncounted calls")
+		}
+
+		// Allow (a replica of the version before Admit) and Admit count
+		// against one budget.
+		var mixed []bool
+		for i := range 20 {
+			const api = "/cgi-bin/kf/customer/batchget"
+			if i%2 == 0 {
+				_, ok := admit(replicaA, api, true)
+				mixed = append(mixed, ok)
+				continue
+			}
+			ok, err := replicaB.Allow(ctx, api)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mixed = append(mixed, ok)
+		}
+		if diff := cmp.Diff(want, mixed); diff != "" {
+			t.Errorf("20 calls through Admit and Allow (-want +got):\n%s", diff)
+		}
+
+		hourly := storage.NewCallBudget(s, 100, 3)
+		var hour []bool
+		for range 4 {
+			_, ok := admit(hourly, "/cgi-bin/kf/service_state/trans", true)
+			hour = append(hour, ok)
+		}
+		if diff := cmp.Diff([]bool{true, true, false, false}, hour); diff != "" {
+			t.Errorf("hour limit 3 (2 with headroom) (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// On Redis, Admit is one script: one command and one round trip per call,
+// paused or not, counted or not (the pause, the minute and the hour budget
+// were three round trips).
+func TestCallBudgetAdmitIsOneRedisCommand(t *testing.T) {
+	r := storagetest.Redis(t)
+	ctx := context.Background()
+	b := storage.NewCallBudget(r, 10000, 150000)
+	// The first run of a script may load it (EVALSHA, then EVAL).
+	if _, _, err := b.Admit(ctx, "/cgi-bin/kf/sync_msg", true); err != nil {
+		t.Fatal(err)
+	}
+	counter := storagetest.CountRedis(r)
+	steps := []struct {
+		name  string
+		api   string
+		spend bool
+	}{
+		{"counted", "/cgi-bin/kf/send_msg", true},
+		{"uncounted", "/cgi-bin/message/send", false},
+		{"paused", "/cgi-bin/kf/service_state/trans", true},
+	}
+	if err := b.Pause(ctx, "/cgi-bin/kf/service_state/trans", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range steps {
+		counter.Reset()
+		if _, _, err := b.Admit(ctx, s.api, s.spend); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if diff := cmp.Diff([]string{"evalsha"}, counter.Commands()); diff != "" {
+			t.Errorf("%s call: Redis commands (-want +got):\n%s", s.name, diff)
+		}
+		if got := counter.RoundTrips(); got != 1 {
+			t.Errorf("%s call: %d round trips to Redis, want 1", s.name, got)
+		}
+	}
 }

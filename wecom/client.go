@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/silenceper/wechat/v2/cache"
@@ -42,11 +43,16 @@ type Config struct {
 	SignInBase string
 	// TokenCache keeps the access token (for example silenceper's
 	// cache.NewMemory(), or a Redis cache shared by replicas). Required.
+	// One that is an ExpiringCache (storage's) is asked only when the token
+	// the client holds in process runs out or is rejected.
 	TokenCache cache.Cache
 	// Pauses keeps the APIs paused after a frequency-limit answer, shared
-	// with the other replicas; nil keeps them in process.
+	// with the other replicas; nil keeps them in process, unless Budget
+	// keeps them.
 	Pauses Pauses
-	// Budget is the corp's call budget per API; nil: calls take none.
+	// Budget is the corp's call budget per API; nil: calls take none. A
+	// Budget that is a Gate (storage.CallBudget) keeps the pauses too, and
+	// Pauses must then be nil.
 	Budget Budget
 	// Log receives the client's warnings; nil discards them.
 	Log *slog.Logger
@@ -66,7 +72,10 @@ type Client struct {
 
 	pauses Pauses // APIs paused after a frequency limit (pause.go)
 	budget Budget // the corp's call budget per API; nil: none
+	gate   Gate   // budget when it keeps the pauses too (then pauses is it); else nil
 
+	now    func() time.Time
+	held   atomic.Pointer[heldToken] // the access token held in process (token.go); nil: none
 	mu     sync.Mutex
 	flight *tokenFlight // the token fetch in progress, shared by concurrent callers
 }
@@ -111,6 +120,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.TokenCache == nil {
 		problems = append(problems, "token cache is nil")
 	}
+	gate, _ := cfg.Budget.(Gate)
+	if gate != nil && cfg.Pauses != nil {
+		problems = append(problems, "the budget keeps the pauses: give no separate pauses")
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("wecom: bad config: %s", strings.Join(problems, "; "))
 	}
@@ -123,7 +136,10 @@ func New(cfg Config) (*Client, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	pauses := cfg.Pauses
-	if pauses == nil {
+	switch {
+	case gate != nil:
+		pauses = gate
+	case pauses == nil:
 		pauses = newLocalPauses()
 	}
 	return &Client{
@@ -137,6 +153,8 @@ func New(cfg Config) (*Client, error) {
 		log:        log.With("component", "wecom"),
 		pauses:     pauses,
 		budget:     cfg.Budget,
+		gate:       gate,
+		now:        time.Now,
 	}, nil
 }
 
@@ -189,14 +207,12 @@ type apiStatus struct {
 }
 
 // call sends r with the access token. When WeCom answers that the token is
-// invalid or expired it drops the cached token, fetches a new one and sends r
-// once more. While r's API is paused after a frequency limit it returns a
+// invalid or expired it drops the token (held and cached), takes the one
+// another replica may have fetched meanwhile or fetches a new one, and sends
+// r once more. While r's API is paused after a frequency limit it returns a
 // *PausedError without calling WeCom; a frequency-limit answer pauses it.
 func (c *Client) call(ctx context.Context, r request) (*response, error) {
-	if err := c.checkPause(ctx, r.path); err != nil {
-		return nil, err
-	}
-	if err := c.takeBudget(ctx, r.path); err != nil {
+	if err := c.admit(ctx, r.path); err != nil {
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {

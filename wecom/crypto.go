@@ -2,9 +2,11 @@
 // AES and receive-id check, github.com/silenceper/wechat/v2, under our own
 // constant-time signature check), and our own client for the kf and app API
 // calls the product makes, with contexts, errcodes, the access-token cache
-// shared across replicas, WeCom's pauses and the call budget, pointed at any
-// API base (the local sandbox too). The README says why the API client is
-// ours ("WeCom: what comes from silenceper/wechat").
+// shared across replicas (the token also held in process while it is
+// valid), WeCom's pauses and the call budget (checked together, one Redis
+// round trip per call), pointed at any API base (the local sandbox too). The
+// README says why the API client is ours ("WeCom: what comes from
+// silenceper/wechat").
 package wecom
 
 import (

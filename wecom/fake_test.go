@@ -33,7 +33,7 @@ type call struct {
 // with a token that is not the current one are answered with errcode 40014;
 // routes answer with what their handler returns.
 type fakeWeCom struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	prefix string
 
@@ -47,7 +47,7 @@ type fakeWeCom struct {
 	routes    map[string]func(c call) any
 }
 
-func newFake(t *testing.T, prefix string) *fakeWeCom {
+func newFake(t testing.TB, prefix string) *fakeWeCom {
 	t.Helper()
 	f := &fakeWeCom{t: t, prefix: prefix, routes: map[string]func(call) any{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -200,7 +200,7 @@ func newTestClient(t *testing.T, f *fakeWeCom, tc cache.Cache) *Client {
 
 // newTestClientWith is newTestClient with cfg's token cache, pauses and
 // budget; the fake's address and the test corp fill in the rest.
-func newTestClientWith(t *testing.T, f *fakeWeCom, cfg Config) *Client {
+func newTestClientWith(t testing.TB, f *fakeWeCom, cfg Config) *Client {
 	t.Helper()
 	if cfg.TokenCache == nil {
 		cfg.TokenCache = newCache()

@@ -98,6 +98,22 @@ type Budget interface {
 	Allow(ctx context.Context, api string) (bool, error)
 }
 
+// Gate is a Budget that keeps the pauses too (storage.CallBudget): it checks
+// an API's pause and takes its call in one step, which on Redis is one round
+// trip where asking the pauses and then the budget took more. A client
+// whose Budget is a Gate asks only the gate, and records pauses in it.
+type Gate interface {
+	Budget
+	Pauses
+	// Admit reports how long api is still paused, taking nothing while it
+	// is; otherwise, when spend is true, it takes one call of api's budget
+	// and reports whether the budget had it (ok is true when spend is
+	// false). The answer stands even with an error: a pause or a budget
+	// that cannot be read lets the call through, and err says what could
+	// not be read.
+	Admit(ctx context.Context, api string, spend bool) (paused time.Duration, ok bool, err error)
+}
+
 // BudgetWait is how long a caller waits after the budget refused a call
 // before trying again.
 const BudgetWait = time.Second
@@ -107,9 +123,38 @@ const BudgetWait = time.Second
 // ceiling.
 var budgetExempt = map[string]bool{"/cgi-bin/message/send": true}
 
+// admit returns a *PausedError while path is paused, or when its share of
+// the budget is spent (Budget). A pause or budget that cannot be read does
+// not stop the call: WeCom's own answer still protects the ceiling, and the
+// pause follows it.
+func (c *Client) admit(ctx context.Context, path string) error {
+	if c.gate != nil {
+		paused, ok, err := c.gate.Admit(ctx, path, !budgetExempt[path])
+		if err != nil {
+			c.log.WarnContext(ctx, "read API pause and call budget", "path", path, "err", err)
+		}
+		return refusal(path, paused, ok)
+	}
+	if err := c.checkPause(ctx, path); err != nil {
+		return err
+	}
+	return c.takeBudget(ctx, path)
+}
+
+// refusal is the *PausedError of a call paused for paused, or refused by the
+// budget (!ok); nil when the call may go.
+func refusal(path string, paused time.Duration, ok bool) error {
+	switch {
+	case paused > 0:
+		return &PausedError{Path: path, For: paused}
+	case !ok:
+		return &PausedError{Path: path, For: BudgetWait, Budget: true}
+	}
+	return nil
+}
+
 // takeBudget returns a *PausedError (Budget) when path's share is spent. A
-// budget that cannot be read does not stop the call: WeCom's own answer
-// still protects the ceiling, and the pause follows it.
+// budget that cannot be read does not stop the call.
 func (c *Client) takeBudget(ctx context.Context, path string) error {
 	b := c.budget
 	if b == nil || budgetExempt[path] {
@@ -120,25 +165,18 @@ func (c *Client) takeBudget(ctx context.Context, path string) error {
 		c.log.WarnContext(ctx, "read call budget", "path", path, "err", err)
 		return nil
 	}
-	if !ok {
-		return &PausedError{Path: path, For: BudgetWait, Budget: true}
-	}
-	return nil
+	return refusal(path, 0, ok)
 }
 
 // checkPause returns a *PausedError while path is paused. A pause store
-// that cannot be read does not stop the call: WeCom's own answer still
-// protects the limit.
+// that cannot be read does not stop the call.
 func (c *Client) checkPause(ctx context.Context, path string) error {
 	d, err := c.pauses.PausedFor(ctx, path)
 	if err != nil {
 		c.log.WarnContext(ctx, "read API pause", "path", path, "err", err)
 		return nil
 	}
-	if d > 0 {
-		return &PausedError{Path: path, For: d}
-	}
-	return nil
+	return refusal(path, d, true)
 }
 
 // notePause pauses path after a frequency-limit answer.

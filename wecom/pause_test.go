@@ -105,3 +105,92 @@ func TestCallBudgetRefusesLocally(t *testing.T) {
 		}
 	}
 }
+
+// gateOf is a Gate over in-process pauses and a budgetOf that counts how the
+// client asks it.
+type gateOf struct {
+	*localPauses
+	budget       *budgetOf
+	admits       map[string]int // Admit calls per API
+	spends       map[string]int // of them, those that asked to take budget
+	separateAsks int            // PausedFor or Allow asked on their own
+}
+
+func newGate(left map[string]int) *gateOf {
+	return &gateOf{localPauses: newLocalPauses(), budget: &budgetOf{left: left}, admits: map[string]int{}, spends: map[string]int{}}
+}
+
+func (g *gateOf) PausedFor(ctx context.Context, api string) (time.Duration, error) {
+	g.separateAsks++
+	return g.localPauses.PausedFor(ctx, api)
+}
+
+func (g *gateOf) Allow(ctx context.Context, api string) (bool, error) {
+	g.separateAsks++
+	return g.budget.Allow(ctx, api)
+}
+
+func (g *gateOf) Admit(ctx context.Context, api string, spend bool) (time.Duration, bool, error) {
+	g.admits[api]++
+	if d, _ := g.localPauses.PausedFor(ctx, api); d > 0 {
+		return d, true, nil
+	}
+	if !spend {
+		return 0, true, nil
+	}
+	g.spends[api]++
+	ok, err := g.budget.Allow(ctx, api)
+	return 0, ok, err
+}
+
+// A budget that keeps the pauses too is asked once per call, pause and
+// budget together; a frequency-limit answer pauses the API in it, and app
+// messages (limited per member) take no budget from it.
+func TestGateAskedOncePerCall(t *testing.T) {
+	f := newFake(t, "")
+	sends := 0
+	f.route("/cgi-bin/kf/send_msg", func(call) any {
+		sends++
+		if sends == 2 {
+			return map[string]any{"errcode": CodeFreqLimit, "errmsg": "api freq out of limit"}
+		}
+		return map[string]any{"errcode": 0, "msgid": "m1"}
+	})
+	f.route("/cgi-bin/message/send", func(call) any { return map[string]any{"errcode": 0, "msgid": "a1"} })
+	gate := newGate(map[string]int{"/cgi-bin/kf/send_msg": 5})
+	c := newTestClientWith(t, f, Config{Budget: gate})
+	ctx := context.Background()
+
+	if _, err := c.SendKf(ctx, "wkA", "wmB", "k1", textMsg("一")); err != nil {
+		t.Fatalf("first call: %v", err)
+	}
+	if _, err := c.SendKf(ctx, "wkA", "wmB", "k2", textMsg("二")); ErrCode(err) != CodeFreqLimit {
+		t.Fatalf("second call: %v, want 45009", err)
+	}
+	_, err := c.SendKf(ctx, "wkA", "wmB", "k3", textMsg("三"))
+	var paused *PausedError
+	if !errors.As(err, &paused) || paused.Budget {
+		t.Fatalf("third call: %v, want the pause the 45009 left in the gate", err)
+	}
+	if _, _, err := c.SendApp(ctx, []string{"zhangsan"}, textMsg("提醒")); err != nil {
+		t.Fatalf("app message: %v", err)
+	}
+	want := map[string]int{"/cgi-bin/kf/send_msg": 3, "/cgi-bin/message/send": 1}
+	if diff := cmp.Diff(want, gate.admits); diff != "" {
+		t.Errorf("Admit calls (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"/cgi-bin/kf/send_msg": 2}, gate.spends); diff != "" {
+		t.Errorf("budget taken (-want +got):\n%s", diff)
+	}
+	if gate.separateAsks != 0 {
+		t.Errorf("the pause or budget was asked on its own %d times", gate.separateAsks)
+	}
+	if got := len(f.callsTo("/cgi-bin/kf/send_msg")); got != 2 {
+		t.Errorf("send_msg reached WeCom %d times, want 2 (none in the pause)", got)
+	}
+
+	if _, err := New(Config{APIBase: f.srv.URL, CorpID: testCorpID, AgentID: testAgentID, Secret: testSecret,
+		TokenCache: newCache(), Budget: gate, Pauses: newLocalPauses()}); err == nil {
+		t.Error("New accepted pauses beside a budget that keeps them")
+	}
+}

@@ -16,6 +16,26 @@ import (
 // so that a token is never used in its last minutes.
 const tokenMargin = 5 * time.Minute
 
+// ExpiringCache is a token cache that also says how long a value has left
+// (storage's Redis and in-process caches). The client then holds a token
+// it read there in process for as long as the cache keeps it, and asks the
+// cache again only when that runs out or WeCom rejects the token; a cache
+// that cannot say is asked before every call.
+type ExpiringCache interface {
+	// GetExpiring returns the text kept under key and how long it has
+	// left: "" on a miss, and a left of 0 or less for a value that never
+	// expires.
+	GetExpiring(ctx context.Context, key string) (val string, left time.Duration, err error)
+}
+
+// heldToken is the access token the client holds in process, and until
+// when: the moment the token cache lets it go, which is tokenMargin before
+// WeCom's expiry (tokenTTL).
+type heldToken struct {
+	value string
+	until time.Time
+}
+
 // tokenFlight is one gettoken call that concurrent callers wait on.
 type tokenFlight struct {
 	done  chan struct{}
@@ -29,10 +49,18 @@ func (c *Client) tokenKey() string {
 	return "banchengshi:wecom:access_token:" + c.corpID + ":" + strconv.Itoa(c.agentID)
 }
 
-// token returns the cached access token or fetches one. Concurrent callers in
-// this process share one fetch; WeCom returns the same token while it is
-// valid, so replicas fetching at the same time do not invalidate each other.
+// token returns the access token this process holds, or the one in the
+// token cache, or fetches one. The token is held in process until the cache
+// would let it go, so that a call asks the shared cache (Redis) nothing
+// while it is valid; a replica that fetched a new one after WeCom rejected
+// the old is followed at this process's first rejection (call retries once,
+// dropToken). Concurrent callers in this process share one fetch; WeCom
+// returns the same token while it is valid, so replicas fetching at the same
+// time do not invalidate each other.
 func (c *Client) token(ctx context.Context) (string, error) {
+	if tok := c.heldToken(); tok != "" {
+		return tok, nil
+	}
 	if tok := c.cachedToken(ctx); tok != "" {
 		return tok, nil
 	}
@@ -41,6 +69,10 @@ func (c *Client) token(ctx context.Context) (string, error) {
 	if f == nil {
 		// Another caller may have finished a fetch between the look-up above
 		// and taking the lock.
+		if tok := c.heldToken(); tok != "" {
+			c.mu.Unlock()
+			return tok, nil
+		}
 		if tok := c.cachedToken(ctx); tok != "" {
 			c.mu.Unlock()
 			return tok, nil
@@ -69,14 +101,51 @@ func (c *Client) runFlight(ctx context.Context, f *tokenFlight) {
 	close(f.done)
 }
 
+// heldToken returns the token held in process, or "" when there is none or
+// its time is up.
+func (c *Client) heldToken() string {
+	h := c.held.Load()
+	if h == nil || !c.now().Before(h.until) {
+		return ""
+	}
+	return h.value
+}
+
+// hold keeps tok in process for left from now.
+func (c *Client) hold(tok string, left time.Duration) {
+	if tok == "" || left <= 0 {
+		return
+	}
+	c.held.Store(&heldToken{value: tok, until: c.now().Add(left)})
+}
+
+// cachedToken returns the token in the token cache, and holds it when the
+// cache says how long it has left.
 func (c *Client) cachedToken(ctx context.Context) string {
+	tok, left := c.sharedToken(ctx)
+	c.hold(tok, left)
+	return tok
+}
+
+// sharedToken reads the token cache: the token ("" on a miss) and how long
+// it has left (0 when the cache cannot say).
+func (c *Client) sharedToken(ctx context.Context) (string, time.Duration) {
+	if ec, ok := c.cache.(ExpiringCache); ok {
+		tok, left, err := ec.GetExpiring(ctx, c.tokenKey())
+		if err != nil {
+			// As silenceper's caches do on an error: a miss, and a fetch.
+			c.log.WarnContext(ctx, "read cached access token", "err", err)
+			return "", 0
+		}
+		return tok, left
+	}
 	switch v := cache.GetContext(ctx, c.cache, c.tokenKey()).(type) {
 	case string:
-		return v
+		return v, 0
 	case []byte:
-		return string(v)
+		return string(v), 0
 	}
-	return ""
+	return "", 0
 }
 
 // fetchToken calls gettoken and caches the answer for expires_in minus a margin.
@@ -105,6 +174,7 @@ func (c *Client) fetchToken(ctx context.Context) (string, error) {
 		// The token is still good for this call; the next one fetches again.
 		c.log.WarnContext(ctx, "cache access token", "err", err)
 	}
+	c.hold(out.AccessToken, ttl)
 	c.log.InfoContext(ctx, "fetched access token", "expires_in", out.ExpiresIn)
 	return out.AccessToken, nil
 }
@@ -120,10 +190,14 @@ func tokenTTL(expiresIn time.Duration) time.Duration {
 	return expiresIn / 2
 }
 
-// dropToken deletes the cached token if it is still the one WeCom rejected,
-// so a fresh token fetched meanwhile by another caller survives.
+// dropToken lets go of the token WeCom rejected, in process and in the
+// token cache if the cache still has it, so that a fresh token fetched
+// meanwhile by another caller or replica survives and is used next.
 func (c *Client) dropToken(ctx context.Context, rejected string) {
-	if c.cachedToken(ctx) != rejected {
+	if h := c.held.Load(); h != nil && h.value == rejected {
+		c.held.CompareAndSwap(h, nil)
+	}
+	if tok, _ := c.sharedToken(ctx); tok != rejected {
 		return
 	}
 	if err := cache.DeleteContext(ctx, c.cache, c.tokenKey()); err != nil {
