@@ -192,17 +192,18 @@ func (s *SQL) recordKey(ctx context.Context, k pii.KeyCheck, activate bool) erro
 }
 
 // sealedProbes are columns sealed since before key checks existed, where a
-// database from then keeps sealed values.
-var sealedProbes = []struct{ table, column, key string }{
-	{"cases", "affected_id_number", "number"},
-	{"cases", "affected_phone", "number"},
-	{"cases", "contact_phone", "number"},
-	{"sessions", "data", "skey"},
-	{"kf_messages", "raw", "msgid"},
-	{"inbound", "body", "dedupe_key"},
-	{"cases", "description", "number"},
-	{"events", "body", "id"},
-	{"outbox", "message", "id"},
+// database from then keeps sealed values. A row with a seal_ref (seal.go)
+// is bound to it instead of its key.
+var sealedProbes = []struct{ table, column, key, ref string }{
+	{"cases", "affected_id_number", "number", ""},
+	{"cases", "affected_phone", "number", ""},
+	{"cases", "contact_phone", "number", ""},
+	{"sessions", "data", "skey", ""},
+	{"kf_messages", "raw", "msgid", ""},
+	{"inbound", "body", "dedupe_key", ""},
+	{"cases", "description", "number", ""},
+	{"events", "body", "id", "seal_ref"},
+	{"outbox", "message", "id", "seal_ref"},
 }
 
 // probeSealed looks for sealed values in a database without key records. It
@@ -211,16 +212,20 @@ var sealedProbes = []struct{ table, column, key string }{
 func (s *SQL) probeSealed(ctx context.Context) (string, error) {
 	found := false
 	for _, p := range sealedProbes {
-		rows, err := s.q.QueryContext(ctx, "SELECT "+p.key+", "+p.column+" FROM "+p.table+
+		ref := "''"
+		if p.ref != "" {
+			ref = p.ref
+		}
+		rows, err := s.q.QueryContext(ctx, "SELECT "+p.key+", "+ref+", "+p.column+" FROM "+p.table+
 			" WHERE "+p.column+" LIKE 'v_:%' ORDER BY "+p.key+" LIMIT 3")
 		if err != nil {
 			return "", s.wrap(err, "look for sealed data in %s", p.table)
 		}
-		type probe struct{ key, value string }
+		type probe struct{ key, ref, value string }
 		var probes []probe
 		for rows.Next() {
 			var v probe
-			if err := rows.Scan(&v.key, &v.value); err != nil {
+			if err := rows.Scan(&v.key, &v.ref, &v.value); err != nil {
 				rows.Close()
 				return "", s.wrap(err, "look for sealed data in %s", p.table)
 			}
@@ -235,7 +240,7 @@ func (s *SQL) probeSealed(ctx context.Context) (string, error) {
 				continue
 			}
 			found = true
-			id, err := s.sealer.OpenedBy(v.value, ad(p.table, p.column, v.key))
+			id, err := s.sealer.OpenedBy(v.value, ad(p.table, p.column, refRow(v.ref, v.key)))
 			if err == nil {
 				return id, nil
 			}

@@ -196,6 +196,11 @@ func TestSetAsideOutbox(t *testing.T) {
 				t.Errorf("SetAside #%d = %v, %v; want %v", i+1, moved, err, want)
 			}
 		}
+		// Recorded by id, as the rekey names the outbox's rows (not by the
+		// reference its message is sealed to).
+		if rows, err := db.SetAsideRows(ctx, 10); err != nil || len(rows) != 1 || rows[0].Key != itoa(msgs[0].ID) {
+			t.Errorf("set aside: %+v, %v; want outbox message %d", rows, err, msgs[0].ID)
+		}
 		due, err := db.DueOutbox(ctx, at.Add(time.Hour), 10)
 		if err != nil || len(due) != 1 || due[0].ID != msgs[1].ID {
 			t.Errorf("DueOutbox after setting aside: %v, %v; want the other message", due, err)

@@ -14,11 +14,11 @@ import (
 var outboxCols = []string{
 	"case_id", "channel", "open_kfid", "recipient", "message", "priority",
 	"status", "attempts", "next_attempt_at", "last_error", "wecom_msgid", "merged_into",
-	"created_at", "sent_at", "send_key", "purpose", "reply_to_seq",
+	"created_at", "sent_at", "send_key", "purpose", "reply_to_seq", "seal_ref",
 }
 
 const outboxSelect = "SELECT id, case_id, channel, open_kfid, recipient, message, priority, " +
-	"status, attempts, next_attempt_at, last_error, wecom_msgid, merged_into, created_at, sent_at, send_key, purpose, reply_to_seq, version FROM outbox"
+	"status, attempts, next_attempt_at, last_error, wecom_msgid, merged_into, created_at, sent_at, send_key, purpose, reply_to_seq, version, seal_ref FROM outbox"
 
 // Enqueue stores m and sets its ID. A zero CreatedAt becomes now, a zero
 // NextAttemptAt becomes CreatedAt and an empty Status pending.
@@ -37,9 +37,10 @@ func (s *SQL) Enqueue(ctx context.Context, m *cases.OutboxMessage) error {
 	}
 	m.Version = 0
 	normalizeOutboxTimes(m)
-	// Sealed by id once the row has one (see seal.go).
+	// Sealed to a reference chosen before the insert (see seal.go): one
+	// INSERT writes the row whole.
 	return s.inTx(ctx, func(t *SQL) error {
-		args, err := t.outboxArgs(ctx, m, 0)
+		args, err := t.outboxArgs(ctx, m, newSealRef())
 		if err != nil {
 			return err
 		}
@@ -50,12 +51,6 @@ func (s *SQL) Enqueue(ctx context.Context, m *cases.OutboxMessage) error {
 		id, err := res.LastInsertId()
 		if err != nil {
 			return t.wrap(err, "enqueue message: read id")
-		}
-		if args, err = t.outboxArgs(ctx, m, id); err != nil {
-			return err
-		}
-		if _, err := t.q.ExecContext(ctx, "UPDATE outbox SET message = ? WHERE id = ?", args[4], id); err != nil {
-			return t.wrap(err, "seal outbox message %d", id)
 		}
 		m.ID = id
 		return nil
@@ -129,11 +124,13 @@ func (s *SQL) UpdateOutbox(ctx context.Context, m *cases.OutboxMessage) error {
 }
 
 // UpdateOutboxMessage is UpdateOutbox for a message whose text changed too
-// (a bundle): the message is sealed again, bound to the row's id.
+// (a bundle): the message is sealed again, to a fresh reference written
+// with it in the same statement (m does not carry the row's reference, and
+// a row bound to its id moves to a reference this way).
 func (s *SQL) UpdateOutboxMessage(ctx context.Context, m *cases.OutboxMessage) error {
 	normalizeOutboxTimes(m)
 	err := s.inTx(ctx, func(t *SQL) error {
-		args, err := t.outboxArgs(ctx, m, m.ID)
+		args, err := t.outboxArgs(ctx, m, newSealRef())
 		if err != nil {
 			return err
 		}
@@ -187,24 +184,20 @@ func NewSendKey() string { return newToken()[:24] }
 
 // outboxArgs returns m's column values in outboxCols order. The message, texts
 // to citizens and staff with names and phone numbers in them, is sealed JSON
-// bound to the row's id; with id 0 (not inserted yet) it is left empty.
-func (s *SQL) outboxArgs(ctx context.Context, m *cases.OutboxMessage, id int64) ([]any, error) {
+// bound to ref, the row's seal_ref.
+func (s *SQL) outboxArgs(ctx context.Context, m *cases.OutboxMessage, ref string) ([]any, error) {
 	msg, err := json.Marshal(m.Message)
 	if err != nil {
 		return nil, fmt.Errorf("encode outbox message: %w", err)
 	}
-	sealed := ""
-	if id != 0 {
-		k, err := s.sealKey(ctx)
-		if err != nil {
-			return nil, err
-		}
-		sealed = k.Seal(string(msg), adID("outbox", "message", id))
+	k, err := s.sealKey(ctx)
+	if err != nil {
+		return nil, err
 	}
 	return []any{
-		m.CaseID, string(m.Channel), m.OpenKfID, m.Recipient, sealed, int(m.Priority),
+		m.CaseID, string(m.Channel), m.OpenKfID, m.Recipient, k.Seal(string(msg), adSealRef("outbox", "message", ref)), int(m.Priority),
 		string(m.Status), m.Attempts, s.d.t(m.NextAttemptAt), m.LastError, m.WeComMsgID, m.MergedInto,
-		s.d.t(m.CreatedAt), s.d.ntp(m.SentAt), m.SendKey, string(m.Purpose), m.ReplyTo,
+		s.d.t(m.CreatedAt), s.d.ntp(m.SentAt), m.SendKey, string(m.Purpose), m.ReplyTo, ref,
 	}, nil
 }
 
@@ -217,11 +210,11 @@ func (s *SQL) queryOutbox(ctx context.Context, what, q string, args ...any) ([]*
 	var out []*cases.OutboxMessage
 	for rows.Next() {
 		var m cases.OutboxMessage
-		var channel, msg, status, purpose string
+		var channel, msg, status, purpose, ref string
 		var prio int
 		err := rows.Scan(&m.ID, &m.CaseID, &channel, &m.OpenKfID, &m.Recipient, &msg, &prio,
 			&status, &m.Attempts, timeCol{&m.NextAttemptAt}, &m.LastError, &m.WeComMsgID, &m.MergedInto,
-			timeCol{&m.CreatedAt}, timePtrCol{&m.SentAt}, &m.SendKey, &purpose, &m.ReplyTo, &m.Version)
+			timeCol{&m.CreatedAt}, timePtrCol{&m.SentAt}, &m.SendKey, &purpose, &m.ReplyTo, &m.Version, &ref)
 		if err != nil {
 			return nil, s.wrap(err, "%s", what)
 		}
@@ -230,9 +223,9 @@ func (s *SQL) queryOutbox(ctx context.Context, what, q string, args ...any) ([]*
 			// Queued before keys existed: derived from what never changes.
 			m.SendKey = fmt.Sprintf("bcs%d-%d", m.ID, m.CreatedAt.UnixMicro())
 		}
-		if msg, err = s.openLegacy(ctx, msg, adID("outbox", "message", m.ID)); err != nil {
+		if msg, err = s.openRef(ctx, msg, "outbox", "message", ref, m.ID); err != nil {
 			if u := cases.AsUnreadable(err); u != nil {
-				u.ID, u.OpenKfID, u.ExternalUserID = m.ID, m.OpenKfID, m.Recipient
+				u.OpenKfID, u.ExternalUserID = m.OpenKfID, m.Recipient
 			}
 			return nil, fmt.Errorf("%s: message %d: %w", what, m.ID, err)
 		}

@@ -19,7 +19,15 @@ import (
 type sealedTable struct {
 	name  string
 	order string // walked in this column's order; "id" compares as a number
-	adKey string // the column that names the row in the associated data
+	adKey string // the column that names the row in the associated data and in set_aside
+	// ref, when set, is the column of a reference the row's values are
+	// bound to instead of adKey (seal.go). Rows with none stay bound to
+	// adKey, as they were written: an id never changes either, so there is
+	// nothing to gain by moving them. A row's reference changes only with
+	// the values sealed to it (UpdateOutboxMessage), so a rekey's update,
+	// conditional on the values it read, never pairs a value with another
+	// reference.
+	ref string
 	// strict columns were sealed from the start; legacy ones may hold
 	// plaintext from before migration 0006, which is sealed now.
 	strict, legacy []string
@@ -35,10 +43,10 @@ var sealedTables = []sealedTable{
 		strict: []string{"affected_id_number", "affected_phone", "contact_phone"},
 		legacy: []string{"reporter_name", "affected_name", "relation", "tried_window", "tried_when", "tried_answer", "description", "resolution"},
 		index:  map[string]string{"affected_phone_index": "affected_phone", "contact_phone_index": "contact_phone"}},
-	{name: "events", order: "id", adKey: "id", legacy: []string{"body", "data"}},
+	{name: "events", order: "id", adKey: "id", ref: "seal_ref", legacy: []string{"body", "data"}},
 	{name: "attachments", order: "id", adKey: "id", legacy: []string{"file_name"}, bytes: "data"},
 	{name: "draft_media", order: "id", adKey: "id", legacy: []string{"file_name"}, bytes: "data"},
-	{name: "outbox", order: "id", adKey: "id", legacy: []string{"message"}},
+	{name: "outbox", order: "id", adKey: "id", ref: "seal_ref", legacy: []string{"message"}},
 	{name: "inbound", order: "id", adKey: "dedupe_key", strict: []string{"body"}},
 	{name: "kf_messages", order: "id", adKey: "msgid", strict: []string{"raw"}},
 	{name: "sessions", order: "skey", adKey: "skey", strict: []string{"data"}},
@@ -48,6 +56,12 @@ var sealedTables = []sealedTable{
 func (t sealedTable) textCols() []string { return append(append([]string{}, t.strict...), t.legacy...) }
 
 func (t sealedTable) isLegacy(col string) bool { return slices.Contains(t.legacy, col) }
+
+// at is where r's value of col is bound: to the row's reference when it has
+// one, else to its adKey.
+func (t sealedTable) at(col string, r rekeyRow) pii.AD {
+	return ad(t.name, col, refRow(r.ref, r.key))
+}
 
 // RekeyReport says what one table's pass did.
 type RekeyReport struct {
@@ -229,13 +243,14 @@ func (s *SQL) rekeyBatch(ctx context.Context, t sealedTable, keyID, last string,
 }
 
 // rekeyRow is one row of a sealed table as the rekey reads it: its order
-// key, the key its values are bound to, its text columns (t.textCols) and,
-// for a table with a file, the file and whether it is sealed.
+// key, its adKey, its reference (for a table with t.ref), its text columns
+// (t.textCols) and, for a table with a file, the file and whether it is
+// sealed.
 type rekeyRow struct {
-	order, key string
-	text       []string
-	data       []byte
-	sealed     bool
+	order, key, ref string
+	text            []string
+	data            []byte
+	sealed          bool
 }
 
 // orderArg is a row's order key as the query wants it: a number for id.
@@ -250,7 +265,11 @@ func (t sealedTable) orderArg(order string) any {
 // readRekeyRows reads up to batch rows of t after the order key last.
 func (s *SQL) readRekeyRows(ctx context.Context, t sealedTable, last string, batch int) ([]rekeyRow, error) {
 	text := t.textCols()
-	cols := append([]string{t.order, t.adKey}, text...)
+	cols := []string{t.order, t.adKey}
+	if t.ref != "" {
+		cols = append(cols, t.ref)
+	}
+	cols = append(cols, text...)
 	if t.bytes != "" {
 		cols = append(cols, t.bytes, "data_sealed")
 	}
@@ -264,6 +283,9 @@ func (s *SQL) readRekeyRows(ctx context.Context, t sealedTable, last string, bat
 	for rows.Next() {
 		r := rekeyRow{text: make([]string, len(text))}
 		dest := []any{&r.order, &r.key}
+		if t.ref != "" {
+			dest = append(dest, &r.ref)
+		}
 		for i := range r.text {
 			dest = append(dest, &r.text[i])
 		}
@@ -301,7 +323,7 @@ func (s *SQL) resealRow(ctx context.Context, t sealedTable, k *pii.Sealer, r rek
 		if v == "" || strings.HasPrefix(v, prefix) {
 			continue
 		}
-		at := ad(t.name, col, r.key)
+		at := t.at(col, r)
 		plain := v
 		if pii.LooksSealed(v) || !t.isLegacy(col) {
 			var err error
@@ -331,7 +353,7 @@ func (s *SQL) resealRow(ctx context.Context, t sealedTable, k *pii.Sealer, r rek
 	if t.bytes == "" || len(r.data) == 0 || r.sealed && bytes.HasPrefix(r.data, k.BytesPrefix()) {
 		return u, nil
 	}
-	at := ad(t.name, t.bytes, r.key)
+	at := t.at(t.bytes, r)
 	plain, err := r.data, error(nil)
 	if r.sealed {
 		plain, err = s.sealer.OpenBytes(r.data, at)

@@ -171,7 +171,9 @@ func readAll(t *testing.T, db *storage.SQL, number string, draftID int64) stored
 }
 
 // fill stores one of everything sealed, with the forms older versions left:
-// a v1 session and kf message, a plaintext description, a file in clear.
+// a v1 session and kf message, a plaintext description, a file in clear, an
+// event and an outbox message sealed to their id (before seal_ref) beside
+// ones sealed to their reference.
 func fill(t *testing.T, db *storage.SQL, oldKey []byte) (number string, draftID int64) {
 	t.Helper()
 	ctx := context.Background()
@@ -193,6 +195,11 @@ func fill(t *testing.T, db *storage.SQL, oldKey []byte) (number string, draftID 
 	must(err)
 	must(db.Enqueue(ctx, &cases.OutboxMessage{CaseID: c.ID, Channel: cases.ChannelKf, OpenKfID: "wkAAA", Recipient: "wmReporter",
 		Message: cases.Message{Text: "您的问题已受理，电话 " + typedPhone}, CreatedAt: at}))
+	byID := &cases.OutboxMessage{CaseID: c.ID, Channel: cases.ChannelApp, Recipient: "zhangsan",
+		Message: cases.Message{Text: "请致电 " + typedPhone}, CreatedAt: at}
+	must(db.Enqueue(ctx, byID))
+	byIDEvent := &cases.Event{CaseID: c.ID, At: at, Actor: "bot", Kind: cases.EventNote, Body: "电话 " + typedPhone, Data: `{"b":2}`}
+	must(db.AppendEvent(ctx, byIDEvent))
 	_, err = db.SaveInbound(ctx, &cases.Inbound{Key: "k1", Kind: cases.InboundKf, Body: "<xml>1</xml>", ReceivedAt: at})
 	must(err)
 	_, err = db.InsertKfMessage(ctx, &cases.KfMessage{MsgID: "m1", OpenKfID: "wkAAA", ExternalUserID: "wmReporter", Raw: `{"msgid":"m1"}`, ReceivedAt: at, SendTime: at})
@@ -212,6 +219,8 @@ func fill(t *testing.T, db *storage.SQL, oldKey []byte) (number string, draftID 
 	exec("UPDATE kf_messages SET raw = ? WHERE msgid = ?", sealV1(t, oldKey, `{"msgid":"m1"}`), "m1")
 	exec("UPDATE cases SET description = ? WHERE id = ?", c.Description, c.ID)
 	exec("UPDATE attachments SET file_name = ?, data = ?, data_sealed = 0 WHERE id = ?", legacy.FileName, legacy.Data, legacy.ID)
+	legacyRow(t, db, sealerOf(t, oldKey), "outbox", byID.ID, map[string]string{"message": `{"text":"请致电 ` + typedPhone + `"}`})
+	legacyRow(t, db, sealerOf(t, oldKey), "events", byIDEvent.ID, map[string]string{"body": byIDEvent.Body, "data": byIDEvent.Data})
 	return c.Number, draftID
 }
 
@@ -346,18 +355,42 @@ func TestRekeySetsAsideWhatNoKeyOpens(t *testing.T) {
 			if _, err := old.GetCase(ctx, c.Number); !errors.Is(err, cases.ErrUnreadable) {
 				t.Fatalf("a description moved from another case: %v, want ErrUnreadable", err)
 			}
+			// And an outbox message moved from another, both sealed to
+			// their reference.
+			var msgs []*cases.OutboxMessage
+			for _, text := range []string{"甲", "乙"} {
+				m := &cases.OutboxMessage{CaseID: c.ID, Channel: cases.ChannelApp, Recipient: "zhangsan", Message: cases.Message{Text: text}, CreatedAt: at}
+				if err := old.Enqueue(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+				msgs = append(msgs, m)
+			}
+			if _, err := raw.ExecContext(ctx, "UPDATE outbox SET message = (SELECT message FROM (SELECT message FROM outbox WHERE id = ?) o) WHERE id = ?",
+				msgs[1].ID, msgs[0].ID); err != nil {
+				t.Fatal(err)
+			}
 
 			db := rot.replica(t, newKey, oldKey)
 			res, err := db.Rekey(ctx, 10, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Tables[0].Unreadable != 1 || res.Left != 0 || len(res.Retired) != 1 {
-				t.Errorf("rekey: %+v; want one unreadable case, nothing left, the old key retired", res)
+			if res.Tables[0].Unreadable != 1 || res.Tables[4].Table != "outbox" || res.Tables[4].Unreadable != 1 || res.Left != 0 || len(res.Retired) != 1 {
+				t.Errorf("rekey: %+v; want one unreadable case and outbox message, nothing left, the old key retired", res)
 			}
 			rows, err := db.SetAsideRows(ctx, 10)
-			if err != nil || len(rows) != 1 || rows[0].Table != "cases" || rows[0].Column != "description" || rows[0].Key != c.Number {
-				t.Errorf("set aside: %+v, %v; want cases.description of %s", rows, err, c.Number)
+			if err != nil || len(rows) != 2 || rows[0].Table != "cases" || rows[0].Column != "description" || rows[0].Key != c.Number ||
+				rows[1].Table != "outbox" || rows[1].Column != "message" || rows[1].Key != itoa(msgs[0].ID) {
+				t.Errorf("set aside: %+v, %v; want cases.description of %s and outbox.message of %d", rows, err, c.Number, msgs[0].ID)
+			}
+			if got, err := db.CaseOutbox(ctx, c.ID); !errors.Is(err, cases.ErrUnreadable) {
+				t.Errorf("outbox after the rotation: %v, %v; want the moved message still refused", got, err)
+			}
+			if _, err := raw.ExecContext(ctx, "DELETE FROM outbox WHERE id = ?", msgs[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := rot.replica(t, newKey).CaseOutbox(ctx, c.ID); err != nil || len(got) != 1 || got[0].Message.Text != "乙" {
+				t.Errorf("the other message with the new key alone: %+v, %v", got, err)
 			}
 			if got, err := db.GetCase(ctx, "BC2611280002"); err != nil || got.Description != newCase("", nil).Description {
 				t.Errorf("the other case: %v", err)

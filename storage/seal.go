@@ -13,8 +13,15 @@ import (
 // Every sealed value is bound to where it lives (pii.AD): its table, its
 // column and a key of its row that exists when the value is sealed and never
 // changes. Cases use their number, inbound callbacks their dedupe key, kf
-// messages their msgid, sessions their key. Rows whose only key is the id
-// the database assigns (events, outbox, attachments, draft files) are
+// messages their msgid, sessions their key.
+//
+// Outbox rows and timeline events, written for nearly every message, have no
+// such key of their own (an outbox row's send_key changes when the message
+// is held or sent again), so they are given one: seal_ref, a random
+// reference chosen before the insert (migration 0019), which lets the row be
+// inserted sealed in one statement. Rows written before it have no reference
+// and stay bound to their id; a reference is never empty, so the row itself
+// says which binding it has. Attachments and draft files, rarer, are still
 // inserted with their sealed columns empty and sealed by id right after, in
 // the same transaction.
 
@@ -22,6 +29,49 @@ func ad(table, column, row string) pii.AD { return pii.AD{Table: table, Column: 
 
 func adID(table, column string, id int64) pii.AD {
 	return pii.AD{Table: table, Column: column, Row: strconv.FormatInt(id, 10)}
+}
+
+// sealRefPrefix starts the associated row of a value bound to a seal_ref. An
+// id is digits alone, so a reference can never name the row an id does: a
+// value moved between a row bound by id and one bound by reference fails to
+// open, as between any two rows.
+const sealRefPrefix = "ref:"
+
+// newSealRef returns a fresh reference for a row to seal its values to: 24
+// hex digits (96 random bits), as a send key.
+func newSealRef() string { return newToken()[:24] }
+
+// refRow is the associated row of a row with a seal_ref column: its
+// reference, or key (the id as text) for a row written before references.
+func refRow(ref, key string) string {
+	if ref == "" {
+		return key
+	}
+	return sealRefPrefix + ref
+}
+
+// adSealRef is where a value sealed to the reference ref lives.
+func adSealRef(table, column, ref string) pii.AD {
+	return pii.AD{Table: table, Column: column, Row: sealRefPrefix + ref}
+}
+
+// adRef is where a stored value of a row with a seal_ref column lives: bound
+// to its reference, or to its id when it has none.
+func adRef(table, column, ref string, id int64) pii.AD {
+	if ref == "" {
+		return adID(table, column, id)
+	}
+	return adSealRef(table, column, ref)
+}
+
+// openRef is openLegacy for a row with a seal_ref column. An unreadable value
+// names its row by id, as set_aside and the rekey do, not by reference.
+func (s *SQL) openRef(ctx context.Context, v string, table, column, ref string, id int64) (string, error) {
+	v, err := s.openLegacy(ctx, v, adRef(table, column, ref, id))
+	if u := cases.AsUnreadable(err); u != nil {
+		u.Key, u.ID = strconv.FormatInt(id, 10), id
+	}
+	return v, err
 }
 
 // open decrypts a sealed column; what cannot be opened is an error, never

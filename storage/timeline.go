@@ -8,30 +8,29 @@ import (
 )
 
 // AppendEvent adds e to its case's timeline and sets its ID; Body and Data
-// (what was said, to whom, with which number) are sealed, bound to the
-// event's id. A zero At becomes now.
+// (what was said, to whom, with which number) are sealed, bound to a
+// reference chosen before the insert (see seal.go), so one INSERT writes the
+// event whole. A zero At becomes now.
 func (s *SQL) AppendEvent(ctx context.Context, e *cases.Event) error {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
 	e.At = utc(e.At)
 	return s.inTx(ctx, func(t *SQL) error {
-		res, err := t.q.ExecContext(ctx, insertSQL("events", []string{"case_id", "at", "actor", "kind", "body", "data"}),
-			e.CaseID, t.d.t(e.At), e.Actor, string(e.Kind), "", "")
+		k, err := t.sealKey(ctx)
+		if err != nil {
+			return err
+		}
+		ref := newSealRef()
+		res, err := t.q.ExecContext(ctx, insertSQL("events", []string{"case_id", "at", "actor", "kind", "body", "data", "seal_ref"}),
+			e.CaseID, t.d.t(e.At), e.Actor, string(e.Kind),
+			k.Seal(e.Body, adSealRef("events", "body", ref)), k.Seal(e.Data, adSealRef("events", "data", ref)), ref)
 		if err != nil {
 			return t.wrap(err, "append %s event to case %d", e.Kind, e.CaseID)
 		}
 		id, err := res.LastInsertId()
 		if err != nil {
 			return t.wrap(err, "append event to case %d: read id", e.CaseID)
-		}
-		k, err := t.sealKey(ctx)
-		if err != nil {
-			return err
-		}
-		if _, err := t.q.ExecContext(ctx, "UPDATE events SET body = ?, data = ? WHERE id = ?",
-			k.Seal(e.Body, adID("events", "body", id)), k.Seal(e.Data, adID("events", "data", id)), id); err != nil {
-			return t.wrap(err, "seal event %d", id)
 		}
 		e.ID = id
 		return nil
@@ -41,7 +40,7 @@ func (s *SQL) AppendEvent(ctx context.Context, e *cases.Event) error {
 // Timeline returns a case's events in the order they were appended.
 func (s *SQL) Timeline(ctx context.Context, caseID int64) ([]cases.Event, error) {
 	rows, err := s.q.QueryContext(ctx,
-		"SELECT id, case_id, at, actor, kind, body, data FROM events WHERE case_id = ? ORDER BY id", caseID)
+		"SELECT id, case_id, at, actor, kind, body, data, seal_ref FROM events WHERE case_id = ? ORDER BY id", caseID)
 	if err != nil {
 		return nil, s.wrap(err, "read timeline of case %d", caseID)
 	}
@@ -49,15 +48,15 @@ func (s *SQL) Timeline(ctx context.Context, caseID int64) ([]cases.Event, error)
 	var out []cases.Event
 	for rows.Next() {
 		var e cases.Event
-		var kind string
-		if err := rows.Scan(&e.ID, &e.CaseID, timeCol{&e.At}, &e.Actor, &kind, &e.Body, &e.Data); err != nil {
+		var kind, ref string
+		if err := rows.Scan(&e.ID, &e.CaseID, timeCol{&e.At}, &e.Actor, &kind, &e.Body, &e.Data, &ref); err != nil {
 			return nil, s.wrap(err, "read timeline of case %d", caseID)
 		}
 		e.Kind = cases.EventKind(kind)
-		if e.Body, err = s.openLegacy(ctx, e.Body, adID("events", "body", e.ID)); err != nil {
+		if e.Body, err = s.openRef(ctx, e.Body, "events", "body", ref, e.ID); err != nil {
 			return nil, err
 		}
-		if e.Data, err = s.openLegacy(ctx, e.Data, adID("events", "data", e.ID)); err != nil {
+		if e.Data, err = s.openRef(ctx, e.Data, "events", "data", ref, e.ID); err != nil {
 			return nil, err
 		}
 		out = append(out, e)
