@@ -74,10 +74,13 @@ type Client struct {
 	budget Budget // the corp's call budget per API; nil: none
 	gate   Gate   // budget when it keeps the pauses too (then pauses is it); else nil
 
-	now    func() time.Time
-	held   atomic.Pointer[heldToken] // the access token held in process (token.go); nil: none
-	mu     sync.Mutex
-	flight *tokenFlight // the token fetch in progress, shared by concurrent callers
+	now  func() time.Time
+	held atomic.Pointer[heldToken] // the access token held in process (token.go); nil: none
+	// rejected is the last access token WeCom rejected: never held again,
+	// and a miss when read from the token cache (token.go).
+	rejected atomic.Pointer[string]
+	mu       sync.Mutex
+	flight   *tokenFlight // the token fetch in progress, shared by concurrent callers
 }
 
 // New checks cfg and returns a Client.

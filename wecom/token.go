@@ -111,20 +111,31 @@ func (c *Client) heldToken() string {
 	return h.value
 }
 
-// hold keeps tok in process for left from now.
+// hold keeps tok in process for left from now; a token WeCom rejected is
+// not held again.
 func (c *Client) hold(tok string, left time.Duration) {
-	if tok == "" || left <= 0 {
+	if tok == "" || left <= 0 || c.isRejected(tok) {
 		return
 	}
 	c.held.Store(&heldToken{value: tok, until: c.now().Add(left)})
 }
 
 // cachedToken returns the token in the token cache, and holds it when the
-// cache says how long it has left.
+// cache says how long it has left. The token WeCom last rejected is a miss:
+// it may still be read there while its drop is under way.
 func (c *Client) cachedToken(ctx context.Context) string {
 	tok, left := c.sharedToken(ctx)
+	if c.isRejected(tok) {
+		return ""
+	}
 	c.hold(tok, left)
 	return tok
+}
+
+// isRejected reports whether tok is the token WeCom last rejected.
+func (c *Client) isRejected(tok string) bool {
+	r := c.rejected.Load()
+	return r != nil && tok != "" && *r == tok
 }
 
 // sharedToken reads the token cache: the token ("" on a miss) and how long
@@ -174,6 +185,9 @@ func (c *Client) fetchToken(ctx context.Context) (string, error) {
 		// The token is still good for this call; the next one fetches again.
 		c.log.WarnContext(ctx, "cache access token", "err", err)
 	}
+	// WeCom has just issued it: good now, even if it is the value it
+	// rejected before (a rejection WeCom did not mean for the token).
+	c.rejected.Store(nil)
 	c.hold(out.AccessToken, ttl)
 	c.log.InfoContext(ctx, "fetched access token", "expires_in", out.ExpiresIn)
 	return out.AccessToken, nil
@@ -192,8 +206,11 @@ func tokenTTL(expiresIn time.Duration) time.Duration {
 
 // dropToken lets go of the token WeCom rejected, in process and in the
 // token cache if the cache still has it, so that a fresh token fetched
-// meanwhile by another caller or replica survives and is used next.
+// meanwhile by another caller or replica survives and is used next. It is
+// marked rejected first: a caller of this process that reads the cache
+// before the drop reaches it must not take it up and hold it again.
 func (c *Client) dropToken(ctx context.Context, rejected string) {
+	c.rejected.Store(&rejected)
 	if h := c.held.Load(); h != nil && h.value == rejected {
 		c.held.CompareAndSwap(h, nil)
 	}
