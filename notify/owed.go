@@ -35,9 +35,7 @@ type owed struct {
 func owe(m *cases.OutboxMessage) *owed { return &owed{m: m, was: *m} }
 
 // pay writes what is owed, alone, and forgets it. It is written even while
-// the process shuts down (recordCtx): the message has gone out. A reply
-// that is about no case has no fate on a timeline: its settlement is then
-// one statement on MySQL, committed on its own.
+// the process shuts down (recordCtx): the message has gone out.
 func (o *Outbox) pay(ctx context.Context, debt **owed) error {
 	d := *debt
 	if d == nil {
@@ -46,11 +44,11 @@ func (o *Outbox) pay(ctx context.Context, debt **owed) error {
 	*debt = nil
 	ctx, cancel := recordCtx(ctx)
 	defer cancel()
-	o.metrics.Notification(string(d.m.Channel), fateLabel(d.m))
-	if d.m.CaseID == 0 {
-		return settleSentIn(ctx, o.repo, d.m, o.now())
+	if err := o.repo.InTx(ctx, func(r cases.Repo) error { return settleSentIn(ctx, r, d.m, o.now()) }); err != nil {
+		return err
 	}
-	return o.repo.InTx(ctx, func(r cases.Repo) error { return settleSentIn(ctx, r, d.m, o.now()) })
+	o.metrics.Notification(string(d.m.Channel), fateLabel(d.m))
+	return nil
 }
 
 // settleSentIn writes, in r's transaction (if any), the state of m, which

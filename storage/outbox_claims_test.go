@@ -9,6 +9,7 @@ import (
 
 	"banchengshi/cases"
 	"banchengshi/storage"
+	"banchengshi/storage/storagetest"
 )
 
 // A kf message WeCom took is saved and counted in its citizen's window
@@ -77,4 +78,40 @@ func TestUpdateOutboxSentCountsInTheWindow(t *testing.T) {
 			t.Errorf("the message to a citizen without a contact row: %v", err)
 		}
 	})
+}
+
+// Saving a sent message makes MySQL create no temporary table: a
+// multi-table UPDATE of outbox and contacts did, on disk, for every reply.
+func TestUpdateOutboxSentMakesNoTemporaryTable(t *testing.T) {
+	db := storagetest.MySQL(t)
+	ctx := context.Background()
+	// One connection, so that the session's counters are the statements'.
+	db.DB().SetMaxOpenConns(1)
+	if err := db.SaveContact(ctx, &cases.Contact{OpenKfID: "wkA", ExternalUserID: "wmA", LastInboundAt: at, UpdatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmA", Message: cases.Message{Text: "您好"}, CreatedAt: at}
+	if err := db.Enqueue(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	tmpTables := func() int {
+		var name string
+		var n int
+		if err := db.DB().QueryRowContext(ctx, "SHOW SESSION STATUS LIKE 'Created_tmp_tables'").Scan(&name, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// SHOW STATUS makes temporary tables of its own: what two of them in a
+	// row count is subtracted.
+	a := tmpTables()
+	b := tmpTables()
+	m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, "msg-1", ptr(at)
+	if err := db.UpdateOutboxSent(ctx, m, at); err != nil {
+		t.Fatal(err)
+	}
+	c := tmpTables()
+	if made := (c - b) - (b - a); made != 0 {
+		t.Errorf("saving a sent message made %d temporary tables, want none", made)
+	}
 }
