@@ -225,7 +225,7 @@ func (s *SQL) probeSealed(ctx context.Context) (string, error) {
 		var probes []probe
 		for rows.Next() {
 			var v probe
-			if err := rows.Scan(&v.key, &v.ref, &v.value); err != nil {
+			if err := rows.Scan(&v.key, sealRefCol{&v.ref}, &v.value); err != nil {
 				rows.Close()
 				return "", s.wrap(err, "look for sealed data in %s", p.table)
 			}

@@ -214,7 +214,7 @@ func (s *SQL) queryOutbox(ctx context.Context, what, q string, args ...any) ([]*
 		var prio int
 		err := rows.Scan(&m.ID, &m.CaseID, &channel, &m.OpenKfID, &m.Recipient, &msg, &prio,
 			&status, &m.Attempts, timeCol{&m.NextAttemptAt}, &m.LastError, &m.WeComMsgID, &m.MergedInto,
-			timeCol{&m.CreatedAt}, timePtrCol{&m.SentAt}, &m.SendKey, &purpose, &m.ReplyTo, &m.Version, &ref)
+			timeCol{&m.CreatedAt}, timePtrCol{&m.SentAt}, &m.SendKey, &purpose, &m.ReplyTo, &m.Version, sealRefCol{&ref})
 		if err != nil {
 			return nil, s.wrap(err, "%s", what)
 		}

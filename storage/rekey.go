@@ -284,7 +284,7 @@ func (s *SQL) readRekeyRows(ctx context.Context, t sealedTable, last string, bat
 		r := rekeyRow{text: make([]string, len(text))}
 		dest := []any{&r.order, &r.key}
 		if t.ref != "" {
-			dest = append(dest, &r.ref)
+			dest = append(dest, sealRefCol{&r.ref})
 		}
 		for i := range r.text {
 			dest = append(dest, &r.text[i])

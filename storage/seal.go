@@ -19,11 +19,23 @@ import (
 // such key of their own (an outbox row's send_key changes when the message
 // is held or sent again), so they are given one: seal_ref, a random
 // reference chosen before the insert (migration 0019), which lets the row be
-// inserted sealed in one statement. Rows written before it have no reference
+// inserted sealed in one statement. Rows written before it have none (NULL)
 // and stay bound to their id; a reference is never empty, so the row itself
 // says which binding it has. Attachments and draft files, rarer, are still
 // inserted with their sealed columns empty and sealed by id right after, in
 // the same transaction.
+//
+// What makes any of these keys a binding is that it is unique in its table:
+// a value copied into another row together with its key needs a second row
+// with that key, which the database refuses. So seal_ref has a unique index
+// too. Folding what the row is about into the associated data instead (an
+// outbox row's recipient, an event's case) would cost no index, but a copy
+// between two rows of one citizen or one case would still open: a reply
+// sent twice or in place of another, a timeline entry repeated. The index
+// costs no statement or round trip, only an entry in a second B-tree per
+// insert, as the other tables pay for their keys. A copy that clears the
+// reference it came from first is a move, not a copy: the value then opens
+// in one row only, as a case's values move with its number.
 
 func ad(table, column, row string) pii.AD { return pii.AD{Table: table, Column: column, Row: row} }
 
@@ -48,6 +60,25 @@ func refRow(ref, key string) string {
 		return key
 	}
 	return sealRefPrefix + ref
+}
+
+// sealRefCol scans a seal_ref column: NULL, a row written before
+// references, becomes "".
+type sealRefCol struct{ dst *string }
+
+// Scan implements sql.Scanner.
+func (c sealRefCol) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*c.dst = ""
+	case string:
+		*c.dst = v
+	case []byte:
+		*c.dst = string(v)
+	default:
+		return fmt.Errorf("scan seal_ref: unexpected %T", src)
+	}
+	return nil
 }
 
 // adSealRef is where a value sealed to the reference ref lives.

@@ -97,10 +97,11 @@ func TestOutboxAndEventsInsertedSealed(t *testing.T) {
 }
 
 // legacyRow rewrites a row as storage wrote it before references: its
-// values sealed to its id (with sealer) and no reference.
+// values sealed to its id (with sealer) and no reference (NULL, as
+// migration 0019 left the rows it found).
 func legacyRow(t *testing.T, db *storage.SQL, sealer *pii.Sealer, table string, id int64, values map[string]string) {
 	t.Helper()
-	q, args := "UPDATE "+table+" SET seal_ref = ''", []any{}
+	q, args := "UPDATE "+table+" SET seal_ref = NULL", []any{}
 	for col, plain := range values {
 		q += ", " + col + " = ?"
 		args = append(args, sealer.Seal(plain, pii.AD{Table: table, Column: col, Row: itoa(id)}))
@@ -114,7 +115,8 @@ func legacyRow(t *testing.T, db *storage.SQL, sealer *pii.Sealer, table string, 
 // between rows written with a reference and rows written before, bound to
 // their id: each copy fails to open, naming the row it was found in by id.
 // A row made to look like an older one (its reference cleared), or given as
-// reference another row's id, does not open either.
+// reference another row's id, does not open either; a value copied together
+// with its reference is refused, as a second row with the same key.
 func TestSealRefsBindToTheirRow(t *testing.T) {
 	eachBackendSealedBy(t, func(t *testing.T, db *storage.SQL, sealer *pii.Sealer) {
 		ctx := context.Background()
@@ -169,8 +171,8 @@ func TestSealRefsBindToTheirRow(t *testing.T) {
 			{"from a row bound to its id into one with a reference", 1, func() { copyInto(1, 4, "") }},
 			{"from a row with a reference into one bound to its id", 4, func() { copyInto(4, 2, "") }},
 			{"its own value with the reference cleared", 2, func() {
-				exec("UPDATE outbox SET seal_ref = '' WHERE id = ?", msgs[2].ID)
-				exec("UPDATE events SET seal_ref = '' WHERE id = ?", events[2].ID)
+				exec("UPDATE outbox SET seal_ref = NULL WHERE id = ?", msgs[2].ID)
+				exec("UPDATE events SET seal_ref = NULL WHERE id = ?", events[2].ID)
 			}},
 			{"from a row bound to its id, with that id as reference", 3, func() {
 				copyInto(3, 5, ", seal_ref = ?", itoa(msgs[5].ID))
@@ -198,6 +200,59 @@ func TestSealRefsBindToTheirRow(t *testing.T) {
 		timeline, err := db.Timeline(ctx, c.ID)
 		if err != nil || len(timeline) != 1 || timeline[0].Body != "第5条" {
 			t.Errorf("timeline left = %+v, %v; want event 5", timeline, err)
+		}
+
+		// A value copied together with its reference, into a row with a
+		// reference of its own and into one bound to its id (row 5): the
+		// database refuses the second row with that reference, as it would
+		// a second case with a number. Taken, the copy must not open.
+		for i := 6; i < 8; i++ {
+			m := &cases.OutboxMessage{CaseID: c.ID, Channel: cases.ChannelKf, OpenKfID: "wkAAA", Recipient: "wmU" + itoa(int64(i)),
+				Message: cases.Message{Text: "第" + itoa(int64(i)) + "条"}, CreatedAt: at}
+			e := &cases.Event{CaseID: c.ID, At: at, Actor: "bot", Kind: cases.EventNote, Body: "第" + itoa(int64(i)) + "条", Data: `{"n":` + itoa(int64(i)) + `}`}
+			if err := db.Enqueue(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.AppendEvent(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			msgs, events = append(msgs, m), append(events, e)
+		}
+		for _, to := range []int{7, 5} {
+			src := rawRow(t, db, "SELECT message, seal_ref FROM outbox WHERE id = ?", msgs[6].ID)
+			_, err := raw.ExecContext(ctx, "UPDATE outbox SET message = ?, seal_ref = ? WHERE id = ?", src["message"], src["seal_ref"], msgs[to].ID)
+			if err == nil {
+				_, err := db.CaseOutbox(ctx, c.ID)
+				if u := cases.AsUnreadable(err); u == nil || u.Table != "outbox" || u.ID != msgs[to].ID {
+					t.Errorf("outbox message %d copied with its reference into message %d: %v; want it refused or ErrUnreadable naming message %[2]d", msgs[6].ID, msgs[to].ID, err)
+				}
+				exec("DELETE FROM outbox WHERE id = ?", msgs[to].ID)
+			}
+			ev := rawRow(t, db, "SELECT body, data, seal_ref FROM events WHERE id = ?", events[6].ID)
+			_, err = raw.ExecContext(ctx, "UPDATE events SET body = ?, data = ?, seal_ref = ? WHERE id = ?", ev["body"], ev["data"], ev["seal_ref"], events[to].ID)
+			if err == nil {
+				_, err := db.Timeline(ctx, c.ID)
+				if u := cases.AsUnreadable(err); u == nil || u.Table != "events" || u.Key != itoa(events[to].ID) {
+					t.Errorf("event %d copied with its reference into event %d: %v; want it refused or ErrUnreadable naming event %[2]d", events[6].ID, events[to].ID, err)
+				}
+				exec("DELETE FROM events WHERE id = ?", events[to].ID)
+			}
+		}
+		outbox, err = db.CaseOutbox(ctx, c.ID)
+		var texts []string
+		for _, m := range outbox {
+			texts = append(texts, m.Message.Text)
+		}
+		if want := []string{"第5条", "第6条", "第7条"}; err != nil || !cmp.Equal(want, texts) {
+			t.Errorf("outbox after the copies = %q, %v; want %q, each row its own", texts, err, want)
+		}
+		timeline, err = db.Timeline(ctx, c.ID)
+		texts = nil
+		for _, e := range timeline {
+			texts = append(texts, e.Body+e.Data)
+		}
+		if want := []string{"第5条", `第6条{"n":6}`, `第7条{"n":7}`}; err != nil || !cmp.Equal(want, texts) {
+			t.Errorf("timeline after the copies = %q, %v; want %q, each event its own", texts, err, want)
 		}
 	})
 }

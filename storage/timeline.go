@@ -49,7 +49,7 @@ func (s *SQL) Timeline(ctx context.Context, caseID int64) ([]cases.Event, error)
 	for rows.Next() {
 		var e cases.Event
 		var kind, ref string
-		if err := rows.Scan(&e.ID, &e.CaseID, timeCol{&e.At}, &e.Actor, &kind, &e.Body, &e.Data, &ref); err != nil {
+		if err := rows.Scan(&e.ID, &e.CaseID, timeCol{&e.At}, &e.Actor, &kind, &e.Body, &e.Data, sealRefCol{&ref}); err != nil {
 			return nil, s.wrap(err, "read timeline of case %d", caseID)
 		}
 		e.Kind = cases.EventKind(kind)
