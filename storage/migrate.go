@@ -109,6 +109,9 @@ func (s *SQL) migrateSQLite(ctx context.Context, all []step) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseNewer(done, all); err != nil {
+		return err
+	}
 	for _, st := range all {
 		if done[st.version] {
 			continue
@@ -157,6 +160,9 @@ func (s *SQL) migrateMySQL(ctx context.Context, all []step) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := refuseNewer(done, all); err != nil {
+		return err
+	}
 	for _, st := range all {
 		if done[st.version] {
 			continue
@@ -169,6 +175,30 @@ func (s *SQL) migrateMySQL(ctx context.Context, all []step) (err error) {
 		}
 	}
 	return nil
+}
+
+// refuseNewer fails when the database holds steps this build does not have:
+// a newer version of the product migrated it (a rollback, or an older
+// replica started beside newer ones). Such a build would misread what the
+// newer one writes — since 0019 it cannot open the outbox messages and
+// timeline events sealed to their seal_ref, and would set them aside, a
+// reply never sent — so it is refused at start instead.
+func refuseNewer(done map[string]bool, all []step) error {
+	known := make(map[string]bool, len(all))
+	for _, st := range all {
+		known[st.version] = true
+	}
+	var newer []string
+	for v := range done {
+		if !known[v] {
+			newer = append(newer, v)
+		}
+	}
+	if len(newer) == 0 {
+		return nil
+	}
+	sort.Strings(newer)
+	return fmt.Errorf("migrate: the database was migrated by a newer version of the product (steps %s, unknown to this build): run that version or a later one", strings.Join(newer, ", "))
 }
 
 func appliedSteps(ctx context.Context, q querier) (map[string]bool, error) {

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -163,6 +164,45 @@ func TestMigrationsIdempotent(t *testing.T) {
 			}
 			if _, err := again.GetCase(ctx, "BC2611280001"); err != nil {
 				t.Errorf("data lost on re-open: %v", err)
+			}
+		})
+	}
+}
+
+// A build is refused at start on a database a newer build migrated: it
+// would misread what the newer one writes (since 0019 it cannot open
+// outbox messages sealed to their seal_ref and would set them aside).
+func TestOlderBuildRefusedOnANewerSchema(t *testing.T) {
+	dsns := []struct {
+		driver string
+		dsn    func(testing.TB) string
+	}{
+		{storage.DriverSQLite, func(t testing.TB) string { return storage.DefaultSQLiteDSN(t.TempDir() + "/bcs.db") }},
+		{storage.DriverMySQL, storagetest.MySQLDSN},
+	}
+	for _, d := range dsns {
+		t.Run(d.driver, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			dsn := d.dsn(t)
+			sealer := storagetest.Sealer(t)
+			db, err := storage.Open(ctx, d.driver, dsn, sealer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// What a newer build would have recorded.
+			if _, err := storage.RawDB(db).ExecContext(ctx,
+				"INSERT INTO schema_migrations (version, applied_at) VALUES ('9999_from_a_newer_build.sql#1', '2027-01-01T00:00:00Z')"); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			again, err := storage.Open(ctx, d.driver, dsn, sealer)
+			if err == nil {
+				again.Close()
+				t.Fatal("opened a database a newer build migrated; want it refused")
+			}
+			if !strings.Contains(err.Error(), "9999_from_a_newer_build.sql#1") {
+				t.Errorf("error %q does not name the unknown step", err)
 			}
 		})
 	}
