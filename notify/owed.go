@@ -55,7 +55,7 @@ func (o *Outbox) pay(ctx context.Context, debt **owed) error {
 // WeCom took, counted in the citizen's window (in place: see countSent),
 // and its fate on the case's timeline.
 func settleSentIn(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, now time.Time) error {
-	if err := r.UpdateOutboxSent(ctx, m, now.UTC()); err != nil {
+	if err := r.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}, now.UTC()); err != nil {
 		return fmt.Errorf("save message state: %w", err)
 	}
 	return appendFate(ctx, r, m, now)
