@@ -41,7 +41,7 @@ const maxBundleBytes = 1800
 // others (a handover, a hold, an SMS, a message out of attempts) are
 // handled one at a time between runs, after what went before them is
 // settled.
-func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) (err error) {
+func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) error {
 	now := o.now()
 	// "The order it was queued" is the id's, not the order due: a message
 	// retried after a failure is due later than the ones queued after it.
@@ -62,8 +62,7 @@ func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) (
 	}
 	slices.SortStableFunc(g, func(a, b *cases.OutboxMessage) int { return int(b.Priority) - int(a.Priority) })
 	for len(g) > 0 {
-		done := 1
-		err := error(nil)
+		done, err := 1, error(nil)
 		if n := sendable(contact, g, now); n > 0 {
 			done, err = o.sendRun(ctx, g[:n], contact, now)
 		} else {
