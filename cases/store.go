@@ -157,11 +157,15 @@ type PlanStore interface {
 	// their current window, on the stored row, without writing back anything
 	// else: the citizen may have opened a new window meanwhile.
 	CountSentInWindow(ctx context.Context, openKfID, externalUserID string, now time.Time) error
-	// UpdateOutboxSent saves the state of a kf message WeCom took, as
-	// UpdateOutbox does (ErrConflict when it changed since it was read), and
-	// counts it in its citizen's window as CountSentInWindow does: both or
-	// neither.
-	UpdateOutboxSent(ctx context.Context, m *OutboxMessage, now time.Time) error
+	// UpdateOutboxes saves the state of several messages, as UpdateOutbox
+	// saves one: all of them, each at the version read, or none
+	// (ErrConflict).
+	UpdateOutboxes(ctx context.Context, ms []*OutboxMessage) error
+	// UpdateOutboxSent saves the state of kf messages to one citizen that
+	// WeCom took, as UpdateOutboxes does (ErrConflict when any changed since
+	// it was read), and counts each in the citizen's window as
+	// CountSentInWindow does: all of it or nothing.
+	UpdateOutboxSent(ctx context.Context, ms []*OutboxMessage, now time.Time) error
 	// ExhaustWindow marks the citizen's window used up if it is still the one
 	// their message number seq (sent at at) opened; it reports whether it was.
 	ExhaustWindow(ctx context.Context, openKfID, externalUserID string, at time.Time, seq int64, now time.Time) (bool, error)

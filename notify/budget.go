@@ -36,10 +36,12 @@ const maxBundleBytes = 1800
 //     mobile number (smsInstead); everything else is held until the citizen
 //     writes again. See docs/notifications.md.
 //
-// A message WeCom took is settled together with the claim of the next one
-// (owed.go); what is still owed when the citizen's messages end, however
-// they end, is settled on the way out.
-func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) (err error) {
+// The messages the plan sends as they are go out in runs, each claimed at
+// once before its first send and settled at once after it (group.go); the
+// others (a handover, a hold, an SMS, a message out of attempts) are
+// handled one at a time between runs, after what went before them is
+// settled.
+func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) error {
 	now := o.now()
 	// "The order it was queued" is the id's, not the order due: a message
 	// retried after a failure is due later than the ones queued after it.
@@ -59,16 +61,20 @@ func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) (
 		return err
 	}
 	slices.SortStableFunc(g, func(a, b *cases.OutboxMessage) int { return int(b.Priority) - int(a.Priority) })
-	var debt *owed
-	defer func() { err = errors.Join(err, o.pay(ctx, &debt)) }()
-	for _, m := range g {
-		err := o.deliverKf(ctx, m, contact, now, &debt)
+	for len(g) > 0 {
+		done, err := 1, error(nil)
+		if n := sendable(contact, g, now); n > 0 {
+			done, err = o.sendRun(ctx, g[:n], contact, now)
+		} else {
+			err = o.deliverKf(ctx, g[0], contact, now)
+		}
 		if errors.Is(err, errKfWaits) || errors.Is(err, errRetryFirst) {
 			return nil // the rest keep their place behind it
 		}
 		if err != nil {
 			return err
 		}
+		g = g[done:]
 	}
 	return nil
 }
@@ -165,68 +171,23 @@ func holdReason(c *cases.Contact, m *cases.OutboxMessage, now time.Time) string 
 	return ""
 }
 
-// deliverKf plans and sends m. debt is what the message before it still
-// owes (owed.go): it is paid with m's claim, or alone first when m is not
-// sent; m's own settlement, once WeCom took it, is left in debt for the
-// next message.
-func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact *cases.Contact, now time.Time, debt **owed) error {
-	reason := holdReason(contact, m, now)
-	if m.Message.Handover || reason != "" {
-		// The window's count and the states read from here on include the
-		// message before.
-		if err := o.pay(ctx, debt); err != nil {
-			return err
-		}
-	}
+// deliverKf handles m, a message the plan does not send as it is (see
+// sendable): a handover, a message that must wait (it goes by SMS or is
+// held), or one with no attempts left (given up on).
+func (o *Outbox) deliverKf(ctx context.Context, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
 	if m.Message.Handover {
 		return o.handOver(ctx, m, contact, now)
 	}
-	if reason != "" {
+	if reason := holdReason(contact, m, now); reason != "" {
 		// What cannot wait goes by SMS rather than waiting (sms.go).
 		if done, err := o.smsInstead(ctx, m, windowOf(contact), reason, now); done || err != nil {
 			return err
 		}
 		return o.holdUnlessReopened(ctx, m, windowOf(contact), reason, now)
 	}
-	due := m.NextAttemptAt
-	if ok, err := o.claimAfter(ctx, debt, m, now); !ok {
-		return err
-	}
-	window := windowOf(contact)
-	msgid, err := o.api.SendKf(ctx, m.OpenKfID, m.Recipient, m.SendKey, m.Message)
-	if wait, ok := wecom.RetryAfter(err); ok {
-		if err := o.later(ctx, m, due, err, wait, now); err != nil {
-			return err
-		}
-		return errKfWaits
-	}
-	switch code := wecom.ErrCode(err); {
-	case err == nil:
-		contact.SentInWindow++
-		markSent(m, msgid, now)
-		*debt = owe(m)
-		return nil
-	case code == wecom.CodeKfSendLimit:
-		// WeCom counts differently from us (a message sent by a servicer in the
-		// client counts too): believe WeCom and hold until the citizen writes.
-		contact.SentInWindow = cases.KfWindowMessages
-		hold(m, reasonBudget, now)
-		return o.settleCounted(ctx, m, window, true)
-	case code == codeKfSessionState:
-		hold(m, reasonServicer, now)
-		return o.settle(ctx, m, nil)
-	case errors.Is(err, wecom.ErrInvalidMessage):
-		// Retrying cannot make a message WeCom would refuse acceptable.
-		m.LastError = err.Error()
-		giveUp(m)
-		return o.settle(ctx, m, nil)
-	default:
-		o.retryLater(m, err, now)
-		if err := o.settle(ctx, m, nil); err != nil {
-			return err
-		}
-		return errRetryFirst
-	}
+	// Out of attempts: claim gives it up.
+	_, err := o.claim(ctx, m, now)
+	return err
 }
 
 // handOver moves the citizen's chat to the servicers' waiting pool. It sends
@@ -319,16 +280,4 @@ func hold(m *cases.OutboxMessage, reason string, now time.Time) {
 	m.LastError = reason
 	m.NextAttemptAt = now.UTC()
 	m.SendKey = storage.NewSendKey()
-}
-
-// settleCounted settles m and counts it against the citizen's window.
-func (o *Outbox) settleCounted(ctx context.Context, m *cases.OutboxMessage, w window, exhausted bool) error {
-	ctx, cancel := recordCtx(ctx)
-	defer cancel()
-	return o.repo.InTx(ctx, func(r cases.Repo) error {
-		if err := countSent(ctx, r, m.OpenKfID, m.Recipient, w, exhausted, o.now()); err != nil {
-			return err
-		}
-		return o.settleIn(ctx, r, m, nil, o.now())
-	})
 }

@@ -435,6 +435,13 @@ func (o *Outbox) retryLater(m *cases.OutboxMessage, err error, now time.Time) {
 // place in the queue (due, its next try as before the claim) and kf sends
 // wait as a whole; other messages wait until the API may be called again.
 func (o *Outbox) later(ctx context.Context, m *cases.OutboxMessage, due time.Time, err error, wait time.Duration, now time.Time) error {
+	o.postpone(m, due, err, wait, now)
+	return o.settle(ctx, m, nil)
+}
+
+// postpone is later without the settlement, for a caller that writes it
+// with others (settleRun).
+func (o *Outbox) postpone(m *cases.OutboxMessage, due time.Time, err error, wait time.Duration, now time.Time) {
 	m.Attempts--
 	m.LastError = reasonFreqLimit
 	if wecom.IsBudget(err) {
@@ -445,7 +452,6 @@ func (o *Outbox) later(ctx context.Context, m *cases.OutboxMessage, due time.Tim
 		o.kfWait(now, wait, wecom.IsBudget(err))
 		m.NextAttemptAt = due
 	}
-	return o.settle(ctx, m, nil)
 }
 
 // settle saves the message's new state, the contact's count, and the
@@ -486,7 +492,7 @@ func (o *Outbox) settleIn(ctx context.Context, r cases.Repo, m *cases.OutboxMess
 }
 
 // settleRows is settleIn without counting the fate in the metrics, for a
-// caller that counts it once its transaction has committed (claimAfter,
+// caller that counts it once its transaction has committed (settleRun,
 // which may write the same settlement again when that fails).
 func (o *Outbox) settleRows(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
 	if err := o.phoneInstead(ctx, r, m); err != nil {

@@ -14,7 +14,7 @@ import (
 // refusals say about it. The planner (budget.go, sms.go) and WeCom's reports
 // (fates.go) read the window and count in it through these functions; a
 // message WeCom took is counted with its own state in one change
-// (UpdateOutboxSent, owed.go), in place as countSent does.
+// (UpdateOutboxSent, group.go), in place as countSent does.
 
 // window names one of a citizen's 48-hour windows: the one their latest
 // message opened. Messages are counted (InboundSeq), not only timed: two

@@ -149,11 +149,16 @@ func (s *SQL) MarkedAt(ctx context.Context, key string) (time.Time, error) {
 
 // CountSentInWindow adds one to the citizen's sent_in_window in place.
 func (s *SQL) CountSentInWindow(ctx context.Context, openKfID, externalUserID string, now time.Time) error {
+	return s.countSent(ctx, openKfID, externalUserID, 1, now)
+}
+
+// countSent adds n to the citizen's sent_in_window in place.
+func (s *SQL) countSent(ctx context.Context, openKfID, externalUserID string, n int, now time.Time) error {
 	_, err := s.q.ExecContext(ctx,
-		"UPDATE contacts SET sent_in_window = sent_in_window + 1, updated_at = ? WHERE open_kfid = ? AND external_userid = ?",
-		s.d.t(utc(now)), openKfID, externalUserID)
+		"UPDATE contacts SET sent_in_window = sent_in_window + ?, updated_at = ? WHERE open_kfid = ? AND external_userid = ?",
+		n, s.d.t(utc(now)), openKfID, externalUserID)
 	if err != nil {
-		return s.wrap(err, "count a message in the window")
+		return s.wrap(err, "count messages in the window")
 	}
 	return nil
 }

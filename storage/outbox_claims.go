@@ -2,23 +2,127 @@ package storage
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"banchengshi/cases"
 )
 
-// UpdateOutboxSent is UpdateOutbox for a kf message WeCom took, with the
-// message counted in its citizen's window (CountSentInWindow) in the same
-// transaction: neither is written when the message changed since it was
-// read. It is two statements, not one multi-table UPDATE: MariaDB updates
-// every table of a multi-table UPDATE after the first through a temporary
-// table, which, as contacts has TEXT columns, it creates on disk (a file per
-// reply in a burst: TestUpdateOutboxSentMakesNoTemporaryTable).
-func (s *SQL) UpdateOutboxSent(ctx context.Context, m *cases.OutboxMessage, now time.Time) error {
-	return s.inTx(ctx, func(t *SQL) error {
-		if err := t.CountSentInWindow(ctx, m.OpenKfID, m.Recipient, now); err != nil {
+// UpdateOutboxes saves the state of several messages (found by ID), as
+// UpdateOutbox saves one, in one statement: every stored row must still be
+// at its message's Version, or none is written (ErrConflict). It moves each
+// message to its next version. A citizen's replies claimed together before
+// the first is sent cost one statement, not one each (notify/group.go);
+// more than one message is written in a transaction (the caller's, if it
+// has one), so that a row found changed undoes the others.
+func (s *SQL) UpdateOutboxes(ctx context.Context, ms []*cases.OutboxMessage) error {
+	switch len(ms) {
+	case 0:
+		return nil
+	case 1:
+		return s.UpdateOutbox(ctx, ms[0])
+	}
+	if err := s.inTx(ctx, func(t *SQL) error { return t.updateOutboxes(ctx, ms) }); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		m.Version++
+	}
+	return nil
+}
+
+// UpdateOutboxSent is UpdateOutboxes for kf messages to one citizen that
+// WeCom took, with the messages counted in the citizen's window (as
+// CountSentInWindow counts one) in the same transaction: nothing is written
+// when any message changed since it was read. It is two statements, not one
+// multi-table UPDATE: MariaDB updates every table of a multi-table UPDATE
+// after the first through a temporary table, which, as contacts has TEXT
+// columns, it creates on disk (a file per reply in a burst:
+// TestUpdateOutboxSentMakesNoTemporaryTable).
+func (s *SQL) UpdateOutboxSent(ctx context.Context, ms []*cases.OutboxMessage, now time.Time) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	for _, m := range ms[1:] {
+		if m.OpenKfID != ms[0].OpenKfID || m.Recipient != ms[0].Recipient {
+			return fmt.Errorf("save sent messages: messages to %s and %s", ms[0].Recipient, m.Recipient)
+		}
+	}
+	err := s.inTx(ctx, func(t *SQL) error {
+		if err := t.countSent(ctx, ms[0].OpenKfID, ms[0].Recipient, len(ms), now); err != nil {
 			return err
 		}
-		return t.UpdateOutbox(ctx, m)
+		return t.updateOutboxes(ctx, ms)
 	})
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		m.Version++
+	}
+	return nil
+}
+
+// updateOutboxes writes the state of ms, each at its version, in one
+// statement, and fails with ErrConflict unless every row changed; it moves
+// no version in memory (the caller does once its transaction is written).
+// A column with the same value in every message is set once; the others
+// are chosen by id.
+func (s *SQL) updateOutboxes(ctx context.Context, ms []*cases.OutboxMessage) error {
+	rows := make([][]any, len(ms))
+	for i, m := range ms {
+		normalizeOutboxTimes(m)
+		rows[i] = outboxStateArgs(s.d, m)
+	}
+	var q strings.Builder
+	var args []any
+	q.WriteString("UPDATE outbox SET ")
+	for j, col := range outboxStateCols {
+		q.WriteString(col)
+		same := true
+		for _, row := range rows[1:] {
+			// The values are strings, numbers, times and nil: comparable.
+			if row[j] != rows[0][j] {
+				same = false
+				break
+			}
+		}
+		if same {
+			q.WriteString(" = ?, ")
+			args = append(args, rows[0][j])
+			continue
+		}
+		q.WriteString(" = CASE id")
+		for i, m := range ms {
+			q.WriteString(" WHEN ? THEN ?")
+			args = append(args, m.ID, rows[i][j])
+		}
+		q.WriteString(" END, ")
+	}
+	// The rows are named by id (a list the database reads by its primary
+	// key, locking only them), each with the version it must still have.
+	q.WriteString("version = version + 1 WHERE id IN (?" + strings.Repeat(", ?", len(ms)-1) + ") AND version = CASE id")
+	ids := make([]int64, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+		args = append(args, m.ID)
+	}
+	for _, m := range ms {
+		q.WriteString(" WHEN ? THEN ?")
+		args = append(args, m.ID, m.Version)
+	}
+	q.WriteString(" END")
+	res, err := s.q.ExecContext(ctx, q.String(), args...)
+	if err != nil {
+		return s.wrap(err, "update outbox messages %v", ids)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrap(err, "update outbox messages %v: rows affected", ids)
+	}
+	if n != int64(len(ms)) {
+		return fmt.Errorf("update outbox messages %v: %d of them changed since they were read: %w", ids, int64(len(ms))-n, cases.ErrConflict)
+	}
+	return nil
 }

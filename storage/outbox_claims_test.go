@@ -3,7 +3,9 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -43,7 +45,7 @@ func TestUpdateOutboxSentCountsInTheWindow(t *testing.T) {
 		m := enqueue("wmA")
 		stale := *m
 		sent(m)
-		if err := db.UpdateOutboxSent(ctx, m, at); err != nil {
+		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}, at); err != nil {
 			t.Fatal(err)
 		}
 		if m.Version != 1 {
@@ -62,7 +64,7 @@ func TestUpdateOutboxSentCountsInTheWindow(t *testing.T) {
 
 		sent(&stale)
 		stale.WeComMsgID = "msg-stale"
-		if err := db.UpdateOutboxSent(ctx, &stale, at); !errors.Is(err, cases.ErrConflict) {
+		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{&stale}, at); !errors.Is(err, cases.ErrConflict) {
 			t.Errorf("stale copy: %v, want ErrConflict", err)
 		}
 		if got := inWindow(); got != 2 {
@@ -71,7 +73,7 @@ func TestUpdateOutboxSentCountsInTheWindow(t *testing.T) {
 
 		stranger := enqueue("wmNobody")
 		sent(stranger)
-		if err := db.UpdateOutboxSent(ctx, stranger, at); err != nil {
+		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{stranger}, at); err != nil {
 			t.Fatalf("a citizen without a contact row: %v", err)
 		}
 		if _, err := db.OutboxByWeComMsgID(ctx, "msg-wmNobody"); err != nil {
@@ -80,7 +82,7 @@ func TestUpdateOutboxSentCountsInTheWindow(t *testing.T) {
 	})
 }
 
-// Saving a sent message makes MySQL create no temporary table: a
+// Saving sent messages makes MySQL create no temporary table: a
 // multi-table UPDATE of outbox and contacts did, on disk, for every reply.
 func TestUpdateOutboxSentMakesNoTemporaryTable(t *testing.T) {
 	db := storagetest.MySQL(t)
@@ -90,9 +92,13 @@ func TestUpdateOutboxSentMakesNoTemporaryTable(t *testing.T) {
 	if err := db.SaveContact(ctx, &cases.Contact{OpenKfID: "wkA", ExternalUserID: "wmA", LastInboundAt: at, UpdatedAt: at}); err != nil {
 		t.Fatal(err)
 	}
-	m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmA", Message: cases.Message{Text: "您好"}, CreatedAt: at}
-	if err := db.Enqueue(ctx, m); err != nil {
-		t.Fatal(err)
+	var ms []*cases.OutboxMessage
+	for range 3 {
+		m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmA", Message: cases.Message{Text: "您好"}, CreatedAt: at}
+		if err := db.Enqueue(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
 	}
 	tmpTables := func() int {
 		var name string
@@ -106,12 +112,119 @@ func TestUpdateOutboxSentMakesNoTemporaryTable(t *testing.T) {
 	// row count is subtracted.
 	a := tmpTables()
 	b := tmpTables()
-	m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, "msg-1", ptr(at)
-	if err := db.UpdateOutboxSent(ctx, m, at); err != nil {
+	for i, m := range ms {
+		m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, fmt.Sprintf("msg-%d", i), ptr(at)
+	}
+	if err := db.UpdateOutboxSent(ctx, ms, at); err != nil {
 		t.Fatal(err)
 	}
 	c := tmpTables()
 	if made := (c - b) - (b - a); made != 0 {
-		t.Errorf("saving a sent message made %d temporary tables, want none", made)
+		t.Errorf("saving three sent messages made %d temporary tables, want none", made)
 	}
+}
+
+// Several messages' states are written in one statement, each its own
+// values, all of them or none: a copy changed meanwhile leaves every row as
+// it was.
+func TestUpdateOutboxesAllOrNone(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		var ms []*cases.OutboxMessage
+		for _, text := range []string{"一", "二", "三"} {
+			m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmA", Message: cases.Message{Text: text}, CreatedAt: at}
+			if err := db.Enqueue(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			ms = append(ms, m)
+		}
+		stored := func() []string {
+			var out []string
+			for _, m := range ms {
+				list, err := db.CaseOutbox(ctx, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, got := range list {
+					if got.ID == m.ID {
+						out = append(out, fmt.Sprintf("%s %d %s v%d", got.Message.Text, got.Attempts, got.LastError, got.Version))
+					}
+				}
+			}
+			return out
+		}
+
+		ms[0].Attempts, ms[1].Attempts, ms[2].Attempts = 1, 2, 3
+		ms[1].LastError = "二的错"
+		for _, m := range ms {
+			m.NextAttemptAt = at.Add(time.Minute)
+		}
+		if err := db.UpdateOutboxes(ctx, ms); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"一 1  v1", "二 2 二的错 v1", "三 3  v1"}
+		if diff := cmp.Diff(want, stored()); diff != "" {
+			t.Errorf("stored (-want +got):\n%s", diff)
+		}
+		for _, m := range ms {
+			if m.Version != 1 {
+				t.Errorf("message %s at version %d in memory, want 1", m.Message.Text, m.Version)
+			}
+		}
+
+		// The second copy is stale: nothing is written.
+		ms[1].Version = 0
+		for _, m := range ms {
+			m.Attempts++
+		}
+		if err := db.UpdateOutboxes(ctx, ms); !errors.Is(err, cases.ErrConflict) {
+			t.Fatalf("with a stale copy: %v, want ErrConflict", err)
+		}
+		if diff := cmp.Diff(want, stored()); diff != "" {
+			t.Errorf("stored after the refusal (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// Several sent messages to one citizen are saved and counted in the window
+// together.
+func TestUpdateOutboxSentCountsEveryMessage(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		if err := db.SaveContact(ctx, &cases.Contact{OpenKfID: "wkA", ExternalUserID: "wmA", LastInboundAt: at, SentInWindow: 1, UpdatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+		var ms []*cases.OutboxMessage
+		for i := range 3 {
+			m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmA", Message: cases.Message{Text: "您好"}, CreatedAt: at}
+			if err := db.Enqueue(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, fmt.Sprintf("msg-%d", i), ptr(at)
+			ms = append(ms, m)
+		}
+		if err := db.UpdateOutboxSent(ctx, ms, at); err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.GetContact(ctx, "wkA", "wmA")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.SentInWindow != 4 {
+			t.Errorf("%d in the window, want 4", c.SentInWindow)
+		}
+		for i, m := range ms {
+			got, err := db.OutboxByWeComMsgID(ctx, fmt.Sprintf("msg-%d", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(m, got); diff != "" {
+				t.Errorf("message %d stored (-want +got):\n%s", i, diff)
+			}
+		}
+		other := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmB"}
+		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{ms[0], other}, at); err == nil {
+			t.Error("messages to two citizens saved as one citizen's")
+		}
+	})
 }

@@ -1,0 +1,284 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"banchengshi/cases"
+	"banchengshi/wecom"
+)
+
+// A citizen's due replies are sent in runs: the messages at the head of
+// their queue that the plan sends as they are (sendable: no reason to wait,
+// each counted in the window before the next is planned, as the sends will
+// count them). A run is claimed in one statement before its first message
+// is sent (every message's attempt counted, its next try a lease ahead, at
+// the version read: all or none), sent in order, and settled in one
+// transaction after its last message (their states, the window's count,
+// their fates on the case timelines), or earlier, as soon as a send stops
+// it. Five replies due together cost a claim and a settlement, not five of
+// each.
+//
+// A send that stops the run (a refusal, WeCom's frequency limit, an error,
+// the lease lost) settles what went before it, decides the stopped
+// message's fate as a lone send would, and gives back the claims of the
+// messages after it (their attempt and their place in the queue, as if
+// they had not been claimed): they are planned again with what the stop
+// taught (a window WeCom says is used up, a pause). A panic in a send
+// leaves the message in flight claimed (its attempt spent, so a message
+// that kills its sender is given up in the end) and gives back the rest.
+//
+// Should the sender die between sends and the settlement, the claimed
+// messages are due again when the claim runs out (claimFor), and the next
+// sender sends them again under the same send_key (one at a time: see
+// sendable): WeCom answers a msgid it took as already taken, so the citizen
+// gets no second copy, and each message is settled, counted in the window
+// and given its fate once.
+
+// sendable is how many of g, from its head, the plan sends as they are:
+// messages that are no handover, have attempts left and have no reason to
+// wait, each counted in the window (in a copy of c) before the next one is
+// planned. The sends count them in c as they go.
+//
+// A message tried before goes first in its run, never after another: its
+// sender may have died on it, and a message that kills its sender every
+// time must spend only its own attempts, not those of the messages claimed
+// with it (a run left claimed by a dead sender is therefore sent again one
+// message at a time).
+func sendable(c *cases.Contact, g []*cases.OutboxMessage, now time.Time) int {
+	plan := *c
+	for i, m := range g {
+		if i > 0 && m.Attempts > 0 {
+			return i
+		}
+		if m.Message.Handover || m.Attempts >= maxSendAttempts || holdReason(&plan, m, now) != "" {
+			return i
+		}
+		plan.SentInWindow++
+	}
+	return len(g)
+}
+
+// sendRun claims run (sendable, in order), sends it and settles it. It
+// reports how many of run are done (sent, or their fate decided); the
+// claims of the rest are given back and the caller plans them again. An
+// error errKfWaits or errRetryFirst says the rest of the citizen's messages
+// wait behind the message that stopped the run.
+func (o *Outbox) sendRun(ctx context.Context, run []*cases.OutboxMessage, contact *cases.Contact, now time.Time) (done int, err error) {
+	due := make([]time.Time, len(run))
+	for i, m := range run {
+		due[i] = m.NextAttemptAt
+	}
+	if err := o.claimRun(ctx, run, now); err != nil {
+		return 0, err
+	}
+	s := &runSettlement{}
+	// inFlight is the message being sent: a panic out of its send leaves it
+	// claimed; what comes after it is given back.
+	inFlight := -1
+	defer func() {
+		if inFlight >= 0 {
+			s.back, s.due = run[inFlight+1:], due[inFlight+1:]
+		}
+		err = errors.Join(err, o.settleRun(ctx, s, now))
+	}()
+	window := windowOf(contact)
+	for i, m := range run {
+		if ctx.Err() != nil {
+			// The recipient's lease is lost: what went is settled, nothing
+			// more is sent.
+			s.back, s.due = run[i:], due[i:]
+			return i, ctx.Err()
+		}
+		inFlight = i
+		msgid, err := o.api.SendKf(ctx, m.OpenKfID, m.Recipient, m.SendKey, m.Message)
+		inFlight = -1
+		if err == nil {
+			contact.SentInWindow++
+			markSent(m, msgid, now)
+			s.sent = append(s.sent, m)
+			continue
+		}
+		stop := o.sendFailed(m, err, contact, window, due[i], now, s)
+		s.decided = m
+		s.back, s.due = run[i+1:], due[i+1:]
+		return i + 1, stop
+	}
+	return len(run), nil
+}
+
+// claimRun claims every message of run at once (see claim, which claims one
+// and gives up on a message with no attempts left; sendable leaves those
+// out of a run).
+func (o *Outbox) claimRun(ctx context.Context, run []*cases.OutboxMessage, now time.Time) error {
+	was := make([]cases.OutboxMessage, len(run))
+	for i, m := range run {
+		was[i] = *m
+		m.Attempts++
+		m.NextAttemptAt = now.Add(claimFor).UTC()
+	}
+	if err := o.repo.UpdateOutboxes(ctx, run); err != nil {
+		for i, m := range run {
+			*m = was[i]
+		}
+		return fmt.Errorf("claim %d outbox messages from %d: %w", len(run), run[0].ID, err)
+	}
+	return nil
+}
+
+// sendFailed decides the fate of m, which WeCom did not take (err), as a
+// lone send would, and returns errKfWaits or errRetryFirst when the
+// citizen's messages after it must wait; the fate is written with the
+// run's settlement.
+func (o *Outbox) sendFailed(m *cases.OutboxMessage, err error, contact *cases.Contact, w window, due, now time.Time, s *runSettlement) error {
+	if wait, ok := wecom.RetryAfter(err); ok {
+		o.postpone(m, due, err, wait, now)
+		return errKfWaits
+	}
+	switch code := wecom.ErrCode(err); {
+	case code == wecom.CodeKfSendLimit:
+		// WeCom counts differently from us (a message sent by a servicer in the
+		// client counts too): believe WeCom and hold until the citizen writes.
+		contact.SentInWindow = cases.KfWindowMessages
+		hold(m, reasonBudget, now)
+		s.exhausted = &w
+	case code == codeKfSessionState:
+		hold(m, reasonServicer, now)
+	case errors.Is(err, wecom.ErrInvalidMessage):
+		// Retrying cannot make a message WeCom would refuse acceptable.
+		m.LastError = err.Error()
+		giveUp(m)
+	default:
+		o.retryLater(m, err, now)
+		return errRetryFirst
+	}
+	return nil
+}
+
+// runSettlement is what a run leaves to write.
+type runSettlement struct {
+	sent []*cases.OutboxMessage // WeCom took them
+	// decided is the message that stopped the run, its fate decided; when
+	// WeCom said the window is used up, exhausted is the window.
+	decided   *cases.OutboxMessage
+	exhausted *window
+	// back are claimed messages not sent; due, when each was due before
+	// its claim.
+	back []*cases.OutboxMessage
+	due  []time.Time
+}
+
+// settleRun writes s in one transaction: the sent messages with their
+// count in the window, the stopped message's fate, the claims given back.
+// It is written even while the process shuts down (recordCtx): the
+// messages have gone out. Should the transaction fail (a message changed
+// meanwhile, a deadlock), each part is written again on its own, so that
+// one changed message does not cost the others their settlement.
+func (o *Outbox) settleRun(ctx context.Context, s *runSettlement, now time.Time) error {
+	for i, m := range s.back {
+		m.Attempts--
+		m.NextAttemptAt = s.due[i]
+	}
+	all := append(append([]*cases.OutboxMessage(nil), s.sent...), s.back...)
+	if s.decided != nil {
+		all = append(all, s.decided)
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	was := make([]cases.OutboxMessage, len(all))
+	for i, m := range all {
+		was[i] = *m
+	}
+	ctx, cancel := recordCtx(ctx)
+	defer cancel()
+	err := o.repo.InTx(ctx, func(r cases.Repo) error {
+		if err := o.writeSent(ctx, r, s.sent, now); err != nil {
+			return err
+		}
+		if err := o.writeDecided(ctx, r, s, now); err != nil {
+			return err
+		}
+		return r.UpdateOutboxes(ctx, s.back)
+	})
+	if err == nil {
+		o.countFates(s)
+		return nil
+	}
+	for i, m := range all {
+		*m = was[i]
+	}
+	return errors.Join(err, o.settleRunAlone(ctx, s, now))
+}
+
+// settleRunAlone writes each part of s in a transaction of its own. A claim
+// given back to a message changed meanwhile is left: the change is
+// someone else's.
+func (o *Outbox) settleRunAlone(ctx context.Context, s *runSettlement, now time.Time) error {
+	var errs []error
+	for _, m := range s.sent {
+		err := o.repo.InTx(ctx, func(r cases.Repo) error { return o.writeSent(ctx, r, []*cases.OutboxMessage{m}, now) })
+		if err == nil {
+			o.metrics.Notification(string(m.Channel), fateLabel(m))
+		}
+		errs = append(errs, err)
+	}
+	if s.decided != nil {
+		err := o.repo.InTx(ctx, func(r cases.Repo) error { return o.writeDecided(ctx, r, s, now) })
+		if err == nil {
+			o.metrics.Notification(string(s.decided.Channel), fateLabel(s.decided))
+		}
+		errs = append(errs, err)
+	}
+	for _, m := range s.back {
+		if err := o.repo.UpdateOutbox(ctx, m); err != nil && !errors.Is(err, cases.ErrConflict) {
+			errs = append(errs, fmt.Errorf("give back the claim of outbox message %d: %w", m.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// writeSent writes, in r's transaction, the state of ms, which WeCom took,
+// counted in the citizen's window (in place: see countSent), and their
+// fates on the case timelines.
+func (o *Outbox) writeSent(ctx context.Context, r cases.Repo, ms []*cases.OutboxMessage, now time.Time) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	if err := r.UpdateOutboxSent(ctx, ms, now.UTC()); err != nil {
+		return fmt.Errorf("save sent messages' state: %w", err)
+	}
+	for _, m := range ms {
+		if err := appendFate(ctx, r, m, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeDecided writes, in r's transaction, the fate of the message that
+// stopped the run, after the window's count of the messages sent before it.
+func (o *Outbox) writeDecided(ctx context.Context, r cases.Repo, s *runSettlement, now time.Time) error {
+	m := s.decided
+	if m == nil {
+		return nil
+	}
+	if s.exhausted != nil {
+		if err := countSent(ctx, r, m.OpenKfID, m.Recipient, *s.exhausted, true, now); err != nil {
+			return err
+		}
+	}
+	return o.settleRows(ctx, r, m, nil, now)
+}
+
+// countFates counts the fates s wrote in the metrics.
+func (o *Outbox) countFates(s *runSettlement) {
+	for _, m := range s.sent {
+		o.metrics.Notification(string(m.Channel), fateLabel(m))
+	}
+	if s.decided != nil {
+		o.metrics.Notification(string(s.decided.Channel), fateLabel(s.decided))
+	}
+}
