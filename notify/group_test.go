@@ -534,3 +534,41 @@ func TestLoneReplyCostsTwoCommitsOnMySQL(t *testing.T) {
 		t.Errorf("%d messages counted in the window, want 1", contact.SentInWindow)
 	}
 }
+
+// WeCom's msg_send_fail for a reply can arrive while later replies of its
+// run are still being sent, before the run is settled: the outbox does not
+// know the msgid yet and says so (ErrNotFound), so that intake tries the
+// event again; once the run is settled the same report holds the message
+// instead of leaving it "sent".
+func TestSendFailedBeforeItsRunIsSettledIsNotLost(t *testing.T) {
+	db := storagetest.SQLite(t)
+	api := &weCom{}
+	f := effectsFixture(t, db, api)
+	ctx := context.Background()
+	f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
+	first := f.enqueue(t, 0, "wmA", "一", cases.PriorityNormal)
+	f.enqueue(t, 0, "wmA", "二", cases.PriorityNormal)
+	var early error
+	api.fail = func(call int, _ cases.Message) (bool, error) {
+		if call == 2 { // intake handles the report while "二" goes out
+			early = db.InTx(ctx, func(r cases.Repo) error { return f.out.SendFailed(ctx, r, first.SendKey, 6) })
+		}
+		return true, nil
+	}
+	if err := f.out.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(early, cases.ErrNotFound) {
+		t.Fatalf("a report before the run is settled: %v; want ErrNotFound, for intake to try it again", early)
+	}
+	if err := db.InTx(ctx, func(r cases.Repo) error { return f.out.SendFailed(ctx, r, first.SendKey, 6) }); err != nil {
+		t.Fatalf("the report tried again after the run: %v", err)
+	}
+	got, err := db.OutboxByWeComMsgID(ctx, first.SendKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != cases.OutboxHeld {
+		t.Errorf("message WeCom did not deliver is %s, want held until the citizen writes again", got.Status)
+	}
+}
