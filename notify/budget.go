@@ -69,6 +69,11 @@ func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) e
 			err = o.deliverKf(ctx, g[0], contact, now)
 		}
 		if errors.Is(err, errKfWaits) || errors.Is(err, errRetryFirst) {
+			if other := withoutStops(err); other != nil {
+				// A settlement that failed beside the stop: what it was
+				// about goes out again under its key; it must be seen.
+				o.log.Error("settle a citizen's messages", "err", other)
+			}
 			return nil // the rest keep their place behind it
 		}
 		if err != nil {
@@ -77,6 +82,26 @@ func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) e
 		g = g[done:]
 	}
 	return nil
+}
+
+// withoutStops is err without errKfWaits and errRetryFirst, the planned
+// stops of a citizen's messages: nil when nothing else went wrong.
+func withoutStops(err error) error {
+	var rest []error
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		if e != nil && !errors.Is(e, errKfWaits) && !errors.Is(e, errRetryFirst) {
+			rest = append(rest, e)
+		}
+	}
+	walk(err)
+	return errors.Join(rest...)
 }
 
 // errKfWaits stops a citizen's messages when kf sends must wait (WeCom's
