@@ -31,11 +31,11 @@ var kindLabel = map[string]string{
 	"location": "位置", "link": "链接", "business_card": "名片", "miniprogram": "小程序", "other": "其他消息",
 }
 
-// sendFailAttempts is how often a msg_send_fail for a message the outbox
-// does not know is tried (over about 14 s: retryWait). A reply that went out
-// in a run is written down when the run is settled: within a second
-// normally, after its claim runs out (storage.LeaseTTL) and it is sent again
-// when its sender died.
+// sendFailAttempts is how often a msg_send_fail is tried while the outbox
+// does not know its message but has one in flight to the citizen (over about
+// 14 s: retryWait). A reply that went out in a run is written down when the
+// run is settled: within a second normally, after its claim runs out
+// (storage.LeaseTTL) and it is sent again when its sender died.
 const sendFailAttempts = 4
 
 // session_status_change change types (kf): 1 taken from the pool, 2 transferred,
@@ -53,7 +53,7 @@ func (in *Intake) systemEvent(ctx context.Context, m *cases.KfMessage, msg *weco
 	case "msg_send_fail":
 		return in.repo.InTx(ctx, func(r cases.Repo) error {
 			if in.events != nil {
-				err := in.events.SendFailed(ctx, r, ev.FailMsgID, ev.FailType)
+				err := in.events.SendFailed(ctx, r, m.OpenKfID, m.ExternalUserID, ev.FailMsgID, ev.FailType)
 				switch {
 				case errors.Is(err, cases.ErrNotFound) && m.Attempts+1 < sendFailAttempts:
 					// Its sender may not have written it down yet (a

@@ -31,7 +31,7 @@ func (w *welcomingKf) SendKfOnEvent(_ context.Context, code string, m cases.Mess
 // sendFailures records the msg_send_fail events handed on.
 type sendFailures []string
 
-func (f *sendFailures) SendFailed(_ context.Context, _ cases.Repo, msgID string, failType int) error {
+func (f *sendFailures) SendFailed(_ context.Context, _ cases.Repo, _, _, msgID string, failType int) error {
 	*f = append(*f, fmt.Sprintf("%s/%d", msgID, failType))
 	return nil
 }
@@ -105,7 +105,7 @@ func TestSendFailureHandedOn(t *testing.T) {
 // is 0).
 type notYetKnown struct{ asked, known int }
 
-func (n *notYetKnown) SendFailed(_ context.Context, _ cases.Repo, msgID string, _ int) error {
+func (n *notYetKnown) SendFailed(_ context.Context, _ cases.Repo, _, _, msgID string, _ int) error {
 	n.asked++
 	if n.known == 0 || n.asked < n.known {
 		return fmt.Errorf("msg_send_fail for message %s: %w", msgID, cases.ErrNotFound)

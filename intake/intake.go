@@ -36,7 +36,7 @@ type StaffHandler interface {
 // Events receives kf system events that concern messages we sent
 // (msg_send_fail), inside the transaction that marks the event handled.
 type Events interface {
-	SendFailed(ctx context.Context, r cases.Repo, msgID string, failType int) error
+	SendFailed(ctx context.Context, r cases.Repo, openKfID, externalUserID, msgID string, failType int) error
 }
 
 // Intake is the pipeline from callback to case.

@@ -29,15 +29,24 @@ const (
 //     window; the answer or follow-up of a resolved case becomes a phone task
 //     for staff, anything else (a nudge, an update) fails with the reason.
 //
-// A msgid the outbox does not know is cases.ErrNotFound: the message may
-// have gone out in a run of replies whose settlement (group.go) is not
-// written yet, and WeCom's report can come before it; the caller tries the
-// event again a little later, and lets it go after a few tries (the welcome
-// message, or a message sent before this outbox existed).
-func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, msgID string, failType int) error {
+// A msgid the outbox does not know while a message to the citizen is in
+// flight is cases.ErrNotFound: it may have gone out in a run of replies
+// whose settlement (group.go) is not written yet, and WeCom's report can
+// come first; the caller tries the event again a little later. Any other
+// msgid the outbox does not know (the welcome message, or a message sent
+// before this outbox existed) is logged and ignored.
+func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, openKfID, externalUserID, msgID string, failType int) error {
 	m, err := r.OutboxByWeComMsgID(ctx, msgID)
 	if errors.Is(err, cases.ErrNotFound) {
-		return fmt.Errorf("msg_send_fail for message %s: %w", msgID, err)
+		inFlight, ferr := r.OutboxInFlight(ctx, openKfID, externalUserID, o.now())
+		if ferr != nil {
+			return ferr
+		}
+		if inFlight {
+			return fmt.Errorf("msg_send_fail for message %s while a message to the citizen is in flight: %w", msgID, err)
+		}
+		o.log.Warn("msg_send_fail for a message not in the outbox", "msgid", msgID, "fail_type", failType)
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("find failed message: %w", err)

@@ -551,7 +551,7 @@ func TestSendFailedBeforeItsRunIsSettledIsNotLost(t *testing.T) {
 	var early error
 	api.fail = func(call int, _ cases.Message) (bool, error) {
 		if call == 2 { // intake handles the report while "二" goes out
-			early = db.InTx(ctx, func(r cases.Repo) error { return f.out.SendFailed(ctx, r, first.SendKey, 6) })
+			early = db.InTx(ctx, func(r cases.Repo) error { return f.out.SendFailed(ctx, r, "wk1", "wmA", first.SendKey, 6) })
 		}
 		return true, nil
 	}
@@ -561,7 +561,7 @@ func TestSendFailedBeforeItsRunIsSettledIsNotLost(t *testing.T) {
 	if !errors.Is(early, cases.ErrNotFound) {
 		t.Fatalf("a report before the run is settled: %v; want ErrNotFound, for intake to try it again", early)
 	}
-	if err := db.InTx(ctx, func(r cases.Repo) error { return f.out.SendFailed(ctx, r, first.SendKey, 6) }); err != nil {
+	if err := db.InTx(ctx, func(r cases.Repo) error { return f.out.SendFailed(ctx, r, "wk1", "wmA", first.SendKey, 6) }); err != nil {
 		t.Fatalf("the report tried again after the run: %v", err)
 	}
 	got, err := db.OutboxByWeComMsgID(ctx, first.SendKey)

@@ -25,6 +25,20 @@ func (s *SQL) OutboxByWeComMsgID(ctx context.Context, msgID string) (*cases.Outb
 	return list[0], nil
 }
 
+// OutboxInFlight reports whether a kf message to the citizen is claimed by
+// a sender (pending, tried, its next try after now): it may have gone out
+// already and not be written down yet (a run of replies is settled after
+// its last send).
+func (s *SQL) OutboxInFlight(ctx context.Context, openKfID, externalUserID string, now time.Time) (bool, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE open_kfid = ? AND recipient = ? AND status = ? AND attempts > 0 AND next_attempt_at > ?",
+		openKfID, externalUserID, string(cases.OutboxPending), s.d.t(utc(now))).Scan(&n)
+	if err != nil {
+		return false, s.wrap(err, "look for messages in flight to a citizen")
+	}
+	return n > 0, nil
+}
+
 // OpenWindow records, in place, messages from the citizen, the last of
 // which they sent at sentAt and reached us at receivedAt (see
 // cases.OutboxStore). The

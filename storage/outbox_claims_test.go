@@ -228,3 +228,47 @@ func TestUpdateOutboxSentCountsEveryMessage(t *testing.T) {
 		}
 	})
 }
+
+// A kf message a sender has claimed is in flight to its citizen until it is
+// settled or its claim runs out; one not yet tried is not.
+func TestOutboxInFlight(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		inFlight := func(user string, now time.Time) bool {
+			t.Helper()
+			got, err := db.OutboxInFlight(ctx, "wkA", user, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmA",
+			Message: cases.Message{Text: "您好"}, CreatedAt: at, NextAttemptAt: at.Add(time.Minute)}
+		if err := db.Enqueue(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if inFlight("wmA", at) { // due later, never tried
+			t.Error("a message not yet tried is in flight")
+		}
+		m.Attempts, m.NextAttemptAt = 1, at.Add(30*time.Second)
+		if err := db.UpdateOutboxes(ctx, []*cases.OutboxMessage{m}); err != nil {
+			t.Fatal(err)
+		}
+		if !inFlight("wmA", at.Add(time.Second)) {
+			t.Error("a claimed message is not in flight")
+		}
+		if inFlight("wmB", at.Add(time.Second)) {
+			t.Error("another citizen's message is in flight")
+		}
+		if inFlight("wmA", at.Add(time.Minute)) {
+			t.Error("a message whose claim ran out is still in flight")
+		}
+		m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, "msg-1", ptr(at)
+		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}, at); err != nil {
+			t.Fatal(err)
+		}
+		if inFlight("wmA", at.Add(time.Second)) {
+			t.Error("a settled message is still in flight")
+		}
+	})
+}
