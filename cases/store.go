@@ -142,10 +142,10 @@ type PlanStore interface {
 	// OutboxByWeComMsgID returns the message WeCom accepted under msgID, or
 	// ErrNotFound.
 	OutboxByWeComMsgID(ctx context.Context, msgID string) (*OutboxMessage, error)
-	// OutboxInFlight reports whether a kf message to the citizen is claimed
-	// by a sender now (pending, tried, its next try after now): sent
-	// perhaps, not written down yet.
-	OutboxInFlight(ctx context.Context, openKfID, externalUserID string, now time.Time) (bool, error)
+	// OutboxUnsettled returns the pending kf message to the citizen sent
+	// under msgID (its send key), its state not written down yet, or
+	// ErrNotFound.
+	OutboxUnsettled(ctx context.Context, openKfID, externalUserID, msgID string) (*OutboxMessage, error)
 	// HeldOutboxSince returns held messages of at least priority min whose
 	// NextAttemptAt (the time they were held) is not after before, oldest first.
 	HeldOutboxSince(ctx context.Context, before time.Time, min Priority, limit int) ([]*OutboxMessage, error)

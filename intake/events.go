@@ -2,7 +2,6 @@ package intake
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"banchengshi/bot"
@@ -31,13 +30,6 @@ var kindLabel = map[string]string{
 	"location": "位置", "link": "链接", "business_card": "名片", "miniprogram": "小程序", "other": "其他消息",
 }
 
-// sendFailAttempts is how often a msg_send_fail is tried while the outbox
-// does not know its message but has one in flight to the citizen (over about
-// 14 s: retryWait). A reply that went out in a run is written down when the
-// run is settled: within a second normally, after its claim runs out
-// (storage.LeaseTTL) and it is sent again when its sender died.
-const sendFailAttempts = 4
-
 // session_status_change change types (kf): 1 taken from the pool, 2 transferred,
 // 3 ended, 4 re-entered.
 var stateAfterChange = map[int]cases.ServiceState{1: cases.StateHuman, 2: cases.StateHuman, 3: cases.StateEnded, 4: cases.StateHuman}
@@ -53,16 +45,7 @@ func (in *Intake) systemEvent(ctx context.Context, m *cases.KfMessage, msg *weco
 	case "msg_send_fail":
 		return in.repo.InTx(ctx, func(r cases.Repo) error {
 			if in.events != nil {
-				err := in.events.SendFailed(ctx, r, m.OpenKfID, m.ExternalUserID, ev.FailMsgID, ev.FailType)
-				switch {
-				case errors.Is(err, cases.ErrNotFound) && m.Attempts+1 < sendFailAttempts:
-					// Its sender may not have written it down yet (a
-					// run of replies is settled after its last send):
-					// tried again after the usual wait.
-					return err
-				case errors.Is(err, cases.ErrNotFound):
-					in.log.Warn("msg_send_fail for a message not in the outbox", "msgid", ev.FailMsgID, "fail_type", ev.FailType)
-				case err != nil:
+				if err := in.events.SendFailed(ctx, r, m.OpenKfID, m.ExternalUserID, ev.FailMsgID, ev.FailType); err != nil {
 					return err
 				}
 			} else {

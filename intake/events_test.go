@@ -100,59 +100,6 @@ func TestSendFailureHandedOn(t *testing.T) {
 	}
 }
 
-// notYetKnown answers msg_send_fail as an outbox that has not written the
-// message down yet, until it has been asked known times (never when known
-// is 0).
-type notYetKnown struct{ asked, known int }
-
-func (n *notYetKnown) SendFailed(_ context.Context, _ cases.Repo, _, _, msgID string, _ int) error {
-	n.asked++
-	if n.known == 0 || n.asked < n.known {
-		return fmt.Errorf("msg_send_fail for message %s: %w", msgID, cases.ErrNotFound)
-	}
-	return nil
-}
-
-// A msg_send_fail for a message the outbox does not know yet (a reply of a
-// run not settled yet) is tried again after the usual waits, and handed on
-// once the outbox knows it; one it never knows (a welcome message) is let go
-// after sendFailAttempts tries, done without being given up.
-func TestSendFailureForAMessageNotWrittenDownYet(t *testing.T) {
-	for _, c := range []struct {
-		name        string
-		known, want int
-	}{
-		{"known at the second try", 2, 2},
-		{"never known", 0, sendFailAttempts},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			repo := storagetest.SQLite(t)
-			clk := clock.NewFake(time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC))
-			api := &welcomingKf{fakeKf: fakeKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{
-				kfEvent("e1", "u1", wecom.KfEventMsgSendFail, clk.Now().Unix(), map[string]any{"fail_msgid": "OUT7", "fail_type": 6}),
-			}}}}}
-			events := &notYetKnown{known: c.known}
-			in := eventsIntake(t, repo, api, clk, events)
-			pullAndHandle(t, in, "tok")
-			for range 10 {
-				if len(pendingIDs(t, repo)) == 0 {
-					break
-				}
-				clk.Advance(time.Minute)
-				if err := in.handlePending(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if left := pendingIDs(t, repo); len(left) != 0 {
-				t.Fatalf("events left unhandled: %v", left)
-			}
-			if events.asked != c.want {
-				t.Errorf("the outbox was asked %d times, want %d", events.asked, c.want)
-			}
-		})
-	}
-}
-
 // A servicer taking the chat, or it ending, changes who has the citizen:
 // the contact's service state follows WeCom's change type; a change type
 // the product does not know changes nothing.

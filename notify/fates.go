@@ -29,22 +29,24 @@ const (
 //     window; the answer or follow-up of a resolved case becomes a phone task
 //     for staff, anything else (a nudge, an update) fails with the reason.
 //
-// A msgid the outbox does not know while a message to the citizen is in
-// flight is cases.ErrNotFound: it may have gone out in a run of replies
-// whose settlement (group.go) is not written yet, and WeCom's report can
-// come first; the caller tries the event again a little later. Any other
-// msgid the outbox does not know (the welcome message, or a message sent
-// before this outbox existed) is logged and ignored.
+// A report can come before the message's sender has written down that WeCom
+// took it (a run of replies is settled after its last send, a sender that
+// died left it claimed, a send that timed out waits to be tried again under
+// the same key): the pending message is found by its send key, which WeCom
+// gives back as the msgid, and its fate is written at once; the sender's
+// own settlement then finds it changed and leaves it. A msgid the outbox
+// does not know at all (the welcome message, or a message sent before this
+// outbox existed) is logged and ignored.
 func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, openKfID, externalUserID, msgID string, failType int) error {
 	m, err := r.OutboxByWeComMsgID(ctx, msgID)
 	if errors.Is(err, cases.ErrNotFound) {
-		inFlight, ferr := r.OutboxInFlight(ctx, openKfID, externalUserID, o.now())
-		if ferr != nil {
-			return ferr
+		m, err = r.OutboxUnsettled(ctx, openKfID, externalUserID, msgID)
+		if err == nil {
+			// WeCom took it under this key; when is not known.
+			m.WeComMsgID = msgID
 		}
-		if inFlight {
-			return fmt.Errorf("msg_send_fail for message %s while a message to the citizen is in flight: %w", msgID, err)
-		}
+	}
+	if errors.Is(err, cases.ErrNotFound) {
 		o.log.Warn("msg_send_fail for a message not in the outbox", "msgid", msgID, "fail_type", failType)
 		return nil
 	}

@@ -220,10 +220,17 @@ func (o *Outbox) settleRunAlone(ctx context.Context, s *runSettlement, now time.
 	var errs []error
 	for _, m := range s.sent {
 		err := o.repo.InTx(ctx, func(r cases.Repo) error { return o.writeSent(ctx, r, []*cases.OutboxMessage{m}, now) })
-		if err == nil {
+		switch {
+		case err == nil:
 			o.metrics.Notification(string(m.Channel), fateLabel(m))
+		case errors.Is(err, cases.ErrConflict):
+			// Its fate was written meanwhile (WeCom's msg_send_fail for
+			// it came first: SendFailed), or its claim ran out and
+			// another sender has it: theirs stands.
+			o.log.Warn("sent outbox message changed before its settlement; left as it is", "outbox_id", m.ID, "err", err)
+		default:
+			errs = append(errs, err)
 		}
-		errs = append(errs, err)
 	}
 	if s.decided != nil {
 		err := o.repo.InTx(ctx, func(r cases.Repo) error { return o.writeDecided(ctx, r, s, now) })

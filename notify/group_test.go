@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -304,6 +306,66 @@ func TestLeaseLostInTheMiddleOfARun(t *testing.T) {
 	}
 }
 
+// losingLocker hands out leases that are lost at their first renewal.
+type losingLocker struct {
+	storage.Locker
+	lost chan struct{}
+	once sync.Once
+}
+
+func (l *losingLocker) TryLock(ctx context.Context, key string, ttl time.Duration) (storage.Lock, bool, error) {
+	lock, ok, err := l.Locker.TryLock(ctx, key, ttl)
+	if !ok || err != nil {
+		return lock, ok, err
+	}
+	return losingLock{lock, l}, true, nil
+}
+
+type losingLock struct {
+	storage.Lock
+	l *losingLocker
+}
+
+func (k losingLock) Refresh(context.Context, time.Duration) error {
+	k.l.once.Do(func() { close(k.l.lost) })
+	return storage.ErrLockLost
+}
+
+// A recipient's lease lost in the middle of a run stops that run alone:
+// the round is not failed for the other citizens, and the rest of the run,
+// its claim given back, is read again.
+func TestLeaseLostIsNotARoundsFailure(t *testing.T) {
+	db := storagetest.SQLite(t)
+	locker := &losingLocker{Locker: storage.NewMemory().Locker(), lost: make(chan struct{})}
+	api := &weCom{fail: func(_ int, m cases.Message) (bool, error) {
+		if m.Text == "一" {
+			<-locker.lost // the lease is renewed, and lost, while 一 goes out
+			time.Sleep(10 * time.Millisecond)
+		}
+		return true, nil
+	}}
+	f := &fixture{db: db, api: &api.recorder, tasks: &tasks{}, now: t0}
+	f.out = notify.New(notify.Config{Repo: db, API: api, Locker: locker, Limiter: storage.NewMemory().RateLimiter(), Tasks: f.tasks,
+		Now: func() time.Time { return f.now }})
+	f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
+	f.contact(t, "wmB", f.now.Add(-time.Minute), 0)
+	f.enqueue(t, 0, "wmA", "一", cases.PriorityNormal)
+	f.enqueue(t, 0, "wmA", "二", cases.PriorityNormal)
+	f.enqueue(t, 0, "wmB", "乙", cases.PriorityNormal)
+	if err := f.out.Flush(context.Background()); err != nil {
+		t.Errorf("flush with one recipient's lease lost: %v", err)
+	}
+	sent := calledTexts(api)
+	sort.Strings(sent)
+	if diff := cmp.Diff([]string{"一", "乙", "二"}, sent); diff != "" {
+		t.Errorf("sent (-want +got):\n%s", diff)
+	}
+	due, err := db.DueOutbox(context.Background(), f.now.Add(time.Hour), 10)
+	if err != nil || len(due) != 0 {
+		t.Errorf("due after the round: %v, %v", due, err)
+	}
+}
+
 // WeCom's frequency limit in the middle of a run: what went before is
 // settled, and the limited message and the ones after it keep their place
 // in the queue as if never claimed (no attempt spent, due as before).
@@ -536,10 +598,9 @@ func TestLoneReplyCostsTwoCommitsOnMySQL(t *testing.T) {
 }
 
 // WeCom's msg_send_fail for a reply can arrive while later replies of its
-// run are still being sent, before the run is settled: the outbox does not
-// know the msgid yet and says so (ErrNotFound), so that intake tries the
-// event again; once the run is settled the same report holds the message
-// instead of leaving it "sent".
+// run are still being sent, before the run is settled: the outbox finds the
+// message by its send key (WeCom's msgid for it) and holds it at once; the
+// run's settlement then leaves it held and settles the rest.
 func TestSendFailedBeforeItsRunIsSettledIsNotLost(t *testing.T) {
 	db := storagetest.SQLite(t)
 	api := &weCom{}
@@ -547,7 +608,7 @@ func TestSendFailedBeforeItsRunIsSettledIsNotLost(t *testing.T) {
 	ctx := context.Background()
 	f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
 	first := f.enqueue(t, 0, "wmA", "一", cases.PriorityNormal)
-	f.enqueue(t, 0, "wmA", "二", cases.PriorityNormal)
+	second := f.enqueue(t, 0, "wmA", "二", cases.PriorityNormal)
 	var early error
 	api.fail = func(call int, _ cases.Message) (bool, error) {
 		if call == 2 { // intake handles the report while "二" goes out
@@ -556,19 +617,21 @@ func TestSendFailedBeforeItsRunIsSettledIsNotLost(t *testing.T) {
 		return true, nil
 	}
 	if err := f.out.Flush(ctx); err != nil {
-		t.Fatal(err)
+		t.Fatalf("the run after its first message was reported undelivered: %v", err)
 	}
-	if !errors.Is(early, cases.ErrNotFound) {
-		t.Fatalf("a report before the run is settled: %v; want ErrNotFound, for intake to try it again", early)
+	if early != nil {
+		t.Fatalf("a report before the run is settled: %v", early)
 	}
-	if err := db.InTx(ctx, func(r cases.Repo) error { return f.out.SendFailed(ctx, r, "wk1", "wmA", first.SendKey, 6) }); err != nil {
-		t.Fatalf("the report tried again after the run: %v", err)
-	}
-	got, err := db.OutboxByWeComMsgID(ctx, first.SendKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Status != cases.OutboxHeld {
-		t.Errorf("message WeCom did not deliver is %s, want held until the citizen writes again", got.Status)
+	for _, c := range []struct {
+		m    *cases.OutboxMessage
+		want cases.OutboxStatus
+	}{{first, cases.OutboxHeld}, {second, cases.OutboxSent}} {
+		got, err := db.OutboxByWeComMsgID(ctx, c.m.SendKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != c.m.ID || got.Status != c.want {
+			t.Errorf("message %d under %s: message %d is %s, want %s", c.m.ID, c.m.SendKey, got.ID, got.Status, c.want)
+		}
 	}
 }

@@ -306,6 +306,13 @@ func (o *Outbox) deliverPage(ctx context.Context, due []*cases.OutboxMessage) (b
 				o.log.Warn("outbox message changed while being sent; read again next round", "err", err)
 				return
 			}
+			if err != nil && leased.Err() != nil && ctx.Err() == nil {
+				// The lease on the recipient was lost (Redis slow or
+				// restarted): what went is settled, another sender may
+				// have them now; the round goes on with the others.
+				o.log.Warn("lease on a recipient lost while sending; read again next round", "err", err)
+				return
+			}
 			if err != nil {
 				fail(err)
 			}

@@ -264,10 +264,44 @@ func TestSendFailed(t *testing.T) {
 	t.Run("unknown msgid", func(t *testing.T) {
 		f := newFixture(t)
 		ctx := context.Background()
-		// Nothing to the citizen in flight: logged and ignored.
+		// A message this outbox never sent (the welcome message): logged and ignored.
 		err := f.db.InTx(ctx, func(r cases.Repo) error { return f.out.SendFailed(ctx, r, "wk1", "wmA", "welcome-msg", 10) })
 		if err != nil {
 			t.Errorf("unknown msgid: %v", err)
+		}
+	})
+	t.Run("reported before it is written down", func(t *testing.T) {
+		// WeCom took the answer, and its sender died before writing that
+		// down; its claim has run out when the report comes. The answer is
+		// held for the citizen's next message, not sent again as if new
+		// and then left "sent".
+		f := newFixture(t)
+		ctx := context.Background()
+		c := f.newCase(t, "wmA", cases.StatusResolved)
+		f.contact(t, "wmA", f.now.Add(-time.Hour), 0)
+		m := f.enqueueFor(t, c.ID, "wmA", "答复", cases.PriorityCritical, cases.PurposeNone, cases.UrgentAnswer)
+		m.Attempts, m.NextAttemptAt = 1, f.now.Add(-time.Second)
+		if err := f.db.UpdateOutboxes(ctx, []*cases.OutboxMessage{m}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.db.InTx(ctx, func(r cases.Repo) error { return f.out.SendFailed(ctx, r, "wk1", "wmA", m.SendKey, 6) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.out.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(f.api.kf) != 0 {
+			t.Errorf("sent %q after WeCom reported it undelivered", f.api.kf)
+		}
+		out, err := f.db.CaseOutbox(ctx, c.ID)
+		if err != nil || len(out) != 1 {
+			t.Fatalf("the case's outbox: %+v, %v", out, err)
+		}
+		if out[0].Status != cases.OutboxHeld || out[0].SendKey == m.SendKey {
+			t.Errorf("%s under key %q, want held under a new key", out[0].Status, out[0].SendKey)
+		}
+		if got, _ := f.db.GetContact(ctx, "wk1", "wmA"); got.Remaining(f.now) != 0 {
+			t.Errorf("%d left in the window WeCom says is used up", got.Remaining(f.now))
 		}
 	})
 }

@@ -25,18 +25,26 @@ func (s *SQL) OutboxByWeComMsgID(ctx context.Context, msgID string) (*cases.Outb
 	return list[0], nil
 }
 
-// OutboxInFlight reports whether a kf message to the citizen is claimed by
-// a sender (pending, tried, its next try after now): it may have gone out
-// already and not be written down yet (a run of replies is settled after
-// its last send).
-func (s *SQL) OutboxInFlight(ctx context.Context, openKfID, externalUserID string, now time.Time) (bool, error) {
-	var n int
-	err := s.q.QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE open_kfid = ? AND recipient = ? AND status = ? AND attempts > 0 AND next_attempt_at > ?",
-		openKfID, externalUserID, string(cases.OutboxPending), s.d.t(utc(now))).Scan(&n)
-	if err != nil {
-		return false, s.wrap(err, "look for messages in flight to a citizen")
+// OutboxUnsettled returns the pending kf message to the citizen whose
+// send_key is msgID (send_msg's msgid, which WeCom gives back as the
+// message's): a message WeCom took whose sender has not written it down yet
+// (a run of replies is settled after its last send; a sender that died left
+// it claimed), or one whose send timed out, to be tried again under the same
+// key. ErrNotFound when there is none.
+func (s *SQL) OutboxUnsettled(ctx context.Context, openKfID, externalUserID, msgID string) (*cases.OutboxMessage, error) {
+	if msgID == "" {
+		return nil, cases.ErrNotFound
 	}
-	return n > 0, nil
+	list, err := s.queryOutbox(ctx, "find an unsettled outbox message by its send key",
+		outboxSelect+" WHERE open_kfid = ? AND recipient = ? AND status = ? AND channel = ? AND send_key = ? ORDER BY id LIMIT 1",
+		openKfID, externalUserID, string(cases.OutboxPending), string(cases.ChannelKf), msgID)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, cases.ErrNotFound
+	}
+	return list[0], nil
 }
 
 // OpenWindow records, in place, messages from the citizen, the last of

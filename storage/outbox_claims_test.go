@@ -229,46 +229,39 @@ func TestUpdateOutboxSentCountsEveryMessage(t *testing.T) {
 	})
 }
 
-// A kf message a sender has claimed is in flight to its citizen until it is
-// settled or its claim runs out; one not yet tried is not.
-func TestOutboxInFlight(t *testing.T) {
+// A pending kf message is found by its send key (WeCom's msgid for it)
+// while its state is not written down; once it is, or for another citizen,
+// or under another key, it is not.
+func TestOutboxUnsettled(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db *storage.SQL) {
 		ctx := context.Background()
-		inFlight := func(user string, now time.Time) bool {
-			t.Helper()
-			got, err := db.OutboxInFlight(ctx, "wkA", user, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return got
-		}
 		m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmA",
-			Message: cases.Message{Text: "您好"}, CreatedAt: at, NextAttemptAt: at.Add(time.Minute)}
+			Message: cases.Message{Text: "您好"}, CreatedAt: at, NextAttemptAt: at, SendKey: "key-1"}
 		if err := db.Enqueue(ctx, m); err != nil {
 			t.Fatal(err)
 		}
-		if inFlight("wmA", at) { // due later, never tried
-			t.Error("a message not yet tried is in flight")
-		}
-		m.Attempts, m.NextAttemptAt = 1, at.Add(30*time.Second)
+		m.Attempts, m.NextAttemptAt = 1, at.Add(30*time.Second) // claimed, then its sender died
 		if err := db.UpdateOutboxes(ctx, []*cases.OutboxMessage{m}); err != nil {
 			t.Fatal(err)
 		}
-		if !inFlight("wmA", at.Add(time.Second)) {
-			t.Error("a claimed message is not in flight")
+		got, err := db.OutboxUnsettled(ctx, "wkA", "wmA", "key-1")
+		if err != nil {
+			t.Fatal(err)
 		}
-		if inFlight("wmB", at.Add(time.Second)) {
-			t.Error("another citizen's message is in flight")
+		if diff := cmp.Diff(m, got); diff != "" {
+			t.Errorf("found (-want +got):\n%s", diff)
 		}
-		if inFlight("wmA", at.Add(time.Minute)) {
-			t.Error("a message whose claim ran out is still in flight")
+		for _, c := range [][3]string{{"wkA", "wmB", "key-1"}, {"wkB", "wmA", "key-1"}, {"wkA", "wmA", "key-2"}, {"wkA", "wmA", ""}} {
+			if _, err := db.OutboxUnsettled(ctx, c[0], c[1], c[2]); !errors.Is(err, cases.ErrNotFound) {
+				t.Errorf("%v: %v, want ErrNotFound", c, err)
+			}
 		}
-		m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, "msg-1", ptr(at)
+		m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, "key-1", ptr(at)
 		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}, at); err != nil {
 			t.Fatal(err)
 		}
-		if inFlight("wmA", at.Add(time.Second)) {
-			t.Error("a settled message is still in flight")
+		if _, err := db.OutboxUnsettled(ctx, "wkA", "wmA", "key-1"); !errors.Is(err, cases.ErrNotFound) {
+			t.Errorf("a settled message: %v, want ErrNotFound", err)
 		}
 	})
 }
