@@ -117,7 +117,13 @@ func (c *Client) hold(tok string, left time.Duration) {
 	if tok == "" || left <= 0 || c.isRejected(tok) {
 		return
 	}
-	c.held.Store(&heldToken{value: tok, until: c.now().Add(left)})
+	h := &heldToken{value: tok, until: c.now().Add(left)}
+	c.held.Store(h)
+	// dropToken may have marked it rejected between the check and the
+	// store, and found nothing held to let go of: let go of it here.
+	if c.isRejected(tok) {
+		c.held.CompareAndSwap(h, nil)
+	}
 }
 
 // cachedToken returns the token in the token cache, and holds it when the
