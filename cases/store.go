@@ -96,6 +96,9 @@ type CaseStore interface {
 // OutboxStore keeps the messages the bureau owes and the citizens' kf windows.
 type OutboxStore interface {
 	Enqueue(ctx context.Context, m *OutboxMessage) error
+	// EnqueueMany stores ms as Enqueue would, in one statement, their ids
+	// ascending in the order given; it does not set the ids.
+	EnqueueMany(ctx context.Context, ms []*OutboxMessage) error
 	// DueOutbox returns pending messages whose NextAttemptAt is not after now,
 	// oldest first.
 	DueOutbox(ctx context.Context, now time.Time, limit int) ([]*OutboxMessage, error)

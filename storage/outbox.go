@@ -23,20 +23,7 @@ const outboxSelect = "SELECT id, case_id, channel, open_kfid, recipient, message
 // Enqueue stores m and sets its ID. A zero CreatedAt becomes now, a zero
 // NextAttemptAt becomes CreatedAt and an empty Status pending.
 func (s *SQL) Enqueue(ctx context.Context, m *cases.OutboxMessage) error {
-	if m.CreatedAt.IsZero() {
-		m.CreatedAt = time.Now()
-	}
-	if m.NextAttemptAt.IsZero() {
-		m.NextAttemptAt = m.CreatedAt
-	}
-	if m.Status == "" {
-		m.Status = cases.OutboxPending
-	}
-	if m.SendKey == "" {
-		m.SendKey = NewSendKey()
-	}
-	m.Version = 0
-	normalizeOutboxTimes(m)
+	queued(m)
 	// Sealed to a reference chosen before the insert (see seal.go): one
 	// INSERT writes the row whole.
 	return s.inTx(ctx, func(t *SQL) error {
@@ -55,6 +42,49 @@ func (s *SQL) Enqueue(ctx context.Context, m *cases.OutboxMessage) error {
 		m.ID = id
 		return nil
 	})
+}
+
+// EnqueueMany stores ms in one INSERT, in order (their ids ascend in the
+// order given), each as Enqueue would; the ids are not set. A run of a
+// citizen's messages queues its replies with it (intake).
+func (s *SQL) EnqueueMany(ctx context.Context, ms []*cases.OutboxMessage) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(t *SQL) error {
+		args := make([]any, 0, len(ms)*len(outboxCols))
+		for _, m := range ms {
+			queued(m)
+			row, err := t.outboxArgs(ctx, m, newSealRef())
+			if err != nil {
+				return err
+			}
+			args = append(args, row...)
+		}
+		if _, err := t.q.ExecContext(ctx, insertRowsSQL("outbox", outboxCols, len(ms)), args...); err != nil {
+			return t.wrap(err, "enqueue %d messages", len(ms))
+		}
+		return nil
+	})
+}
+
+// queued gives m what a message has when it is queued: a creation time,
+// due then, pending, a send key, the first version.
+func queued(m *cases.OutboxMessage) {
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = time.Now()
+	}
+	if m.NextAttemptAt.IsZero() {
+		m.NextAttemptAt = m.CreatedAt
+	}
+	if m.Status == "" {
+		m.Status = cases.OutboxPending
+	}
+	if m.SendKey == "" {
+		m.SendKey = NewSendKey()
+	}
+	m.Version = 0
+	normalizeOutboxTimes(m)
 }
 
 // DueOutbox returns pending messages whose NextAttemptAt is not after now,
