@@ -47,7 +47,7 @@ func TestNothingElseEnqueues(t *testing.T) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.CallExpr:
-				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Enqueue" {
+				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && (sel.Sel.Name == "Enqueue" || sel.Sel.Name == "EnqueueMany") {
 					t.Errorf("%s calls Enqueue: queue outbox messages through banchengshi/notify/queue", fset.Position(n.Pos()))
 				}
 			case *ast.CompositeLit:
