@@ -285,12 +285,18 @@ func (in *Intake) handleRun(ctx context.Context, msgs []*cases.KfMessage) (handl
 		// run (runSessions), in this transaction only: if the run fails,
 		// what it held goes with it.
 		sessions := newRunSessions(r)
+		// The replies of the run are stored together, in one statement
+		// (queue.Batch).
+		batch := queue.NewBatch(r)
 		for i, it := range run {
-			replied, err := in.citizenTurnUnmarked(ctx, r, sessions, it.m, it.incoming, conv.Seqs[i], conv.WithServicer)
+			replied, err := in.citizenTurnUnmarked(ctx, batch, sessions, it.m, it.incoming, conv.Seqs[i], conv.WithServicer)
 			if err != nil {
 				return fmt.Errorf("message %s: %w", it.m.MsgID, err)
 			}
 			wake = wake || replied
+		}
+		if err := batch.Flush(ctx); err != nil {
+			return err
 		}
 		if err := sessions.flush(ctx); err != nil {
 			return err
