@@ -168,6 +168,11 @@ type PlanStore interface {
 	// saves one: all of them, each at the version read, or none
 	// (ErrConflict).
 	UpdateOutboxes(ctx context.Context, ms []*OutboxMessage) error
+	// ClaimOutboxes claims messages as read (each at its version) for their
+	// sender: one attempt more each, due again at until; all or none
+	// (ErrConflict), and on success their Attempts, NextAttemptAt and
+	// Version are moved in memory.
+	ClaimOutboxes(ctx context.Context, ms []*OutboxMessage, until time.Time) error
 	// UpdateOutboxSent saves the state of kf messages to one citizen that
 	// WeCom took, as UpdateOutboxes does (ErrConflict when any changed since
 	// it was read), and counts each in the citizen's window as

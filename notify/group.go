@@ -113,16 +113,7 @@ func (o *Outbox) sendRun(ctx context.Context, run []*cases.OutboxMessage, contac
 // and gives up on a message with no attempts left; sendable leaves those
 // out of a run).
 func (o *Outbox) claimRun(ctx context.Context, run []*cases.OutboxMessage, now time.Time) error {
-	was := make([]cases.OutboxMessage, len(run))
-	for i, m := range run {
-		was[i] = *m
-		m.Attempts++
-		m.NextAttemptAt = now.Add(claimFor).UTC()
-	}
-	if err := o.repo.UpdateOutboxes(ctx, run); err != nil {
-		for i, m := range run {
-			*m = was[i]
-		}
+	if err := o.repo.ClaimOutboxes(ctx, run, now.Add(claimFor)); err != nil {
 		return fmt.Errorf("claim %d outbox messages from %d: %w", len(run), run[0].ID, err)
 	}
 	return nil

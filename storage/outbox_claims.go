@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,10 +13,10 @@ import (
 // UpdateOutboxes saves the state of several messages (found by ID), as
 // UpdateOutbox saves one, in one statement: every stored row must still be
 // at its message's Version, or none is written (ErrConflict). It moves each
-// message to its next version. A citizen's replies claimed together before
-// the first is sent cost one statement, not one each (notify/group.go);
-// more than one message is written in a transaction (the caller's, if it
-// has one), so that a row found changed undoes the others.
+// message to its next version. The claims given back after a run of
+// replies stopped cost one statement, not one each (notify/group.go); more
+// than one message is written in a transaction (the caller's, if it has
+// one), so that a row found changed undoes the others.
 func (s *SQL) UpdateOutboxes(ctx context.Context, ms []*cases.OutboxMessage) error {
 	switch len(ms) {
 	case 0:
@@ -123,6 +124,85 @@ func (s *SQL) updateOutboxes(ctx context.Context, ms []*cases.OutboxMessage) err
 	}
 	if n != int64(len(ms)) {
 		return fmt.Errorf("update outbox messages %v: %d of them changed since they were read: %w", ids, int64(len(ms))-n, cases.ErrConflict)
+	}
+	return nil
+}
+
+// ClaimOutboxes claims several messages for their sender, as read (each
+// at its Version): one attempt more each, due again at until, in one
+// statement outside any transaction, all or none (ErrConflict when any row
+// changed since it was read). A claim of several rows needs no transaction
+// of its own: when some had changed, the rows this statement claimed are
+// given back in a second one (found by the version and the due time it gave
+// them), so that none stays claimed; should that fail too, they are due
+// again at until, their attempt spent, as after a sender that died. On
+// success the messages' Attempts, NextAttemptAt and Version are moved in
+// memory.
+func (s *SQL) ClaimOutboxes(ctx context.Context, ms []*cases.OutboxMessage, until time.Time) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	until = utc(until).Truncate(time.Microsecond) // what DATETIME(6) keeps, compared below
+	ids := make([]any, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	var q strings.Builder
+	args := []any{s.d.t(until)}
+	q.WriteString("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, version = version + 1 WHERE id IN (" + placeholders(len(ms)) + ") AND version = CASE id")
+	args = append(args, ids...)
+	for _, m := range ms {
+		q.WriteString(" WHEN ? THEN ?")
+		args = append(args, m.ID, m.Version)
+	}
+	q.WriteString(" END")
+	res, err := s.q.ExecContext(ctx, q.String(), args...)
+	if err != nil {
+		return s.wrap(err, "claim outbox messages %v", ids)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrap(err, "claim outbox messages %v: rows affected", ids)
+	}
+	if n != int64(len(ms)) {
+		conflict := fmt.Errorf("claim outbox messages %v: %d of them changed since they were read: %w", ids, int64(len(ms))-n, cases.ErrConflict)
+		if n == 0 {
+			return conflict
+		}
+		return errors.Join(conflict, s.unclaim(ctx, ms, until))
+	}
+	for _, m := range ms {
+		m.Attempts++
+		m.NextAttemptAt = until
+		m.Version++
+	}
+	return nil
+}
+
+// unclaim gives back the claims ClaimOutboxes wrote on ms (read before the
+// claim) until until: a row still at the version and due time the claim
+// gave it gets its attempt and due time back.
+func (s *SQL) unclaim(ctx context.Context, ms []*cases.OutboxMessage, until time.Time) error {
+	var q strings.Builder
+	var args []any
+	q.WriteString("UPDATE outbox SET attempts = attempts - 1, next_attempt_at = CASE id")
+	for _, m := range ms {
+		q.WriteString(" WHEN ? THEN ?")
+		args = append(args, m.ID, s.d.t(m.NextAttemptAt))
+	}
+	q.WriteString(" END, version = version + 1 WHERE id IN (" + placeholders(len(ms)) + ")")
+	for _, m := range ms {
+		args = append(args, m.ID)
+	}
+	q.WriteString(" AND status = ? AND next_attempt_at = ? AND version = CASE id")
+	args = append(args, string(cases.OutboxPending), s.d.t(until))
+	for _, m := range ms {
+		q.WriteString(" WHEN ? THEN ?")
+		args = append(args, m.ID, m.Version+1)
+	}
+	q.WriteString(" END")
+	if _, err := s.q.ExecContext(ctx, q.String(), args...); err != nil {
+		return s.wrap(err, "give back the claims of outbox messages")
 	}
 	return nil
 }

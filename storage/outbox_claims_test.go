@@ -265,3 +265,67 @@ func TestOutboxUnsettled(t *testing.T) {
 		}
 	})
 }
+
+// A sender claims a citizen's messages in one statement: each one attempt
+// more and due at the claim's end; when one of them changed since it was
+// read, none stays claimed (the others get their attempt and due time
+// back) and the changed one keeps its change.
+func TestClaimOutboxes(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		at := at.Truncate(time.Second)
+		var ms []*cases.OutboxMessage
+		for i, text := range []string{"一", "二", "三"} {
+			m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmA", Message: cases.Message{Text: text},
+				CreatedAt: at, NextAttemptAt: at.Add(time.Duration(i) * time.Second)}
+			if err := db.Enqueue(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			ms = append(ms, m)
+		}
+		stored := func() []string {
+			t.Helper()
+			list, err := db.CaseOutbox(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, got := range list {
+				out = append(out, fmt.Sprintf("%s %s %d %s", got.Message.Text, got.Status, got.Attempts, got.NextAttemptAt.Sub(at)))
+			}
+			return out
+		}
+		until := at.Add(6 * time.Second)
+		if err := db.ClaimOutboxes(ctx, ms[:2], until); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"一 pending 1 6s", "二 pending 1 6s", "三 pending 0 2s"}
+		if diff := cmp.Diff(want, stored()); diff != "" {
+			t.Errorf("claimed (-want +got):\n%s", diff)
+		}
+		for _, m := range ms[:2] {
+			if m.Attempts != 1 || !m.NextAttemptAt.Equal(until) || m.Version != 1 {
+				t.Errorf("%s in memory: attempt %d, due %s, version %d; want 1, the claim's end, 1", m.Message.Text, m.Attempts, m.NextAttemptAt, m.Version)
+			}
+		}
+
+		// 三 is held by someone else after it was read: claiming 一 二 三
+		// as read before fails, and 一 and 二 keep their first claim.
+		read := make([]*cases.OutboxMessage, len(ms))
+		for i, m := range ms {
+			c := *m
+			read[i] = &c
+		}
+		ms[2].Status = cases.OutboxHeld
+		if err := db.UpdateOutbox(ctx, ms[2]); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ClaimOutboxes(ctx, read, at.Add(time.Minute)); !errors.Is(err, cases.ErrConflict) {
+			t.Fatalf("with 三 changed: %v, want ErrConflict", err)
+		}
+		want = []string{"一 pending 1 6s", "二 pending 1 6s", "三 held 0 2s"}
+		if diff := cmp.Diff(want, stored()); diff != "" {
+			t.Errorf("after the refused claim (-want +got):\n%s", diff)
+		}
+	})
+}

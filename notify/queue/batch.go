@@ -104,6 +104,13 @@ func (b *Batch) UpdateOutboxes(ctx context.Context, ms []*cases.OutboxMessage) e
 	return b.Repo.UpdateOutboxes(ctx, ms)
 }
 
+func (b *Batch) ClaimOutboxes(ctx context.Context, ms []*cases.OutboxMessage, until time.Time) error {
+	if err := b.Flush(ctx); err != nil {
+		return err
+	}
+	return b.Repo.ClaimOutboxes(ctx, ms, until)
+}
+
 func (b *Batch) UpdateOutboxSent(ctx context.Context, ms []*cases.OutboxMessage, now time.Time) error {
 	if err := b.Flush(ctx); err != nil {
 		return err
