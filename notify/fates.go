@@ -42,7 +42,8 @@ func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, openKfID, externa
 	if errors.Is(err, cases.ErrNotFound) {
 		m, err = r.OutboxUnsettled(ctx, openKfID, externalUserID, msgID)
 		if err == nil {
-			// WeCom took it under this key; when is not known.
+			// WeCom took it under this key; when is not known, only that
+			// it was after the message was queued.
 			m.WeComMsgID = msgID
 		}
 	}
@@ -61,7 +62,16 @@ func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, openKfID, externa
 	if err != nil {
 		return err
 	}
-	wroteSince := m.SentAt != nil && contact.LastInboundAt.After(*m.SentAt)
+	// The citizen wrote since it went out, so a window WeCom has not used
+	// up may be open for it. For a message not written down as sent, the
+	// citizen may have written before it went out, into the window it
+	// failed in: it is tried once more, and WeCom's answer to that send
+	// says which it was (a message over the limit is held then).
+	went := m.CreatedAt
+	if m.SentAt != nil {
+		went = *m.SentAt
+	}
+	wroteSince := contact.LastInboundAt.After(went)
 	if !wroteSince {
 		// Spend nothing more on this window: WeCom will not deliver in it.
 		if err := countSent(ctx, r, m.OpenKfID, m.Recipient, windowOf(contact), true, now); err != nil {

@@ -270,6 +270,34 @@ func TestSendFailed(t *testing.T) {
 			t.Errorf("unknown msgid: %v", err)
 		}
 	})
+	t.Run("reported before it is written down, the citizen written since", func(t *testing.T) {
+		// A reply's send timed out though WeCom took it; the citizen wrote
+		// again (a new window) before WeCom reported it over the limit. The
+		// new window is not marked used up, and the reply goes again in it.
+		f := newFixture(t)
+		ctx := context.Background()
+		c := f.newCase(t, "wmA", cases.StatusInProgress)
+		f.contact(t, "wmA", f.now.Add(-time.Hour), 0)
+		m := f.enqueueFor(t, c.ID, "wmA", "回复", cases.PriorityNormal, cases.PurposeNone, "")
+		m.Attempts, m.NextAttemptAt = 1, f.now.Add(time.Minute) // to be tried again, same key
+		if err := f.db.UpdateOutboxes(ctx, []*cases.OutboxMessage{m}); err != nil {
+			t.Fatal(err)
+		}
+		f.now = f.now.Add(10 * time.Second)
+		f.contact(t, "wmA", f.now, 0)
+		if err := f.db.InTx(ctx, func(r cases.Repo) error { return f.out.SendFailed(ctx, r, "wk1", "wmA", m.SendKey, 6) }); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := f.db.GetContact(ctx, "wk1", "wmA"); got.Remaining(f.now) == 0 {
+			t.Error("the window the citizen opened after the reply was queued is marked used up")
+		}
+		if err := f.out.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"wmA: 回复"}, f.api.kf); diff != "" {
+			t.Errorf("sent (-want +got):\n%s", diff)
+		}
+	})
 	t.Run("reported before it is written down", func(t *testing.T) {
 		// WeCom took the answer, and its sender died before writing that
 		// down; its claim has run out when the report comes. The answer is
