@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"banchengshi/cases"
@@ -113,7 +114,11 @@ func (o *Outbox) sendRun(ctx context.Context, run []*cases.OutboxMessage, contac
 // and gives up on a message with no attempts left; sendable leaves those
 // out of a run).
 func (o *Outbox) claimRun(ctx context.Context, run []*cases.OutboxMessage, now time.Time) error {
-	if err := o.repo.ClaimOutboxes(ctx, run, now.Add(claimFor)); err != nil {
+	// A claim's end is made its own to the microsecond, so that giving
+	// back a claim found partly refused (storage.ClaimOutboxes) cannot
+	// take another sender's claim for this one's.
+	until := now.Add(claimFor + time.Duration(rand.IntN(1000))*time.Microsecond)
+	if err := o.repo.ClaimOutboxes(ctx, run, until); err != nil {
 		return fmt.Errorf("claim %d outbox messages from %d: %w", len(run), run[0].ID, err)
 	}
 	return nil
@@ -225,10 +230,14 @@ func (o *Outbox) settleRunAlone(ctx context.Context, s *runSettlement, now time.
 	}
 	if s.decided != nil {
 		err := o.repo.InTx(ctx, func(r cases.Repo) error { return o.writeDecided(ctx, r, s, now) })
-		if err == nil {
+		switch {
+		case err == nil:
 			o.metrics.Notification(string(s.decided.Channel), fateLabel(s.decided))
+		case errors.Is(err, cases.ErrConflict):
+			o.log.Warn("outbox message changed before its fate was written; left as it is", "outbox_id", s.decided.ID, "err", err)
+		default:
+			errs = append(errs, err)
 		}
-		errs = append(errs, err)
 	}
 	for _, m := range s.back {
 		if err := o.repo.UpdateOutbox(ctx, m); err != nil && !errors.Is(err, cases.ErrConflict) {

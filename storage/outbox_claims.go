@@ -169,7 +169,9 @@ func (s *SQL) ClaimOutboxes(ctx context.Context, ms []*cases.OutboxMessage, unti
 		if n == 0 {
 			return conflict
 		}
-		return errors.Join(conflict, s.unclaim(ctx, ms, until))
+		// Given back even when ctx ends meanwhile (the lease lost): what
+		// this statement claimed was never sent.
+		return errors.Join(conflict, s.unclaim(context.WithoutCancel(ctx), ms, until))
 	}
 	for _, m := range ms {
 		m.Attempts++
@@ -181,7 +183,9 @@ func (s *SQL) ClaimOutboxes(ctx context.Context, ms []*cases.OutboxMessage, unti
 
 // unclaim gives back the claims ClaimOutboxes wrote on ms (read before the
 // claim) until until: a row still at the version and due time the claim
-// gave it gets its attempt and due time back.
+// gave it gets its attempt and due time back. Another sender's claim of
+// the same version with the same end would look the same: the sender makes
+// each claim's end its own (notify: claimRun).
 func (s *SQL) unclaim(ctx context.Context, ms []*cases.OutboxMessage, until time.Time) error {
 	var q strings.Builder
 	var args []any
