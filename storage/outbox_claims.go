@@ -101,26 +101,10 @@ func (s *SQL) updateOutboxes(ctx context.Context, ms []*cases.OutboxMessage) err
 		}
 		q.WriteString(" END, ")
 	}
-	// The rows are named by id (a list the database reads by its primary
-	// key, locking only them), each with the version it must still have.
-	q.WriteString("version = version + 1 WHERE id IN (?" + strings.Repeat(", ?", len(ms)-1) + ") AND version = CASE id")
-	ids := make([]int64, len(ms))
-	for i, m := range ms {
-		ids[i] = m.ID
-		args = append(args, m.ID)
-	}
-	for _, m := range ms {
-		q.WriteString(" WHEN ? THEN ?")
-		args = append(args, m.ID, m.Version)
-	}
-	q.WriteString(" END")
-	res, err := s.q.ExecContext(ctx, q.String(), args...)
+	q.WriteString("version = version + 1")
+	n, ids, err := s.execAtVersions(ctx, "update", &q, args, ms)
 	if err != nil {
-		return s.wrap(err, "update outbox messages %v", ids)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return s.wrap(err, "update outbox messages %v: rows affected", ids)
+		return err
 	}
 	if n != int64(len(ms)) {
 		return fmt.Errorf("update outbox messages %v: %d of them changed since they were read: %w", ids, int64(len(ms))-n, cases.ErrConflict)
@@ -143,26 +127,11 @@ func (s *SQL) ClaimOutboxes(ctx context.Context, ms []*cases.OutboxMessage, unti
 		return nil
 	}
 	until = utc(until).Truncate(time.Microsecond) // what DATETIME(6) keeps, compared below
-	ids := make([]any, len(ms))
-	for i, m := range ms {
-		ids[i] = m.ID
-	}
 	var q strings.Builder
-	args := []any{s.d.t(until)}
-	q.WriteString("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, version = version + 1 WHERE id IN (" + placeholders(len(ms)) + ") AND version = CASE id")
-	args = append(args, ids...)
-	for _, m := range ms {
-		q.WriteString(" WHEN ? THEN ?")
-		args = append(args, m.ID, m.Version)
-	}
-	q.WriteString(" END")
-	res, err := s.q.ExecContext(ctx, q.String(), args...)
+	q.WriteString("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, version = version + 1")
+	n, ids, err := s.execAtVersions(ctx, "claim", &q, []any{s.d.t(until)}, ms)
 	if err != nil {
-		return s.wrap(err, "claim outbox messages %v", ids)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return s.wrap(err, "claim outbox messages %v: rows affected", ids)
+		return err
 	}
 	if n != int64(len(ms)) {
 		conflict := fmt.Errorf("claim outbox messages %v: %d of them changed since they were read: %w", ids, int64(len(ms))-n, cases.ErrConflict)
@@ -209,4 +178,31 @@ func (s *SQL) unclaim(ctx context.Context, ms []*cases.OutboxMessage, until time
 		return s.wrap(err, "give back the claims of outbox messages")
 	}
 	return nil
+}
+
+// execAtVersions ends q (an UPDATE of outbox rows, its arguments so far in
+// args) with the rows of ms, each at the version it must still have, runs
+// it and reports how many rows it changed; what names the change in errors.
+// The rows are named by id, a list the database reads by its primary key,
+// locking only them.
+func (s *SQL) execAtVersions(ctx context.Context, what string, q *strings.Builder, args []any, ms []*cases.OutboxMessage) (n int64, ids []int64, err error) {
+	ids = make([]int64, len(ms))
+	q.WriteString(" WHERE id IN (" + placeholders(len(ms)) + ") AND version = CASE id")
+	for i, m := range ms {
+		ids[i] = m.ID
+		args = append(args, m.ID)
+	}
+	for _, m := range ms {
+		q.WriteString(" WHEN ? THEN ?")
+		args = append(args, m.ID, m.Version)
+	}
+	q.WriteString(" END")
+	res, err := s.q.ExecContext(ctx, q.String(), args...)
+	if err != nil {
+		return 0, ids, s.wrap(err, "%s outbox messages %v", what, ids)
+	}
+	if n, err = res.RowsAffected(); err != nil {
+		return 0, ids, s.wrap(err, "%s outbox messages %v: rows affected", what, ids)
+	}
+	return n, ids, nil
 }
