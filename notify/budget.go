@@ -86,7 +86,11 @@ func (o *Outbox) deliverCitizen(ctx context.Context, g []*cases.OutboxMessage) e
 
 // withoutStops is err without errKfWaits and errRetryFirst, the planned
 // stops of a citizen's messages: nil when nothing else went wrong.
-func withoutStops(err error) error {
+func withoutStops(err error) error { return without(err, errKfWaits, errRetryFirst) }
+
+// without is err, joined errors taken apart, without those that are any of
+// targets: nil when nothing else is left.
+func without(err error, targets ...error) error {
 	var rest []error
 	var walk func(error)
 	walk = func(e error) {
@@ -96,9 +100,15 @@ func withoutStops(err error) error {
 			}
 			return
 		}
-		if e != nil && !errors.Is(e, errKfWaits) && !errors.Is(e, errRetryFirst) {
-			rest = append(rest, e)
+		if e == nil {
+			return
 		}
+		for _, t := range targets {
+			if errors.Is(e, t) {
+				return
+			}
+		}
+		rest = append(rest, e)
 	}
 	walk(err)
 	return errors.Join(rest...)
