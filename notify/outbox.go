@@ -309,9 +309,10 @@ func (o *Outbox) deliverPage(ctx context.Context, due []*cases.OutboxMessage) (b
 			if err != nil && leased.Err() != nil && ctx.Err() == nil {
 				// The lease on the recipient was lost (Redis slow or
 				// restarted): what went is settled, another sender may
-				// have them now; the round goes on with the others.
+				// have them now; the round goes on with the others. What
+				// else went wrong is reported.
 				o.log.Warn("lease on a recipient lost while sending; read again next round", "err", err)
-				return
+				err = without(err, context.Canceled, storage.ErrLockLost)
 			}
 			if err != nil {
 				fail(err)
