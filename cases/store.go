@@ -145,10 +145,11 @@ type PlanStore interface {
 	// OutboxByWeComMsgID returns the message WeCom accepted under msgID, or
 	// ErrNotFound.
 	OutboxByWeComMsgID(ctx context.Context, msgID string) (*OutboxMessage, error)
-	// OutboxUnsettled returns the pending kf message to the citizen sent
-	// under msgID (its send key), its state not written down yet, or
-	// ErrNotFound.
-	OutboxUnsettled(ctx context.Context, openKfID, externalUserID, msgID string) (*OutboxMessage, error)
+	// OutboxReported returns, in one read, the message WeCom accepted
+	// under msgID, or else the pending kf message to the citizen sent under
+	// msgID (its send key) and not written down yet; ErrNotFound when there
+	// is neither.
+	OutboxReported(ctx context.Context, openKfID, externalUserID, msgID string) (*OutboxMessage, error)
 	// HeldOutboxSince returns held messages of at least priority min whose
 	// NextAttemptAt (the time they were held) is not after before, oldest first.
 	HeldOutboxSince(ctx context.Context, before time.Time, min Priority, limit int) ([]*OutboxMessage, error)

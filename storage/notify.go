@@ -25,26 +25,39 @@ func (s *SQL) OutboxByWeComMsgID(ctx context.Context, msgID string) (*cases.Outb
 	return list[0], nil
 }
 
-// OutboxUnsettled returns the pending kf message to the citizen whose
-// send_key is msgID (send_msg's msgid, which WeCom gives back as the
-// message's): a message WeCom took whose sender has not written it down yet
-// (a run of replies is settled after its last send; a sender that died left
-// it claimed), or one whose send timed out, to be tried again under the same
-// key. ErrNotFound when there is none.
-func (s *SQL) OutboxUnsettled(ctx context.Context, openKfID, externalUserID, msgID string) (*cases.OutboxMessage, error) {
+// OutboxReported returns the message WeCom reports on under msgID (a
+// msg_send_fail): the one WeCom accepted under it, or else the pending kf
+// message to the citizen whose send_key is msgID (send_msg's msgid, which
+// WeCom gives back as the message's): one WeCom took whose sender has not
+// written it down yet (a run of replies is settled after its last send; a
+// sender that died left it claimed), or one whose send timed out, to be
+// tried again under the same key. ErrNotFound when there is neither. One
+// statement, so that a settlement committed meanwhile cannot make it miss
+// both, whatever the isolation level.
+func (s *SQL) OutboxReported(ctx context.Context, openKfID, externalUserID, msgID string) (*cases.OutboxMessage, error) {
 	if msgID == "" {
 		return nil, cases.ErrNotFound
 	}
-	list, err := s.queryOutbox(ctx, "find an unsettled outbox message by its send key",
-		outboxSelect+" WHERE open_kfid = ? AND recipient = ? AND status = ? AND channel = ? AND send_key = ? ORDER BY id LIMIT 1",
-		openKfID, externalUserID, string(cases.OutboxPending), string(cases.ChannelKf), msgID)
+	list, err := s.queryOutbox(ctx, "find the outbox message WeCom reports on",
+		outboxSelect+" WHERE wecom_msgid = ? UNION ALL "+
+			outboxSelect+" WHERE open_kfid = ? AND recipient = ? AND status = ? AND channel = ? AND send_key = ?",
+		msgID, openKfID, externalUserID, string(cases.OutboxPending), string(cases.ChannelKf), msgID)
 	if err != nil {
 		return nil, err
 	}
-	if len(list) == 0 {
+	var found *cases.OutboxMessage
+	for _, m := range list {
+		switch {
+		case found == nil:
+			found = m
+		case m.WeComMsgID == msgID && (found.WeComMsgID != msgID || m.ID < found.ID):
+			found = m // the message accepted under msgID comes first
+		}
+	}
+	if found == nil {
 		return nil, cases.ErrNotFound
 	}
-	return list[0], nil
+	return found, nil
 }
 
 // OpenWindow records, in place, messages from the citizen, the last of

@@ -229,10 +229,10 @@ func TestUpdateOutboxSentCountsEveryMessage(t *testing.T) {
 	})
 }
 
-// A pending kf message is found by its send key (WeCom's msgid for it)
-// while its state is not written down; once it is, or for another citizen,
-// or under another key, it is not.
-func TestOutboxUnsettled(t *testing.T) {
+// The message WeCom reports on is found in one read: by its send key
+// (WeCom's msgid for it) while it is pending and not written down, for its
+// citizen only; by the msgid WeCom accepted it under once it is.
+func TestOutboxReported(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db *storage.SQL) {
 		ctx := context.Background()
 		m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmA",
@@ -244,7 +244,7 @@ func TestOutboxUnsettled(t *testing.T) {
 		if err := db.UpdateOutboxes(ctx, []*cases.OutboxMessage{m}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := db.OutboxUnsettled(ctx, "wkA", "wmA", "key-1")
+		got, err := db.OutboxReported(ctx, "wkA", "wmA", "key-1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +252,7 @@ func TestOutboxUnsettled(t *testing.T) {
 			t.Errorf("found (-want +got):\n%s", diff)
 		}
 		for _, c := range [][3]string{{"wkA", "wmB", "key-1"}, {"wkB", "wmA", "key-1"}, {"wkA", "wmA", "key-2"}, {"wkA", "wmA", ""}} {
-			if _, err := db.OutboxUnsettled(ctx, c[0], c[1], c[2]); !errors.Is(err, cases.ErrNotFound) {
+			if _, err := db.OutboxReported(ctx, c[0], c[1], c[2]); !errors.Is(err, cases.ErrNotFound) {
 				t.Errorf("%v: %v, want ErrNotFound", c, err)
 			}
 		}
@@ -260,8 +260,9 @@ func TestOutboxUnsettled(t *testing.T) {
 		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}, at); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.OutboxUnsettled(ctx, "wkA", "wmA", "key-1"); !errors.Is(err, cases.ErrNotFound) {
-			t.Errorf("a settled message: %v, want ErrNotFound", err)
+		got, err = db.OutboxReported(ctx, "wkA", "wmA", "key-1")
+		if err != nil || got.ID != m.ID || got.Status != cases.OutboxSent {
+			t.Errorf("once sent: %+v, %v; want message %d, sent", got, err, m.ID)
 		}
 	})
 }

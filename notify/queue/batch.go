@@ -125,11 +125,11 @@ func (b *Batch) OutboxByWeComMsgID(ctx context.Context, msgID string) (*cases.Ou
 	return b.Repo.OutboxByWeComMsgID(ctx, msgID)
 }
 
-func (b *Batch) OutboxUnsettled(ctx context.Context, openKfID, externalUserID, msgID string) (*cases.OutboxMessage, error) {
+func (b *Batch) OutboxReported(ctx context.Context, openKfID, externalUserID, msgID string) (*cases.OutboxMessage, error) {
 	if err := b.Flush(ctx); err != nil {
 		return nil, err
 	}
-	return b.Repo.OutboxUnsettled(ctx, openKfID, externalUserID, msgID)
+	return b.Repo.OutboxReported(ctx, openKfID, externalUserID, msgID)
 }
 
 func (b *Batch) HeldOutboxSince(ctx context.Context, before time.Time, min cases.Priority, limit int) ([]*cases.OutboxMessage, error) {
