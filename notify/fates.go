@@ -39,17 +39,17 @@ const (
 // outbox existed) is logged and ignored.
 func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, openKfID, externalUserID, msgID string, failType int) error {
 	m, err := r.OutboxReported(ctx, openKfID, externalUserID, msgID)
-	if err == nil && m.WeComMsgID != msgID {
-		// Not written down as sent: WeCom took it under this key; when is
-		// not known, only that it was after the message was queued.
-		m.WeComMsgID = msgID
-	}
 	if errors.Is(err, cases.ErrNotFound) {
 		o.log.Warn("msg_send_fail for a message not in the outbox", "msgid", msgID, "fail_type", failType)
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("find failed message: %w", err)
+	}
+	if m.WeComMsgID != msgID {
+		// Not written down as sent: WeCom took it under this key; when is
+		// not known, only that it was after the message was queued.
+		m.WeComMsgID = msgID
 	}
 	if m.Channel != cases.ChannelKf {
 		return nil

@@ -209,35 +209,18 @@ func (o *Outbox) settleRun(ctx context.Context, s *runSettlement, now time.Time)
 	return errors.Join(err, o.settleRunAlone(ctx, s, now))
 }
 
-// settleRunAlone writes each part of s in a transaction of its own. A claim
-// given back to a message changed meanwhile is left: the change is
-// someone else's.
+// settleRunAlone writes each part of s in a transaction of its own. A
+// message changed meanwhile is left as it is, its settlement or given-back
+// claim unwritten: the change is someone else's.
 func (o *Outbox) settleRunAlone(ctx context.Context, s *runSettlement, now time.Time) error {
 	var errs []error
 	for _, m := range s.sent {
 		err := o.repo.InTx(ctx, func(r cases.Repo) error { return o.writeSent(ctx, r, []*cases.OutboxMessage{m}, now) })
-		switch {
-		case err == nil:
-			o.metrics.Notification(string(m.Channel), fateLabel(m))
-		case errors.Is(err, cases.ErrConflict):
-			// Its fate was written meanwhile (WeCom's msg_send_fail for
-			// it came first: SendFailed), or its claim ran out and
-			// another sender has it: theirs stands.
-			o.log.Warn("sent outbox message changed before its settlement; left as it is", "outbox_id", m.ID, "err", err)
-		default:
-			errs = append(errs, err)
-		}
+		errs = append(errs, o.settledAlone(m, err))
 	}
 	if s.decided != nil {
 		err := o.repo.InTx(ctx, func(r cases.Repo) error { return o.writeDecided(ctx, r, s, now) })
-		switch {
-		case err == nil:
-			o.metrics.Notification(string(s.decided.Channel), fateLabel(s.decided))
-		case errors.Is(err, cases.ErrConflict):
-			o.log.Warn("outbox message changed before its fate was written; left as it is", "outbox_id", s.decided.ID, "err", err)
-		default:
-			errs = append(errs, err)
-		}
+		errs = append(errs, o.settledAlone(s.decided, err))
 	}
 	for _, m := range s.back {
 		if err := o.repo.UpdateOutbox(ctx, m); err != nil && !errors.Is(err, cases.ErrConflict) {
@@ -245,6 +228,22 @@ func (o *Outbox) settleRunAlone(ctx context.Context, s *runSettlement, now time.
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// settledAlone counts m's fate once its settlement (err) is written, and
+// returns what went wrong: nothing when m had changed meanwhile (WeCom's
+// msg_send_fail for it came first: SendFailed; or its claim ran out and
+// another sender has it), as theirs stands.
+func (o *Outbox) settledAlone(m *cases.OutboxMessage, err error) error {
+	switch {
+	case err == nil:
+		o.metrics.Notification(string(m.Channel), fateLabel(m))
+	case errors.Is(err, cases.ErrConflict):
+		o.log.Warn("outbox message changed before its settlement; left as it is", "outbox_id", m.ID, "err", err)
+	default:
+		return err
+	}
+	return nil
 }
 
 // writeSent writes, in r's transaction, the state of ms, which WeCom took,
