@@ -129,8 +129,9 @@ type OutboxStore interface {
 	// (handled in order in one transaction), the last of which they sent at
 	// sentAt and reached us at receivedAt: InboundSeq goes up by messages,
 	// LastInboundAt moves forward to sentAt (never back), an ended session
-	// is new again, and SentInWindow starts again from the kf messages WeCom
-	// accepted for them after receivedAt. It returns the contact as it is
+	// is new again, and SentInWindow counts from now on the kf messages WeCom
+	// accepted for them after receivedAt (and, on top, a window marked used
+	// up: ExhaustWindow). It returns the contact as it is
 	// now (a citizen never seen is created) and whether any message to them
 	// is held. The contact is locked before anything is read (see
 	// LockContact).
@@ -161,10 +162,6 @@ type PlanStore interface {
 	MarkOnce(ctx context.Context, key string, at time.Time) (bool, error)
 	// MarkedAt returns when key was recorded, or ErrNotFound.
 	MarkedAt(ctx context.Context, key string) (time.Time, error)
-	// CountSentInWindow counts one more kf message sent to the citizen in
-	// their current window, on the stored row, without writing back anything
-	// else: the citizen may have opened a new window meanwhile.
-	CountSentInWindow(ctx context.Context, openKfID, externalUserID string, now time.Time) error
 	// UpdateOutboxes saves the state of several messages, as UpdateOutbox
 	// saves one: all of them, each at the version read, or none
 	// (ErrConflict).
@@ -175,10 +172,13 @@ type PlanStore interface {
 	// Version are moved in memory.
 	ClaimOutboxes(ctx context.Context, ms []*OutboxMessage, until time.Time) error
 	// UpdateOutboxSent saves the state of kf messages to one citizen that
-	// WeCom took, as UpdateOutboxes does (ErrConflict when any changed since
-	// it was read), and counts each in the citizen's window as
-	// CountSentInWindow does: all of it or nothing.
-	UpdateOutboxSent(ctx context.Context, ms []*OutboxMessage, now time.Time) error
+	// WeCom took, each at the version read, in one statement (ErrConflict
+	// when any changed since it was read). Each counts in the citizen's
+	// window by its own state: no contact is written. Inside a transaction
+	// it is all or nothing as the transaction is; outside one, the messages
+	// that had not changed are written even when others had, and no
+	// version moves in memory.
+	UpdateOutboxSent(ctx context.Context, ms []*OutboxMessage) error
 	// ExhaustWindow marks the citizen's window used up if it is still the one
 	// their message number seq (sent at at) opened; it reports whether it was.
 	ExhaustWindow(ctx context.Context, openKfID, externalUserID string, at time.Time, seq int64, now time.Time) (bool, error)

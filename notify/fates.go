@@ -71,7 +71,7 @@ func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, openKfID, externa
 	wroteSince := contact.LastInboundAt.After(went)
 	if !wroteSince {
 		// Spend nothing more on this window: WeCom will not deliver in it.
-		if err := countSent(ctx, r, m.OpenKfID, m.Recipient, windowOf(contact), true, now); err != nil {
+		if err := exhaust(ctx, r, m.OpenKfID, m.Recipient, windowOf(contact), now); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"banchengshi/cases"
@@ -16,11 +17,13 @@ import (
 // each counted in the window before the next is planned, as the sends will
 // count them). A run is claimed in one statement before its first message
 // is sent (every message's attempt counted, its next try a lease ahead, at
-// the version read: all or none), sent in order, and settled in one
-// transaction after its last message (their states, the window's count,
-// their fates on the case timelines), or earlier, as soon as a send stops
-// it. Five replies due together cost a claim and a settlement, not five of
-// each.
+// the version read: all or none), sent in order, and settled after its
+// last message, or earlier, as soon as a send stops it. A message counts in
+// the citizen's window by its own state (sent, and when: storage's
+// contactSelect), so a settlement writes no contact: a run that went out
+// whole is settled in one statement of its own (settleSent), one with fates
+// for case timelines or a stop in one transaction (settleRun). Five replies
+// due together cost a claim and a settlement, not five of each.
 //
 // A send that stops the run (a refusal, WeCom's frequency limit, an error,
 // the lease lost) settles what went before it, decides the stopped
@@ -98,7 +101,9 @@ func (o *Outbox) sendRun(ctx context.Context, run []*cases.OutboxMessage, contac
 		inFlight = -1
 		if err == nil {
 			contact.SentInWindow++
-			markSent(m, msgid, now)
+			// Stamped when WeCom took it: a message counts in the window
+			// its sent_at falls in (storage's contactSelect).
+			markSent(m, msgid, o.now())
 			s.sent = append(s.sent, m)
 			continue
 		}
@@ -166,8 +171,9 @@ type runSettlement struct {
 	due  []time.Time
 }
 
-// settleRun writes s in one transaction: the sent messages with their
-// count in the window, the stopped message's fate, the claims given back.
+// settleRun writes s in one transaction: the sent messages' states and
+// fates, the stopped message's fate, the claims given back; a run that went
+// out whole with no fate to write is settleSent's.
 // It is written even while the process shuts down (recordCtx): the
 // messages have gone out. Should the transaction fail (a message changed
 // meanwhile, a deadlock), each part is written again on its own, so that
@@ -184,12 +190,15 @@ func (o *Outbox) settleRun(ctx context.Context, s *runSettlement, now time.Time)
 	if len(all) == 0 {
 		return nil
 	}
+	ctx, cancel := recordCtx(ctx)
+	defer cancel()
+	if s.decided == nil && len(s.back) == 0 && !slices.ContainsFunc(s.sent, hasFate) {
+		return o.settleSent(ctx, s.sent)
+	}
 	was := make([]cases.OutboxMessage, len(all))
 	for i, m := range all {
 		was[i] = *m
 	}
-	ctx, cancel := recordCtx(ctx)
-	defer cancel()
 	err := o.repo.InTx(ctx, func(r cases.Repo) error {
 		if err := o.writeSent(ctx, r, s.sent, now); err != nil {
 			return err
@@ -208,6 +217,42 @@ func (o *Outbox) settleRun(ctx context.Context, s *runSettlement, now time.Time)
 	}
 	return errors.Join(err, o.settleRunAlone(ctx, s, now))
 }
+
+// settleSent writes the states of ms, a run that went out whole, in one
+// statement outside any transaction (UpdateOutboxSent): none has a fate to
+// write, and no contact is written. Should it fail, what it wrote is read
+// back: a message found written as sent is settled; each other one is
+// written on its own, as settleRunAlone does, and left as it is when it had
+// changed meanwhile.
+func (o *Outbox) settleSent(ctx context.Context, ms []*cases.OutboxMessage) error {
+	err := o.repo.UpdateOutboxSent(ctx, ms)
+	if err == nil {
+		o.countFates(&runSettlement{sent: ms})
+		return nil
+	}
+	errs := []error{fmt.Errorf("settle %d sent outbox messages from %d: %w", len(ms), ms[0].ID, err)}
+	if errors.Is(err, cases.ErrConflict) {
+		errs = nil // someone else's change: each message is settled below
+	}
+	for _, m := range ms {
+		got, err := o.repo.OutboxByWeComMsgID(ctx, m.WeComMsgID)
+		if err == nil && got.ID == m.ID && got.Status == cases.OutboxSent && got.Version == m.Version+1 {
+			m.Version = got.Version
+			o.metrics.Notification(string(m.Channel), fateLabel(m))
+			continue
+		}
+		if err != nil && !errors.Is(err, cases.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("read back outbox message %d: %w", m.ID, err))
+			continue
+		}
+		errs = append(errs, o.settledAlone(m, o.repo.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m})))
+	}
+	return errors.Join(errs...)
+}
+
+// hasFate reports whether m, sent, has a fate to write on a case's
+// timeline (appendFate).
+func hasFate(m *cases.OutboxMessage) bool { return m.CaseID != 0 }
 
 // settleRunAlone writes each part of s in a transaction of its own. A
 // message changed meanwhile is left as it is, its settlement or given-back
@@ -247,13 +292,12 @@ func (o *Outbox) settledAlone(m *cases.OutboxMessage, err error) error {
 }
 
 // writeSent writes, in r's transaction, the state of ms, which WeCom took,
-// counted in the citizen's window (in place: see countSent), and their
-// fates on the case timelines.
+// and their fates on the case timelines.
 func (o *Outbox) writeSent(ctx context.Context, r cases.Repo, ms []*cases.OutboxMessage, now time.Time) error {
 	if len(ms) == 0 {
 		return nil
 	}
-	if err := r.UpdateOutboxSent(ctx, ms, now.UTC()); err != nil {
+	if err := r.UpdateOutboxSent(ctx, ms); err != nil {
 		return fmt.Errorf("save sent messages' state: %w", err)
 	}
 	for _, m := range ms {
@@ -265,14 +309,14 @@ func (o *Outbox) writeSent(ctx context.Context, r cases.Repo, ms []*cases.Outbox
 }
 
 // writeDecided writes, in r's transaction, the fate of the message that
-// stopped the run, after the window's count of the messages sent before it.
+// stopped the run, and the window used up when WeCom said so.
 func (o *Outbox) writeDecided(ctx context.Context, r cases.Repo, s *runSettlement, now time.Time) error {
 	m := s.decided
 	if m == nil {
 		return nil
 	}
 	if s.exhausted != nil {
-		if err := countSent(ctx, r, m.OpenKfID, m.Recipient, *s.exhausted, true, now); err != nil {
+		if err := exhaust(ctx, r, m.OpenKfID, m.Recipient, *s.exhausted, now); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"banchengshi/cases"
+	"banchengshi/metrics"
 	"banchengshi/notify"
 	"banchengshi/storage"
 	"banchengshi/storage/storagetest"
@@ -22,7 +24,7 @@ import (
 
 // A citizen with several replies due gets them for two commits: one
 // statement claims them all before the first is sent, one transaction
-// settles them all after the last. Every message is still counted in the
+// settles them all after the last. Every message still counts in the
 // window and its fate is on the timeline.
 func TestRepliesToOneCitizenShareCommits(t *testing.T) {
 	for name, open := range map[string]func(testing.TB) (*storage.SQL, *storagetest.Counter){
@@ -44,15 +46,16 @@ func TestRepliesToOneCitizenShareCommits(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Reading the due page (twice: the second finds nothing) and
-			// the contact, the claim (in a transaction: all or none), the
-			// settlement (the window's count, the states, the answer's
-			// fate: the sealing key checked and the event).
+			// the contact, the claim (one statement: all or none), the
+			// settlement (the states, the answer's fate: the sealing key
+			// checked and the event; the window counts the messages by
+			// their state).
 			counts := counter.Counts()
 			if got := counts.DatabaseCommits(); got != 2 {
 				t.Errorf("the database committed %d times for 4 replies, want 2 (%+v)", got, counts)
 			}
-			if got := counts.Statements; got != 8 {
-				t.Errorf("%d statements for 4 replies, want 8 (%+v)", got, counts)
+			if got := counts.Statements; got != 7 {
+				t.Errorf("%d statements for 4 replies, want 7 (%+v)", got, counts)
 			}
 			want := []string{"答复", "一", "二", "三"}
 			if diff := cmp.Diff(want, calledTexts(api)); diff != "" {
@@ -567,9 +570,9 @@ func assertSettled(t *testing.T, f *fixture, caseID int64, want []string, inWind
 	}
 }
 
-// A lone reply about no case costs MySQL two commits: its claim, one
-// statement committed on its own, and its settlement (the message's state
-// and the window's count) in one transaction.
+// A lone reply about no case costs MySQL two commits and no transaction: its
+// claim and its settlement (the message's state, by which it counts in the
+// window), each one statement committed on its own.
 func TestLoneReplyCostsTwoCommitsOnMySQL(t *testing.T) {
 	db, counter := storagetest.CountedMySQL(t)
 	api := &weCom{}
@@ -582,8 +585,8 @@ func TestLoneReplyCostsTwoCommitsOnMySQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	counts := counter.Counts()
-	if counts.Begins != 1 || counts.DatabaseCommits() != 2 {
-		t.Errorf("%d transactions and %d commits for a lone reply, want 1 and 2 (%+v)", counts.Begins, counts.DatabaseCommits(), counts)
+	if counts.Begins != 0 || counts.DatabaseCommits() != 2 {
+		t.Errorf("%d transactions and %d commits for a lone reply, want 0 and 2 (%+v)", counts.Begins, counts.DatabaseCommits(), counts)
 	}
 	if diff := cmp.Diff([]string{"您好"}, calledTexts(api)); diff != "" {
 		t.Errorf("sent (-want +got):\n%s", diff)
@@ -600,38 +603,55 @@ func TestLoneReplyCostsTwoCommitsOnMySQL(t *testing.T) {
 // WeCom's msg_send_fail for a reply can arrive while later replies of its
 // run are still being sent, before the run is settled: the outbox finds the
 // message by its send key (WeCom's msgid for it) and holds it at once; the
-// run's settlement then leaves it held and settles the rest.
+// run's settlement (one statement, outside a transaction) then leaves it
+// held and settles the rest, each counted once.
 func TestSendFailedBeforeItsRunIsSettledIsNotLost(t *testing.T) {
-	db := storagetest.SQLite(t)
-	api := &weCom{}
-	f := effectsFixture(t, db, api)
-	ctx := context.Background()
-	f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
-	first := f.enqueue(t, 0, "wmA", "一", cases.PriorityNormal)
-	second := f.enqueue(t, 0, "wmA", "二", cases.PriorityNormal)
-	var early error
-	api.fail = func(call int, _ cases.Message) (bool, error) {
-		if call == 2 { // intake handles the report while "二" goes out
-			early = db.InTx(ctx, func(r cases.Repo) error { return f.out.SendFailed(ctx, r, "wk1", "wmA", first.SendKey, 6) })
-		}
-		return true, nil
-	}
-	if err := f.out.Flush(ctx); err != nil {
-		t.Fatalf("the run after its first message was reported undelivered: %v", err)
-	}
-	if early != nil {
-		t.Fatalf("a report before the run is settled: %v", early)
-	}
-	for _, c := range []struct {
-		m    *cases.OutboxMessage
-		want cases.OutboxStatus
-	}{{first, cases.OutboxHeld}, {second, cases.OutboxSent}} {
-		got, err := db.OutboxByWeComMsgID(ctx, c.m.SendKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.ID != c.m.ID || got.Status != c.want {
-			t.Errorf("message %d under %s: message %d is %s, want %s", c.m.ID, c.m.SendKey, got.ID, got.Status, c.want)
-		}
+	for name, open := range dialects {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			api := &weCom{}
+			f := effectsFixture(t, db, api)
+			m := metrics.New()
+			mem := storage.NewMemory()
+			f.out = notify.New(notify.Config{Repo: db, API: api, Locker: mem.Locker(), Limiter: mem.RateLimiter(), Tasks: f.tasks,
+				Metrics: m, Now: func() time.Time { return f.now }})
+			ctx := context.Background()
+			f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
+			first := f.enqueue(t, 0, "wmA", "一", cases.PriorityNormal)
+			second := f.enqueue(t, 0, "wmA", "二", cases.PriorityNormal)
+			third := f.enqueue(t, 0, "wmA", "三", cases.PriorityNormal)
+			var early error
+			api.fail = func(call int, _ cases.Message) (bool, error) {
+				if call == 2 { // intake handles the report while "二" goes out
+					early = db.InTx(ctx, func(r cases.Repo) error { return f.out.SendFailed(ctx, r, "wk1", "wmA", first.SendKey, 6) })
+				}
+				return true, nil
+			}
+			if err := f.out.Flush(ctx); err != nil {
+				t.Fatalf("the run after its first message was reported undelivered: %v", err)
+			}
+			if early != nil {
+				t.Fatalf("a report before the run is settled: %v", early)
+			}
+			for _, c := range []struct {
+				m    *cases.OutboxMessage
+				want cases.OutboxStatus
+			}{{first, cases.OutboxHeld}, {second, cases.OutboxSent}, {third, cases.OutboxSent}} {
+				got, err := db.OutboxByWeComMsgID(ctx, c.m.SendKey)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.ID != c.m.ID || got.Status != c.want {
+					t.Errorf("message %d under %s: message %d is %s, want %s", c.m.ID, c.m.SendKey, got.ID, got.Status, c.want)
+				}
+			}
+			rec := httptest.NewRecorder()
+			m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+			for _, want := range []string{`bcs_notifications_total{channel="kf",fate="sent"} 2`, `bcs_notifications_total{channel="kf",fate="held"} 1`} {
+				if !strings.Contains(rec.Body.String(), want) {
+					t.Errorf("metrics without %s:\n%s", want, rec.Body.String())
+				}
+			}
+		})
 	}
 }

@@ -12,9 +12,10 @@ import (
 // This file is the one home of a citizen's 48-hour window: what a message
 // from them opens, what each message sent to them spends, and what WeCom's
 // refusals say about it. The planner (budget.go, sms.go) and WeCom's reports
-// (fates.go) read the window and count in it through these functions; a
-// message WeCom took is counted with its own state in one change
-// (UpdateOutboxSent, group.go), in place as countSent does.
+// (fates.go) read the window and mark it used up through these functions; a
+// message WeCom took counts in it by its own state (sent, at its sent_at:
+// storage's contactSelect), written in one change (UpdateOutboxSent,
+// group.go).
 
 // window names one of a citizen's 48-hour windows: the one their latest
 // message opened. Messages are counted (InboundSeq), not only timed: two
@@ -32,16 +33,11 @@ func (w window) reopenedIn(c *cases.Contact) bool {
 	return c.InboundSeq > w.seq || c.LastInboundAt.After(w.at)
 }
 
-// countSent records one more message in the citizen's window, or (exhausted)
-// that WeCom says the window w is used up. It works on the stored contact, in
-// place, not on the copy read before sending, because the citizen may have
-// written in between: a new window is never marked used up by the old one's
-// refusal, and a message sent around the moment the window reset is counted
-// in the new one, which errs on the side of sending less.
-func countSent(ctx context.Context, r cases.Repo, openKfID, user string, w window, exhausted bool, now time.Time) error {
-	if !exhausted {
-		return r.CountSentInWindow(ctx, openKfID, user, now.UTC())
-	}
+// exhaust records that WeCom says the window w is used up. It works on the
+// stored contact, in place, not on the copy read before sending, because
+// the citizen may have written in between: a new window is never marked
+// used up by the old one's refusal.
+func exhaust(ctx context.Context, r cases.Repo, openKfID, user string, w window, now time.Time) error {
 	_, err := r.ExhaustWindow(ctx, openKfID, user, w.at, w.seq, now.UTC())
 	return err
 }
@@ -83,11 +79,14 @@ type Conversation struct {
 // the last it came (send_time has whole seconds; several photos forwarded at
 // once share one): it is counted (InboundSeq), and the window's count starts
 // again. What counts in it is what the outbox sent after the message reached
-// us, which is surely after it reached WeCom; replies sent before (answers to
-// the citizen's earlier messages) are not counted. A rare undercount ends in
-// WeCom's 95001, which holds the message until the citizen writes; an
-// overcount would hold live replies for nothing. (Strictly after: a reply
-// stamped the same microsecond is taken to have gone first.)
+// us, which is surely after it reached WeCom, and what it writes down as
+// sent after this transaction (a reply in flight meanwhile may have gone
+// after the message reached WeCom); replies sent and written down before
+// (answers to the citizen's earlier messages) are not counted. A rare
+// undercount ends in WeCom's 95001, which holds the message until the
+// citizen writes; an overcount would hold live replies for nothing.
+// (Strictly after: a reply stamped the same microsecond is taken to have
+// gone first. See storage's contactSelect.)
 func CitizenWrote(ctx context.Context, r cases.Repo, now time.Time, ms ...*cases.KfMessage) (Conversation, error) {
 	if len(ms) == 0 {
 		return Conversation{}, errors.New("open the window: no message")
@@ -150,9 +149,9 @@ func ServicerWrote(ctx context.Context, r cases.Repo, openKfID, user string, now
 	if c.ServiceState == cases.StateHuman {
 		return nil
 	}
-	c.ServiceState = cases.StateHuman
-	c.UpdatedAt = now.UTC()
-	if err := r.SaveContact(ctx, c); err != nil {
+	// In place: the window read is never written back (a contact saved
+	// whole would count its window's messages twice: storage.SaveContact).
+	if err := r.SetServiceState(ctx, openKfID, user, cases.StateHuman, now.UTC()); err != nil {
 		return fmt.Errorf("save contact: %w", err)
 	}
 	return nil
@@ -160,15 +159,10 @@ func ServicerWrote(ctx context.Context, r cases.Repo, openKfID, user string, now
 
 // SessionChanged records, inside r's transaction, the citizen's kf session
 // state after WeCom reported a change (taken by a servicer, transferred,
-// ended, re-entered).
+// ended, re-entered), in place (see ServicerWrote); a citizen never seen
+// is recorded with it.
 func SessionChanged(ctx context.Context, r cases.Repo, openKfID, user string, state cases.ServiceState, now time.Time) error {
-	c, err := loadContact(ctx, r, openKfID, user)
-	if err != nil {
-		return err
-	}
-	c.ServiceState = state
-	c.UpdatedAt = now.UTC()
-	if err := r.SaveContact(ctx, c); err != nil {
+	if err := r.SetServiceState(ctx, openKfID, user, state, now.UTC()); err != nil {
 		return fmt.Errorf("save contact: %w", err)
 	}
 	return nil

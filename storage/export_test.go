@@ -1,6 +1,9 @@
 package storage
 
-import "database/sql"
+import (
+	"database/sql"
+	"time"
+)
 
 // RawDB exposes the database handle so tests can look at what is stored.
 func RawDB(s *SQL) *sql.DB { return s.db }
@@ -15,3 +18,6 @@ func OnRetire(s *SQL, f func()) { s.keys.hooks.retire = f }
 // OnRetireHeld calls f when s's Rekey holds the keys it retires, before it
 // counts what is left under them.
 func OnRetireHeld(s *SQL, f func()) { s.keys.hooks.retireHeld = f }
+
+// TimeValue is what a time is stored as on the driver's database.
+func TimeValue(driver string, t time.Time) any { return dialect{name: driver}.t(t) }

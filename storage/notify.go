@@ -65,16 +65,17 @@ func (s *SQL) OutboxReported(ctx context.Context, openKfID, externalUserID, msgI
 // cases.OutboxStore). The
 // contact's row is written (and so locked) before anything is read: a
 // decision to hold a message for the citizen (LockContact) either committed
-// before and is seen here, or waits and then sees this message. What was
-// sent in the window is counted in the same read as the contact and whether
-// anything is held: one write and one read, and a second write only when
-// something was sent after the message reached us.
+// before and is seen here, or waits and then sees this message. The window
+// now counts from receivedAt (window_from: see contactSelect), and the
+// count is read in the same statement as the contact and whether anything
+// is held: one write and one read.
 func (s *SQL) OpenWindow(ctx context.Context, openKfID, externalUserID string, messages int, sentAt, receivedAt, now time.Time) (*cases.Contact, bool, error) {
 	if messages < 1 {
 		return nil, false, fmt.Errorf("open the window for %d messages", messages)
 	}
 	lastInbound := "last_inbound_at"
-	args := []any{openKfID, externalUserID, s.d.nt(sentAt), 0, 0, s.d.t(utc(now)), messages, messages}
+	from := s.d.t(utc(receivedAt))
+	args := []any{openKfID, externalUserID, s.d.nt(sentAt), 0, 0, s.d.t(utc(now)), messages, from, messages, from}
 	if !sentAt.IsZero() {
 		// Forward only: messages are handled in order, but send_time has
 		// whole seconds.
@@ -83,35 +84,24 @@ func (s *SQL) OpenWindow(ctx context.Context, openKfID, externalUserID string, m
 	}
 	args = append(args, s.d.t(utc(now)))
 	q := s.d.upsertSet("contacts",
-		[]string{"open_kfid", "external_userid", "last_inbound_at", "sent_in_window", "service_state", "updated_at", "inbound_seq"},
+		[]string{"open_kfid", "external_userid", "last_inbound_at", "sent_in_window", "service_state", "updated_at", "inbound_seq", "window_from"},
 		[]string{"open_kfid", "external_userid"},
 		// kf's rule: an ended session (4) is new (0) again when the citizen writes.
-		"inbound_seq = inbound_seq + ?, last_inbound_at = "+lastInbound+", sent_in_window = 0, "+
+		"inbound_seq = inbound_seq + ?, window_from = ?, last_inbound_at = "+lastInbound+", sent_in_window = 0, "+
 			"service_state = CASE WHEN service_state = 4 THEN 0 ELSE service_state END, updated_at = ?")
 	if _, err := s.q.ExecContext(ctx, q, args...); err != nil {
 		return nil, false, s.wrap(err, "open the window")
 	}
 
 	c := cases.Contact{OpenKfID: openKfID, ExternalUserID: externalUserID}
-	var sent int
 	var held bool
 	err := s.q.QueryRowContext(ctx,
-		"SELECT last_inbound_at, service_state, updated_at, inbound_seq,"+
-			" (SELECT COUNT(*) FROM outbox o WHERE o.open_kfid = c.open_kfid AND o.recipient = c.external_userid"+
-			" AND o.status = ? AND o.channel = ? AND o.wecom_msgid <> '' AND o.sent_at > ?),"+
-			" EXISTS (SELECT 1 FROM outbox h WHERE h.open_kfid = c.open_kfid AND h.recipient = c.external_userid AND h.status = ?)"+
+		contactSelect+", EXISTS (SELECT 1 FROM outbox h WHERE h.open_kfid = c.open_kfid AND h.recipient = c.external_userid AND h.status = ?)"+
 			" FROM contacts c WHERE c.open_kfid = ? AND c.external_userid = ?",
-		string(cases.OutboxSent), string(cases.ChannelKf), s.d.t(utc(receivedAt)), string(cases.OutboxHeld), openKfID, externalUserID).
-		Scan(timeCol{&c.LastInboundAt}, &c.ServiceState, timeCol{&c.UpdatedAt}, &c.InboundSeq, &sent, &held)
+		string(cases.OutboxHeld), openKfID, externalUserID).
+		Scan(contactCols(&c, &held)...)
 	if err != nil {
 		return nil, false, s.wrap(err, "read the window opened")
-	}
-	if sent > 0 {
-		if _, err := s.q.ExecContext(ctx, "UPDATE contacts SET sent_in_window = ? WHERE open_kfid = ? AND external_userid = ?",
-			sent, openKfID, externalUserID); err != nil {
-			return nil, false, s.wrap(err, "count messages in the window opened")
-		}
-		c.SentInWindow = sent
 	}
 	return &c, held, nil
 }
@@ -134,8 +124,8 @@ func (s *SQL) ContactsClosing(ctx context.Context, from, to time.Time, limit int
 		limit = defaultListLimit
 	}
 	rows, err := s.q.QueryContext(ctx,
-		"SELECT open_kfid, external_userid, last_inbound_at, sent_in_window, service_state, updated_at, inbound_seq FROM contacts"+
-			" WHERE last_inbound_at >= ? AND last_inbound_at < ? ORDER BY last_inbound_at, open_kfid, external_userid LIMIT ?",
+		contactSelect+", c.open_kfid, c.external_userid FROM contacts c"+
+			" WHERE c.last_inbound_at >= ? AND c.last_inbound_at < ? ORDER BY c.last_inbound_at, c.open_kfid, c.external_userid LIMIT ?",
 		s.d.t(from), s.d.t(to), limit)
 	if err != nil {
 		return nil, s.wrap(err, "list contacts closing")
@@ -144,8 +134,7 @@ func (s *SQL) ContactsClosing(ctx context.Context, from, to time.Time, limit int
 	var out []*cases.Contact
 	for rows.Next() {
 		var c cases.Contact
-		if err := rows.Scan(&c.OpenKfID, &c.ExternalUserID, timeCol{&c.LastInboundAt}, &c.SentInWindow,
-			&c.ServiceState, timeCol{&c.UpdatedAt}, &c.InboundSeq); err != nil {
+		if err := rows.Scan(contactCols(&c, &c.OpenKfID, &c.ExternalUserID)...); err != nil {
 			return nil, s.wrap(err, "list contacts closing")
 		}
 		out = append(out, &c)
@@ -182,24 +171,9 @@ func (s *SQL) MarkedAt(ctx context.Context, key string) (time.Time, error) {
 	return at, nil
 }
 
-// CountSentInWindow adds one to the citizen's sent_in_window in place.
-func (s *SQL) CountSentInWindow(ctx context.Context, openKfID, externalUserID string, now time.Time) error {
-	return s.countSent(ctx, openKfID, externalUserID, 1, now)
-}
-
-// countSent adds n to the citizen's sent_in_window in place.
-func (s *SQL) countSent(ctx context.Context, openKfID, externalUserID string, n int, now time.Time) error {
-	_, err := s.q.ExecContext(ctx,
-		"UPDATE contacts SET sent_in_window = sent_in_window + ?, updated_at = ? WHERE open_kfid = ? AND external_userid = ?",
-		n, s.d.t(utc(now)), openKfID, externalUserID)
-	if err != nil {
-		return s.wrap(err, "count messages in the window")
-	}
-	return nil
-}
-
 // ExhaustWindow sets sent_in_window to the limit if the stored window is
-// still the one opened by message number seq at at.
+// still the one opened by message number seq at at: counted apart from the
+// outbox, it holds the window used up whatever the outbox shows.
 func (s *SQL) ExhaustWindow(ctx context.Context, openKfID, externalUserID string, at time.Time, seq int64, now time.Time) (bool, error) {
 	res, err := s.q.ExecContext(ctx,
 		"UPDATE contacts SET sent_in_window = ?, updated_at = ? WHERE open_kfid = ? AND external_userid = ? AND inbound_seq = ? AND last_inbound_at = ?",

@@ -276,13 +276,38 @@ func normalizeOutboxTimes(m *cases.OutboxMessage) {
 	m.SentAt = utcPtr(m.SentAt)
 }
 
+// contactSelect reads a contact row c (the caller adds FROM and what else it
+// reads; contactCols scans it). The count of messages sent in the window is
+// what WeCom took for the citizen through the outbox since their latest
+// message reached us (sent_at after window_from, set by OpenWindow: strictly,
+// a reply stamped the same microsecond is taken to have gone first, as
+// notify.CitizenWrote says) or written down as sent after that message
+// opened the window, whenever it went (window_seq, the contact's
+// inbound_seq as UpdateOutboxSent found it: the database's own order, so
+// that a reply settled after the window opened is counted in it, as the
+// count kept on the contact until migration 0020 did, whatever the clocks
+// say); plus what is counted apart from the outbox (sent_in_window: WeCom's
+// word that the window is used up, ExhaustWindow, which the outbox is not
+// asked about then). A message is counted by its own row, so that its
+// settlement is one UPDATE of the outbox and touches no contact.
+var contactSelect = fmt.Sprintf("SELECT c.last_inbound_at, CASE WHEN c.sent_in_window >= %d THEN c.sent_in_window"+
+	" ELSE c.sent_in_window + (SELECT COUNT(*) FROM outbox o"+
+	" WHERE o.open_kfid = c.open_kfid AND o.recipient = c.external_userid AND o.status = '%s'"+
+	" AND (o.window_seq = c.inbound_seq OR o.sent_at > c.window_from) AND o.channel = '%s' AND o.wecom_msgid <> '') END,"+
+	" c.service_state, c.updated_at, c.inbound_seq", cases.KfWindowMessages, cases.OutboxSent, cases.ChannelKf)
+
+// contactCols is where contactSelect's columns are scanned into c, then
+// more, what the caller selected after them.
+func contactCols(c *cases.Contact, more ...any) []any {
+	return append([]any{timeCol{&c.LastInboundAt}, &c.SentInWindow, &c.ServiceState, timeCol{&c.UpdatedAt}, &c.InboundSeq}, more...)
+}
+
 // GetContact returns the state of one citizen's kf conversation, or
 // ErrNotFound for a citizen never seen.
 func (s *SQL) GetContact(ctx context.Context, openKfID, externalUserID string) (*cases.Contact, error) {
 	c := cases.Contact{OpenKfID: openKfID, ExternalUserID: externalUserID}
-	err := s.q.QueryRowContext(ctx,
-		"SELECT last_inbound_at, sent_in_window, service_state, updated_at, inbound_seq FROM contacts WHERE open_kfid = ? AND external_userid = ?",
-		openKfID, externalUserID).Scan(timeCol{&c.LastInboundAt}, &c.SentInWindow, &c.ServiceState, timeCol{&c.UpdatedAt}, &c.InboundSeq)
+	err := s.q.QueryRowContext(ctx, contactSelect+" FROM contacts c WHERE c.open_kfid = ? AND c.external_userid = ?",
+		openKfID, externalUserID).Scan(contactCols(&c)...)
 	if err != nil {
 		return nil, s.wrap(err, "get contact")
 	}
@@ -321,17 +346,22 @@ func (s *SQL) SetServiceState(ctx context.Context, openKfID, externalUserID stri
 }
 
 // SaveContact inserts or replaces a citizen's conversation state. A zero
-// UpdatedAt becomes now.
+// UpdatedAt becomes now. Its window is the one opened at LastInboundAt:
+// c.SentInWindow is stored as counted apart from the outbox, and the kf
+// messages WeCom took for the citizen after LastInboundAt count on top (see
+// contactSelect), so a contact read and saved back would count those twice;
+// the product changes a contact in place (OpenWindow, SetServiceState,
+// ExhaustWindow) and saves one only where it is new.
 func (s *SQL) SaveContact(ctx context.Context, c *cases.Contact) error {
 	if c.UpdatedAt.IsZero() {
 		c.UpdatedAt = time.Now()
 	}
 	c.UpdatedAt, c.LastInboundAt = utc(c.UpdatedAt), utc(c.LastInboundAt)
 	q := s.d.upsert("contacts",
-		[]string{"open_kfid", "external_userid", "last_inbound_at", "sent_in_window", "service_state", "updated_at", "inbound_seq"},
+		[]string{"open_kfid", "external_userid", "last_inbound_at", "sent_in_window", "service_state", "updated_at", "inbound_seq", "window_from"},
 		[]string{"open_kfid", "external_userid"},
-		[]string{"last_inbound_at", "sent_in_window", "service_state", "updated_at", "inbound_seq"})
-	_, err := s.q.ExecContext(ctx, q, c.OpenKfID, c.ExternalUserID, s.d.nt(c.LastInboundAt), c.SentInWindow, int(c.ServiceState), s.d.t(c.UpdatedAt), c.InboundSeq)
+		[]string{"last_inbound_at", "sent_in_window", "service_state", "updated_at", "inbound_seq", "window_from"})
+	_, err := s.q.ExecContext(ctx, q, c.OpenKfID, c.ExternalUserID, s.d.nt(c.LastInboundAt), c.SentInWindow, int(c.ServiceState), s.d.t(c.UpdatedAt), c.InboundSeq, s.d.nt(c.LastInboundAt))
 	if err != nil {
 		return s.wrap(err, "save contact")
 	}

@@ -24,7 +24,7 @@ func (s *SQL) UpdateOutboxes(ctx context.Context, ms []*cases.OutboxMessage) err
 	case 1:
 		return s.UpdateOutbox(ctx, ms[0])
 	}
-	if err := s.inTx(ctx, func(t *SQL) error { return t.updateOutboxes(ctx, ms) }); err != nil {
+	if err := s.inTx(ctx, func(t *SQL) error { return t.updateOutboxes(ctx, ms, "") }); err != nil {
 		return err
 	}
 	for _, m := range ms {
@@ -33,15 +33,14 @@ func (s *SQL) UpdateOutboxes(ctx context.Context, ms []*cases.OutboxMessage) err
 	return nil
 }
 
-// UpdateOutboxSent is UpdateOutboxes for kf messages to one citizen that
-// WeCom took, with the messages counted in the citizen's window (as
-// CountSentInWindow counts one) in the same transaction: nothing is written
-// when any message changed since it was read. It is two statements, not one
-// multi-table UPDATE: MariaDB updates every table of a multi-table UPDATE
-// after the first through a temporary table, which, as contacts has TEXT
-// columns, it creates on disk (a file per reply in a burst:
-// TestUpdateOutboxSentMakesNoTemporaryTable).
-func (s *SQL) UpdateOutboxSent(ctx context.Context, ms []*cases.OutboxMessage, now time.Time) error {
+// UpdateOutboxSent saves, in one statement, the state of kf messages to
+// one citizen that WeCom took, each at the version read; it fails with
+// ErrConflict when any had changed since. It needs no transaction: a
+// message is counted in the citizen's window by its own row (see
+// contactSelect). Outside a transaction the messages that had not changed
+// are written even so, and none of their versions moves in memory: the
+// caller reads back which were (see notify's settleSent).
+func (s *SQL) UpdateOutboxSent(ctx context.Context, ms []*cases.OutboxMessage) error {
 	if len(ms) == 0 {
 		return nil
 	}
@@ -50,13 +49,10 @@ func (s *SQL) UpdateOutboxSent(ctx context.Context, ms []*cases.OutboxMessage, n
 			return fmt.Errorf("save sent messages: messages to %s and %s", ms[0].Recipient, m.Recipient)
 		}
 	}
-	err := s.inTx(ctx, func(t *SQL) error {
-		if err := t.countSent(ctx, ms[0].OpenKfID, ms[0].Recipient, len(ms), now); err != nil {
-			return err
-		}
-		return t.updateOutboxes(ctx, ms)
-	})
-	if err != nil {
+	// The window each message counts in (contactSelect): the one open when
+	// it is written down.
+	also := "window_seq = (SELECT inbound_seq FROM contacts WHERE open_kfid = ? AND external_userid = ?), "
+	if err := s.updateOutboxes(ctx, ms, also, ms[0].OpenKfID, ms[0].Recipient); err != nil {
 		return err
 	}
 	for _, m := range ms {
@@ -69,8 +65,9 @@ func (s *SQL) UpdateOutboxSent(ctx context.Context, ms []*cases.OutboxMessage, n
 // statement, and fails with ErrConflict unless every row changed; it moves
 // no version in memory (the caller does once its transaction is written).
 // A column with the same value in every message is set once; the others
-// are chosen by id.
-func (s *SQL) updateOutboxes(ctx context.Context, ms []*cases.OutboxMessage) error {
+// are chosen by id. also is more to set (ending in ", "), with its
+// arguments.
+func (s *SQL) updateOutboxes(ctx context.Context, ms []*cases.OutboxMessage, also string, alsoArgs ...any) error {
 	rows := make([][]any, len(ms))
 	for i, m := range ms {
 		normalizeOutboxTimes(m)
@@ -101,6 +98,8 @@ func (s *SQL) updateOutboxes(ctx context.Context, ms []*cases.OutboxMessage) err
 		}
 		q.WriteString(" END, ")
 	}
+	q.WriteString(also)
+	args = append(args, alsoArgs...)
 	q.WriteString("version = version + 1")
 	n, ids, err := s.execAtVersions(ctx, "update", &q, args, ms)
 	if err != nil {

@@ -14,9 +14,10 @@ import (
 	"banchengshi/storage/storagetest"
 )
 
-// A kf message WeCom took is saved and counted in its citizen's window
-// together: a copy changed meanwhile writes neither, and a citizen with no
-// contact row does not stop the message's state from being saved.
+// A kf message WeCom took after the citizen's window opened counts in it
+// once its state is saved: a copy changed meanwhile writes nothing, and a
+// citizen with no contact row does not stop the message's state from being
+// saved.
 func TestUpdateOutboxSentCountsInTheWindow(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db *storage.SQL) {
 		ctx := context.Background()
@@ -32,7 +33,7 @@ func TestUpdateOutboxSentCountsInTheWindow(t *testing.T) {
 			return m
 		}
 		sent := func(m *cases.OutboxMessage) {
-			m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, "msg-"+m.Recipient, ptr(at)
+			m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, "msg-"+m.Recipient, ptr(at.Add(time.Second))
 		}
 		inWindow := func() int {
 			c, err := db.GetContact(ctx, "wkA", "wmA")
@@ -45,7 +46,7 @@ func TestUpdateOutboxSentCountsInTheWindow(t *testing.T) {
 		m := enqueue("wmA")
 		stale := *m
 		sent(m)
-		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}, at); err != nil {
+		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}); err != nil {
 			t.Fatal(err)
 		}
 		if m.Version != 1 {
@@ -64,7 +65,7 @@ func TestUpdateOutboxSentCountsInTheWindow(t *testing.T) {
 
 		sent(&stale)
 		stale.WeComMsgID = "msg-stale"
-		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{&stale}, at); !errors.Is(err, cases.ErrConflict) {
+		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{&stale}); !errors.Is(err, cases.ErrConflict) {
 			t.Errorf("stale copy: %v, want ErrConflict", err)
 		}
 		if got := inWindow(); got != 2 {
@@ -73,7 +74,7 @@ func TestUpdateOutboxSentCountsInTheWindow(t *testing.T) {
 
 		stranger := enqueue("wmNobody")
 		sent(stranger)
-		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{stranger}, at); err != nil {
+		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{stranger}); err != nil {
 			t.Fatalf("a citizen without a contact row: %v", err)
 		}
 		if _, err := db.OutboxByWeComMsgID(ctx, "msg-wmNobody"); err != nil {
@@ -115,7 +116,7 @@ func TestUpdateOutboxSentMakesNoTemporaryTable(t *testing.T) {
 	for i, m := range ms {
 		m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, fmt.Sprintf("msg-%d", i), ptr(at)
 	}
-	if err := db.UpdateOutboxSent(ctx, ms, at); err != nil {
+	if err := db.UpdateOutboxSent(ctx, ms); err != nil {
 		t.Fatal(err)
 	}
 	c := tmpTables()
@@ -186,8 +187,9 @@ func TestUpdateOutboxesAllOrNone(t *testing.T) {
 	})
 }
 
-// Several sent messages to one citizen are saved and counted in the window
-// together.
+// Several sent messages to one citizen are saved in one statement and each
+// counts in the window; outside a transaction, those that had not changed
+// are saved even when another had, and no version moves in memory.
 func TestUpdateOutboxSentCountsEveryMessage(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db *storage.SQL) {
 		ctx := context.Background()
@@ -200,10 +202,10 @@ func TestUpdateOutboxSentCountsEveryMessage(t *testing.T) {
 			if err := db.Enqueue(ctx, m); err != nil {
 				t.Fatal(err)
 			}
-			m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, fmt.Sprintf("msg-%d", i), ptr(at)
+			m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, fmt.Sprintf("msg-%d", i), ptr(at.Add(time.Second))
 			ms = append(ms, m)
 		}
-		if err := db.UpdateOutboxSent(ctx, ms, at); err != nil {
+		if err := db.UpdateOutboxSent(ctx, ms); err != nil {
 			t.Fatal(err)
 		}
 		c, err := db.GetContact(ctx, "wkA", "wmA")
@@ -223,8 +225,35 @@ func TestUpdateOutboxSentCountsEveryMessage(t *testing.T) {
 			}
 		}
 		other := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmB"}
-		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{ms[0], other}, at); err == nil {
+		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{ms[0], other}); err == nil {
 			t.Error("messages to two citizens saved as one citizen's")
+		}
+
+		var two []*cases.OutboxMessage
+		for i := range 2 {
+			m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmA", Message: cases.Message{Text: "您好"}, CreatedAt: at}
+			if err := db.Enqueue(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, fmt.Sprintf("late-%d", i), ptr(at.Add(time.Second))
+			two = append(two, m)
+		}
+		changed := *two[1]
+		changed.Status, changed.WeComMsgID, changed.SentAt = cases.OutboxHeld, "", nil
+		if err := db.UpdateOutbox(ctx, &changed); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.UpdateOutboxSent(ctx, two); !errors.Is(err, cases.ErrConflict) {
+			t.Fatalf("one of two changed meanwhile: %v, want ErrConflict", err)
+		}
+		if two[0].Version != 0 || two[1].Version != 0 {
+			t.Errorf("versions in memory %d, %d after the conflict; want both unmoved", two[0].Version, two[1].Version)
+		}
+		if got, err := db.OutboxByWeComMsgID(ctx, "late-0"); err != nil || got.Status != cases.OutboxSent || got.Version != 1 {
+			t.Errorf("the unchanged one: %+v, %v; want it saved as sent", got, err)
+		}
+		if _, err := db.OutboxByWeComMsgID(ctx, "late-1"); !errors.Is(err, cases.ErrNotFound) {
+			t.Errorf("the changed one: %v, want it left as it was", err)
 		}
 	})
 }
@@ -257,7 +286,7 @@ func TestOutboxReported(t *testing.T) {
 			}
 		}
 		m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, "key-1", ptr(at)
-		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}, at); err != nil {
+		if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}); err != nil {
 			t.Fatal(err)
 		}
 		got, err = db.OutboxReported(ctx, "wkA", "wmA", "key-1")

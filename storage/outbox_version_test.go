@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -69,43 +70,87 @@ func TestUpdateOutboxRefusesStaleCopy(t *testing.T) {
 	})
 }
 
-// The outbox counts a sent message on the stored contact in place, and marks
-// a window used up only while it is still the window WeCom refused in: a
+// A citizen's window counts the kf messages WeCom took for them after their
+// latest message reached us (strictly after), and those written down as
+// sent after that message opened the window, whenever they went; a new
+// message starts the count again, even in the same second; and a window is
+// marked used up only while it is still the window WeCom refused in: a
 // citizen's message in the same second (InboundSeq moved on) keeps its new
 // window.
-func TestWindowCountInPlace(t *testing.T) {
+func TestWindowCountedFromTheOutbox(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db *storage.SQL) {
 		ctx := context.Background()
-		c := &cases.Contact{OpenKfID: "wkA", ExternalUserID: "wmA", LastInboundAt: at, InboundSeq: 1, UpdatedAt: at}
-		if err := db.SaveContact(ctx, c); err != nil {
+		if _, _, err := db.OpenWindow(ctx, "wkA", "wmA", 1, at, at, at); err != nil {
 			t.Fatal(err)
 		}
-		for range 2 {
-			if err := db.CountSentInWindow(ctx, "wkA", "wmA", at); err != nil {
+		send := func(user string, sentAt time.Time, msgid string) {
+			t.Helper()
+			m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: user, Message: cases.Message{Text: "您好"}, CreatedAt: at}
+			if err := db.Enqueue(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, msgid, &sentAt
+			if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		// The citizen writes again in the same second.
-		c.InboundSeq, c.SentInWindow = 2, 0
-		got, err := db.GetContact(ctx, "wkA", "wmA")
+		inWindow := func(want int) {
+			t.Helper()
+			got, err := db.GetContact(ctx, "wkA", "wmA")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.SentInWindow != want {
+				t.Errorf("GetContact: %d in the window, want %d", got.SentInWindow, want)
+			}
+			list, err := db.ContactsClosing(ctx, at, at.Add(time.Minute), 10)
+			if err != nil || len(list) != 1 || list[0].SentInWindow != want || list[0].ExternalUserID != "wmA" {
+				t.Errorf("ContactsClosing = %+v, %v; want wmA with %d in the window", list, err, want)
+			}
+		}
+		// Written down before the citizen's next message is handled.
+		received := at.Add(time.Second)
+		send("wmA", received.Add(-time.Millisecond), "before")
+		send("wmA", received, "same-instant")
+		send("wmA", received.Add(time.Millisecond), "after")
+		inWindow(3)
+		c, _, err := db.OpenWindow(ctx, "wkA", "wmA", 1, at, received, received.Add(time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.SentInWindow != 2 {
-			t.Errorf("sent in window %d, want 2", got.SentInWindow)
+		if c.SentInWindow != 1 || c.InboundSeq != 2 {
+			t.Errorf("window opened: %+v, want message 2 with the one sent after it reached us", c)
 		}
-		if err := db.SaveContact(ctx, c); err != nil {
+		// Written down after it: counted, whenever it went.
+		send("wmA", received.Add(-time.Second), "late")
+		send("wmA", received.Add(2*time.Millisecond), "") // no msgid: not a message WeCom took
+		send("wmB", received.Add(3*time.Millisecond), "other")
+		inWindow(2)
+
+		// The citizen writes again in the same second: a new window.
+		again := received.Add(10 * time.Millisecond)
+		if c, _, err = db.OpenWindow(ctx, "wkA", "wmA", 1, at, again, again); err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := db.ExhaustWindow(ctx, "wkA", "wmA", micro(at), 1, at); err != nil || ok {
+		if c.SentInWindow != 0 || c.InboundSeq != 3 {
+			t.Errorf("window opened again: %+v, want message 3 with nothing sent", c)
+		}
+		send("wmA", again.Add(time.Millisecond), "m3")
+		inWindow(1)
+
+		if ok, err := db.ExhaustWindow(ctx, "wkA", "wmA", micro(at), 2, at); err != nil || ok {
 			t.Errorf("exhaust the old window = %v, %v; want refused", ok, err)
 		}
-		if ok, err := db.ExhaustWindow(ctx, "wkA", "wmA", micro(at), 2, at); err != nil || !ok {
+		inWindow(1)
+		if ok, err := db.ExhaustWindow(ctx, "wkA", "wmA", micro(at), 3, at); err != nil || !ok {
 			t.Errorf("exhaust the current window = %v, %v; want done", ok, err)
 		}
-		got, _ = db.GetContact(ctx, "wkA", "wmA")
-		if got.SentInWindow != cases.KfWindowMessages || got.InboundSeq != 2 {
-			t.Errorf("contact %+v, want the current window used up", got)
+		inWindow(cases.KfWindowMessages)
+
+		// The next message starts the count again from the outbox alone.
+		last := again.Add(time.Second)
+		if c, _, err = db.OpenWindow(ctx, "wkA", "wmA", 1, last, last, last); err != nil || c.SentInWindow != 0 {
+			t.Errorf("window opened after it was used up: %+v, %v; want nothing sent", c, err)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -204,6 +205,89 @@ func TestOlderBuildRefusedOnANewerSchema(t *testing.T) {
 			if !strings.Contains(err.Error(), "9999_from_a_newer_build.sql#1") {
 				t.Errorf("error %q does not name the unknown step", err)
 			}
+		})
+	}
+}
+
+// Migration 0020 keeps the window a citizen is in when the product is
+// upgraded: the count kept on the contact until then stands, what was sent
+// before is not counted again, and what is sent after counts on top.
+func TestWindowKeptAcrossMigration0020(t *testing.T) {
+	dsns := []struct {
+		driver string
+		dsn    func(testing.TB) string
+	}{
+		{storage.DriverSQLite, func(t testing.TB) string { return storage.DefaultSQLiteDSN(t.TempDir() + "/bcs.db") }},
+		{storage.DriverMySQL, storagetest.MySQLDSN},
+	}
+	for _, d := range dsns {
+		t.Run(d.driver, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			dsn := d.dsn(t)
+			sealer := storagetest.Sealer(t)
+			db, err := storage.Open(ctx, d.driver, dsn, sealer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			send := func(db *storage.SQL, user string, sentAt time.Time, msgid string) {
+				t.Helper()
+				m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: user, Message: cases.Message{Text: "您好"}, CreatedAt: at}
+				if err := db.Enqueue(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+				m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, msgid, &sentAt
+				if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The database as a build before 0020 left it: two replies
+			// sent in the window and counted on the contact; a citizen who
+			// wrote and was sent nothing yet.
+			raw := storage.RawDB(db)
+			send(db, "wmA", at.Add(time.Second), "a1")
+			send(db, "wmA", at.Add(2*time.Second), "a2")
+			undo := []string{"DROP INDEX outbox_window", "ALTER TABLE outbox DROP COLUMN window_seq", "ALTER TABLE contacts DROP COLUMN window_from", "DELETE FROM schema_migrations WHERE version LIKE '0020%'"}
+			if d.driver == storage.DriverMySQL {
+				undo[0] = "DROP INDEX outbox_window ON outbox"
+			}
+			for _, q := range undo {
+				if _, err := raw.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			for _, u := range []struct {
+				user string
+				sent int
+			}{{"wmA", 2}, {"wmB", 0}} {
+				if _, err := raw.ExecContext(ctx, "INSERT INTO contacts (open_kfid, external_userid, last_inbound_at, sent_in_window, service_state, updated_at, inbound_seq) VALUES (?, ?, ?, ?, 0, ?, 1)",
+					"wkA", u.user, storage.TimeValue(d.driver, at), u.sent, storage.TimeValue(d.driver, at)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.Close()
+
+			db, err = storage.Open(ctx, d.driver, dsn, sealer)
+			if err != nil {
+				t.Fatalf("migrate to 0020: %v", err)
+			}
+			defer db.Close()
+			inWindow := func(user string, want int) {
+				t.Helper()
+				c, err := db.GetContact(ctx, "wkA", user)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.SentInWindow != want {
+					t.Errorf("%s: %d in the window, want %d", user, c.SentInWindow, want)
+				}
+			}
+			inWindow("wmA", 2)
+			inWindow("wmB", 0)
+			send(db, "wmA", at.Add(3*time.Second), "a3")
+			send(db, "wmB", at.Add(3*time.Second), "b1")
+			inWindow("wmA", 3)
+			inWindow("wmB", 1)
 		})
 	}
 }

@@ -111,11 +111,11 @@ func (b *Batch) ClaimOutboxes(ctx context.Context, ms []*cases.OutboxMessage, un
 	return b.Repo.ClaimOutboxes(ctx, ms, until)
 }
 
-func (b *Batch) UpdateOutboxSent(ctx context.Context, ms []*cases.OutboxMessage, now time.Time) error {
+func (b *Batch) UpdateOutboxSent(ctx context.Context, ms []*cases.OutboxMessage) error {
 	if err := b.Flush(ctx); err != nil {
 		return err
 	}
-	return b.Repo.UpdateOutboxSent(ctx, ms, now)
+	return b.Repo.UpdateOutboxSent(ctx, ms)
 }
 
 func (b *Batch) OutboxByWeComMsgID(ctx context.Context, msgID string) (*cases.OutboxMessage, error) {

@@ -2,6 +2,7 @@ package storagetest_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,8 +54,14 @@ func TestCounterCountsWhatTheDriverIsAsked(t *testing.T) {
 			if got := counter.Counts().DatabaseCommits(); got != 2 {
 				t.Errorf("the database committed %d times, want 2", got)
 			}
-			if got := counter.Queries()["SELECT last_inbound_at, sent_in_window, service_state, updated_at, inbound_seq FROM contacts WHERE open_kfid = ? AND external_userid = ?"]; got != 3 {
-				t.Errorf("the contact was read %d times, want 3", got)
+			reads := 0
+			for q, n := range counter.Queries() {
+				if strings.HasSuffix(q, " FROM contacts c WHERE c.open_kfid = ? AND c.external_userid = ?") {
+					reads += n
+				}
+			}
+			if reads != 3 {
+				t.Errorf("the contact was read %d times, want 3 (%v)", reads, counter.Queries())
 			}
 		})
 	}
