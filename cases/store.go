@@ -116,6 +116,10 @@ type OutboxStore interface {
 
 	// GetContact returns ErrNotFound for a citizen never seen.
 	GetContact(ctx context.Context, openKfID, externalUserID string) (*Contact, error)
+	// SaveContact inserts or replaces a citizen's conversation state, its
+	// window opened at LastInboundAt with SentInWindow counted apart from
+	// the outbox: a contact read and saved back would count its window's
+	// messages twice, so the product changes contacts in place.
 	SaveContact(ctx context.Context, c *Contact) error
 	// LockContact locks a citizen's conversation state until the transaction
 	// ends, so that a decision taken on it (to hold a message) cannot cross
@@ -130,8 +134,8 @@ type OutboxStore interface {
 	// sentAt and reached us at receivedAt: InboundSeq goes up by messages,
 	// LastInboundAt moves forward to sentAt (never back), an ended session
 	// is new again, and SentInWindow counts from now on the kf messages WeCom
-	// accepted for them after receivedAt (and, on top, a window marked used
-	// up: ExhaustWindow). It returns the contact as it is
+	// accepted for them after receivedAt or written down as sent after this
+	// (UpdateOutboxSent), unless the window is marked used up (ExhaustWindow). It returns the contact as it is
 	// now (a citizen never seen is created) and whether any message to them
 	// is held. The contact is locked before anything is read (see
 	// LockContact).

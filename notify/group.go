@@ -200,6 +200,15 @@ func (o *Outbox) settleRun(ctx context.Context, s *runSettlement, now time.Time)
 		was[i] = *m
 	}
 	err := o.repo.InTx(ctx, func(r cases.Repo) error {
+		if s.exhausted != nil {
+			// The contact is locked before anything reads it: the sent
+			// messages' window (UpdateOutboxSent) takes a shared lock on it
+			// and the window used up an exclusive one, and intake's
+			// OpenWindow, waiting for it in between, would deadlock.
+			if err := r.LockContact(ctx, s.decided.OpenKfID, s.decided.Recipient); err != nil {
+				return err
+			}
+		}
 		if err := o.writeSent(ctx, r, s.sent, now); err != nil {
 			return err
 		}
@@ -234,6 +243,10 @@ func (o *Outbox) settleSent(ctx context.Context, ms []*cases.OutboxMessage) erro
 	if errors.Is(err, cases.ErrConflict) {
 		errs = nil // someone else's change: each message is settled below
 	}
+	// Time of its own: the statement may have failed for want of it, and
+	// may have been written even so.
+	ctx, cancel := recordCtx(ctx)
+	defer cancel()
 	for _, m := range ms {
 		got, err := o.repo.OutboxByWeComMsgID(ctx, m.WeComMsgID)
 		if err == nil && got.ID == m.ID && got.Status == cases.OutboxSent && got.Version == m.Version+1 {

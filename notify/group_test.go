@@ -655,3 +655,78 @@ func TestSendFailedBeforeItsRunIsSettledIsNotLost(t *testing.T) {
 		})
 	}
 }
+
+// WeCom saying the window is used up in the middle of a run while the
+// citizen's next message is being handled: the run's settlement (the sent
+// messages' window, then the window used up) and intake's new window wait
+// for each other in turn, and neither is chosen as a deadlock's victim.
+func TestWindowUsedUpWhileTheCitizenWritesIsNoDeadlock(t *testing.T) {
+	db := storagetest.MySQL(t)
+	ctx := context.Background()
+	api := &weCom{fail: func(call int, _ cases.Message) (bool, error) {
+		if call == 2 {
+			return false, &wecom.APIError{Code: wecom.CodeKfSendLimit, Msg: "send msg count out of limit", Path: "/cgi-bin/kf/send_msg"}
+		}
+		return true, nil
+	}}
+	f := effectsFixture(t, db, api)
+	intake := make(chan error, 1)
+	hook := &afterSentInTx{Repo: db, after: func() {
+		// The citizen writes while the run is being settled.
+		go func() {
+			intake <- db.InTx(ctx, func(r cases.Repo) error {
+				_, _, err := r.OpenWindow(ctx, "wk1", "wmA", 1, f.now, f.now, f.now)
+				return err
+			})
+		}()
+		for !storagetest.Blocked(t, db) {
+			select {
+			case err := <-intake:
+				intake <- err
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}}
+	mem := storage.NewMemory()
+	f.out = notify.New(notify.Config{Repo: hook, API: api, Locker: mem.Locker(), Limiter: mem.RateLimiter(), Tasks: f.tasks,
+		Now: func() time.Time { return f.now }})
+	f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
+	c := f.newCase(t, "wmA", cases.StatusResolved)
+	f.enqueue(t, c.ID, "wmA", "一", cases.PriorityNormal)
+	f.enqueue(t, c.ID, "wmA", "二", cases.PriorityNormal)
+	if err := f.out.Flush(ctx); err != nil {
+		t.Errorf("the run's settlement: %v", err)
+	}
+	if err := <-intake; err != nil {
+		t.Errorf("the citizen's message: %v", err)
+	}
+	if diff := cmp.Diff([]string{"一 sent", "二 held"}, f.fates(t, c.ID)); diff != "" {
+		t.Errorf("messages of the case (-want +got):\n%s", diff)
+	}
+}
+
+// afterSentInTx is the database with a hook: after the first sent messages
+// written down inside a transaction, after runs (once).
+type afterSentInTx struct {
+	cases.Repo
+	after func()
+	once  sync.Once
+}
+
+func (h *afterSentInTx) InTx(ctx context.Context, fn func(cases.Repo) error) error {
+	return h.Repo.InTx(ctx, func(r cases.Repo) error { return fn(&sentHooked{Repo: r, h: h}) })
+}
+
+type sentHooked struct {
+	cases.Repo
+	h *afterSentInTx
+}
+
+func (r *sentHooked) UpdateOutboxSent(ctx context.Context, ms []*cases.OutboxMessage) error {
+	err := r.Repo.UpdateOutboxSent(ctx, ms)
+	if err == nil {
+		r.h.once.Do(r.h.after)
+	}
+	return err
+}

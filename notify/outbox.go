@@ -462,7 +462,7 @@ func (o *Outbox) postpone(m *cases.OutboxMessage, due time.Time, err error, wait
 	}
 }
 
-// settle saves the message's new state, the contact's count, and the
+// settle saves the message's new state, the contact (if given), and the
 // notification's fate on the case timeline, in one transaction.
 func (o *Outbox) settle(ctx context.Context, m *cases.OutboxMessage, contact *cases.Contact) error {
 	ctx, cancel := recordCtx(ctx)

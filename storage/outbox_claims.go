@@ -50,8 +50,11 @@ func (s *SQL) UpdateOutboxSent(ctx context.Context, ms []*cases.OutboxMessage) e
 		}
 	}
 	// The window each message counts in (contactSelect): the one open when
-	// it is written down.
-	also := "window_seq = (SELECT inbound_seq FROM contacts WHERE open_kfid = ? AND external_userid = ?), "
+	// it is written down. The read waits for a citizen's message being
+	// handled (OpenWindow's lock), whatever the isolation level: under READ
+	// COMMITTED a plain read would take the window before it and count the
+	// message in neither.
+	also := "window_seq = (SELECT inbound_seq FROM contacts WHERE open_kfid = ? AND external_userid = ?" + s.d.lockShared() + "), "
 	if err := s.updateOutboxes(ctx, ms, also, ms[0].OpenKfID, ms[0].Recipient); err != nil {
 		return err
 	}

@@ -6,10 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/google/go-cmp/cmp"
 
 	"banchengshi/cases"
 	"banchengshi/storage"
+	"banchengshi/storage/storagetest"
 )
 
 // Every outbox update is conditional on the version read: a stale copy (read
@@ -153,4 +155,70 @@ func TestWindowCountedFromTheOutbox(t *testing.T) {
 			t.Errorf("window opened after it was used up: %+v, %v; want nothing sent", c, err)
 		}
 	})
+}
+
+// A reply written down as sent while a citizen's message is being handled
+// counts in the window that message opens, whatever the isolation level: the
+// settlement waits for the handling to commit and reads the window it
+// opened (under READ COMMITTED a plain read would take the old window, and
+// the reply, sent before the message reached us, would count in neither).
+func TestSentWhileTheWindowOpensCountsInIt(t *testing.T) {
+	for _, level := range []string{"REPEATABLE-READ", "READ-COMMITTED"} {
+		t.Run(level, func(t *testing.T) {
+			cfg, err := mysql.ParseDSN(storagetest.MySQLDSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Params == nil {
+				cfg.Params = map[string]string{}
+			}
+			cfg.Params["tx_isolation"] = "'" + level + "'"
+			ctx := context.Background()
+			db, err := storage.Open(ctx, storage.DriverMySQL, cfg.FormatDSN(), storagetest.Sealer(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, _, err := db.OpenWindow(ctx, "wkA", "wmA", 1, at, at, at); err != nil {
+				t.Fatal(err)
+			}
+			m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmA", Message: cases.Message{Text: "您好"}, CreatedAt: at}
+			if err := db.Enqueue(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			received := at.Add(10 * time.Second)
+			m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, "in-flight", ptr(received.Add(-time.Millisecond))
+			settled := make(chan error, 1)
+			err = db.InTx(ctx, func(r cases.Repo) error {
+				if _, _, err := r.OpenWindow(ctx, "wkA", "wmA", 1, received.Truncate(time.Second), received, received); err != nil {
+					return err
+				}
+				go func() { settled <- db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}) }()
+				// Until the settlement waits for this transaction, or is
+				// done without waiting.
+				for !storagetest.Blocked(t, db) {
+					select {
+					case err := <-settled:
+						settled <- err
+						return nil
+					case <-time.After(5 * time.Millisecond):
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := <-settled; err != nil {
+				t.Fatalf("settlement: %v", err)
+			}
+			c, err := db.GetContact(ctx, "wkA", "wmA")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.InboundSeq != 2 || c.SentInWindow != 1 {
+				t.Errorf("window %d with %d sent, want window 2 with the reply settled while it opened", c.InboundSeq, c.SentInWindow)
+			}
+		})
+	}
 }

@@ -188,3 +188,20 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// Blocked reports whether a statement of another connection to db's
+// MySQL (MariaDB) database has been running for over a tenth of a second:
+// one of a test's own goroutines, waiting for a row lock. (InnoDB does not
+// list every such wait as one: a statement waiting while MariaDB's
+// optimizer reads a constant row shows in no INNODB_TRX.) A statement that
+// does not wait is done long before.
+func Blocked(t testing.TB, db *storage.SQL) bool {
+	t.Helper()
+	var n int
+	err := db.DB().QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST" +
+		" WHERE DB = DATABASE() AND COMMAND = 'Query' AND ID <> CONNECTION_ID() AND TIME_MS > 100").Scan(&n)
+	if err != nil {
+		t.Fatalf("look for blocked statements: %v", err)
+	}
+	return n > 0
+}
