@@ -85,17 +85,7 @@ func TestWindowCountedFromTheOutbox(t *testing.T) {
 		if _, _, err := db.OpenWindow(ctx, "wkA", "wmA", 1, at, at, at); err != nil {
 			t.Fatal(err)
 		}
-		send := func(user string, sentAt time.Time, msgid string) {
-			t.Helper()
-			m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: user, Message: cases.Message{Text: "您好"}, CreatedAt: at}
-			if err := db.Enqueue(ctx, m); err != nil {
-				t.Fatal(err)
-			}
-			m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, msgid, &sentAt
-			if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		send := func(user string, sentAt time.Time, msgid string) { sendKf(t, db, user, sentAt, msgid) }
 		inWindow := func(want int) {
 			t.Helper()
 			got, err := db.GetContact(ctx, "wkA", "wmA")
@@ -220,5 +210,20 @@ func TestSentWhileTheWindowOpensCountsInIt(t *testing.T) {
 				t.Errorf("window %d with %d sent, want window 2 with the reply settled while it opened", c.InboundSeq, c.SentInWindow)
 			}
 		})
+	}
+}
+
+// sendKf stores a kf message from wkA to user and writes it down as sent,
+// taken by WeCom under msgid at sentAt.
+func sendKf(t *testing.T, db *storage.SQL, user string, sentAt time.Time, msgid string) {
+	t.Helper()
+	ctx := context.Background()
+	m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: user, Message: cases.Message{Text: "您好"}, CreatedAt: at}
+	if err := db.Enqueue(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, msgid, &sentAt
+	if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -174,14 +174,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 // would misread what the newer one writes (since 0019 it cannot open
 // outbox messages sealed to their seal_ref and would set them aside).
 func TestOlderBuildRefusedOnANewerSchema(t *testing.T) {
-	dsns := []struct {
-		driver string
-		dsn    func(testing.TB) string
-	}{
-		{storage.DriverSQLite, func(t testing.TB) string { return storage.DefaultSQLiteDSN(t.TempDir() + "/bcs.db") }},
-		{storage.DriverMySQL, storagetest.MySQLDSN},
-	}
-	for _, d := range dsns {
+	for _, d := range freshDatabases {
 		t.Run(d.driver, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
@@ -213,14 +206,7 @@ func TestOlderBuildRefusedOnANewerSchema(t *testing.T) {
 // upgraded: the count kept on the contact until then stands, what was sent
 // before is not counted again, and what is sent after counts on top.
 func TestWindowKeptAcrossMigration0020(t *testing.T) {
-	dsns := []struct {
-		driver string
-		dsn    func(testing.TB) string
-	}{
-		{storage.DriverSQLite, func(t testing.TB) string { return storage.DefaultSQLiteDSN(t.TempDir() + "/bcs.db") }},
-		{storage.DriverMySQL, storagetest.MySQLDSN},
-	}
-	for _, d := range dsns {
+	for _, d := range freshDatabases {
 		t.Run(d.driver, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
@@ -230,23 +216,12 @@ func TestWindowKeptAcrossMigration0020(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			send := func(db *storage.SQL, user string, sentAt time.Time, msgid string) {
-				t.Helper()
-				m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: user, Message: cases.Message{Text: "您好"}, CreatedAt: at}
-				if err := db.Enqueue(ctx, m); err != nil {
-					t.Fatal(err)
-				}
-				m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, msgid, &sentAt
-				if err := db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}); err != nil {
-					t.Fatal(err)
-				}
-			}
 			// The database as a build before 0020 left it: two replies
 			// sent in the window and counted on the contact; a citizen who
 			// wrote and was sent nothing yet.
 			raw := storage.RawDB(db)
-			send(db, "wmA", at.Add(time.Second), "a1")
-			send(db, "wmA", at.Add(2*time.Second), "a2")
+			sendKf(t, db, "wmA", at.Add(time.Second), "a1")
+			sendKf(t, db, "wmA", at.Add(2*time.Second), "a2")
 			undo := []string{"DROP INDEX outbox_window", "ALTER TABLE outbox DROP COLUMN window_seq", "ALTER TABLE contacts DROP COLUMN window_from", "DELETE FROM schema_migrations WHERE version LIKE '0020%'"}
 			if d.driver == storage.DriverMySQL {
 				undo[0] = "DROP INDEX outbox_window ON outbox"
@@ -284,10 +259,19 @@ func TestWindowKeptAcrossMigration0020(t *testing.T) {
 			}
 			inWindow("wmA", 2)
 			inWindow("wmB", 0)
-			send(db, "wmA", at.Add(3*time.Second), "a3")
-			send(db, "wmB", at.Add(3*time.Second), "b1")
+			sendKf(t, db, "wmA", at.Add(3*time.Second), "a3")
+			sendKf(t, db, "wmB", at.Add(3*time.Second), "b1")
 			inWindow("wmA", 3)
 			inWindow("wmB", 1)
 		})
 	}
+}
+
+// freshDatabases are a new, empty database of each backend, by driver.
+var freshDatabases = []struct {
+	driver string
+	dsn    func(testing.TB) string
+}{
+	{storage.DriverSQLite, func(t testing.TB) string { return storage.DefaultSQLiteDSN(t.TempDir() + "/bcs.db") }},
+	{storage.DriverMySQL, storagetest.MySQLDSN},
 }
