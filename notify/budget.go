@@ -182,7 +182,7 @@ func (o *Outbox) mergeInto(ctx context.Context, m, head *cases.OutboxMessage) er
 		if err := r.UpdateOutboxMessage(ctx, head); err != nil {
 			return fmt.Errorf("save bundle: %w", err)
 		}
-		return o.settleIn(ctx, r, m, nil, o.now())
+		return o.settleIn(ctx, r, m, o.now())
 	})
 }
 
@@ -240,7 +240,7 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 			}
 			o.retryLater(m, err, now)
 			if m.Status != cases.OutboxFailed {
-				return o.settle(ctx, m, nil)
+				return o.settle(ctx, m)
 			}
 			ctx, cancel := recordCtx(ctx)
 			defer cancel()
@@ -249,7 +249,7 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 				if err := queue.Reply(ctx, r, m.OpenKfID, m.Recipient, 0, sorry, now); err != nil {
 					return fmt.Errorf("queue handover apology: %w", err)
 				}
-				return o.settleIn(ctx, r, m, nil, now)
+				return o.settleIn(ctx, r, m, now)
 			})
 		}
 		contact.ServiceState = cases.StatePool
@@ -264,7 +264,7 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 		if err := r.SetServiceState(ctx, m.OpenKfID, m.Recipient, contact.ServiceState, now); err != nil {
 			return err
 		}
-		return o.settleIn(ctx, r, m, nil, now)
+		return o.settleIn(ctx, r, m, now)
 	})
 }
 
@@ -290,7 +290,7 @@ func (o *Outbox) holdUnlessReopened(ctx context.Context, m *cases.OutboxMessage,
 			return r.UpdateOutbox(ctx, m)
 		}
 		hold(m, reason, now)
-		return o.settleIn(ctx, r, m, nil, now)
+		return o.settleIn(ctx, r, m, now)
 	})
 }
 

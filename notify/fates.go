@@ -79,7 +79,7 @@ func (o *Outbox) SendFailed(ctx context.Context, r cases.Repo, openKfID, externa
 	if err != nil {
 		return err
 	}
-	if err := o.settleIn(ctx, r, m, nil, now); err != nil {
+	if err := o.settleIn(ctx, r, m, now); err != nil {
 		return err
 	}
 	if release {
@@ -177,13 +177,13 @@ func (o *Outbox) EscalateHeld(ctx context.Context) error {
 				// the citizen writes it has nothing left to say.
 				m.Status = cases.OutboxFailed
 				m.LastError = reasonStale
-				return o.settleIn(ctx, r, m, nil, now)
+				return o.settleIn(ctx, r, m, now)
 			}
 			m.Status = cases.OutboxPhoneTask
 			if err := o.tasks.PhoneTask(ctx, r, m.CaseID, reason); err != nil {
 				return err
 			}
-			return o.settleIn(ctx, r, m, nil, now)
+			return o.settleIn(ctx, r, m, now)
 		})
 		if err != nil {
 			return fmt.Errorf("escalate held message %d: %w", m.ID, err)

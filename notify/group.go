@@ -333,7 +333,7 @@ func (o *Outbox) writeDecided(ctx context.Context, r cases.Repo, s *runSettlemen
 			return err
 		}
 	}
-	return o.settleRows(ctx, r, m, nil, now)
+	return o.settleRows(ctx, r, m, now)
 }
 
 // countFates counts the fates s wrote in the metrics.

@@ -379,7 +379,7 @@ func (o *Outbox) deliverGroup(ctx context.Context, g []*cases.OutboxMessage) err
 	for _, m := range g {
 		m.Status = cases.OutboxFailed
 		m.LastError = fmt.Sprintf("unknown channel %q", m.Channel)
-		if err := o.settle(ctx, m, nil); err != nil {
+		if err := o.settle(ctx, m); err != nil {
 			return err
 		}
 	}
@@ -404,7 +404,7 @@ const claimFor = storage.LeaseTTL
 func (o *Outbox) claim(ctx context.Context, m *cases.OutboxMessage, now time.Time) (bool, error) {
 	if m.Attempts >= maxSendAttempts {
 		giveUp(m)
-		return false, o.settle(ctx, m, nil)
+		return false, o.settle(ctx, m)
 	}
 	m.Attempts++
 	next := m.NextAttemptAt
@@ -444,7 +444,7 @@ func (o *Outbox) retryLater(m *cases.OutboxMessage, err error, now time.Time) {
 // wait as a whole; other messages wait until the API may be called again.
 func (o *Outbox) later(ctx context.Context, m *cases.OutboxMessage, due time.Time, err error, wait time.Duration, now time.Time) error {
 	o.postpone(m, due, err, wait, now)
-	return o.settle(ctx, m, nil)
+	return o.settle(ctx, m)
 }
 
 // postpone is later without the settlement, for a caller that writes it
@@ -462,12 +462,12 @@ func (o *Outbox) postpone(m *cases.OutboxMessage, due time.Time, err error, wait
 	}
 }
 
-// settle saves the message's new state, the contact (if given), and the
-// notification's fate on the case timeline, in one transaction.
-func (o *Outbox) settle(ctx context.Context, m *cases.OutboxMessage, contact *cases.Contact) error {
+// settle saves the message's new state and the notification's fate on the
+// case timeline, in one transaction.
+func (o *Outbox) settle(ctx context.Context, m *cases.OutboxMessage) error {
 	ctx, cancel := recordCtx(ctx)
 	defer cancel()
-	return o.repo.InTx(ctx, func(r cases.Repo) error { return o.settleIn(ctx, r, m, contact, o.now()) })
+	return o.repo.InTx(ctx, func(r cases.Repo) error { return o.settleIn(ctx, r, m, o.now()) })
 }
 
 // fateLabel is a notification's fate as a metric label: a pending message
@@ -491,22 +491,22 @@ func recordCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }
 
-func (o *Outbox) settleIn(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
+func (o *Outbox) settleIn(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, now time.Time) error {
 	if err := o.phoneInstead(ctx, r, m); err != nil {
 		return err
 	}
 	o.metrics.Notification(string(m.Channel), fateLabel(m))
-	return writeSettled(ctx, r, m, contact, now)
+	return writeSettled(ctx, r, m, now)
 }
 
 // settleRows is settleIn without counting the fate in the metrics, for a
 // caller that counts it once its transaction has committed (settleRun,
 // which may write the same settlement again when that fails).
-func (o *Outbox) settleRows(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
+func (o *Outbox) settleRows(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, now time.Time) error {
 	if err := o.phoneInstead(ctx, r, m); err != nil {
 		return err
 	}
-	return writeSettled(ctx, r, m, contact, now)
+	return writeSettled(ctx, r, m, now)
 }
 
 // phoneInstead turns a failed message that must reach the citizen into a
@@ -523,14 +523,10 @@ func (o *Outbox) phoneInstead(ctx context.Context, r cases.Repo, m *cases.Outbox
 	return nil
 }
 
-// writeSettled writes m's new state, the contact (if given) and the
-// notification's fate.
-func writeSettled(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, contact *cases.Contact, now time.Time) error {
-	if contact != nil {
-		if err := r.SaveContact(ctx, contact); err != nil {
-			return fmt.Errorf("save contact: %w", err)
-		}
-	}
+// writeSettled writes m's new state and the notification's fate. (A
+// contact is never written with it: the window counts m by its own state,
+// and a contact saved whole would count it twice; see storage.SaveContact.)
+func writeSettled(ctx context.Context, r cases.Repo, m *cases.OutboxMessage, now time.Time) error {
 	if err := r.UpdateOutbox(ctx, m); err != nil {
 		return fmt.Errorf("save message state: %w", err)
 	}

@@ -298,7 +298,7 @@ func (o *Outbox) smsInstead(ctx context.Context, m *cases.OutboxMessage, seen wi
 			return fmt.Errorf("queue text for message %d: %w", m.ID, err)
 		}
 		taken = true
-		return o.settleIn(ctx, r, m, nil, now)
+		return o.settleIn(ctx, r, m, now)
 	})
 	if err != nil || !taken {
 		return false, err

@@ -53,10 +53,10 @@ func (o *Outbox) deliverApp(ctx context.Context, m *cases.OutboxMessage) error {
 		}
 		if err != nil {
 			o.retryLater(m, err, now)
-			return o.settle(ctx, m, nil)
+			return o.settle(ctx, m)
 		}
 		markSent(m, "", now)
-		return o.settle(ctx, m, nil)
+		return o.settle(ctx, m)
 	}
 	// A card goes to several members at once (Recipient "a|b|c", WeCom's own
 	// touser form); each member's limits count.
@@ -74,7 +74,7 @@ func (o *Outbox) deliverApp(ctx context.Context, m *cases.OutboxMessage) error {
 			// waits for this member) when the window has room again.
 			m.NextAttemptAt = now.Add(lim.window / 6).UTC()
 			m.LastError = reasonAppLimit
-			return o.settle(ctx, m, nil)
+			return o.settle(ctx, m)
 		}
 	}
 	due := m.NextAttemptAt
@@ -87,7 +87,7 @@ func (o *Outbox) deliverApp(ctx context.Context, m *cases.OutboxMessage) error {
 	}
 	if err != nil {
 		o.retryLater(m, err, now)
-		return o.settle(ctx, m, nil)
+		return o.settle(ctx, m)
 	}
 	markSent(m, msgid, now)
 	ctx, cancel := recordCtx(ctx)
@@ -98,7 +98,7 @@ func (o *Outbox) deliverApp(ctx context.Context, m *cases.OutboxMessage) error {
 				return err
 			}
 		}
-		return o.settleIn(ctx, r, m, nil, now)
+		return o.settleIn(ctx, r, m, now)
 	})
 }
 
