@@ -289,7 +289,8 @@ func normalizeOutboxTimes(m *cases.OutboxMessage) {
 // say); plus what is counted apart from the outbox (sent_in_window: WeCom's
 // word that the window is used up, ExhaustWindow, which the outbox is not
 // asked about then). A message is counted by its own row, so that its
-// settlement is one UPDATE of the outbox and touches no contact.
+// settlement is one UPDATE of the outbox and writes no contact (it reads
+// the contact's inbound_seq under a shared lock: UpdateOutboxSent).
 var contactSelect = fmt.Sprintf("SELECT c.last_inbound_at, CASE WHEN c.sent_in_window >= %d THEN c.sent_in_window"+
 	" ELSE c.sent_in_window + (SELECT COUNT(*) FROM outbox o"+
 	" WHERE o.open_kfid = c.open_kfid AND o.recipient = c.external_userid AND o.status = '%s'"+

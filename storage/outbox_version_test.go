@@ -85,7 +85,10 @@ func TestWindowCountedFromTheOutbox(t *testing.T) {
 		if _, _, err := db.OpenWindow(ctx, "wkA", "wmA", 1, at, at, at); err != nil {
 			t.Fatal(err)
 		}
-		send := func(user string, sentAt time.Time, msgid string) { sendKf(t, db, user, sentAt, msgid) }
+		send := func(user string, sentAt time.Time, msgid string) {
+			t.Helper()
+			sendKf(t, db, user, sentAt, msgid)
+		}
 		inWindow := func(want int) {
 			t.Helper()
 			got, err := db.GetContact(ctx, "wkA", "wmA")
