@@ -218,7 +218,7 @@ func TestSentWhileTheWindowOpensCountsInIt(t *testing.T) {
 
 // sendKf stores a kf message from wkA to user and writes it down as sent,
 // taken by WeCom under msgid at sentAt.
-func sendKf(t *testing.T, db *storage.SQL, user string, sentAt time.Time, msgid string) {
+func sendKf(t testing.TB, db *storage.SQL, user string, sentAt time.Time, msgid string) {
 	t.Helper()
 	ctx := context.Background()
 	m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: user, Message: cases.Message{Text: "您好"}, CreatedAt: at}
