@@ -679,14 +679,7 @@ func TestWindowUsedUpWhileTheCitizenWritesIsNoDeadlock(t *testing.T) {
 				return err
 			})
 		}()
-		for !storagetest.Blocked(t, db) {
-			select {
-			case err := <-intake:
-				intake <- err
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
+		storagetest.UntilBlocked(t, db, intake)
 	}}
 	mem := storage.NewMemory()
 	f.out = notify.New(notify.Config{Repo: hook, API: api, Locker: mem.Locker(), Limiter: mem.RateLimiter(), Tasks: f.tasks,

@@ -189,14 +189,7 @@ func TestSentWhileTheWindowOpensCountsInIt(t *testing.T) {
 				go func() { settled <- db.UpdateOutboxSent(ctx, []*cases.OutboxMessage{m}) }()
 				// Until the settlement waits for this transaction, or is
 				// done without waiting.
-				for !storagetest.Blocked(t, db) {
-					select {
-					case err := <-settled:
-						settled <- err
-						return nil
-					case <-time.After(5 * time.Millisecond):
-					}
-				}
+				storagetest.UntilBlocked(t, db, settled)
 				return nil
 			})
 			if err != nil {

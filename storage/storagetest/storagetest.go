@@ -189,22 +189,33 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Blocked reports whether a statement of another connection to db's
-// MySQL (MariaDB) database has been running for over a tenth of a second:
-// one of a test's own goroutines, waiting for a row lock. (InnoDB does not
-// list every such wait as one: a statement waiting while MariaDB's
-// optimizer reads a constant row shows in no INNODB_TRX.) A statement that
-// does not wait is done long before. A failed look is the test's error,
-// and reported as blocked, so that a caller inside a transaction or in a
-// goroutine of its own goes on and ends. MariaDB only (TIME_MS).
-func Blocked(t testing.TB, db *storage.SQL) bool {
+// UntilBlocked returns once a statement of another connection to db's
+// MySQL (MariaDB) database has been running for over a tenth of a second
+// (one of the test's own goroutines, waiting for a row lock), or once done
+// has a value, which it puts back for the caller. A statement that does
+// not wait is done long before. (InnoDB does not list every such wait as
+// one: a statement waiting while MariaDB's optimizer reads a constant row
+// shows in no INNODB_TRX.) A failed look is the test's error, and it
+// returns, so that a caller inside a transaction or in a goroutine of its
+// own goes on and ends. MariaDB only (TIME_MS).
+func UntilBlocked(t testing.TB, db *storage.SQL, done chan error) {
 	t.Helper()
-	var n int
-	err := db.DB().QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST" +
-		" WHERE DB = DATABASE() AND COMMAND = 'Query' AND ID <> CONNECTION_ID() AND TIME_MS > 100").Scan(&n)
-	if err != nil {
-		t.Errorf("look for blocked statements: %v", err)
-		return true
+	for {
+		var n int
+		err := db.DB().QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST" +
+			" WHERE DB = DATABASE() AND COMMAND = 'Query' AND ID <> CONNECTION_ID() AND TIME_MS > 100").Scan(&n)
+		if err != nil {
+			t.Errorf("look for blocked statements: %v", err)
+			return
+		}
+		if n > 0 {
+			return
+		}
+		select {
+		case err := <-done:
+			done <- err
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
-	return n > 0
 }
