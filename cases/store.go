@@ -183,6 +183,13 @@ type PlanStore interface {
 	// that had not changed are written even when others had, and no
 	// version moves in memory.
 	UpdateOutboxSent(ctx context.Context, ms []*OutboxMessage) error
+	// ResumeKfRetries makes due at now the kf messages waiting out a backoff
+	// after a failed send (pending, tried, an error recorded) whose next try
+	// is after after, and reports how many: WeCom takes messages again. A
+	// message claimed by its sender is due again when its claim runs out,
+	// which the caller keeps before after, so it is left alone. No version
+	// moves: only when the message is due changes.
+	ResumeKfRetries(ctx context.Context, now, after time.Time) (int64, error)
 	// ExhaustWindow marks the citizen's window used up if it is still the one
 	// their message number seq (sent at at) opened; it reports whether it was.
 	ExhaustWindow(ctx context.Context, openKfID, externalUserID string, at time.Time, seq int64, now time.Time) (bool, error)

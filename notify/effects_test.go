@@ -74,6 +74,24 @@ func effectsFixture(t *testing.T, db *storage.SQL, api *weCom) *fixture {
 	return f
 }
 
+// started has f's sender take one message (to wmEarlier) and forgets the
+// call, so that its look for retries left from before it started
+// (resumeRetries) is behind it when a test counts what a send costs.
+func (f *fixture) started(t *testing.T, api *weCom) {
+	t.Helper()
+	f.contact(t, "wmEarlier", f.now.Add(-time.Minute), 0)
+	f.enqueue(t, 0, "wmEarlier", "早", cases.PriorityNormal)
+	if err := f.out.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	if len(api.calls) != 1 {
+		t.Fatalf("calls before the test: %v", api.calls)
+	}
+	api.calls, api.delivered = nil, nil
+}
+
 var dialects = map[string]func(testing.TB) *storage.SQL{"sqlite": storagetest.SQLite, "mysql": storagetest.MySQL}
 
 // drain flushes, moving the clock past every wait, until nothing is due.

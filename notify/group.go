@@ -87,6 +87,9 @@ func (o *Outbox) sendRun(ctx context.Context, run []*cases.OutboxMessage, contac
 			s.back, s.due = run[inFlight+1:], due[inFlight+1:]
 		}
 		err = errors.Join(err, o.settleRun(ctx, s, now))
+		if len(s.sent) > 0 {
+			o.resumeRetries(ctx)
+		}
 	}()
 	window := windowOf(contact)
 	for i, m := range run {

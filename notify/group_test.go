@@ -34,6 +34,7 @@ func TestRepliesToOneCitizenShareCommits(t *testing.T) {
 			db, counter := open(t)
 			api := &weCom{}
 			f := effectsFixture(t, db, api)
+			f.started(t, api)
 			ctx := context.Background()
 			f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
 			c := f.newCase(t, "wmA", cases.StatusResolved)
@@ -577,6 +578,7 @@ func TestLoneReplyCostsTwoCommitsOnMySQL(t *testing.T) {
 	db, counter := storagetest.CountedMySQL(t)
 	api := &weCom{}
 	f := effectsFixture(t, db, api)
+	f.started(t, api)
 	ctx := context.Background()
 	f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
 	f.enqueue(t, 0, "wmA", "您好", cases.PriorityNormal)

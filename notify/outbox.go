@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"banchengshi/cases"
@@ -76,6 +77,12 @@ type Outbox struct {
 	// shortUntil: the call budget was found short; until then each
 	// citizen's waiting texts are merged into as few messages as fit.
 	shortUntil time.Time
+
+	// unreached: a kf call failed for WeCom's reasons (wecom.Transient)
+	// since the retries were last resumed, or this sender has just started
+	// (a replica restarted after an outage finds the retries left); the
+	// next kf message WeCom takes resumes them (resumeRetries).
+	unreached atomic.Bool
 }
 
 // shortFor is how long the outbox merges citizens' texts after the call
@@ -166,9 +173,11 @@ func New(cfg Config) *Outbox {
 	if cfg.NudgeLead <= 0 {
 		cfg.NudgeLead = DefaultNudgeLead
 	}
-	return &Outbox{repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, limiter: cfg.Limiter, cards: cfg.Cards, tasks: cfg.Tasks,
+	o := &Outbox{repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, limiter: cfg.Limiter, cards: cfg.Cards, tasks: cfg.Tasks,
 		log: cfg.Log, now: cfg.Now, every: cfg.Every, wake: make(chan struct{}, 1), phoneAfter: cfg.PhoneAfter, nudgeLead: cfg.NudgeLead,
 		metrics: cfg.Metrics, sms: cfg.SMS}
+	o.unreached.Store(true)
+	return o
 }
 
 // Kick asks the sender to look at the outbox now.
@@ -435,6 +444,44 @@ func (o *Outbox) retryLater(m *cases.OutboxMessage, err error, now time.Time) {
 	}
 	backoff := 5 * time.Second << min(m.Attempts, 7) // 10 s … about 10 min
 	m.NextAttemptAt = now.Add(backoff).UTC()
+	if m.Channel == cases.ChannelKf && wecom.Transient(err) {
+		o.unreached.Store(true)
+	}
+}
+
+// resumeAfter is how far ahead a kf message's next try must be for
+// resumeRetries to bring it forward: past any claim's end (claimFor from
+// the claim, plus a second for a replica whose clock runs ahead), so that
+// a message in flight is left to its sender. (Were it brought forward, its
+// recipient's lease would still keep another sender off it, and WeCom
+// would answer its send key as taken.)
+const resumeAfter = claimFor + time.Second
+
+// resumeRetries is called after WeCom took a kf message. If a kf call
+// failed for WeCom's reasons since the last time, the citizens' messages
+// waiting out a backoff after such failures are made due now, so that
+// after an outage every citizen is answered as soon as WeCom answers again,
+// not when each message's own backoff (up to about ten minutes after
+// several failures) runs out; each citizen's later messages wait behind
+// them. A message WeCom refused for itself is on the same backoff and may
+// come forward with them, for one more attempt.
+func (o *Outbox) resumeRetries(ctx context.Context) {
+	if !o.unreached.Swap(false) {
+		return
+	}
+	ctx, cancel := recordCtx(ctx)
+	defer cancel()
+	now := o.now()
+	n, err := o.repo.ResumeKfRetries(ctx, now, now.Add(resumeAfter))
+	if err != nil {
+		o.unreached.Store(true) // the next message WeCom takes tries again
+		o.log.Warn("resume retries after WeCom answered again", "err", err)
+		return
+	}
+	if n > 0 {
+		o.log.Info("WeCom answers again: citizens' messages waiting to be retried are due now", "messages", n)
+		o.Kick()
+	}
 }
 
 // later handles WeCom's frequency limit (45009, 45033), the pause kept after

@@ -208,3 +208,20 @@ func (s *SQL) execAtVersions(ctx context.Context, what string, q *strings.Builde
 	}
 	return n, ids, nil
 }
+
+// ResumeKfRetries makes due at now the kf messages waiting out a backoff
+// after a failed send whose next try is after after (see
+// cases.PlanStore): one UPDATE over the outbox_due index's pending range.
+func (s *SQL) ResumeKfRetries(ctx context.Context, now, after time.Time) (int64, error) {
+	res, err := s.q.ExecContext(ctx, "UPDATE outbox SET next_attempt_at = ?"+
+		" WHERE status = ? AND next_attempt_at > ? AND channel = ? AND attempts > 0 AND last_error <> ''",
+		s.d.t(utc(now)), string(cases.OutboxPending), s.d.t(utc(after)), string(cases.ChannelKf))
+	if err != nil {
+		return 0, s.wrap(err, "resume kf retries")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.wrap(err, "resume kf retries")
+	}
+	return n, nil
+}

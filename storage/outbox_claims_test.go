@@ -359,3 +359,104 @@ func TestClaimOutboxes(t *testing.T) {
 		}
 	})
 }
+
+// ResumeKfRetries brings forward only kf messages waiting out a backoff
+// after a failed send: not one whose next try comes sooner (a claim) or
+// that never failed (a first claim, by a sender whose clock runs ahead), not
+// one never tried (due later by design) or whose attempt was given back
+// (WeCom said "later"), not a staff message (WeCom's
+// per-member limit spaces those), not a held or a sent one; no version
+// moves.
+func TestResumeKfRetries(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		now := at.Add(time.Hour)
+		type row struct {
+			name     string
+			channel  cases.Channel
+			status   cases.OutboxStatus
+			attempts int
+			err      string
+			next     time.Time
+			resumed  bool
+		}
+		rows := []row{
+			{"backed off", cases.ChannelKf, cases.OutboxPending, 2, "HTTP status 502", now.Add(40 * time.Second), true},
+			{"claimed", cases.ChannelKf, cases.OutboxPending, 3, "HTTP status 502", now.Add(6 * time.Second), false},
+			{"never tried", cases.ChannelKf, cases.OutboxPending, 0, "", now.Add(time.Hour), false},
+			{"staff", cases.ChannelApp, cases.OutboxPending, 2, "HTTP status 502", now.Add(40 * time.Second), false},
+			{"held", cases.ChannelKf, cases.OutboxHeld, 2, "HTTP status 502", now.Add(40 * time.Second), false},
+			{"claimed far ahead", cases.ChannelKf, cases.OutboxPending, 1, "", now.Add(40 * time.Second), false},
+			{"attempt given back", cases.ChannelKf, cases.OutboxPending, 0, "企业微信接口调用达到频率上限", now.Add(40 * time.Second), false},
+		}
+		ms := make([]*cases.OutboxMessage, len(rows))
+		for i, r := range rows {
+			m := &cases.OutboxMessage{Channel: r.channel, OpenKfID: "wkA", Recipient: fmt.Sprintf("wm%d", i),
+				Message: cases.Message{Text: "您好"}, CreatedAt: at}
+			if err := db.Enqueue(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			m.Status, m.Attempts, m.LastError, m.NextAttemptAt = r.status, r.attempts, r.err, r.next
+			if err := db.UpdateOutbox(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			ms[i] = m
+		}
+		sendKf(t, db, "wmSent", now.Add(-time.Minute), "msg-sent")
+
+		due := func(at time.Time) []string {
+			t.Helper()
+			got, err := db.DueOutbox(ctx, at, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, m := range got {
+				for i := range ms {
+					if m.ID == ms[i].ID {
+						names = append(names, rows[i].name)
+						if m.Version != ms[i].Version || m.Attempts != rows[i].attempts {
+							t.Errorf("%s: version %d, attempts %d; want %d, %d", rows[i].name, m.Version, m.Attempts, ms[i].Version, rows[i].attempts)
+						}
+					}
+				}
+			}
+			return names
+		}
+		if got := due(now); len(got) != 0 {
+			t.Fatalf("due before: %v", got)
+		}
+
+		n, err := db.ResumeKfRetries(ctx, now, now.Add(12*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("%d messages resumed, want 1", n)
+		}
+		if diff := cmp.Diff([]string{"backed off"}, due(now)); diff != "" {
+			t.Errorf("due now (-want +got):\n%s", diff)
+		}
+		// The others kept their next try.
+		if diff := cmp.Diff([]string{"backed off", "claimed"}, due(now.Add(6*time.Second))); diff != "" {
+			t.Errorf("due in 6 s (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"backed off", "claimed", "staff", "claimed far ahead", "attempt given back"}, due(now.Add(40*time.Second))); diff != "" {
+			t.Errorf("due in 40 s (-want +got):\n%s", diff)
+		}
+		held, err := db.HeldOutbox(ctx, "wkA", "wm4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(held) != 1 || !held[0].NextAttemptAt.Equal(micro(rows[4].next)) {
+			t.Errorf("held: %+v", held)
+		}
+		sent, err := db.OutboxByWeComMsgID(ctx, "msg-sent")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sent.Status != cases.OutboxSent || !sent.NextAttemptAt.Before(now) {
+			t.Errorf("the sent message became %s, next try %v", sent.Status, sent.NextAttemptAt)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package wecom
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -48,6 +49,24 @@ func ErrCode(err error) int {
 		return apiErr.Code
 	}
 	return 0
+}
+
+// CodeSystemBusy (-1) is WeCom's "系统繁忙": the call may be tried again.
+const CodeSystemBusy = -1
+
+// Transient reports whether err says the call failed for WeCom's reasons
+// or the network's rather than the message's: WeCom could not be reached or
+// did not answer (a network error, a timeout, an HTTP status other than
+// 200, an answer that is not WeCom's), was busy (errcode -1), or refused
+// the access token even after the client fetched a fresh one. Once WeCom
+// takes a call again, a call that failed this way is worth trying at once.
+func Transient(err error) bool {
+	var paused *PausedError
+	if err == nil || errors.Is(err, ErrInvalidMessage) || errors.Is(err, context.Canceled) || errors.As(err, &paused) {
+		return false // refused before any call, given up by us, or "later" (RetryAfter)
+	}
+	var apiErr *APIError
+	return !errors.As(err, &apiErr) || apiErr.Code == CodeSystemBusy || isTokenError(apiErr.Code)
 }
 
 // ErrInvalidMessage is returned, wrapped with the reason, for a message that

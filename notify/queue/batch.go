@@ -148,6 +148,14 @@ func (b *Batch) OpenWindow(ctx context.Context, openKfID, externalUserID string,
 	return b.Repo.OpenWindow(ctx, openKfID, externalUserID, messages, sentAt, receivedAt, now)
 }
 
+// ResumeKfRetries changes outbox rows.
+func (b *Batch) ResumeKfRetries(ctx context.Context, now, after time.Time) (int64, error) {
+	if err := b.Flush(ctx); err != nil {
+		return 0, err
+	}
+	return b.Repo.ResumeKfRetries(ctx, now, after)
+}
+
 // SetAside may take an outbox row out of the way.
 func (b *Batch) SetAside(ctx context.Context, u *cases.UnreadableError, reason string) (bool, error) {
 	if err := b.Flush(ctx); err != nil {
