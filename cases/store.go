@@ -204,6 +204,9 @@ type InboxStore interface {
 	// whose Key is stored already or comes earlier in ins, and reports which
 	// were new, in order; on an error none is stored. IDs are not set.
 	SaveInbounds(ctx context.Context, ins []*Inbound) ([]bool, error)
+	// PendingInbound returns up to limit unhandled callbacks, the least
+	// tried first (a new one is never left out for those waiting to be
+	// tried again), each number of attempts oldest first.
 	PendingInbound(ctx context.Context, limit int) ([]*Inbound, error)
 	UpdateInbound(ctx context.Context, in *Inbound) error
 	// MarkInboundDone marks callbacks handled at at, those handled already

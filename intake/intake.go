@@ -301,6 +301,7 @@ func (in *Intake) drainInboundOnce(ctx context.Context) (bool, error) {
 	var accounts []string
 	kf := map[string][]*cases.Inbound{}
 	token := map[string]string{}
+	newest := map[string]int64{}
 	for _, rec := range pending {
 		if ctx.Err() != nil {
 			return progressed, ctx.Err()
@@ -313,7 +314,11 @@ func (in *Intake) drainInboundOnce(ctx context.Context) (bool, error) {
 					accounts = append(accounts, cb.OpenKfID)
 				}
 				kf[cb.OpenKfID] = append(kf[cb.OpenKfID], rec)
-				token[cb.OpenKfID] = cb.Token // the newest: valid longest
+				if rec.ID > newest[cb.OpenKfID] {
+					// The newest callback's Token is valid longest (the page
+					// lists the least tried first, not the newest last).
+					token[cb.OpenKfID], newest[cb.OpenKfID] = cb.Token, rec.ID
+				}
 				continue
 			}
 		}

@@ -149,6 +149,41 @@ func TestFailedPullIsRetried(t *testing.T) {
 	}
 }
 
+// After a pull failed for a full page of callbacks (an outage of WeCom:
+// every callback stored meanwhile waits for its next try), a callback that
+// arrives as WeCom answers again is pulled for at once, not left out of the
+// page until the others' waits run out.
+func TestANewCallbackIsPulledForBehindAPageOfRetries(t *testing.T) {
+	repo := storagetest.SQLite(t)
+	clk := clock.NewFake(time.Now())
+	api := &pagedKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{text("m1", "u1", "你好", clk.Now().Unix())}}}}
+	down := true
+	api.during = func(int) error {
+		if down {
+			return errors.New("wecom /cgi-bin/kf/sync_msg: HTTP status 502")
+		}
+		return nil
+	}
+	in := pullIntake(t, repo, api, storage.NewMemory(), clk)
+	ctx := context.Background()
+	const page = 100 // pendingInbound's
+	for i := range page {
+		receive(t, in, fmt.Sprintf("tok%d", i))
+	}
+	in.Drain(ctx)
+
+	down = false
+	clk.Advance(time.Second) // each waits 2 s after its failed pull
+	receive(t, in, "tokNew")
+	in.Drain(ctx)
+	if diff := cmp.Diff([]string{fmt.Sprintf("tok%d", page-1), "tokNew"}, api.calls()); diff != "" {
+		t.Errorf("sync_msg calls by Token (-want +got):\n%s", diff)
+	}
+	if left := pendingIDs(t, repo); len(left) != 0 {
+		t.Errorf("messages left: %v", left)
+	}
+}
+
 // tokenRefusingKf refuses every callback Token, as WeCom does once one is
 // older than ten minutes, and serves pulls without one.
 type tokenRefusingKf struct{ fakeKf }

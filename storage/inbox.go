@@ -190,13 +190,18 @@ func (s *SQL) insertInbounds(ctx context.Context, ins []*cases.Inbound, sealed [
 	return nil
 }
 
-// PendingInbound returns unhandled callbacks (DoneAt unset) in id order.
+// PendingInbound returns unhandled callbacks (DoneAt unset), the least
+// tried first, each number of attempts in id order: a page is never filled
+// with callbacks waiting out their retries while new ones, due at once, are
+// left out (after an outage of WeCom, hundreds of kf callbacks wait, each
+// for its own next try; the one that arrives as WeCom answers again is the
+// one to pull for).
 func (s *SQL) PendingInbound(ctx context.Context, limit int) ([]*cases.Inbound, error) {
 	if limit <= 0 {
 		limit = defaultListLimit
 	}
 	rows, err := s.q.QueryContext(ctx,
-		"SELECT id, dedupe_key, kind, body, received_at, done_at, attempts, last_error, tried_at FROM inbound WHERE done_at IS NULL ORDER BY id LIMIT ?", limit)
+		"SELECT id, dedupe_key, kind, body, received_at, done_at, attempts, last_error, tried_at FROM inbound WHERE done_at IS NULL ORDER BY attempts, id LIMIT ?", limit)
 	if err != nil {
 		return nil, s.wrap(err, "read pending inbound")
 	}
