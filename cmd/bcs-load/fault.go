@@ -84,7 +84,7 @@ func pacedLoad(s steady) func(context.Context, *rig, string) *sendLog {
 	}
 }
 
-// scenarios are the suite: issue 10's acceptance, then (a) to (e).
+// scenarios are the suite: issue 10's acceptance, then (a) to (f).
 func scenarios(s steady) []scenario {
 	return []scenario{
 		{
@@ -203,6 +203,24 @@ func scenarios(s steady) []scenario {
 			// waits that long before it calls again: the answers owed then
 			// are due a minute later than in the other scenarios.
 			bound: time.Minute + wecomBlock,
+		},
+		{
+			name: "outage",
+			what: fmt.Sprintf("(f) steady %.0f messages/s; the WeCom API answers 502 to every call for 20 s at 3 s", s.rate),
+			load: pacedLoad(s),
+			faults: func(ctx context.Context, r *rig, ev *eventLog) error {
+				if !after(ctx, time.Now(), 3*time.Second) {
+					return ctx.Err()
+				}
+				t := time.Now()
+				f := sandbox.Fault{Kind: sandbox.Fault5xx, For: 20 * time.Second}
+				if err := r.sb.InjectFault(f); err != nil {
+					return err
+				}
+				ev.add("WeCom down 20 s", t, t.Add(f.For))
+				return nil
+			},
+			bound: time.Minute,
 		},
 		{
 			name:  "replicas",
