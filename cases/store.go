@@ -190,6 +190,9 @@ type PlanStore interface {
 	// which the caller keeps before after, so it is left alone. No version
 	// moves: only when the message is due changes.
 	ResumeKfRetries(ctx context.Context, now, after time.Time) (int64, error)
+	// NextKfRetry returns, of the messages ResumeKfRetries would make due,
+	// the one whose next try comes soonest, or ErrNotFound.
+	NextKfRetry(ctx context.Context, after time.Time) (*OutboxMessage, error)
 	// ExhaustWindow marks the citizen's window used up if it is still the one
 	// their message number seq (sent at at) opened; it reports whether it was.
 	ExhaustWindow(ctx context.Context, openKfID, externalUserID string, at time.Time, seq int64, now time.Time) (bool, error)

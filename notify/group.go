@@ -155,7 +155,9 @@ func (o *Outbox) sendFailed(m *cases.OutboxMessage, err error, contact *cases.Co
 		m.LastError = err.Error()
 		giveUp(m)
 	default:
-		o.retryLater(m, err, now)
+		if !o.probeFailed(m, err) {
+			o.retryLater(m, err, now)
+		}
 		return errRetryFirst
 	}
 	return nil

@@ -78,11 +78,16 @@ type Outbox struct {
 	// citizen's waiting texts are merged into as few messages as fit.
 	shortUntil time.Time
 
-	// unreached: a kf call failed for WeCom's reasons (wecom.Transient)
-	// since the retries were last resumed, or this sender has just started
-	// (a replica restarted after an outage finds the retries left); the
-	// next kf message WeCom takes resumes them (resumeRetries).
-	unreached atomic.Bool
+	// unreachable counts the kf calls that failed for WeCom's reasons
+	// (wecom.Transient), from 1 (a sender that starts may find the retries
+	// an outage left, a replica restarted); settled is the count up to
+	// which nothing is left waiting for WeCom to answer again: the retries
+	// were resumed (resumeRetries) or none was found (probe).
+	unreachable, settled atomic.Int64
+	// nextProbe: when probe may next make a retry due; probing: the message
+	// it made due, and when it was due before.
+	nextProbe time.Time
+	probing   probed
 }
 
 // shortFor is how long the outbox merges citizens' texts after the call
@@ -176,7 +181,7 @@ func New(cfg Config) *Outbox {
 	o := &Outbox{repo: cfg.Repo, api: cfg.API, locker: cfg.Locker, limiter: cfg.Limiter, cards: cfg.Cards, tasks: cfg.Tasks,
 		log: cfg.Log, now: cfg.Now, every: cfg.Every, wake: make(chan struct{}, 1), phoneAfter: cfg.PhoneAfter, nudgeLead: cfg.NudgeLead,
 		metrics: cfg.Metrics, sms: cfg.SMS}
-	o.unreached.Store(true)
+	o.unreachable.Store(1)
 	return o
 }
 
@@ -213,6 +218,7 @@ func (o *Outbox) Run(ctx context.Context) {
 // one sender at a time; the claim of each message (versioned) keeps a copy
 // read before another sender's settled from going out again.
 func (o *Outbox) Flush(ctx context.Context) error {
+	o.probe(ctx, o.now())
 	for round := 0; round < 20; round++ {
 		now := o.now().UTC()
 		var due []*cases.OutboxMessage
@@ -445,7 +451,7 @@ func (o *Outbox) retryLater(m *cases.OutboxMessage, err error, now time.Time) {
 	backoff := 5 * time.Second << min(m.Attempts, 7) // 10 s … about 10 min
 	m.NextAttemptAt = now.Add(backoff).UTC()
 	if m.Channel == cases.ChannelKf && wecom.Transient(err) {
-		o.unreached.Store(true)
+		o.unreachable.Add(1)
 	}
 }
 
@@ -466,7 +472,8 @@ const resumeAfter = claimFor + time.Second
 // them. A message WeCom refused for itself is on the same backoff and may
 // come forward with them, for one more attempt.
 func (o *Outbox) resumeRetries(ctx context.Context) {
-	if !o.unreached.Swap(false) {
+	failed := o.unreachable.Load()
+	if failed <= o.settled.Load() {
 		return
 	}
 	ctx, cancel := recordCtx(ctx)
@@ -474,14 +481,103 @@ func (o *Outbox) resumeRetries(ctx context.Context) {
 	now := o.now()
 	n, err := o.repo.ResumeKfRetries(ctx, now, now.Add(resumeAfter))
 	if err != nil {
-		o.unreached.Store(true) // the next message WeCom takes tries again
+		// The next message WeCom takes tries again.
 		o.log.Warn("resume retries after WeCom answered again", "err", err)
 		return
 	}
+	o.settledUpTo(failed)
 	if n > 0 {
 		o.log.Info("WeCom answers again: citizens' messages waiting to be retried are due now", "messages", n)
 		o.Kick()
 	}
+}
+
+// settledUpTo records that nothing failed up to failed waits for WeCom any
+// more (a later failure counts beyond it).
+func (o *Outbox) settledUpTo(failed int64) {
+	for {
+		s := o.settled.Load()
+		if failed <= s || o.settled.CompareAndSwap(s, failed) {
+			return
+		}
+	}
+}
+
+// probed is a message made due early to find out whether WeCom answers again.
+type probed struct {
+	id   int64
+	next time.Time
+}
+
+// probeEvery is how often, while citizens' messages wait out their backoff
+// after WeCom could not be reached and none has gone since, one of them is
+// tried early.
+const probeEvery = 3 * time.Second
+
+// probe makes due now, every probeEvery while kf messages wait out their
+// backoff after WeCom failed them for its own reasons, the one whose next
+// try comes soonest: when WeCom takes it, resumeRetries makes the others
+// due at once. Without it, when every citizen's reply failed during an
+// outage, nothing would be tried until the first backoff ran out (10 s to
+// minutes after WeCom answers again). Should the probe fail for WeCom's
+// reasons again, its attempt and its next try are given back (probeFailed):
+// probing spends no message's attempts.
+func (o *Outbox) probe(ctx context.Context, now time.Time) {
+	failed := o.unreachable.Load()
+	if failed <= o.settled.Load() {
+		return
+	}
+	o.mu.Lock()
+	wait := now.Before(o.nextProbe)
+	o.mu.Unlock()
+	if wait {
+		return
+	}
+	m, err := o.repo.NextKfRetry(ctx, now.Add(resumeAfter))
+	if errors.Is(err, cases.ErrNotFound) {
+		o.settledUpTo(failed) // nothing waits
+		return
+	}
+	if err != nil {
+		o.log.Warn("find a retry to try WeCom with", "err", err)
+		return
+	}
+	next := m.NextAttemptAt
+	m.NextAttemptAt = now.UTC()
+	if err := o.repo.UpdateOutbox(ctx, m); err != nil {
+		// Changed meanwhile (sent, the citizen wrote): the next probe
+		// looks again.
+		o.log.Warn("make a retry due to try WeCom with", "outbox_id", m.ID, "err", err)
+		return
+	}
+	o.mu.Lock()
+	o.probing = probed{id: m.ID, next: next}
+	o.nextProbe = now.Add(probeEvery)
+	o.mu.Unlock()
+}
+
+// probeFailed reports whether m, failed with err, is the message probe made
+// due and WeCom failed it for its own reasons again; if so, m gets back its
+// attempt and the next try it had.
+func (o *Outbox) probeFailed(m *cases.OutboxMessage, err error) bool {
+	if !wecom.Transient(err) {
+		return false
+	}
+	o.mu.Lock()
+	p := o.probing
+	if p.id == m.ID {
+		o.probing = probed{}
+	}
+	o.mu.Unlock()
+	if p.id != m.ID || p.id == 0 {
+		return false
+	}
+	o.unreachable.Add(1)
+	m.Attempts--
+	m.LastError = err.Error()
+	m.NextAttemptAt = p.next
+	o.log.Info("WeCom still does not answer; the message waits for its own next try", "outbox_id", m.ID, "err", err)
+	return true
 }
 
 // later handles WeCom's frequency limit (45009, 45033), the pause kept after

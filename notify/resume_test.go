@@ -26,12 +26,49 @@ func down(on *atomic.Bool, err error) *weCom {
 	}}
 }
 
-// After WeCom could not be reached (or was busy), the first message it
-// takes again brings forward the citizens' messages waiting out their
-// backoff: the citizen is answered then, not when the message's own backoff
-// (10 s after a failure, minutes after several) runs out, and their next
-// message still goes after it. A message WeCom refused for itself keeps its
-// backoff.
+// resumeFixture is a started sender whose WeCom fails with err while
+// failing is set, with citizens wmA, wmB and wmC.
+func resumeFixture(t *testing.T, open func(testing.TB) *storage.SQL, err error) (*fixture, *weCom, *atomic.Bool) {
+	t.Helper()
+	failing := &atomic.Bool{}
+	api := down(failing, err)
+	f := effectsFixture(t, open(t), api)
+	for _, u := range []string{"wmA", "wmB", "wmC"} {
+		f.contact(t, u, f.now.Add(-time.Minute), 0)
+	}
+	f.started(t, api)
+	return f, api, failing
+}
+
+func (f *fixture) flush(t *testing.T) {
+	t.Helper()
+	if err := f.out.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// takeCalls returns the calls WeCom had and forgets them.
+func (w *weCom) takeCalls() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	calls := w.calls
+	w.calls = nil
+	return calls
+}
+
+var (
+	unreachable = errors.New("wecom /cgi-bin/kf/send_msg: HTTP status 502")
+	busy        = &wecom.APIError{Code: wecom.CodeSystemBusy, Msg: "system busy", Path: "/cgi-bin/kf/send_msg"}
+	tokenBad    = &wecom.APIError{Code: wecom.CodeTokenExpired, Msg: "access_token expired", Path: "/cgi-bin/kf/send_msg"}
+	refused     = &wecom.APIError{Code: 40003, Msg: "invalid external_userid", Path: "/cgi-bin/kf/send_msg"}
+)
+
+// When every citizen's reply failed because WeCom could not be reached (or
+// was busy, or refused the token), the sender tries the one due soonest
+// early; once WeCom takes it, the others are due at once (each citizen's
+// next reply still after the one that failed), not when their own backoff
+// (10 s after a failure, minutes after several) runs out. A reply WeCom
+// refused for itself keeps its backoff.
 func TestRetriesResumeWhenWeComAnswersAgain(t *testing.T) {
 	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
@@ -40,45 +77,37 @@ func TestRetriesResumeWhenWeComAnswersAgain(t *testing.T) {
 				err     error
 				resumed bool
 			}{
-				{"unreachable", errors.New("wecom /cgi-bin/kf/send_msg: HTTP status 502"), true},
-				{"busy", &wecom.APIError{Code: wecom.CodeSystemBusy, Msg: "system busy", Path: "/cgi-bin/kf/send_msg"}, true},
-				{"token refused", &wecom.APIError{Code: wecom.CodeTokenExpired, Msg: "access_token expired", Path: "/cgi-bin/kf/send_msg"}, true},
-				{"refused", &wecom.APIError{Code: 40003, Msg: "invalid external_userid", Path: "/cgi-bin/kf/send_msg"}, false},
+				{"unreachable", unreachable, true},
+				{"busy", busy, true},
+				{"token refused", tokenBad, true},
+				{"refused", refused, false},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					var failing atomic.Bool
-					api := down(&failing, tc.err)
-					f := effectsFixture(t, open(t), api)
-					ctx := context.Background()
-					for _, u := range []string{"wmA", "wmB"} {
-						f.contact(t, u, f.now.Add(-time.Minute), 0)
-					}
-					flush := func() {
-						t.Helper()
-						if err := f.out.Flush(ctx); err != nil {
-							t.Fatal(err)
-						}
-					}
-					// Only a failure after the sender started resumes
-					// anything (see the test below for what was before).
-					f.started(t, api)
-
+					f, api, failing := resumeFixture(t, open, tc.err)
 					failing.Store(true)
-					first := f.enqueue(t, 0, "wmA", "第一条", cases.PriorityNormal)
-					second := f.enqueue(t, 0, "wmA", "第二条", cases.PriorityNormal)
-					flush() // first fails: tried again in 10 s
+					a := f.enqueue(t, 0, "wmA", "第一条", cases.PriorityNormal)
+					a2 := f.enqueue(t, 0, "wmA", "第二条", cases.PriorityNormal)
+					c := f.enqueue(t, 0, "wmC", "您好", cases.PriorityNormal)
+					f.flush(t) // both fail: tried again in 10 s
+					if got := len(api.takeCalls()); got != 2 {
+						t.Fatalf("%d calls, want 2", got)
+					}
 
 					failing.Store(false)
 					f.now = f.now.Add(time.Second)
-					hello := f.enqueue(t, 0, "wmB", "您好", cases.PriorityNormal)
-					flush()
-					flush()
-					want := []string{"第一条/" + first.SendKey, "您好/" + hello.SendKey}
+					f.flush(t)
+					var want []string
 					if tc.resumed {
-						want = append(want, "第一条/"+first.SendKey, "第二条/"+second.SendKey)
+						// wmA's reply is due soonest (queued first): tried
+						// early, then the rest at once.
+						want = []string{"第一条/" + a.SendKey, "您好/" + c.SendKey, "第二条/" + a2.SendKey}
 					}
-					if diff := cmp.Diff(want, api.calls); diff != "" {
-						t.Errorf("calls (-want +got):\n%s", diff)
+					got := api.takeCalls()
+					if len(got) == 3 && got[1] != want[1] {
+						got[1], got[2] = got[2], got[1] // wmA's second and wmC's go side by side
+					}
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Errorf("calls once WeCom answers again (-want +got):\n%s", diff)
 					}
 				})
 			}
@@ -86,35 +115,92 @@ func TestRetriesResumeWhenWeComAnswersAgain(t *testing.T) {
 	}
 }
 
-// A sender that starts (a replica restarted after an outage) resumes the
-// retries it finds waiting, on the first message WeCom takes from it.
+// A reply to another citizen that WeCom takes brings forward the replies
+// waiting after WeCom failed them, without waiting for the next early try.
+func TestRetriesResumeWhenAnotherReplyGoes(t *testing.T) {
+	for name, open := range dialects {
+		t.Run(name, func(t *testing.T) {
+			f, api, failing := resumeFixture(t, open, unreachable)
+			failing.Store(true)
+			a := f.enqueue(t, 0, "wmA", "第一条", cases.PriorityNormal)
+			f.flush(t) // fails: tried again in 10 s
+			f.now = f.now.Add(time.Second)
+			f.flush(t) // tried early, fails again: its attempt given back
+			if diff := cmp.Diff([]string{"第一条/" + a.SendKey, "第一条/" + a.SendKey}, api.takeCalls()); diff != "" {
+				t.Fatalf("calls while WeCom is down (-want +got):\n%s", diff)
+			}
+
+			failing.Store(false)
+			f.now = f.now.Add(time.Second) // before the next early try
+			b := f.enqueue(t, 0, "wmB", "您好", cases.PriorityNormal)
+			f.flush(t)
+			if diff := cmp.Diff([]string{"您好/" + b.SendKey, "第一条/" + a.SendKey}, api.takeCalls()); diff != "" {
+				t.Errorf("calls once WeCom answers again (-want +got):\n%s", diff)
+			}
+			sent, err := f.db.OutboxByWeComMsgID(context.Background(), a.SendKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sent.Attempts != 2 {
+				t.Errorf("sent at attempt %d, want 2: the early try that failed is not counted", sent.Attempts)
+			}
+		})
+	}
+}
+
+// Through a long outage the early tries spend none of a reply's attempts
+// (it keeps its own backoff: tried at 0, 10 and 30 s), and the reply goes
+// within one early try's interval of WeCom answering again.
+func TestEarlyTriesSpendNoAttempts(t *testing.T) {
+	for name, open := range dialects {
+		t.Run(name, func(t *testing.T) {
+			f, api, failing := resumeFixture(t, open, unreachable)
+			failing.Store(true)
+			start := f.now
+			a := f.enqueue(t, 0, "wmA", "第一条", cases.PriorityNormal)
+			for f.now.Sub(start) < time.Minute {
+				f.flush(t)
+				f.now = f.now.Add(time.Second)
+			}
+			if n := len(api.takeCalls()); n <= 3 {
+				t.Errorf("%d calls in a minute of outage: no early try", n)
+			}
+			failing.Store(false)
+			for range 3 {
+				f.flush(t)
+				f.now = f.now.Add(time.Second)
+			}
+			if diff := cmp.Diff([]string{"第一条/" + a.SendKey}, api.takeCalls()); diff != "" {
+				t.Errorf("calls within 3 s of WeCom answering again (-want +got):\n%s", diff)
+			}
+			sent, err := f.db.OutboxByWeComMsgID(context.Background(), a.SendKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sent.Attempts != 4 {
+				t.Errorf("sent at attempt %d, want 4 (failed at 0, 10 and 30 s)", sent.Attempts)
+			}
+		})
+	}
+}
+
+// A sender that starts (a replica restarted after an outage) tries early a
+// reply it finds waiting after WeCom failed it.
 func TestRetriesResumeAfterARestart(t *testing.T) {
 	for name, open := range dialects {
 		t.Run(name, func(t *testing.T) {
-			var failing atomic.Bool
-			api := down(&failing, errors.New("wecom /cgi-bin/kf/send_msg: context deadline exceeded"))
-			f := effectsFixture(t, open(t), api)
-			ctx := context.Background()
-			f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
-			f.contact(t, "wmB", f.now.Add(-time.Minute), 0)
+			f, api, failing := resumeFixture(t, open, unreachable)
 			failing.Store(true)
-			first := f.enqueue(t, 0, "wmA", "第一条", cases.PriorityNormal)
-			if err := f.out.Flush(ctx); err != nil {
-				t.Fatal(err)
-			}
-			f.now = f.now.Add(time.Second)
+			a := f.enqueue(t, 0, "wmA", "第一条", cases.PriorityNormal)
+			f.flush(t)
+			api.takeCalls()
 
 			failing.Store(false)
+			f.now = f.now.Add(time.Second)
 			f.out = notify.New(notify.Config{Repo: f.db, API: api, Locker: storage.NewMemory().Locker(),
 				Limiter: storage.NewMemory().RateLimiter(), Tasks: f.tasks, Now: func() time.Time { return f.now }})
-			hello := f.enqueue(t, 0, "wmB", "您好", cases.PriorityNormal)
-			for range 2 {
-				if err := f.out.Flush(ctx); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want := []string{"第一条/" + first.SendKey, "您好/" + hello.SendKey, "第一条/" + first.SendKey}
-			if diff := cmp.Diff(want, api.calls); diff != "" {
+			f.flush(t)
+			if diff := cmp.Diff([]string{"第一条/" + a.SendKey}, api.takeCalls()); diff != "" {
 				t.Errorf("calls (-want +got):\n%s", diff)
 			}
 		})

@@ -209,12 +209,16 @@ func (s *SQL) execAtVersions(ctx context.Context, what string, q *strings.Builde
 	return n, ids, nil
 }
 
+// kfRetries selects the kf messages waiting out a backoff after a failed
+// send whose next try is after a time (the argument): pending, tried, an
+// error recorded. It reads the outbox_due index's pending range.
+const kfRetries = " WHERE status = ? AND next_attempt_at > ? AND channel = ? AND attempts > 0 AND last_error <> ''"
+
 // ResumeKfRetries makes due at now the kf messages waiting out a backoff
 // after a failed send whose next try is after after (see
-// cases.PlanStore): one UPDATE over the outbox_due index's pending range.
+// cases.PlanStore), in one UPDATE.
 func (s *SQL) ResumeKfRetries(ctx context.Context, now, after time.Time) (int64, error) {
-	res, err := s.q.ExecContext(ctx, "UPDATE outbox SET next_attempt_at = ?"+
-		" WHERE status = ? AND next_attempt_at > ? AND channel = ? AND attempts > 0 AND last_error <> ''",
+	res, err := s.q.ExecContext(ctx, "UPDATE outbox SET next_attempt_at = ?"+kfRetries,
 		s.d.t(utc(now)), string(cases.OutboxPending), s.d.t(utc(after)), string(cases.ChannelKf))
 	if err != nil {
 		return 0, s.wrap(err, "resume kf retries")
@@ -224,4 +228,19 @@ func (s *SQL) ResumeKfRetries(ctx context.Context, now, after time.Time) (int64,
 		return 0, s.wrap(err, "resume kf retries")
 	}
 	return n, nil
+}
+
+// NextKfRetry returns, of the kf messages ResumeKfRetries would make due,
+// the one whose next try comes soonest, or ErrNotFound.
+func (s *SQL) NextKfRetry(ctx context.Context, after time.Time) (*cases.OutboxMessage, error) {
+	ms, err := s.queryOutbox(ctx, "read the next kf retry",
+		outboxSelect+kfRetries+" ORDER BY next_attempt_at, id LIMIT 1",
+		string(cases.OutboxPending), s.d.t(utc(after)), string(cases.ChannelKf))
+	if err != nil {
+		return nil, err
+	}
+	if len(ms) == 0 {
+		return nil, cases.ErrNotFound
+	}
+	return ms[0], nil
 }

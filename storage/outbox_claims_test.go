@@ -360,7 +360,7 @@ func TestClaimOutboxes(t *testing.T) {
 	})
 }
 
-// ResumeKfRetries brings forward only kf messages waiting out a backoff
+// ResumeKfRetries brings forward (and NextKfRetry finds) only kf messages waiting out a backoff
 // after a failed send: not one whose next try comes sooner (a claim) or
 // that never failed (a first claim, by a sender whose clock runs ahead), not
 // one never tried (due later by design) or whose attempt was given back
@@ -427,12 +427,20 @@ func TestResumeKfRetries(t *testing.T) {
 			t.Fatalf("due before: %v", got)
 		}
 
+		next, err := db.NextKfRetry(ctx, now.Add(12*time.Second))
+		if err != nil || next.ID != ms[0].ID || next.Version != ms[0].Version {
+			t.Errorf("NextKfRetry = %+v, %v; want the backed off one", next, err)
+		}
+
 		n, err := db.ResumeKfRetries(ctx, now, now.Add(12*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if n != 1 {
 			t.Errorf("%d messages resumed, want 1", n)
+		}
+		if next, err := db.NextKfRetry(ctx, now.Add(12*time.Second)); !errors.Is(err, cases.ErrNotFound) {
+			t.Errorf("NextKfRetry after the resume = %+v, %v; want ErrNotFound", next, err)
 		}
 		if diff := cmp.Diff([]string{"backed off"}, due(now)); diff != "" {
 			t.Errorf("due now (-want +got):\n%s", diff)

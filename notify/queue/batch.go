@@ -156,6 +156,13 @@ func (b *Batch) ResumeKfRetries(ctx context.Context, now, after time.Time) (int6
 	return b.Repo.ResumeKfRetries(ctx, now, after)
 }
 
+func (b *Batch) NextKfRetry(ctx context.Context, after time.Time) (*cases.OutboxMessage, error) {
+	if err := b.Flush(ctx); err != nil {
+		return nil, err
+	}
+	return b.Repo.NextKfRetry(ctx, after)
+}
+
 // SetAside may take an outbox row out of the way.
 func (b *Batch) SetAside(ctx context.Context, u *cases.UnreadableError, reason string) (bool, error) {
 	if err := b.Flush(ctx); err != nil {
