@@ -84,7 +84,7 @@ func pacedLoad(s steady) func(context.Context, *rig, string) *sendLog {
 	}
 }
 
-// scenarios are the suite: issue 10's acceptance, then (a) to (f).
+// scenarios are the suite: issue 10's acceptance, then (a) to (g).
 func scenarios(s steady) []scenario {
 	return []scenario{
 		{
@@ -218,6 +218,24 @@ func scenarios(s steady) []scenario {
 					return err
 				}
 				ev.add("WeCom down 20 s", t, t.Add(f.For))
+				return nil
+			},
+			bound: time.Minute,
+		},
+		{
+			name: "sends",
+			what: fmt.Sprintf("(g) steady %.0f messages/s; kf send_msg answers 502 for 20 s at 3 s (pulling goes on)", s.rate),
+			load: pacedLoad(s),
+			faults: func(ctx context.Context, r *rig, ev *eventLog) error {
+				if !after(ctx, time.Now(), 3*time.Second) {
+					return ctx.Err()
+				}
+				t := time.Now()
+				f := sandbox.Fault{Kind: sandbox.Fault5xx, Paths: []string{"/cgi-bin/kf/send_msg"}, For: 20 * time.Second}
+				if err := r.sb.InjectFault(f); err != nil {
+					return err
+				}
+				ev.add("send_msg down 20 s", t, t.Add(f.For))
 				return nil
 			},
 			bound: time.Minute,
