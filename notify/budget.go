@@ -238,7 +238,10 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 			if wait, ok := wecom.RetryAfter(err); ok {
 				return o.later(ctx, m, due, err, wait, now)
 			}
-			o.retryLater(m, err, now)
+			if !o.probeFailed(m, err) {
+				o.retryLater(m, err, now)
+			}
+			defer o.heard(ctx, err)
 			if m.Status != cases.OutboxFailed {
 				return o.settle(ctx, m)
 			}
@@ -253,6 +256,7 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 			})
 		}
 		contact.ServiceState = cases.StatePool
+		defer o.heard(ctx, nil)
 	}
 	markSent(m, "", now)
 	ctx, cancel := recordCtx(ctx)

@@ -75,8 +75,8 @@ func effectsFixture(t *testing.T, db *storage.SQL, api *weCom) *fixture {
 }
 
 // started has f's sender take one message (to wmEarlier) and forgets the
-// call, so that its look for retries left from before it started
-// (resumeRetries) is behind it when a test counts what a send costs.
+// call, so that its look for retries left from before it started (probe)
+// is behind it when a test counts what a send costs.
 func (f *fixture) started(t *testing.T, api *weCom) {
 	t.Helper()
 	f.contact(t, "wmEarlier", f.now.Add(-time.Minute), 0)

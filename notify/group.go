@@ -87,8 +87,13 @@ func (o *Outbox) sendRun(ctx context.Context, run []*cases.OutboxMessage, contac
 			s.back, s.due = run[inFlight+1:], due[inFlight+1:]
 		}
 		err = errors.Join(err, o.settleRun(ctx, s, now))
-		if len(s.sent) > 0 {
-			o.resumeRetries(ctx)
+		// What WeCom answered first: a failure in the run of a message
+		// WeCom took is the message's own.
+		if len(s.sent) > 0 || s.answered {
+			o.wecomAnswered(ctx)
+		}
+		if s.unreachable {
+			o.wecomFailed()
 		}
 	}()
 	window := windowOf(contact)
@@ -158,8 +163,11 @@ func (o *Outbox) sendFailed(m *cases.OutboxMessage, err error, contact *cases.Co
 		if !o.probeFailed(m, err) {
 			o.retryLater(m, err, now)
 		}
+		s.unreachable = wecom.Transient(err)
+		s.answered = !s.unreachable
 		return errRetryFirst
 	}
+	s.answered = true
 	return nil
 }
 
@@ -170,6 +178,9 @@ type runSettlement struct {
 	// WeCom said the window is used up, exhausted is the window.
 	decided   *cases.OutboxMessage
 	exhausted *window
+	// unreachable: the stopped message failed for WeCom's reasons
+	// (wecom.Transient); answered: WeCom answered its call, refusing it.
+	unreachable, answered bool
 	// back are claimed messages not sent; due, when each was due before
 	// its claim.
 	back []*cases.OutboxMessage

@@ -78,16 +78,15 @@ type Outbox struct {
 	// citizen's waiting texts are merged into as few messages as fit.
 	shortUntil time.Time
 
-	// unreachable counts the kf calls that failed for WeCom's reasons
-	// (wecom.Transient), from 1 (a sender that starts may find the retries
-	// an outage left, a replica restarted); settled is the count up to
-	// which nothing is left waiting for WeCom to answer again: the retries
-	// were resumed (resumeRetries) or none was found (probe).
+	// unreachable, settled: see wecomFailed. lastAnswer: when WeCom last
+	// answered a kf call of this sender. nextProbe: when probe may next
+	// make a reply due; probeWait: the wait after the last one; probing:
+	// the reply it made due.
 	unreachable, settled atomic.Int64
-	// nextProbe: when probe may next make a retry due; probing: the message
-	// it made due, and when it was due before.
-	nextProbe time.Time
-	probing   probed
+	lastAnswer           time.Time
+	nextProbe            time.Time
+	probeWait            time.Duration
+	probing              probed
 }
 
 // shortFor is how long the outbox merges citizens' texts after the call
@@ -450,27 +449,80 @@ func (o *Outbox) retryLater(m *cases.OutboxMessage, err error, now time.Time) {
 	}
 	backoff := 5 * time.Second << min(m.Attempts, 7) // 10 s … about 10 min
 	m.NextAttemptAt = now.Add(backoff).UTC()
-	if m.Channel == cases.ChannelKf && wecom.Transient(err) {
+}
+
+// When WeCom cannot be reached, every citizen's reply fails and waits out
+// its own backoff (retryLater), and each citizen's later replies wait
+// behind it. So that they are answered as soon as WeCom answers again, not
+// when those backoffs run out (10 s to minutes later), the sender keeps two
+// counts: kf calls that failed for WeCom's reasons while WeCom had taken
+// nothing from this sender for downAfter (unreachable; it starts at 1, for
+// a replica restarted after an outage), and those of them dealt with
+// (settled). While some are not, it tries early, every probeEvery or more,
+// the reply whose next try comes soonest (probe), giving back its attempt
+// and its next try should it fail (probeFailed): probing spends none of a
+// message's attempts. Once WeCom answers a kf call, the replies waiting out
+// a backoff are due at once (resumeRetries). A message WeCom keeps failing
+// while it takes the others (a failure of its own that looks like WeCom's)
+// is not counted, so it keeps its own backoff and attempts.
+
+// downAfter is how long WeCom must have taken nothing from this sender for
+// a kf call failed for WeCom's reasons to count as WeCom unreachable.
+const downAfter = 2 * time.Second
+
+// resumeAfter is how far ahead a kf message's next try must be for
+// resumeRetries and probe to bring it forward: past any claim's end
+// (claimFor from the claim, plus a second for a replica whose clock runs
+// ahead), so that a message in flight is normally left to its sender.
+// (Were it brought forward, its recipient's lease and its versioned
+// settlement would still keep another sender off it, and WeCom would
+// answer its send key as taken.)
+const resumeAfter = claimFor + time.Second
+
+// probeEvery is how often, at first, a reply is tried early while WeCom
+// seems unreachable; each early try WeCom fails doubles the wait, up to
+// probeAtMost.
+const (
+	probeEvery  = 3 * time.Second
+	probeAtMost = 10 * time.Second
+)
+
+// wecomFailed is called once the fate of a kf call that failed for WeCom's
+// reasons is written, so that a resume after it sees the message's backoff.
+func (o *Outbox) wecomFailed() {
+	now := o.now()
+	o.mu.Lock()
+	answered := o.lastAnswer
+	o.mu.Unlock()
+	if now.Sub(answered) >= downAfter {
 		o.unreachable.Add(1)
 	}
 }
 
-// resumeAfter is how far ahead a kf message's next try must be for
-// resumeRetries to bring it forward: past any claim's end (claimFor from
-// the claim, plus a second for a replica whose clock runs ahead), so that
-// a message in flight is left to its sender. (Were it brought forward, its
-// recipient's lease would still keep another sender off it, and WeCom
-// would answer its send key as taken.)
-const resumeAfter = claimFor + time.Second
+// wecomAnswered is called once the fate of a kf call WeCom answered (it
+// took the message, or refused it for the message's own reasons) is
+// written: the replies waiting after WeCom's failures are due now.
+func (o *Outbox) wecomAnswered(ctx context.Context) {
+	o.mu.Lock()
+	o.lastAnswer = o.now()
+	o.probeWait = 0
+	o.mu.Unlock()
+	o.resumeRetries(ctx)
+}
 
-// resumeRetries is called after WeCom took a kf message. If a kf call
-// failed for WeCom's reasons since the last time, the citizens' messages
-// waiting out a backoff after such failures are made due now, so that
-// after an outage every citizen is answered as soon as WeCom answers again,
-// not when each message's own backoff (up to about ten minutes after
-// several failures) runs out; each citizen's later messages wait behind
-// them. A message WeCom refused for itself is on the same backoff and may
-// come forward with them, for one more attempt.
+// heard is wecomFailed or wecomAnswered for a kf call that failed with err
+// (nil: it went), once its fate is written.
+func (o *Outbox) heard(ctx context.Context, err error) {
+	if wecom.Transient(err) {
+		o.wecomFailed()
+	} else {
+		o.wecomAnswered(ctx)
+	}
+}
+
+// resumeRetries makes due now, if WeCom seemed unreachable, the kf messages
+// waiting out a backoff after a failed send (WeCom's failures or, now and
+// then, the message's own: they come forward for one more attempt).
 func (o *Outbox) resumeRetries(ctx context.Context) {
 	failed := o.unreachable.Load()
 	if failed <= o.settled.Load() {
@@ -492,8 +544,8 @@ func (o *Outbox) resumeRetries(ctx context.Context) {
 	}
 }
 
-// settledUpTo records that nothing failed up to failed waits for WeCom any
-// more (a later failure counts beyond it).
+// settledUpTo records that the failures counted up to failed are dealt
+// with (a later failure counts beyond it).
 func (o *Outbox) settledUpTo(failed int64) {
 	for {
 		s := o.settled.Load()
@@ -503,28 +555,20 @@ func (o *Outbox) settledUpTo(failed int64) {
 	}
 }
 
-// probed is a message made due early to find out whether WeCom answers again.
+// probed is a message made due early to find out whether WeCom answers
+// again: its id, the version probe wrote, and when it was due before.
 type probed struct {
-	id   int64
-	next time.Time
+	id      int64
+	version int64
+	next    time.Time
 }
 
-// probeEvery is how often, while citizens' messages wait out their backoff
-// after WeCom could not be reached and none has gone since, one of them is
-// tried early.
-const probeEvery = 3 * time.Second
-
-// probe makes due now, every probeEvery while kf messages wait out their
-// backoff after WeCom failed them for its own reasons, the one whose next
-// try comes soonest: when WeCom takes it, resumeRetries makes the others
-// due at once. Without it, when every citizen's reply failed during an
-// outage, nothing would be tried until the first backoff ran out (10 s to
-// minutes after WeCom answers again). Should the probe fail for WeCom's
-// reasons again, its attempt and its next try are given back (probeFailed):
-// probing spends no message's attempts.
+// probe makes due now the reply waiting out a backoff whose next try comes
+// soonest, if WeCom seems unreachable, kf sends are not paused, and the
+// last early try was long enough ago.
 func (o *Outbox) probe(ctx context.Context, now time.Time) {
 	failed := o.unreachable.Load()
-	if failed <= o.settled.Load() {
+	if failed <= o.settled.Load() || o.kfWaiting(now) {
 		return
 	}
 	o.mu.Lock()
@@ -551,32 +595,31 @@ func (o *Outbox) probe(ctx context.Context, now time.Time) {
 		return
 	}
 	o.mu.Lock()
-	o.probing = probed{id: m.ID, next: next}
-	o.nextProbe = now.Add(probeEvery)
+	o.probing = probed{id: m.ID, version: m.Version, next: next}
+	o.probeWait = min(max(2*o.probeWait, probeEvery), probeAtMost)
+	o.nextProbe = now.Add(o.probeWait)
 	o.mu.Unlock()
 }
 
-// probeFailed reports whether m, failed with err, is the message probe made
-// due and WeCom failed it for its own reasons again; if so, m gets back its
-// attempt and the next try it had.
+// probeFailed reports whether m, which failed, is the message probe made
+// due, claimed from the version probe wrote; if so, m gets back its attempt
+// and the next try it had, whatever the failure.
 func (o *Outbox) probeFailed(m *cases.OutboxMessage, err error) bool {
-	if !wecom.Transient(err) {
-		return false
-	}
 	o.mu.Lock()
 	p := o.probing
-	if p.id == m.ID {
+	ours := p.id != 0 && p.id == m.ID && m.Version == p.version+1
+	if ours {
 		o.probing = probed{}
 	}
 	o.mu.Unlock()
-	if p.id != m.ID || p.id == 0 {
+	if !ours {
 		return false
 	}
-	o.unreachable.Add(1)
 	m.Attempts--
 	m.LastError = err.Error()
 	m.NextAttemptAt = p.next
-	o.log.Info("WeCom still does not answer; the message waits for its own next try", "outbox_id", m.ID, "err", err)
+	o.log.Info("a message tried early to see whether WeCom answers again failed; it waits for its own next try",
+		"outbox_id", m.ID, "err", err)
 	return true
 }
 
