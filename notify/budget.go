@@ -241,7 +241,15 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 			if !o.probeFailed(m, err) {
 				o.retryLater(m, err, now)
 			}
-			defer o.heard(ctx, err)
+			// As in sendRun: WeCom answering resumes the others before this
+			// one (claimed, so left alone) is settled; WeCom unreachable is
+			// counted once it is.
+			if answered(err) {
+				o.wecomAnswered(ctx)
+			}
+			if wecom.Transient(err) {
+				defer o.wecomFailed()
+			}
 			if m.Status != cases.OutboxFailed {
 				return o.settle(ctx, m)
 			}
@@ -256,7 +264,7 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 			})
 		}
 		contact.ServiceState = cases.StatePool
-		defer o.heard(ctx, nil)
+		o.wecomAnswered(ctx)
 	}
 	markSent(m, "", now)
 	ctx, cancel := recordCtx(ctx)

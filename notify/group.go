@@ -86,12 +86,15 @@ func (o *Outbox) sendRun(ctx context.Context, run []*cases.OutboxMessage, contac
 		if inFlight >= 0 {
 			s.back, s.due = run[inFlight+1:], due[inFlight+1:]
 		}
-		err = errors.Join(err, o.settleRun(ctx, s, now))
-		// What WeCom answered first: a failure in the run of a message
-		// WeCom took is the message's own.
+		// WeCom answered: the replies waiting after its failures are due
+		// now, before this run is settled, while its own messages are
+		// still claimed and so left alone (one WeCom refused stays on its
+		// backoff). A failure in a run of which WeCom took a message is
+		// the message's own (wecomFailed).
 		if len(s.sent) > 0 || s.answered {
 			o.wecomAnswered(ctx)
 		}
+		err = errors.Join(err, o.settleRun(ctx, s, now))
 		if s.unreachable {
 			o.wecomFailed()
 		}
@@ -164,10 +167,10 @@ func (o *Outbox) sendFailed(m *cases.OutboxMessage, err error, contact *cases.Co
 			o.retryLater(m, err, now)
 		}
 		s.unreachable = wecom.Transient(err)
-		s.answered = !s.unreachable
+		s.answered = answered(err)
 		return errRetryFirst
 	}
-	s.answered = true
+	s.answered = answered(err)
 	return nil
 }
 

@@ -79,11 +79,13 @@ type Outbox struct {
 	shortUntil time.Time
 
 	// unreachable, settled: see wecomFailed. lastAnswer: when WeCom last
-	// answered a kf call of this sender. nextProbe: when probe may next
+	// answered a kf call of this sender; suspectAt: when a kf call failed
+	// for WeCom's reasons soon after an answer (not counted yet). nextProbe: when probe may next
 	// make a reply due; probeWait: the wait after the last one; probing:
 	// the reply it made due.
 	unreachable, settled atomic.Int64
 	lastAnswer           time.Time
+	suspectAt            time.Time
 	nextProbe            time.Time
 	probeWait            time.Duration
 	probing              probed
@@ -455,19 +457,23 @@ func (o *Outbox) retryLater(m *cases.OutboxMessage, err error, now time.Time) {
 // its own backoff (retryLater), and each citizen's later replies wait
 // behind it. So that they are answered as soon as WeCom answers again, not
 // when those backoffs run out (10 s to minutes later), the sender keeps two
-// counts: kf calls that failed for WeCom's reasons while WeCom had taken
-// nothing from this sender for downAfter (unreachable; it starts at 1, for
-// a replica restarted after an outage), and those of them dealt with
-// (settled). While some are not, it tries early, every probeEvery or more,
-// the reply whose next try comes soonest (probe), giving back its attempt
-// and its next try should it fail (probeFailed): probing spends none of a
-// message's attempts. Once WeCom answers a kf call, the replies waiting out
-// a backoff are due at once (resumeRetries). A message WeCom keeps failing
-// while it takes the others (a failure of its own that looks like WeCom's)
-// is not counted, so it keeps its own backoff and attempts.
+// counts: kf calls that failed for WeCom's reasons with WeCom answering
+// nothing from this sender for downAfter before or after the failure
+// (unreachable; it starts at 1, for a replica restarted after an outage),
+// and those of them dealt with (settled). While some are not, it tries
+// early, every probeEvery or more, the reply whose next try comes soonest
+// (probe), giving back its attempt and its next try should it fail
+// (probeFailed): probing spends none of a message's attempts. Once WeCom
+// answers a kf call, the replies waiting out a backoff are due at once
+// (resumeRetries). A message WeCom keeps failing while it takes the others
+// (a failure of its own that looks like WeCom's) is not counted, so it
+// keeps its own backoff and attempts; where traffic is sparse (an answer
+// less often than every 2 s), its failure can count and the next answer
+// bring it forward for one more attempt.
 
-// downAfter is how long WeCom must have taken nothing from this sender for
-// a kf call failed for WeCom's reasons to count as WeCom unreachable.
+// downAfter is how long WeCom must have answered nothing from this sender,
+// before or after a kf call failed for WeCom's reasons, for the failure to
+// count as WeCom unreachable.
 const downAfter = 2 * time.Second
 
 // resumeAfter is how far ahead a kf message's next try must be for
@@ -492,11 +498,31 @@ const (
 func (o *Outbox) wecomFailed() {
 	now := o.now()
 	o.mu.Lock()
-	answered := o.lastAnswer
+	recent := now.Sub(o.lastAnswer) < downAfter
+	if recent {
+		// Counted once WeCom has answered nothing for downAfter after it
+		// either (probe): a burst of replies cut off by an outage, with
+		// nothing to send after it, must not wait out its backoff.
+		o.suspectAt = now
+	}
 	o.mu.Unlock()
-	if now.Sub(answered) >= downAfter {
+	if !recent {
 		o.unreachable.Add(1)
 	}
+}
+
+// confirmSuspect counts the last failure wecomFailed did not count, if
+// WeCom has answered nothing for downAfter since it.
+func (o *Outbox) confirmSuspect(now time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.suspectAt.IsZero() || now.Sub(o.suspectAt) < downAfter {
+		return
+	}
+	if o.lastAnswer.Before(o.suspectAt) {
+		o.unreachable.Add(1)
+	}
+	o.suspectAt = time.Time{}
 }
 
 // wecomAnswered is called once the fate of a kf call WeCom answered (it
@@ -510,14 +536,11 @@ func (o *Outbox) wecomAnswered(ctx context.Context) {
 	o.resumeRetries(ctx)
 }
 
-// heard is wecomFailed or wecomAnswered for a kf call that failed with err
-// (nil: it went), once its fate is written.
-func (o *Outbox) heard(ctx context.Context, err error) {
-	if wecom.Transient(err) {
-		o.wecomFailed()
-	} else {
-		o.wecomAnswered(ctx)
-	}
+// answered reports whether a call that ended with err (nil: it went) was
+// answered by WeCom: not a call cut short by the sender (its lease lost, a
+// shutdown), refused before it was made, or failed for WeCom's reasons.
+func answered(err error) bool {
+	return err == nil || (wecom.ErrCode(err) != 0 && !wecom.Transient(err))
 }
 
 // resumeRetries makes due now, if WeCom seemed unreachable, the kf messages
@@ -567,6 +590,7 @@ type probed struct {
 // soonest, if WeCom seems unreachable, kf sends are not paused, and the
 // last early try was long enough ago.
 func (o *Outbox) probe(ctx context.Context, now time.Time) {
+	o.confirmSuspect(now)
 	failed := o.unreachable.Load()
 	if failed <= o.settled.Load() || o.kfWaiting(now) {
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -241,6 +242,118 @@ func TestAFailingReplyKeepsItsBackoffWhileOthersGo(t *testing.T) {
 			}
 			if tries != 3 {
 				t.Errorf("the failing reply was tried %d times in 35 s, want 3 (at 0, 10 and 30 s)", tries)
+			}
+		})
+	}
+}
+
+// A burst of replies cut off by an outage right after WeCom took a reply
+// (within 2 s: not counted at once), with nothing sent after them, is tried
+// early once WeCom has answered nothing for 2 s after the failure.
+func TestFailuresRightAfterAnAnswerAreTriedEarly(t *testing.T) {
+	for name, open := range dialects {
+		t.Run(name, func(t *testing.T) {
+			failing := &atomic.Bool{}
+			api := down(failing, unreachable)
+			f := effectsFixture(t, open(t), api)
+			f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
+			f.started(t, api) // WeCom took a reply now
+			f.now = f.now.Add(time.Second)
+			failing.Store(true)
+			a := f.enqueue(t, 0, "wmA", "第一条", cases.PriorityNormal)
+			f.flush(t) // fails a second after the answer: tried again in 10 s
+
+			failing.Store(false)
+			f.now = f.now.Add(2500 * time.Millisecond)
+			f.flush(t)
+			want := []string{"第一条/" + a.SendKey, "第一条/" + a.SendKey}
+			if diff := cmp.Diff(want, api.takeCalls()); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A send cut short by the sender itself (its lease lost, a shutdown) is no
+// answer from WeCom: it does not bring forward the replies waiting after
+// WeCom's failures, which a reply WeCom takes then does.
+func TestACancelledSendResumesNothing(t *testing.T) {
+	for name, open := range dialects {
+		t.Run(name, func(t *testing.T) {
+			failing := &atomic.Bool{}
+			api := &weCom{fail: func(_ int, m cases.Message) (bool, error) {
+				switch {
+				case m.Text == "断":
+					return false, fmt.Errorf("send: %w", context.Canceled)
+				case failing.Load():
+					return false, unreachable
+				}
+				return true, nil
+			}}
+			f := effectsFixture(t, open(t), api)
+			for _, u := range []string{"wmA", "wmB", "wmC"} {
+				f.contact(t, u, f.now.Add(-time.Minute), 0)
+			}
+			f.started(t, api)
+			f.now = f.now.Add(5 * time.Second)
+			failing.Store(true)
+			a := f.enqueue(t, 0, "wmA", "第一条", cases.PriorityNormal)
+			f.flush(t) // fails: WeCom unreachable
+
+			f.now = f.now.Add(time.Second)
+			f.flush(t) // tried early, fails again: next early try in 3 s
+			if diff := cmp.Diff([]string{"第一条/" + a.SendKey, "第一条/" + a.SendKey}, api.takeCalls()); diff != "" {
+				t.Fatalf("calls while WeCom is down (-want +got):\n%s", diff)
+			}
+
+			failing.Store(false)
+			f.now = f.now.Add(time.Second)
+			cut := f.enqueue(t, 0, "wmB", "断", cases.PriorityNormal)
+			f.flush(t)
+			if diff := cmp.Diff([]string{"断/" + cut.SendKey}, api.takeCalls()); diff != "" {
+				t.Errorf("calls after a cancelled send (-want +got):\n%s", diff)
+			}
+			f.now = f.now.Add(500 * time.Millisecond)
+			c := f.enqueue(t, 0, "wmC", "您好", cases.PriorityNormal)
+			f.flush(t)
+			// The reply that was cut short waits too (side by side with
+			// wmA's: in either order).
+			got := api.takeCalls()
+			slices.Sort(got[1:])
+			want := []string{"您好/" + c.SendKey, "断/" + cut.SendKey, "第一条/" + a.SendKey}
+			slices.Sort(want[1:])
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("calls once WeCom takes a reply (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// An early try WeCom refuses for the message itself (or a handover it
+// refuses) gives back its attempt, and WeCom having answered, no more early
+// tries follow.
+func TestARefusedEarlyTrySpendsNothing(t *testing.T) {
+	for name, open := range dialects {
+		t.Run(name, func(t *testing.T) {
+			api := &weCom{fail: func(int, cases.Message) (bool, error) { return false, refused }}
+			f := effectsFixture(t, open(t), api)
+			f.contact(t, "wmA", f.now.Add(-time.Minute), 0)
+			a := f.enqueue(t, 0, "wmA", "第一条", cases.PriorityNormal)
+			f.flush(t) // refused: tried again in 10 s
+			// A replica that starts tries it early once.
+			f.now = f.now.Add(time.Second)
+			f.out = notify.New(notify.Config{Repo: f.db, API: api, Locker: storage.NewMemory().Locker(),
+				Limiter: storage.NewMemory().RateLimiter(), Tasks: f.tasks, Now: func() time.Time { return f.now }})
+			for range 8 {
+				f.flush(t)
+				f.now = f.now.Add(time.Second)
+			}
+			if diff := cmp.Diff([]string{"第一条/" + a.SendKey, "第一条/" + a.SendKey}, api.takeCalls()); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+			due, err := f.db.DueOutbox(context.Background(), f.now.Add(time.Minute), 10)
+			if err != nil || len(due) != 1 || due[0].Attempts != 1 {
+				t.Errorf("due: %+v, %v; want the reply with 1 attempt", due, err)
 			}
 		})
 	}
