@@ -52,6 +52,22 @@ func (f *fixture) flush(t *testing.T) {
 	}
 }
 
+// restart gives f a new sender, as a replica that starts.
+func (f *fixture) restart(api *weCom) {
+	f.out = notify.New(notify.Config{Repo: f.db, API: api, Locker: storage.NewMemory().Locker(),
+		Limiter: storage.NewMemory().RateLimiter(), Tasks: f.tasks, Now: func() time.Time { return f.now }})
+}
+
+// sentAt returns the attempt at which WeCom took m.
+func sentAt(t *testing.T, f *fixture, m *cases.OutboxMessage) int {
+	t.Helper()
+	sent, err := f.db.OutboxByWeComMsgID(context.Background(), m.SendKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sent.Attempts
+}
+
 // takeCalls returns the calls WeCom had and forgets them.
 func (w *weCom) takeCalls() []string {
 	w.mu.Lock()
@@ -138,12 +154,8 @@ func TestRetriesResumeWhenAnotherReplyGoes(t *testing.T) {
 			if diff := cmp.Diff([]string{"您好/" + b.SendKey, "第一条/" + a.SendKey}, api.takeCalls()); diff != "" {
 				t.Errorf("calls once WeCom answers again (-want +got):\n%s", diff)
 			}
-			sent, err := f.db.OutboxByWeComMsgID(context.Background(), a.SendKey)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if sent.Attempts != 2 {
-				t.Errorf("sent at attempt %d, want 2: the early try that failed is not counted", sent.Attempts)
+			if n := sentAt(t, f, a); n != 2 {
+				t.Errorf("sent at attempt %d, want 2: the early try that failed is not counted", n)
 			}
 		})
 	}
@@ -175,12 +187,8 @@ func TestEarlyTriesSpendNoAttempts(t *testing.T) {
 			if diff := cmp.Diff([]string{"第一条/" + a.SendKey}, api.takeCalls()); diff != "" {
 				t.Errorf("calls within 10 s of WeCom answering again (-want +got):\n%s", diff)
 			}
-			sent, err := f.db.OutboxByWeComMsgID(context.Background(), a.SendKey)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if sent.Attempts != 4 {
-				t.Errorf("sent at attempt %d, want 4 (failed at 0, 10 and 30 s)", sent.Attempts)
+			if n := sentAt(t, f, a); n != 4 {
+				t.Errorf("sent at attempt %d, want 4 (failed at 0, 10 and 30 s)", n)
 			}
 		})
 	}
@@ -199,8 +207,7 @@ func TestRetriesResumeAfterARestart(t *testing.T) {
 
 			failing.Store(false)
 			f.now = f.now.Add(time.Second)
-			f.out = notify.New(notify.Config{Repo: f.db, API: api, Locker: storage.NewMemory().Locker(),
-				Limiter: storage.NewMemory().RateLimiter(), Tasks: f.tasks, Now: func() time.Time { return f.now }})
+			f.restart(api)
 			f.flush(t)
 			if diff := cmp.Diff([]string{"第一条/" + a.SendKey}, api.takeCalls()); diff != "" {
 				t.Errorf("calls (-want +got):\n%s", diff)
@@ -342,8 +349,7 @@ func TestARefusedEarlyTrySpendsNothing(t *testing.T) {
 			f.flush(t) // refused: tried again in 10 s
 			// A replica that starts tries it early once.
 			f.now = f.now.Add(time.Second)
-			f.out = notify.New(notify.Config{Repo: f.db, API: api, Locker: storage.NewMemory().Locker(),
-				Limiter: storage.NewMemory().RateLimiter(), Tasks: f.tasks, Now: func() time.Time { return f.now }})
+			f.restart(api)
 			for range 8 {
 				f.flush(t)
 				f.now = f.now.Add(time.Second)

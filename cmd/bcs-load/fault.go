@@ -204,42 +204,10 @@ func scenarios(s steady) []scenario {
 			// are due a minute later than in the other scenarios.
 			bound: time.Minute + wecomBlock,
 		},
-		{
-			name: "outage",
-			what: fmt.Sprintf("(f) steady %.0f messages/s; the WeCom API answers 502 to every call for 20 s at 3 s", s.rate),
-			load: pacedLoad(s),
-			faults: func(ctx context.Context, r *rig, ev *eventLog) error {
-				if !after(ctx, time.Now(), 3*time.Second) {
-					return ctx.Err()
-				}
-				t := time.Now()
-				f := sandbox.Fault{Kind: sandbox.Fault5xx, For: 20 * time.Second}
-				if err := r.sb.InjectFault(f); err != nil {
-					return err
-				}
-				ev.add("WeCom down 20 s", t, t.Add(f.For))
-				return nil
-			},
-			bound: time.Minute,
-		},
-		{
-			name: "sends",
-			what: fmt.Sprintf("(g) steady %.0f messages/s; kf send_msg answers 502 for 20 s at 3 s (pulling goes on)", s.rate),
-			load: pacedLoad(s),
-			faults: func(ctx context.Context, r *rig, ev *eventLog) error {
-				if !after(ctx, time.Now(), 3*time.Second) {
-					return ctx.Err()
-				}
-				t := time.Now()
-				f := sandbox.Fault{Kind: sandbox.Fault5xx, Paths: []string{"/cgi-bin/kf/send_msg"}, For: 20 * time.Second}
-				if err := r.sb.InjectFault(f); err != nil {
-					return err
-				}
-				ev.add("send_msg down 20 s", t, t.Add(f.For))
-				return nil
-			},
-			bound: time.Minute,
-		},
+		weComDown("outage", fmt.Sprintf("(f) steady %.0f messages/s; the WeCom API answers 502 to every call for 20 s at 3 s", s.rate),
+			"WeCom down 20 s", nil, s),
+		weComDown("sends", fmt.Sprintf("(g) steady %.0f messages/s; kf send_msg answers 502 for 20 s at 3 s (pulling goes on)", s.rate),
+			"send_msg down 20 s", []string{"/cgi-bin/kf/send_msg"}, s),
 		{
 			name:  "replicas",
 			what:  fmt.Sprintf("(e) steady %.0f messages/s on three replicas; one SIGKILLed at 5 s and left down", s.rate),
@@ -256,6 +224,30 @@ func scenarios(s steady) []scenario {
 			},
 			bound: time.Minute,
 		},
+	}
+}
+
+// weComDown is a scenario under the steady load s in which the WeCom API
+// answers 502 for 20 s from 3 s on: every call but gettoken, or those to
+// paths.
+func weComDown(name, what, event string, paths []string, s steady) scenario {
+	return scenario{
+		name: name,
+		what: what,
+		load: pacedLoad(s),
+		faults: func(ctx context.Context, r *rig, ev *eventLog) error {
+			if !after(ctx, time.Now(), 3*time.Second) {
+				return ctx.Err()
+			}
+			t := time.Now()
+			f := sandbox.Fault{Kind: sandbox.Fault5xx, Paths: paths, For: 20 * time.Second}
+			if err := r.sb.InjectFault(f); err != nil {
+				return err
+			}
+			ev.add(event, t, t.Add(f.For))
+			return nil
+		},
+		bound: time.Minute,
 	}
 }
 
