@@ -65,6 +65,17 @@ func (d dialect) upsertSet(table string, cols, conflict []string, set string) st
 // others reading them alike but none changing them: MySQL's shared row lock.
 // SQLite needs none; its transactions take the write lock when they begin
 // (_txlock=immediate), so nobody else changes anything meanwhile.
+// byPrimaryKey follows the table's name in an UPDATE of rows named by id
+// that also tests an indexed column (done_at IS NULL): MySQL would
+// otherwise scan, and lock, every row the other index holds in that range,
+// other citizens' included. SQLite locks the whole database anyway.
+func (d dialect) byPrimaryKey() string {
+	if d.name == DriverMySQL {
+		return " FORCE INDEX (PRIMARY)"
+	}
+	return ""
+}
+
 func (d dialect) lockShared() string {
 	if d.name == DriverMySQL {
 		return " LOCK IN SHARE MODE"

@@ -258,8 +258,8 @@ func (s *SQL) MarkInboundDone(ctx context.Context, ids []int64, at time.Time) (i
 
 // markDone marks the rows ids of table (inbound or kf_messages, what names
 // them in errors) handled at at, one more attempt each, tried at at, in one
-// statement; those handled already are left as they are. It reports how
-// many it marked.
+// statement, by their primary key (locking no other row); those handled
+// already are left as they are. It reports how many it marked.
 func (s *SQL) markDone(ctx context.Context, table, what string, ids []int64, at time.Time) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
@@ -268,7 +268,7 @@ func (s *SQL) markDone(ctx context.Context, table, what string, ids []int64, at 
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	res, err := s.q.ExecContext(ctx, "UPDATE "+table+" SET done_at = ?, tried_at = ?, attempts = attempts + 1 WHERE done_at IS NULL AND id IN ("+
+	res, err := s.q.ExecContext(ctx, "UPDATE "+table+s.d.byPrimaryKey()+" SET done_at = ?, tried_at = ?, attempts = attempts + 1 WHERE done_at IS NULL AND id IN ("+
 		placeholders(len(ids))+")", args...)
 	if err != nil {
 		return 0, s.wrap(err, "mark %d %s done", len(ids), what)
