@@ -61,10 +61,6 @@ func (d dialect) upsertSet(table string, cols, conflict []string, set string) st
 	return q + " ON CONFLICT(" + strings.Join(conflict, ", ") + ") DO UPDATE SET " + set
 }
 
-// lockShared ends a SELECT whose rows the transaction holds until it ends,
-// others reading them alike but none changing them: MySQL's shared row lock.
-// SQLite needs none; its transactions take the write lock when they begin
-// (_txlock=immediate), so nobody else changes anything meanwhile.
 // byPrimaryKey follows the table's name in an UPDATE of rows named by id
 // that also tests an indexed column (done_at IS NULL): MySQL would
 // otherwise scan, and lock, every row the other index holds in that range,
@@ -76,6 +72,10 @@ func (d dialect) byPrimaryKey() string {
 	return ""
 }
 
+// lockShared ends a SELECT whose rows the transaction holds until it ends,
+// others reading them alike but none changing them: MySQL's shared row lock.
+// SQLite needs none; its transactions take the write lock when they begin
+// (_txlock=immediate), so nobody else changes anything meanwhile.
 func (d dialect) lockShared() string {
 	if d.name == DriverMySQL {
 		return " LOCK IN SHARE MODE"

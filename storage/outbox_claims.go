@@ -210,16 +210,20 @@ func (s *SQL) execAtVersions(ctx context.Context, what string, q *strings.Builde
 }
 
 // kfRetries selects the kf messages waiting out a backoff after a failed
-// send whose next try is after a time (the argument): pending, tried, an
-// error recorded. It reads the outbox_due index's pending range.
-const kfRetries = " WHERE status = ? AND next_attempt_at > ? AND channel = ? AND attempts > 0 AND last_error <> ''"
+// send whose next try is after after: pending, tried, an error recorded. It
+// reads the outbox_due index's pending range. It returns the clause and
+// its arguments.
+func (s *SQL) kfRetries(after time.Time) (string, []any) {
+	return " WHERE status = ? AND next_attempt_at > ? AND channel = ? AND attempts > 0 AND last_error <> ''",
+		[]any{string(cases.OutboxPending), s.d.t(utc(after)), string(cases.ChannelKf)}
+}
 
 // ResumeKfRetries makes due at now the kf messages waiting out a backoff
 // after a failed send whose next try is after after (see
 // cases.PlanStore), in one UPDATE.
 func (s *SQL) ResumeKfRetries(ctx context.Context, now, after time.Time) (int64, error) {
-	res, err := s.q.ExecContext(ctx, "UPDATE outbox SET next_attempt_at = ?"+kfRetries,
-		s.d.t(utc(now)), string(cases.OutboxPending), s.d.t(utc(after)), string(cases.ChannelKf))
+	where, args := s.kfRetries(after)
+	res, err := s.q.ExecContext(ctx, "UPDATE outbox SET next_attempt_at = ?"+where, append([]any{s.d.t(utc(now))}, args...)...)
 	if err != nil {
 		return 0, s.wrap(err, "resume kf retries")
 	}
@@ -233,9 +237,8 @@ func (s *SQL) ResumeKfRetries(ctx context.Context, now, after time.Time) (int64,
 // NextKfRetry returns, of the kf messages ResumeKfRetries would make due,
 // the one whose next try comes soonest, or ErrNotFound.
 func (s *SQL) NextKfRetry(ctx context.Context, after time.Time) (*cases.OutboxMessage, error) {
-	ms, err := s.queryOutbox(ctx, "read the next kf retry",
-		outboxSelect+kfRetries+" ORDER BY next_attempt_at, id LIMIT 1",
-		string(cases.OutboxPending), s.d.t(utc(after)), string(cases.ChannelKf))
+	where, args := s.kfRetries(after)
+	ms, err := s.queryOutbox(ctx, "read the next kf retry", outboxSelect+where+" ORDER BY next_attempt_at, id LIMIT 1", args...)
 	if err != nil {
 		return nil, err
 	}

@@ -196,15 +196,21 @@ func TestUpdateOutboxSentCountsEveryMessage(t *testing.T) {
 		if err := db.SaveContact(ctx, &cases.Contact{OpenKfID: "wkA", ExternalUserID: "wmA", LastInboundAt: at, SentInWindow: 1, UpdatedAt: at}); err != nil {
 			t.Fatal(err)
 		}
-		var ms []*cases.OutboxMessage
-		for i := range 3 {
-			m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmA", Message: cases.Message{Text: "您好"}, CreatedAt: at}
-			if err := db.Enqueue(ctx, m); err != nil {
-				t.Fatal(err)
+		// sent queues n messages to wmA and marks them, in memory, taken by
+		// WeCom under prefix-0, prefix-1 …
+		sent := func(prefix string, n int) []*cases.OutboxMessage {
+			var ms []*cases.OutboxMessage
+			for i := range n {
+				m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmA", Message: cases.Message{Text: "您好"}, CreatedAt: at}
+				if err := db.Enqueue(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+				m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, fmt.Sprintf("%s-%d", prefix, i), ptr(at.Add(time.Second))
+				ms = append(ms, m)
 			}
-			m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, fmt.Sprintf("msg-%d", i), ptr(at.Add(time.Second))
-			ms = append(ms, m)
+			return ms
 		}
+		ms := sent("msg", 3)
 		if err := db.UpdateOutboxSent(ctx, ms); err != nil {
 			t.Fatal(err)
 		}
@@ -229,15 +235,7 @@ func TestUpdateOutboxSentCountsEveryMessage(t *testing.T) {
 			t.Error("messages to two citizens saved as one citizen's")
 		}
 
-		var two []*cases.OutboxMessage
-		for i := range 2 {
-			m := &cases.OutboxMessage{Channel: cases.ChannelKf, OpenKfID: "wkA", Recipient: "wmA", Message: cases.Message{Text: "您好"}, CreatedAt: at}
-			if err := db.Enqueue(ctx, m); err != nil {
-				t.Fatal(err)
-			}
-			m.Status, m.WeComMsgID, m.SentAt = cases.OutboxSent, fmt.Sprintf("late-%d", i), ptr(at.Add(time.Second))
-			two = append(two, m)
-		}
+		two := sent("late", 2)
 		changed := *two[1]
 		changed.Status, changed.WeComMsgID, changed.SentAt = cases.OutboxHeld, "", nil
 		if err := db.UpdateOutbox(ctx, &changed); err != nil {
