@@ -238,9 +238,7 @@ func (o *Outbox) handOver(ctx context.Context, m *cases.OutboxMessage, contact *
 			if wait, ok := wecom.RetryAfter(err); ok {
 				return o.later(ctx, m, due, err, wait, now)
 			}
-			if !o.probeFailed(m, err) {
-				o.retryLater(m, err, now)
-			}
+			o.failedKf(m, err, now)
 			// As in sendRun: WeCom answering resumes the others before this
 			// one (claimed, so left alone) is settled; WeCom unreachable is
 			// counted once it is.

@@ -163,9 +163,7 @@ func (o *Outbox) sendFailed(m *cases.OutboxMessage, err error, contact *cases.Co
 		m.LastError = err.Error()
 		giveUp(m)
 	default:
-		if !o.probeFailed(m, err) {
-			o.retryLater(m, err, now)
-		}
+		o.failedKf(m, err, now)
 		s.unreachable = wecom.Transient(err)
 		s.answered = answered(err)
 		return errRetryFirst

@@ -80,9 +80,9 @@ type Outbox struct {
 
 	// unreachable, settled: see wecomFailed. lastAnswer: when WeCom last
 	// answered a kf call of this sender; suspectAt: when a kf call failed
-	// for WeCom's reasons soon after an answer (not counted yet). nextProbe: when probe may next
-	// make a reply due; probeWait: the wait after the last one; probing:
-	// the reply it made due.
+	// for WeCom's reasons soon after an answer (not counted yet);
+	// nextProbe: when probe may next make a reply due; probeWait: the wait
+	// after the last one; probing: the reply it made due.
 	unreachable, settled atomic.Int64
 	lastAnswer           time.Time
 	suspectAt            time.Time
@@ -623,6 +623,15 @@ func (o *Outbox) probe(ctx context.Context, now time.Time) {
 	o.probeWait = min(max(2*o.probeWait, probeEvery), probeAtMost)
 	o.nextProbe = now.Add(o.probeWait)
 	o.mu.Unlock()
+}
+
+// failedKf decides the next try of m, a kf message whose call failed with
+// err (not WeCom's "later"): the one it had before, if it was tried early
+// (probeFailed), else after its backoff (retryLater).
+func (o *Outbox) failedKf(m *cases.OutboxMessage, err error, now time.Time) {
+	if !o.probeFailed(m, err) {
+		o.retryLater(m, err, now)
+	}
 }
 
 // probeFailed reports whether m, which failed, is the message probe made
