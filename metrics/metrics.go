@@ -38,7 +38,7 @@ func New() *Metrics {
 		callbackT: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "bcs_callback_seconds",
 			Help:    "Time to answer a WeCom callback (WeCom waits 5 s).",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+			Buckets: []float64{.001, .0025, .005, .01, .02, .03, .04, .05, .075, .1, .25, .5, 1, 2.5, 5},
 		}),
 		kf: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bcs_kf_messages_total",

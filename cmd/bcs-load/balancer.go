@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,12 @@ type balancer struct {
 	turn     atomic.Uint64
 	passed   atomic.Int64
 	failed   atomic.Int64
+	// callbacks is how long each callback that a replica answered took
+	// here, from its request read to its answer written: the response time
+	// a load balancer in front of production logs (nginx's $request_time),
+	// without the time the sandbox and the citizens' side of this tool
+	// spent before sending it and after it came back.
+	callbacks []time.Duration
 }
 
 func newBalancer() (*balancer, error) {
@@ -49,6 +56,7 @@ func (b *balancer) add(backend string) {
 }
 
 func (b *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	began := time.Now()
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
@@ -76,10 +84,27 @@ func (b *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.Copy(w, resp.Body)
 		resp.Body.Close()
 		b.passed.Add(1)
+		if r.URL.Path == callbackPath && resp.StatusCode == http.StatusOK {
+			took := time.Since(began)
+			b.mu.Lock()
+			b.callbacks = append(b.callbacks, took)
+			b.mu.Unlock()
+		}
 		return
 	}
 	b.failed.Add(1)
 	http.Error(w, "no replica answered", http.StatusBadGateway)
+}
+
+// callbackPath is where the sandbox posts WeCom's callbacks.
+const callbackPath = "/wecom/callback"
+
+// callbackTimes is how long each callback answered so far took at the
+// balancer.
+func (b *balancer) callbackTimes() []time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.callbacks)
 }
 
 func (b *balancer) Close() { b.srv.Close() }

@@ -254,6 +254,11 @@ func printLoad(w io.Writer, title string, r *rig, o outcome, cpu0, cpu1 cpuSampl
 	fmt.Fprintf(w, "== %s\n", title)
 	fmt.Fprintf(w, "messages %d from %d citizens; callbacks acked %d (%.0f/s), ack p50 %s, p99 %s\n",
 		o.Messages, len(r.sb.Citizens()), o.Acked, o.AckRate, ms(o.AckP50), ms(o.AckP99))
+	if at := r.lb.callbackTimes(); len(at) > 0 {
+		slices.Sort(at)
+		fmt.Fprintf(w, "the same callbacks at the balancer (request read -> answer written, %d callbacks): p50 %s, p99 %s\n",
+			len(at), ms(pct(at, 50)), ms(pct(at, 99)))
+	}
 	fmt.Fprintf(w, "answered %d, unanswered %d, answered twice %d, out of order %d; %.1f replies/s while draining\n",
 		o.Answered, o.Unanswered, o.Twice, o.WrongOrder, o.DrainRate)
 	fmt.Fprintf(w, "reply latency (queued at WeCom -> reply accepted): p50 %s, p99 %s, max %s; last reply %s after the last message\n",

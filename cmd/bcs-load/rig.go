@@ -148,7 +148,7 @@ func startRig(ctx context.Context, cfg rigConfig) (r *rig, err error) {
 	if err != nil {
 		return r, err
 	}
-	r.sb.SetCallbackURL(r.lb.URL() + "/wecom/callback")
+	r.sb.SetCallbackURL(r.lb.URL() + callbackPath)
 
 	for i := range cfg.Replicas {
 		rep, err := newReplica(i, r.env, cfg.Bin, cfg.Root, filepath.Join(cfg.Dir, fmt.Sprintf("replica%d.log", i+1)))
