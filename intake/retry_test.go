@@ -102,11 +102,12 @@ func TestMessageThatWaitedStillGetsSpacedRetries(t *testing.T) {
 	}
 }
 
-// failingSync is a kf API whose sync_msg fails.
+// failingSync is a kf API whose sync_msg WeCom refuses (a pull it cannot
+// make is not a failure of the callbacks: see rest).
 type failingSync struct{ fakeKf }
 
 func (failingSync) SyncMsg(context.Context, wecom.SyncRequest) (*wecom.SyncResponse, error) {
-	return nil, errors.New("connection reset")
+	return nil, &wecom.APIError{Path: "/cgi-bin/kf/sync_msg", Code: 95000, Msg: "invalid open_kfid"}
 }
 
 // A stored callback that waited long before its first attempt (WeCom

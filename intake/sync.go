@@ -16,6 +16,12 @@ import (
 // errBusy means another worker holds the kf account's lock.
 var errBusy = errors.New("kf account is being pulled by another worker")
 
+// errNotPulled marks a pull that failed for want of what pulling needs, not
+// for anything the callbacks or the messages hold: WeCom did not answer
+// sync_msg (wecom.Transient), or the lock that keeps pullers one at a time
+// could not be taken. Trying again later will do; see pullFor.
+var errNotPulled = errors.New("could not pull")
+
 const (
 	// lockTTL is the lease of a kf account's puller and of a citizen's
 	// worker: short, and renewed while they work (storage.KeepLease), so
@@ -40,7 +46,7 @@ func (in *Intake) sync(ctx context.Context, openKfID, token string) error {
 	}
 	lock, ok, err := in.locker.TryLock(ctx, kfLockKey(openKfID), lockTTL)
 	if err != nil {
-		return fmt.Errorf("lock kf account: %w", err)
+		return fmt.Errorf("%w: lock kf account: %w", errNotPulled, err)
 	}
 	if !ok {
 		return errBusy
@@ -56,6 +62,9 @@ func (in *Intake) sync(ctx context.Context, openKfID, token string) error {
 	for page := 0; page < maxPages; page++ {
 		resp, err := in.api.SyncMsg(ctx, wecom.SyncRequest{Cursor: cursor, Token: token, OpenKfID: openKfID, Limit: syncLimit})
 		if err != nil {
+			if wecom.Transient(err) {
+				return fmt.Errorf("%w: sync_msg: %w", errNotPulled, err)
+			}
 			return fmt.Errorf("sync_msg: %w", err)
 		}
 		recs := make([]*cases.KfMessage, len(resp.Messages))
@@ -181,12 +190,13 @@ func (in *Intake) handleKfSafely(ctx context.Context, m *cases.KfMessage) (err e
 const kfMaxAttempts = 12
 
 // retryWait is the wait after the attempts-th failed attempt: it doubles
-// from 2 s to about 17 minutes.
+// from 2 s to about 17 minutes, and stays there however many attempts a
+// callback whose pulls could not be made has counted.
 func retryWait(attempts int) time.Duration {
 	if attempts <= 0 {
 		return 0
 	}
-	return min(2*time.Second<<(attempts-1), 17*time.Minute)
+	return min(2*time.Second<<min(attempts-1, 10), 17*time.Minute)
 }
 
 // inboundDue reports whether the stored callback rec may be tried now: at
