@@ -56,6 +56,8 @@ type scenario struct {
 	faults func(ctx context.Context, r *rig, ev *eventLog) error
 	// bound: every message must be answered within it after the last one.
 	bound time.Duration
+	// named: run only when named, not by "all" (it takes minutes).
+	named bool
 }
 
 // after sleeps until d after t0, or returns false when ctx ends.
@@ -209,6 +211,21 @@ func scenarios(s steady) []scenario {
 		weComDown("sends", fmt.Sprintf("(g) steady %.0f messages/s; kf send_msg answers 502 for 20 s at 3 s (pulling goes on)", s.rate),
 			"send_msg down 20 s", []string{"/cgi-bin/kf/send_msg"}, s),
 		{
+			name: "quiet",
+			what: "(h) the WeCom API answers 502 to every call for 5 minutes; three citizens write once, 3 s into it, and nobody writes after them (run only when named)",
+			load: func(ctx context.Context, r *rig, run string) *sendLog {
+				if !after(ctx, time.Now(), 3*time.Second) {
+					return &sendLog{}
+				}
+				return burst(ctx, r.sb, run, 3, 1)
+			},
+			faults: weComFails(0, 5*time.Minute, nil, "WeCom down 5 min"),
+			// Long enough to see when a message written early in a long
+			// outage is answered, however late.
+			bound: 12 * time.Minute,
+			named: true,
+		},
+		{
 			name:  "replicas",
 			what:  fmt.Sprintf("(e) steady %.0f messages/s on three replicas; one SIGKILLed at 5 s and left down", s.rate),
 			setup: func(c *rigConfig) { c.Replicas = 3 },
@@ -232,22 +249,28 @@ func scenarios(s steady) []scenario {
 // paths.
 func weComDown(name, what, event string, paths []string, s steady) scenario {
 	return scenario{
-		name: name,
-		what: what,
-		load: pacedLoad(s),
-		faults: func(ctx context.Context, r *rig, ev *eventLog) error {
-			if !after(ctx, time.Now(), 3*time.Second) {
-				return ctx.Err()
-			}
-			t := time.Now()
-			f := sandbox.Fault{Kind: sandbox.Fault5xx, Paths: paths, For: 20 * time.Second}
-			if err := r.sb.InjectFault(f); err != nil {
-				return err
-			}
-			ev.add(event, t, t.Add(f.For))
-			return nil
-		},
-		bound: time.Minute,
+		name:   name,
+		what:   what,
+		load:   pacedLoad(s),
+		faults: weComFails(3*time.Second, 20*time.Second, paths, event),
+		bound:  time.Minute,
+	}
+}
+
+// weComFails is the fault of a scenario in which the WeCom API answers 502
+// for length from at on: every call but gettoken, or those to paths.
+func weComFails(at, length time.Duration, paths []string, event string) func(context.Context, *rig, *eventLog) error {
+	return func(ctx context.Context, r *rig, ev *eventLog) error {
+		if !after(ctx, time.Now(), at) {
+			return ctx.Err()
+		}
+		t := time.Now()
+		f := sandbox.Fault{Kind: sandbox.Fault5xx, Paths: paths, For: length}
+		if err := r.sb.InjectFault(f); err != nil {
+			return err
+		}
+		ev.add(event, t, t.Add(f.For))
+		return nil
 	}
 }
 
@@ -328,7 +351,7 @@ func faultSuite(ctx context.Context, w io.Writer, base rigConfig, names string, 
 	}
 	var results []faultResult
 	for _, sc := range scenarios(s) {
-		if !chosen["all"] && !chosen[sc.name] {
+		if !chosen[sc.name] && (!chosen["all"] || sc.named) {
 			continue
 		}
 		if ctx.Err() != nil {
