@@ -68,9 +68,6 @@ type Intake struct {
 	workers  *workers
 	receive  receiver  // stores callbacks by group commit (receive.go)
 	lastPull time.Time // when Run's latest pulling round started (pull)
-	// rests holds, by kf account, the pause of its stored callbacks' pulls
-	// after one could not be made (pullFor); guarded by mu.
-	rests map[string]*rest
 }
 
 // Config wires an Intake.
@@ -272,7 +269,7 @@ func (in *Intake) pullRounds(ctx context.Context, paced bool) {
 // marked done with its last error, visible in the database, and the next
 // sync or message carries on. Messages stay at WeCom and the cursor does not
 // skip them, so a kf event given up on loses nothing. A kf pull that could
-// not be made at all gives nothing up (see rest).
+// not be made at all gives nothing up (see notPulled).
 const maxAttempts = 8
 
 // inboundRounds bounds how often one pulling round lists the stored
@@ -364,10 +361,9 @@ func (in *Intake) drainInboundOnce(ctx context.Context) (bool, error) {
 // done together, also those waiting for a retry after a failed pull; a
 // failed pull counts an attempt for each that was due.
 func (in *Intake) pullFor(ctx context.Context, openKfID, token string, recs []*cases.Inbound) (bool, error) {
-	r := in.rests[openKfID]
 	var due []*cases.Inbound
 	for _, rec := range recs {
-		if inboundDue(rec, in.now()) || r.over(rec, in.now()) {
+		if inboundDue(rec, in.now()) {
 			due = append(due, rec)
 		}
 	}
@@ -396,14 +392,10 @@ func (in *Intake) pullFor(ctx context.Context, openKfID, token string, recs []*c
 	if err != nil && ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	if errors.Is(err, errNotPulled) {
-		wait := in.rest(openKfID, due)
-		in.log.Warn("kf pull could not be made; its callbacks wait", "open_kfid", openKfID, "callbacks", len(due), "next_try_in", wait, "err", err)
-	} else {
-		delete(in.rests, openKfID)
-	}
 	if err != nil {
-		if !errors.Is(err, errNotPulled) {
+		if errors.Is(err, errNotPulled) {
+			in.log.Warn("kf pull could not be made; its callbacks wait", "open_kfid", openKfID, "callbacks", len(due), "err", err)
+		} else {
 			in.log.Warn("kf pull failed", "open_kfid", openKfID, "callbacks", len(due), "err", err)
 		}
 		for _, rec := range due {
@@ -423,59 +415,6 @@ func (in *Intake) pullFor(ctx context.Context, openKfID, token string, recs []*c
 	return true, nil
 }
 
-// A pull that could not be made (errNotPulled: WeCom unreachable or busy,
-// the pullers' lock out of reach) says nothing against its callbacks. It is
-// recorded on them as any failure (so that callbacks stored since are
-// listed before them, and the row shows why they wait) but never gives one
-// up, and their next try does not wait out the doubling retryWait: counted
-// as failures, they were given up after about four minutes of an outage, or
-// waited minutes for their next try, and the messages written meanwhile
-// waited for the next callback or the catch-up. Instead the account's
-// callbacks rest: they are pulled for again restFirst after the failure,
-// then after waits doubling up to restMost, so that pulling resumes within
-// restMost of WeCom answering again, however long it was away, at a few
-// calls a minute meanwhile. A callback stored after the failure is pulled
-// for at once, as any new one. The rest is this process's: after a
-// restart, what the rows record applies (retryWait), and a new callback or
-// the catch-up pulls for them.
-const (
-	restFirst = 2 * time.Second
-	restMost  = 10 * time.Second
-)
-
-// rest is a kf account's pause after a pull that could not be made.
-type rest struct {
-	until  time.Time     // no pull for the callbacks it covers before this
-	wait   time.Duration // the pause, doubled at each failure up to restMost
-	newest int64         // the newest callback a failed pull was for
-}
-
-// over reports whether rec was in a pull that could not be made and the
-// rest after it has ended (false for a nil rest).
-func (r *rest) over(rec *cases.Inbound, now time.Time) bool {
-	return r != nil && rec.ID <= r.newest && !now.Before(r.until)
-}
-
-// rest pauses the pulls for openKfID's callbacks due after one could not be
-// made, and returns the pause.
-func (in *Intake) rest(openKfID string, due []*cases.Inbound) time.Duration {
-	if in.rests == nil {
-		in.rests = map[string]*rest{}
-	}
-	r := in.rests[openKfID]
-	if r == nil {
-		r = &rest{wait: restFirst}
-		in.rests[openKfID] = r
-	} else {
-		r.wait = min(2*r.wait, restMost)
-	}
-	for _, rec := range due {
-		r.newest = max(r.newest, rec.ID)
-	}
-	r.until = in.now().Add(r.wait)
-	return r.wait
-}
-
 // syncSafely is sync, turning a panic into an error that counts as an
 // attempt: one bad page cannot crash every replica in turn.
 func (in *Intake) syncSafely(ctx context.Context, openKfID, token string) (err error) {
@@ -491,12 +430,17 @@ func (in *Intake) syncSafely(ctx context.Context, openKfID, token string) (err e
 // recordFailure counts a failed attempt at a kf callback; after maxAttempts
 // it is marked done with its error (its messages stay at WeCom, and the
 // next pull takes them). A pull that could not be made (errNotPulled) is
-// counted but gives nothing up.
+// counted but gives nothing up, and the failures of the callback's own
+// that follow such pulls are counted afresh (see notPulled).
 func (in *Intake) recordFailure(ctx context.Context, rec *cases.Inbound, handleErr error) error {
 	now := in.now().UTC()
+	unmade := errors.Is(handleErr, errNotPulled)
+	if !unmade && notPulled(rec) {
+		rec.Attempts = 0
+	}
 	rec.Attempts++
 	rec.LastError, rec.TriedAt = handleErr.Error(), &now
-	if rec.Attempts >= maxAttempts && !errors.Is(handleErr, errNotPulled) {
+	if rec.Attempts >= maxAttempts && !unmade {
 		rec.DoneAt = &now
 	}
 	return in.repo.UpdateInbound(ctx, rec)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"banchengshi/cases"
@@ -17,10 +18,34 @@ import (
 var errBusy = errors.New("kf account is being pulled by another worker")
 
 // errNotPulled marks a pull that failed for want of what pulling needs, not
-// for anything the callbacks or the messages hold: WeCom did not answer
-// sync_msg (wecom.Transient), or the lock that keeps pullers one at a time
-// could not be taken. Trying again later will do; see pullFor.
+// for anything the callbacks or the messages hold: WeCom did not take
+// sync_msg for its own reasons or the network's (wecom.Transient: no
+// answer, an HTTP status, an answer that is not WeCom's, errcode -1, the
+// access token refused even fresh, as after the corp secret was changed),
+// or the lease that keeps pullers one at a time could not be taken or was
+// lost. Trying again later will do; see notPulled.
 var errNotPulled = errors.New("could not pull")
+
+// A pull that could not be made says nothing against its callbacks. It is
+// recorded on them as any failure, so that callbacks stored since are
+// listed before them and the row shows why they wait, but it never gives
+// one up, and their next try waits at most restMost: counted as failures,
+// they were given up after about four minutes of an outage, or waited
+// minutes for their next try, and the messages written meanwhile waited for
+// the next callback or the catch-up (up to five minutes after WeCom was
+// back). So pulling resumes within restMost of WeCom answering again,
+// however long it was away, on any replica and after a restart alike (the
+// rows say it), at about six calls a minute for each page of callbacks
+// waiting, besides the pull each new callback brings. The first failure of
+// the callback's own after such pulls counts as its first: the outage's
+// tries do not bring its give-up forward.
+const restMost = 10 * time.Second
+
+// notPulled reports whether the last attempt at rec was a pull that could
+// not be made.
+func notPulled(rec *cases.Inbound) bool {
+	return strings.HasPrefix(rec.LastError, errNotPulled.Error()+":")
+}
 
 const (
 	// lockTTL is the lease of a kf account's puller and of a citizen's
@@ -40,7 +65,7 @@ func kfLockKey(openKfID string) string { return "kf:" + openKfID }
 // is held for pulling alone): two pullers would store pages out of order. It
 // does not handle what it pulls: each stored page wakes the workers of every
 // replica (workers.go), and the puller goes on to the next page at once.
-func (in *Intake) sync(ctx context.Context, openKfID, token string) error {
+func (in *Intake) sync(ctx context.Context, openKfID, token string) (err error) {
 	if openKfID == "" {
 		return errors.New("kf callback without OpenKfId")
 	}
@@ -54,6 +79,11 @@ func (in *Intake) sync(ctx context.Context, openKfID, token string) error {
 	defer lock.Unlock(context.WithoutCancel(ctx))
 	ctx, stop := storage.KeepLease(ctx, lock, lockTTL, in.log)
 	defer stop()
+	defer func() {
+		if err != nil && !errors.Is(err, errNotPulled) && errors.Is(context.Cause(ctx), storage.ErrLockLost) {
+			err = fmt.Errorf("%w: lease lost: %w", errNotPulled, err)
+		}
+	}()
 
 	cursor, err := in.repo.Cursor(ctx, openKfID)
 	if err != nil {
@@ -200,22 +230,27 @@ func retryWait(attempts int) time.Duration {
 }
 
 // inboundDue reports whether the stored callback rec may be tried now: at
-// once when never tried, else one wait (retryWait) after its last attempt,
-// as for kf messages (kfDue): counted from its arrival, a callback that
-// waited long (its account's pull busy, WeCom's pause) would spend its
-// attempts with no wait between them.
+// once when never tried, else one wait (retryWait; at most restMost after a
+// pull that could not be made) after its last attempt, as for kf messages
+// (kfDue): counted from its arrival, a callback that waited long (its
+// account's pull busy, WeCom's pause) would spend its attempts with no wait
+// between them.
 func inboundDue(rec *cases.Inbound, now time.Time) bool {
-	return retryDue(rec.Attempts, rec.ReceivedAt, rec.TriedAt, now)
+	wait := retryWait(rec.Attempts)
+	if notPulled(rec) {
+		wait = min(wait, restMost)
+	}
+	return waited(wait, rec.ReceivedAt, rec.TriedAt, now)
 }
 
-// retryDue reports whether something received at received, last tried at
-// tried (nil: never), that failed attempts times may be tried again.
-func retryDue(attempts int, received time.Time, tried *time.Time, now time.Time) bool {
+// waited reports whether wait has passed since the last attempt at
+// something received at received and last tried at tried (nil: never).
+func waited(wait time.Duration, received time.Time, tried *time.Time, now time.Time) bool {
 	since := received
 	if tried != nil && tried.After(since) {
 		since = *tried
 	}
-	return !now.Before(since.Add(retryWait(attempts)))
+	return !now.Before(since.Add(wait))
 }
 
 // kfDue reports whether the kf message m may be tried now: at once when
@@ -225,7 +260,7 @@ func retryDue(attempts int, received time.Time, tried *time.Time, now time.Time)
 // its attempts would follow one another with no wait at all, and a short
 // hiccup (a media download) would spend them all.
 func kfDue(m *cases.KfMessage, now time.Time) bool {
-	return retryDue(m.Attempts, m.ReceivedAt, m.TriedAt, now)
+	return waited(retryWait(m.Attempts), m.ReceivedAt, m.TriedAt, now)
 }
 
 // giveUp ends the retries of a message the product could not handle, so the

@@ -15,13 +15,15 @@ import (
 )
 
 // reachableLocker is a Locker that cannot be reached while down is set, as
-// Redis during an outage.
+// Redis during an outage; tries counts the locks asked for.
 type reachableLocker struct {
 	storage.Locker
-	down *bool
+	down  *bool
+	tries *int
 }
 
 func (l reachableLocker) TryLock(ctx context.Context, key string, ttl time.Duration) (storage.Lock, bool, error) {
+	*l.tries++
 	if *l.down {
 		return nil, false, errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
 	}
@@ -32,8 +34,9 @@ func (l reachableLocker) TryLock(ctx context.Context, key string, ttl time.Durat
 // them or the pullers' lock is out of reach, is not given up however long
 // that lasts (counted as failures, the callbacks were given up after about
 // four minutes, and the message waited for the catch-up), its pulls are
-// tried a few times a minute, not more, and once a pull can be made again
-// the message is pulled within restMost.
+// tried a few times a minute, not more, on a replica started during the
+// outage too, and once a pull can be made again the message is pulled
+// within restMost.
 func TestAPullThatCannotBeMadeWaitsForWeComAndResumesSoon(t *testing.T) {
 	for name, fault := range map[string]struct {
 		err    error // what sync_msg answers while down; nil: it answers
@@ -56,21 +59,29 @@ func TestAPullThatCannotBeMadeWaitsForWeComAndResumesSoon(t *testing.T) {
 				return nil
 			}
 			shared := storage.NewMemory()
-			in := pullIntake(t, repo, api, shared, clk)
-			if fault.locker {
-				in.locker = reachableLocker{shared.Locker(), &down}
-			}
-			receive(t, in, "tok1")
-			callsAt := func() int {
+			var locks int
+			start := func() *Intake {
+				in := pullIntake(t, repo, api, shared, clk)
 				if fault.locker {
-					return 0
+					in.locker = reachableLocker{shared.Locker(), &down, &locks}
+				}
+				return in
+			}
+			tries := func() int {
+				if fault.locker {
+					return locks
 				}
 				return len(api.calls())
 			}
+			in := start()
+			receive(t, in, "tok1")
 			var lastMinute int
 			for elapsed := time.Duration(0); elapsed < 30*time.Minute; elapsed += time.Second {
-				if elapsed == 29*time.Minute {
-					lastMinute = callsAt()
+				switch elapsed {
+				case 15 * time.Minute:
+					in = start() // a restart: what the rows say carries on
+				case 29 * time.Minute:
+					lastMinute = tries()
 				}
 				in.Drain(ctx)
 				clk.Advance(time.Second)
@@ -82,8 +93,8 @@ func TestAPullThatCannotBeMadeWaitsForWeComAndResumesSoon(t *testing.T) {
 			if len(pending) != 1 || pending[0].DoneAt != nil || pending[0].Attempts < maxAttempts {
 				t.Fatalf("after 30 minutes of pulls that could not be made: %d callbacks pending; want the one, tried and not given up", len(pending))
 			}
-			if n := callsAt() - lastMinute; n > int(time.Minute/restMost)+1 {
-				t.Errorf("%d sync_msg calls in the outage's last minute; want at most one every %v", n, restMost)
+			if n := tries() - lastMinute; n > int(time.Minute/restMost)+1 {
+				t.Errorf("%d pulls tried in the outage's last minute; want at most one every %v", n, restMost)
 			}
 			down = false
 			handled := func() bool {
@@ -107,9 +118,101 @@ func TestAPullThatCannotBeMadeWaitsForWeComAndResumesSoon(t *testing.T) {
 	}
 }
 
-// A callback stored while the account's pulls rest is pulled for at once:
-// it may bring a Token WeCom takes, and WeCom may be back.
-func TestANewCallbackIsPulledForDuringARest(t *testing.T) {
+// The first failure of a callback's own after an outage counts as its first:
+// the outage's tries do not give it up at once.
+func TestAnOwnFailureAfterAnOutageCountsAfresh(t *testing.T) {
+	ctx := context.Background()
+	repo := storagetest.SQLite(t)
+	clk := clock.NewFake(time.Now())
+	api := &pagedKf{}
+	var refuse error = errors.New("wecom /cgi-bin/kf/sync_msg: HTTP status 502")
+	api.during = func(int) error { return refuse }
+	in := pullIntake(t, repo, api, storage.NewMemory(), clk)
+	receive(t, in, "tok1")
+	for range 5 * 60 {
+		in.Drain(ctx)
+		clk.Advance(time.Second)
+	}
+	refuse = &wecom.APIError{Path: "/cgi-bin/kf/sync_msg", Code: 95000, Msg: "invalid open_kfid"}
+	attempts := func() []int {
+		var got []int
+		pending, err := repo.PendingInbound(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range pending {
+			got = append(got, rec.Attempts)
+		}
+		return got
+	}
+	for want := 1; want < maxAttempts; want++ {
+		clk.Advance(retryWait(want - 1))
+		if want == 1 {
+			clk.Advance(restMost)
+		}
+		in.Drain(ctx)
+		if got := attempts(); len(got) != 1 || got[0] != want {
+			t.Fatalf("after the outage and %d refusals of its own: attempts %v, want [%d]", want, got, want)
+		}
+	}
+	clk.Advance(retryWait(maxAttempts - 1))
+	in.Drain(ctx)
+	if got := attempts(); len(got) != 0 {
+		t.Errorf("after %d refusals of its own: attempts %v; want it given up", maxAttempts, got)
+	}
+}
+
+// losingLock is a lock whose lease is lost at its first renewal.
+type losingLock struct{ storage.Lock }
+
+func (losingLock) Refresh(context.Context, time.Duration) error { return storage.ErrLockLost }
+
+type losingLocker struct{ storage.Locker }
+
+func (l losingLocker) TryLock(ctx context.Context, key string, ttl time.Duration) (storage.Lock, bool, error) {
+	lock, ok, err := l.Locker.TryLock(ctx, key, ttl)
+	if lock != nil {
+		lock = losingLock{lock}
+	}
+	return lock, ok, err
+}
+
+// A pull cut short because its lease was lost (Redis away while it ran)
+// could not be made: it spends nothing of the callbacks'.
+func TestAPullWhoseLeaseIsLostIsNotCounted(t *testing.T) {
+	ctx := context.Background()
+	repo := storagetest.SQLite(t)
+	clk := clock.NewFake(time.Now())
+	api := &blockingKf{}
+	in := pullIntake(t, repo, api, storage.NewMemory(), clk)
+	in.locker = losingLocker{in.locker}
+	receive(t, in, "tok1")
+	in.Drain(ctx) // the sync_msg call waits until the lease is lost (lockTTL/3)
+	pending, err := repo.PendingInbound(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 || !notPulled(pending[0]) {
+		var got []string
+		for _, rec := range pending {
+			got = append(got, fmt.Sprintf("%d attempts, last error %q", rec.Attempts, rec.LastError))
+		}
+		t.Fatalf("after the lease was lost: %v; want the callback waiting, its pull not made", got)
+	}
+}
+
+// blockingKf is a kf API whose sync_msg waits until its context ends.
+type blockingKf struct{ fakeKf }
+
+func (*blockingKf) SyncMsg(ctx context.Context, _ wecom.SyncRequest) (*wecom.SyncResponse, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A callback stored while the account's others wait after pulls that could
+// not be made is pulled for at once: it may bring a Token WeCom takes, and
+// WeCom may be back.
+func TestANewCallbackIsPulledForWhileOthersWait(t *testing.T) {
 	ctx := context.Background()
 	repo := storagetest.SQLite(t)
 	clk := clock.NewFake(time.Now())
@@ -123,7 +226,7 @@ func TestANewCallbackIsPulledForDuringARest(t *testing.T) {
 	}
 	in := pullIntake(t, repo, api, storage.NewMemory(), clk)
 	receive(t, in, "tok1")
-	for range 5 { // four pulls that could not be made: the rest is at restMost
+	for range 5 { // five pulls that could not be made: the wait is restMost
 		in.Drain(ctx)
 		clk.Advance(restMost)
 	}
