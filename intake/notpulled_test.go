@@ -283,3 +283,44 @@ func TestRetryWaitStaysAtItsLongest(t *testing.T) {
 		t.Errorf("retryWait(1), (4) = %s, want 2s 16s", got)
 	}
 }
+
+// After an outage with more callbacks waiting than one listing holds, those
+// left once a pull succeeds (its messages already pulled) are cleared within
+// restMost, not after the 17 minutes their count of tries would say.
+func TestCallbacksLeftAfterAnOutageClearSoon(t *testing.T) {
+	ctx := context.Background()
+	repo := storagetest.SQLite(t)
+	clk := clock.NewFake(time.Now())
+	api := &pagedKf{}
+	down := true
+	api.during = func(int) error {
+		if down {
+			return errors.New("wecom /cgi-bin/kf/sync_msg: HTTP status 502")
+		}
+		return nil
+	}
+	in := pullIntake(t, repo, api, storage.NewMemory(), clk)
+	const callbacks = 250 // pendingInbound lists 100
+	for i := range callbacks {
+		receive(t, in, fmt.Sprintf("tok%d", i))
+	}
+	for range 10 * 60 {
+		in.Drain(ctx)
+		clk.Advance(time.Second)
+	}
+	down = false
+	for wait := time.Duration(0); ; wait += time.Second {
+		in.Drain(ctx)
+		left, err := repo.PendingInbound(ctx, callbacks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left) == 0 {
+			break
+		}
+		if wait > restMost {
+			t.Fatalf("%d callbacks left %v after WeCom answered again", len(left), wait)
+		}
+		clk.Advance(time.Second)
+	}
+}
