@@ -30,6 +30,60 @@ func (l reachableLocker) TryLock(ctx context.Context, key string, ttl time.Durat
 	return l.Locker.TryLock(ctx, key, ttl)
 }
 
+// outage is a puller on a hand-moved clock whose sync_msg fails with fail
+// (nil: WeCom answers), and whose lock is out of reach while lockDown is
+// set; start begins a replica (or a restart) on the same database.
+type outage struct {
+	repo     *storage.SQL
+	clk      *clock.Fake
+	api      *pagedKf
+	shared   *storage.Memory
+	fail     error
+	lockDown bool
+	locks    int // locks asked for
+}
+
+// err502 is WeCom unreachable, as the client reports an HTTP status.
+var err502 = errors.New("wecom /cgi-bin/kf/sync_msg: HTTP status 502")
+
+func newOutage(t *testing.T, pages ...wecom.SyncResponse) *outage {
+	o := &outage{repo: storagetest.SQLite(t), clk: clock.NewFake(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)),
+		api: &pagedKf{pages: pages}, shared: storage.NewMemory(), fail: err502}
+	o.api.during = func(int) error { return o.fail }
+	return o
+}
+
+func (o *outage) start(t *testing.T) *Intake {
+	in := pullIntake(t, o.repo, o.api, o.shared, o.clk)
+	in.locker = reachableLocker{o.shared.Locker(), &o.lockDown, &o.locks}
+	return in
+}
+
+// untilTried drains in until tries counts one more pull, a second at a
+// time: WeCom comes back right after a pull failed, the worst moment.
+func (o *outage) untilTried(t *testing.T, in *Intake, tries func() int) {
+	t.Helper()
+	n := tries()
+	for range int(time.Hour / time.Second) {
+		o.clk.Advance(time.Second)
+		in.Drain(context.Background())
+		if tries() > n {
+			return
+		}
+	}
+	t.Fatal("no pull tried for an hour")
+}
+
+// pending is the stored callbacks not done yet.
+func (o *outage) pending(t *testing.T) []*cases.Inbound {
+	t.Helper()
+	left, err := o.repo.PendingInbound(context.Background(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return left
+}
+
 // A kf callback whose pulls cannot be made, because WeCom does not answer
 // them or the pullers' lock is out of reach, is not given up however long
 // that lasts (counted as failures, the callbacks were given up after about
@@ -42,64 +96,44 @@ func TestAPullThatCannotBeMadeWaitsForWeComAndResumesSoon(t *testing.T) {
 		err    error // what sync_msg answers while down; nil: it answers
 		locker bool  // the lock is out of reach while down
 	}{
-		"WeCom unreachable": {err: errors.New("wecom /cgi-bin/kf/sync_msg: HTTP status 502")},
+		"WeCom unreachable": {err: err502},
 		"WeCom busy":        {err: &wecom.APIError{Path: "/cgi-bin/kf/sync_msg", Code: wecom.CodeSystemBusy, Msg: "system busy"}},
 		"lock out of reach": {locker: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			repo := storagetest.SQLite(t)
-			clk := clock.NewFake(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
-			api := &pagedKf{pages: []wecom.SyncResponse{{NextCursor: "c1", Messages: []wecom.KfMessage{text("m1", "u1", "你好", clk.Now().Unix())}}}}
-			down := true
-			api.during = func(int) error {
-				if down {
-					return fault.err
-				}
-				return nil
-			}
-			shared := storage.NewMemory()
-			var locks int
-			start := func() *Intake {
-				in := pullIntake(t, repo, api, shared, clk)
-				if fault.locker {
-					in.locker = reachableLocker{shared.Locker(), &down, &locks}
-				}
-				return in
-			}
+			o := newOutage(t, wecom.SyncResponse{NextCursor: "c1", Messages: []wecom.KfMessage{text("m1", "u1", "你好", time.Now().Unix())}})
+			o.fail, o.lockDown = fault.err, fault.locker
 			tries := func() int {
 				if fault.locker {
-					return locks
+					return o.locks
 				}
-				return len(api.calls())
+				return len(o.api.calls())
 			}
-			in := start()
+			in := o.start(t)
 			receive(t, in, "tok1")
 			var lastMinute int
 			for elapsed := time.Duration(0); elapsed < 30*time.Minute; elapsed += time.Second {
 				switch elapsed {
 				case 15 * time.Minute:
-					in = start() // a restart: what the rows say carries on
+					in = o.start(t) // a restart: what the rows say carries on
 				case 29 * time.Minute:
 					lastMinute = tries()
 				}
 				in.Drain(ctx)
-				clk.Advance(time.Second)
+				o.clk.Advance(time.Second)
 			}
-			pending, err := repo.PendingInbound(ctx, 10)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(pending) != 1 || pending[0].DoneAt != nil || pending[0].Attempts < maxAttempts {
-				t.Fatalf("after 30 minutes of pulls that could not be made: %d callbacks pending; want the one, tried and not given up", len(pending))
+			if left := o.pending(t); len(left) != 1 || left[0].DoneAt != nil || left[0].Attempts < maxAttempts {
+				t.Fatalf("after 30 minutes of pulls that could not be made: %d callbacks pending; want the one, tried and not given up", len(left))
 			}
 			if n := tries() - lastMinute; n > int(time.Minute/restMost)+1 {
 				t.Errorf("%d pulls tried in the outage's last minute; want at most one every %v", n, restMost)
 			}
-			down = false
+			o.untilTried(t, in, tries)
+			o.fail, o.lockDown = nil, false
 			handled := func() bool {
 				var n int
-				if err := repo.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM kf_messages WHERE msgid = 'm1' AND done_at IS NOT NULL").Scan(&n); err != nil {
+				if err := o.repo.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM kf_messages WHERE msgid = 'm1' AND done_at IS NOT NULL").Scan(&n); err != nil {
 					t.Fatal(err)
 				}
 				return n == 1
@@ -108,11 +142,11 @@ func TestAPullThatCannotBeMadeWaitsForWeComAndResumesSoon(t *testing.T) {
 				if wait > restMost {
 					t.Fatalf("the message not pulled and handled %v after a pull could be made again", wait)
 				}
-				clk.Advance(time.Second)
+				o.clk.Advance(time.Second)
 				in.Drain(ctx)
 			}
-			if left, err := repo.PendingInbound(ctx, 10); err != nil || len(left) != 0 {
-				t.Errorf("callbacks left after the pull: %d, %v", len(left), err)
+			if left := o.pending(t); len(left) != 0 {
+				t.Errorf("%d callbacks left after the pull", len(left))
 			}
 		})
 	}
@@ -122,43 +156,28 @@ func TestAPullThatCannotBeMadeWaitsForWeComAndResumesSoon(t *testing.T) {
 // the outage's tries do not give it up at once.
 func TestAnOwnFailureAfterAnOutageCountsAfresh(t *testing.T) {
 	ctx := context.Background()
-	repo := storagetest.SQLite(t)
-	clk := clock.NewFake(time.Now())
-	api := &pagedKf{}
-	var refuse error = errors.New("wecom /cgi-bin/kf/sync_msg: HTTP status 502")
-	api.during = func(int) error { return refuse }
-	in := pullIntake(t, repo, api, storage.NewMemory(), clk)
+	o := newOutage(t)
+	in := o.start(t)
 	receive(t, in, "tok1")
 	for range 5 * 60 {
 		in.Drain(ctx)
-		clk.Advance(time.Second)
+		o.clk.Advance(time.Second)
 	}
-	refuse = &wecom.APIError{Path: "/cgi-bin/kf/sync_msg", Code: 95000, Msg: "invalid open_kfid"}
-	attempts := func() []int {
-		var got []int
-		pending, err := repo.PendingInbound(ctx, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, rec := range pending {
-			got = append(got, rec.Attempts)
-		}
-		return got
-	}
+	o.fail = &wecom.APIError{Path: "/cgi-bin/kf/sync_msg", Code: 95000, Msg: "invalid open_kfid"}
 	for want := 1; want < maxAttempts; want++ {
-		clk.Advance(retryWait(want - 1))
+		o.clk.Advance(retryWait(want - 1))
 		if want == 1 {
-			clk.Advance(restMost)
+			o.clk.Advance(restMost)
 		}
 		in.Drain(ctx)
-		if got := attempts(); len(got) != 1 || got[0] != want {
-			t.Fatalf("after the outage and %d refusals of its own: attempts %v, want [%d]", want, got, want)
+		if left := o.pending(t); len(left) != 1 || left[0].Attempts != want {
+			t.Fatalf("after the outage and %d refusals of its own: %d callbacks pending; want one with %d attempts", want, len(left), want)
 		}
 	}
-	clk.Advance(retryWait(maxAttempts - 1))
+	o.clk.Advance(retryWait(maxAttempts - 1))
 	in.Drain(ctx)
-	if got := attempts(); len(got) != 0 {
-		t.Errorf("after %d refusals of its own: attempts %v; want it given up", maxAttempts, got)
+	if left := o.pending(t); len(left) != 0 {
+		t.Errorf("after %d refusals of its own the callback is still pending; want it given up", maxAttempts)
 	}
 }
 
@@ -180,19 +199,12 @@ func (l losingLocker) TryLock(ctx context.Context, key string, ttl time.Duration
 // A pull cut short because its lease was lost (Redis away while it ran)
 // could not be made: it spends nothing of the callbacks'.
 func TestAPullWhoseLeaseIsLostIsNotCounted(t *testing.T) {
-	ctx := context.Background()
-	repo := storagetest.SQLite(t)
-	clk := clock.NewFake(time.Now())
-	api := &blockingKf{}
-	in := pullIntake(t, repo, api, storage.NewMemory(), clk)
+	o := newOutage(t)
+	in := pullIntake(t, o.repo, &blockingKf{}, o.shared, o.clk)
 	in.locker = losingLocker{in.locker}
 	receive(t, in, "tok1")
-	in.Drain(ctx) // the sync_msg call waits until the lease is lost (lockTTL/3)
-	pending, err := repo.PendingInbound(ctx, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(pending) != 1 || !notPulled(pending[0]) {
+	in.Drain(context.Background()) // the sync_msg call waits until the lease is lost (lockTTL/3)
+	if pending := o.pending(t); len(pending) != 1 || !notPulled(pending[0]) {
 		var got []string
 		for _, rec := range pending {
 			got = append(got, fmt.Sprintf("%d attempts, last error %q", rec.Attempts, rec.LastError))
@@ -214,33 +226,24 @@ func (*blockingKf) SyncMsg(ctx context.Context, _ wecom.SyncRequest) (*wecom.Syn
 // WeCom may be back.
 func TestANewCallbackIsPulledForWhileOthersWait(t *testing.T) {
 	ctx := context.Background()
-	repo := storagetest.SQLite(t)
-	clk := clock.NewFake(time.Now())
-	api := &pagedKf{}
-	down := true
-	api.during = func(int) error {
-		if down {
-			return errors.New("wecom /cgi-bin/kf/sync_msg: HTTP status 502")
-		}
-		return nil
-	}
-	in := pullIntake(t, repo, api, storage.NewMemory(), clk)
+	o := newOutage(t)
+	in := o.start(t)
 	receive(t, in, "tok1")
 	for range 5 { // five pulls that could not be made: the wait is restMost
 		in.Drain(ctx)
-		clk.Advance(restMost)
+		o.clk.Advance(restMost)
 	}
 	in.Drain(ctx)
-	before := len(api.calls())
-	clk.Advance(time.Second)
-	down = false
+	before := len(o.api.calls())
+	o.clk.Advance(time.Second)
+	o.fail = nil
 	receive(t, in, "tok2")
 	in.Drain(ctx)
-	if got := api.calls(); len(got) != before+1 || got[len(got)-1] != "tok2" {
+	if got := o.api.calls(); len(got) != before+1 || got[len(got)-1] != "tok2" {
 		t.Fatalf("sync_msg calls by Token: %v; want one more, with tok2, at once", got)
 	}
-	if left, err := repo.PendingInbound(ctx, 10); err != nil || len(left) != 0 {
-		t.Errorf("callbacks left: %d, %v", len(left), err)
+	if left := o.pending(t); len(left) != 0 {
+		t.Errorf("%d callbacks left", len(left))
 	}
 }
 
@@ -249,25 +252,21 @@ func TestANewCallbackIsPulledForWhileOthersWait(t *testing.T) {
 // given up, to the next callback or the catch-up.
 func TestAPullWeComRefusesIsGivenUp(t *testing.T) {
 	ctx := context.Background()
-	repo := storagetest.SQLite(t)
-	clk := clock.NewFake(time.Now())
-	api := &pagedKf{}
-	api.during = func(int) error {
-		return &wecom.APIError{Path: "/cgi-bin/kf/sync_msg", Code: 95000, Msg: "invalid open_kfid"}
-	}
-	in := pullIntake(t, repo, api, storage.NewMemory(), clk)
+	o := newOutage(t)
+	o.fail = &wecom.APIError{Path: "/cgi-bin/kf/sync_msg", Code: 95000, Msg: "invalid open_kfid"}
+	in := o.start(t)
 	receive(t, in, "tok1")
 	for range maxAttempts {
 		in.Drain(ctx)
-		clk.Advance(20 * time.Minute)
+		o.clk.Advance(20 * time.Minute)
 	}
-	if n := len(api.calls()); n != maxAttempts {
+	if n := len(o.api.calls()); n != maxAttempts {
 		t.Errorf("%d sync_msg calls, want %d", n, maxAttempts)
 	}
-	var rec cases.Inbound
-	err := repo.DB().QueryRowContext(ctx, "SELECT attempts FROM inbound WHERE done_at IS NOT NULL").Scan(&rec.Attempts)
-	if err != nil || rec.Attempts != maxAttempts {
-		t.Errorf("the callback given up after %d attempts (%v); want %d", rec.Attempts, err, maxAttempts)
+	var attempts int
+	err := o.repo.DB().QueryRowContext(ctx, "SELECT attempts FROM inbound WHERE done_at IS NOT NULL").Scan(&attempts)
+	if err != nil || attempts != maxAttempts {
+		t.Errorf("the callback given up after %d attempts (%v); want %d", attempts, err, maxAttempts)
 	}
 }
 
@@ -289,38 +288,28 @@ func TestRetryWaitStaysAtItsLongest(t *testing.T) {
 // restMost, not after the 17 minutes their count of tries would say.
 func TestCallbacksLeftAfterAnOutageClearSoon(t *testing.T) {
 	ctx := context.Background()
-	repo := storagetest.SQLite(t)
-	clk := clock.NewFake(time.Now())
-	api := &pagedKf{}
-	down := true
-	api.during = func(int) error {
-		if down {
-			return errors.New("wecom /cgi-bin/kf/sync_msg: HTTP status 502")
-		}
-		return nil
-	}
-	in := pullIntake(t, repo, api, storage.NewMemory(), clk)
+	o := newOutage(t)
+	in := o.start(t)
 	const callbacks = 250 // pendingInbound lists 100
 	for i := range callbacks {
 		receive(t, in, fmt.Sprintf("tok%d", i))
 	}
 	for range 10 * 60 {
 		in.Drain(ctx)
-		clk.Advance(time.Second)
+		o.clk.Advance(time.Second)
 	}
-	down = false
+	o.untilTried(t, in, func() int { return len(o.api.calls()) })
+	o.fail = nil
 	for wait := time.Duration(0); ; wait += time.Second {
+		o.clk.Advance(time.Second)
 		in.Drain(ctx)
-		left, err := repo.PendingInbound(ctx, callbacks)
-		if err != nil {
-			t.Fatal(err)
-		}
+		left := o.pending(t)
 		if len(left) == 0 {
 			break
 		}
 		if wait > restMost {
 			t.Fatalf("%d callbacks left %v after WeCom answered again", len(left), wait)
 		}
-		clk.Advance(time.Second)
+		o.clk.Advance(time.Second)
 	}
 }
