@@ -212,6 +212,9 @@ type InboxStore interface {
 	// tried again), each number of attempts oldest first.
 	PendingInbound(ctx context.Context, limit int) ([]*Inbound, error)
 	UpdateInbound(ctx context.Context, in *Inbound) error
+	// NewestInbound returns the id of the newest callback stored (0: none).
+	// Every callback with an id no greater was stored before the call.
+	NewestInbound(ctx context.Context) (int64, error)
 	// MarkInboundDone marks callbacks handled at at, those handled already
 	// left as they are; it reports how many it marked.
 	MarkInboundDone(ctx context.Context, ids []int64, at time.Time) (int, error)

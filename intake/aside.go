@@ -77,13 +77,16 @@ func (in *Intake) pendingOf(ctx context.Context, c citizen) ([]*cases.KfMessage,
 	return in.repo.PendingKfMessagesOf(ctx, c.openKfID, c.user, citizenBatch)
 }
 
+// inboundPage is how many stored callbacks one listing holds.
+const inboundPage = 100
+
 // pendingInbound is PendingInbound that sets unreadable callbacks aside.
 func (in *Intake) pendingInbound(ctx context.Context) ([]*cases.Inbound, error) {
 	for range maxAsidePerRead {
-		pending, err := in.repo.PendingInbound(ctx, 100)
+		pending, err := in.repo.PendingInbound(ctx, inboundPage)
 		if err == nil || !in.setAside(ctx, err, "", "") {
 			return pending, err
 		}
 	}
-	return in.repo.PendingInbound(ctx, 100)
+	return in.repo.PendingInbound(ctx, inboundPage)
 }

@@ -68,6 +68,16 @@ type Intake struct {
 	workers  *workers
 	receive  receiver  // stores callbacks by group commit (receive.go)
 	lastPull time.Time // when Run's latest pulling round started (pull)
+	// pulledTo is, by kf account, the newest callback stored before a pull
+	// of this process began that took everything WeCom had (guarded by mu).
+	// A callback whose id is no greater was stored before that pull, so its
+	// message was at WeCom by then and the pull took it: the callbacks left
+	// over from a backlog of more than one listing (after an outage, say)
+	// are marked done without a pull for each page, which would use a Token
+	// long expired and fall back to pulling without one, which WeCom allows
+	// a few times a minute (the sandbox: noTokenPerMinute) before it blocks
+	// sync_msg for a minute.
+	pulledTo map[string]int64
 }
 
 // Config wires an Intake.
@@ -345,7 +355,7 @@ func (in *Intake) drainInboundOnce(ctx context.Context) (bool, error) {
 		if ctx.Err() != nil {
 			return progressed, ctx.Err()
 		}
-		pulled, err := in.pullFor(ctx, id, token[id], kf[id])
+		pulled, err := in.pullFor(ctx, id, token[id], kf[id], len(pending) == inboundPage)
 		if err != nil {
 			return progressed, err
 		}
@@ -355,12 +365,34 @@ func (in *Intake) drainInboundOnce(ctx context.Context) (bool, error) {
 }
 
 // pullFor pulls a kf account for its stored callbacks recs, with the newest
-// callback's Token, and reports whether it pulled. One pull covers every
+// callback's Token, and reports whether it pulled or marked any done. One
+// pull covers every
 // callback stored before it began: each said only "there is something new",
 // and the pull takes everything up to WeCom's present. So recs are marked
 // done together, also those waiting for a retry after a failed pull; a
-// failed pull counts an attempt for each that was due.
-func (in *Intake) pullFor(ctx context.Context, openKfID, token string, recs []*cases.Inbound) (bool, error) {
+// failed pull counts an attempt for each that was due. Callbacks listed
+// after a pull that took everything, and stored before it began, are
+// marked done without another (see pulledTo).
+func (in *Intake) pullFor(ctx context.Context, openKfID, token string, recs []*cases.Inbound, backlog bool) (bool, error) {
+	var covered, rest []*cases.Inbound
+	for _, rec := range recs {
+		if rec.ID <= in.pulledTo[openKfID] {
+			covered = append(covered, rec)
+		} else {
+			rest = append(rest, rec)
+		}
+	}
+	if err := in.markInboundDone(ctx, covered); err != nil {
+		return false, err
+	}
+	pulled, err := in.pullDue(ctx, openKfID, token, rest, backlog)
+	return pulled || len(covered) > 0, err
+}
+
+// pullDue is pullFor for callbacks no pull has covered yet. With a backlog
+// (more callbacks stored than one listing holds), a pull that takes
+// everything records what it covered in pulledTo.
+func (in *Intake) pullDue(ctx context.Context, openKfID, token string, recs []*cases.Inbound, backlog bool) (bool, error) {
 	var due []*cases.Inbound
 	for _, rec := range recs {
 		if inboundDue(rec, in.now()) {
@@ -370,7 +402,13 @@ func (in *Intake) pullFor(ctx context.Context, openKfID, token string, recs []*c
 	if len(due) == 0 {
 		return false, nil
 	}
-	err := in.syncSafely(ctx, openKfID, token)
+	var newest int64 // every callback up to it was stored before the pull began
+	if backlog {
+		if id, err := in.repo.NewestInbound(ctx); err == nil {
+			newest = id
+		}
+	}
+	all, err := in.syncSafely(ctx, openKfID, token)
 	if wecom.ErrCode(err) == wecom.CodeInvalidMsgToken && token != "" {
 		// The newest callback's Token is no longer valid (it lasts ten
 		// minutes: a pull held back by an outage or a busy account). It will
@@ -378,7 +416,7 @@ func (in *Intake) pullFor(ctx context.Context, openKfID, token string, recs []*c
 		// still lets us pull without one, at a stricter limit, and the
 		// callbacks said there is something new.
 		in.log.Warn("kf callback token refused; pulling without it", "open_kfid", openKfID, "callbacks", len(due))
-		err = in.syncSafely(ctx, openKfID, "")
+		all, err = in.syncSafely(ctx, openKfID, "")
 	}
 	if errors.Is(err, errBusy) {
 		// Another worker pulls the account; it lists the callbacks again
@@ -405,26 +443,43 @@ func (in *Intake) pullFor(ctx context.Context, openKfID, token string, recs []*c
 		}
 		return false, nil
 	}
+	if all && newest > in.pulledTo[openKfID] {
+		if in.pulledTo == nil {
+			in.pulledTo = map[string]int64{}
+		}
+		in.pulledTo[openKfID] = newest
+	}
+	if err := in.markInboundDone(ctx, recs); err != nil {
+		return true, err
+	}
+	return true, nil
+}
+
+// markInboundDone marks the callbacks recs done.
+func (in *Intake) markInboundDone(ctx context.Context, recs []*cases.Inbound) error {
+	if len(recs) == 0 {
+		return nil
+	}
 	ids := make([]int64, len(recs))
 	for i, rec := range recs {
 		ids[i] = rec.ID
 	}
 	if _, err := in.repo.MarkInboundDone(ctx, ids, in.now().UTC()); err != nil {
-		return true, fmt.Errorf("mark kf callbacks done: %w", err)
+		return fmt.Errorf("mark kf callbacks done: %w", err)
 	}
-	return true, nil
+	return nil
 }
 
 // syncSafely is sync, turning a panic into an error that counts as an
 // attempt: one bad page cannot crash every replica in turn.
-func (in *Intake) syncSafely(ctx context.Context, openKfID, token string) (err error) {
+func (in *Intake) syncSafely(ctx context.Context, openKfID, token string) (all bool, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			in.log.Error("panic while pulling kf messages", "open_kfid", openKfID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			err = fmt.Errorf("panic: %v", p)
 		}
 	}()
-	return in.sync(ctx, openKfID, token)
+	return in.syncAll(ctx, openKfID, token)
 }
 
 // recordFailure counts a failed attempt at a kf callback; after maxAttempts

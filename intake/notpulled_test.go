@@ -300,6 +300,7 @@ func TestCallbacksLeftAfterAnOutageClearSoon(t *testing.T) {
 	}
 	o.untilTried(t, in, func() int { return len(o.api.calls()) })
 	o.fail = nil
+	before := len(o.api.calls())
 	for wait := time.Duration(0); ; wait += time.Second {
 		o.clk.Advance(time.Second)
 		in.Drain(ctx)
@@ -310,6 +311,39 @@ func TestCallbacksLeftAfterAnOutageClearSoon(t *testing.T) {
 		if wait > restMost {
 			t.Fatalf("%d callbacks left %v after WeCom answered again", len(left), wait)
 		}
-		o.clk.Advance(time.Second)
+	}
+	// The first pull took everything: the others were stored before it, and
+	// a pull for each page would carry a Token long expired.
+	if n := len(o.api.calls()) - before; n != 1 {
+		t.Errorf("%d sync_msg calls to clear the callbacks after WeCom answered again, want 1", n)
+	}
+}
+
+// A pull that stopped at maxPages did not take everything: the callbacks
+// left over from its listing are pulled for, not marked done unpulled.
+func TestCallbacksLeftAfterAPartialPullArePulledFor(t *testing.T) {
+	ctx := context.Background()
+	o := newOutage(t)
+	in := o.start(t)
+	for i := range 150 {
+		receive(t, in, fmt.Sprintf("tok%d", i))
+	}
+	in.Drain(ctx) // a failed pull: the 100 listed wait for their next try
+	o.fail = nil
+	receive(t, in, "tokNew") // listed first, before the older ones
+	for range maxPages {
+		o.api.pages = append(o.api.pages, wecom.SyncResponse{NextCursor: "c", HasMore: true})
+	}
+	in.Drain(ctx)
+	if got := o.api.calls(); len(got) < 1+maxPages || got[1] != "tokNew" {
+		t.Fatalf("%d sync_msg calls; want the failed one, then maxPages with tokNew", len(got))
+	}
+	o.clk.Advance(restMost)
+	in.Drain(ctx)
+	if n := len(o.api.calls()); n <= 1+maxPages {
+		t.Errorf("no pull for the callbacks left after a pull that stopped at maxPages")
+	}
+	if left := o.pending(t); len(left) != 0 {
+		t.Errorf("%d callbacks left", len(left))
 	}
 }

@@ -65,16 +65,23 @@ func kfLockKey(openKfID string) string { return "kf:" + openKfID }
 // is held for pulling alone): two pullers would store pages out of order. It
 // does not handle what it pulls: each stored page wakes the workers of every
 // replica (workers.go), and the puller goes on to the next page at once.
-func (in *Intake) sync(ctx context.Context, openKfID, token string) (err error) {
+func (in *Intake) sync(ctx context.Context, openKfID, token string) error {
+	_, err := in.syncAll(ctx, openKfID, token)
+	return err
+}
+
+// syncAll is sync, reporting whether it took everything WeCom had when it
+// began: false when it stopped at maxPages.
+func (in *Intake) syncAll(ctx context.Context, openKfID, token string) (all bool, err error) {
 	if openKfID == "" {
-		return errors.New("kf callback without OpenKfId")
+		return false, errors.New("kf callback without OpenKfId")
 	}
 	lock, ok, err := in.locker.TryLock(ctx, kfLockKey(openKfID), lockTTL)
 	if err != nil {
-		return fmt.Errorf("%w: lock kf account: %w", errNotPulled, err)
+		return false, fmt.Errorf("%w: lock kf account: %w", errNotPulled, err)
 	}
 	if !ok {
-		return errBusy
+		return false, errBusy
 	}
 	defer lock.Unlock(context.WithoutCancel(ctx))
 	ctx, stop := storage.KeepLease(ctx, lock, lockTTL, in.log)
@@ -87,15 +94,15 @@ func (in *Intake) sync(ctx context.Context, openKfID, token string) (err error) 
 
 	cursor, err := in.repo.Cursor(ctx, openKfID)
 	if err != nil {
-		return fmt.Errorf("load cursor: %w", err)
+		return false, fmt.Errorf("load cursor: %w", err)
 	}
 	for page := 0; page < maxPages; page++ {
 		resp, err := in.api.SyncMsg(ctx, wecom.SyncRequest{Cursor: cursor, Token: token, OpenKfID: openKfID, Limit: syncLimit})
 		if err != nil {
 			if wecom.Transient(err) {
-				return fmt.Errorf("%w: sync_msg: %w", errNotPulled, err)
+				return false, fmt.Errorf("%w: sync_msg: %w", errNotPulled, err)
 			}
-			return fmt.Errorf("sync_msg: %w", err)
+			return false, fmt.Errorf("sync_msg: %w", err)
 		}
 		recs := make([]*cases.KfMessage, len(resp.Messages))
 		for i := range resp.Messages {
@@ -113,7 +120,7 @@ func (in *Intake) sync(ctx context.Context, openKfID, token string) (err error) 
 			return nil
 		})
 		if err != nil {
-			return err
+			return false, err
 		}
 		if added > 0 {
 			in.stored(ctx)
@@ -122,10 +129,10 @@ func (in *Intake) sync(ctx context.Context, openKfID, token string) (err error) 
 			cursor = resp.NextCursor
 		}
 		if !resp.HasMore {
-			break
+			return true, nil
 		}
 	}
-	return nil
+	return false, nil
 }
 
 func (in *Intake) record(m *wecom.KfMessage) *cases.KfMessage {

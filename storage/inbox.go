@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -247,6 +248,17 @@ func (s *SQL) UpdateInbound(ctx context.Context, in *cases.Inbound) error {
 		return fmt.Errorf("update inbound %d: %w", in.ID, cases.ErrDone)
 	}
 	return nil
+}
+
+// NewestInbound returns the id of the newest callback stored (0: none): ids
+// are given out in increasing order, so every callback with an id no
+// greater was stored (its id given out, if not yet committed) before.
+func (s *SQL) NewestInbound(ctx context.Context) (int64, error) {
+	var id sql.NullInt64
+	if err := s.q.QueryRowContext(ctx, "SELECT MAX(id) FROM inbound").Scan(&id); err != nil {
+		return 0, s.wrap(err, "read the newest callback")
+	}
+	return id.Int64, nil
 }
 
 // MarkInboundDone marks the callbacks ids handled at at, one more attempt

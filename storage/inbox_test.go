@@ -430,3 +430,28 @@ func TestSessions(t *testing.T) {
 		}
 	})
 }
+
+// NewestInbound is the id of the newest callback stored, done or not, and 0
+// before any.
+func TestNewestInbound(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		if id, err := db.NewestInbound(ctx); err != nil || id != 0 {
+			t.Fatalf("NewestInbound of none = %d, %v; want 0", id, err)
+		}
+		var last int64
+		for _, key := range []string{"kf:wkA:t1", "kf:wkA:t2", "app:m3"} {
+			rec := &cases.Inbound{Key: key, Kind: cases.InboundKf, Body: "<xml/>", ReceivedAt: at}
+			if _, err := db.SaveInbound(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			last = rec.ID
+		}
+		if _, err := db.MarkInboundDone(ctx, []int64{last}, at); err != nil {
+			t.Fatal(err)
+		}
+		if id, err := db.NewestInbound(ctx); err != nil || id != last {
+			t.Errorf("NewestInbound = %d, %v; want %d, the last stored (done)", id, err, last)
+		}
+	})
+}
