@@ -17,7 +17,11 @@ type Inbound struct {
 	ReceivedAt time.Time  `json:"received_at"`
 	DoneAt     *time.Time `json:"done_at,omitempty"`
 	Attempts   int        `json:"attempts"`
-	LastError  string     `json:"last_error,omitempty"`
+	// Failures counts the attempts that failed for the callback's own
+	// reasons; an attempt that could not be made (a kf pull while WeCom is
+	// away) is not one. They alone give a callback up.
+	Failures  int    `json:"failures"`
+	LastError string `json:"last_error,omitempty"`
 	// TriedAt is the time of the last attempt that counted; the wait before
 	// the next one runs from it. Nil until it is tried.
 	TriedAt *time.Time `json:"tried_at,omitempty"`
@@ -213,7 +217,8 @@ type InboxStore interface {
 	PendingInbound(ctx context.Context, limit int) ([]*Inbound, error)
 	UpdateInbound(ctx context.Context, in *Inbound) error
 	// NewestInbound returns the id of the newest callback stored (0: none).
-	// Every callback with an id no greater was stored before the call.
+	// Every callback with an id no greater was stored before the call (its
+	// id given out, if not yet committed).
 	NewestInbound(ctx context.Context) (int64, error)
 	// MarkInboundDone marks callbacks handled at at, those handled already
 	// left as they are; it reports how many it marked.

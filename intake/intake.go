@@ -483,19 +483,18 @@ func (in *Intake) syncSafely(ctx context.Context, openKfID, token string) (all b
 }
 
 // recordFailure counts a failed attempt at a kf callback; after maxAttempts
-// it is marked done with its error (its messages stay at WeCom, and the
-// next pull takes them). A pull that could not be made (errNotPulled) is
-// counted but gives nothing up, and the failures of the callback's own
-// that follow such pulls are counted afresh (see notPulled).
+// failures of its own it is marked done with its error (its messages stay
+// at WeCom, and the next pull takes them). A pull that could not be made
+// (errNotPulled) is an attempt but not a failure of the callback's (see
+// notPulled).
 func (in *Intake) recordFailure(ctx context.Context, rec *cases.Inbound, handleErr error) error {
 	now := in.now().UTC()
-	unmade := errors.Is(handleErr, errNotPulled)
-	if !unmade && notPulled(rec) {
-		rec.Attempts = 0
-	}
 	rec.Attempts++
+	if !errors.Is(handleErr, errNotPulled) {
+		rec.Failures++
+	}
 	rec.LastError, rec.TriedAt = handleErr.Error(), &now
-	if rec.Attempts >= maxAttempts && !unmade {
+	if rec.Failures >= maxAttempts {
 		rec.DoneAt = &now
 	}
 	return in.repo.UpdateInbound(ctx, rec)
@@ -512,9 +511,10 @@ func (in *Intake) finish(ctx context.Context, r cases.Repo, rec *cases.Inbound, 
 	rec.Attempts++
 	rec.TriedAt = &tried
 	if handleErr != nil {
+		rec.Failures++
 		rec.LastError = handleErr.Error()
 		in.log.Warn("callback not handled", "key", rec.Key, "kind", rec.Kind, "attempt", rec.Attempts, "err", handleErr)
-		if rec.Attempts < maxAttempts {
+		if rec.Failures < maxAttempts {
 			return r.UpdateInbound(ctx, rec)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -152,9 +153,11 @@ func TestAPullThatCannotBeMadeWaitsForWeComAndResumesSoon(t *testing.T) {
 	}
 }
 
-// The first failure of a callback's own after an outage counts as its first:
-// the outage's tries do not give it up at once.
-func TestAnOwnFailureAfterAnOutageCountsAfresh(t *testing.T) {
+// Only a callback's own failures give it up: an outage's tries neither bring
+// that forward (the first refusal after a long outage does not end it) nor
+// put it off (refusals mixed with tries WeCom did not answer still end it
+// after maxAttempts refusals).
+func TestOnlyACallbacksOwnFailuresGiveItUp(t *testing.T) {
 	ctx := context.Background()
 	o := newOutage(t)
 	in := o.start(t)
@@ -163,21 +166,22 @@ func TestAnOwnFailureAfterAnOutageCountsAfresh(t *testing.T) {
 		in.Drain(ctx)
 		o.clk.Advance(time.Second)
 	}
-	o.fail = &wecom.APIError{Path: "/cgi-bin/kf/sync_msg", Code: 95000, Msg: "invalid open_kfid"}
-	for want := 1; want < maxAttempts; want++ {
-		o.clk.Advance(retryWait(want - 1))
-		if want == 1 {
-			o.clk.Advance(restMost)
+	refused := &wecom.APIError{Path: "/cgi-bin/kf/sync_msg", Code: 95000, Msg: "invalid open_kfid"}
+	for n := 1; n <= maxAttempts; n++ {
+		for _, fail := range []error{refused, err502} {
+			o.fail = fail
+			o.untilTried(t, in, func() int { return len(o.api.calls()) })
+			left := o.pending(t)
+			if n == maxAttempts && fail == refused {
+				if len(left) != 0 {
+					t.Fatalf("after %d refusals (and tries WeCom did not answer between them): the callback still pending; want it given up", n)
+				}
+				return
+			}
+			if len(left) != 1 || left[0].Failures != n {
+				t.Fatalf("after the outage and %d refusals: %d callbacks pending; want one with %d failures", n, len(left), n)
+			}
 		}
-		in.Drain(ctx)
-		if left := o.pending(t); len(left) != 1 || left[0].Attempts != want {
-			t.Fatalf("after the outage and %d refusals of its own: %d callbacks pending; want one with %d attempts", want, len(left), want)
-		}
-	}
-	o.clk.Advance(retryWait(maxAttempts - 1))
-	in.Drain(ctx)
-	if left := o.pending(t); len(left) != 0 {
-		t.Errorf("after %d refusals of its own the callback is still pending; want it given up", maxAttempts)
 	}
 }
 
@@ -248,25 +252,33 @@ func TestANewCallbackIsPulledForWhileOthersWait(t *testing.T) {
 }
 
 // A pull WeCom refuses for a reason of its own (an errcode that is not
-// "busy") counts against the callbacks as before: after maxAttempts they are
-// given up, to the next callback or the catch-up.
+// "busy"), or whose answer cannot be read (a page with an item that does not
+// decode: the same at every try), counts against the callbacks as before:
+// after maxAttempts they are given up, to the next callback or the catch-up.
 func TestAPullWeComRefusesIsGivenUp(t *testing.T) {
-	ctx := context.Background()
-	o := newOutage(t)
-	o.fail = &wecom.APIError{Path: "/cgi-bin/kf/sync_msg", Code: 95000, Msg: "invalid open_kfid"}
-	in := o.start(t)
-	receive(t, in, "tok1")
-	for range maxAttempts {
-		in.Drain(ctx)
-		o.clk.Advance(20 * time.Minute)
-	}
-	if n := len(o.api.calls()); n != maxAttempts {
-		t.Errorf("%d sync_msg calls, want %d", n, maxAttempts)
-	}
-	var attempts int
-	err := o.repo.DB().QueryRowContext(ctx, "SELECT attempts FROM inbound WHERE done_at IS NOT NULL").Scan(&attempts)
-	if err != nil || attempts != maxAttempts {
-		t.Errorf("the callback given up after %d attempts (%v); want %d", attempts, err, maxAttempts)
+	for name, fail := range map[string]error{
+		"refused":    &wecom.APIError{Path: "/cgi-bin/kf/sync_msg", Code: 95000, Msg: "invalid open_kfid"},
+		"unreadable": fmt.Errorf("kf sync_msg: decode item 0: %w", wecom.ErrUnreadableAnswer),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			o := newOutage(t)
+			o.fail = fail
+			in := o.start(t)
+			receive(t, in, "tok1")
+			for range maxAttempts {
+				in.Drain(ctx)
+				o.clk.Advance(20 * time.Minute)
+			}
+			if n := len(o.api.calls()); n != maxAttempts {
+				t.Errorf("%d sync_msg calls, want %d", n, maxAttempts)
+			}
+			var attempts int
+			err := o.repo.DB().QueryRowContext(ctx, "SELECT attempts FROM inbound WHERE done_at IS NOT NULL").Scan(&attempts)
+			if err != nil || attempts != maxAttempts {
+				t.Errorf("the callback given up after %d attempts (%v); want %d", attempts, err, maxAttempts)
+			}
+		})
 	}
 }
 
@@ -342,6 +354,63 @@ func TestCallbacksLeftAfterAPartialPullArePulledFor(t *testing.T) {
 	in.Drain(ctx)
 	if n := len(o.api.calls()); n <= 1+maxPages {
 		t.Errorf("no pull for the callbacks left after a pull that stopped at maxPages")
+	}
+	if left := o.pending(t); len(left) != 0 {
+		t.Errorf("%d callbacks left", len(left))
+	}
+}
+
+// A callback stored while the pull that covers a backlog runs is pulled for
+// in turn: what covers the backlog is read before the pull begins.
+func TestACallbackStoredDuringACoveringPullIsPulledFor(t *testing.T) {
+	ctx := context.Background()
+	o := newOutage(t)
+	in := o.start(t)
+	for i := range 150 {
+		receive(t, in, fmt.Sprintf("tok%d", i))
+	}
+	in.Drain(ctx) // a failed pull: the 100 listed wait for their next try
+	receive(t, in, "tokNew")
+	o.fail = nil
+	o.api.during = func(call int) error {
+		if call == 2 { // the pull with tokNew
+			receive(t, in, "tokMid")
+		}
+		return nil
+	}
+	in.Drain(ctx)
+	o.clk.Advance(restMost)
+	in.Drain(ctx)
+	if got := o.api.calls(); !slices.Contains(got, "tokMid") {
+		t.Errorf("sync_msg calls by Token: %v; want one for tokMid, stored while the first pull ran", got)
+	}
+	if left := o.pending(t); len(left) != 0 {
+		t.Errorf("%d callbacks left", len(left))
+	}
+}
+
+// What a pull covered is its account's: another account's callbacks of the
+// same backlog are pulled for.
+func TestACoveringPullCoversItsAccountOnly(t *testing.T) {
+	ctx := context.Background()
+	o := newOutage(t)
+	in := o.start(t)
+	cb, plain := callbackFor(t, "wkOTHER", "tokOther")
+	if _, err := in.Receive(ctx, cb, plain); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 150 {
+		receive(t, in, fmt.Sprintf("tok%d", i))
+	}
+	in.Drain(ctx) // a failed pull for each account
+	receive(t, in, "tokNew")
+	o.fail = nil
+	for range 3 {
+		o.clk.Advance(restMost)
+		in.Drain(ctx)
+	}
+	if got := o.api.calls(); !slices.Contains(got[2:], "tokOther") {
+		t.Errorf("sync_msg calls by Token: %v; want the other account pulled for after WeCom answered again", got)
 	}
 	if left := o.pending(t); len(left) != 0 {
 		t.Errorf("%d callbacks left", len(left))

@@ -20,8 +20,8 @@ var errBusy = errors.New("kf account is being pulled by another worker")
 // errNotPulled marks a pull that failed for want of what pulling needs, not
 // for anything the callbacks or the messages hold: WeCom did not take
 // sync_msg for its own reasons or the network's (wecom.Transient: no
-// answer, an HTTP status, an answer that is not WeCom's, errcode -1, the
-// access token refused even fresh, as after the corp secret was changed),
+// answer, an HTTP status, errcode -1, the access token refused even fresh,
+// as after the corp secret was changed; not an answer that cannot be read),
 // or the lease that keeps pullers one at a time could not be taken or was
 // lost. Trying again later will do; see notPulled.
 var errNotPulled = errors.New("could not pull")
@@ -36,9 +36,9 @@ var errNotPulled = errors.New("could not pull")
 // back). So pulling resumes within restMost of WeCom answering again,
 // however long it was away, on any replica and after a restart alike (the
 // rows say it), at about six calls a minute for each page of callbacks
-// waiting, besides the pull each new callback brings. The first failure of
-// the callback's own after such pulls counts as its first: the outage's
-// tries do not bring its give-up forward.
+// waiting, besides the pull each new callback brings. Only the callback's
+// own failures (cases.Inbound's Failures) give it up: the outage's tries
+// neither bring that forward nor put it off.
 const restMost = 10 * time.Second
 
 // notPulled reports whether the last attempt at rec was a pull that could
@@ -99,7 +99,10 @@ func (in *Intake) syncAll(ctx context.Context, openKfID, token string) (all bool
 	for page := 0; page < maxPages; page++ {
 		resp, err := in.api.SyncMsg(ctx, wecom.SyncRequest{Cursor: cursor, Token: token, OpenKfID: openKfID, Limit: syncLimit})
 		if err != nil {
-			if wecom.Transient(err) {
+			if wecom.Transient(err) && !errors.Is(err, wecom.ErrUnreadableAnswer) {
+				// WeCom gave no answer to read. An answer it gave that cannot
+				// be read (a page whose item does not decode) would be the
+				// same at the next try: that is the callbacks' failure.
 				return false, fmt.Errorf("%w: sync_msg: %w", errNotPulled, err)
 			}
 			return false, fmt.Errorf("sync_msg: %w", err)

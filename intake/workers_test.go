@@ -335,9 +335,15 @@ func TestTwoReplicasHandleEachMessageOnceInOrder(t *testing.T) {
 // callback is the stored form of a kf callback announcing new messages.
 func callback(t *testing.T, token string) (*wecom.Callback, []byte) {
 	t.Helper()
+	return callbackFor(t, "wkSANDBOX001", token)
+}
+
+// callbackFor is callback for the kf account openKfID.
+func callbackFor(t *testing.T, openKfID, token string) (*wecom.Callback, []byte) {
+	t.Helper()
 	plain := []byte("<xml><ToUserName><![CDATA[wwSANDBOX]]></ToUserName><CreateTime>1765000000</CreateTime>" +
 		"<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event>" +
-		"<Token><![CDATA[" + token + "]]></Token><OpenKfId><![CDATA[wkSANDBOX001]]></OpenKfId></xml>")
+		"<Token><![CDATA[" + token + "]]></Token><OpenKfId><![CDATA[" + openKfID + "]]></OpenKfId></xml>")
 	cb, err := wecom.ParseCallback(plain)
 	if err != nil {
 		t.Fatal(err)

@@ -202,7 +202,7 @@ func (s *SQL) PendingInbound(ctx context.Context, limit int) ([]*cases.Inbound, 
 		limit = defaultListLimit
 	}
 	rows, err := s.q.QueryContext(ctx,
-		"SELECT id, dedupe_key, kind, body, received_at, done_at, attempts, last_error, tried_at FROM inbound WHERE done_at IS NULL ORDER BY attempts, id LIMIT ?", limit)
+		"SELECT id, dedupe_key, kind, body, received_at, done_at, attempts, failures, last_error, tried_at FROM inbound WHERE done_at IS NULL ORDER BY attempts, id LIMIT ?", limit)
 	if err != nil {
 		return nil, s.wrap(err, "read pending inbound")
 	}
@@ -211,7 +211,7 @@ func (s *SQL) PendingInbound(ctx context.Context, limit int) ([]*cases.Inbound, 
 	for rows.Next() {
 		var in cases.Inbound
 		var body string
-		if err := rows.Scan(&in.ID, &in.Key, &in.Kind, &body, timeCol{&in.ReceivedAt}, timePtrCol{&in.DoneAt}, &in.Attempts, &in.LastError, timePtrCol{&in.TriedAt}); err != nil {
+		if err := rows.Scan(&in.ID, &in.Key, &in.Kind, &body, timeCol{&in.ReceivedAt}, timePtrCol{&in.DoneAt}, &in.Attempts, &in.Failures, &in.LastError, timePtrCol{&in.TriedAt}); err != nil {
 			return nil, s.wrap(err, "read pending inbound")
 		}
 		if in.Body, err = s.open(ctx, body, ad("inbound", "body", in.Key)); err != nil {
@@ -229,15 +229,15 @@ func (s *SQL) PendingInbound(ctx context.Context, limit int) ([]*cases.Inbound, 
 }
 
 // UpdateInbound records the handling of a callback: DoneAt, Attempts,
-// LastError and TriedAt, which the caller sets to the time of the attempt
-// whenever it counts one. Key, Kind and Body never change.
+// Failures, LastError and TriedAt, which the caller sets to the time of the
+// attempt whenever it counts one. Key, Kind and Body never change.
 func (s *SQL) UpdateInbound(ctx context.Context, in *cases.Inbound) error {
 	in.DoneAt, in.TriedAt = utcPtr(in.DoneAt), utcPtr(in.TriedAt)
 	// Only a callback not yet handled changes: a second replica that handled
 	// a staff callback too gets ErrDone, and its transaction (with the
 	// command's effects) rolls back.
-	res, err := s.q.ExecContext(ctx, "UPDATE inbound SET done_at = ?, attempts = ?, last_error = ?, tried_at = ? WHERE id = ? AND done_at IS NULL",
-		s.d.ntp(in.DoneAt), in.Attempts, in.LastError, s.d.ntp(in.TriedAt), in.ID)
+	res, err := s.q.ExecContext(ctx, "UPDATE inbound SET done_at = ?, attempts = ?, failures = ?, last_error = ?, tried_at = ? WHERE id = ? AND done_at IS NULL",
+		s.d.ntp(in.DoneAt), in.Attempts, in.Failures, in.LastError, s.d.ntp(in.TriedAt), in.ID)
 	if err != nil {
 		return s.wrap(err, "update inbound %d", in.ID)
 	}
@@ -252,7 +252,9 @@ func (s *SQL) UpdateInbound(ctx context.Context, in *cases.Inbound) error {
 
 // NewestInbound returns the id of the newest callback stored (0: none): ids
 // are given out in increasing order, so every callback with an id no
-// greater was stored (its id given out, if not yet committed) before.
+// greater was stored (its id given out, if not yet committed) before. (Not
+// so on a multi-primary cluster whose nodes give out ids of their own,
+// auto_increment_increment > 1: the product runs on one primary.)
 func (s *SQL) NewestInbound(ctx context.Context) (int64, error) {
 	var id sql.NullInt64
 	if err := s.q.QueryRowContext(ctx, "SELECT MAX(id) FROM inbound").Scan(&id); err != nil {

@@ -455,3 +455,26 @@ func TestNewestInbound(t *testing.T) {
 		}
 	})
 }
+
+// A callback's attempts and its own failures are kept apart.
+func TestInboundFailures(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *storage.SQL) {
+		ctx := context.Background()
+		rec := &cases.Inbound{Key: "kf:wkA:t1", Kind: cases.InboundKf, Body: "<xml/>", ReceivedAt: at}
+		if _, err := db.SaveInbound(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		tried := at.Add(time.Minute)
+		rec.Attempts, rec.Failures, rec.LastError, rec.TriedAt = 5, 2, "could not pull: sync_msg: HTTP status 502", &tried
+		if err := db.UpdateInbound(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		pending, err := db.PendingInbound(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) != 1 || pending[0].Attempts != 5 || pending[0].Failures != 2 {
+			t.Fatalf("pending: %+v; want the callback with 5 attempts, 2 failures", pending)
+		}
+	})
+}

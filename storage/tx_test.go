@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -263,6 +264,69 @@ func TestWindowKeptAcrossMigration0020(t *testing.T) {
 			sendKf(t, db, "wmB", at.Add(3*time.Second), "b1")
 			inWindow("wmA", 3)
 			inWindow("wmB", 1)
+		})
+	}
+}
+
+// Migration 0022 counts the failures of a callback still pending from its
+// attempts: until then every attempt counted was a failure of its own.
+func TestCallbackFailuresKeptAcrossMigration0022(t *testing.T) {
+	for _, d := range freshDatabases {
+		t.Run(d.driver, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			dsn := d.dsn(t)
+			sealer := storagetest.Sealer(t)
+			db, err := storage.Open(ctx, d.driver, dsn, sealer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := storage.RawDB(db)
+			for _, q := range []string{"ALTER TABLE inbound DROP COLUMN failures", "DELETE FROM schema_migrations WHERE version LIKE '0022%'"} {
+				if _, err := raw.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			// As a build before 0022 left them: one callback pending after
+			// three failed tries, one given up after eight.
+			for _, cb := range []struct {
+				key      string
+				attempts int
+				done     bool
+			}{{"kf:wkA:t1", 3, false}, {"kf:wkA:t2", 8, true}} {
+				var done any
+				if cb.done {
+					done = storage.TimeValue(d.driver, at)
+				}
+				if _, err := raw.ExecContext(ctx, "INSERT INTO inbound (dedupe_key, kind, body, received_at, done_at, attempts, last_error) VALUES (?, 'kf_event', '', ?, ?, ?, 'sync_msg: errcode 95000')",
+					cb.key, storage.TimeValue(d.driver, at), done, cb.attempts); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.Close()
+
+			db, err = storage.Open(ctx, d.driver, dsn, sealer)
+			if err != nil {
+				t.Fatalf("migrate to 0022: %v", err)
+			}
+			defer db.Close()
+			got := map[string]int{}
+			rows, err := storage.RawDB(db).QueryContext(ctx, "SELECT dedupe_key, failures FROM inbound")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var key string
+				var n int
+				if err := rows.Scan(&key, &n); err != nil {
+					t.Fatal(err)
+				}
+				got[key] = n
+			}
+			if want := map[string]int{"kf:wkA:t1": 3, "kf:wkA:t2": 0}; !maps.Equal(got, want) {
+				t.Errorf("failures after 0022: %v, want %v (the pending callback's attempts)", got, want)
+			}
 		})
 	}
 }

@@ -282,14 +282,14 @@ func (c *Client) exchange(ctx context.Context, r request, token string) (*respon
 		return nil, fmt.Errorf("wecom %s: HTTP status %d", r.path, res.StatusCode)
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("wecom %s: answer larger than %d bytes", r.path, limit)
+		return nil, unreadable(fmt.Errorf("wecom %s: answer larger than %d bytes", r.path, limit))
 	}
 	if r.file && !looksLikeJSONError(res.Header, data) {
 		return &response{header: res.Header, body: data}, nil
 	}
 	var st apiStatus
 	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("wecom %s: decode answer: %w", r.path, err)
+		return nil, unreadable(fmt.Errorf("wecom %s: decode answer: %w", r.path, err))
 	}
 	if st.ErrCode != 0 {
 		return nil, &APIError{Code: st.ErrCode, Msg: st.ErrMsg, Path: r.path}
@@ -330,7 +330,7 @@ func (c *Client) postJSON(ctx context.Context, path string, in, out any) error {
 		return nil
 	}
 	if err := json.Unmarshal(resp.body, out); err != nil {
-		return fmt.Errorf("wecom %s: decode answer: %w", path, err)
+		return unreadable(fmt.Errorf("wecom %s: decode answer: %w", path, err))
 	}
 	return nil
 }

@@ -69,6 +69,21 @@ func Transient(err error) bool {
 	return !errors.As(err, &apiErr) || apiErr.Code == CodeSystemBusy || isTokenError(apiErr.Code)
 }
 
+// ErrUnreadableAnswer is wrapped by the error of a call WeCom answered with
+// something the client cannot read: not JSON, larger than the client takes,
+// an item that does not decode. Such an error is still Transient (as far as
+// a send can tell, WeCom is at fault, not the message); a caller that would
+// repeat the same request without end, as intake's pulls from one cursor
+// do, counts it as a failure of its own.
+var ErrUnreadableAnswer = errors.New("unreadable answer")
+
+// unreadable marks err, whose text it keeps, as an ErrUnreadableAnswer.
+func unreadable(err error) error { return unreadableError{err} }
+
+type unreadableError struct{ error }
+
+func (e unreadableError) Unwrap() []error { return []error{e.error, ErrUnreadableAnswer} }
+
 // ErrInvalidMessage is returned, wrapped with the reason, for a message that
 // WeCom would reject or silently truncate; no request is made.
 var ErrInvalidMessage = errors.New("wecom: invalid message")

@@ -2,8 +2,11 @@ package wecom
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -30,5 +33,32 @@ func TestTransient(t *testing.T) {
 		if got := Transient(tc.err); got != tc.want {
 			t.Errorf("%s: Transient(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
 		}
+	}
+}
+
+// An answer from WeCom that the client cannot read is marked as such, its
+// text kept: still Transient for a send, but a caller repeating the same
+// request (a pull from one cursor) can tell it from no answer at all.
+func TestUnreadableAnswers(t *testing.T) {
+	for name, answer := range map[string]any{
+		"an item that does not decode": json.RawMessage(`{"errcode":0,"errmsg":"ok","next_cursor":"c1","has_more":0,"msg_list":[7]}`),
+		"not JSON":                     http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("<html>busy</html>")) }),
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFake(t, "")
+			f.route("/cgi-bin/kf/sync_msg", func(call) any { return answer })
+			c := newTestClient(t, f, newCache())
+			_, err := c.SyncMsg(context.Background(), SyncRequest{OpenKfID: "wk1"})
+			if !errors.Is(err, ErrUnreadableAnswer) || !Transient(err) || strings.Contains(err.Error(), ErrUnreadableAnswer.Error()) {
+				t.Errorf("SyncMsg: %v; want an unreadable answer, transient, its text WeCom's", err)
+			}
+		})
+	}
+	f := newFake(t, "")
+	f.route("/cgi-bin/kf/sync_msg", func(call) any {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) })
+	})
+	if _, err := newTestClient(t, f, newCache()).SyncMsg(context.Background(), SyncRequest{OpenKfID: "wk1"}); errors.Is(err, ErrUnreadableAnswer) || !Transient(err) {
+		t.Errorf("SyncMsg answered 502: %v; want transient, no answer to read", err)
 	}
 }

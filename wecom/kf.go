@@ -225,7 +225,7 @@ func (c *Client) SyncMsg(ctx context.Context, req SyncRequest) (*SyncResponse, e
 		var m KfMessage
 		if err := json.Unmarshal(raw, &m); err != nil {
 			// Without this item the cursor cannot move past it safely.
-			return nil, fmt.Errorf("kf sync_msg: decode item %d: %w", i, err)
+			return nil, unreadable(fmt.Errorf("kf sync_msg: decode item %d: %w", i, err))
 		}
 		m.Raw = append(json.RawMessage(nil), raw...)
 		resp.Messages = append(resp.Messages, m)
