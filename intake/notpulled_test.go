@@ -75,6 +75,16 @@ func (o *outage) untilTried(t *testing.T, in *Intake, tries func() int) {
 	t.Fatal("no pull tried for an hour")
 }
 
+// backlog stores n callbacks, tok0 to tok<n-1>, and a pull for them fails:
+// the inboundPage listed wait for their next try, the others untried.
+func (o *outage) backlog(t *testing.T, in *Intake, n int) {
+	t.Helper()
+	for i := range n {
+		receive(t, in, fmt.Sprintf("tok%d", i))
+	}
+	in.Drain(context.Background())
+}
+
 // pending is the stored callbacks not done yet.
 func (o *outage) pending(t *testing.T) []*cases.Inbound {
 	t.Helper()
@@ -337,10 +347,7 @@ func TestCallbacksLeftAfterAPartialPullArePulledFor(t *testing.T) {
 	ctx := context.Background()
 	o := newOutage(t)
 	in := o.start(t)
-	for i := range 150 {
-		receive(t, in, fmt.Sprintf("tok%d", i))
-	}
-	in.Drain(ctx) // a failed pull: the 100 listed wait for their next try
+	o.backlog(t, in, 150)
 	o.fail = nil
 	receive(t, in, "tokNew") // listed first, before the older ones
 	for range maxPages {
@@ -366,10 +373,7 @@ func TestACallbackStoredDuringACoveringPullIsPulledFor(t *testing.T) {
 	ctx := context.Background()
 	o := newOutage(t)
 	in := o.start(t)
-	for i := range 150 {
-		receive(t, in, fmt.Sprintf("tok%d", i))
-	}
-	in.Drain(ctx) // a failed pull: the 100 listed wait for their next try
+	o.backlog(t, in, 150)
 	receive(t, in, "tokNew")
 	o.fail = nil
 	o.api.during = func(call int) error {
@@ -399,10 +403,7 @@ func TestACoveringPullCoversItsAccountOnly(t *testing.T) {
 	if _, err := in.Receive(ctx, cb, plain); err != nil {
 		t.Fatal(err)
 	}
-	for i := range 150 {
-		receive(t, in, fmt.Sprintf("tok%d", i))
-	}
-	in.Drain(ctx) // a failed pull for each account
+	o.backlog(t, in, 150) // and a failed pull for the other account
 	receive(t, in, "tokNew")
 	o.fail = nil
 	for range 3 {
