@@ -179,19 +179,14 @@ func TestOlderBuildRefusedOnANewerSchema(t *testing.T) {
 		t.Run(d.driver, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dsn := d.dsn(t)
-			sealer := storagetest.Sealer(t)
-			db, err := storage.Open(ctx, d.driver, dsn, sealer)
-			if err != nil {
-				t.Fatal(err)
-			}
+			db, reopen := d.open(t)
 			// What a newer build would have recorded.
 			if _, err := storage.RawDB(db).ExecContext(ctx,
 				"INSERT INTO schema_migrations (version, applied_at) VALUES ('9999_from_a_newer_build.sql#1', '2027-01-01T00:00:00Z')"); err != nil {
 				t.Fatal(err)
 			}
 			db.Close()
-			again, err := storage.Open(ctx, d.driver, dsn, sealer)
+			again, err := reopen()
 			if err == nil {
 				again.Close()
 				t.Fatal("opened a database a newer build migrated; want it refused")
@@ -211,12 +206,7 @@ func TestWindowKeptAcrossMigration0020(t *testing.T) {
 		t.Run(d.driver, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dsn := d.dsn(t)
-			sealer := storagetest.Sealer(t)
-			db, err := storage.Open(ctx, d.driver, dsn, sealer)
-			if err != nil {
-				t.Fatal(err)
-			}
+			db, reopen := d.open(t)
 			// The database as a build before 0020 left it: two replies
 			// sent in the window and counted on the contact; a citizen who
 			// wrote and was sent nothing yet.
@@ -243,7 +233,7 @@ func TestWindowKeptAcrossMigration0020(t *testing.T) {
 			}
 			db.Close()
 
-			db, err = storage.Open(ctx, d.driver, dsn, sealer)
+			db, err := reopen()
 			if err != nil {
 				t.Fatalf("migrate to 0020: %v", err)
 			}
@@ -275,12 +265,7 @@ func TestCallbackFailuresKeptAcrossMigration0022(t *testing.T) {
 		t.Run(d.driver, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dsn := d.dsn(t)
-			sealer := storagetest.Sealer(t)
-			db, err := storage.Open(ctx, d.driver, dsn, sealer)
-			if err != nil {
-				t.Fatal(err)
-			}
+			db, reopen := d.open(t)
 			raw := storage.RawDB(db)
 			for _, q := range []string{"ALTER TABLE inbound DROP COLUMN failures", "DELETE FROM schema_migrations WHERE version LIKE '0022%'"} {
 				if _, err := raw.ExecContext(ctx, q); err != nil {
@@ -305,7 +290,7 @@ func TestCallbackFailuresKeptAcrossMigration0022(t *testing.T) {
 			}
 			db.Close()
 
-			db, err = storage.Open(ctx, d.driver, dsn, sealer)
+			db, err := reopen()
 			if err != nil {
 				t.Fatalf("migrate to 0022: %v", err)
 			}
@@ -331,11 +316,28 @@ func TestCallbackFailuresKeptAcrossMigration0022(t *testing.T) {
 	}
 }
 
-// freshDatabases are a new, empty database of each backend, by driver.
-var freshDatabases = []struct {
+// freshDatabase is a new, empty database of one backend.
+type freshDatabase struct {
 	driver string
 	dsn    func(testing.TB) string
-}{
+}
+
+// open starts the product on a new database of d (migrating it) and returns
+// it with a function that opens that database again, as the product's next
+// start would.
+func (d freshDatabase) open(t *testing.T) (*storage.SQL, func() (*storage.SQL, error)) {
+	t.Helper()
+	dsn, sealer := d.dsn(t), storagetest.Sealer(t)
+	reopen := func() (*storage.SQL, error) { return storage.Open(context.Background(), d.driver, dsn, sealer) }
+	db, err := reopen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, reopen
+}
+
+// freshDatabases are a new, empty database of each backend, by driver.
+var freshDatabases = []freshDatabase{
 	{storage.DriverSQLite, func(t testing.TB) string { return storage.DefaultSQLiteDSN(t.TempDir() + "/bcs.db") }},
 	{storage.DriverMySQL, storagetest.MySQLDSN},
 }
