@@ -490,11 +490,12 @@ func (in *Intake) syncSafely(ctx context.Context, openKfID, token string) (all b
 func (in *Intake) recordFailure(ctx context.Context, rec *cases.Inbound, handleErr error) error {
 	now := in.now().UTC()
 	rec.Attempts++
-	if !errors.Is(handleErr, errNotPulled) {
+	unmade := errors.Is(handleErr, errNotPulled)
+	if !unmade {
 		rec.Failures++
 	}
 	rec.LastError, rec.TriedAt = handleErr.Error(), &now
-	if rec.Failures >= maxAttempts {
+	if rec.Failures >= maxAttempts && !unmade {
 		rec.DoneAt = &now
 	}
 	return in.repo.UpdateInbound(ctx, rec)

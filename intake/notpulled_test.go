@@ -61,18 +61,20 @@ func (o *outage) start(t *testing.T) *Intake {
 }
 
 // untilTried drains in until tries counts one more pull, a second at a
-// time: WeCom comes back right after a pull failed, the worst moment.
-func (o *outage) untilTried(t *testing.T, in *Intake, tries func() int) {
+// time, and returns how long that took: WeCom comes back right after a pull
+// failed, the worst moment.
+func (o *outage) untilTried(t *testing.T, in *Intake, tries func() int) time.Duration {
 	t.Helper()
 	n := tries()
-	for range int(time.Hour / time.Second) {
+	for waited := time.Second; waited <= time.Hour; waited += time.Second {
 		o.clk.Advance(time.Second)
 		in.Drain(context.Background())
 		if tries() > n {
-			return
+			return waited
 		}
 	}
 	t.Fatal("no pull tried for an hour")
+	return 0
 }
 
 // backlog stores n callbacks, tok0 to tok<n-1>, and a pull for them fails:
@@ -163,10 +165,11 @@ func TestAPullThatCannotBeMadeWaitsForWeComAndResumesSoon(t *testing.T) {
 	}
 }
 
-// Only a callback's own failures give it up: an outage's tries neither bring
-// that forward (the first refusal after a long outage does not end it) nor
-// put it off (refusals mixed with tries WeCom did not answer still end it
-// after maxAttempts refusals).
+// Only a callback's own failures give it up, and space its tries: an
+// outage's tries neither bring that forward (the first refusal after a long
+// outage does not end it, and the next try comes 2 s after it) nor put it
+// off (refusals mixed with tries WeCom did not answer still end it after
+// maxAttempts refusals).
 func TestOnlyACallbacksOwnFailuresGiveItUp(t *testing.T) {
 	ctx := context.Background()
 	o := newOutage(t)
@@ -177,10 +180,17 @@ func TestOnlyACallbacksOwnFailuresGiveItUp(t *testing.T) {
 		o.clk.Advance(time.Second)
 	}
 	refused := &wecom.APIError{Path: "/cgi-bin/kf/sync_msg", Code: 95000, Msg: "invalid open_kfid"}
+	wait := restMost // before the first refusal: after an unanswered try
 	for n := 1; n <= maxAttempts; n++ {
 		for _, fail := range []error{refused, err502} {
 			o.fail = fail
-			o.untilTried(t, in, func() int { return len(o.api.calls()) })
+			if took := o.untilTried(t, in, func() int { return len(o.api.calls()) }); took > wait {
+				t.Fatalf("with %d refusals counted, the next try came %v after the last; want at most %v", n-1, took, wait)
+			}
+			wait = restMost
+			if fail == refused {
+				wait = retryWait(n)
+			}
 			left := o.pending(t)
 			if n == maxAttempts && fail == refused {
 				if len(left) != 0 {

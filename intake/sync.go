@@ -240,15 +240,15 @@ func retryWait(attempts int) time.Duration {
 }
 
 // inboundDue reports whether the stored callback rec may be tried now: at
-// once when never tried, else one wait (retryWait; at most restMost after a
-// pull that could not be made) after its last attempt, as for kf messages
-// (kfDue): counted from its arrival, a callback that waited long (its
-// account's pull busy, WeCom's pause) would spend its attempts with no wait
-// between them.
+// once when never tried, else one wait after its last attempt, as for kf
+// messages (kfDue): counted from its arrival, a callback that waited long
+// (its account's pull busy, WeCom's pause) would spend its attempts with no
+// wait between them. The wait is retryWait of its own failures, or, after a
+// pull that could not be made, retryWait of its attempts up to restMost.
 func inboundDue(rec *cases.Inbound, now time.Time) bool {
-	wait := retryWait(rec.Attempts)
+	wait := retryWait(rec.Failures)
 	if notPulled(rec) {
-		wait = min(wait, restMost)
+		wait = min(retryWait(rec.Attempts), restMost)
 	}
 	return waited(wait, rec.ReceivedAt, rec.TriedAt, now)
 }

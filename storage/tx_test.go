@@ -273,18 +273,24 @@ func TestCallbackFailuresKeptAcrossMigration0022(t *testing.T) {
 				}
 			}
 			// As a build before 0022 left them: one callback pending after
-			// three failed tries, one given up after eight.
+			// three failed tries, one given up after eight, one pending
+			// after 20 pulls that could not be made (no failure of its own).
 			for _, cb := range []struct {
-				key      string
-				attempts int
-				done     bool
-			}{{"kf:wkA:t1", 3, false}, {"kf:wkA:t2", 8, true}} {
+				key       string
+				attempts  int
+				lastError string
+				done      bool
+			}{
+				{"kf:wkA:t1", 3, "sync_msg: errcode 95000", false},
+				{"kf:wkA:t2", 8, "sync_msg: errcode 95000", true},
+				{"kf:wkA:t3", 20, "could not pull: sync_msg: HTTP status 502", false},
+			} {
 				var done any
 				if cb.done {
 					done = storage.TimeValue(d.driver, at)
 				}
-				if _, err := raw.ExecContext(ctx, "INSERT INTO inbound (dedupe_key, kind, body, received_at, done_at, attempts, last_error) VALUES (?, 'kf_event', '', ?, ?, ?, 'sync_msg: errcode 95000')",
-					cb.key, storage.TimeValue(d.driver, at), done, cb.attempts); err != nil {
+				if _, err := raw.ExecContext(ctx, "INSERT INTO inbound (dedupe_key, kind, body, received_at, done_at, attempts, last_error) VALUES (?, 'kf_event', '', ?, ?, ?, ?)",
+					cb.key, storage.TimeValue(d.driver, at), done, cb.attempts, cb.lastError); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -309,8 +315,8 @@ func TestCallbackFailuresKeptAcrossMigration0022(t *testing.T) {
 				}
 				got[key] = n
 			}
-			if want := map[string]int{"kf:wkA:t1": 3, "kf:wkA:t2": 0}; !maps.Equal(got, want) {
-				t.Errorf("failures after 0022: %v, want %v (the pending callback's attempts)", got, want)
+			if want := map[string]int{"kf:wkA:t1": 3, "kf:wkA:t2": 0, "kf:wkA:t3": 0}; !maps.Equal(got, want) {
+				t.Errorf("failures after 0022: %v, want %v (a pending callback's attempts of its own)", got, want)
 			}
 		})
 	}

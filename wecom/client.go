@@ -289,7 +289,8 @@ func (c *Client) exchange(ctx context.Context, r request, token string) (*respon
 	}
 	var st apiStatus
 	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, unreadable(fmt.Errorf("wecom %s: decode answer: %w", r.path, err))
+		// Not WeCom's answer (a gateway's page, say): as good as none.
+		return nil, fmt.Errorf("wecom %s: decode answer: %w", r.path, err)
 	}
 	if st.ErrCode != 0 {
 		return nil, &APIError{Code: st.ErrCode, Msg: st.ErrMsg, Path: r.path}

@@ -70,8 +70,10 @@ func Transient(err error) bool {
 }
 
 // ErrUnreadableAnswer is wrapped by the error of a call WeCom answered with
-// something the client cannot read: not JSON, larger than the client takes,
-// an item that does not decode. Such an error is still Transient (as far as
+// something the client cannot read: larger than the client takes, or a
+// successful answer, or an item of one, that does not decode. (An answer
+// that is not JSON at all is not WeCom's, a gateway's page, say, and as good
+// as none: not one of these.) Such an error is still Transient (as far as
 // a send can tell, WeCom is at fault, not the message); a caller that would
 // repeat the same request without end, as intake's pulls from one cursor
 // do, counts it as a failure of its own.

@@ -38,27 +38,34 @@ func TestTransient(t *testing.T) {
 
 // An answer from WeCom that the client cannot read is marked as such, its
 // text kept: still Transient for a send, but a caller repeating the same
-// request (a pull from one cursor) can tell it from no answer at all.
+// request (a pull from one cursor) can tell it from no answer at all. An
+// answer that is not JSON at all (a gateway's page) or an HTTP status is no
+// answer.
 func TestUnreadableAnswers(t *testing.T) {
-	for name, answer := range map[string]any{
-		"an item that does not decode": json.RawMessage(`{"errcode":0,"errmsg":"ok","next_cursor":"c1","has_more":0,"msg_list":[7]}`),
-		"not JSON":                     http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("<html>busy</html>")) }),
+	status := func(code int, body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(code)
+			w.Write([]byte(body))
+		}
+	}
+	for _, tc := range []struct {
+		name       string
+		answer     any
+		unreadable bool
+	}{
+		{"an item that does not decode", json.RawMessage(`{"errcode":0,"errmsg":"ok","next_cursor":"c1","has_more":0,"msg_list":[7]}`), true},
+		{"a successful answer that does not decode", json.RawMessage(`{"errcode":0,"errmsg":"ok","msg_list":"none"}`), true},
+		{"larger than the client takes", status(http.StatusOK, `{"errcode":0,"errmsg":"ok","pad":"`+strings.Repeat("x", maxJSONResponse)+`"}`), true},
+		{"not JSON", status(http.StatusOK, "<html>busy</html>"), false},
+		{"HTTP status", status(http.StatusBadGateway, ""), false},
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t, "")
-			f.route("/cgi-bin/kf/sync_msg", func(call) any { return answer })
-			c := newTestClient(t, f, newCache())
-			_, err := c.SyncMsg(context.Background(), SyncRequest{OpenKfID: "wk1"})
-			if !errors.Is(err, ErrUnreadableAnswer) || !Transient(err) || strings.Contains(err.Error(), ErrUnreadableAnswer.Error()) {
-				t.Errorf("SyncMsg: %v; want an unreadable answer, transient, its text WeCom's", err)
+			f.route("/cgi-bin/kf/sync_msg", func(call) any { return tc.answer })
+			_, err := newTestClient(t, f, newCache()).SyncMsg(context.Background(), SyncRequest{OpenKfID: "wk1"})
+			if errors.Is(err, ErrUnreadableAnswer) != tc.unreadable || !Transient(err) || strings.Contains(err.Error(), ErrUnreadableAnswer.Error()) {
+				t.Errorf("SyncMsg: %v; want transient, unreadable %v, its text the client's", err, tc.unreadable)
 			}
 		})
-	}
-	f := newFake(t, "")
-	f.route("/cgi-bin/kf/sync_msg", func(call) any {
-		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) })
-	})
-	if _, err := newTestClient(t, f, newCache()).SyncMsg(context.Background(), SyncRequest{OpenKfID: "wk1"}); errors.Is(err, ErrUnreadableAnswer) || !Transient(err) {
-		t.Errorf("SyncMsg answered 502: %v; want transient, no answer to read", err)
 	}
 }
