@@ -427,3 +427,104 @@ func TestACoveringPullCoversItsAccountOnly(t *testing.T) {
 		t.Errorf("%d callbacks left", len(left))
 	}
 }
+
+// storeDown is a repository whose callbacks cannot be stored, nor anything
+// read of them, while down is set: the database away.
+type storeDown struct {
+	cases.Repo
+	down *bool
+}
+
+func (s storeDown) SaveInbounds(ctx context.Context, ins []*cases.Inbound) ([]bool, error) {
+	if *s.down {
+		return nil, errors.New("dial tcp 127.0.0.1:3306: connect: connection refused")
+	}
+	return s.Repo.SaveInbounds(ctx, ins)
+}
+
+func (s storeDown) NewestInbound(ctx context.Context) (int64, error) {
+	if *s.down {
+		return 0, errors.New("dial tcp 127.0.0.1:3306: connect: connection refused")
+	}
+	return s.Repo.NewestInbound(ctx)
+}
+
+// A kf callback that could not be stored (WeCom gives it up after three
+// tries) is caught up on as soon as the database answers again, by one
+// replica: the catch-up pulls without a Token, which WeCom allows a few
+// times a minute for all replicas together.
+func TestACallbackThatCouldNotBeStoredIsCaughtUpOnSoon(t *testing.T) {
+	ctx := context.Background()
+	o := newOutage(t, wecom.SyncResponse{NextCursor: "c1", Messages: []wecom.KfMessage{text("m1", "u1", "你好", time.Now().Unix())}})
+	o.fail = nil
+	down := false
+	replica := func() *Intake {
+		in := pullIntake(t, storeDown{o.repo, &down}, o.api, o.shared, o.clk)
+		in.accounts = func() []string { return []string{"wkSANDBOX001"} }
+		return in
+	}
+	a, b := replica(), replica()
+	a.catchUpMissed(ctx)
+	if n := len(o.api.calls()); n != 0 {
+		t.Fatalf("%d sync_msg calls with nothing missed, want none", n)
+	}
+	down = true
+	for _, in := range []*Intake{a, b} {
+		cb, plain := callback(t, "tok1")
+		if _, err := in.Receive(ctx, cb, plain); err == nil {
+			t.Fatal("a callback stored while the database was away")
+		}
+	}
+	a.catchUpMissed(ctx)
+	if n := len(o.api.calls()); n != 0 {
+		t.Fatalf("%d sync_msg calls while the database was away, want none", n)
+	}
+	down = false
+	o.clk.Advance(restMost)
+	a.catchUpMissed(ctx)
+	b.catchUpMissed(ctx)
+	if got := o.api.calls(); len(got) != 1 || got[0] != "" {
+		t.Fatalf("sync_msg calls by Token: %q; want one catch-up, without a Token, by one replica", got)
+	}
+	a.Drain(ctx)
+	if left := pendingIDs(t, o.repo); len(left) != 0 {
+		t.Errorf("messages left: %v", left)
+	}
+	var handled int
+	if err := o.repo.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM kf_messages WHERE msgid = 'm1' AND done_at IS NOT NULL").Scan(&handled); err != nil || handled != 1 {
+		t.Errorf("the missed message handled: %d, %v; want 1", handled, err)
+	}
+	a.locker = storage.NewMemory().Locker() // the shared lock has lapsed
+	o.clk.Advance(restMost)
+	a.catchUpMissed(ctx)
+	if n := len(o.api.calls()); n != 1 {
+		t.Errorf("%d sync_msg calls after the catch-up, want no more", n)
+	}
+}
+
+// Run catches up after a miss on its own, once the database answers.
+func TestRunCatchesUpAfterAMiss(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := newOutage(t)
+	o.fail = nil
+	down := true
+	in := pullIntake(t, storeDown{o.repo, &down}, o.api, o.shared, o.clk)
+	in.accounts = func() []string { return []string{"wkSANDBOX001"} }
+	in.every = 10 * time.Millisecond
+	cb, plain := callback(t, "tok1")
+	if _, err := in.Receive(ctx, cb, plain); err == nil {
+		t.Fatal("a callback stored while the database was away")
+	}
+	down = false
+	done := make(chan struct{})
+	go func() { defer close(done); in.Run(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); !slices.Contains(o.api.calls(), ""); {
+		if time.Now().After(deadline) {
+			t.Fatal("Run did not catch up after the miss")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+}
