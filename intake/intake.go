@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"banchengshi/bot"
@@ -69,10 +68,6 @@ type Intake struct {
 	workers  *workers
 	receive  receiver  // stores callbacks by group commit (receive.go)
 	lastPull time.Time // when Run's latest pulling round started (pull)
-	// missed is when storing a kf callback last failed, with no catch-up
-	// since (UnixNano; 0: none). See catchUpMissed.
-	missed     atomic.Int64
-	nextMissed time.Time // the next catch-up after a miss, at the earliest (Run's)
 	// pulledTo is, by kf account, the newest callback stored before a pull
 	// of this process began that took everything WeCom had (guarded by mu).
 	// A callback whose id is no greater was stored before that pull, so its
@@ -156,11 +151,7 @@ func New(cfg Config) *Intake {
 func (in *Intake) Receive(ctx context.Context, cb *wecom.Callback, plain []byte) (isNew bool, err error) {
 	// Stored with the callbacks that arrive meanwhile (receive.go).
 	rec := &cases.Inbound{Key: cb.DedupeKey(), Kind: cb.Kind(), Body: string(plain), ReceivedAt: in.now().UTC()}
-	isNew, err = in.save(ctx, rec)
-	if err != nil && ctx.Err() == nil && rec.Kind == cases.InboundKf {
-		in.missed.Store(in.now().UnixNano())
-	}
-	return isNew, err
+	return in.save(ctx, rec)
 }
 
 // Kick wakes the puller: a callback was stored.
@@ -192,7 +183,6 @@ func (in *Intake) Run(ctx context.Context) {
 	defer catchUp.Stop()
 	for {
 		in.pull(ctx)
-		in.catchUpMissed(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -213,62 +203,15 @@ const catchUpEvery = 5 * time.Minute
 
 // CatchUp pulls every known kf account from its saved cursor.
 func (in *Intake) CatchUp(ctx context.Context) {
-	in.catchUpAll(ctx)
-}
-
-// catchUpAll is CatchUp, reporting whether every account was pulled.
-func (in *Intake) catchUpAll(ctx context.Context) bool {
 	if in.accounts == nil {
-		return false
+		return
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	all := true
 	for _, id := range in.accounts() {
-		if err := in.sync(ctx, id, ""); err != nil {
-			all = false
-			if !errors.Is(err, errBusy) && ctx.Err() == nil {
-				in.log.Warn("catch-up sync", "open_kfid", id, "err", err)
-			}
+		if err := in.sync(ctx, id, ""); err != nil && !errors.Is(err, errBusy) && ctx.Err() == nil {
+			in.log.Warn("catch-up sync", "open_kfid", id, "err", err)
 		}
-	}
-	return all
-}
-
-// A kf callback this process could not store (the database away) was
-// answered with an error, and WeCom gives a callback up after three tries;
-// the message it announced waits at WeCom for the next pull, which the next
-// callback brings, or the catch-up, up to catchUpEvery later. So after such
-// a miss Run catches up as soon as the database answers again, retrying
-// every restMost. A catch-up pulls without a Token, which WeCom allows only
-// a few times a minute for all replicas together (then it blocks sync_msg
-// for a minute), so the catch-ups after a miss are spaced across replicas
-// by a shared lock held for catchUpGap: a replica that finds it held tries
-// again later (the other's catch-up may have begun before its miss). Every
-// replica down at once misses callbacks it cannot know of; those still
-// wait for the next callback or the catch-up.
-const catchUpGap = 40 * time.Second
-
-// catchUpMissedLock is the shared lock that spaces catch-ups after a miss.
-const catchUpMissedLock = "kf-catch-up-missed"
-
-// catchUpMissed catches up once a kf callback could not be stored, when
-// the database answers again and no replica has done so within catchUpGap.
-func (in *Intake) catchUpMissed(ctx context.Context) {
-	since := in.missed.Load()
-	if since == 0 || in.accounts == nil || in.now().Before(in.nextMissed) {
-		return
-	}
-	in.nextMissed = in.now().Add(restMost)
-	if _, err := in.repo.NewestInbound(ctx); err != nil {
-		return // the database is not back yet
-	}
-	if _, ok, err := in.locker.TryLock(ctx, catchUpMissedLock, catchUpGap); err != nil || !ok {
-		return // held for catchUpGap from the last catch-up: not released
-	}
-	in.log.Info("catching up after callbacks that could not be stored")
-	if in.catchUpAll(ctx) {
-		in.missed.CompareAndSwap(since, 0) // unless another was missed since
 	}
 }
 
