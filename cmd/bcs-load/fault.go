@@ -148,26 +148,12 @@ func scenarios(s steady) []scenario {
 			bound: time.Minute,
 		},
 		{
-			name:  "mariadb",
-			what:  fmt.Sprintf("(c) steady %.0f messages/s; every MariaDB connection cut and new ones refused at 5 s, for 5 s (a TCP proxy; the server itself is shared and untouched)", s.rate),
-			setup: func(c *rigConfig) { c.ProxyDB = true },
-			load:  pacedLoad(s),
-			faults: func(ctx context.Context, r *rig, ev *eventLog) error {
-				if !after(ctx, time.Now(), 5*time.Second) {
-					return ctx.Err()
-				}
-				t := time.Now()
-				r.dbProxy.Cut()
-				if !after(ctx, t, 5*time.Second) {
-					r.dbProxy.Restore()
-					return ctx.Err()
-				}
-				end := time.Now()
-				err := r.dbProxy.Restore()
-				ev.add("MariaDB down 5 s", t, end)
-				return err
-			},
-			bound: time.Minute,
+			name:   "mariadb",
+			what:   fmt.Sprintf("(c) steady %.0f messages/s; every MariaDB connection cut and new ones refused at 5 s, for 5 s (a TCP proxy; the server itself is shared and untouched)", s.rate),
+			setup:  func(c *rigConfig) { c.ProxyDB = true },
+			load:   pacedLoad(s),
+			faults: mariaDBDown(5*time.Second, 5*time.Second, "MariaDB down 5 s"),
+			bound:  time.Minute,
 		},
 		{
 			name: "wecom",
@@ -210,6 +196,20 @@ func scenarios(s steady) []scenario {
 			"WeCom down 20 s", nil, s),
 		weComDown("sends", fmt.Sprintf("(g) steady %.0f messages/s; kf send_msg answers 502 for 20 s at 3 s (pulling goes on)", s.rate),
 			"send_msg down 20 s", []string{"/cgi-bin/kf/send_msg"}, s),
+		{
+			name:  "quietdb",
+			what:  "(i) no steady load: every MariaDB connection cut and new ones refused for 30 s; three citizens write once, 3 s into it (WeCom gives their callbacks up), and nobody after them (run only when named)",
+			setup: func(c *rigConfig) { c.ProxyDB = true },
+			load: func(ctx context.Context, r *rig, run string) *sendLog {
+				if !after(ctx, time.Now(), 3*time.Second) {
+					return &sendLog{}
+				}
+				return burst(ctx, r.sb, run, 3, 1)
+			},
+			faults: mariaDBDown(0, 30*time.Second, "MariaDB down 30 s"),
+			bound:  12 * time.Minute,
+			named:  true,
+		},
 		{
 			name: "quiet",
 			what: "(h) the WeCom API answers 502 to every call for 5 minutes; three citizens write once, 3 s into it, and nobody writes after them (run only when named)",
@@ -254,6 +254,27 @@ func weComDown(name, what, event string, paths []string, s steady) scenario {
 		load:   pacedLoad(s),
 		faults: weComFails(3*time.Second, 20*time.Second, paths, event),
 		bound:  time.Minute,
+	}
+}
+
+// mariaDBDown is the fault of a scenario in which every MariaDB connection
+// is cut and new ones refused for length from at on (the rig's TCP proxy;
+// the server itself is shared and untouched).
+func mariaDBDown(at, length time.Duration, event string) func(context.Context, *rig, *eventLog) error {
+	return func(ctx context.Context, r *rig, ev *eventLog) error {
+		if !after(ctx, time.Now(), at) {
+			return ctx.Err()
+		}
+		t := time.Now()
+		r.dbProxy.Cut()
+		if !after(ctx, t, length) {
+			r.dbProxy.Restore()
+			return ctx.Err()
+		}
+		end := time.Now()
+		err := r.dbProxy.Restore()
+		ev.add(event, t, end)
+		return err
 	}
 }
 

@@ -86,7 +86,7 @@ func run(args []string) error {
 	fs.StringVar(&o.dir, "dir", "", "where product logs go; empty is a temporary directory, removed after a good run")
 	fs.IntVar(&o.perMinute, "calls-per-minute", sandbox.DefaultCallsPerMinute, "the sandbox's ceiling per API per minute")
 	fs.IntVar(&o.perHour, "calls-per-hour", sandbox.DefaultCallsPerHour, "the sandbox's ceiling per API per hour")
-	fs.StringVar(&o.scenarios, "scenarios", "all", "fault mode: comma-separated among acceptance,kill,redis,mariadb,wecom,outage,sends,replicas (all of these: all), and quiet (only when named)")
+	fs.StringVar(&o.scenarios, "scenarios", "all", "fault mode: comma-separated among acceptance,kill,redis,mariadb,wecom,outage,sends,replicas (all of these: all), and quiet, quietdb (only when named)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
