@@ -311,8 +311,13 @@ func (in *Intake) drainInboundOnce(ctx context.Context) (bool, error) {
 	progressed := false
 	var accounts []string
 	kf := map[string][]*cases.Inbound{}
-	token := map[string]string{}
-	newest := map[string]int64{}
+	// The Token of each account's newest callback, valid longest (the page
+	// lists the least tried first, not the newest last).
+	type newestToken struct {
+		id    int64
+		token string
+	}
+	token := map[string]newestToken{}
 	for _, rec := range pending {
 		if ctx.Err() != nil {
 			return progressed, ctx.Err()
@@ -325,10 +330,8 @@ func (in *Intake) drainInboundOnce(ctx context.Context) (bool, error) {
 					accounts = append(accounts, cb.OpenKfID)
 				}
 				kf[cb.OpenKfID] = append(kf[cb.OpenKfID], rec)
-				if rec.ID > newest[cb.OpenKfID] {
-					// The newest callback's Token is valid longest (the page
-					// lists the least tried first, not the newest last).
-					token[cb.OpenKfID], newest[cb.OpenKfID] = cb.Token, rec.ID
+				if rec.ID > token[cb.OpenKfID].id {
+					token[cb.OpenKfID] = newestToken{rec.ID, cb.Token}
 				}
 				continue
 			}
@@ -355,7 +358,7 @@ func (in *Intake) drainInboundOnce(ctx context.Context) (bool, error) {
 		if ctx.Err() != nil {
 			return progressed, ctx.Err()
 		}
-		pulled, err := in.pullFor(ctx, id, token[id], kf[id], len(pending) == inboundPage)
+		pulled, err := in.pullFor(ctx, id, token[id].token, kf[id], len(pending) == inboundPage)
 		if err != nil {
 			return progressed, err
 		}
@@ -366,13 +369,12 @@ func (in *Intake) drainInboundOnce(ctx context.Context) (bool, error) {
 
 // pullFor pulls a kf account for its stored callbacks recs, with the newest
 // callback's Token, and reports whether it pulled or marked any done. One
-// pull covers every
-// callback stored before it began: each said only "there is something new",
-// and the pull takes everything up to WeCom's present. So recs are marked
-// done together, also those waiting for a retry after a failed pull; a
-// failed pull counts an attempt for each that was due. Callbacks listed
-// after a pull that took everything, and stored before it began, are
-// marked done without another (see pulledTo).
+// pull covers every callback stored before it began: each said only "there
+// is something new", and the pull takes everything up to WeCom's present. So
+// recs are marked done together, also those waiting for a retry after a
+// failed pull; a failed pull counts an attempt for each that was due.
+// Callbacks listed after a pull that took everything, and stored before it
+// began, are marked done without another (see pulledTo).
 func (in *Intake) pullFor(ctx context.Context, openKfID, token string, recs []*cases.Inbound, backlog bool) (bool, error) {
 	var covered, rest []*cases.Inbound
 	for _, rec := range recs {
@@ -427,10 +429,10 @@ func (in *Intake) pullDue(ctx context.Context, openKfID, token string, recs []*c
 		in.log.Warn("kf pull waits for WeCom's frequency limit", "open_kfid", openKfID, "err", err)
 		return false, nil
 	}
-	if err != nil && ctx.Err() != nil {
-		return false, ctx.Err()
-	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
 		if errors.Is(err, errNotPulled) {
 			in.log.Warn("kf pull could not be made; its callbacks wait", "open_kfid", openKfID, "callbacks", len(due), "err", err)
 		} else {

@@ -27,15 +27,15 @@ var errBusy = errors.New("kf account is being pulled by another worker")
 var errNotPulled = errors.New("could not pull")
 
 // A pull that could not be made says nothing against its callbacks. It is
-// recorded on them as any failure, so that callbacks stored since are
-// listed before them and the row shows why they wait, but it never gives
-// one up, and their next try waits at most restMost: counted as failures,
-// they were given up after about four minutes of an outage, or waited
-// minutes for their next try, and the messages written meanwhile waited for
-// the next callback or the catch-up (up to five minutes after WeCom was
-// back). So pulling resumes within restMost of WeCom answering again,
-// however long it was away, on any replica and after a restart alike (the
-// rows say it), at about six calls a minute for each page of callbacks
+// recorded on them as an attempt, so that callbacks stored since are listed
+// before them and the row shows why they wait, but not as a failure: it
+// never gives one up, and their next try waits at most restMost. Counted as
+// failures, they were given up after about four minutes of an outage, or
+// waited minutes for their next try, and the messages written meanwhile
+// waited for the next callback or the catch-up (up to five minutes after
+// WeCom was back). So pulling resumes within restMost of WeCom answering
+// again, however long it was away, on any replica and after a restart alike
+// (the rows say it), at about six calls a minute for each page of callbacks
 // waiting, besides the pull each new callback brings. Only the callback's
 // own failures (cases.Inbound's Failures) give it up: the outage's tries
 // neither bring that forward nor put it off.
